@@ -1,0 +1,198 @@
+"""Settings (environment + `.env`) and the business profile.
+
+Every business fact the agent speaks or enforces — service area, windows, capacity, fee, numbers —
+comes from a `BusinessProfile`; nothing about the business is hard-coded in the logic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class ArrivalWindow(BaseModel):
+    """A technician arrival window, local business time, e.g. 08:00-12:00."""
+
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"time must be HH:MM, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ArrivalWindow:
+        if self.end <= self.start:
+            raise ValueError(f"window end {self.end} must be after start {self.start}")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The contract's window string, `"08:00-12:00"`."""
+        return f"{self.start}-{self.end}"
+
+    @property
+    def start_time(self) -> dt.time:
+        return dt.time.fromisoformat(self.start)
+
+
+class BusinessProfile(BaseModel):
+    """What the office manager configures: who we are, where we go, when, and for how much."""
+
+    name: str = "Comfort Zone Heating & Air"
+    timezone: str = "America/Chicago"
+    service_zips: list[str] = Field(default_factory=lambda: ["78701-78799"])
+    windows: list[ArrivalWindow] = Field(
+        default_factory=lambda: [
+            ArrivalWindow(start="08:00", end="12:00"),
+            ArrivalWindow(start="12:00", end="16:00"),
+        ]
+    )
+    business_days: list[str] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat"])
+    technicians_per_window: int = Field(default=3, ge=0)
+    dispatch_fee: int = Field(default=89, ge=0, description="whole dollars")
+    transfer_number: str = "+15125550100"
+    oncall_number: str = "+15125550111"
+    closed_dates: list[dt.date] = Field(default_factory=list)
+    booking_horizon_days: int = Field(default=21, ge=1)
+    office_hours: str = "Monday through Saturday, 8 AM to 4 PM"
+    # A window starting less than this many minutes from now is no longer offered.
+    min_lead_minutes: int = Field(default=60, ge=0)
+
+    @field_validator("business_days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        days = [d.strip().lower()[:3] for d in value]
+        bad = [d for d in days if d not in WEEKDAYS]
+        if bad:
+            raise ValueError(f"unknown weekday(s): {bad}")
+        return days
+
+    @field_validator("service_zips")
+    @classmethod
+    def _zips(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"\d{5}(-\d{5})?", item.strip()):
+                raise ValueError(f"service zip must be 12345 or 12345-12399, got {item!r}")
+        return [v.strip() for v in value]
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for unknown zones
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def business_weekdays(self) -> frozenset[int]:
+        """Python weekday numbers (Monday = 0) the business dispatches on."""
+        return frozenset(WEEKDAYS.index(d) for d in self.business_days)
+
+    def serves_zip(self, zip_code: str) -> bool:
+        zip_code = zip_code.strip()[:5]
+        if not zip_code.isdigit() or len(zip_code) != 5:
+            return False
+        for item in self.service_zips:
+            low, _, high = item.partition("-")
+            if low <= zip_code <= (high or low):
+                return True
+        return False
+
+    def window_by_label(self, label: str) -> ArrivalWindow | None:
+        return next((w for w in self.windows if w.label == label), None)
+
+    def is_open_on(self, day: dt.date) -> bool:
+        return day.weekday() in self.business_weekdays and day not in self.closed_dates
+
+
+def load_profile(path: str | Path | None) -> BusinessProfile:
+    """Load a profile from TOML or YAML; `None` gives the built-in demo profile."""
+    if not path:
+        return BusinessProfile()
+    file = Path(path)
+    text = file.read_text(encoding="utf-8")
+    if file.suffix.lower() in {".yaml", ".yml"}:
+        data = yaml.safe_load(text) or {}
+    else:
+        data = tomllib.loads(text)
+    if "business" in data and isinstance(data["business"], dict):
+        data = data["business"]
+    return BusinessProfile.model_validate(data)
+
+
+VoiceMode = Literal["gather", "stream"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration: the contract's environment variables (and `.env`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite:///./hvac_agent.db", validation_alias=AliasChoices("HVAC_DATABASE_URL")
+    )
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_REDIS_URL"))
+    session_db_path: str = Field(
+        default="./hvac_sessions.db", validation_alias=AliasChoices("HVAC_SESSION_DB")
+    )
+    public_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_PUBLIC_URL"))
+    twilio_auth_token: str | None = Field(default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN"))
+    voice_mode: VoiceMode = Field(default="gather", validation_alias=AliasChoices("HVAC_VOICE_MODE"))
+    business_file: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_BUSINESS_FILE"))
+    api_token: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_API_TOKEN"))
+
+    llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_BASE_URL"))
+    llm_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("HVAC_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("HVAC_LLM_MODEL"))
+    llm_fast_model: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_FAST_MODEL"))
+
+    elevenlabs_api_key: str | None = Field(default=None, validation_alias=AliasChoices("ELEVENLABS_API_KEY"))
+    deepgram_api_key: str | None = Field(default=None, validation_alias=AliasChoices("DEEPGRAM_API_KEY"))
+    aws_access_key_id: str | None = Field(default=None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID"))
+    aws_region: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    stt_engines: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_STT_ENGINES"))
+    tts_engines: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_TTS_ENGINES"))
+    fake_transcript: str = Field(
+        default="my furnace stopped working", validation_alias=AliasChoices("HVAC_FAKE_TRANSCRIPT")
+    )
+
+    log_pii: bool = Field(default=False, validation_alias=AliasChoices("HVAC_LOG_PII"))
+    log_format: Literal["json", "console"] = Field(
+        default="json", validation_alias=AliasChoices("HVAC_LOG_FORMAT")
+    )
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("HVAC_LOG_LEVEL"))
+    # Seconds a session outlives its last turn (a call that never sent a status callback).
+    session_ttl_s: int = Field(default=2 * 3600, validation_alias=AliasChoices("HVAC_SESSION_TTL_S"))
+
+    def effective_public_url(self, host: str = "127.0.0.1", port: int = 8000) -> str:
+        return (self.public_url or f"http://{host}:{port}").rstrip("/")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url or self.llm_api_key)
+
+    @property
+    def business(self) -> BusinessProfile:
+        return load_profile(self.business_file)

@@ -1,0 +1,1 @@
+"""Pure, transport-agnostic dialogue core: `step(state, event, ctx) -> (state, reply)`."""

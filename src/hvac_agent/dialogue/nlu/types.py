@@ -1,0 +1,71 @@
+"""What understanding one caller utterance yields; the rules agent consumes only this."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hvac_agent.dialogue.state import (
+    EmergencyKind,
+    Expect,
+    Intent,
+    IssueCategory,
+    QuestionTopic,
+    Urgency,
+    WindowOffer,
+)
+
+SlotName = Literal["name", "phone", "address", "zip", "unit", "issue", "window"]
+
+
+class NluContext(BaseModel):
+    """What the understanding needs besides the words: what was asked, and when/where we are."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    expect: Expect | None = None
+    now: dt.datetime  # aware; "tomorrow" is relative to this, in `timezone`
+    timezone: str = "America/Chicago"
+    caller_id: str | None = None
+    pending_phone_digits: str = ""  # digits heard so far for a number spread over utterances
+    offered: list[WindowOffer] = Field(default_factory=list)
+    business_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
+    previous_caller_texts: list[str] = Field(default_factory=list)  # for repetition/frustration
+
+
+class WindowChoice(BaseModel):
+    """A caller's preference for a visit time, mapped onto offers where possible."""
+
+    offer_index: int | None = None  # index into NluContext.offered when one was picked
+    date: dt.date | None = None
+    part_of_day: Literal["morning", "afternoon"] | None = None
+    earliest: bool = False
+    exclude_dates: list[dt.date] = Field(default_factory=list)
+
+
+class Understanding(BaseModel):
+    """Everything found in one utterance. Absent means "not said", never "said no"."""
+
+    text: str
+    yes_no: Literal["yes", "no"] | None = None
+    intent: Intent | None = None
+    question: QuestionTopic | None = None
+    emergency: EmergencyKind | None = None
+    name: str | None = None
+    phone: str | None = None  # complete, valid, E.164
+    phone_digits: str | None = None  # digits of an incomplete number, to carry to the next turn
+    use_caller_id: bool = False  # "yes this number", "the one I'm calling from"
+    street: str | None = None  # "4410 Duval Street"
+    unit: str | None = None  # "Apt 2B" style
+    no_unit: bool = False  # "no unit", "it's a house"
+    zip: str | None = None
+    issue: str | None = None  # the problem in brief, caller's words tidied
+    issue_category: IssueCategory | None = None
+    urgency: Urgency | None = None  # urgent/emergency signals only; None when nothing special
+    urgency_reasons: list[str] = Field(default_factory=list)
+    window: WindowChoice | None = None
+    correction: bool = False  # "no, it's…", "actually…", "wrong number"
+    corrected: list[SlotName] = Field(default_factory=list)  # slots the correction targets
+    frustration: float = 0.0  # 0..1 for this utterance in its context

@@ -1,0 +1,74 @@
+"""The dialogue core's view of the outside world. Implementations live in `booking/` (database)
+and in tests; the core and the agents depend only on these protocols."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from hvac_agent.dialogue.state import (
+    AppointmentRef,
+    BookingRequest,
+    BookingResult,
+    ChangeResult,
+    Outcome,
+    Urgency,
+    WindowOffer,
+)
+
+
+class BookingPort(Protocol):
+    async def open_windows(
+        self,
+        *,
+        limit: int = 3,
+        not_before: dt.date | None = None,
+        exclude_dates: list[dt.date] | None = None,
+        part_of_day: str | None = None,
+    ) -> list[WindowOffer]:
+        """The first open windows from capacity: never full, never past, never on a closed day."""
+        ...
+
+    async def book(self, request: BookingRequest) -> BookingResult:
+        """Idempotent per `request.call_sid`; capacity enforced by the database."""
+        ...
+
+    async def find_by_phone(self, phone: str) -> list[AppointmentRef]:
+        """Upcoming booked appointments for an E.164 number, soonest first."""
+        ...
+
+    async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult: ...
+
+    async def reschedule(
+        self, appointment_id: int, *, date: dt.date, window: str, call_sid: str
+    ) -> ChangeResult: ...
+
+
+class CallRecordPort(Protocol):
+    """The durable call record behind `/api/calls/{call_sid}`: written live, turn by turn."""
+
+    async def start_call(self, call_sid: str, *, caller: str | None, started_at: dt.datetime) -> None:
+        """Create the record if absent (idempotent)."""
+        ...
+
+    async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> None: ...
+
+    async def update_call(
+        self,
+        call_sid: str,
+        *,
+        outcome: Outcome | None = None,
+        urgency: Urgency | None = None,
+        appointment_id: int | None = None,
+    ) -> None: ...
+
+    async def finish_call(
+        self,
+        call_sid: str,
+        *,
+        ended_at: dt.datetime,
+        outcome: Outcome | None = None,
+        duration_s: int | None = None,
+    ) -> None:
+        """Mark the call ended; an `in_progress` outcome becomes `abandoned`. Idempotent."""
+        ...

@@ -1,0 +1,284 @@
+"""The dialogue core's vocabulary: call state, events in, replies and effects out.
+
+The core is `step(state, event, ctx) -> (state, reply)`; it never does I/O. When it needs the world
+(open windows, a booking, a lookup) it returns a `Reply` carrying an `Effect`; the runner carries
+the effect out and feeds the result back as an event. Everything here is a pydantic model so a
+state round-trips through JSON for the session stores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IssueCategory = Literal[
+    "no_heat", "no_cooling", "leak", "noise", "smell", "thermostat", "maintenance", "other"
+]
+Urgency = Literal["emergency", "urgent", "routine"]
+Outcome = Literal[
+    "booked",
+    "rescheduled",
+    "cancelled",
+    "emergency",
+    "transferred",
+    "message",
+    "out_of_area",
+    "abandoned",
+    "in_progress",
+]
+EmergencyKind = Literal["gas", "carbon_monoxide", "smoke_fire"]
+Intent = Literal["book", "cancel", "reschedule", "question", "human", "goodbye"]
+QuestionTopic = Literal["hours", "service_area", "price", "identity"]
+# What the agent just asked for: drives understanding, Gather hints, keypad input and endpointing.
+Expect = Literal[
+    "intent",
+    "name",
+    "phone",
+    "phone_confirm",
+    "address",
+    "zip",
+    "issue",
+    "urgency",
+    "window",
+    "confirm",
+    "yes_no",
+    "message",
+    "anything_else",
+]
+Phase = Literal[
+    "collecting",
+    "choosing_window",
+    "confirming",
+    "booked",
+    "emergency",
+    "out_of_area",
+    "taking_message",
+    "cancel_lookup",
+    "cancel_confirm",
+    "reschedule_choose",
+    "reschedule_confirm",
+    "done",
+]
+AgentRung = Literal["llm", "fast_llm", "rules", "transfer"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WindowOffer(_Model):
+    """One concrete arrival window on one day (business-local date)."""
+
+    date: dt.date
+    window: str  # "08:00-12:00"
+    remaining: int = 1
+
+
+class AppointmentRef(_Model):
+    """What the core needs to know of an existing booking (cancel / reschedule)."""
+
+    id: int
+    customer_name: str
+    phone: str
+    address: str
+    unit: str | None = None
+    zip: str
+    issue: str
+    date: dt.date
+    window: str
+    status: Literal["booked", "cancelled"] = "booked"
+
+
+class Slots(_Model):
+    """What a dispatcher needs. A slot is filled only with a validated value."""
+
+    name: str | None = None
+    phone: str | None = None  # E.164
+    street: str | None = None  # street line, e.g. "4410 Duval Street"
+    unit: str | None = None
+    zip: str | None = None
+    issue: str | None = None  # the caller's problem, in brief
+    issue_category: IssueCategory | None = None
+    urgency: Urgency | None = None
+    date: dt.date | None = None
+    window: str | None = None
+
+
+class TranscriptTurn(_Model):
+    role: Literal["caller", "agent"]
+    text: str
+    at: dt.datetime
+
+
+class CallState(_Model):
+    """Everything about one call that must survive a restart or a hop to another worker."""
+
+    call_sid: str
+    caller_id: str | None = None  # E.164 from Twilio `From`, when it parses
+    started_at: dt.datetime
+    turn: int = 0  # caller events handled so far; the gather edge puts it in the action URL
+    phase: Phase = "collecting"
+    intent: Literal["book", "cancel", "reschedule"] = "book"
+    slots: Slots = Field(default_factory=Slots)
+    unit_asked: bool = False  # the "any apartment or unit number?" question was put once
+    asked: Expect | None = None
+    misunderstood: dict[str, int] = Field(default_factory=dict)  # per question asked
+    silences: int = 0  # consecutive silent turns
+    offered: list[WindowOffer] = Field(default_factory=list)
+    declined_dates: list[dt.date] = Field(default_factory=list)
+    pending_phone_digits: str = ""  # a number spread over several utterances
+    emergency: EmergencyKind | None = None
+    frustration: float = 0.0
+    outcome: Outcome = "in_progress"
+    appointment_id: int | None = None
+    existing: list[AppointmentRef] = Field(default_factory=list)
+    target: AppointmentRef | None = None
+    message: str | None = None
+    history: list[TranscriptTurn] = Field(default_factory=list)  # recent turns, for LLM context
+    rung: AgentRung = "rules"
+    ended: bool = False
+
+
+# ---- events in ---------------------------------------------------------------------------------
+
+
+class CallStarted(_Model):
+    kind: Literal["call_started"] = "call_started"
+    caller_id: str | None = None
+
+
+class CallerSaid(_Model):
+    kind: Literal["caller_said"] = "caller_said"
+    text: str
+    confidence: float | None = None
+
+
+class DigitsPressed(_Model):
+    kind: Literal["digits"] = "digits"
+    digits: str
+
+
+class Silence(_Model):
+    kind: Literal["silence"] = "silence"
+
+
+class HangUp(_Model):
+    kind: Literal["hang_up"] = "hang_up"
+
+
+class WindowsLoaded(_Model):
+    kind: Literal["windows_loaded"] = "windows_loaded"
+    windows: list[WindowOffer]
+
+
+class BookingResult(_Model):
+    kind: Literal["booking_result"] = "booking_result"
+    ok: bool
+    reason: Literal["booked", "already_booked", "window_full", "invalid_window", "error"] = "booked"
+    appointment_id: int | None = None
+    date: dt.date | None = None
+    window: str | None = None
+
+
+class AppointmentsFound(_Model):
+    kind: Literal["appointments_found"] = "appointments_found"
+    appointments: list[AppointmentRef]
+
+
+class ChangeResult(_Model):
+    """Outcome of a cancel or reschedule."""
+
+    kind: Literal["change_result"] = "change_result"
+    ok: bool
+    reason: Literal["done", "not_found", "window_full", "invalid_window", "error"] = "done"
+    appointment: AppointmentRef | None = None
+
+
+Event = Annotated[
+    CallStarted
+    | CallerSaid
+    | DigitsPressed
+    | Silence
+    | HangUp
+    | WindowsLoaded
+    | BookingResult
+    | AppointmentsFound
+    | ChangeResult,
+    Field(discriminator="kind"),
+]
+
+
+# ---- effects out ------------------------------------------------------------------------------
+
+
+class LoadWindows(_Model):
+    kind: Literal["load_windows"] = "load_windows"
+    limit: int = 3
+    not_before: dt.date | None = None
+    exclude_dates: list[dt.date] = Field(default_factory=list)
+    part_of_day: Literal["morning", "afternoon"] | None = None
+
+
+class BookingRequest(_Model):
+    call_sid: str
+    customer_name: str
+    phone: str
+    address: str
+    unit: str | None
+    zip: str
+    issue: str
+    issue_category: IssueCategory
+    urgency: Urgency
+    date: dt.date
+    window: str
+
+
+class Book(_Model):
+    kind: Literal["book"] = "book"
+    request: BookingRequest
+
+
+class FindAppointments(_Model):
+    kind: Literal["find_appointments"] = "find_appointments"
+    phone: str
+
+
+class CancelAppointment(_Model):
+    kind: Literal["cancel"] = "cancel"
+    appointment_id: int
+    call_sid: str
+
+
+class RescheduleAppointment(_Model):
+    kind: Literal["reschedule"] = "reschedule"
+    appointment_id: int
+    call_sid: str
+    date: dt.date
+    window: str
+
+
+Effect = Annotated[
+    LoadWindows | Book | FindAppointments | CancelAppointment | RescheduleAppointment,
+    Field(discriminator="kind"),
+]
+
+
+class Reply(_Model):
+    """What the agent does next. `say` is plain text (edges escape it for TwiML/TTS).
+
+    `action`: `listen` waits for the caller (what kind of answer is in `expect`); `transfer` hands
+    the call to `transfer_to` (with a message fallback); `hangup` ends the call after `say`.
+    When `effect` is set the runner carries it out and steps again with its result; `say` is then
+    an optional acknowledgement to speak while that happens.
+    """
+
+    say: str = ""
+    action: Literal["listen", "transfer", "hangup"] = "listen"
+    expect: Expect | None = None
+    transfer_to: str | None = None
+    transfer_reason: Literal["requested", "frustration", "emergency", "out_of_area", "fallback"] | None = None
+    effect: Effect | None = None
+    hints: list[str] = Field(default_factory=list)
+    keypad: bool = False  # invite keypad entry (numbers, ZIP) after repeated misunderstanding
