@@ -59,6 +59,7 @@ Phase = Literal[
     "cancel_confirm",
     "reschedule_choose",
     "reschedule_confirm",
+    "offer_transfer",
     "done",
 ]
 AgentRung = Literal["llm", "fast_llm", "rules", "transfer"]
@@ -123,11 +124,17 @@ class CallState(_Model):
     intent: Literal["book", "cancel", "reschedule"] = "book"
     slots: Slots = Field(default_factory=Slots)
     unit_asked: bool = False  # the "any apartment or unit number?" question was put once
+    caller_id_declined: bool = False  # the caller said the number they call from is not the one
     asked: Expect | None = None
+    last_question: str = ""  # the words of the last question, for reprompts
     misunderstood: dict[str, int] = Field(default_factory=dict)  # per question asked
     silences: int = 0  # consecutive silent turns
     offered: list[WindowOffer] = Field(default_factory=list)
     declined_dates: list[dt.date] = Field(default_factory=list)
+    # A visit-time preference heard before windows were offered ("tomorrow morning").
+    pref_date: dt.date | None = None
+    pref_part: Literal["morning", "afternoon"] | None = None
+    pref_earliest: bool = False
     pending_phone_digits: str = ""  # a number spread over several utterances
     emergency: EmergencyKind | None = None
     frustration: float = 0.0

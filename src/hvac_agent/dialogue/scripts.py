@@ -1,0 +1,120 @@
+"""Everything the rules agent says, in one place, filled from the business profile.
+
+Wording rules: disclose the virtual assistant up front; safety first; never a price but the dispatch
+fee; never an exact arrival time (windows only); never a diagnosis presented as certain.
+"""
+
+from __future__ import annotations
+
+from hvac_agent.config import BusinessProfile
+from hvac_agent.dialogue.state import EmergencyKind, Expect
+
+SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
+    "gas": (
+        "If you smell gas, please leave the home right now and take everyone with you. "
+        "Don't touch any light switches or appliances, and don't light any flames. "
+        "Once you're outside, call 911 and your gas utility."
+    ),
+    "carbon_monoxide": (
+        "A carbon monoxide alarm or symptoms like headache, dizziness or nausea are an emergency. "
+        "Get everyone outside into fresh air right now, and call 911 from outside."
+    ),
+    "smoke_fire": (
+        "If it's safe to do so, switch the system off at the thermostat. "
+        "If there is any smoke or fire, leave the home and call 911."
+    ),
+}
+
+
+def greeting(profile: BusinessProfile) -> str:
+    return (
+        f"Thanks for calling {profile.name}. I'm the virtual assistant, and I can book a technician "
+        "visit for you. If you smell gas, or a carbon monoxide alarm is going off, tell me right away. "
+        "How can I help you today?"
+    )
+
+
+def emergency(profile: BusinessProfile, kind: EmergencyKind) -> str:
+    return (
+        f"{SAFETY_SCRIPTS[kind]} I'm connecting you to our emergency on-call technician now. "
+        "If you're still inside, hang up and get out first."
+    )
+
+
+def transfer(reason: str) -> str:
+    if reason == "frustration":
+        return "I'm sorry about the trouble. Let me get you to a person right away. Please hold."
+    if reason == "fallback":
+        return "Let me connect you with someone from our office who can help. Please hold."
+    return "Of course. I'm connecting you with a member of our team now. Please hold."
+
+
+QUESTIONS: dict[str, str] = {
+    "name": "May I have your first and last name?",
+    "phone": "What's the best phone number to reach you?",
+    "address": "What's the street address where you need service, including the ZIP code?",
+    "zip": "And what's the ZIP code there?",
+    "unit": "Is there an apartment or unit number?",
+    "issue": "What's going on with your heating or air conditioning?",
+    "urgency": (
+        "Is anyone in the home especially at risk from the heat or cold, like an infant, someone "
+        "elderly, or someone with a medical condition?"
+    ),
+    "anything_else": "What would you like to change?",
+    "intent": "How can I help you today?",
+    "message": "Please tell me your message, and I'll pass it to our office.",
+}
+
+EXAMPLES: dict[str, str] = {
+    "name": "For example, you can say: my name is Dana Kim.",
+    "phone": "You can say the digits one at a time, or type them on your keypad and press pound.",
+    "phone_confirm": "Please say yes to use the number you're calling from, or no to give another.",
+    "address": "For example: forty four ten Duval Street, seven eight seven five one.",
+    "zip": "You can say the five digits, or type them on your keypad.",
+    "issue": "For example: my furnace isn't heating, or the AC is blowing warm air.",
+    "urgency": "Please answer yes or no.",
+    "window": "You can say the first one, the second one, or a day like tomorrow morning.",
+    "confirm": "Please say yes to book it, or tell me what to change.",
+    "yes_no": "Please answer yes or no.",
+}
+
+KEYPAD_EXPECTS: frozenset[Expect] = frozenset({"phone", "zip"})
+
+
+def fee_sentence(profile: BusinessProfile) -> str:
+    return (
+        f"There's a ${profile.dispatch_fee} dispatch fee for the visit; the technician will go over "
+        "any repair costs with you before doing any work."
+    )
+
+
+def price_answer(profile: BusinessProfile) -> str:
+    return (
+        f"Our dispatch fee is ${profile.dispatch_fee}. The technician will diagnose the problem on site "
+        "and give you a price before doing any repair."
+    )
+
+
+def hours_answer(profile: BusinessProfile) -> str:
+    return f"We schedule visits {profile.office_hours}."
+
+
+def area_answer(profile: BusinessProfile) -> str:
+    return "We serve the ZIP codes in our local area; tell me your ZIP code and I'll check it for you."
+
+
+def identity_answer(profile: BusinessProfile) -> str:
+    return f"I'm an automated virtual assistant for {profile.name}."
+
+
+def out_of_area(profile: BusinessProfile, zip_code: str) -> str:
+    spoken = " ".join(zip_code)
+    return (
+        f"I'm sorry, the ZIP code {spoken} is outside the area we serve, so I can't book a visit there. "
+        "I can take a message for our office, or connect you with someone. Would you like to leave a "
+        "message?"
+    )
+
+
+def goodbye(profile: BusinessProfile) -> str:
+    return f"Thanks for calling {profile.name}. Goodbye."
