@@ -12,6 +12,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class SessionStoreUnavailable(Exception):
+    """The backing store cannot serve right now (Redis down, database locked or unreadable).
+
+    Stores translate every backend error into this one exception, so the telephony edge has a
+    single thing to catch when it must still answer the caller politely.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Versioned:
     payload: str
