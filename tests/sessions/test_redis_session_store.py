@@ -219,3 +219,23 @@ async def test_recovers_by_itself_when_redis_comes_back(
     finally:
         await store.close()
         await proxy.stop()
+
+
+@pytest.mark.redis
+async def test_quick_restart_between_turns_goes_unnoticed(
+    redis_url: str, prefix: str, raw: aioredis.Redis
+) -> None:
+    """Pooled connections die with the restart; the next turn must get a fresh one, not an error."""
+    target_port = int(redis_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    proxy = _Proxy(target_port)
+    await proxy.start()
+    store = RedisSessionStore(f"redis://127.0.0.1:{proxy.port}/0", prefix=prefix, timeout_s=0.5)
+    try:
+        assert await store.put("CA1", "turn 1", expected_version=None, ttl_s=600) == 1
+        await proxy.stop()
+        await proxy.start()
+        assert await store.get("CA1") == Versioned("turn 1", 1)
+        assert await store.put("CA1", "turn 2", expected_version=1, ttl_s=600) == 2
+    finally:
+        await store.close()
+        await proxy.stop()

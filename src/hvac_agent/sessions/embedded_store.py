@@ -9,6 +9,7 @@ and `busy_timeout` makes a writer wait for another process's lock instead of fai
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ import aiosqlite
 
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.sessions.store import SessionStoreUnavailable, Versioned
+
+_log = logging.getLogger("hvac_agent.sessions")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -118,8 +121,14 @@ class EmbeddedSessionStore:
 
     async def _maybe_purge(self) -> None:
         last = self._last_purge
-        if last is None or self._clock.monotonic() - last >= self._purge_interval_s:
+        if last is not None and self._clock.monotonic() - last < self._purge_interval_s:
+            return
+        self._last_purge = self._clock.monotonic()
+        try:
             await self.purge_expired()
+        except SessionStoreUnavailable as error:
+            # Housekeeping only: the write it follows has succeeded and must be reported as such.
+            _log.warning("session purge failed: %s", error)
 
     async def _run(self, sql: str, params: Sequence[Any]) -> list[Any]:
         conn = await self._connection()
