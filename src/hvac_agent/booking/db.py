@@ -1,0 +1,146 @@
+"""Engine creation and schema migration for SQLite and PostgreSQL (async drivers).
+
+The contract's URLs are driver-less (`sqlite:///./x.db`, `postgresql://…`); we map them to the async
+drivers we ship. SQLite gets WAL, a busy timeout and real transactions (SQLAlchemy emits BEGIN, so
+DDL and SELECTs are transactional too); writes ask for `BEGIN IMMEDIATE` so that two writers queue
+on the busy timeout instead of failing on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from hvac_agent.booking.errors import BookingUnavailable
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 5
+# Execution option naming the BEGIN flavour on SQLite; set on a derived engine by `write_engine`.
+_BEGIN_OPTION = "hvac_sqlite_begin"
+# A fixed 63-bit key for pg_advisory_xact_lock, so concurrent `migrate` calls queue.
+_MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"hvac_agent.migrate").digest()[:8], "big") >> 1
+
+
+def make_async_url(url: str) -> str:
+    """Map a contract URL to its async driver; a URL that names a driver is kept as given."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("database URL must look like scheme://...")
+    if "+" in scheme:
+        return url
+    if scheme == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if scheme == "postgresql":
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for `url` (contract form or with a driver). `kwargs` go to SQLAlchemy."""
+    async_url = make_url(make_async_url(url))
+    if async_url.get_backend_name() == "sqlite":
+        engine = create_async_engine(async_url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if async_url.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
+        kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_timeout", 10)
+        return create_async_engine(async_url, connect_args=connect_args, **kwargs)
+    return create_async_engine(async_url, **kwargs)
+
+
+def write_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, but transactions begin with a write lock on SQLite (no-op elsewhere)."""
+    if is_sqlite(engine):
+        return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (see `_on_begin`): sqlite3's legacy mode skips it for
+        # SELECT and DDL, which breaks transactional migrations and repeatable reads.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        flavour = conn.get_execution_options().get(_BEGIN_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if flavour == "IMMEDIATE" else "BEGIN")
+
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(connection), "head")
+
+
+async def migrate(url: str) -> None:
+    """Bring the schema to the latest revision (`alembic upgrade head`); a no-op when current.
+
+    Safe when several processes start at once: the whole upgrade runs in one transaction that first
+    takes a PostgreSQL advisory lock (or SQLite's write lock), so the later ones wait and then find
+    nothing to do. DDL is transactional on both, so a failed upgrade leaves no half-made schema.
+    """
+    engine = create_engine(url, poolclass=_null_pool())
+    try:
+        await run_migrations(engine)
+    finally:
+        await engine.dispose()
+
+
+async def run_migrations(engine: AsyncEngine) -> None:
+    """`migrate` on an existing engine."""
+    await run_locked(engine, _upgrade)
+
+
+async def run_locked(engine: AsyncEngine, work: Callable[[Connection], None]) -> None:
+    """Run sync `work` (Alembic) in one transaction holding the migration lock."""
+    try:
+        async with write_engine(engine).begin() as conn:
+            if engine.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            await conn.run_sync(work)
+    except SQLAlchemyError as error:
+        raise BookingUnavailable(f"migration failed: {error}") from error
+
+
+def _null_pool() -> Any:
+    from sqlalchemy.pool import NullPool
+
+    return NullPool

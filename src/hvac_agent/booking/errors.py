@@ -1,0 +1,34 @@
+"""The booking layer's one error: the database cannot be reached or failed mid-operation.
+
+Callers (webhooks, API, CLI) catch only this and answer politely; they never see driver errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+
+
+class BookingUnavailable(RuntimeError):
+    """The booking database is down, locked too long, or failed; the operation had no effect."""
+
+
+_log = logging.getLogger("hvac_agent.booking")
+
+
+@asynccontextmanager
+async def database_errors(operation: str) -> AsyncIterator[None]:
+    """Translate driver/pool errors into `BookingUnavailable`.
+
+    Only the error class is logged and carried: SQLAlchemy's message includes bound parameters,
+    which are names, phone numbers and addresses.
+    """
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as error:
+        cause = getattr(error, "orig", None) or error
+        _log.warning("booking database error in %s: %s", operation, type(cause).__name__)
+        raise BookingUnavailable(f"{operation}: database unavailable ({type(cause).__name__})") from error

@@ -1,0 +1,127 @@
+"""Tables (SQLAlchemy Core). The schema itself is created by the Alembic migrations; these objects
+are what queries are written against, and a test checks the two agree.
+
+Capacity lives in the database: `window_capacity.booked` is bumped with a conditional UPDATE in the
+same transaction as the appointment insert, and CHECK constraints forbid overbooking outright.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite has no time zones: store naive UTC there)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ValueError("UTCDateTime needs an aware datetime")
+        utc: dt.datetime = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # One appointment per call: a retried or duplicated booking finds this row (idempotency).
+    Column("call_sid", String(64), nullable=False, unique=True),
+    Column("customer_name", String(200), nullable=False),
+    Column("phone", String(20), nullable=False, index=True),
+    Column("address", String(300), nullable=False),
+    Column("unit", String(50), nullable=True),
+    Column("zip", String(10), nullable=False),
+    Column("issue", Text, nullable=False),
+    Column("issue_category", String(20), nullable=False),
+    Column("urgency", String(10), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("window", String(11), nullable=False, quote=True),
+    Column("status", String(10), nullable=False, server_default="booked"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # The call that last cancelled or rescheduled it (audit trail).
+    Column("changed_by_call_sid", String(64), nullable=True),
+    CheckConstraint("status IN ('booked', 'cancelled')", name="status"),
+    Index(None, "date", "window"),
+)
+
+window_capacity = Table(
+    "window_capacity",
+    metadata,
+    Column("date", Date, primary_key=True),
+    Column("window", String(11), primary_key=True, quote=True),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False, server_default="0"),
+    CheckConstraint("booked <= capacity", name="not_overbooked"),
+    CheckConstraint("booked >= 0", name="booked_non_negative"),
+    CheckConstraint("capacity >= 0", name="capacity_non_negative"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("from_number", String(32), nullable=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("outcome", String(20), nullable=False, server_default="in_progress"),
+    Column("urgency", String(10), nullable=True),
+    Column("appointment_id", Integer, nullable=True),
+    Column("duration_s", Integer, nullable=True),
+    # Turns recorded so far; bumped under the row lock to hand out `call_turns.seq` race-free.
+    Column("turn_count", Integer, nullable=False, server_default="0"),
+)
+
+call_turns = Table(
+    "call_turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_sid", String(64), ForeignKey("calls.call_sid", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("call_sid", "seq"),
+    CheckConstraint("role IN ('caller', 'agent')", name="role"),
+)

@@ -1,0 +1,75 @@
+"""Boundary shapes of the booking layer: what `/api/*` and the CLI print.
+
+`AppointmentOut.model_dump(mode="json")` is exactly the contract's Appointment object, and
+`CallRecordOut.model_dump(mode="json", by_alias=True)` exactly its call record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hvac_agent.dialogue.state import AppointmentRef, IssueCategory, Outcome, Urgency
+
+
+class AppointmentOut(BaseModel):
+    """The contract's Appointment object (date is business-local, created_at is UTC)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int
+    call_sid: str
+    customer_name: str
+    phone: str
+    address: str
+    unit: str | None
+    zip: str
+    issue: str
+    issue_category: IssueCategory
+    urgency: Urgency
+    date: dt.date
+    window: str
+    status: Literal["booked", "cancelled"]
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> AppointmentOut:
+        return cls.model_validate({name: row[name] for name in cls.model_fields})
+
+    def to_ref(self) -> AppointmentRef:
+        return AppointmentRef(
+            id=self.id,
+            customer_name=self.customer_name,
+            phone=self.phone,
+            address=self.address,
+            unit=self.unit,
+            zip=self.zip,
+            issue=self.issue,
+            date=self.date,
+            window=self.window,
+            status=self.status,
+        )
+
+
+class CallTurnOut(BaseModel):
+    role: Literal["caller", "agent"]
+    text: str
+    at: dt.datetime
+
+
+class CallRecordOut(BaseModel):
+    """The contract's call record (`GET /api/calls/{call_sid}`); `from` is a keyword, hence the alias."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    call_sid: str
+    from_: str | None = Field(alias="from")
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    outcome: Outcome
+    urgency: Urgency | None
+    turns: list[CallTurnOut]
+    appointment_id: int | None

@@ -1,0 +1,289 @@
+"""Book, cancel and reschedule against the database: idempotent per call, capacity-safe.
+
+Capacity is enforced by the database, never by a Python read-then-write: a booking bumps
+`window_capacity.booked` with `UPDATE … WHERE booked < capacity` in the same transaction as the
+appointment insert. On PostgreSQL the row lock serialises competing bookings (and READ COMMITTED
+re-checks the condition after the wait); on SQLite writes begin `IMMEDIATE`. CHECK constraints back
+both. Idempotency comes from the unique `appointments.call_sid`: a concurrent duplicate waits on the
+first insert and then reads that appointment instead of consuming capacity.
+
+Lock order, to rule out deadlocks: the appointment row first, then capacity rows in (date, window)
+order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, case, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hvac_agent.booking.availability import candidate_windows, is_bookable, local_today
+from hvac_agent.booking.db import write_engine
+from hvac_agent.booking.errors import database_errors
+from hvac_agent.booking.models import appointments, window_capacity
+from hvac_agent.booking.schemas import AppointmentOut
+from hvac_agent.clock import Clock
+from hvac_agent.config import BusinessProfile
+from hvac_agent.dialogue.state import AppointmentRef, BookingRequest, BookingResult, ChangeResult, WindowOffer
+
+_A = appointments
+_W = window_capacity
+
+
+class _Abort(Exception):
+    """Roll the transaction back and answer `result`."""
+
+    def __init__(self, result: BookingResult | ChangeResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+class BookingService:
+    """The database implementation of `hvac_agent.dialogue.ports.BookingPort` (plus API helpers).
+
+    Every database failure surfaces as `BookingUnavailable`.
+    """
+
+    def __init__(self, engine: AsyncEngine, profile: BusinessProfile, clock: Clock) -> None:
+        if engine.dialect.name not in {"postgresql", "sqlite"}:
+            raise ValueError(f"unsupported database: {engine.dialect.name}")
+        self._engine = engine
+        self._write = write_engine(engine)
+        self._profile = profile
+        self._clock = clock
+
+    @property
+    def capacity_per_window(self) -> int:
+        return self._profile.technicians_per_window
+
+    # ---- BookingPort ---------------------------------------------------------------------------
+
+    async def open_windows(
+        self,
+        *,
+        limit: int = 3,
+        not_before: dt.date | None = None,
+        exclude_dates: list[dt.date] | None = None,
+        part_of_day: str | None = None,
+    ) -> list[WindowOffer]:
+        """The first `limit` windows that are bookable now and not full, soonest first."""
+        if limit <= 0 or self.capacity_per_window <= 0:
+            return []
+        candidates = list(
+            candidate_windows(
+                self._profile,
+                self._clock.now(),
+                not_before=not_before,
+                exclude_dates=exclude_dates,
+                part_of_day=part_of_day,
+            )
+        )
+        if not candidates:
+            return []
+        query = select(_W.c.date, _W.c.window, _W.c.booked).where(
+            _W.c.date.between(candidates[0].date, candidates[-1].date)
+        )
+        async with database_errors("open_windows"), self._engine.connect() as conn:
+            booked = {(row.date, row.window): row.booked for row in await conn.execute(query)}
+        offers: list[WindowOffer] = []
+        for cand in candidates:
+            remaining = self.capacity_per_window - booked.get((cand.date, cand.window), 0)
+            if remaining > 0:
+                offers.append(WindowOffer(date=cand.date, window=cand.window, remaining=remaining))
+                if len(offers) >= limit:
+                    break
+        return offers
+
+    async def book(self, request: BookingRequest) -> BookingResult:
+        """Book once per call: a repeat answers `already_booked` with the first appointment."""
+        now = self._clock.now()
+        try:
+            async with database_errors("book"), self._write.begin() as conn:
+                return await self._book(conn, request, now)
+        except _Abort as abort:
+            assert isinstance(abort.result, BookingResult)
+            return abort.result
+
+    async def find_by_phone(self, phone: str) -> list[AppointmentRef]:
+        """Booked appointments for `phone` from today (business-local) on, soonest first."""
+        today = local_today(self._profile, self._clock.now())
+        query = (
+            select(_A)
+            .where(_A.c.phone == phone, _A.c.status == "booked", _A.c.date >= today)
+            .order_by(_A.c.date, _A.c.window, _A.c.id)
+        )
+        async with database_errors("find_by_phone"), self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [AppointmentOut.from_row(row).to_ref() for row in rows]
+
+    async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult:
+        """Cancel and free the window's place. Cancelling a cancelled appointment is a no-op."""
+        now = self._clock.now()
+        async with database_errors("cancel"), self._write.begin() as conn:
+            row = await self._locked_appointment(conn, appointment_id)
+            if row is None:
+                return ChangeResult(ok=False, reason="not_found")
+            if row["status"] == "cancelled":
+                return ChangeResult(ok=True, reason="done", appointment=AppointmentOut.from_row(row).to_ref())
+            await conn.execute(
+                update(_A)
+                .where(_A.c.id == appointment_id)
+                .values(status="cancelled", updated_at=now, changed_by_call_sid=call_sid)
+            )
+            await self._release(conn, row["date"], row["window"])
+            cancelled = {**row, "status": "cancelled"}
+        return ChangeResult(ok=True, reason="done", appointment=AppointmentOut.from_row(cancelled).to_ref())
+
+    async def reschedule(
+        self, appointment_id: int, *, date: dt.date, window: str, call_sid: str
+    ) -> ChangeResult:
+        """Move a booked appointment atomically; a full target window leaves it unchanged."""
+        now = self._clock.now()
+        try:
+            async with database_errors("reschedule"), self._write.begin() as conn:
+                row = await self._locked_appointment(conn, appointment_id)
+                if row is None or row["status"] != "booked":
+                    return ChangeResult(ok=False, reason="not_found")
+                current = AppointmentOut.from_row(row)
+                if (current.date, current.window) == (date, window):
+                    return ChangeResult(ok=True, reason="done", appointment=current.to_ref())
+                if not is_bookable(self._profile, now, date, window):
+                    return ChangeResult(ok=False, reason="invalid_window", appointment=current.to_ref())
+                # Touch both capacity rows in key order (see module docstring).
+                for key in sorted([(date, window), (current.date, current.window)]):
+                    if key == (date, window):
+                        if not await self._reserve(conn, date, window):
+                            raise _Abort(
+                                ChangeResult(ok=False, reason="window_full", appointment=current.to_ref())
+                            )
+                    else:
+                        await self._release(conn, current.date, current.window)
+                await conn.execute(
+                    update(_A)
+                    .where(_A.c.id == appointment_id)
+                    .values(date=date, window=window, updated_at=now, changed_by_call_sid=call_sid)
+                )
+                moved = current.model_copy(update={"date": date, "window": window})
+        except _Abort as abort:
+            assert isinstance(abort.result, ChangeResult)
+            return abort.result
+        return ChangeResult(ok=True, reason="done", appointment=moved.to_ref())
+
+    # ---- API / CLI helpers ---------------------------------------------------------------------
+
+    async def list_appointments(
+        self,
+        call_sid: str | None = None,
+        phone: str | None = None,
+        date: dt.date | str | None = None,
+        status: str | None = None,
+    ) -> list[AppointmentOut]:
+        """Appointments matching every given filter, by date and window. `date` may be YYYY-MM-DD."""
+        query: Select[Any] = select(_A)
+        if call_sid is not None:
+            query = query.where(_A.c.call_sid == call_sid)
+        if phone is not None:
+            query = query.where(_A.c.phone == phone)
+        if date is not None:
+            day = dt.date.fromisoformat(date) if isinstance(date, str) else date
+            query = query.where(_A.c.date == day)
+        if status is not None:
+            query = query.where(_A.c.status == status)
+        query = query.order_by(_A.c.date, _A.c.window, _A.c.id)
+        async with database_errors("list_appointments"), self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [AppointmentOut.from_row(row) for row in rows]
+
+    async def get_appointment(self, appointment_id: int) -> AppointmentOut | None:
+        async with database_errors("get_appointment"), self._engine.connect() as conn:
+            row = (await conn.execute(select(_A).where(_A.c.id == appointment_id))).mappings().first()
+        return AppointmentOut.from_row(row) if row is not None else None
+
+    async def capacity(self, date: dt.date, window: str) -> tuple[int, int]:
+        """(capacity, booked) for one window, as the database holds it (for health checks, bench)."""
+        query = select(_W.c.capacity, _W.c.booked).where(_W.c.date == date, _W.c.window == window)
+        async with database_errors("capacity"), self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (row.capacity, row.booked) if row is not None else (self.capacity_per_window, 0)
+
+    # ---- transaction steps ---------------------------------------------------------------------
+
+    async def _book(self, conn: AsyncConnection, request: BookingRequest, now: dt.datetime) -> BookingResult:
+        existing = await self._locked_by_call(conn, request.call_sid)
+        if existing is not None and existing["status"] == "booked":
+            return _already_booked(existing)
+        if not is_bookable(self._profile, now, request.date, request.window):
+            return BookingResult(ok=False, reason="invalid_window", date=request.date, window=request.window)
+        values = {**request.model_dump(), "status": "booked", "updated_at": now}
+        if existing is not None:
+            # This call booked, cancelled, and books again: the call's one row is reused.
+            appointment_id: int = existing["id"]
+            await conn.execute(
+                update(_A).where(_A.c.id == appointment_id).values(**values, changed_by_call_sid=None)
+            )
+        else:
+            insert = (
+                self._insert(_A)
+                .values(**values, created_at=now)
+                .on_conflict_do_nothing(index_elements=[_A.c.call_sid])
+                .returning(_A.c.id)
+            )
+            new_id = (await conn.execute(insert)).scalar_one_or_none()
+            if new_id is None:
+                # A concurrent duplicate committed first (PostgreSQL waited for it): answer with it.
+                return await self._book(conn, request, now)
+            appointment_id = new_id
+        if not await self._reserve(conn, request.date, request.window):
+            full = BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
+            raise _Abort(full)
+        return BookingResult(
+            ok=True, reason="booked", appointment_id=appointment_id, date=request.date, window=request.window
+        )
+
+    async def _reserve(self, conn: AsyncConnection, day: dt.date, window: str) -> bool:
+        """Take one place in a window; False when it is full. The capacity row follows the profile,
+        but never drops below what is already booked (the CHECK would refuse it)."""
+        seed = self._insert(_W).values(date=day, window=window, capacity=self.capacity_per_window, booked=0)
+        synced = case((seed.excluded.capacity >= _W.c.booked, seed.excluded.capacity), else_=_W.c.booked)
+        await conn.execute(
+            seed.on_conflict_do_update(
+                index_elements=[_W.c.date, _W.c.window],
+                set_={"capacity": synced},
+                where=_W.c.capacity != seed.excluded.capacity,
+            )
+        )
+        taken = await conn.execute(
+            update(_W)
+            .where(_W.c.date == day, _W.c.window == window, _W.c.booked < _W.c.capacity)
+            .values(booked=_W.c.booked + 1)
+        )
+        return taken.rowcount == 1
+
+    async def _release(self, conn: AsyncConnection, day: dt.date, window: str) -> None:
+        await conn.execute(
+            update(_W)
+            .where(_W.c.date == day, _W.c.window == window, _W.c.booked > 0)
+            .values(booked=_W.c.booked - 1)
+        )
+
+    async def _locked_appointment(self, conn: AsyncConnection, appointment_id: int) -> RowMapping | None:
+        query = select(_A).where(_A.c.id == appointment_id).with_for_update()
+        return (await conn.execute(query)).mappings().first()
+
+    async def _locked_by_call(self, conn: AsyncConnection, call_sid: str) -> RowMapping | None:
+        query = select(_A).where(_A.c.call_sid == call_sid).with_for_update()
+        return (await conn.execute(query)).mappings().first()
+
+    def _insert(self, table: Any) -> Any:
+        return (pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def _already_booked(row: RowMapping) -> BookingResult:
+    return BookingResult(
+        ok=True, reason="already_booked", appointment_id=row["id"], date=row["date"], window=row["window"]
+    )

@@ -1,0 +1,80 @@
+"""URLs, engines and migrations on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from hvac_agent.booking.db import create_engine, make_async_url, migrate
+from hvac_agent.booking.models import metadata
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///./hvac_agent.db", "sqlite+aiosqlite:///./hvac_agent.db"),
+        ("sqlite:////var/lib/x.db", "sqlite+aiosqlite:////var/lib/x.db"),
+        ("postgresql://u:p@db:5432/hvac", "postgresql+psycopg://u:p@db:5432/hvac"),
+        ("postgres://u@db/hvac?sslmode=require", "postgresql+psycopg://u@db/hvac?sslmode=require"),
+        ("postgresql+asyncpg://db/hvac", "postgresql+asyncpg://db/hvac"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+    ],
+)
+def test_make_async_url(given: str, expected: str) -> None:
+    assert make_async_url(given) == expected
+
+
+def test_make_async_url_rejects_garbage() -> None:
+    with pytest.raises(ValueError):
+        make_async_url("not a url")
+
+
+def _tables_and_version(conn: Connection) -> tuple[set[str], list[Any]]:
+    names = set(inspect(conn).get_table_names())
+    return names, list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def _diff(conn: Connection) -> list[Any]:
+    return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+async def test_migrate_twice_is_a_no_op_and_matches_models(db_url: str) -> None:
+    await migrate(db_url)
+    await migrate(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            tables, versions = await conn.run_sync(_tables_and_version)
+            assert {"appointments", "window_capacity", "calls", "call_turns", "alembic_version"} <= tables
+            assert versions == ["0001"]
+            assert await conn.run_sync(_diff) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_concurrent_migrations_are_safe(db_url: str) -> None:
+    await asyncio.gather(*(migrate(db_url) for _ in range(4)))
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            _, versions = await conn.run_sync(_tables_and_version)
+        assert versions == ["0001"]
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_engine_settings(tmp_path: Any) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+    finally:
+        await engine.dispose()
