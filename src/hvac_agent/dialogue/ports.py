@@ -4,7 +4,7 @@ and in tests; the core and the agents depend only on these protocols."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import Any, Protocol
 
 from hvac_agent.dialogue.state import (
     AppointmentRef,
@@ -71,4 +71,8 @@ class CallRecordPort(Protocol):
         duration_s: int | None = None,
     ) -> None:
         """Mark the call ended; an `in_progress` outcome becomes `abandoned`. Idempotent."""
+        ...
+
+    async def get_call(self, call_sid: str) -> dict[str, Any] | None:
+        """The contract's call record JSON, or None."""
         ...

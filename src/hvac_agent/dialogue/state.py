@@ -39,6 +39,7 @@ Expect = Literal[
     "phone_confirm",
     "address",
     "zip",
+    "unit",
     "issue",
     "urgency",
     "window",

@@ -1,0 +1,91 @@
+"""Operations endpoints: `/health`, `/metrics`, and the office's read API under `/api/*`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import ipaddress
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from hvac_agent.observability.health import health_report
+
+router = APIRouter()
+
+
+def require_api_access(request: Request) -> None:
+    """Bearer token when `HVAC_API_TOKEN` is set; otherwise loopback clients only."""
+    token: str | None = request.app.state.settings.api_token
+    if token:
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise HTTPException(status_code=401, detail="missing or invalid bearer token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in ("localhost", "testclient")
+    if not loopback:
+        raise HTTPException(status_code=403, detail="set HVAC_API_TOKEN to allow non-local access")
+
+
+ApiAccess = Annotated[None, Depends(require_api_access)]
+
+
+@router.get("/health")
+async def health(request: Request) -> JSONResponse:
+    report = await health_report(request.app)
+    return JSONResponse(report, status_code=503 if report["status"] == "down" else 200)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    calls = getattr(request.app.state, "calls", None)
+    if calls is not None:
+        request.app.state.metrics.active_calls.set(calls.active_calls)
+    return Response(content=request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/appointments")
+async def list_appointments(
+    request: Request,
+    _: ApiAccess,
+    call_sid: str | None = None,
+    phone: str | None = None,
+    date: Annotated[dt.date | None, Query()] = None,
+    status: Literal["booked", "cancelled"] | None = None,
+) -> list[dict[str, Any]]:
+    booking = request.app.state.booking
+    found = await booking.list_appointments(call_sid=call_sid, phone=_e164(phone), date=date, status=status)
+    return [a.model_dump(mode="json") for a in found]
+
+
+@router.get("/api/appointments/{appointment_id}")
+async def get_appointment(request: Request, appointment_id: int, _: ApiAccess) -> dict[str, Any]:
+    found = await request.app.state.booking.get_appointment(appointment_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="appointment not found")
+    return found.model_dump(mode="json")  # type: ignore[no-any-return]
+
+
+@router.get("/api/calls/{call_sid}")
+async def get_call(request: Request, call_sid: str, _: ApiAccess) -> dict[str, Any]:
+    record = await request.app.state.records.get_call(call_sid)
+    if record is None:
+        raise HTTPException(status_code=404, detail="call not found")
+    return record  # type: ignore[no-any-return]
+
+
+def _e164(phone: str | None) -> str | None:
+    """Accept `+15125550123`, `5125550123` or `(512) 555-0123` in the filter."""
+    if not phone:
+        return None
+    from hvac_agent.calls import caller_id_e164
+
+    return caller_id_e164(phone.strip()) or phone.strip()

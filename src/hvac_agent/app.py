@@ -1,0 +1,124 @@
+"""FastAPI factory: builds stores, engines and the agent in the lifespan (never at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from hvac_agent.api import router as api_router
+from hvac_agent.booking.db import create_engine, run_migrations
+from hvac_agent.booking.records import CallRecords
+from hvac_agent.booking.service import BookingService
+from hvac_agent.calls import CallService
+from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.config import Settings, load_profile
+from hvac_agent.dialogue.agent import Agent
+from hvac_agent.observability.logging import configure_logging, get_logger
+from hvac_agent.observability.metrics import Metrics
+from hvac_agent.sessions.factory import make_session_store
+from hvac_agent.telephony.gather import router as gather_router
+from hvac_agent.telephony.security import TwilioSignatureMiddleware
+
+log = get_logger("hvac_agent.app")
+
+
+def build_agent(settings: Settings, clock: Clock) -> Agent:
+    """The LLM agent with its degradation ladder when configured, else the rules engine."""
+    try:
+        from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
+    except ImportError:
+        from hvac_agent.dialogue.agent import RulesAgent
+
+        return RulesAgent()
+    return build_llm_agent(settings, clock=clock)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    agent: Agent | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    profile = load_profile(settings.business_file)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if configure_logs:
+            configure_logging(
+                json_lines=settings.log_format == "json", level=settings.log_level, log_pii=settings.log_pii
+            )
+        if not settings.twilio_auth_token:
+            log.warning("twilio_signatures_not_checked", hint="set TWILIO_AUTH_TOKEN in production")
+        engine = create_engine(settings.database_url)
+        await run_migrations(engine)
+        store = make_session_store(settings, clock)
+        booking = BookingService(engine, profile, clock)
+        records = CallRecords(engine, clock)
+        app.state.engine = engine
+        app.state.store = store
+        app.state.booking = booking
+        app.state.records = records
+        app.state.calls = CallService(
+            store=store,
+            records=records,
+            booking=booking,
+            agent=agent or build_agent(settings, clock),
+            profile=profile,
+            clock=clock,
+            metrics=metrics,
+            session_ttl_s=settings.session_ttl_s,
+        )
+        voice: Any = None
+        if settings.voice_mode == "stream":
+            voice = _build_voice(settings)
+        app.state.voice = voice
+        log.info("started", voice_mode=settings.voice_mode, agent=type(app.state.calls.agent).__name__,
+                 sessions=type(store).__name__, database=engine.dialect.name)
+        try:
+            yield
+        finally:
+            closer = getattr(voice, "aclose", None)
+            if callable(closer):
+                await closer()
+            await store.close()
+            await engine.dispose()
+
+    app = FastAPI(title="hvac-agent", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.profile = profile
+    app.state.metrics = metrics
+    app.state.clock = clock
+    app.state.public_url = lambda: settings.effective_public_url()
+    app.include_router(gather_router)
+    app.include_router(api_router)
+    _include_stream(app)
+    app.add_middleware(
+        TwilioSignatureMiddleware,
+        auth_token=settings.twilio_auth_token,
+        public_url=app.state.public_url,
+        on_reject=lambda path: metrics.webhook_rejected.labels(path=path).inc(),
+    )
+    return app
+
+
+def _build_voice(settings: Settings) -> Any:
+    try:
+        from hvac_agent.voice.factory import build_voice
+    except ImportError:
+        return None
+    return build_voice(settings)
+
+
+def _include_stream(app: FastAPI) -> None:
+    try:
+        from hvac_agent.telephony.media_stream import router as stream_router
+    except ImportError:
+        return
+    app.include_router(stream_router)

@@ -1,0 +1,308 @@
+"""Call orchestration shared by every edge: session load/save, idempotent turns, the call record.
+
+A turn is: read the session, let the agent answer, write the session back with compare-and-set,
+then record the turn. The stored reply of each turn is kept, so a webhook Twilio retries (same
+idempotency token, or a turn number already handled) gets the very same answer and changes
+nothing, whichever worker process receives it and however the two requests interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from pydantic import BaseModel, Field
+
+from hvac_agent.clock import Clock
+from hvac_agent.config import BusinessProfile
+from hvac_agent.dialogue.agent import Agent
+from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.ports import BookingPort, CallRecordPort
+from hvac_agent.dialogue.state import (
+    CallerSaid,
+    CallStarted,
+    CallState,
+    DigitsPressed,
+    Event,
+    Reply,
+)
+from hvac_agent.observability.logging import get_logger
+from hvac_agent.observability.metrics import Metrics
+from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
+
+log = get_logger("hvac_agent.calls")
+
+KEEP_REPLIES = 6  # answers kept for retried webhooks (Twilio retries within seconds)
+CAS_ATTEMPTS = 8
+START_KEY = "start"
+
+
+class StoredReply(BaseModel):
+    reply: Reply
+    next_turn: int
+
+
+class Session(BaseModel):
+    """What the session store holds for one call."""
+
+    state: CallState
+    replies: dict[str, StoredReply] = Field(default_factory=dict)
+    tokens: dict[str, str] = Field(default_factory=dict)  # idempotency token → reply key
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    reply: Reply
+    next_turn: int  # the turn number the next request of this call should carry
+    duplicate: bool = False
+    state: CallState | None = None
+
+
+def caller_id_e164(raw: str | None) -> str | None:
+    """Twilio's `From` as E.164 when it is a real number ("anonymous", SIP clients → None)."""
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class CallService:
+    def __init__(
+        self,
+        *,
+        store: SessionStore,
+        records: CallRecordPort,
+        booking: BookingPort,
+        agent: Agent,
+        profile: BusinessProfile,
+        clock: Clock,
+        metrics: Metrics,
+        session_ttl_s: int = 7200,
+    ) -> None:
+        self.store = store
+        self.records = records
+        self.booking = booking
+        self.agent = agent
+        self.profile = profile
+        self.clock = clock
+        self.metrics = metrics
+        self.session_ttl_s = session_ttl_s
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._active: set[str] = set()
+
+    # ---- public API used by the edges --------------------------------------------------------
+
+    async def start(
+        self, call_sid: str, caller: str | None, *, token: str | None = None, record_agent: bool = True,
+        mode: str = "gather",
+    ) -> TurnOutcome:
+        """The incoming call: greet (once, however often Twilio posts it)."""
+        async with self._lock(call_sid):
+            return await self._start_unlocked(call_sid, caller, token=token, record_agent=record_agent, mode=mode)
+
+    async def _start_unlocked(
+        self, call_sid: str, caller: str | None, *, token: str | None, record_agent: bool, mode: str
+    ) -> TurnOutcome:
+        for _ in range(CAS_ATTEMPTS):
+            loaded = await self._load(call_sid)
+            if loaded is not None:
+                session, _version = loaded
+                stored = session.replies.get(START_KEY)
+                if stored is not None:
+                    self.metrics.duplicate_webhooks.inc()
+                    return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state)
+            now = self.clock.now()
+            state = CallState(call_sid=call_sid, caller_id=caller_id_e164(caller), started_at=now)
+            state, reply = await self.agent.respond(state, CallStarted(caller_id=state.caller_id),
+                                                    self._ctx(), self.booking)
+            session = Session(state=state, replies={START_KEY: StoredReply(reply=reply, next_turn=state.turn)})
+            if token:
+                session.tokens[token] = START_KEY
+            if await self._save(call_sid, session, None) is None:
+                continue
+            self._active.add(call_sid)
+            self.metrics.active_calls.set(len(self._active))
+            self.metrics.calls.labels(mode=mode).inc()
+            await self._safe(self.records.start_call(call_sid, caller=caller, started_at=now))
+            if record_agent:
+                await self._safe(self.records.add_turn(call_sid, role="agent", text=reply.say, at=now))
+            log.info("call_started", call_sid=call_sid, caller=caller, mode=mode)
+            return TurnOutcome(reply, state.turn, state=state)
+        raise SessionStoreUnavailable("could not create the session")
+
+    async def turn(
+        self,
+        call_sid: str,
+        event: Event,
+        *,
+        turn: int | None = None,
+        token: str | None = None,
+        caller: str | None = None,
+        record_agent: bool = True,
+    ) -> TurnOutcome:
+        """One caller event. `turn` is the number the request carries (None: whatever is current)."""
+        started = time.perf_counter()
+        async with self._lock(call_sid):
+            for _ in range(CAS_ATTEMPTS):
+                loaded = await self._load(call_sid)
+                if loaded is None:
+                    # Unknown call (expired, or the greeting never reached us): start it now.
+                    await self._start_unlocked(call_sid, caller, token=None, record_agent=record_agent, mode="gather")
+                    continue
+                session, version = loaded
+                duplicate = self._stored_answer(session, turn, token)
+                if duplicate is not None:
+                    self.metrics.duplicate_webhooks.inc()
+                    return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True, state=session.state)
+                before = session.state
+                key = str(before.turn)
+                state, reply = await self.agent.respond(before, event, self._ctx(), self.booking)
+                session.state = state
+                session.replies[key] = StoredReply(reply=reply, next_turn=state.turn)
+                for old in list(session.replies)[:-KEEP_REPLIES]:
+                    if old != START_KEY:
+                        session.replies.pop(old, None)
+                if token:
+                    session.tokens[token] = key
+                    for old_token in list(session.tokens)[:-KEEP_REPLIES]:
+                        session.tokens.pop(old_token, None)
+                if await self._save(call_sid, session, version) is None:
+                    continue  # another request for this call won: re-read and answer from its result
+                self.metrics.turns.labels(agent=state.rung).inc()
+                await self._record_turn(call_sid, before, state, event, reply, record_agent=record_agent)
+                self.metrics.turn_latency.labels(mode="turn").observe(time.perf_counter() - started)
+                return TurnOutcome(reply, state.turn, state=state)
+        raise SessionStoreUnavailable("too many concurrent writers for one call")
+
+    async def start_call(self, call_sid: str, caller_id: str | None, *, record_agent: bool = True) -> Reply:
+        """Stream mode's greeting (same as `start`, without webhook idempotency)."""
+        return (await self.start(call_sid, caller_id, record_agent=record_agent, mode="stream")).reply
+
+    async def handle_event(self, call_sid: str, event: Event, *, record_agent: bool = True) -> Reply:
+        """Stream mode's turn: events arrive once over the socket, so no turn numbers are needed."""
+        return (await self.turn(call_sid, event, record_agent=record_agent)).reply
+
+    async def record_agent_turn(self, call_sid: str, text: str) -> None:
+        if text.strip():
+            await self._safe(self.records.add_turn(call_sid, role="agent", text=text, at=self.clock.now()))
+
+    async def state(self, call_sid: str) -> CallState | None:
+        loaded = await self._load(call_sid)
+        return loaded[0].state if loaded else None
+
+    async def end_call(self, call_sid: str, *, duration_s: int | None = None) -> None:
+        """The call is over (status callback, stream stop, dropped socket): finalise, forget the session."""
+        state: CallState | None = None
+        try:
+            state = await self.state(call_sid)
+        except SessionStoreUnavailable:
+            log.warning("session_store_unavailable_at_end", call_sid=call_sid)
+        outcome = state.outcome if state else None
+        await self._safe(
+            self.records.finish_call(call_sid, ended_at=self.clock.now(), outcome=outcome, duration_s=duration_s)
+        )
+        try:
+            await self.store.delete(call_sid)
+        except SessionStoreUnavailable:
+            log.warning("session_not_deleted", call_sid=call_sid)
+        if call_sid in self._active:
+            self._active.discard(call_sid)
+            self.metrics.calls_ended.labels(outcome=outcome or "abandoned").inc()
+        self.metrics.active_calls.set(len(self._active))
+        self._locks.pop(call_sid, None)
+        log.info("call_ended", call_sid=call_sid, outcome=outcome)
+
+    async def final_outcome(self, call_sid: str) -> str | None:
+        """How the dialogue left the call (from the session, else from the call record)."""
+        state = await self.state(call_sid)
+        if state is not None:
+            return state.outcome
+        record = await self.records.get_call(call_sid)
+        return str(record["outcome"]) if record else None
+
+    async def take_message(self, call_sid: str, text: str) -> None:
+        """A message left after an unanswered transfer: into the call record, outcome `message`."""
+        await self.records.add_turn(call_sid, role="caller", text=text, at=self.clock.now())
+        outcome = await self.final_outcome(call_sid)
+        if outcome in (None, "in_progress", "transferred", "out_of_area"):
+            await self.records.update_call(call_sid, outcome="message")
+            loaded = await self._load(call_sid)
+            if loaded is not None:
+                session, version = loaded
+                session.state.outcome = "message"
+                session.state.message = text
+                await self._save(call_sid, session, version)
+
+    @property
+    def active_calls(self) -> int:
+        return len(self._active)
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _ctx(self) -> DialogueContext:
+        return DialogueContext(profile=self.profile, now=self.clock.now())
+
+    def _lock(self, call_sid: str) -> asyncio.Lock:
+        lock = self._locks.get(call_sid)
+        if lock is None:
+            lock = self._locks[call_sid] = asyncio.Lock()
+        return lock
+
+    @staticmethod
+    def _stored_answer(session: Session, turn: int | None, token: str | None) -> StoredReply | None:
+        if token and token in session.tokens:
+            return session.replies.get(session.tokens[token])
+        if turn is not None and turn < session.state.turn:
+            return session.replies.get(str(turn))
+        return None
+
+    async def _load(self, call_sid: str) -> tuple[Session, int] | None:
+        versioned = await self.store.get(call_sid)
+        if versioned is None:
+            return None
+        return Session.model_validate_json(versioned.payload), versioned.version
+
+    async def _save(self, call_sid: str, session: Session, version: int | None) -> int | None:
+        return await self.store.put(
+            call_sid, session.model_dump_json(), expected_version=version, ttl_s=self.session_ttl_s
+        )
+
+    async def _record_turn(
+        self, call_sid: str, before: CallState, after: CallState, event: Event, reply: Reply, *, record_agent: bool
+    ) -> None:
+        now = self.clock.now()
+        if isinstance(event, CallerSaid) and event.text.strip():
+            await self._safe(self.records.add_turn(call_sid, role="caller", text=event.text.strip(), at=now))
+        elif isinstance(event, DigitsPressed):
+            await self._safe(self.records.add_turn(call_sid, role="caller", text=f"(keypad) {event.digits}", at=now))
+        if record_agent and reply.say:
+            await self._safe(self.records.add_turn(call_sid, role="agent", text=reply.say, at=now))
+        changes: dict[str, Any] = {}
+        if after.outcome != before.outcome:
+            changes["outcome"] = after.outcome
+        if after.slots.urgency != before.slots.urgency and after.slots.urgency:
+            changes["urgency"] = after.slots.urgency
+        if after.appointment_id != before.appointment_id and after.appointment_id:
+            changes["appointment_id"] = after.appointment_id
+        if changes:
+            await self._safe(self.records.update_call(call_sid, **changes))
+        if after.appointment_id != before.appointment_id and after.outcome == "booked":
+            self.metrics.bookings.labels(result="booked").inc()
+        if after.ended and call_sid in self._active:
+            log.info("call_finishing", call_sid=call_sid, outcome=after.outcome)
+
+    async def _safe(self, work: Any) -> None:
+        """Call-record writes never break a call: a database outage is logged, the call goes on."""
+        try:
+            await work
+        except Exception as error:  # noqa: BLE001
+            self.metrics.provider_errors.labels(provider="database").inc()
+            log.warning("call_record_write_failed", error=type(error).__name__)

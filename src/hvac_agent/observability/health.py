@@ -1,0 +1,73 @@
+"""`/health`: can we take calls right now?
+
+`ok`: everything answers. `degraded` (HTTP 200): a part is down but calls are still handled —
+without the database nothing can be booked, so callers are handed to a person; without the session
+store callers are handed to a person straight away. `down` (503): neither works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import text
+
+CHECK_TIMEOUT_S = 2.0
+
+
+async def _check_database(app: Any) -> dict[str, Any]:
+    engine = app.state.engine
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            async with engine.connect() as conn:
+                await conn.execute(text("select 1"))
+        return {"status": "ok"}
+    except Exception as error:  # noqa: BLE001
+        return {"status": "down", "error": type(error).__name__}
+
+
+async def _check_sessions(app: Any) -> dict[str, Any]:
+    store = app.state.store
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            alive = await store.ping()
+    except Exception as error:  # noqa: BLE001
+        return {"status": "down", "error": type(error).__name__, "backend": type(store).__name__}
+    return {"status": "ok" if alive else "down", "backend": type(store).__name__}
+
+
+def _circuits(app: Any) -> dict[str, Any]:
+    circuits: dict[str, Any] = {}
+    for source in (getattr(app.state, "calls", None) and app.state.calls.agent, getattr(app.state, "voice", None)):
+        snapshot = getattr(source, "circuits", None)
+        if callable(snapshot):
+            circuits.update(snapshot())
+    return circuits
+
+
+async def health_report(app: Any) -> dict[str, Any]:
+    database, sessions = await asyncio.gather(_check_database(app), _check_sessions(app))
+    checks = {"database": database, "sessions": sessions}
+    circuits = _circuits(app)
+    metrics = app.state.metrics
+    calls = getattr(app.state, "calls", None)
+    down = [name for name, check in checks.items() if check["status"] != "ok"]
+    if len(down) == len(checks):
+        status = "down"
+    elif down or any(c.get("state") == "open" for c in circuits.values() if isinstance(c, dict)):
+        status = "degraded"
+    else:
+        status = "ok"
+    for name, value in circuits.items():
+        state = value.get("state") if isinstance(value, dict) else None
+        metrics.circuit_state.labels(circuit=name).set(1 if state == "open" else 0)
+    return {
+        "status": status,
+        "checks": checks,
+        "circuits": circuits,
+        "metrics": {
+            "active_calls": calls.active_calls if calls else 0,
+            "voice_mode": app.state.settings.voice_mode,
+            "agent": getattr(calls.agent, "name", type(calls.agent).__name__) if calls else None,
+        },
+    }

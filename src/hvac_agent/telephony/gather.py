@@ -1,0 +1,209 @@
+"""Twilio voice webhooks: translate form posts to dialogue events and replies to TwiML.
+
+Nothing here decides what to say; it only translates. Whatever goes wrong behind it (session store
+or database down, odd fields), Twilio gets valid TwiML — go on, or hand the caller to a person.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from hvac_agent.calls import CallService
+from hvac_agent.config import Settings
+from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, Silence
+from hvac_agent.observability.logging import get_logger
+from hvac_agent.telephony import twiml
+from hvac_agent.telephony.security import websocket_url
+
+log = get_logger("hvac_agent.gather")
+router = APIRouter()
+
+IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
+FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+TROUBLE = "I'm sorry, we're having a technical problem on our end."
+
+
+def xml(body: str) -> Response:
+    return Response(content=body, media_type="application/xml")
+
+
+def _calls(request: Request) -> CallService:
+    return request.app.state.calls  # type: ignore[no-any-return]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+Calls = Annotated[CallService, Depends(_calls)]
+
+
+def public(request: Request, path: str) -> str:
+    return f"{request.app.state.public_url()}{path}"
+
+
+async def _form(request: Request) -> dict[str, str]:
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - malformed bodies get a polite answer, not a 500
+        return {}
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _fallback(request: Request, lead: str = TROUBLE) -> Response:
+    """When we cannot run the dialogue: hand the caller to a person rather than drop them."""
+    profile = request.app.state.profile
+    return xml(
+        twiml.transfer(
+            f"{lead} Let me connect you with our office.",
+            profile.transfer_number,
+            public(request, "/twilio/dial-done"),
+        )
+    )
+
+
+def _parse_turn(raw: str | None) -> int | None:
+    if raw is None or not raw.isdigit():
+        return None
+    return int(raw)
+
+
+@router.post("/twilio/voice")
+async def incoming_call(request: Request, calls: Calls) -> Response:
+    form = await _form(request)
+    call_sid = form.get("CallSid", "").strip()
+    if not call_sid:
+        return xml(twiml.speak_then_hang_up("Sorry, this call could not be handled. Goodbye."))
+    caller = form.get("From")
+    settings = _settings(request)
+    if settings.voice_mode == "stream":
+        try:
+            await calls.store.ping()
+        except Exception:  # noqa: BLE001
+            log.warning("session_store_unavailable", call_sid=call_sid)
+        stream_url = websocket_url(request.app.state.public_url()) + "/twilio/stream"
+        parameters = {"caller": caller or "", "call_sid": call_sid}
+        return xml(twiml.connect_stream(stream_url, public(request, "/twilio/stream-ended"), parameters))
+    try:
+        outcome = await calls.start(call_sid, caller, token=request.headers.get(IDEMPOTENCY_HEADER))
+    except Exception as error:  # noqa: BLE001
+        log.error("start_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
+        return _fallback(request)
+    return _render(request, outcome.reply, outcome.next_turn)
+
+
+@router.post("/twilio/gather")
+async def gather_result(request: Request, calls: Calls) -> Response:
+    form = await _form(request)
+    call_sid = form.get("CallSid", "").strip()
+    if not call_sid:
+        return xml(twiml.speak_then_hang_up("Sorry, this call could not be handled. Goodbye."))
+    event: Event
+    digits = "".join(ch for ch in form.get("Digits", "") if ch.isdigit() or ch in "*#").strip("#")
+    speech = form.get("SpeechResult", "").strip()
+    if speech:
+        confidence = _float(form.get("Confidence"))
+        event = CallerSaid(text=speech[:1000], confidence=confidence)
+    elif digits:
+        event = DigitsPressed(digits=digits[:32])
+    else:
+        event = Silence()
+    try:
+        outcome = await calls.turn(
+            call_sid,
+            event,
+            turn=_parse_turn(request.query_params.get("turn")),
+            token=request.headers.get(IDEMPOTENCY_HEADER),
+            caller=form.get("From"),
+        )
+    except Exception as error:  # noqa: BLE001
+        log.error("turn_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
+        return _fallback(request)
+    return _render(request, outcome.reply, outcome.next_turn)
+
+
+def _float(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _render(request: Request, reply: Reply, next_turn: int) -> Response:
+    return xml(
+        twiml.render(
+            reply,
+            action_url=public(request, f"/twilio/gather?turn={next_turn}"),
+            dial_done_url=public(request, "/twilio/dial-done"),
+        )
+    )
+
+
+@router.post("/twilio/dial-done")
+async def dial_done(request: Request) -> Response:
+    """After a `<Dial>`: nobody answered → take a message; otherwise the call is over."""
+    form = await _form(request)
+    status = form.get("DialCallStatus", "")
+    if status == "completed":
+        return xml(twiml.speak_then_hang_up(""))
+    return xml(
+        twiml.take_message(
+            "I'm sorry, nobody is available to take your call right now. Please leave a short message "
+            "with your name and number after this, and we'll call you back.",
+            public(request, "/twilio/message"),
+        )
+    )
+
+
+@router.post("/twilio/message")
+async def message(request: Request, calls: Calls) -> Response:
+    form = await _form(request)
+    call_sid = form.get("CallSid", "").strip()
+    text = form.get("SpeechResult", "").strip()
+    if call_sid and text:
+        try:
+            await calls.take_message(call_sid, text[:2000])
+        except Exception as error:  # noqa: BLE001
+            log.error("message_not_saved", call_sid=call_sid, error=type(error).__name__)
+    profile = request.app.state.profile
+    thanks = "Thank you, we'll call you back as soon as we can." if text else "We didn't get a message."
+    return xml(twiml.speak_then_hang_up(f"{thanks} Thanks for calling {profile.name}. Goodbye."))
+
+
+@router.post("/twilio/stream-ended")
+async def stream_ended(request: Request, calls: Calls) -> Response:
+    """Stream mode's `<Connect>` action: the stream closed; transfer or end as the dialogue decided."""
+    form = await _form(request)
+    call_sid = form.get("CallSid", "").strip()
+    profile = request.app.state.profile
+    outcome = None
+    if call_sid:
+        try:
+            outcome = await calls.final_outcome(call_sid)
+        except Exception as error:  # noqa: BLE001
+            log.error("outcome_lookup_failed", call_sid=call_sid, error=type(error).__name__)
+            return _fallback(request)
+    dial_done = public(request, "/twilio/dial-done")
+    if outcome == "emergency":
+        return xml(twiml.transfer("", profile.oncall_number, dial_done))
+    if outcome == "transferred":
+        return xml(twiml.transfer("", profile.transfer_number, dial_done))
+    return xml(twiml.speak_then_hang_up(""))
+
+
+@router.post("/twilio/status")
+async def status_callback(request: Request, calls: Calls) -> Response:
+    form = await _form(request)
+    call_sid = form.get("CallSid", "").strip()
+    status = form.get("CallStatus", "")
+    if call_sid and status in FINAL_STATUSES:
+        duration = form.get("CallDuration", "")
+        try:
+            await calls.end_call(call_sid, duration_s=int(duration) if duration.isdigit() else None)
+        except Exception as error:  # noqa: BLE001
+            log.error("status_finalise_failed", call_sid=call_sid, error=type(error).__name__)
+    return xml('<?xml version="1.0" encoding="UTF-8"?><Response />')
+

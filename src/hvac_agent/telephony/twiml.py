@@ -1,0 +1,124 @@
+"""TwiML builders: a dialogue `Reply` → Twilio voice XML, built with the `twilio` library.
+
+Caller-influenced text only ever enters TwiML through these builders: the library escapes XML
+metacharacters and we strip the characters XML 1.0 forbids outright.
+"""
+
+from __future__ import annotations
+
+import re
+
+from twilio.twiml.voice_response import Connect, Dial, Gather, VoiceResponse
+
+from hvac_agent.dialogue.state import Expect, Reply
+
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+VOICE = "Polly.Joanna"
+LANGUAGE = "en-US"
+DIAL_TIMEOUT_S = 25
+
+_HINTS: dict[str, str] = {
+    "phone": "area code,oh,double,triple,my number is,calling from",
+    "phone_confirm": "yes,no,that's right,this number,different number",
+    "zip": "zip code,seven eight seven",
+    "address": "street,avenue,road,drive,lane,boulevard,apartment,unit,suite,zip code",
+    "window": "the first one,the second one,the earliest,tomorrow morning,afternoon,next week",
+    "confirm": "yes,no,that's right,correct,book it,change",
+    "yes_no": "yes,no,message,leave a message",
+    "urgency": "yes,no,elderly,baby,infant,medical",
+}
+
+
+def clean(text: str) -> str:
+    """Text safe for XML: forbidden characters removed, whitespace tidied."""
+    return " ".join(_XML_FORBIDDEN.sub("", text).split())
+
+
+def _xml(response: VoiceResponse) -> str:
+    return str(response.to_xml(xml_declaration=True))
+
+
+def listen(reply: Reply, action_url: str) -> str:
+    """A turn that waits for the caller: `<Gather>` holding the `<Say>`.
+
+    `actionOnEmptyResult` makes silence a normal turn (Twilio posts with no SpeechResult).
+    """
+    response = VoiceResponse()
+    gather = Gather(
+        input="speech dtmf",
+        action=action_url,
+        method="POST",
+        action_on_empty_result=True,
+        speech_timeout="auto",
+        speech_model="phone_call",
+        enhanced=True,
+        language=LANGUAGE,
+        timeout=6 if reply.keypad else 5,
+        finish_on_key="#",
+        hints=_HINTS.get(reply.expect or "", None),
+    )
+    if reply.say:
+        gather.say(clean(reply.say), voice=VOICE, language=LANGUAGE)
+    response.append(gather)
+    return _xml(response)
+
+
+def speak_then_hang_up(text: str) -> str:
+    response = VoiceResponse()
+    if text:
+        response.say(clean(text), voice=VOICE, language=LANGUAGE)
+    response.hangup()
+    return _xml(response)
+
+
+def transfer(text: str, number: str, dial_done_url: str) -> str:
+    """`<Dial>` to a person; `dial_done_url` hears how it went (no answer → take a message)."""
+    response = VoiceResponse()
+    if text:
+        response.say(clean(text), voice=VOICE, language=LANGUAGE)
+    dial = Dial(action=dial_done_url, method="POST", timeout=DIAL_TIMEOUT_S)
+    dial.number(number)
+    response.append(dial)
+    return _xml(response)
+
+
+def take_message(text: str, message_url: str) -> str:
+    """The transfer fallback: ask for a message and gather it as speech."""
+    response = VoiceResponse()
+    gather = Gather(
+        input="speech",
+        action=message_url,
+        method="POST",
+        action_on_empty_result=True,
+        speech_timeout="auto",
+        speech_model="phone_call",
+        language=LANGUAGE,
+        timeout=8,
+    )
+    gather.say(clean(text), voice=VOICE, language=LANGUAGE)
+    response.append(gather)
+    return _xml(response)
+
+
+def connect_stream(stream_url: str, action_url: str, parameters: dict[str, str]) -> str:
+    """Stream mode: `<Connect><Stream>`; Twilio posts `action_url` once our side closes the stream."""
+    response = VoiceResponse()
+    connect = Connect(action=action_url, method="POST")
+    stream = connect.stream(url=stream_url)
+    for name, value in parameters.items():
+        stream.parameter(name=name, value=clean(value))
+    response.append(connect)
+    return _xml(response)
+
+
+def render(reply: Reply, *, action_url: str, dial_done_url: str) -> str:
+    """The TwiML for one dialogue reply in gather mode."""
+    if reply.action == "transfer" and reply.transfer_to:
+        return transfer(reply.say, reply.transfer_to, dial_done_url)
+    if reply.action == "hangup":
+        return speak_then_hang_up(reply.say)
+    return listen(reply, action_url)
+
+
+def expect_hints(expect: Expect | None) -> str | None:
+    return _HINTS.get(expect or "")

@@ -1,0 +1,214 @@
+"""Whole phone calls in gather mode, played as Twilio would against the real server."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from tests.e2e.conftest import AUTH_TOKEN, Server
+from tests.e2e.scripts import COOPERATIVE
+from tests.support.twilio_sim import TwilioCall, Twiml
+
+
+def _appointments(server: Server, call_sid: str) -> list[dict[str, object]]:
+    response = server.api("/api/appointments", call_sid=call_sid)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_cooperative_caller_is_booked_once_with_correct_fields(server: Server) -> None:
+    with server.call() as call:
+        greeting = call.start()
+        assert "virtual assistant" in greeting.text
+        assert greeting.gather["input"] == "speech dtmf"
+        assert greeting.gather["actionOnEmptyResult"] == "true"
+        assert greeting.gather_action and greeting.gather_action.startswith(server.base_url + "/twilio/gather")
+        asked: list[str] = []
+        for line in COOPERATIVE:
+            asked.append(call.say(line).text)
+        readback = call.last.text  # type: ignore[union-attr]
+        for expected in ("Dana Kim", "5 1 2, 5 5 5, 0 1 2 3", "4410 Duval Street", "$89", "Shall I book it"):
+            assert expected in readback, readback
+        assert "phone number" not in " ".join(asked[2:]).lower()
+        done = call.say("yes")
+        assert "You're all set" in done.text and done.hangup
+        assert call.hang_up().status_code == 200
+
+    [appointment] = _appointments(server, call.call_sid)
+    assert appointment["customer_name"] == "Dana Kim"
+    assert appointment["phone"] == "+15125550123"
+    assert appointment["address"] == "4410 Duval Street"
+    assert appointment["unit"] is None
+    assert appointment["zip"] == "78751"
+    assert appointment["issue_category"] == "no_heat"
+    assert appointment["urgency"] == "routine"
+    assert (appointment["date"], appointment["window"]) == ("2026-12-02", "12:00-16:00")
+    assert appointment["status"] == "booked"
+    assert re.match(r"\d{4}-\d\d-\d\dT", str(appointment["created_at"]))
+
+    record = server.api(f"/api/calls/{call.call_sid}").json()
+    assert record["outcome"] == "booked"
+    assert record["appointment_id"] == appointment["id"]
+    assert record["ended_at"] is not None
+    roles = [t["role"] for t in record["turns"]]
+    assert roles[0] == "agent" and roles.count("caller") == len(COOPERATIVE) + 1
+    assert record["turns"][1]["text"] == COOPERATIVE[0]
+
+
+def test_everything_in_the_opening_sentence_is_never_asked_again(server: Server) -> None:
+    with server.call(caller="+15125550999") as call:
+        call.start()
+        first = call.say(
+            "hi this is dana kim my furnace is out at 4410 duval street 78751 "
+            "you can reach me at 512 555 0123"
+        )
+        says = [first.text]
+        says.append(call.say("no").text)  # unit
+        says.append(call.say("no").text)  # vulnerable occupants
+        says.append(call.say("the first one").text)
+        joined = " ".join(says[:-1]).lower()
+        for re_ask in ("your first and last name", "best phone number", "street address", "what's going on"):
+            assert re_ask not in joined, says
+        assert "Shall I book it" in says[-1]
+        call.say("yes")
+    [appointment] = _appointments(server, call.call_sid)
+    assert appointment["phone"] == "+15125550123"  # the number given, not the caller ID
+    assert appointment["zip"] == "78751"
+
+
+def test_a_correction_at_read_back_replaces_the_slot(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        for line in COOPERATIVE:
+            call.say(line)
+        corrected = call.say("no the number is 512 555 0132")
+        assert "5 1 2, 5 5 5, 0 1 3 2" in corrected.text, corrected.text
+        assert "Shall I book it" in corrected.text
+        call.say("yes")
+    [appointment] = _appointments(server, call.call_sid)
+    assert appointment["phone"] == "+15125550132"
+
+
+def test_gas_smell_gets_the_safety_script_and_the_on_call_line_never_a_booking(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        answer = call.say("i smell gas in the kitchen")
+        text = answer.text.lower()
+        assert "leave the home" in text and "911" in text and "switches" in text
+        assert answer.dial_numbers == ["+15125550111"]
+        call.hang_up()
+    assert _appointments(server, call.call_sid) == []
+    assert server.api(f"/api/calls/{call.call_sid}").json()["outcome"] == "emergency"
+
+
+def test_asking_for_a_person_dials_the_office_with_a_message_fallback(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        call.say("my ac is not cooling")
+        answer = call.say("let me talk to a person")
+        assert answer.dial_numbers == ["+15125550100"]
+        fallback = call.dial_result("no-answer")
+        assert fallback.gather_action and "message" in fallback.text.lower()
+        bye = call.say("please call me back about my air conditioner")
+        assert bye.hangup
+        call.hang_up()
+    record = server.api(f"/api/calls/{call.call_sid}").json()
+    assert record["outcome"] == "message"
+    assert any("call me back" in t["text"] for t in record["turns"] if t["role"] == "caller")
+
+
+def test_out_of_area_zip_is_told_kindly_and_not_booked(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        call.say("my heater is broken")
+        call.say("dana kim")
+        call.say("yes")
+        answer = call.say("100 main street 90210")
+        assert "outside the area we serve" in answer.text
+        bye = call.say("no thanks")
+        assert bye.hangup
+        call.hang_up()
+    assert _appointments(server, call.call_sid) == []
+    assert server.api(f"/api/calls/{call.call_sid}").json()["outcome"] == "out_of_area"
+
+
+def test_three_silences_end_the_call_politely(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        first = call.silence()
+        assert first.gather_action and "didn't hear" in first.text
+        second = call.silence()
+        assert second.gather_action
+        third = call.silence()
+        assert third.hangup and "call us back" in third.text
+        call.hang_up()
+    assert server.api(f"/api/calls/{call.call_sid}").json()["outcome"] == "abandoned"
+
+
+def test_final_yes_posted_twice_and_concurrently_books_once(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        for line in COOPERATIVE:
+            call.say(line)
+        first = call.say("yes")
+        retry = call.retry_last()
+        assert retry.status_code == 200
+        assert Twiml.parse(retry.text).xml == first.xml  # the same TwiML for a retried webhook
+    assert len(_appointments(server, call.call_sid)) == 1
+
+    with server.call(caller="+15125550177") as call:
+        call.start()
+        for line in COOPERATIVE:
+            call.say(line)
+        url = call.last.gather_action  # type: ignore[union-attr]
+        params = {"CallSid": call.call_sid, "From": call.caller, "SpeechResult": "yes", "Confidence": "0.9"}
+        headers = {"X-Twilio-Signature": call.sign(url, params), "I-Twilio-Idempotency-Token": "same-token"}
+        bodies: list[str] = []
+
+        def post() -> None:
+            with TwilioCall(server.base_url, AUTH_TOKEN) as other:
+                response = other.client.post(url, data=params, headers=headers)
+                assert response.status_code == 200
+                bodies.append(response.text)
+
+        threads = [threading.Thread(target=post) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(bodies) == 4 and len(set(bodies)) == 1
+        assert "You're all set" in bodies[0]
+    assert len(_appointments(server, call.call_sid)) == 1
+
+
+def test_forged_or_missing_signature_is_refused_and_changes_nothing(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        url = call.last.gather_action  # type: ignore[union-attr]
+        params = {"CallSid": call.call_sid, "From": call.caller, "SpeechResult": "i smell gas"}
+        forged = call.client.post(url, data=params, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+        missing = call.client.post(url, data=params)
+        assert forged.status_code == 403 and missing.status_code == 403
+        tampered = dict(params, SpeechResult="my furnace is out")
+        resigned = call.client.post(url, data=tampered, headers={"X-Twilio-Signature": call.sign(url, params)})
+        assert resigned.status_code == 403
+        # The call goes on exactly where it was: the next genuine turn is still the first one.
+        answer = call.say("my furnace is out")
+        assert "name" in answer.text.lower()
+    record = server.api(f"/api/calls/{call.call_sid}").json()
+    assert record["outcome"] == "in_progress"
+    assert [t["text"] for t in record["turns"] if t["role"] == "caller"] == ["my furnace is out"]
+    unknown = TwilioCall(server.base_url, "wrong-token")
+    assert unknown.post_raw("/twilio/voice", {"CallSid": "CAforged"}).status_code == 403
+    unknown.close()
+    assert server.api("/api/calls/CAforged").status_code == 404
+
+
+def test_odd_or_missing_fields_get_polite_twiml_not_a_5xx(server: Server) -> None:
+    with server.call() as call:
+        response = call.post_raw("/twilio/gather", {"SpeechResult": "<hello> & \x01 goodbye"})
+        assert response.status_code == 200
+        assert Twiml.parse(response.text).hangup
+        call.start()
+        odd = call.say("my name is <script>alert(1)</script> & co \x02")
+        assert odd.gather_action  # still a valid, parseable TwiML turn
