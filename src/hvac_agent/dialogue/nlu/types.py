@@ -33,6 +33,7 @@ class NluContext(BaseModel):
     offered: list[WindowOffer] = Field(default_factory=list)
     business_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
     previous_caller_texts: list[str] = Field(default_factory=list)  # for repetition/frustration
+    current_phone: str | None = None  # E.164 already heard: "no, it's 0132" replaces its last digits
 
 
 class WindowChoice(BaseModel):
@@ -43,6 +44,7 @@ class WindowChoice(BaseModel):
     part_of_day: Literal["morning", "afternoon"] | None = None
     earliest: bool = False
     exclude_dates: list[dt.date] = Field(default_factory=list)
+    closed_day: bool = False  # `date` falls on a day the business does not work
 
 
 class Understanding(BaseModel):

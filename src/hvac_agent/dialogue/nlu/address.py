@@ -1,0 +1,198 @@
+"""Service addresses: house number, street (type, directionals), unit, and a 5-digit ZIP.
+
+Works on the digitised tokens, so "forty four ten duval street" is already "4410 duval street".
+Hand rules cover the way people say addresses on the phone; `usaddress` (a trained CRF) is the
+fallback when we asked for an address and the rules found no street type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from hvac_agent.dialogue.nlu.names import LETTERS
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext
+
+STREET_TYPES: dict[str, str] = {
+    "street": "Street", "st": "Street", "avenue": "Avenue", "ave": "Avenue", "av": "Avenue",
+    "road": "Road", "rd": "Road", "drive": "Drive", "dr": "Drive", "lane": "Lane", "ln": "Lane",
+    "boulevard": "Boulevard", "blvd": "Boulevard", "court": "Court", "ct": "Court",
+    "circle": "Circle", "cir": "Circle", "way": "Way", "place": "Place", "pl": "Place",
+    "parkway": "Parkway", "pkwy": "Parkway", "highway": "Highway", "hwy": "Highway",
+    "trail": "Trail", "trl": "Trail", "terrace": "Terrace", "loop": "Loop", "cove": "Cove",
+    "cv": "Cove", "run": "Run", "pass": "Pass", "path": "Path", "bend": "Bend",
+    "crossing": "Crossing", "square": "Square", "plaza": "Plaza", "pike": "Pike", "row": "Row",
+    "alley": "Alley", "expressway": "Expressway", "freeway": "Freeway", "point": "Point",
+    "ridge": "Ridge", "glen": "Glen", "walk": "Walk", "hollow": "Hollow", "view": "View",
+    "cv.": "Cove", "trace": "Trace", "landing": "Landing", "park": "Park", "center": "Center",
+}
+DIRECTIONS: dict[str, str] = {
+    "north": "North", "south": "South", "east": "East", "west": "West", "n": "North",
+    "s": "South", "e": "East", "w": "West", "northeast": "Northeast", "northwest": "Northwest",
+    "southeast": "Southeast", "southwest": "Southwest", "ne": "NE", "nw": "NW", "se": "SE",
+    "sw": "SW",
+}
+UNIT_WORDS: dict[str, str] = {
+    "apartment": "Apt", "apt": "Apt", "unit": "Unit", "suite": "Suite", "ste": "Suite",
+    "building": "Bldg", "bldg": "Bldg", "lot": "Lot", "space": "Space", "room": "Room",
+}
+# Words that never belong to a street name: they end the search.
+_NOT_STREET = frozenset("""
+and my is the a an at in on it's its i i'm we our zip code number phone apartment apt unit suite
+building lot but so please thanks thank you yes yeah no not it that this with for from of to by
+furnace ac heat heater heating air cooling system problem broken out working there here name call
+calling about been has have had was were are be will would can could should house home degrees
+years year old kids people hours minutes days weeks am pm o'clock dollars bucks times story floor
+""".split())
+_ADDRESS_CUE = re.compile(
+    r"\b(?:address|live at|living at|located at|i'?m at|we'?re at|it'?s at|at|on|house is|home is)\s*$"
+)
+_ZIP_CUE = re.compile(r"\b(?:zip|zipcode|zip code|postal code|postcode)\b")
+_NO_UNIT = re.compile(
+    r"\b(?:no (?:apartment|apt|unit|suite)(?: number)?|not an? (?:apartment|unit|condo)"
+    r"|(?:it'?s|its|it is) (?:just )?a (?:single family )?(?:house|home)"
+    r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)|(?:just|only) a house"
+    r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number)\b"
+)
+
+
+@dataclass
+class AddressResult:
+    street: str | None = None
+    unit: str | None = None
+    no_unit: bool = False
+    zip: str | None = None
+    runs: set[int] = field(default_factory=set)
+
+
+def _street_word(tok: str) -> str:
+    if tok in DIRECTIONS:
+        return DIRECTIONS[tok]
+    if tok in STREET_TYPES:
+        return STREET_TYPES[tok]
+    if tok[:1].isdigit():
+        return tok
+    return tok[:1].upper() + tok[1:]
+
+
+def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
+    """The unit designator after a unit word: "2 b" → "2B", "b" → "B", "204" → "204"."""
+    if i >= len(toks):
+        return None
+    t = toks[i]
+    if t == "number" and i + 1 < len(toks):
+        i += 1
+        t = toks[i]
+    if re.fullmatch(r"#?\d{1,5}[a-z]?", t):
+        value = t.lstrip("#").upper()
+        if i + 1 < len(toks) and toks[i + 1] in LETTERS and len(toks[i + 1]) <= 3 and toks[i + 1] not in (
+            "a", "i", "and", "are", "see", "you", "why", "be", "ex",
+        ) and not value[-1].isalpha():
+            return value + LETTERS[toks[i + 1]].upper(), i + 2
+        if i + 1 < len(toks) and toks[i + 1] == "a" and (i + 2 == len(toks) or toks[i + 2] in (
+                "and", "zip", "in")) and not value[-1].isalpha():
+            return value + "A", i + 2
+        return value, i + 1
+    if t in LETTERS and len(t) <= 3 and t not in ("and", "are", "you", "see", "why", "be", "i", "a"):
+        letter = LETTERS[t].upper()
+        if i + 1 < len(toks) and toks[i + 1].isdigit() and len(toks[i + 1]) <= 4:
+            return letter + toks[i + 1], i + 2
+        return letter, i + 1
+    return None
+
+
+@lru_cache(maxsize=512)
+def _usaddress_street(text: str) -> str | None:
+    import usaddress  # imported lazily: only the fallback needs it
+
+    try:
+        parsed = usaddress.parse(text)
+    except Exception:  # usaddress raises on odd input; the fallback then finds nothing
+        return None
+    keep = ("AddressNumber", "StreetNamePreDirectional", "StreetName", "StreetNamePostType",
+            "StreetNamePostDirectional")
+    words = [w for w, tag in parsed if tag in keep]
+    if len(words) < 2 or not words[0].isdigit():
+        return None
+    return " ".join(_street_word(w) for w in words)
+
+
+def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> AddressResult:
+    res = AddressResult()
+    toks = utt.dig_tokens
+    run_at = {r.index: k for k, r in enumerate(utt.runs) if k not in used_runs}
+    street_end = -1
+    # Street: <number> [dir] <name words> <type> [dir]
+    for idx, k in sorted(run_at.items()):
+        digits = utt.runs[k].digits
+        if not 1 <= len(digits) <= 6 or digits.startswith("0"):
+            continue
+        j = idx + 1
+        words: list[str] = []
+        if j < len(toks) and toks[j] in DIRECTIONS and j + 1 < len(toks):
+            words.append(toks[j])
+            j += 1
+        name_start = j
+        found_type = False
+        while j < len(toks) and j - name_start < 5:
+            t = toks[j]
+            if t in STREET_TYPES and j > name_start:
+                words.append(t)
+                j += 1
+                found_type = True
+                if j < len(toks) and toks[j] in DIRECTIONS and len(toks[j]) > 2:
+                    words.append(toks[j])
+                    j += 1
+                break
+            if t in _NOT_STREET or (t.isdigit() and j > name_start) or t in UNIT_WORDS:
+                break
+            words.append(t)
+            j += 1
+        if not found_type:
+            # No street type: accept "4410 duval" when an address was asked for or is cued, and the
+            # name is short and followed by nothing, a ZIP or a unit.
+            cue = _ADDRESS_CUE.search(" ".join(toks[:idx]))
+            name_words = [w for w in words if w not in DIRECTIONS]
+            tail_ok = j >= len(toks) or toks[j] in UNIT_WORDS or toks[j] in ("and", "zip", "in") or (
+                toks[j].isdigit() and len(toks[j]) == 5)
+            if not (name_words and len(name_words) <= 3 and tail_ok
+                    and (ctx.expect == "address" or cue)):
+                continue
+            j = name_start + len(words) - (1 if toks[name_start - 1] in DIRECTIONS else 0)
+        if not any(w not in DIRECTIONS for w in words):
+            continue
+        res.street = " ".join([digits] + [_street_word(w) for w in words])
+        res.runs.add(k)
+        street_end = j
+        break
+    if res.street is None and ctx.expect == "address" and run_at:
+        res.street = _usaddress_street(utt.dig)
+    # Unit
+    for i, t in enumerate(toks):
+        if t in UNIT_WORDS or (t.startswith("#") and len(t) > 1):
+            got = _unit_value(toks, i + 1) if t in UNIT_WORDS else _unit_value(toks, i)
+            if got:
+                label = UNIT_WORDS.get(t, "Unit")
+                res.unit = f"{label} {got[0]}"
+                for idx in range(i, got[1]):
+                    if idx in run_at:
+                        res.runs.add(run_at[idx])
+                break
+    if res.unit is None and _NO_UNIT.search(utt.norm):
+        res.no_unit = True
+    # ZIP: a 5-digit run (or ZIP+4) not used by the phone, street or unit.
+    for idx, k in sorted(run_at.items()):
+        if k in res.runs:
+            continue
+        digits = utt.runs[k].digits
+        before = " ".join(toks[max(0, idx - 4) : idx])
+        cued = bool(_ZIP_CUE.search(before)) or ctx.expect == "zip"
+        if len(digits) == 5 or (len(digits) == 9 and cued):
+            res.zip = digits[:5]
+            res.runs.add(k)
+            break
+        if cued and street_end < 0 and len(digits) not in (5, 9):
+            continue
+    return res

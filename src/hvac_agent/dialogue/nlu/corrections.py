@@ -1,0 +1,62 @@
+"""Corrections at any point: "no it's kim with a k", "actually the address is …", "wrong number"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext, SlotName
+
+_CUE = re.compile(
+    r"^(?:(?:oh|well|um|uh|sorry|wait|hold on)\s+)*(?:no|nope|nah|not)\s+(?:no\s+)?(?:it'?s|its|it is|my|"
+    r"the|i said|that'?s|that is|i meant|i mean|it should be|it'?s actually|we'?re|i'?m|that was)\b"
+    r"|\bactually\b|\bi meant\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\blet me correct\b"
+    r"|\bwrong (?:number|name|address|zip|street|apartment|unit|day|time)\b"
+    r"|\bthat'?s not (?:my|the right|right|correct|it)\b|\bthat isn'?t (?:my|right)\b"
+    r"|\bshould (?:be|say)\b|\bit'?s not [a-z0-9]+ it'?s\b|\bnot [a-z0-9]+ but\b|\binstead\b"
+    r"|\bchange (?:my|the) (?:name|number|phone|address|zip|apartment|unit|street)\b"
+    r"|\bmisspelled\b|\bspelled wrong\b|\byou (?:have|got) (?:it|that|my \w+) wrong\b|\bi said\b"
+    r"|\bthe (?:last|first) (?:four|three|digits)\b|\bwith an? [a-z]\b"
+)
+_SLOT_WORDS: list[tuple[re.Pattern[str], SlotName]] = [
+    (re.compile(r"\b(?:name|spell(?:ed|ing)?|last name|first name|with an? [a-z])\b"), "name"),
+    (re.compile(r"\b(?:number|phone|cell|digits|last four)\b"), "phone"),
+    (re.compile(r"\b(?:address|street|house number|road|avenue|drive|lane)\b"), "address"),
+    (re.compile(r"\b(?:zip|zip code|postal)\b"), "zip"),
+    (re.compile(r"\b(?:apartment|unit|suite|apt)\b"), "unit"),
+    (re.compile(r"\b(?:problem|issue)\b"), "issue"),
+    (re.compile(r"\b(?:day|time|window|appointment|morning|afternoon)\b"), "window"),
+]
+_EXPECT_SLOT: dict[str, SlotName] = {
+    "name": "name", "phone": "phone", "phone_confirm": "phone", "address": "address", "zip": "zip",
+    "issue": "issue", "window": "window",
+}
+
+
+@dataclass
+class CorrectionResult:
+    correction: bool = False
+    corrected: list[SlotName] = field(default_factory=list)
+
+
+def extract_correction(
+    utt: Utterance, ctx: NluContext, found: list[SlotName], yes_but: bool
+) -> CorrectionResult:
+    """`found` lists the slots this utterance gave values for, in the order they matter."""
+    if not (yes_but or _CUE.search(utt.norm)):
+        return CorrectionResult()
+    # "actually" is also just a filler: a correction needs a target.
+    named: list[SlotName] = [slot for pat, slot in _SLOT_WORDS if pat.search(utt.norm)]
+    if "number" in utt.norm and ("address" in named or "unit" in named) and "phone" in named and (
+            "phone" not in found):
+        named.remove("phone")  # "house number", "apartment number"
+    targets: list[SlotName] = []
+    for slot in [*found, *named]:
+        if slot not in targets:
+            targets.append(slot)
+    if not targets and ctx.expect in _EXPECT_SLOT and not re.fullmatch(r"(?:no|nope|nah|not)", utt.norm):
+        targets.append(_EXPECT_SLOT[ctx.expect])
+    if not targets:
+        return CorrectionResult()
+    return CorrectionResult(correction=True, corrected=targets)

@@ -1,0 +1,278 @@
+"""Which visit window the caller wants, in the business timezone, relative to an injected now.
+
+"tomorrow morning", "next tuesday afternoon", "friday", "the first one", "the earliest you have",
+"as soon as possible", "not monday" → a `WindowChoice`, mapped onto the windows just offered when
+it matches one. Cheap patterns first; dateparser only for what they miss (it costs milliseconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext, WindowChoice
+from hvac_agent.dialogue.state import WindowOffer
+
+PartOfDay = Literal["morning", "afternoon"]
+
+WEEKDAYS: dict[str, int] = {
+    "monday": 0, "mon": 0, "mondays": 0, "tuesday": 1, "tues": 1, "tue": 1, "tuesdays": 1,
+    "wednesday": 2, "wed": 2, "weds": 2, "wednesdays": 2, "thursday": 3, "thurs": 3, "thur": 3,
+    "thu": 3, "thursdays": 3, "friday": 4, "fri": 4, "fridays": 4, "saturday": 5, "sat": 5,
+    "saturdays": 5, "sunday": 6, "sun": 6, "sundays": 6,
+}
+MONTHS: dict[str, int] = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9,
+    "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}
+_WD = "|".join(sorted((k for k in WEEKDAYS if k not in ("sun", "sat", "wed", "mon")), key=len,
+                      reverse=True))
+_MO = "|".join(sorted((k for k in MONTHS if k not in ("may", "march", "jan", "jun", "jul", "sep",
+                                                     "oct", "dec", "aug", "apr", "feb", "nov")),
+                      key=len, reverse=True))
+_ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
+
+_DATE = re.compile(
+    rf"\b(?P<rel>day after tomorrow|tomorrow|today|tonight|this (?:morning|afternoon|evening))\b"
+    rf"|\b(?:(?P<mod>next|this|this coming|coming|on|following) )?(?P<wd>{_WD})\b"
+    rf"(?: (?:the )?(?P<wdday>\d{{1,2}})(?:st|nd|rd|th))?"
+    rf"|\b(?P<mo>{_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?{_ORD}\b"
+    rf"|\bthe (?P<day>\d{{1,2}})(?:st|nd|rd|th)(?: of (?P<mo2>{_MO}))?\b"
+)
+_NEGATE_BEFORE = re.compile(
+    r"(?:\bnot|\bbut|\bexcept|\bcan'?t do|\bcannot do|\bno|\bwithout|\bbesides|\bother than|"
+    r"\bnot on|\bjust not|\bcan'?t make|\bunavailable|\bbusy|\bdon'?t want|\bnot available)"
+    r"(?: (?:on|the|this|next|in the))? ?$"
+)
+_NEGATE_AFTER = re.compile(
+    r"^(?:'?s| is| are)? ?(?:doesn'?t work|don'?t work|won'?t work|is bad|no good|not good|is out|"
+    r"isn'?t good|doesn'?t suit|is no good|i can'?t|we can'?t|i'?m busy|i'?m not|is not good|"
+    r"are bad|is full|not gonna work|isn'?t going to work|are out|is not)"
+)
+_EARLIEST = re.compile(
+    r"\b(?:earliest|soonest|as soon as (?:possible|you can|you could)|asap|a s a p|first available|"
+    r"next available|first opening|the sooner the better|whatever'?s (?:first|soonest|earliest|"
+    r"available first)|whenever is (?:first|soonest)|right away|as early as possible|"
+    r"quickest|fastest|earliest possible|first one available|first you have|next opening)\b"
+)
+_MORNING = re.compile(
+    r"\b(?:morning|mornings|am|a m|before noon|before lunch|early in the day|first thing|"
+    r"(?:8|eight|9|nine|10|ten|11|eleven)(?: am| a m| o'?clock)? (?:to|till|until|and|through) "
+    r"(?:12|twelve|noon)|(?:8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock))\b"
+)
+_AFTERNOON = re.compile(
+    r"\b(?:afternoon|afternoons|pm|p m|after noon|after lunch|later in the day|evening|"
+    r"(?:12|twelve|noon|1|one|2|two)(?: pm| p m| o'?clock)? (?:to|till|until|and|through) "
+    r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three) (?:pm|p m|o'?clock)))\b"
+)
+_PICK = re.compile(
+    r"\b(?:(?:the )?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last|latter|former|middle|"
+    r"earlier|later|other)(?: one| option| choice| window| slot| time| day| appointment)"
+    r"|(?:option|number|choice) (?P<num>one|two|three|four|1|2|3|4)\b"
+    r"|^(?:the )?(?P<ord2>first|1st|second|2nd|third|3rd|last)(?: please| works| is (?:good|fine)|"
+    r" sounds good| thanks)?$"
+    r"|\bthe (?P<ord3>first|second|third|last)(?: please| works| is (?:good|fine)| sounds good| "
+    r"thanks|$))"
+)
+_THAT_ONE = re.compile(
+    r"^(?:yes|yeah|yep|sure|ok|okay|that|that one|that works|works for me|sounds good|perfect|"
+    r"that'?s fine|that'?s good|let'?s do (?:it|that)|book it|great)\b")
+_NONE_OF = re.compile(
+    r"\b(?:none of (?:those|them|these)|neither(?: of (?:those|them))?|those (?:don'?t|won'?t) work|"
+    r"(?:that|those) (?:times|days|windows) (?:don'?t|won'?t) work|nothing (?:there )?works)\b"
+)
+_FALLBACK_HINT = re.compile(
+    r"\b(?:in (?:a|one|two|three|four|five|\d+) (?:days?|weeks?)|a week from|week from|"
+    r"next week|end of (?:the )?week|weekend)\b"
+)
+_ORD_VALUE = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+              "4th": 3, "one": 0, "two": 1, "three": 2, "four": 3, "1": 0, "2": 1, "3": 2, "4": 3,
+              "former": 0, "earlier": 0}
+
+
+def local_today(ctx: NluContext) -> dt.date:
+    return ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
+
+
+def offer_part(offer: WindowOffer) -> PartOfDay:
+    return "morning" if int(offer.window[:2]) < 12 else "afternoon"
+
+
+def _weekday_date(today: dt.date, wd: int, mod: str | None) -> dt.date:
+    ahead = (wd - today.weekday()) % 7
+    if ahead == 0:
+        ahead = 7
+    if mod == "next":
+        # "next friday" said on a Thursday means the Friday of next week, not tomorrow.
+        days_to_week_end = 6 - today.weekday()
+        if ahead <= days_to_week_end:
+            ahead += 7
+    return today + dt.timedelta(days=ahead)
+
+
+def _month_day(today: dt.date, month: int, day: int) -> dt.date | None:
+    for year in (today.year, today.year + 1):
+        try:
+            d = dt.date(year, month, day)
+        except ValueError:
+            return None
+        if d >= today:
+            return d
+    return None
+
+
+def _day_of_month(today: dt.date, day: int) -> dt.date | None:
+    """"the 30th": this month if still ahead, else next month."""
+    for k in range(3):
+        month = (today.month - 1 + k) % 12 + 1
+        year = today.year + (today.month - 1 + k) // 12
+        try:
+            d = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if d >= today:
+            return d
+    return None
+
+
+@lru_cache(maxsize=256)
+def _dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | None:
+    import dateparser  # slow to import and to run: only for phrases the patterns miss
+
+    found = dateparser.parse(
+        text,
+        languages=["en"],
+        settings={"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "TIMEZONE": tz,
+                  "RETURN_AS_TIMEZONE_AWARE": False},
+    )
+    return found.date() if found else None
+
+
+def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date], list[dt.date]]:
+    """(wanted dates, excluded dates) in the order said."""
+    today = local_today(ctx)
+    text = utt.dig
+    wanted: list[dt.date] = []
+    excluded: list[dt.date] = []
+    for m in _DATE.finditer(text):
+        d: dt.date | None = None
+        if m.group("rel"):
+            rel = m.group("rel")
+            d = today + dt.timedelta(days=2 if rel.startswith("day after") else 1 if rel == "tomorrow"
+                                     else 0)
+        elif m.group("wd"):
+            if m.group("wdday"):
+                d = _day_of_month(today, int(m.group("wdday")))
+            if d is None:
+                d = _weekday_date(today, WEEKDAYS[m.group("wd")], m.group("mod"))
+        elif m.group("mo"):
+            d = _month_day(today, MONTHS[m.group("mo")], int(m.group(m.lastindex or 0)))
+        elif m.group("day"):
+            if picked and not m.group("mo2") and int(m.group("day")) <= 4:
+                continue  # "the first one": a choice among offers, not the 1st of the month
+            if m.group("mo2"):
+                d = _month_day(today, MONTHS[m.group("mo2")], int(m.group("day")))
+            else:
+                d = _day_of_month(today, int(m.group("day")))
+        if d is None:
+            continue
+        before = text[max(0, m.start() - 24) : m.start()]
+        after = text[m.end() : m.end() + 30]
+        if _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):
+            excluded.append(d)
+        else:
+            wanted.append(d)
+    if not wanted and not excluded and ctx.expect == "window" and _FALLBACK_HINT.search(utt.norm):
+        base = ctx.now.astimezone(ZoneInfo(ctx.timezone)).replace(tzinfo=None, second=0, microsecond=0)
+        phrase = _FALLBACK_HINT.search(utt.norm)
+        d = _dateparser(phrase.group(0) if phrase else utt.norm, base, ctx.timezone)
+        if d is not None and d >= today:
+            if phrase and "next week" in phrase.group(0):
+                d = d - dt.timedelta(days=d.weekday())  # the week starts on Monday
+            wanted.append(d)
+    return wanted, excluded
+
+
+def _part(utt: Utterance) -> PartOfDay | None:
+    text = utt.norm
+    m_am = _MORNING.search(text)
+    m_pm = _AFTERNOON.search(text)
+    for m, other in ((m_am, "afternoon"), (m_pm, "morning")):
+        if m is None:
+            continue
+        before = text[max(0, m.start() - 20) : m.start()]
+        after = text[m.end() : m.end() + 26]
+        if _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):
+            # "not in the morning" → the afternoon
+            return "afternoon" if other == "afternoon" else "morning"
+    if m_am and m_pm:
+        return "morning" if m_am.start() < m_pm.start() else "afternoon"
+    if m_am:
+        return "morning"
+    if m_pm:
+        return "afternoon"
+    return None
+
+
+def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
+    offered = ctx.offered
+    choice = WindowChoice()
+    found = False
+    pick = _PICK.search(utt.norm) if (offered or ctx.expect == "window") else None
+    if pick:
+        key = pick.group("ord") or pick.group("num") or pick.group("ord2") or pick.group("ord3")
+        if key in ("last", "latter", "later"):
+            idx = len(offered) - 1 if offered else None
+        elif key in ("middle",) and len(offered) == 3:
+            idx = 1
+        elif key == "other" and len(offered) == 2:
+            idx = None
+        else:
+            idx = _ORD_VALUE.get(key or "")
+        if idx is not None and (not offered or 0 <= idx < len(offered)):
+            choice.offer_index = idx if offered else None
+            if not offered:
+                choice.earliest = idx == 0
+            found = True
+    if _EARLIEST.search(utt.norm):
+        choice.earliest = True
+        found = True
+    wanted, excluded = _dates(utt, ctx, picked=pick is not None)
+    part = _part(utt)
+    if wanted:
+        choice.date = wanted[0]
+        found = True
+    if excluded:
+        choice.exclude_dates = excluded
+        found = True
+    if part:
+        choice.part_of_day = part
+        found = True
+    if _NONE_OF.search(utt.norm) and offered:
+        choice.exclude_dates = sorted({o.date for o in offered})
+        return choice
+    if not found:
+        if offered and ctx.expect == "window" and len(offered) == 1 and _THAT_ONE.search(utt.norm):
+            return WindowChoice(offer_index=0)
+        return None
+    if choice.date is not None and choice.date.weekday() not in ctx.business_weekdays:
+        choice.closed_day = True
+    if offered and choice.offer_index is None:
+        order = sorted(range(len(offered)), key=lambda i: (offered[i].date, offered[i].window))
+        matches = [
+            i for i in order
+            if (choice.date is None or offered[i].date == choice.date)
+            and (choice.part_of_day is None or offer_part(offered[i]) == choice.part_of_day)
+            and offered[i].date not in choice.exclude_dates
+        ]
+        if choice.date is not None or choice.part_of_day is not None:
+            if matches:
+                choice.offer_index = matches[0]
+        elif choice.earliest and matches:
+            choice.offer_index = matches[0]
+    return choice

@@ -1,0 +1,66 @@
+"""How fed up the caller sounds in this utterance, 0..1; 0.7 or more means hand over to a person."""
+
+from __future__ import annotations
+
+import re
+
+from hvac_agent.dialogue.nlu.text import Utterance, normalise
+from hvac_agent.dialogue.nlu.types import NluContext
+
+TRANSFER_AT = 0.7
+
+_STRONG_SWEAR = re.compile(
+    r"\b(?:fuck\w*|f\*+\w*|motherfuck\w*|shit\w*|bullshit|bitch\w*|asshole|goddamn\w*|god damn|"
+    r"piss(?:ed)?(?: off)?|screw (?:this|you|it))\b"
+)
+_MILD_SWEAR = re.compile(r"\b(?:damn\w*|dammit|crap|hell|freaking|friggin\w*|frigging|bloody)\b")
+_EXPLICIT = re.compile(
+    r"\b(?:frustrat\w+|annoy\w+|ridiculous|useless|stupid|idiot\w*|dumb|terrible|horrible|awful|"
+    r"pathetic|waste of (?:my )?time|fed up|sick (?:of|and tired)|unbelievable|are you (?:even )?"
+    r"listening|you'?re not listening|not listening|this is (?:crazy|insane|nuts|a joke)|"
+    r"give me a break|for crying out loud|what is wrong with you|you don'?t understand|"
+    r"you'?re not understanding|you keep asking|stop asking|enough|come on|seriously|"
+    r"i'?m (?:so |really )?(?:upset|angry|mad|pissed)|hate (?:this|these|talking))\b"
+)
+_ALREADY = re.compile(
+    r"\b(?:i (?:already|just) (?:told|said|gave|answered)|i told you|i said|already told|"
+    r"how many times|again\?*$|i'?ve said|same thing again|asked (?:me )?that already|"
+    r"you asked (?:me )?(?:that|already))\b"
+)
+
+
+def _similar(a: list[str], b: list[str]) -> float:
+    if not a or not b:
+        return 0.0
+    sa, sb = set(a), set(b)
+    return len(sa & sb) / len(sa | sb)
+
+
+def frustration_score(utt: Utterance, ctx: NluContext) -> float:
+    """Combine independent signals as 1 - Π(1 - wᵢ): one strong sign is enough, weak ones add up."""
+    weights: list[float] = []
+    t = utt.norm
+    if _STRONG_SWEAR.search(t):
+        weights.append(0.7)
+    elif _MILD_SWEAR.search(t):
+        weights.append(0.3)
+    n_explicit = len(_EXPLICIT.findall(t))
+    if n_explicit:
+        weights.append(0.5 if n_explicit == 1 else 0.7)
+    if _ALREADY.search(t):
+        weights.append(0.5)
+    if len(utt.tokens) >= 2:
+        repeats = sum(
+            1 for prev in ctx.previous_caller_texts[-4:]
+            if _similar(utt.tokens, normalise(prev).split()) >= 0.8
+        )
+        if repeats >= 2:
+            weights.append(0.7)
+        elif repeats == 1:
+            weights.append(0.35)
+    if len(ctx.previous_caller_texts) >= 20:  # a long call wears anyone down
+        weights.append(0.2)
+    remaining = 1.0
+    for w in weights:
+        remaining *= 1.0 - w
+    return round(1.0 - remaining, 3)

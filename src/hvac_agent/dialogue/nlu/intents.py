@@ -1,0 +1,92 @@
+"""What the caller wants: book, cancel, reschedule, ask, talk to a person, or leave."""
+
+from __future__ import annotations
+
+import re
+
+from hvac_agent.dialogue.nlu.negation import negated, token_index
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext
+from hvac_agent.dialogue.state import Intent, QuestionTopic
+
+_IDENTITY = re.compile(
+    r"\b(?:are you|am i (?:talking|speaking) (?:to|with)|is this|is that|you'?re|you are|is it) "
+    r"(?:a |an |the )?(?:real|live|actual)? ?(?:person|human|robot|bot|computer|machine|ai|a i|"
+    r"recording|automated|artificial intelligence|people)\b"
+    r"|\bwho (?:is this|am i (?:talking|speaking) (?:to|with)|are you|is speaking)\b"
+    r"|\bwhat are you\b|\bare you real\b"
+)
+_HUMAN = re.compile(
+    r"\b(?:representative|rep|operator|manager|supervisor|dispatcher|receptionist|"
+    r"agent|human|humans|real person|live person|actual person|a person|someone real|somebody real|"
+    r"customer service|the office|the owner|transfer me|put me through|a technician on the phone)\b"
+    r"|\b(?:talk|speak|speaking|talking) (?:to|with) (?:someone|somebody|a person|a human|anyone|"
+    r"anybody|a real|a live)\b"
+)
+_CANCEL = re.compile(r"\bcancel(?:l?ing|l?ed|lation)?\b|\bcall (?:it )?off\b|\bdon'?t need (?:the|my) "
+                     r"(?:appointment|visit|technician)\b")
+_RESCHEDULE = re.compile(
+    r"\bre ?schedul(?:e|ing)\b|\b(?:move|change|push|switch|shift|bump) (?:my|the|our) "
+    r"(?:appointment|visit|booking|time|day)\b|\b(?:different|another|new) (?:day|time|date)\b"
+    r"|\bpush (?:it|that) back\b|\bmove (?:it|that) to\b|\bchange (?:it|that) to\b"
+)
+_BOOK = re.compile(
+    r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
+    r"tech|technician|service|someone|somebody)\b|\bbook(?:ing)?\b|\bschedul(?:e|ing)\b"
+    r"|\b(?:send|get|need|want|have) (?:someone|somebody|a tech|a technician|a guy|a repairman|a repair "
+    r"man) (?:out|over|to come|to look|to take a look|to check)\b|\bcome (?:out|over|by|take a look)\b"
+    r"|\bneed (?:a |an )?(?:repair|service|technician|tech|appointment)\b|\bservice call\b"
+)
+_HOURS = re.compile(
+    r"\b(?:hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
+    r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
+    r"business hours|work on (?:weekends|saturdays?|sundays?))\b"
+)
+_AREA = re.compile(
+    r"\b(?:service area|do you (?:service|serve|cover|go to|come to|work in|come out to)|"
+    r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
+    r"come out (?:to|that far)|how far do you)\b"
+)
+_PRICE = re.compile(
+    r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimate|quote|"
+    r"expensive|dispatch fee|service fee|trip charge|what do you charge)\b"
+)
+_QUESTION_CUE = re.compile(
+    r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b")
+_GOODBYE = re.compile(
+    r"\b(?:bye|goodbye|good bye|bye bye|see ya|see you|have a good (?:day|night|one|evening)|"
+    r"have a nice day|that'?s all|that'?s it(?: thanks| thank you)?|that'?s everything|"
+    r"nothing else|no that'?s it|i'?m all set|we'?re all set|i'?m good thanks|hang up|talk to you later|"
+    r"never mind|nevermind|forget it)\b"
+)
+
+
+def extract_intent(
+    utt: Utterance, ctx: NluContext
+) -> tuple[Intent | None, QuestionTopic | None]:
+    t = utt.norm
+    if _IDENTITY.search(t):
+        return "question", "identity"
+    m = _HUMAN.search(t)
+    if m and not negated(utt.tokens, token_index(t, m.start()), window=4):
+        return "human", None
+    if _RESCHEDULE.search(t):
+        return "reschedule", None
+    m = _CANCEL.search(t)
+    if m and not negated(utt.tokens, token_index(t, m.start()), window=3):
+        return "cancel", None
+    question = _QUESTION_CUE.search(t) is not None or ctx.expect == "anything_else"
+    if _PRICE.search(t) and (question or len(utt.tokens) <= 4):
+        return "question", "price"
+    if _HOURS.search(t):
+        return "question", "hours"
+    if _AREA.search(t):
+        return "question", "service_area"
+    if _GOODBYE.search(t) and not _BOOK.search(t):
+        return "goodbye", None
+    if ctx.expect == "anything_else" and re.fullmatch(r"(?:no|nope|nah|no thanks|no thank you)"
+                                                      r"(?: (?:thanks|thank you))?", t):
+        return "goodbye", None
+    if _BOOK.search(t):
+        return "book", None
+    return None, None

@@ -1,0 +1,252 @@
+"""What is wrong and how urgent it is, from the caller's own description."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from hvac_agent.dialogue.nlu.negation import negated, token_index
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext
+from hvac_agent.dialogue.state import EmergencyKind, IssueCategory, Urgency
+
+_HEAT_EQUIP = r"(?:furnace|heater|heat|heating|boiler|radiators?|heat pump|pilot(?: light)?|baseboards?)"
+_COOL_EQUIP = (r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
+               r"central air|mini split|cooler|condenser|compressor|heat pump)")
+_BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
+           r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
+           r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
+           r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
+           r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing)")
+
+_NO_HEAT = re.compile(
+    rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
+    rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
+    rf"|\b{_HEAT_EQUIP} (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\b(?:it'?s|its|it is|getting|house is|home is|so) (?:really |very |so )?(?:cold|freezing) "
+    rf"(?:in here|inside|in the house|in my house|in the home)"
+    rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
+    rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
+    rf"|\bwon'?t ignite\b"
+)
+_NO_COOL = re.compile(
+    rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
+    rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
+    rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
+    rf"|\b{_COOL_EQUIP} (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\bblowing (?:warm|hot) air\b|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
+    rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
+    rf"|\bfrozen (?:coil|coils|lines?|up)\b|\bice on (?:the )?(?:unit|coil|lines?|pipes)\b"
+)
+_LEAK = re.compile(
+    r"\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
+    r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
+    r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
+    r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
+)
+_NOISE = re.compile(
+    r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b"
+    r"|\bgrind(?:ing|s)?\b|\bbuzz(?:ing|es)?\b|\bhumm?(?:ing)?\b|\bclick(?:ing|s)\b|\bscreech(?:ing)?\b"
+    r"|\bwhistl(?:e|ing)\b|\bknock(?:ing|s)?\b|\bthump(?:ing)?\b|\bscreaming\b|\bsqueak(?:ing|y)?\b"
+    r"|\bvibrat(?:ing|ion|es)\b|\bhiss(?:ing)?\b|\bpopping\b|\bclanking\b"
+)
+_SMELL = re.compile(
+    r"\bsmell(?:s|ing|y)?\b|\bodou?rs?\b|\bstinks?\b|\bstinky\b|\bmusty\b|\bmildew\b|\bmold(?:y)?\b"
+    r"|\brotten eggs?\b|\bsulfur\b|\bfumes\b"
+)
+_THERMOSTAT = re.compile(r"\bthermostats?\b|\bnest\b|\becobee\b|\bhoneywell\b|\bscreen is blank\b")
+_MAINT = re.compile(
+    r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
+    r"(?:my|the|our)\b|\bannual\b|\bseasonal\b|\bclean(?:ing)? (?:the |my )?(?:ducts|unit|system|coils)\b"
+    r"|\bduct cleaning\b|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
+    r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
+)
+_HEAT_WORDS = re.compile(rf"\b{_HEAT_EQUIP}\b|\bcold\b|\bfreezing\b")
+_COOL_WORDS = re.compile(rf"\b{_COOL_EQUIP}\b|\bhot\b")
+_EQUIPMENT_BROKEN = re.compile(
+    rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}")
+
+_VULNERABLE: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\b(?:infant|baby|babies|newborn|toddler|new born)\b"), "infant in the home"),
+    (re.compile(r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
+                r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
+                r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"),
+     "elderly occupant"),
+    (re.compile(r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
+                r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
+                r"pregnant|immunocompromised|on a ventilator|ventilator)\b"), "medical need"),
+]
+_FREEZING = re.compile(
+    r"\b(?:below freezing|freezing (?:outside|out there|tonight|weather|temperatures?|temps)|"
+    r"(?:single|low) digits|snow(?:ing|storm)?|ice storm|blizzard|sub ?zero|"
+    r"pipes? (?:are |is |might |could |will |gonna |going to |about to )*(?:freez(?:e|ing)|burst|froze)|"
+    r"frozen pipes?|(?:it'?s|its) freezing|freezing in here|[1-3]\d degrees)\b"
+)
+_ACTIVE_LEAK = re.compile(
+    r"\b(?:is |are |it'?s |keeps |still )?(?:leaking|pouring|gushing|flooding|spraying|overflowing)\b"
+    r"|\bwater (?:everywhere|all over|coming (?:through|down|out)|through the ceiling|pouring)\b"
+    r"|\bdripping (?:through|from) the ceiling\b|\bceiling is dripping\b|\bwon'?t stop (?:leaking|dripping)\b"
+)
+_PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a leak|stopped leaking|fixed)\b")
+_NOT_URGENT = re.compile(
+    r"\b(?:not (?:urgent|an emergency|a big deal|in a (?:rush|hurry))|no rush|no hurry|it can wait|"
+    r"can wait|whenever|not that urgent|nothing urgent|routine|no emergency|just (?:a )?(?:tune|check|"
+    r"maintenance))\b"
+)
+_SAYS_URGENT = re.compile(r"\b(?:urgent|emergency|asap|as soon as possible|right away|immediately|"
+                          r"today if possible|really need someone today)\b")
+_CLAUSE_CUT = re.compile(
+    r"\b(?:at \d|my (?:name|number|phone|address|zip)|i'?m at|we'?re at|i live|the address|zip|"
+    r"and (?:my|the) (?:name|number|address)|you can reach|call me|this is [a-z]+ [a-z]+ calling)"
+)
+_CLAUSE_SPLIT = re.compile(r"[.,;!?]| and | but | so | also ")
+_ISSUE_LEAD = re.compile(r"^(?:yeah|yes|well|so|okay|ok|and|hi|hello|um|uh|oh|like)\s+")
+
+
+@dataclass
+class IssueResult:
+    category: IssueCategory | None = None
+    issue: str | None = None
+    urgency: Urgency | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+def _any(pattern: re.Pattern[str], utt: Utterance) -> bool:
+    for m in pattern.finditer(utt.norm):
+        if not negated(utt.tokens, token_index(utt.norm, m.start()), window=3):
+            return True
+    return False
+
+
+def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
+    heat = _any(_NO_HEAT, utt)
+    cool = _any(_NO_COOL, utt)
+    if heat and cool:
+        # "heat pump isn't working": the season decides
+        heat_only = _HEAT_WORDS.search(utt.norm) and not re.search(
+            r"\b(?:ac|a c|air conditioner|air conditioning|cooling|hot)\b", utt.norm)
+        cool_only = not re.search(r"\b(?:furnace|heater|heating|boiler|cold|freezing)\b", utt.norm)
+        if heat_only and not cool_only:
+            cool = False
+        elif cool_only and not heat_only:
+            heat = False
+        else:
+            winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
+            heat, cool = winter, not winter
+    if heat:
+        return "no_heat"
+    if cool:
+        return "no_cooling"
+    if _any(_LEAK, utt):
+        return "leak"
+    if _any(_SMELL, utt):
+        return "smell"
+    if _any(_NOISE, utt):
+        return "noise"
+    if _any(_THERMOSTAT, utt):
+        return "thermostat"
+    if _any(_MAINT, utt):
+        return "maintenance"
+    if _any(_EQUIPMENT_BROKEN, utt):
+        winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
+        if _HEAT_WORDS.search(utt.norm) and not _COOL_WORDS.search(utt.norm):
+            return "no_heat"
+        if _COOL_WORDS.search(utt.norm) and not _HEAT_WORDS.search(utt.norm):
+            return "no_cooling"
+        return "no_heat" if winter else "no_cooling"
+    return None
+
+
+_PATTERNS_BY_CATEGORY: dict[str, tuple[re.Pattern[str], ...]] = {
+    "no_heat": (_NO_HEAT, _EQUIPMENT_BROKEN), "no_cooling": (_NO_COOL, _EQUIPMENT_BROKEN),
+    "leak": (_LEAK,), "smell": (_SMELL,), "noise": (_NOISE,), "thermostat": (_THERMOSTAT,),
+    "maintenance": (_MAINT,),
+}
+
+
+_DETERMINERS = frozenset({"my", "our", "the", "his", "her", "their", "i", "we", "i've", "we've",
+                          "there's", "it's", "it", "this", "there", "i'm", "we're"})
+_BACK_STOP = frozenset({"at", "and", "but", "so", "calling", "about", "because", "name", "number",
+                        "hi", "hello", "yes", "yeah", "here", "zip", "since", "hey"})
+
+
+def _span(clause: str, start: int) -> str:
+    """From a problem phrase in `clause`, back up to its subject ("my furnace …") and cut the tail."""
+    toks = clause.split()
+    i = clause.count(" ", 0, start)
+    j = i
+    while j > 0 and i - j < 5:
+        prev = toks[j - 1]
+        if prev[:1].isdigit() or prev in _BACK_STOP:
+            break
+        j -= 1
+        if prev in _DETERMINERS:
+            break
+    if i - j >= 5 and toks[j] not in _DETERMINERS:
+        j = i  # no subject close by: start at the phrase itself
+    text = " ".join(toks[j:])
+    cut = _CLAUSE_CUT.search(text, len(" ".join(toks[j:i])) + 1)
+    return text[: cut.start()].strip() if cut else text
+
+
+def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext) -> str | None:
+    """The caller's words about the problem: the phrases that mention it, without name/number."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(utt.norm) if c.strip()]
+    pats = _PATTERNS_BY_CATEGORY.get(category or "", ())
+    extra = (_NOISE, _LEAK, _SMELL, _THERMOSTAT, _NO_HEAT, _NO_COOL)
+    keep: list[str] = []
+    for c in clauses:
+        m = next((m for p in pats if (m := p.search(c))), None)
+        if m is None and category and keep:
+            m = next((m for p in extra if (m := p.search(c))), None)
+        if m is None:
+            continue
+        c = _span(c, m.start())
+        c = _ISSUE_LEAD.sub("", c)
+        c = re.sub(r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
+                   r"the (?:problem|issue) is|it'?s that|i think)\s+", "", c)
+        if c and c not in keep:
+            keep.append(c)
+    if not keep and ctx.expect == "issue":
+        whole = _ISSUE_LEAD.sub("", utt.norm)
+        cut = _CLAUSE_CUT.search(whole)
+        whole = whole[: cut.start()].strip() if cut else whole
+        if len(whole.split()) >= 2:
+            keep.append(whole)
+    if not keep:
+        return None
+    issue = ", ".join(keep)
+    if len(issue) > 140:
+        issue = issue[:140].rsplit(" ", 1)[0]
+    return issue[0].upper() + issue[1:]
+
+
+def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | None) -> IssueResult:
+    res = IssueResult()
+    res.category = _category(utt, ctx)
+    if res.category is None and emergency == "gas":
+        res.category = "smell"
+    res.issue = _issue_text(utt, res.category, ctx)
+    if res.category is None and res.issue and ctx.expect == "issue":
+        res.category = "other"
+    reasons: list[str] = []
+    for pattern, reason in _VULNERABLE:
+        if _any(pattern, utt):
+            reasons.append(reason)
+    if res.category == "no_heat" and _any(_FREEZING, utt):
+        reasons.append("no heat in freezing weather")
+    if res.category == "leak" and _any(_ACTIVE_LEAK, utt) and not _PAST_LEAK.search(utt.norm):
+        reasons.append("active water leak")
+    if emergency is not None:
+        res.urgency = "emergency"
+        res.reasons = [emergency.replace("_", " ")] + reasons
+        return res
+    if reasons:
+        res.urgency = "urgent"
+    elif _NOT_URGENT.search(utt.norm):
+        res.urgency = "routine"
+    elif ctx.expect == "urgency" and _SAYS_URGENT.search(utt.norm):
+        res.urgency = "urgent"
+        reasons.append("caller says it is urgent")
+    res.reasons = reasons
+    return res

@@ -1,0 +1,178 @@
+"""Caller names: "my name is …", "this is …", first + last, spelled letters, "D as in David".
+
+A name is what follows an introduction, cut at the first word that cannot be part of a name; so
+"this is about my furnace" yields nothing while "this is dana kim calling about my furnace" yields
+"Dana Kim".
+"""
+
+from __future__ import annotations
+
+import re
+
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext
+
+# How recognisers write spelled letters.
+LETTERS: dict[str, str] = {c: c for c in "abcdefghijklmnopqrstuvwxyz"}
+LETTERS.update({
+    "bee": "b", "cee": "c", "dee": "d", "gee": "g", "jay": "j", "kay": "k", "el": "l", "ell": "l",
+    "em": "m", "en": "n", "pee": "p", "cue": "q", "queue": "q", "ar": "r", "ess": "s", "es": "s",
+    "tee": "t", "vee": "v", "ex": "x", "zee": "z", "zed": "z",
+})
+# Letter names that are also everyday words count only inside a run of letters.
+_WEAK_LETTERS = {"be": "b", "see": "c", "sea": "c", "are": "r", "you": "u", "why": "y", "tea": "t",
+                 "eye": "i", "oh": "o", "owe": "o", "pea": "p", "jay": "j", "kay": "k"}
+
+# Words that end (or rule out) a name after an introduction.
+NOT_NAME: frozenset[str] = frozenset("""
+a about above across after again against all almost already also although always am an and another
+any anybody anyone anything apartment are area around as asap ask asking at available away back bad
+basically be because been before behind being below best better between broke broken burning busy but
+by call called calling calls can cannot cant can't check checking cold come coming completely
+condition conditioner cooling could cousin daughter day definitely did didn't do does doesn't doing
+don't done down dripping during each early either else emergency enough even evening ever every
+everything exactly fine first for freezing from furnace gas get getting go going gone good got great
+had has hasn't have haven't having he heat heater heating hello her here hey hi him his home hot
+house how husband i i'm if in is isn't it it's its just kind know last late later leaking leak let
+like little looking lot loud made make making many may maybe me mean might mine mom more morning most
+mother much my myself need needing needs never new next nice no none noon nope not nothing now
+number of off oh ok okay old on once one only or other our out over own please pretty probably
+problem quick quite rather re really regarding reschedule right said same saying schedule second see
+she should sir so some someone something sometimes soon sorry still street such sure system than
+thank thanks that that's the their them then there there's these they this those though through
+thursday time to today tomorrow too totally trying tuesday two under unit until up upstairs us very
+wait waiting want wanted wanting was wasn't water way we we're well were what what's when where
+whether which while who why will wife with without won't work working would wrong yeah yep yes yet
+you your yours ac thermostat unit noise leaking smells smell wondering hoping glad happy sick tired
+frustrated calling monday wednesday friday saturday sunday from the repair service technician tech
+outside inside today's tonight weekend week month year years ago ma'am hoping here's just real person
+representative operator human agent manager supervisor customer account appointment booked booking
+stuck cool warm hot cold bit afraid scared worried concerned pretty super actually also basically
+literally honestly maybe probably definitely yeah uh um hmm okay alright fine good
+""".split())
+
+_INTRO = re.compile(
+    r"\b(?:my name is|my name's|name is|name's|the name is|this is|it's|it is|i'm|i am|im|"
+    r"call me|you can call me|speaking with|talking to|first name is|first name)\s+"
+)
+_LAST_NAME = re.compile(r"\blast name(?: is|'s)?\s+")
+_AS_IN = re.compile(r"\b([a-z])\s+(?:as in|like|for)\s+([a-z]+)\b")
+_WITH_A = re.compile(r"\bwith an? ([a-z])\b")
+_NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
+_TITLE_PARTS = re.compile(r"(^|[\-'])([a-z])")
+
+
+def _title(word: str) -> str:
+    w = _TITLE_PARTS.sub(lambda m: m.group(1) + m.group(2).upper(), word)
+    if len(w) > 2 and w.startswith("Mc"):
+        w = "Mc" + w[2].upper() + w[3:]
+    if w.endswith("'S"):  # possessive slipped in
+        w = w[:-2] + "'s"
+    return w
+
+
+def _spelled_tokens(tokens: list[str]) -> list[str]:
+    """Collapse spelled runs ("k i m", "k-i-m", "d as in david a n a") into one `=word` token."""
+    out: list[str] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        letters: list[str] = []
+        j = i
+        while j < n:
+            t = tokens[j]
+            if j + 2 < n and t in LETTERS and tokens[j + 1] in ("as", "like", "for") and tokens[j + 2]:
+                # "d as in david", "d like david", "d for david"
+                k = j + 2
+                if tokens[j + 1] == "as" and tokens[k] == "in" and k + 1 < n:
+                    k += 1
+                if tokens[k][0] == LETTERS[t]:
+                    letters.append(LETTERS[t])
+                    j = k + 1
+                    continue
+            if "-" in t and all(p in LETTERS for p in t.split("-")) and len(t.split("-")) >= 2:
+                letters.extend(LETTERS[p] for p in t.split("-"))
+                j += 1
+                continue
+            if t in LETTERS and (len(t) == 1 or letters or (j + 1 < n and tokens[j + 1] in LETTERS)):
+                letters.append(LETTERS[t])
+                j += 1
+                continue
+            if letters and t in _WEAK_LETTERS and (j + 1 < n and (tokens[j + 1] in LETTERS)):
+                letters.append(_WEAK_LETTERS[t])
+                j += 1
+                continue
+            break
+        # "a" and "i" alone are words; a spelled run needs two letters.
+        if len(letters) >= 2 and not (len(letters) == 2 and tokens[i] in ("a", "i") and j - i == 2
+                                       and tokens[i + 1] not in LETTERS):
+            out.append("=" + "".join(letters))
+            i = j
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
+def _collect(tokens: list[str], start: int, limit: int = 3) -> list[str]:
+    """Name words from `start`: a spelled token replaces the word it spells out."""
+    words: list[str] = []
+    i = start
+    while i < len(tokens) and len(words) < limit + 1:
+        t = tokens[i]
+        if t.startswith("="):
+            joined = "".join(words)
+            if joined and t[1:] == joined:  # both names spelled in one breath
+                i += 1
+                continue
+            if words and (words[-1][0] == t[1] or len(words) >= 1 and _similar(words[-1], t[1:])):
+                words[-1] = t[1:]
+            else:
+                words.append(t[1:])
+            i += 1
+            continue
+        if t in NOT_NAME or not _NAME_WORD.match(t) or len(t) < 2 and t not in ("o",):
+            break
+        words.append(t)
+        i += 1
+    return words[:limit]
+
+
+def _similar(word: str, spelled: str) -> bool:
+    """A spelling right after a word clarifies that word ("cathy k a t h y")."""
+    return abs(len(word) - len(spelled)) <= 2 and word[-1:] == spelled[-1:]
+
+
+def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
+    wa = _WITH_A.search(utt.norm)
+    raw_tokens = _WITH_A.sub(" ", utt.norm).split() if wa else utt.tokens
+    tokens = _spelled_tokens(raw_tokens)
+    text = " ".join(tokens)
+    words: list[str] = []
+    for m in _INTRO.finditer(text):
+        start = text[: m.end()].count(" ")
+        words = _collect(tokens, start)
+        if words:
+            break
+    last = _LAST_NAME.search(text)
+    if last:
+        lw = _collect(tokens, text[: last.end()].count(" "), limit=1)
+        if lw and (not words or lw[0] != words[-1]):
+            words = (words[:1] + lw) if words else lw
+    if not words and ctx.expect == "name":
+        # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
+        start = 0
+        while start < len(tokens) and tokens[start] in ("yeah", "yes", "sure", "ok", "okay", "well",
+                                                         "so", "oh", "hi", "hello"):
+            start += 1
+        words = _collect(tokens, start)
+        rest = tokens[start + len(words) :]
+        if rest and rest[0] not in ("calling", "here", "speaking") and len(tokens) - start > 6:
+            words = []  # a sentence, not a name
+    if not words:
+        return None
+    if wa:  # "kim with a k" / "catherine with a k": the initial is what they say
+        letter = wa.group(1)
+        if words[-1][0] != letter and words[-1][0] in "ck" and letter in "ck":
+            words[-1] = letter + words[-1][1:]
+    return " ".join(_title(w) for w in words)

@@ -1,0 +1,135 @@
+"""Callback numbers: spoken or typed digits, across utterances, validated and made E.164."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import phonenumbers
+
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext
+
+_CALLER_ID = re.compile(
+    r"\b(?:(?:this|that|same|current|the same) (?:phone |cell |cell phone )?(?:number|phone)"
+    r"|(?:the )?(?:one|number|phone) (?:i'?m|i am|im) (?:calling|calling you) (?:from|on)"
+    r"|(?:i'?m|i am|im) calling (?:you )?(?:from|on)"
+    r"|(?:number|one) (?:you (?:have|got|see)|on (?:your|the) (?:screen|caller id))"
+    r"|caller id|the number (?:i'?m|i am) on)\b"
+)
+# "this one"/"that one" means the caller ID only when we just asked about the number.
+_THIS_ONE = re.compile(r"\b(?:this|that|the same) one\b|\bthis phone\b|\bmy cell\b")
+_NOT_CALLER_ID = re.compile(
+    r"\b(?:not|wrong|different|another|isn'?t|don'?t|other|instead|rather)\b"
+)
+_KEYWORD = re.compile(
+    r"\b(?:number|phone|cell|area code|reach me|call me|callback|call back|digits)\b"
+)
+
+
+@dataclass
+class PhoneResult:
+    phone: str | None = None
+    digits: str | None = None  # an incomplete number to carry to the next turn
+    use_caller_id: bool = False
+    runs: set[int] = field(default_factory=set)  # indexes into Utterance.runs that were used
+
+
+@lru_cache(maxsize=4096)
+def to_e164(digits: str) -> str | None:
+    """E.164 of a valid NANP number given as 10 digits, or 11 with the leading 1; else None."""
+    if len(digits) == 10:
+        candidate = "+1" + digits
+    elif len(digits) == 11 and digits[0] == "1":
+        candidate = "+" + digits
+    elif len(digits) > 11:
+        candidate = "+" + digits
+    else:
+        return None
+    try:
+        parsed = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _complete(digits: str) -> str | None:
+    if len(digits) == 11 and digits[0] == "0":  # "oh five one two …": a hesitation read as zero
+        digits = digits[1:]
+    return to_e164(digits)
+
+
+def splice_tail(known_e164: str, tail: str) -> str | None:
+    """"No, it's 0132": replace the last digits of the number already heard."""
+    national = known_e164[2:] if known_e164.startswith("+1") else known_e164.lstrip("+")
+    if not 3 <= len(tail) <= 7 or len(tail) >= len(national):
+        return None
+    return to_e164(national[: -len(tail)] + tail)
+
+
+def wants_caller_id(utt: Utterance, ctx: NluContext) -> bool:
+    m = _CALLER_ID.search(utt.norm)
+    if not m and ctx.expect in ("phone", "phone_confirm"):
+        m = _THIS_ONE.search(utt.norm)
+    if not m:
+        return False
+    # "not this number", "that's the wrong number": a refusal of the caller ID, not a choice.
+    before = utt.norm[max(0, m.start() - 25) : m.start()]
+    after = utt.norm[m.end() : m.end() + 12]
+    return not (_NOT_CALLER_ID.search(before) or _NOT_CALLER_ID.search(after))
+
+
+def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
+    res = PhoneResult(use_caller_id=wants_caller_id(utt, ctx))
+    runs = utt.runs
+    # A complete number in one run ("512 555 0123", "+1 512…", "five one two five five five …").
+    for k, run in enumerate(runs):
+        if len(run.digits) >= 10:
+            e164 = _complete(run.digits)
+            if e164 is None and ctx.pending_phone_digits and len(run.digits) < 11:
+                e164 = _complete(ctx.pending_phone_digits + run.digits)
+            if e164:
+                res.phone, res.runs = e164, {k}
+                return res
+    expecting = ctx.expect in ("phone", "phone_confirm")
+    kw = _KEYWORD.search(utt.dig)
+    if not (expecting or ctx.pending_phone_digits or kw):
+        return res
+    if expecting or ctx.pending_phone_digits:
+        chosen = list(range(len(runs)))
+    else:
+        # Only digits said after "number"/"area code" belong to the phone.
+        kw_tok = utt.dig[: kw.start()].count(" ") if kw else 0
+        chosen = [k for k, r in enumerate(runs) if r.index >= kw_tok]
+    chosen = [k for k in chosen if len(runs[k].digits) <= 11]
+    if not chosen:
+        return res
+    joined = "".join(runs[k].digits for k in chosen)
+    if not (expecting or ctx.pending_phone_digits) and len(joined) < 3:
+        return res
+    for cand in (ctx.pending_phone_digits + joined, joined):
+        if len(cand) >= 10:
+            e164 = _complete(cand)
+            if e164:
+                res.phone, res.runs = e164, set(chosen)
+                return res
+    cand = ctx.pending_phone_digits + joined
+    if len(cand) < 10:
+        res.digits, res.runs = cand, set(chosen)
+    return res
+
+
+def speak_phone(e164: str) -> str:
+    """Digit by digit in the groups people say them: "5 1 2, 5 5 5, 0 1 2 3"."""
+    digits = "".join(c for c in e164 if c.isdigit())
+    if e164.startswith("+1") and len(digits) == 11:
+        digits = digits[1:]
+    if len(digits) == 10:
+        groups = [digits[:3], digits[3:6], digits[6:]]
+    else:
+        head = len(digits) - 4
+        groups = [digits[i : i + 3] for i in range(0, head, 3)] + [digits[head:]]
+    return ", ".join(" ".join(g) for g in groups if g)

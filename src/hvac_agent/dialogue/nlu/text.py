@@ -1,0 +1,73 @@
+"""One utterance, normalised once and shared by every extractor.
+
+Speech recognisers deliver lower-case words without punctuation, sometimes Twilio-style punctuation
+and digits; both are folded into the same token stream so each extractor matches one form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from hvac_agent.dialogue.nlu.numbers import DigitRun, digitize
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+# Digit groups written with separators ("512-555-0123", "(512) 555.0123") become space-separated
+# digit groups so they read like spoken digits.
+_DIGIT_SEP = re.compile(r"(?<=\d)[\-\.\u2013/](?=\d)")
+_NON_WORD = re.compile(r"[^a-z0-9'#+ ]+")
+_SPACES = re.compile(r"\s+")
+# Pure hesitation sounds: never meaningful. "like" and "oh" are not here: they carry meaning
+# ("smells like gas", "twelve oh five").
+_UH_HUH = re.compile(r"\b(?:uh huh|uh hu|uhuh huh|mm hmm|mm hm|mhm|mhmm|mmhmm|um hmm|uh hum|um hum|mm hum)\b")
+_UH_UH = re.compile(r"\b(?:uh uh|huh uh|uh oh no|nuh uh|mm mm)\b")
+_FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mmm"})
+
+
+def normalise(text: str) -> str:
+    """Lower-case, unify apostrophes, drop punctuation and hesitation fillers."""
+    s = text.translate(_APOSTROPHES).lower()
+    s = _DIGIT_SEP.sub(" ", s)
+    s = s.replace("(", " ").replace(")", " ")
+    s = _NON_WORD.sub(" ", s)
+    # Keep "+" only right before a digit (E.164), "#" only before a digit (unit numbers).
+    s = re.sub(r"[+#](?!\d)", " ", s)
+    s = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", s)
+    # Keep the grunts that mean yes/no before hesitation sounds are dropped.
+    s = _UH_HUH.sub(" uhhuh ", s)
+    s = _UH_UH.sub(" uhuh ", s)
+    words = [w for w in _SPACES.split(s) if w and w not in _FILLERS]
+    return " ".join(words)
+
+
+@dataclass
+class Utterance:
+    """The forms of one utterance the extractors work on.
+
+    `norm` is the normalised words; `dig` is `norm` with runs of spoken numbers replaced by digit
+    strings (one token per run); `runs` locates those runs in `dig` tokens.
+    """
+
+    raw: str
+    norm: str
+    tokens: list[str]
+    dig_tokens: list[str]
+    runs: list[DigitRun]
+    used_runs: set[int] = field(default_factory=set)  # runs claimed by an extractor (phone, zip…)
+
+    @classmethod
+    def of(cls, raw: str) -> Utterance:
+        norm = normalise(raw)
+        tokens = norm.split()
+        dig_tokens, runs = digitize(tokens)
+        return cls(raw=raw, norm=norm, tokens=tokens, dig_tokens=dig_tokens, runs=runs)
+
+    @cached_property
+    def dig(self) -> str:
+        return " ".join(self.dig_tokens)
+
+    @cached_property
+    def padded(self) -> str:
+        """`norm` with spaces at both ends, for cheap whole-word `in` tests."""
+        return f" {self.norm} "

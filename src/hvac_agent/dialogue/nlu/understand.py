@@ -1,0 +1,120 @@
+"""The one entry point: an utterance (or keypad digits) and its context → `Understanding`.
+
+Every extractor runs on every utterance (callers give several slots at once); `ctx.expect` only
+settles what is ambiguous: bare digits, a bare name, free text as the issue.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hvac_agent.dialogue.nlu.address import extract_address
+from hvac_agent.dialogue.nlu.corrections import extract_correction
+from hvac_agent.dialogue.nlu.dates import extract_window
+from hvac_agent.dialogue.nlu.emergency import extract_emergency
+from hvac_agent.dialogue.nlu.frustration import frustration_score
+from hvac_agent.dialogue.nlu.intents import extract_intent
+from hvac_agent.dialogue.nlu.issues import extract_issue
+from hvac_agent.dialogue.nlu.names import extract_name
+from hvac_agent.dialogue.nlu.phone import _complete, extract_phone, splice_tail
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext, SlotName, Understanding, WindowChoice
+from hvac_agent.dialogue.nlu.yesno import extract_yes_no
+
+# Expectations under which a date phrase is a scheduling wish ("it started this morning" is not).
+_WINDOW_EXPECTS = frozenset({None, "window", "confirm", "intent", "urgency", "anything_else", "yes_no"})
+_SCHEDULING_CUE = re.compile(
+    r"\b(?:come|coming|available|availability|appointment|schedule|book|send|visit|out here|"
+    r"stop by|make it|works for me|work for me|free|open)\b"
+)
+_BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
+
+
+def understand(text: str, ctx: NluContext) -> Understanding:
+    """Everything one caller utterance says, in the light of what was just asked."""
+    utt = Utterance.of(text)
+    u = Understanding(text=text)
+    if not utt.tokens:
+        return u
+    u.emergency = extract_emergency(utt)
+    u.yes_no, yes_but = extract_yes_no(utt.norm)
+
+    ph = extract_phone(utt, ctx)
+    u.phone, u.phone_digits = ph.phone, ph.digits
+    u.use_caller_id = ph.use_caller_id and ph.phone is None and not ph.digits
+
+    ad = extract_address(utt, ctx, ph.runs)
+    u.street, u.unit, u.zip = ad.street, ad.unit, ad.zip
+    u.no_unit = ad.no_unit or (
+        ctx.expect == "address" and ad.street is None and ad.unit is None and bool(_BARE_NO.match(utt.norm))
+    )
+
+    u.name = extract_name(utt, ctx)
+
+    iss = extract_issue(utt, ctx, u.emergency)
+    u.issue, u.issue_category = iss.issue, iss.category
+    u.urgency, u.urgency_reasons = iss.urgency, iss.reasons
+
+    u.intent, u.question = extract_intent(utt, ctx)
+    if u.intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
+        u.intent = "book"
+
+    if ctx.expect in _WINDOW_EXPECTS or ctx.offered or _SCHEDULING_CUE.search(utt.norm):
+        u.window = extract_window(utt, ctx)
+
+    found: list[SlotName] = []
+    for slot, present in (
+        ("name", u.name), ("phone", u.phone or u.phone_digits), ("address", u.street),
+        ("zip", u.zip), ("unit", u.unit), ("window", u.window),
+    ):
+        if present:
+            found.append(slot)  # type: ignore[arg-type]
+    cor = extract_correction(utt, ctx, found, yes_but)
+    u.correction, u.corrected = cor.correction, cor.corrected
+    if yes_but:
+        u.yes_no = None
+    if u.correction and "phone" in u.corrected and u.phone is None and u.phone_digits and ctx.current_phone:
+        spliced = splice_tail(ctx.current_phone, u.phone_digits)
+        if spliced:
+            u.phone, u.phone_digits = spliced, None
+    u.frustration = frustration_score(utt, ctx)
+    return u
+
+
+def parse_keypad(digits: str, ctx: NluContext) -> Understanding:
+    """Keypad `Digits`: a phone number or ZIP when we asked for one; 1 = yes / first, 2 = no."""
+    clean = "".join(c for c in digits if c.isdigit())
+    u = Understanding(text=digits)
+    if not clean:
+        return u
+    expect = ctx.expect
+    if expect == "zip":
+        if len(clean) in (5, 9):
+            u.zip = clean[:5]
+        return u
+    if expect in ("phone", "phone_confirm") and len(clean) > 1:
+        cand = ctx.pending_phone_digits + clean
+        for option in (clean, cand):
+            e164 = _complete(option) if len(option) >= 10 else None
+            if e164:
+                u.phone = e164
+                return u
+        if len(cand) < 10:
+            u.phone_digits = cand
+        return u
+    if expect == "address" and len(clean) == 5:
+        u.zip = clean
+        return u
+    if expect == "window" and len(clean) == 1 and ctx.offered:
+        idx = int(clean) - 1
+        if 0 <= idx < len(ctx.offered):
+            u.window = WindowChoice(offer_index=idx)
+        return u
+    if clean == "0":
+        u.intent = "human"
+        return u
+    if clean == "1":
+        u.yes_no = "yes"
+    elif clean == "2":
+        u.yes_no = "no"
+    return u

@@ -1,0 +1,51 @@
+"""Yes or no, as people say it on the phone: hedges, fillers, "uh huh", "that's wrong"."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+_LEAD = r"^(?:(?:oh|well|so|um|uh|ah|okay so|hmm|mm|and|i mean|i think|i guess|yeah well)\s+)*"
+_YES = re.compile(
+    _LEAD + r"(?:yes|yeah|yea|yep|yup|ya|yah|yess|yes sir|yes ma'?am|sure|sure thing|of course|"
+    r"correct|that'?s correct|that is correct|right|that'?s right|that is right|exactly|absolutely|"
+    r"affirmative|definitely|certainly|ok|okay|o k|alright|all right|uhhuh|"
+    r"sounds good|sounds great|that sounds good|perfect|great|go ahead|please do|do it|"
+    r"that works|works for me|that'?ll work|that would work|that'?s it|you got it|yes please|"
+    r"i do|it is|it does|that'?s fine|fine|that'?s good|good|that'?s perfect|bingo|totally|"
+    r"you bet|for sure|yes it is|yeah it is|that one|book it|let'?s do it|let'?s do that|"
+    r"that'?s me|that'?s the one|correctamundo|si)\b"
+)
+_NO = re.compile(
+    _LEAD + r"(?:no|nope|nah|naw|no no|negative|wrong|that'?s wrong|that is wrong|incorrect|"
+    r"that'?s incorrect|that'?s not right|that is not right|not right|that'?s not correct|"
+    r"not correct|not quite|not really|no thanks|no thank you|nope not|i don'?t|i do not|"
+    r"it'?s not|it is not|that'?s not it|absolutely not|definitely not|no way|not at all|"
+    r"none|nothing|no sir|no ma'?am|uhuh|don'?t|doesn'?t|that doesn'?t work|"
+    r"that won'?t work|neither|not that one|i'?m good|we'?re good|all good|i'?m all set|"
+    r"that'?s all|that'?s it thanks|nah i'?m good)\b"
+)
+# Answers that start like "no" but are not a refusal.
+_NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b")
+_YES_INSIDE = re.compile(r"\b(?:that'?s (?:right|correct)|sounds good|that works|works for me|yes)\b")
+# "yes but the number is …" / "yeah except": a correction, not an agreement.
+_YES_BUT = re.compile(
+    r"^(?:(?:oh|well|um|uh)\s+)*(?:yes|yeah|yep|yup|sure|right|correct|mostly|almost|close)\b"
+    r"(?:\s+\w+){0,3}?\s+(?:but|except|only|however)\b"
+)
+
+
+def extract_yes_no(norm: str) -> tuple[Literal["yes", "no"] | None, bool]:
+    """(yes/no, correction): a "yes but …" is neither yes nor no, and marks a correction."""
+    if _YES_BUT.search(norm):
+        return None, True
+    if _NOT_NO.search(norm):
+        return "yes", False
+    if _NO.search(norm):
+        return "no", False
+    if _YES.search(norm):
+        return "yes", False
+    # Short answers with the agreement inside: "um yes it is", "that is correct yes".
+    if len(norm.split()) <= 5 and _YES_INSIDE.search(norm) and not re.search(r"\bnot\b", norm):
+        return "yes", False
+    return None, False

@@ -1,0 +1,17 @@
+"""Every corpus utterance is understood as written down (see nlu_corpus.py)."""
+
+from __future__ import annotations
+
+import pytest
+from nlu_corpus import CASES, Case, run
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_corpus_case(case: Case) -> None:
+    got, bad = run(case)
+    assert not bad, f"{case.text!r} → {got.model_dump(exclude_defaults=True)}: {bad}"
+
+
+def test_corpus_is_large_and_covers_every_extractor() -> None:
+    kinds = {c.extractor for c in CASES}
+    assert {"phone", "names", "address", "dates", "yesno", "intents", "emergency", "issues"} <= kinds
