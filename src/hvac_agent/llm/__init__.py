@@ -1,0 +1,1 @@
+"""OpenAI-compatible chat client: streaming, tool-call assembly, sentence splitting, model choice."""

@@ -1,0 +1,1 @@
+"""Keeping a call going while something it depends on misbehaves: breakers and rate limits."""
