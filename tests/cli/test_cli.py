@@ -1,0 +1,74 @@
+"""The command line, run as a user would: real processes, stdin piped in."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = "\n".join(
+    [
+        "my furnace stopped working",
+        "dana kim",
+        "yes",
+        "4410 duval street 78751",
+        "no",
+        "no",
+        "the first one",
+        "yes",
+    ]
+)
+
+
+def _run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "HVAC_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "HVAC_SESSION_DB": str(tmp_path / "sessions.db"),
+    }
+    env.pop("HVAC_REDIS_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "hvac_agent.cli", *args],
+        input=stdin, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )
+
+
+def test_help_documents_every_command_and_option(tmp_path: Path) -> None:
+    top = _run(["--help"], tmp_path)
+    assert top.returncode == 0
+    for command in ("serve", "chat", "appointments"):
+        assert command in top.stdout
+    serve = _run(["serve", "--help"], tmp_path).stdout
+    assert "--host" in serve and "--port" in serve
+    assert "--date" in _run(["appointments", "--help"], tmp_path).stdout
+
+
+@pytest.mark.slow
+def test_piped_chat_books_and_appointments_lists_it(tmp_path: Path) -> None:
+    chat = _run(["chat"], tmp_path, stdin=SCRIPT + "\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "virtual assistant" in chat.stdout
+    assert "Shall I book it?" in chat.stdout
+    booked = [line for line in chat.stdout.splitlines() if line.startswith("Booked: ")]
+    assert len(booked) == 1, chat.stdout
+    assert "Dana Kim" in booked[0] and "+15125550123" in booked[0] and "4410 Duval Street" in booked[0]
+    assert "no_heat" in booked[0]
+
+    listing = _run(["appointments"], tmp_path)
+    assert listing.returncode == 0
+    lines = listing.stdout.splitlines()
+    assert lines[0].split()[:4] == ["id", "date", "window", "status"]
+    assert any("Dana Kim" in line and "booked" in line for line in lines[2:])
+    date = booked[0].split(" on ")[1].split()[0]
+    assert "Dana Kim" in _run(["appointments", "--date", date], tmp_path).stdout
+    assert "No appointments." in _run(["appointments", "--date", "2001-01-01"], tmp_path).stdout
+
+
+def test_piped_chat_emergency_is_never_booked(tmp_path: Path) -> None:
+    chat = _run(["chat"], tmp_path, stdin="there's a carbon monoxide alarm going off\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "911" in chat.stdout and "+15125550111" in chat.stdout
+    assert "No booking made (outcome: emergency)" in chat.stdout
