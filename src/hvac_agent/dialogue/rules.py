@@ -512,7 +512,8 @@ def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Rep
 
 def _phase_confirming(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
     if u.correction or (u.yes_no != "yes" and _has_slot_values(u)):
-        _merge(s, u, ctx)
+        # Anything said against the read-back replaces what we had: it is a correction.
+        _merge(s, u.model_copy(update={"correction": True}), ctx)
         if s.slots.zip and not ctx.profile.serves_zip(s.slots.zip):
             return _out_of_area(s, ctx)
         if _mentions_time(u.text) and not u.window:
