@@ -169,3 +169,452 @@ c("issues", "the ac isn't cooling", None, issue_category="no_cooling")
 c("combined", "I'm Dana Kim at 512 555 0123, my furnace is out at 4410 Duval Street 78751", None,
   name="Dana Kim", phone=P, issue_category="no_heat", street="4410 Duval Street", zip="78751",
   issue_has="furnace is out")
+
+# =================================================================================================
+# The bulk of the corpus, by extractor. Written as recognisers deliver speech: lower case, no
+# punctuation, fillers, homophones; a few in Twilio's punctuated style.
+# =================================================================================================
+
+# ---- numbers: spoken forms → digits (as ZIPs, house numbers and partial phone numbers) ------------
+c("numbers", "seven eight seven oh one", "zip", zip="78701")
+c("numbers", "seventy eight seven oh one", "zip", zip="78701")
+c("numbers", "seven eight seven zero four", "zip", zip="78704")
+c("numbers", "it's seven eight seven five one", "zip", zip="78751")
+c("numbers", "78751", "zip", zip="78751")
+c("numbers", "seven eight 7 five one", "zip", zip="78751")
+c("numbers", "seven eight seven double four", "zip", zip="78744")
+c("numbers", "seven triple eight one", "zip", zip="78881")
+c("numbers", "um the zip is seven eight seven four five", None, zip="78745")
+c("numbers", "zip code seventy eight seven forty five", None, zip="78745")
+c("numbers", "oh two one three nine", "zip", zip="02139")
+c("numbers", "fifty five twelve main street", "address", street="5512 Main Street")
+c("numbers", "twelve oh five main street", "address", street="1205 Main Street")
+c("numbers", "forty four ten duval street", "address", street="4410 Duval Street")
+c("numbers", "one hundred twenty three oak lane", "address", street="123 Oak Lane")
+c("numbers", "twenty one hundred guadalupe street", "address", street="2100 Guadalupe Street")
+c("numbers", "four thousand four hundred ten duval street", "address", street="4410 Duval Street")
+c("numbers", "nine oh nine west avenue", "address", street="909 West Avenue")
+c("numbers", "six seventy five elm street", "address", street="675 Elm Street")
+c("numbers", "thirteen twenty one red river street", "address", street="1321 Red River Street")
+c("numbers", "five one two", "phone", phone_digits="512")
+c("numbers", "five won two five five five", "phone", phone_digits="512555")
+c("numbers", "five one two five five five oh one two ate", "phone", phone="+15125550128")
+c("numbers", "five one too five five five oh one two three", "phone", phone=P)
+c("numbers", "five one two five five five oh one to three", "phone", phone=P)
+c("numbers", "for one five five five five oh one two three", "phone", phone="+14155550123")
+c("numbers", "i've been waiting for 2 hours", None, phone=None, phone_digits=None, zip=None)
+c("numbers", "i need someone to come out today", None, phone=None, phone_digits=None)
+c("numbers", "five one two five five five oh one two three four", "phone", phone=None)
+
+# ---- phone ---------------------------------------------------------------------------------------
+c("phone", "yeah it's five one two five five five oh one two three", "phone", phone=P)
+c("phone", "5125550123", "phone", phone=P)
+c("phone", "(512) 555-0123", "phone", phone=P)
+c("phone", "512.555.0123", "phone", phone=P)
+c("phone", "the best number is 512 555 0123", None, phone=P)
+c("phone", "you can reach me at five one two five five five oh one two three", None, phone=P)
+c("phone", "call me back at 512 555 0123", None, phone=P)
+c("phone", "uh five one two uh five five five uh oh one two three", "phone", phone=P)
+c("phone", "it's area code five one two five five five oh one two three", "phone", phone=P)
+c("phone", "area code 512 555 0123", None, phone=P)
+c("phone", "one five one two five five five zero one two three", "phone", phone=P)
+c("phone", "plus one five one two five five five oh one two three", "phone", phone=P)
+c("phone", "1-512-555-0123", "phone", phone=P)
+c("phone", "my number is 737 555 0188", None, phone="+17375550188")
+c("phone", "seven three seven five five five oh one double eight", "phone", phone="+17375550188")
+c("phone", "two one oh five five five one two three four", "phone", phone="+12105551234")
+c("phone", "nine seven two five five five nine eight seven six", "phone", phone="+19725559876")
+c("phone", "eight one seven five five five twenty two thirty three", "phone", phone="+18175552233")
+c("phone", "five one two five five five", "phone", phone_digits="512555", phone=None)
+c("phone", "five one two", "phone", phone_digits="512", phone=None)
+c("phone", "and then oh one two three", "phone", ctx={"pending_phone_digits": "512555"}, phone=P)
+c("phone", "zero one two three", "phone", ctx={"pending_phone_digits": "512555"}, phone=P)
+c("phone", "five five five oh one two three", "phone", ctx={"pending_phone_digits": "512"}, phone=P)
+c("phone", "five five five", "phone", ctx={"pending_phone_digits": "512"}, phone_digits="512555")
+c("phone", "yes this number", "phone", use_caller_id=True)
+c("phone", "yeah this number is fine", "phone_confirm", use_caller_id=True)
+c("phone", "you can use the number i'm calling from", "phone", use_caller_id=True)
+c("phone", "the one i'm calling on", "phone", use_caller_id=True)
+c("phone", "same number", "phone_confirm", use_caller_id=True)
+c("phone", "this one", "phone", use_caller_id=True)
+c("phone", "the number you have is fine", "phone", use_caller_id=True)
+c("phone", "use the number on your caller id", "phone", use_caller_id=True)
+c("phone", "not this number", "phone_confirm", use_caller_id=False)
+c("phone", "no use a different number", "phone_confirm", use_caller_id=False, yes_no="no")
+c("phone", "this is my cell", "phone", use_caller_id=True)
+c("phone", "123 456 7890", "phone", phone=None)
+c("phone", "five five five five five five five five five five", "phone", phone=None)
+c("phone", "my number is five one two five five five oh one two three and i'm at forty four ten duval",
+  None, phone=P)
+c("phone", "512 555 0123.", "phone_confirm", phone=P)
+
+# ---- names ---------------------------------------------------------------------------------------
+c("names", "hi my name is maria gonzalez", None, name="Maria Gonzalez")
+c("names", "yeah hi this is john smith", None, name="John Smith")
+c("names", "this is bob", None, name="Bob")
+c("names", "name's joe o'brien", None, name="Joe O'Brien")
+c("names", "my name's priya patel and my ac is out", None, name="Priya Patel")
+c("names", "it's sarah", "name", name="Sarah")
+c("names", "uh it's sarah johnson", "name", name="Sarah Johnson")
+c("names", "sarah", "name", name="Sarah")
+c("names", "yeah it's michael mcdonald", "name", name="Michael McDonald")
+c("names", "i'm dana kim", None, name="Dana Kim")
+c("names", "i am robert lee", None, name="Robert Lee")
+c("names", "you can call me rick", None, name="Rick")
+c("names", "first name is dana last name is kim", None, name="Dana Kim")
+c("names", "last name kim", "name", name="Kim")
+c("names", "my last name is kim k i m", None, name="Kim")
+c("names", "dana kim k i m", "name", name="Dana Kim")
+c("names", "k-i-m", "name", name="Kim")
+c("names", "it's k i m", "name", name="Kim")
+c("names", "my name is dana d a n a", None, name="Dana")
+c("names", "d as in david a n a", "name", name="Dana")
+c("names", "it's kim with a k", "name", name="Kim")
+c("names", "it's katherine with a k", "name", name="Katherine")
+c("names", "this is about my furnace", "intent", name=None)
+c("names", "this is an emergency", None, name=None)
+c("names", "this is ridiculous", None, name=None)
+c("names", "this is taking forever", None, name=None)
+c("names", "i'm calling about my ac", None, name=None)
+c("names", "i'm not sure", None, name=None)
+c("names", "i'm freezing in here", None, name=None)
+c("names", "it's not working", None, name=None)
+c("names", "it's really cold in the house", None, name=None)
+c("names", "it's leaking everywhere", None, name=None)
+c("names", "i'm at 4410 duval street", None, name=None)
+c("names", "my furnace is broken", "name", name=None)
+c("names", "this is the johnson residence", None, name=None)
+c("names", "hello", "name", name=None)
+c("names", "dana kim calling about my furnace", "name", name="Dana Kim")
+c("names", "yes it's luis hernandez", "name", name="Luis Hernandez")
+c("names", "my name is mary ann jones", None, name="Mary Ann Jones")
+c("names", "the name is greg", None, name="Greg")
+c("names", "this is tom with a c", None, name="Tom")
+c("names", "hey it's jen from the apartment on duval", None, name="Jen")
+
+# ---- address -------------------------------------------------------------------------------------
+c("address", "4410 duval st", "address", street="4410 Duval Street")
+c("address", "it's 4410 duval street austin texas 78751", "address", street="4410 Duval Street",
+  zip="78751")
+c("address", "the address is 1200 north lamar boulevard", None, street="1200 North Lamar Boulevard")
+c("address", "i live at 305 east 5th street apartment 4", None, street="305 East 5th Street",
+  unit="Apt 4")
+c("address", "305 east fifth street", "address", street="305 East 5th Street")
+c("address", "eight oh one west thirty eighth street", "address", street="801 West 38th Street")
+c("address", "two one one five south congress avenue", "address", street="2115 South Congress Avenue")
+c("address", "twenty one fifteen south congress ave", "address", street="2115 South Congress Avenue")
+c("address", "nine hundred riverside drive unit twelve", "address", street="900 Riverside Drive",
+  unit="Unit 12")
+c("address", "forty two oh one speedway", "address", street="4201 Speedway")
+c("address", "4201 speedway 78751", "address", street="4201 Speedway", zip="78751")
+c("address", "uh it's 612 oak hollow cove", "address", street="612 Oak Hollow Cove")
+c("address", "one twenty three main street suite two hundred", "address", street="123 Main Street",
+  unit="Suite 200")
+c("address", "123 main street suite 200", "address", street="123 Main Street", unit="Suite 200")
+c("address", "123 main street apt 5c", "address", street="123 Main Street", unit="Apt 5C")
+c("address", "123 main street apartment five c", "address", street="123 Main Street", unit="Apt 5C")
+c("address", "apartment two b", "address", unit="Apt 2B")
+c("address", "unit b", "address", unit="Unit B")
+c("address", "it's apartment three oh four", "address", unit="Apt 304")
+c("address", "building three apartment two", "address", unit="Bldg 3")
+c("address", "no unit it's a house", "address", no_unit=True, unit=None)
+c("address", "it's a single family home", "address", no_unit=True)
+c("address", "no it's just a house", "address", no_unit=True)
+c("address", "nope", "address", no_unit=True)
+c("address", "no apartment number", "address", no_unit=True)
+c("address", "the zip is 78704", None, zip="78704")
+c("address", "zip code seven eight seven oh four", None, zip="78704")
+c("address", "my zip is 78704-1234", None, zip="78704")
+c("address", "78704", "zip", zip="78704")
+c("address", "uh seven eight seven four four", "zip", zip="78744")
+c("address", "we're at 4410 duval street in hyde park 78751", None, street="4410 Duval Street",
+  zip="78751")
+c("address", "my furnace is out at 1205 east 35th street", None, street="1205 East 35th Street")
+c("address", "the house is at 77 sunset trail", None, street="77 Sunset Trail")
+c("address", "9 oak court", "address", street="9 Oak Court")
+c("address", "fifteen hundred barton springs road", "address", street="1500 Barton Springs Road")
+c("address", "1500 barton springs rd", "address", street="1500 Barton Springs Road")
+c("address", "1600 martin luther king junior boulevard", "address",
+  street="1600 Martin Luther King Junior Boulevard")
+c("address", "4410 duval", "address", street="4410 Duval")
+c("address", "i've got 2 kids at home", None, street=None, zip=None)
+c("address", "it's been 3 days", None, street=None)
+c("address", "we have 2 units upstairs", None, street=None)
+c("address", "it's 65 degrees in the house", None, street=None, zip=None)
+c("address", "5 years old", None, street=None)
+c("address", "3000 west parmer lane building c", "address", street="3000 West Parmer Lane",
+  unit="Bldg C")
+c("address", "4410 duval street number 5", "address", street="4410 Duval Street")
+c("address", "#12", "address", unit="Unit 12")
+
+# ---- dates and windows (offered: Fri 8-12 [0], Fri 12-4 [1], Mon 8-12 [2]) ----------------------
+DEC = D(2026, 12, 1)
+c("dates", "the first one", "window", window={"offer_index": 0})
+c("dates", "first one please", "window", window={"offer_index": 0})
+c("dates", "the second one", "window", window={"offer_index": 1})
+c("dates", "uh the second", "window", window={"offer_index": 1})
+c("dates", "i'll take the third one", "window", window={"offer_index": 2})
+c("dates", "the last one", "window", window={"offer_index": 2})
+c("dates", "option two", "window", window={"offer_index": 1})
+c("dates", "number one", "window", window={"offer_index": 0})
+c("dates", "the earliest you have", "window", window={"earliest": True, "offer_index": 0})
+c("dates", "as soon as possible", "window", window={"earliest": True, "offer_index": 0})
+c("dates", "whatever's soonest", "window", window={"earliest": True, "offer_index": 0})
+c("dates", "asap please", "window", window={"earliest": True})
+c("dates", "tomorrow afternoon", "window", window={"offer_index": 1, "date": FRI, "part_of_day": "afternoon"})
+c("dates", "tomorrow morning works", "window", window={"offer_index": 0, "date": FRI})
+c("dates", "friday", "window", window={"offer_index": 0, "date": FRI})
+c("dates", "friday afternoon", "window", window={"offer_index": 1, "date": FRI})
+c("dates", "friday after lunch", "window", window={"offer_index": 1, "part_of_day": "afternoon"})
+c("dates", "monday morning", "window", window={"offer_index": 2, "date": MON, "part_of_day": "morning"})
+c("dates", "on monday", "window", window={"offer_index": 2, "date": MON})
+c("dates", "monday afternoon", "window", window={"offer_index": None, "date": MON,
+                                                  "part_of_day": "afternoon"})
+c("dates", "the afternoon one", "window", window={"offer_index": 1, "part_of_day": "afternoon"})
+c("dates", "the morning", "window", window={"offer_index": 0, "part_of_day": "morning"})
+c("dates", "eight to twelve tomorrow", "window", window={"offer_index": 0, "part_of_day": "morning"})
+c("dates", "noon to four", "window", window={"offer_index": 1, "part_of_day": "afternoon"})
+c("dates", "not in the morning", "window", window={"part_of_day": "afternoon", "offer_index": 1})
+c("dates", "not monday", "window", window={"exclude_dates": [MON]})
+c("dates", "anything but friday", "window", window={"exclude_dates": [FRI], "offer_index": None})
+c("dates", "friday doesn't work for me", "window", window={"exclude_dates": [FRI], "date": None})
+c("dates", "i can't do monday", "window", window={"exclude_dates": [MON]})
+c("dates", "not tomorrow but monday is good", "window", window={"exclude_dates": [FRI], "date": MON,
+                                                                "offer_index": 2})
+c("dates", "none of those work", "window", window={"exclude_dates": [FRI, MON]})
+c("dates", "next tuesday afternoon", "window", window={"date": DEC, "part_of_day": "afternoon",
+                                                       "offer_index": None})
+c("dates", "next tuesday", None, window={"date": DEC})
+c("dates", "how about next friday", "window", window={"date": D(2026, 12, 4)})
+c("dates", "this friday", "window", window={"date": FRI, "offer_index": 0})
+c("dates", "saturday morning", "window", window={"date": SAT, "part_of_day": "morning",
+                                                 "closed_day": False})
+c("dates", "sunday", "window", window={"date": SUN, "closed_day": True})
+c("dates", "wednesday", "window", window={"date": WED})
+c("dates", "the day after tomorrow", "window", window={"date": SAT})
+c("dates", "today if you can", "window", window={"date": THU})
+c("dates", "this afternoon", "window", window={"date": THU, "part_of_day": "afternoon"})
+c("dates", "december first", "window", window={"date": DEC})
+c("dates", "december 3rd in the morning", "window", window={"date": D(2026, 12, 3),
+                                                            "part_of_day": "morning"})
+c("dates", "the thirtieth", "window", window={"date": MON, "offer_index": 2})
+c("dates", "monday the 30th", "window", window={"date": MON, "offer_index": 2})
+c("dates", "november thirtieth", "window", window={"date": MON})
+c("dates", "sometime next week", "window", window={"date": MON})
+c("dates", "in two days", "window", window={"date": SAT})
+c("dates", "yes that works", "window", ctx={"offered": OFFERED[:1]}, window={"offer_index": 0})
+c("dates", "can someone come out tomorrow morning", None, window={"date": FRI, "part_of_day": "morning"})
+c("dates", "it started this morning", "issue", window=None)
+c("dates", "i'm free any time", "window", window=None)
+c("dates", "tomorrow at 2 pm", "window", window={"date": FRI, "part_of_day": "afternoon",
+                                                 "offer_index": 1})
+c("dates", "first thing in the morning", "window", window={"part_of_day": "morning", "offer_index": 0})
+c("dates", "i prefer afternoons", "window", window={"part_of_day": "afternoon", "offer_index": 1})
+
+# ---- yes / no ------------------------------------------------------------------------------------
+for _t in ["yes", "yeah", "yep", "yup", "yes that's correct", "that's right", "correct", "uh huh",
+           "mm hmm", "sure", "sounds good", "yes please", "yeah go ahead", "um yeah that's right",
+           "yes it is", "absolutely", "that is correct", "yeah yeah", "okay", "perfect",
+           "Yes, that's correct.", "right", "yeah that works", "no problem", "you got it"]:
+    c("yesno", _t, "confirm", yes_no="yes", correction=False)
+for _t in ["no", "nope", "nah", "no that's wrong", "that's not right", "incorrect", "wrong",
+           "no it's not", "not quite", "uh no", "No.", "negative", "that is not correct",
+           "no no no"]:
+    c("yesno", _t, "confirm", yes_no="no")
+c("yesno", "yes but the number is five one two five five five oh one three two", "confirm",
+  yes_no=None, correction=True)
+c("yesno", "yeah but the street is duval not devil", "confirm", yes_no=None, correction=True)
+c("yesno", "yes except it's apartment 2b", "confirm", yes_no=None, correction=True, unit="Apt 2B")
+c("yesno", "i don't know", "yes_no", yes_no=None)
+c("yesno", "what", "confirm", yes_no=None)
+c("yesno", "my furnace is out", "yes_no", yes_no=None)
+c("yesno", "hmm", "confirm", yes_no=None)
+
+# ---- intents -------------------------------------------------------------------------------------
+for _t in ["representative", "i want a representative", "let me talk to a real person",
+           "operator", "can i speak to the manager", "agent", "agent please", "human",
+           "i want to talk to a human", "get me a live person", "can i talk to someone",
+           "transfer me to somebody", "put me through to customer service", "i need a supervisor",
+           "just let me speak to a person please", "Can I talk to a representative?"]:
+    c("intents", _t, "intent", intent="human")
+for _t, _e in [("i need to cancel my appointment", "cancel"), ("cancel it", "cancel"),
+               ("i want to cancel", "cancel"), ("can you cancel my service call", "cancel"),
+               ("i need to reschedule", "reschedule"), ("can i move my appointment to next week",
+                                                          "reschedule"),
+               ("i want to change my appointment", "reschedule"),
+               ("i need a different day for my appointment", "reschedule"),
+               ("i'd like to book an appointment", "book"), ("i need to schedule a repair", "book"),
+               ("can you send someone out", "book"), ("i need a technician", "book"),
+               ("my furnace is out", "book"), ("i need someone to come take a look at my ac", "book"),
+               ("bye", "goodbye"), ("okay thank you bye", "goodbye"), ("that's all thanks", "goodbye"),
+               ("no that's everything", "goodbye"), ("have a good day", "goodbye")]:
+    c("intents", _t, "intent", intent=_e)
+c("intents", "no thanks", "anything_else", intent="goodbye")
+c("intents", "i don't want to cancel", "intent", intent=None)
+c("intents", "are you a real person", None, intent="question", question="identity")
+c("intents", "am i talking to a robot", None, intent="question", question="identity")
+c("intents", "is this a recording", None, intent="question", question="identity")
+c("intents", "what are your hours", None, intent="question", question="hours")
+c("intents", "are you open on saturday", None, intent="question", question="hours")
+c("intents", "do you service round rock", None, intent="question", question="service_area")
+c("intents", "what areas do you cover", None, intent="question", question="service_area")
+c("intents", "how much do you charge", None, intent="question", question="price")
+c("intents", "how much is it going to cost", None, intent="question", question="price")
+c("intents", "what's the service fee", None, intent="question", question="price")
+c("intents", "is there a trip charge", None, intent="question", question="price")
+c("intents", "hello", "intent", intent=None)
+
+# ---- emergency -----------------------------------------------------------------------------------
+for _t in ["i smell gas", "it smells like gas in here", "there's a gas smell near the furnace",
+           "we smell rotten eggs", "i think there's a gas leak", "smells like rotten eggs by the water heater",
+           "I smell gas!", "there's a strong odor of gas in the basement",
+           "it kind of smells like propane"]:
+    c("emergency", _t, None, emergency="gas", urgency="emergency")
+for _t in ["the carbon monoxide alarm is going off", "my co detector is beeping",
+           "the c o alarm went off", "co alarm is going off", "we all have headaches and feel dizzy",
+           "my wife is dizzy and has a headache and the heater is on",
+           "everyone feels nauseous and lightheaded", "i think we have carbon monoxide"]:
+    c("emergency", _t, None, emergency="carbon_monoxide", urgency="emergency")
+for _t in ["there's smoke coming out of the vents", "the furnace is smoking",
+           "i saw sparks from the outside unit", "there's a burning smell from the furnace",
+           "it smells like something is burning", "the unit is on fire", "i see flames in the furnace",
+           "there's an electrical burning smell", "the wires are melting"]:
+    c("emergency", _t, None, emergency="smoke_fire", urgency="emergency")
+for _t in ["no gas smell", "no", "it doesn't smell like gas", "no smoke", "there's no smoke or sparks",
+           "i don't smell gas", "no i don't smell anything", "nothing like that", "no co alarm",
+           "the carbon monoxide detector is not going off", "no burning smell",
+           "it's not a gas furnace", "my gas furnace won't turn on", "the gas company said it's fine",
+           "i had a headache yesterday", "the furnace won't fire up", "the flame sensor is dirty",
+"no sparks no smoke no gas", "never smelled gas"]:
+    c("emergency", _t, "yes_no", emergency=None)
+c("emergency", "no gas smell but there's smoke coming from the unit", "yes_no", emergency="smoke_fire")
+c("emergency", "there's water leaking everywhere", None, emergency=None)
+
+# ---- issues: category, brief text, urgency -------------------------------------------------------
+for _t, _cat in [
+    ("my furnace stopped working", "no_heat"), ("the heater won't turn on", "no_heat"),
+    ("we have no heat", "no_heat"), ("the heat isn't working", "no_heat"),
+    ("it's blowing cold air out of the furnace", "no_heat"), ("my heat pump isn't heating", "no_heat"),
+    ("the pilot light keeps going out", "no_heat"), ("the boiler is broken", "no_heat"),
+    ("it's really cold in the house and the furnace won't kick on", "no_heat"),
+    ("my ac is out", "no_cooling"), ("the air conditioner isn't cooling", "no_cooling"),
+    ("ac is blowing warm air", "no_cooling"), ("my a c stopped working", "no_cooling"),
+    ("the air conditioning is broken", "no_cooling"), ("it's not cooling at all", "no_cooling"),
+    ("there's ice on the lines and it's not cooling", "no_cooling"),
+    ("it's hot in the house and the ac won't turn on", "no_cooling"),
+    ("water is leaking from the furnace", "leak"), ("there's a puddle under the ac unit", "leak"),
+    ("the unit is dripping water", "leak"), ("my drain line is clogged", "leak"),
+    ("the furnace is making a loud banging noise", "noise"), ("there's a rattling sound in the vents", "noise"),
+    ("the outside unit is squealing", "noise"), ("it makes a grinding noise when it starts", "noise"),
+    ("there's a weird smell from the vents", "smell"), ("it smells musty when the ac runs", "smell"),
+    ("my thermostat is blank", "thermostat"), ("the thermostat isn't responding", "thermostat"),
+    ("i need a tune up", "maintenance"), ("i'd like to schedule annual maintenance", "maintenance"),
+    ("just want my system checked before winter", "maintenance"),
+    ("can someone come change my filter", "maintenance"),
+    ("the system isn't working", "no_heat"),
+]:
+    c("issues", _t, "issue", issue_category=_cat)
+c("issues", "hmm i'm not really sure what's wrong it just seems off", "issue", issue_category="other",
+  issue_has="not really sure")
+c("issues", "hi this is dana kim my furnace is out and it's making a loud noise", None,
+  issue_category="no_heat", issue_has="my furnace is out")
+c("issues", "the heater stopped working last night", None, issue_has="heater stopped working")
+c("issues", "my ac is blowing warm air", None, issue_has="my ac is blowing warm air")
+c("issues", "my name is dana", "issue", issue=None)
+# urgency
+c("issues", "we have no heat and there's a newborn baby in the house", None, urgency="urgent",
+  reasons_has="infant")
+c("issues", "the furnace is out and my mom is 90 years old", None, urgency="urgent", reasons_has="elderly")
+c("issues", "no heat and my husband is on oxygen", None, urgency="urgent", reasons_has="medical")
+c("issues", "my elderly father lives here and the ac is out", None, urgency="urgent")
+c("issues", "the heat's out and it's supposed to be below freezing tonight", None, urgency="urgent",
+  reasons_has="freezing")
+c("issues", "no heat and i'm worried the pipes are going to freeze", None, urgency="urgent",
+  reasons_has="freezing")
+c("issues", "furnace is dead and it's snowing", None, urgency="urgent")
+c("issues", "water is pouring through the ceiling from the unit", None, urgency="urgent",
+  reasons_has="leak", emergency=None)
+c("issues", "the ac is leaking all over the floor", None, urgency="urgent", issue_category="leak")
+c("issues", "my furnace is out", None, urgency=None)
+c("issues", "it leaked last week but it's fine now", None, urgency=None)
+c("issues", "there's a small puddle under the unit", None, urgency=None)
+c("issues", "no rush it can wait till next week", "urgency", urgency="routine")
+c("issues", "it's not urgent", "urgency", urgency="routine")
+c("issues", "yes it's urgent", "urgency", urgency="urgent")
+c("issues", "no babies or elderly just me", "urgency", urgency=None)
+c("issues", "i have a heart condition and it's freezing in here", "urgency", urgency="urgent")
+c("issues", "i smell gas", None, urgency="emergency", issue_category="smell")
+
+# ---- frustration ---------------------------------------------------------------------------------
+c("frustration", "this is ridiculous", None, frustration_min=0.4, frustration_max=0.69)
+c("frustration", "i already told you my name", "name", frustration_min=0.4)
+c("frustration", "what the fuck", None, frustration_min=0.7)
+c("frustration", "this is fucking ridiculous i already told you", None, frustration_min=0.7)
+c("frustration", "are you even listening to me this is useless", None, frustration_min=0.7)
+c("frustration", "i'm so frustrated", None, frustration_min=0.4)
+c("frustration", "oh my god how many times do i have to say it", None, frustration_min=0.4)
+c("frustration", "five one two five five five oh one two three", "phone",
+  ctx={"previous_caller_texts": ["five one two five five five oh one two three"] * 2},
+  frustration_min=0.7)
+c("frustration", "four four one oh duval street", "address",
+  ctx={"previous_caller_texts": ["four four one oh duval street"]}, frustration_min=0.3,
+  frustration_max=0.69)
+c("frustration", "yes", "confirm", ctx={"previous_caller_texts": ["yes", "yes"]}, frustration_max=0.1)
+c("frustration", "my furnace is out", None, frustration_max=0.0)
+c("frustration", "thank you so much", None, frustration_max=0.0)
+c("frustration", "damn furnace broke again", None, frustration_max=0.5)
+c("frustration", "you're not listening i said duval", "address", frustration_min=0.7)
+c("frustration", "i'm sick and tired of this stupid machine", None, frustration_min=0.7)
+c("frustration", "come on seriously", None, frustration_min=0.7)
+
+# ---- corrections ---------------------------------------------------------------------------------
+c("corrections", "no it's kim with a k", "confirm", correction=True, corrected=["name"], name="Kim")
+c("corrections", "no my name is dana not diana", "confirm", correction=True, corrected=["name"],
+  name="Dana")
+c("corrections", "actually the address is 4412 duval street", "confirm", correction=True,
+  corrected=["address"], street="4412 Duval Street")
+c("corrections", "wrong number", "phone_confirm", correction=True, corrected=["phone"])
+c("corrections", "that's not my number", "phone_confirm", correction=True, corrected=["phone"])
+c("corrections", "no it's five one two five five five oh one three two", "phone_confirm",
+  correction=True, corrected=["phone"], phone="+15125550132")
+c("corrections", "no it's oh one three two", "phone_confirm", ctx={"current_phone": P},
+  correction=True, corrected=["phone"], phone="+15125550132")
+c("corrections", "the last four are oh one three two", "phone_confirm", ctx={"current_phone": P},
+  correction=True, corrected=["phone"], phone="+15125550132")
+c("corrections", "actually the zip is 78704", "confirm", correction=True, corrected=["zip"], zip="78704")
+c("corrections", "sorry i meant apartment 3b", "confirm", correction=True, corrected=["unit"],
+  unit="Apt 3B")
+c("corrections", "no tuesday not monday", "confirm", correction=True, corrected=["window"])
+c("corrections", "actually can we do the afternoon instead", "confirm", correction=True,
+  corrected=["window"])
+c("corrections", "you got my name wrong", "confirm", correction=True, corrected=["name"])
+c("corrections", "no the street is duval d u v a l", "confirm", correction=True, corrected=["address"])
+c("corrections", "it should be 4410 not 4401", "confirm", correction=True, corrected=["address"])
+c("corrections", "my name is spelled s m y t h", "confirm", correction=True, corrected=["name"],
+  name="Smyth")
+c("corrections", "actually my furnace is out", None, correction=False)
+c("corrections", "no", "confirm", correction=False)
+c("corrections", "yes that's right", "confirm", correction=False)
+c("corrections", "my name is dana kim", "name", correction=False)
+c("corrections", "no it's the thirtieth", "window", correction=True, corrected=["window"])
+c("corrections", "not my name my number", "confirm", correction=True, corrected=["phone"])
+
+# ---- several slots at once, and context ----------------------------------------------------------
+c("combined", "hi this is dana kim my number is five one two five five five oh one two three and the "
+  "heater is out at forty four ten duval street seven eight seven five one", None,
+  name="Dana Kim", phone=P, issue_category="no_heat", street="4410 Duval Street", zip="78751")
+c("combined", "yeah my name is john smith 4410 duval street apartment 2b austin 78751", None,
+  name="John Smith", street="4410 Duval Street", unit="Apt 2B", zip="78751")
+c("combined", "my ac is leaking water and my number is 512-555-0123", None, phone=P,
+  issue_category="leak")
+c("combined", "i smell gas and my name is dana", None, emergency="gas", name="Dana")
+c("combined", "I need someone to fix my AC, I'm at 1205 E 35th St, 78705.", None,
+  street="1205 East 35th Street", zip="78705", issue_category="no_cooling", intent="book")
+c("combined", "the heat is out and we have a baby can someone come tomorrow morning", None,
+  issue_category="no_heat", urgency="urgent", window={"date": FRI, "part_of_day": "morning"})
+c("combined", "78751", "address", zip="78751", street=None)
+c("combined", "512 555 0123", None, phone=P, zip=None)
+c("combined", "dana", "name", name="Dana", issue=None)
+c("combined", "it's blowing warm air", "issue", issue_category="no_cooling", name=None)
+c("combined", "yes and my zip is 78704", "confirm", yes_no="yes", zip="78704")
+c("combined", "representative i smell gas", None, emergency="gas", intent="human")

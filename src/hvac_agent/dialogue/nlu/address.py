@@ -142,6 +142,9 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
                 words.append(t)
                 j += 1
                 found_type = True
+                while j < len(toks) and toks[j] in STREET_TYPES:  # "oak hollow cove"
+                    words.append(toks[j])
+                    j += 1
                 if j < len(toks) and toks[j] in DIRECTIONS and len(toks[j]) > 2:
                     words.append(toks[j])
                     j += 1

@@ -17,7 +17,8 @@ _CUE = re.compile(
     r"|\bshould (?:be|say)\b|\bit'?s not [a-z0-9]+ it'?s\b|\bnot [a-z0-9]+ but\b|\binstead\b"
     r"|\bchange (?:my|the) (?:name|number|phone|address|zip|apartment|unit|street)\b"
     r"|\bmisspelled\b|\bspelled wrong\b|\byou (?:have|got) (?:it|that|my \w+) wrong\b|\bi said\b"
-    r"|\bthe (?:last|first) (?:four|three|digits)\b|\bwith an? [a-z]\b"
+    r"|\bthe (?:last|first) (?:four|three|digits)\b|\bwith an? [a-z]\b|\bspelled\b"
+    r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"
 )
 _SLOT_WORDS: list[tuple[re.Pattern[str], SlotName]] = [
     (re.compile(r"\b(?:name|spell(?:ed|ing)?|last name|first name|with an? [a-z])\b"), "name"),
@@ -28,6 +29,7 @@ _SLOT_WORDS: list[tuple[re.Pattern[str], SlotName]] = [
     (re.compile(r"\b(?:problem|issue)\b"), "issue"),
     (re.compile(r"\b(?:day|time|window|appointment|morning|afternoon)\b"), "window"),
 ]
+_NOT_THIS = re.compile(r"\bnot (?:my |the |your )?$")
 _EXPECT_SLOT: dict[str, SlotName] = {
     "name": "name", "phone": "phone", "phone_confirm": "phone", "address": "address", "zip": "zip",
     "issue": "issue", "window": "window",
@@ -47,7 +49,12 @@ def extract_correction(
     if not (yes_but or _CUE.search(utt.norm)):
         return CorrectionResult()
     # "actually" is also just a filler: a correction needs a target.
-    named: list[SlotName] = [slot for pat, slot in _SLOT_WORDS if pat.search(utt.norm)]
+    named: list[SlotName] = []
+    for pat, slot in _SLOT_WORDS:
+        for m in pat.finditer(utt.norm):
+            if not _NOT_THIS.search(utt.norm, 0, m.start()):  # "not my name, my number"
+                named.append(slot)
+                break
     if "number" in utt.norm and ("address" in named or "unit" in named) and "phone" in named and (
             "phone" not in found):
         named.remove("phone")  # "house number", "apartment number"
@@ -57,6 +64,12 @@ def extract_correction(
             targets.append(slot)
     if not targets and ctx.expect in _EXPECT_SLOT and not re.fullmatch(r"(?:no|nope|nah|not)", utt.norm):
         targets.append(_EXPECT_SLOT[ctx.expect])
+    if not targets:
+        # A bare value read back wrong: "it should be 4410 not 4401".
+        lengths = [len(r.digits) for r in utt.runs]
+        if lengths:
+            n = max(lengths)
+            targets.append("phone" if n >= 7 else "zip" if n == 5 else "address")
     if not targets:
         return CorrectionResult()
     return CorrectionResult(correction=True, corrected=targets)

@@ -45,7 +45,8 @@ _DATE = re.compile(
     rf"|\bthe (?P<day>\d{{1,2}})(?:st|nd|rd|th)(?: of (?P<mo2>{_MO}))?\b"
 )
 _NEGATE_BEFORE = re.compile(
-    r"(?:\bnot|\bbut|\bexcept|\bcan'?t do|\bcannot do|\bno|\bwithout|\bbesides|\bother than|"
+    r"(?:\bnot|\b(?:anything|any day|anytime|everything|all|any) but|\bexcept|"
+    r"\bcan'?t do|\bcannot do|\bno|\bwithout|\bbesides|\bother than|"
     r"\bnot on|\bjust not|\bcan'?t make|\bunavailable|\bbusy|\bdon'?t want|\bnot available)"
     r"(?: (?:on|the|this|next|in the))? ?$"
 )

@@ -37,11 +37,21 @@ _SMOKE_FIRE = re.compile(
 )
 
 
+# "the co detector is not going off", "gas smell isn't there": negated after the phrase.
+_NEGATED_AFTER = re.compile(
+    r"(?: (?:alarm|detector))? (?:is |are |was |has |have )?(?:not|isn'?t|wasn'?t|aren'?t|hasn'?t|"
+    r"haven'?t|didn'?t|never|doesn'?t)\b"
+)
+
+
 def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
     count = 0
     for m in pattern.finditer(utt.norm):
-        if not negated(utt.tokens, token_index(utt.norm, m.start())):
-            count += 1
+        if negated(utt.tokens, token_index(utt.norm, m.start())):
+            continue
+        if _NEGATED_AFTER.match(utt.norm, m.end()):
+            continue
+        count += 1
     return count
 
 

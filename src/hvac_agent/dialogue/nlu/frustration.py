@@ -24,7 +24,7 @@ _EXPLICIT = re.compile(
 )
 _ALREADY = re.compile(
     r"\b(?:i (?:already|just) (?:told|said|gave|answered)|i told you|i said|already told|"
-    r"how many times|again\?*$|i'?ve said|same thing again|asked (?:me )?that already|"
+    r"how many times|i'?ve said|same thing again|asked (?:me )?that already|"
     r"you asked (?:me )?(?:that|already))\b"
 )
 

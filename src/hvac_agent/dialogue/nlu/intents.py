@@ -34,7 +34,7 @@ _BOOK = re.compile(
     r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
     r"tech|technician|service|someone|somebody)\b|\bbook(?:ing)?\b|\bschedul(?:e|ing)\b"
     r"|\b(?:send|get|need|want|have) (?:someone|somebody|a tech|a technician|a guy|a repairman|a repair "
-    r"man) (?:out|over|to come|to look|to take a look|to check)\b|\bcome (?:out|over|by|take a look)\b"
+    r"man) (?:out|over|to come|to look|to take a look|to check|to fix|to repair)\b|\bcome (?:out|over|by|take a look)\b"
     r"|\bneed (?:a |an )?(?:repair|service|technician|tech|appointment)\b|\bservice call\b"
 )
 _HOURS = re.compile(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from hvac_agent.dialogue.nlu.numbers import TEENS, TENS, UNITS
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 
@@ -49,8 +50,21 @@ outside inside today's tonight weekend week month year years ago ma'am hoping he
 representative operator human agent manager supervisor customer account appointment booked booking
 stuck cool warm hot cold bit afraid scared worried concerned pretty super actually also basically
 literally honestly maybe probably definitely yeah uh um hmm okay alright fine good
+really finally totally quickly hardly barely nearly only early likely lovely usually currently
+carrier trane lennox rheem goodman york bryant amana ruud daikin mitsubishi nest honeywell ecobee
+american standard coleman payne heil tempstar janitrod frigidaire bosch fujitsu lg samsung
+tired stuck frozen cold busted freezing boiling dying sweating melting done over ready here there
+home back outside upstairs downstairs ridiculous crazy insane terrible awful urgent important
+unbelievable serious seriously hoping able sure glad worried scared concerned confused annoyed
 """.split())
 
+# Word shapes that are rarely first names ("taking", "ridiculous", "worried"); "-ly" and most "-ed"
+# endings are left out: Kimberly, Beverly, Mohammed.
+_NUMBER_WORDS = frozenset({*UNITS, *TEENS, *TENS, "hundred", "thousand", "double", "triple", "oh"})
+_NOT_NAME_SUFFIX = re.compile(
+    r"(?:ing|ous|ful|ible|able|ive|less|ness|ment|ied|tted|ssed|sed|rned|cked|zed|pped|ved|shed|"
+    r"ched|lled|ated|ally|ully|ily|ely)$"
+)
 _INTRO = re.compile(
     r"\b(?:my name is|my name's|name is|name's|the name is|this is|it's|it is|i'm|i am|im|"
     r"call me|you can call me|speaking with|talking to|first name is|first name)\s+"
@@ -131,8 +145,13 @@ def _collect(tokens: list[str], start: int, limit: int = 3) -> list[str]:
                 words.append(t[1:])
             i += 1
             continue
-        if t in NOT_NAME or not _NAME_WORD.match(t) or len(t) < 2 and t not in ("o",):
+        if t in ("spelled", "spelt", "spelling") and i + 1 < len(tokens) and tokens[i + 1].startswith("="):
+            i += 1  # "my name is spelled s m y t h"
+            continue
+        if t in NOT_NAME or t in _NUMBER_WORDS or not _NAME_WORD.match(t) or len(t) < 2:
             break
+        if not words and len(t) > 5 and _NOT_NAME_SUFFIX.search(t):
+            break  # "this is ridiculous", "this is taking forever"
         words.append(t)
         i += 1
     return words[:limit]

@@ -174,8 +174,14 @@ _ONE_AFTER = frozenset({"of", "sec", "second", "moment", "minute", "more", "thin
                         "you", "that", "which", "please", "works", "is", "sounds"})
 
 
+_COUNT_BEFORE = frozenset({"last", "first"})
+_COUNT_AFTER = frozenset({"digits", "numbers", "are", "is", "should", "were"})
+
+
 def _pronoun_one(toks: list[str], i: int) -> bool:
-    """"the one I'm calling from", "one sec": "one" as a word, not a digit."""
+    """"the one I'm calling from", "one sec", "the last four are": a word, not a digit."""
+    if toks[i] in ("three", "four", "seven", "3", "4", "7") and i > 0 and toks[i - 1] in _COUNT_BEFORE:
+        return i + 1 >= len(toks) or toks[i + 1] in _COUNT_AFTER or _strong(toks[i + 1])
     if toks[i] != "one":
         return False
     prev = toks[i - 1] if i > 0 else ""

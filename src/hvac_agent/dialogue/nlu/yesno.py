@@ -18,10 +18,10 @@ _YES = re.compile(
 )
 _NO = re.compile(
     _LEAD + r"(?:no|nope|nah|naw|no no|negative|wrong|that'?s wrong|that is wrong|incorrect|"
-    r"that'?s incorrect|that'?s not right|that is not right|not right|that'?s not correct|"
-    r"not correct|not quite|not really|no thanks|no thank you|nope not|i don'?t|i do not|"
+    r"that'?s incorrect|(?:that'?s|that is|it'?s|it is) not (?:right|correct|true|it)|not right|"
+    r"not correct|not quite|not really|no thanks|no thank you|nope not|i don'?t(?! know)|i do not|"
     r"it'?s not|it is not|that'?s not it|absolutely not|definitely not|no way|not at all|"
-    r"none|nothing|no sir|no ma'?am|uhuh|don'?t|doesn'?t|that doesn'?t work|"
+    r"none|nothing|no sir|no ma'?am|uhuh|that doesn'?t work|"
     r"that won'?t work|neither|not that one|i'?m good|we'?re good|all good|i'?m all set|"
     r"that'?s all|that'?s it thanks|nah i'?m good)\b"
 )
@@ -35,8 +35,14 @@ _YES_BUT = re.compile(
 )
 
 
+_UNSURE = re.compile(_LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
+                     r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b")
+
+
 def extract_yes_no(norm: str) -> tuple[Literal["yes", "no"] | None, bool]:
     """(yes/no, correction): a "yes but …" is neither yes nor no, and marks a correction."""
+    if _UNSURE.search(norm):
+        return None, False
     if _YES_BUT.search(norm):
         return None, True
     if _NOT_NO.search(norm):
