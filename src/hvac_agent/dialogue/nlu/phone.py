@@ -131,5 +131,5 @@ def speak_phone(e164: str) -> str:
         groups = [digits[:3], digits[3:6], digits[6:]]
     else:
         head = len(digits) - 4
-        groups = [digits[i : i + 3] for i in range(0, head, 3)] + [digits[head:]]
+        groups = [digits[i : min(i + 3, head)] for i in range(0, head, 3)] + [digits[head:]]
     return ", ".join(" ".join(g) for g in groups if g)
