@@ -1,0 +1,63 @@
+"""Shared pieces of the LLM agent tests: clock constants, the scripted fake "model", DB reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.fakes.fake_openai import FakeResponse
+
+from hvac_agent.dialogue.llm_agent import LlmBudgets
+
+CHICAGO = ZoneInfo("America/Chicago")
+# Tuesday 1 December 2026, 06:30 in Austin: the first windows are today 08:00 and 12:00.
+NOW = dt.datetime(2026, 12, 1, 6, 30, tzinfo=CHICAGO)
+CALLER_ID = "+15125550123"
+MAIN, FAST = "big-model", "small-model"
+
+Step = FakeResponse | Callable[[dict[str, Any]], FakeResponse]
+
+
+class Brain:
+    """The fake model's script: one entry per chat request, in order. Intent-classification
+    requests (no tools offered) are answered from `intent_answer` without consuming the script."""
+
+    def __init__(self, steps: list[Step] | None = None, intent_answer: str = "book") -> None:
+        self.steps: list[Step] = list(steps or [])
+        self.intent_answer = intent_answer
+        self.tool_requests: list[dict[str, Any]] = []
+
+    def add(self, *steps: Step) -> None:
+        self.steps.extend(steps)
+
+    def __call__(self, body: dict[str, Any]) -> FakeResponse:
+        if not body.get("tools"):
+            return FakeResponse(text=self.intent_answer)
+        self.tool_requests.append(body)
+        if not self.steps:
+            return FakeResponse(status=500, error_message="script exhausted")
+        step = self.steps.pop(0)
+        return step(body) if callable(step) else step
+
+
+def last_tool_result(body: dict[str, Any]) -> dict[str, Any]:
+    message = body["messages"][-1]
+    assert message["role"] == "tool", message
+    result: dict[str, Any] = json.loads(message["content"])
+    return result
+
+
+
+
+async def stored_appointments(engine: AsyncEngine) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("select * from appointments"))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+FAST_BUDGETS = LlmBudgets(full_s=0.6, fast_s=0.4, intent_s=0.3)
