@@ -177,6 +177,16 @@ class CallService:
                 if await self._save(call_sid, session, version) is None:
                     continue  # another request for this call won: re-read and answer from its result
                 self.metrics.turns.labels(agent=state.rung).inc()
+                log.info(
+                    "turn",
+                    turn=before.turn,
+                    kind=event.kind,
+                    text=getattr(event, "text", None),
+                    phase=state.phase,
+                    asked=state.asked,
+                    action=reply.action,
+                    say=reply.say,
+                )
                 await self._record_turn(call_sid, before, state, event, reply, record_agent=record_agent)
                 self.metrics.turn_latency.labels(mode="turn").observe(time.perf_counter() - started)
                 return TurnOutcome(reply, state.turn, state=state)

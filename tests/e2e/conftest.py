@@ -9,12 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.support.server import free_port, serve_in_thread
-from tests.support.twilio_sim import TwilioCall
 
 from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from hvac_agent.config import Settings
+from tests.support.server import free_port, serve_in_thread
+from tests.support.twilio_sim import TwilioCall
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 # Wednesday 2 December 2026, 09:00 in Austin: today's morning window has begun, so the first

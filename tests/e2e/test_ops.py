@@ -91,7 +91,9 @@ def test_whole_call_on_postgres_and_redis(pg_redis_server: Server) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_database_and_redis_outages_answer_twiml_and_health_follows(tmp_path: Path, pg_url: str, redis_url: str) -> None:
+def test_database_and_redis_outages_answer_twiml_and_health_follows(
+    tmp_path: Path, pg_url: str, redis_url: str
+) -> None:
     """PostgreSQL and Redis behind relays that a test cuts: never a 5xx, health degrades, recovers."""
     pg_relay = TcpRelay(5432)
     redis_relay = TcpRelay(6379)

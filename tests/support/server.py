@@ -62,11 +62,14 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
 class ServerProcess:
     """`hvac-agent serve` in a child process (so a test can SIGKILL it and start it again)."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1) -> None:
+    def __init__(
+        self, env: dict[str, str], port: int | None = None, workers: int = 1, log_path: str | None = None
+    ) -> None:
         self.port = port or free_port()
         self.env = {**os.environ, **env, "HVAC_PUBLIC_URL": env.get("HVAC_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
         self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = log_path or os.devnull
 
     @property
     def base_url(self) -> str:
@@ -75,9 +78,10 @@ class ServerProcess:
     def start(self) -> None:
         cmd = [sys.executable, "-m", "hvac_agent.cli", "serve", "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
-        self.process = subprocess.Popen(
-            cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
+        with open(self.log_path, "ab") as log:  # a file, never a pipe nobody drains
+            self.process = subprocess.Popen(
+                cmd, env=self.env, stdout=log, stderr=log, start_new_session=True
+            )
         wait_healthy(self.base_url, process=self.process)
 
     def kill(self) -> None:

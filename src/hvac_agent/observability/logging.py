@@ -20,7 +20,7 @@ PII_KEYS = frozenset(
         "address", "street", "unit", "text", "say", "speech", "transcript", "message",
     }
 )
-_PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b")
+_PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")
 _STREET = re.compile(
     r"\b\d{1,6}\s+(?:[A-Za-z]+\s){0,4}(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|boulevard|blvd|"
     r"way|court|ct|circle|cir|place|pl|trail|trl|parkway|pkwy|highway|hwy)\b",
@@ -77,3 +77,8 @@ def configure_logging(*, json_lines: bool = True, level: str = "INFO", log_pii: 
 
 def get_logger(name: str = "hvac_agent") -> Any:
     return structlog.get_logger(name)
+
+
+def bind_call(call_sid: str) -> None:
+    """Every log line of this request/connection carries the call's SID from here on."""
+    structlog.contextvars.bind_contextvars(call_sid=call_sid)

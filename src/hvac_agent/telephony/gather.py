@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from hvac_agent.calls import CallService
 from hvac_agent.config import Settings
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, Silence
-from hvac_agent.observability.logging import get_logger
+from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.telephony import twiml
 from hvac_agent.telephony.security import websocket_url
 
@@ -75,6 +75,7 @@ def _parse_turn(raw: str | None) -> int | None:
 async def incoming_call(request: Request, calls: Calls) -> Response:
     form = await _form(request)
     call_sid = form.get("CallSid", "").strip()
+    bind_call(call_sid)
     if not call_sid:
         return xml(twiml.speak_then_hang_up("Sorry, this call could not be handled. Goodbye."))
     caller = form.get("From")
@@ -99,6 +100,7 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
 async def gather_result(request: Request, calls: Calls) -> Response:
     form = await _form(request)
     call_sid = form.get("CallSid", "").strip()
+    bind_call(call_sid)
     if not call_sid:
         return xml(twiml.speak_then_hang_up("Sorry, this call could not be handled. Goodbye."))
     event: Event
@@ -162,6 +164,7 @@ async def dial_done(request: Request) -> Response:
 async def message(request: Request, calls: Calls) -> Response:
     form = await _form(request)
     call_sid = form.get("CallSid", "").strip()
+    bind_call(call_sid)
     text = form.get("SpeechResult", "").strip()
     if call_sid and text:
         try:
@@ -178,6 +181,7 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
     """Stream mode's `<Connect>` action: the stream closed; transfer or end as the dialogue decided."""
     form = await _form(request)
     call_sid = form.get("CallSid", "").strip()
+    bind_call(call_sid)
     profile = request.app.state.profile
     outcome = None
     if call_sid:
@@ -198,6 +202,7 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
 async def status_callback(request: Request, calls: Calls) -> Response:
     form = await _form(request)
     call_sid = form.get("CallSid", "").strip()
+    bind_call(call_sid)
     status = form.get("CallStatus", "")
     if call_sid and status in FINAL_STATUSES:
         duration = form.get("CallDuration", "")
