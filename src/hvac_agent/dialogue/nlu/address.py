@@ -183,6 +183,17 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
                     if idx in run_at:
                         res.runs.add(run_at[idx])
                 break
+    if res.unit is None and ctx.expect == "unit" and not _NO_UNIT.search(utt.norm):
+        # A bare answer to "any apartment or unit number?": "two b", "it's 204", "b".
+        for i, t in enumerate(toks):
+            if i in run_at or (t in LETTERS and len(t) == 1 and t not in ("a", "i")):
+                got = _unit_value(toks, i)
+                if got:
+                    res.unit = f"Unit {got[0]}"
+                    for idx in range(i, got[1]):
+                        if idx in run_at:
+                            res.runs.add(run_at[idx])
+                    break
     if res.unit is None and _NO_UNIT.search(utt.norm):
         res.no_unit = True
     # ZIP: a 5-digit run (or ZIP+4) not used by the phone, street or unit.

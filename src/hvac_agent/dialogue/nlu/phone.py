@@ -24,7 +24,8 @@ _NOT_CALLER_ID = re.compile(
     r"\b(?:not|wrong|different|another|isn'?t|don'?t|other|instead|rather)\b"
 )
 _KEYWORD = re.compile(
-    r"\b(?:number|phone|cell|area code|reach me|call me|callback|call back|digits)\b"
+    r"\b(?<!house )(?<!apartment )(?<!unit )(?<!street )(?<!suite )(?<!room )"
+    r"(?:number|phone|cell|area code|reach me|call me|callback|call back|digits)\b"
 )
 
 
@@ -85,20 +86,22 @@ def wants_caller_id(utt: Utterance, ctx: NluContext) -> bool:
 def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
     res = PhoneResult(use_caller_id=wants_caller_id(utt, ctx))
     runs = utt.runs
+    expecting = ctx.expect in ("phone", "phone_confirm")
+    # Digits heard earlier continue only while we are still asking for the number.
+    pending = ctx.pending_phone_digits if expecting or ctx.expect is None else ""
     # A complete number in one run ("512 555 0123", "+1 512…", "five one two five five five …").
     for k, run in enumerate(runs):
         if len(run.digits) >= 10:
             e164 = _complete(run.digits)
-            if e164 is None and ctx.pending_phone_digits and len(run.digits) < 11:
-                e164 = _complete(ctx.pending_phone_digits + run.digits)
+            if e164 is None and pending and len(run.digits) < 11:
+                e164 = _complete(pending + run.digits)
             if e164:
                 res.phone, res.runs = e164, {k}
                 return res
-    expecting = ctx.expect in ("phone", "phone_confirm")
     kw = _KEYWORD.search(utt.dig)
-    if not (expecting or ctx.pending_phone_digits or kw):
+    if not (expecting or pending or kw):
         return res
-    if expecting or ctx.pending_phone_digits:
+    if expecting or pending:
         chosen = list(range(len(runs)))
     else:
         # Only digits said after "number"/"area code" belong to the phone.
@@ -108,15 +111,15 @@ def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
     if not chosen:
         return res
     joined = "".join(runs[k].digits for k in chosen)
-    if not (expecting or ctx.pending_phone_digits) and len(joined) < 3:
+    if not (expecting or pending) and len(joined) < 3:
         return res
-    for cand in (ctx.pending_phone_digits + joined, joined):
+    for cand in (pending + joined, joined):
         if len(cand) >= 10:
             e164 = _complete(cand)
             if e164:
                 res.phone, res.runs = e164, set(chosen)
                 return res
-    cand = ctx.pending_phone_digits + joined
+    cand = pending + joined
     if len(cand) < 10:
         res.digits, res.runs = cand, set(chosen)
     return res

@@ -43,10 +43,14 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     u.phone, u.phone_digits = ph.phone, ph.digits
     u.use_caller_id = ph.use_caller_id and ph.phone is None and not ph.digits
 
-    ad = extract_address(utt, ctx, ph.runs)
+    expecting_phone = ctx.expect in ("phone", "phone_confirm")
+    ad = extract_address(utt, ctx, ph.runs if (ph.phone or expecting_phone) else set())
+    if ph.digits and not expecting_phone and ph.runs & ad.runs:
+        u.phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
     u.street, u.unit, u.zip = ad.street, ad.unit, ad.zip
     u.no_unit = ad.no_unit or (
-        ctx.expect == "address" and ad.street is None and ad.unit is None and bool(_BARE_NO.match(utt.norm))
+        ctx.expect in ("address", "unit") and ad.street is None and ad.unit is None
+        and bool(_BARE_NO.match(utt.norm))
     )
 
     u.name = extract_name(utt, ctx)
@@ -101,6 +105,9 @@ def parse_keypad(digits: str, ctx: NluContext) -> Understanding:
                 return u
         if len(cand) < 10:
             u.phone_digits = cand
+        return u
+    if expect == "unit" and len(clean) <= 5:
+        u.unit = f"Unit {clean}"
         return u
     if expect == "address" and len(clean) == 5:
         u.zip = clean
