@@ -212,3 +212,48 @@ def test_odd_or_missing_fields_get_polite_twiml_not_a_5xx(server: Server) -> Non
         call.start()
         odd = call.say("my name is <script>alert(1)</script> & co \x02")
         assert odd.gather_action  # still a valid, parseable TwiML turn
+
+
+def test_caller_who_loses_the_last_place_is_offered_another_window(server: Server) -> None:
+    """Two callers hear the same last place; the second "yes" gets other windows, never "booked"."""
+    import asyncio
+    import datetime as dt
+
+    from hvac_agent.booking.db import create_engine
+    from hvac_agent.booking.service import BookingService
+    from hvac_agent.clock import FixedClock
+    from hvac_agent.config import BusinessProfile
+    from hvac_agent.dialogue.state import BookingRequest
+    from tests.e2e.conftest import NOW
+
+    async def fill_two_of_three() -> None:
+        engine = create_engine(server.settings.database_url)
+        service = BookingService(engine, BusinessProfile(), FixedClock(NOW))
+        for n in range(2):
+            result = await service.book(BookingRequest(
+                call_sid=f"CAprefill{n}", customer_name="Earlier Caller", phone="+15125550100",
+                address="1 Main Street", unit=None, zip="78701", issue="maintenance",
+                issue_category="maintenance", urgency="routine", date=dt.date(2026, 12, 2), window="12:00-16:00",
+            ))
+            assert result.ok
+        await engine.dispose()
+
+    asyncio.run(fill_two_of_three())
+    first, second = server.call(caller="+15125550161"), server.call(caller="+15125550162")
+    with first, second:
+        for call in (first, second):
+            call.start()
+            for line in COOPERATIVE:
+                call.say(line)
+            assert "today, Wednesday December 2, between noon and 4 PM" in call.last.text  # type: ignore[union-attr]
+        assert "You're all set" in first.say("yes").text
+        lost = second.say("yes")
+        assert "You're all set" not in lost.text
+        assert "just taken" in lost.text and lost.gather_action
+        readback = second.say("the first one")
+        assert "Shall I book it" in readback.text
+        assert "You're all set" in second.say("yes").text
+    [won] = _appointments(server, first.call_sid)
+    [moved] = _appointments(server, second.call_sid)
+    assert won["window"] == "12:00-16:00"
+    assert (moved["date"], moved["window"]) == ("2026-12-03", "08:00-12:00")
