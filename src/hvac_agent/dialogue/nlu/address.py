@@ -81,10 +81,9 @@ def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
     """The unit designator after a unit word: "2 b" → "2B", "b" → "B", "204" → "204"."""
     if i >= len(toks):
         return None
+    while i + 1 < len(toks) and toks[i] in ("number", "is", "actually", "it's", "its", "no", "num"):
+        i += 1  # "apartment number 5", "the apartment is actually 4c"
     t = toks[i]
-    if t == "number" and i + 1 < len(toks):
-        i += 1
-        t = toks[i]
     if re.fullmatch(r"#?\d{1,5}[a-z]?", t):
         value = t.lstrip("#").upper()
         if i + 1 < len(toks) and toks[i + 1] in LETTERS and len(toks[i + 1]) <= 3 and toks[i + 1] not in (

@@ -87,6 +87,8 @@ _NONE_OF = re.compile(
     r"\b(?:none of (?:those|them|these)|neither(?: of (?:those|them))?|those (?:don'?t|won'?t) work|"
     r"(?:that|those) (?:times|days|windows) (?:don'?t|won'?t) work|nothing (?:there )?works)\b"
 )
+_MONTH_SECOND = re.compile(rf"\b({_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?second\b")
+_NOT_A_DAY = re.compile(r" (?:available|one|1|option|choice|opening|slot|thing|window|time|appointment)\b")
 _FALLBACK_HINT = re.compile(
     r"\b(?:in (?:a|one|two|three|four|five|\d+) (?:days?|weeks?)|a week from|week from|"
     r"next week|end of (?:the )?week|weekend)\b"
@@ -157,7 +159,7 @@ def _dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | None:
 def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date], list[dt.date]]:
     """(wanted dates, excluded dates) in the order said."""
     today = local_today(ctx)
-    text = utt.dig
+    text = _MONTH_SECOND.sub(r"\1 2nd", utt.dig)
     wanted: list[dt.date] = []
     excluded: list[dt.date] = []
     for m in _DATE.finditer(text):
@@ -174,8 +176,9 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
         elif m.group("mo"):
             d = _month_day(today, MONTHS[m.group("mo")], int(m.group(m.lastindex or 0)))
         elif m.group("day"):
-            if picked and not m.group("mo2") and int(m.group("day")) <= 4:
-                continue  # "the first one": a choice among offers, not the 1st of the month
+            if not m.group("mo2") and int(m.group("day")) <= 4 and (
+                    picked or _NOT_A_DAY.match(text, m.end())):
+                continue  # "the first one", "the first available": a choice, not the 1st of the month
             if m.group("mo2"):
                 d = _month_day(today, MONTHS[m.group("mo2")], int(m.group("day")))
             else:

@@ -29,7 +29,8 @@ _SYMPTOMS = re.compile(
     r"|drowsy|confused|passed out|fainted|feel(?:ing)? sick|feel(?:ing)? faint)\b"
 )
 _SMOKE_FIRE = re.compile(
-    r"\bsmoke\b|\bsmoking\b|\bspark(?:s|ing|ed)?\b"
+    r"\bsmoke\b(?! detectors?\b| alarms?\b)|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
+    r"(?:going off|went off|sounding|blaring|goes off)\b|\bsmoking\b|\bspark(?:s|ing|ed)?\b"
     r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
     r"|\bsmell(?:s|ing|ed)? (?:like )?(?:something )?(?:is )?burn(?:ing|t)\b|\bsmell of burning\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"

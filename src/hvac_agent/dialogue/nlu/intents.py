@@ -40,7 +40,7 @@ _BOOK = re.compile(
 _HOURS = re.compile(
     r"\b(?:hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
     r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
-    r"business hours|work on (?:weekends|saturdays?|sundays?))\b"
+    r"business hours|work (?:on )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays))\b"
 )
 _AREA = re.compile(
     r"\b(?:service area|do you (?:service|serve|cover|go to|come to|work in|come out to)|"

@@ -17,7 +17,8 @@ _BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|st
            r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
            r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
            r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
-           r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing)")
+           r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
+           r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)")
 
 _NO_HEAT = re.compile(
     rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
@@ -70,7 +71,8 @@ _EQUIPMENT_BROKEN = re.compile(
     rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}")
 
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:infant|baby|babies|newborn|toddler|new born)\b"), "infant in the home"),
+    (re.compile(r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
+                r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"), "infant in the home"),
     (re.compile(r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
                 r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
                 r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"),

@@ -65,10 +65,20 @@ _NOT_NAME_SUFFIX = re.compile(
     r"(?:ing|ous|ful|ible|able|ive|less|ness|ment|ied|tted|ssed|sed|rned|cked|zed|pped|ved|shed|"
     r"ched|lled|ated|ally|ully|ily|ely)$"
 )
+# After a strong introduction the next word is a name even if it is also a word ("my name is Will").
 _INTRO = re.compile(
-    r"\b(?:my name is|my name's|name is|name's|the name is|this is|it's|it is|i'm|i am|im|"
-    r"call me|you can call me|speaking with|talking to|first name is|first name)\s+"
+    r"\b(?:(?P<strong>my name is|my name's|name is|name's|the name is|call me|you can call me|"
+    r"first name is|first name|spelled|spelt|it's spelled|its spelled)"
+    r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to)\s+"
 )
+_FUNCTION_WORDS = frozenset("""
+a an the my your our his her their and or but so not no yes is was are it it's its i i'm me you we
+they this that there here of to in on at for from with about by just really um uh like calling
+""".split())
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mister", "doctor", "dr", "missus", "sir", "madam"})
+_STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "drive", "lane", "ln",
+                           "boulevard", "blvd", "court", "circle", "way", "parkway", "trail", "cove",
+                           "place", "highway", "loop", "terrace"})
 _LAST_NAME = re.compile(r"\blast name(?: is|'s)?\s+")
 _AS_IN = re.compile(r"\b([a-z])\s+(?:as in|like|for)\s+([a-z]+)\b")
 _WITH_A = re.compile(r"\bwith an? ([a-z])\b")
@@ -128,10 +138,12 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-def _collect(tokens: list[str], start: int, limit: int = 3) -> list[str]:
+def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False) -> list[str]:
     """Name words from `start`: a spelled token replaces the word it spells out."""
     words: list[str] = []
     i = start
+    if i < len(tokens) and tokens[i] in _TITLES:
+        i += 1  # "doctor patel", "mrs johnson"
     while i < len(tokens) and len(words) < limit + 1:
         t = tokens[i]
         if t.startswith("="):
@@ -148,12 +160,19 @@ def _collect(tokens: list[str], start: int, limit: int = 3) -> list[str]:
         if t in ("spelled", "spelt", "spelling") and i + 1 < len(tokens) and tokens[i + 1].startswith("="):
             i += 1  # "my name is spelled s m y t h"
             continue
+        if strong and not words and t not in _FUNCTION_WORDS and t not in _NUMBER_WORDS and (
+                _NAME_WORD.match(t) and len(t) >= 2):
+            words.append(t)
+            i += 1
+            continue
         if t in NOT_NAME or t in _NUMBER_WORDS or not _NAME_WORD.match(t) or len(t) < 2:
             break
         if not words and len(t) > 5 and _NOT_NAME_SUFFIX.search(t):
             break  # "this is ridiculous", "this is taking forever"
         words.append(t)
         i += 1
+    if i < len(tokens) and tokens[i] in _STREET_AFTER:
+        return []  # "it's duval street": a street, not a person
     return words[:limit]
 
 
@@ -170,7 +189,7 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     words: list[str] = []
     for m in _INTRO.finditer(text):
         start = text[: m.end()].count(" ")
-        words = _collect(tokens, start)
+        words = _collect(tokens, start, strong=m.group("strong") is not None)
         if words:
             break
     last = _LAST_NAME.search(text)

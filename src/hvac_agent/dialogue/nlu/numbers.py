@@ -115,7 +115,10 @@ def _run_to_digits(toks: list[str]) -> str:
                     if j < n and toks[j] == "and":
                         j += 1
             sub = _sub_hundred(toks, j)
-            if sub is not None and not (j < n and _is_digits(toks[j]) and len(toks[j]) > 2):
+            # "eight hundred five five five …": digits said one by one follow, not "eight hundred five".
+            spelled_out = sum(1 for t2 in toks[j : j + 3] if t2 in UNITS or t2 in WEAK) == 3
+            if sub is not None and not spelled_out and not (
+                    j < n and _is_digits(toks[j]) and len(toks[j]) > 2):
                 total += sub[0]
                 j += sub[1]
             out.append(str(total))

@@ -31,7 +31,7 @@ _YES_INSIDE = re.compile(r"\b(?:that'?s (?:right|correct)|sounds good|that works
 # "yes but the number is …" / "yeah except": a correction, not an agreement.
 _YES_BUT = re.compile(
     r"^(?:(?:oh|well|um|uh)\s+)*(?:yes|yeah|yep|yup|sure|right|correct|mostly|almost|close)\b"
-    r"(?:\s+\w+){0,3}?\s+(?:but|except|only|however)\b"
+    r"(?:\s+\S+){0,3}?\s+(?:but|except|only|however)\b"
 )
 
 
