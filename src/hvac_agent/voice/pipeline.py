@@ -1,0 +1,590 @@
+"""One call's turn-taking: caller audio → VAD → endpointing → STT → dialogue → TTS → paced sink.
+
+The pipeline never touches the WebSocket or the dialogue internals: it talks to a `Responder`
+(the dialogue core behind a small async protocol) and a `PacedSink` (Twilio-shaped output), so it
+runs the same against the real app, fakes in tests and the benchmarks.
+
+What the caller heard is known only from Twilio `mark` echoes: every utterance carries marks
+(about one a second, named `<utterance>:<char offset>`, and `<utterance>:end`), and the agent
+turn is recorded when the last mark comes back — or, after a barge-in, cut to the last mark heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Expect, Reply, Silence
+from hvac_agent.voice.codec import FRAME_MS, FRAME_SAMPLES, ulaw_decode
+from hvac_agent.voice.endpointing import Endpointer, EndpointEvent, EndpointPolicy
+from hvac_agent.voice.errors import EngineError
+from hvac_agent.voice.sink import PacedSink
+from hvac_agent.voice.stats import VoiceStats
+from hvac_agent.voice.stt.base import STTEngine, SttStream
+from hvac_agent.voice.tts.base import TTSEngine, split_sentences
+from hvac_agent.voice.vad import Vad
+
+log = logging.getLogger(__name__)
+
+FALLBACK_SAY = "Sorry, I didn't get that. Could you say it again?"
+
+
+class Responder(Protocol):
+    """The dialogue core as the pipeline sees it (see `CallServiceResponder`)."""
+
+    async def start(self, call_sid: str, caller_id: str | None) -> Reply: ...
+
+    async def handle(self, call_sid: str, event: Event) -> Reply: ...
+
+    async def record_agent_turn(self, call_sid: str, text: str) -> None: ...
+
+    async def end(self, call_sid: str) -> None: ...
+
+
+class CallServiceResponder:
+    """Adapts `hvac_agent.calls.CallService`: agent turns are recorded by us, as heard."""
+
+    def __init__(self, calls: Any) -> None:
+        self.calls = calls
+
+    async def start(self, call_sid: str, caller_id: str | None) -> Reply:
+        reply: Reply = await self.calls.start_call(call_sid, caller_id, record_agent=False)
+        return reply
+
+    async def handle(self, call_sid: str, event: Event) -> Reply:
+        reply: Reply = await self.calls.handle_event(call_sid, event, record_agent=False)
+        return reply
+
+    async def record_agent_turn(self, call_sid: str, text: str) -> None:
+        await self.calls.record_agent_turn(call_sid, text)
+
+    async def end(self, call_sid: str) -> None:
+        await self.calls.end_call(call_sid)
+
+
+@dataclass
+class VoiceEngines:
+    """What a call needs from the speech side; built once per process (`voice.factory`)."""
+
+    stt: STTEngine
+    tts: TTSEngine
+    vad_factory: Callable[[], Vad]
+    ack_phrases: tuple[str, ...] = ("Okay.",)
+
+    async def aclose(self) -> None:
+        await self.stt.aclose()
+        await self.tts.aclose()
+
+
+@dataclass
+class PipelineConfig:
+    endpoint: EndpointPolicy = field(default_factory=EndpointPolicy)
+    barge_in_ms: int = 160  # caller speech over the agent that interrupts it (a cough does not)
+    ack_after_ms: int = 300  # the 200 ms rule, with margin: silence longer than this gets an "Okay."
+    no_input_ms: int = 7000
+    dtmf_gap_ms: int = 2500
+    mark_every_ms: int = 1000
+    preroll_ms: int = 200  # audio kept from before the turn was detected, so onsets are not clipped
+    final_mark_grace_ms: int = 3000
+    min_voiced_for_reprompt_ms: int = 400  # unrecognised speech this long gets a reprompt
+    early_end: bool = True
+
+
+_YES_NO = re.compile(r"\b(yes|yeah|yep|yup|sure|correct|right|okay|ok|no|nope|wrong)\b", re.I)
+_WINDOW = re.compile(r"\b(first|second|third|morning|afternoon|earliest|monday|tuesday|wednesday|"
+                     r"thursday|friday|saturday|tomorrow|one|two|three)\b", re.I)
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+
+
+def _count_digits(text: str) -> int:
+    n = sum(ch.isdigit() for ch in text)
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _DIGIT_WORDS:
+            n += 1
+        elif word == "double":
+            n += 1
+    return n
+
+
+def answer_complete(expect: Expect | None, text: str) -> bool:
+    """Do the words so far already answer what was asked? Then the turn may end before the full
+    end-of-turn silence (semantic endpointing)."""
+    text = text.strip()
+    if not text:
+        return False
+    if expect in ("yes_no", "confirm", "phone_confirm", "anything_else", "unit"):
+        return bool(_YES_NO.search(text)) and len(text.split()) <= 6
+    if expect == "zip":
+        return _count_digits(text) >= 5
+    if expect == "phone":
+        return _count_digits(text) >= 10
+    if expect == "window":
+        return bool(_WINDOW.search(text))
+    if expect in ("intent", "issue", "name"):
+        return len(text.split()) >= 2 and text[-1] in ".!?"
+    return False
+
+
+@dataclass
+class _Utterance:
+    id: int
+    text: str
+    record: bool
+    action: str
+    barge_in: bool
+    heard_chars: int = 0
+    queued: bool = False
+    finished: bool = False
+    interrupted: bool = False
+    recorded: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def active(self) -> bool:
+        return not self.finished and not self.interrupted
+
+    def heard_text(self) -> str:
+        if self.finished:
+            return self.text
+        return self.text[: self.heard_chars].strip()
+
+
+def _snap_to_word(text: str, offset: int) -> int:
+    if offset >= len(text):
+        return len(text)
+    cut = text.rfind(" ", 0, offset + 1)
+    return max(cut, 0)
+
+
+class CallPipeline:
+    def __init__(
+        self,
+        call_sid: str,
+        caller_id: str | None,
+        responder: Responder,
+        engines: VoiceEngines,
+        sink: PacedSink,
+        *,
+        clock: Clock | None = None,
+        config: PipelineConfig | None = None,
+        stats: VoiceStats | None = None,
+        on_finished: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.call_sid = call_sid
+        self.caller_id = caller_id
+        self.responder = responder
+        self.engines = engines
+        self.sink = sink
+        self.clock = clock or SystemClock()
+        self.config = config or PipelineConfig()
+        self.stats = stats
+        self.on_finished = on_finished  # called with the reply action when the stream should close
+        self.vad = engines.vad_factory()
+        self.endpointer = Endpointer(self.config.endpoint)
+        self.expect: Expect | None = None
+        self.hints: list[str] = []
+        self.closed = False
+        self.finishing = False  # a transfer/hang-up reply is playing: caller input is ignored
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._utterances: dict[int, _Utterance] = {}
+        self._next_utt = 0
+        self._speak_tasks: dict[int, asyncio.Task[None]] = {}
+        self._frame_buf = np.zeros(0, dtype=np.int16)
+        self._preroll: deque[np.ndarray] = deque(maxlen=max(1, self.config.preroll_ms // FRAME_MS))
+        self._stream: SttStream | None = None
+        self._turn_voiced_ms = 0
+        self._voiced_over_agent_ms = 0
+        self._last_voiced_at = 0.0
+        self._turn_lock = asyncio.Lock()
+        self._no_input: asyncio.Task[None] | None = None
+        self._dtmf_digits = ""
+        self._dtmf_timer: asyncio.Task[None] | None = None
+        self._pending_latency: tuple[float, float] | None = None  # (speech end, turn end)
+        self._in_flight: asyncio.Task[Reply] | None = None
+        self.turn_end_listeners: list[Callable[[float, float], None]] = []
+        self.response_ms: list[tuple[float, float]] = []  # (from speech end, from turn end)
+        sink.first_frame_listeners.append(self._on_first_frame)
+
+    # ---- task ownership -------------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=f"{name}:{self.call_sid}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("voice task failed", exc_info=task.exception(),
+                      extra={"call_sid": self.call_sid, "task": task.get_name()})
+
+    @property
+    def open_tasks(self) -> int:
+        return len(self._tasks)
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    async def begin(self) -> None:
+        """Greet: the dialogue's first reply, spoken at once."""
+        self.sink.start()
+        try:
+            reply = await self.responder.start(self.call_sid, self.caller_id)
+        except Exception:
+            log.exception("start_call failed", extra={"call_sid": self.call_sid})
+            reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.",
+                          action="hangup")
+        self._play(reply)
+
+    async def close(self) -> None:
+        """Stop or dropped socket: record what was heard, finalise the call, leave no task behind."""
+        if self.closed:
+            return
+        self.closed = True
+        for utt in self._utterances.values():
+            if utt.record and not utt.recorded and not utt.finished:
+                await self._record(utt, utt.heard_text())
+        if self._in_flight is not None and not self._in_flight.done():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._in_flight), timeout=5.0)
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._stream is not None:
+            with contextlib.suppress(Exception):
+                await self._stream.aclose()
+        await self.sink.aclose()
+        try:
+            await self.responder.end(self.call_sid)
+        except Exception:
+            log.exception("end_call failed", extra={"call_sid": self.call_sid})
+
+    # ---- caller audio ---------------------------------------------------------------------------
+    def on_media(self, ulaw: bytes) -> None:
+        if self.closed or not ulaw:
+            return
+        pcm = ulaw_decode(ulaw)
+        if self._frame_buf.size:
+            pcm = np.concatenate([self._frame_buf, pcm])
+        n_whole = pcm.size - pcm.size % FRAME_SAMPLES
+        for i in range(0, n_whole, FRAME_SAMPLES):
+            self._on_frame(pcm[i : i + FRAME_SAMPLES])
+        self._frame_buf = pcm[n_whole:].copy()
+
+    def _agent_speaking(self) -> _Utterance | None:
+        for utt in reversed(self._utterances.values()):
+            if utt.active:
+                return utt
+        return None
+
+    def _on_frame(self, frame: np.ndarray) -> None:
+        voiced = self.vad.is_speech(frame)
+        if voiced:
+            self._last_voiced_at = self.clock.monotonic()
+        if self.finishing:
+            return
+        self._preroll.append(frame)
+        was_in_turn = self.endpointer.in_turn
+        for event in self.endpointer.feed(voiced):
+            if event is EndpointEvent.SPEECH_START:
+                self._turn_start()
+            elif event is EndpointEvent.PAUSE:
+                if self._stream is not None:
+                    self._spawn(self._speculate(self._stream), "stt-partial")
+            elif event is EndpointEvent.END_OF_TURN:
+                self._turn_end()
+        if self.endpointer.in_turn:
+            if was_in_turn and self._stream is not None:
+                self._stream.push(frame)
+            if voiced:
+                self._turn_voiced_ms += FRAME_MS
+            speaking = self._agent_speaking()
+            if speaking is not None and speaking.barge_in:
+                self._voiced_over_agent_ms += FRAME_MS if voiced else 0
+                if self._voiced_over_agent_ms >= self.config.barge_in_ms:
+                    self._spawn(self.barge_in(), "barge-in")
+                    self._voiced_over_agent_ms = 0
+        else:
+            self._voiced_over_agent_ms = 0
+
+    def _turn_start(self) -> None:
+        self._cancel_no_input()
+        self._turn_voiced_ms = 0
+        self._stream = self.engines.stt.stream(self.expect, self.hints)
+        for frame in self._preroll:
+            self._stream.push(frame)
+
+    async def _speculate(self, stream: SttStream) -> None:
+        """At a pause: transcribe what is buffered; end the turn early if it already answers."""
+        try:
+            result = await stream.partial()
+        except EngineError as error:
+            log.warning("stt partial failed: %s", error, extra={"call_sid": self.call_sid})
+            return
+        if (self.config.early_end and stream is self._stream and self.endpointer.in_turn
+                and self.endpointer.silence_ms >= self.config.endpoint.pause_ms
+                and answer_complete(self.expect, result.text)):
+            if self.endpointer.end_now() is not None:
+                self._turn_end()
+
+    def _turn_end(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        now = self.clock.monotonic()
+        speech_end = self._last_voiced_at or now
+        voiced_ms = self._turn_voiced_ms
+        for listener in self.turn_end_listeners:
+            listener(speech_end, now)
+        self._spawn(self._finish_turn(stream, speech_end, now, voiced_ms), "turn")
+
+    async def _finish_turn(self, stream: SttStream, speech_end: float, turn_end: float, voiced_ms: int) -> None:
+        try:
+            result = await stream.final()
+            text = result.text.strip()
+        except EngineError as error:
+            log.warning("stt failed: %s", error, extra={"call_sid": self.call_sid})
+            text = ""
+        event: Event
+        if text:
+            event = CallerSaid(text=text)
+        elif voiced_ms >= self.config.min_voiced_for_reprompt_ms:
+            event = Silence()  # speech we could not make out: the core reprompts
+        else:
+            self._start_no_input()  # a click or a breath: keep listening
+            return
+        await self._respond(event, speech_end, turn_end)
+
+    # ---- keypad ---------------------------------------------------------------------------------
+    def on_dtmf(self, digit: str) -> None:
+        if self.closed or self.finishing:
+            return
+        self._cancel_no_input()
+        speaking = self._agent_speaking()
+        if speaking is not None and speaking.barge_in:
+            self._spawn(self.barge_in(), "barge-in")
+        if self._dtmf_timer is not None:
+            self._dtmf_timer.cancel()
+            self._dtmf_timer = None
+        if digit != "#":
+            self._dtmf_digits += digit
+        digits = self._dtmf_digits
+        complete = digit == "#" or (self.expect == "zip" and len(digits) >= 5) or (
+            self.expect == "phone" and (len(digits) >= 11 or (len(digits) == 10 and not digits.startswith("1"))))
+        if complete:
+            self._flush_dtmf()
+        else:
+            self._dtmf_timer = self._spawn(self._dtmf_wait(), "dtmf")
+
+    async def _dtmf_wait(self) -> None:
+        await self.clock.sleep(self.config.dtmf_gap_ms / 1000.0)
+        self._dtmf_timer = None
+        self._flush_dtmf()
+
+    def _flush_dtmf(self) -> None:
+        digits, self._dtmf_digits = self._dtmf_digits, ""
+        if digits:
+            now = self.clock.monotonic()
+            self._spawn(self._respond(DigitsPressed(digits=digits), now, now), "turn")
+
+    # ---- thinking -------------------------------------------------------------------------------
+    async def _respond(self, event: Event, speech_end: float, turn_end: float) -> None:
+        async with self._turn_lock:
+            if self.closed or self.finishing:
+                return
+            self._pending_latency = (speech_end, turn_end)
+            task: asyncio.Task[Reply] = asyncio.ensure_future(self.responder.handle(self.call_sid, event))
+            self._in_flight = task
+            waited_ms = (self.clock.monotonic() - turn_end) * 1000.0
+            budget_s = max(0.0, self.config.ack_after_ms - waited_ms) / 1000.0
+            done, _ = await asyncio.wait({task}, timeout=budget_s)
+            if not done and self.engines.ack_phrases:
+                self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
+            try:
+                reply = await asyncio.shield(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dialogue turn failed", extra={"call_sid": self.call_sid})
+                reply = Reply(say=FALLBACK_SAY, expect=self.expect)
+            finally:
+                self._in_flight = None
+            if not self.closed:
+                self._play(reply)
+
+    # ---- speaking -------------------------------------------------------------------------------
+    def _play(self, reply: Reply, *, record: bool = True) -> None:
+        final = reply.action in ("transfer", "hangup")
+        if record:
+            self.expect = reply.expect
+            self.hints = list(reply.hints)
+            self.endpointer.set_expect(reply.expect)
+        if final:
+            self.finishing = True
+            self._cancel_no_input()
+        if not reply.say.strip():
+            if final:
+                self._spawn(self._finish(reply.action), "finish")
+            elif record:
+                self._start_no_input()
+            return
+        self._next_utt += 1
+        utt = _Utterance(id=self._next_utt, text=reply.say.strip(), record=record, action=reply.action,
+                         barge_in=not final)
+        self._utterances[utt.id] = utt
+        # keep only utterances that can still change (bounded memory on long calls)
+        for old_id in [k for k, u in self._utterances.items() if k != utt.id and not u.active]:
+            del self._utterances[old_id]
+        self._speak_tasks[utt.id] = self._spawn(self._speak(utt), "speak")
+
+    async def _speak(self, utt: _Utterance) -> None:
+        text = utt.text
+        cursor = 0
+        try:
+            for sentence in split_sentences(text):
+                start = text.find(sentence, cursor)
+                start = cursor if start < 0 else start
+                end = start + len(sentence)
+                expected_ms = max(1.0, len(sentence) * 70.0)
+                audio_ms = 0.0
+                next_mark_ms = float(self.config.mark_every_ms)
+                try:
+                    async for chunk in self.engines.tts.synthesize(sentence):
+                        if utt.interrupted or self.closed:
+                            return
+                        chunk_ms = len(chunk) / 8.0
+                        pos = 0
+                        while audio_ms + chunk_ms - (pos / 8.0) > next_mark_ms and audio_ms + chunk_ms > next_mark_ms:
+                            cut = int((next_mark_ms - audio_ms) * 8)
+                            if cut <= pos:
+                                break
+                            self.sink.push(chunk[pos:cut])
+                            pos = cut
+                            total = max(expected_ms, audio_ms + chunk_ms)
+                            offset = start + int(len(sentence) * next_mark_ms / total)
+                            self.sink.mark(f"{utt.id}:{_snap_to_word(text, min(offset, end))}")
+                            next_mark_ms += self.config.mark_every_ms
+                        self.sink.push(chunk[pos:])
+                        audio_ms += chunk_ms
+                except EngineError as error:
+                    log.warning("tts failed: %s", error, extra={"call_sid": self.call_sid})
+                    continue
+                self.sink.mark(f"{utt.id}:{end}")
+                cursor = end
+            self.sink.mark(f"{utt.id}:end")
+            utt.queued = True
+            if utt.action in ("transfer", "hangup"):
+                # Twilio echoes the last mark when played; if it never does, close anyway.
+                grace_s = (self.sink.queued_ms + self.config.final_mark_grace_ms) / 1000.0
+                self._spawn(self._final_watchdog(utt, grace_s), "final-watchdog")
+        finally:
+            self._speak_tasks.pop(utt.id, None)
+
+    async def _final_watchdog(self, utt: _Utterance, grace_s: float) -> None:
+        await self.clock.sleep(grace_s)
+        if not utt.finished and not self.closed:
+            log.warning("final mark never echoed; closing", extra={"call_sid": self.call_sid})
+            await self._utterance_finished(utt)
+
+    def on_mark(self, name: str) -> None:
+        utt_id, _, where = name.partition(":")
+        try:
+            utt = self._utterances.get(int(utt_id))
+        except ValueError:
+            return
+        if utt is None or not utt.active:
+            return  # echoes after a clear, or of an old utterance
+        if where == "end":
+            self._spawn(self._utterance_finished(utt), "finished")
+            return
+        try:
+            utt.heard_chars = max(utt.heard_chars, int(where))
+        except ValueError:
+            return
+
+    async def _utterance_finished(self, utt: _Utterance) -> None:
+        if utt.finished:
+            return
+        utt.finished = True
+        utt.heard_chars = len(utt.text)
+        utt.done.set()
+        if utt.record:
+            await self._record(utt, utt.text)
+        if utt.action in ("transfer", "hangup"):
+            await self._finish(utt.action)
+        elif utt.record and utt.id == self._next_utt:
+            self._start_no_input()
+
+    async def _record(self, utt: _Utterance, text: str) -> None:
+        if utt.recorded:
+            return
+        utt.recorded = True
+        if not text:
+            return
+        try:
+            await self.responder.record_agent_turn(self.call_sid, text)
+        except Exception:
+            log.exception("record_agent_turn failed", extra={"call_sid": self.call_sid})
+
+    async def barge_in(self) -> None:
+        """Caller talks over the agent: `clear` at once, stop TTS, keep only what was heard."""
+        interrupted = [u for u in self._utterances.values() if u.active and u.barge_in]
+        if not interrupted:
+            return
+        for utt in interrupted:
+            utt.interrupted = True
+            utt.done.set()
+            task = self._speak_tasks.pop(utt.id, None)
+            if task is not None:
+                task.cancel()
+        await self.sink.clear()
+        for utt in interrupted:
+            if utt.record:
+                await self._record(utt, utt.text[: utt.heard_chars].strip())
+
+    async def _finish(self, action: str) -> None:
+        if self.on_finished is not None and not self.closed:
+            await self.on_finished(action)
+
+    # ---- silence --------------------------------------------------------------------------------
+    def _start_no_input(self) -> None:
+        self._cancel_no_input()
+        if not self.closed and not self.finishing:
+            self._no_input = self._spawn(self._no_input_wait(), "no-input")
+
+    def _cancel_no_input(self) -> None:
+        if self._no_input is not None:
+            self._no_input.cancel()
+            self._no_input = None
+
+    async def _no_input_wait(self) -> None:
+        await self.clock.sleep(self.config.no_input_ms / 1000.0)
+        self._no_input = None
+        if not self.endpointer.in_turn and not self.closed:
+            now = self.clock.monotonic()
+            self._spawn(self._respond(Silence(), now, now), "turn")
+
+    # ---- measurements ---------------------------------------------------------------------------
+    def _on_first_frame(self, at: float) -> None:
+        if self._pending_latency is None:
+            return
+        speech_end, turn_end = self._pending_latency
+        self._pending_latency = None
+        sample = ((at - speech_end) * 1000.0, (at - turn_end) * 1000.0)
+        self.response_ms.append(sample)
+        if len(self.response_ms) > 100:
+            del self.response_ms[:50]
+        if self.stats is not None:
+            self.stats.record_response(sample[1])

@@ -1,0 +1,303 @@
+"""A caller simulator: speaks scripted lines as synthesised audio over a real WebSocket to the real
+server (as Twilio would relay them), listens to the agent, and answers in turn.
+
+Twilio's side is played faithfully: `connected`, `start` (with `customParameters`), 20 ms μ-law
+`media` frames with sequence numbers, `dtmf`, `mark` echoes after the audio before them, `stop`.
+"Played" means received here (the server paces at real time), so a run is as fast as the server's
+clock allows: pair it with a `ScaledClock` on the server to go faster than real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hvac_agent.voice.codec import FRAME_SAMPLES, b64decode, b64encode, frames, silence
+
+Listener = Callable[[bytes], Awaitable[str]]
+
+
+class ScaledClock:
+    """Monotonic time and sleeps running `speed` times faster than real time."""
+
+    def __init__(self, speed: float = 10.0) -> None:
+        import datetime as dt
+
+        self.speed = speed
+        self._origin = time.monotonic()
+        self._dt = dt
+
+    def now(self) -> Any:
+        return self._dt.datetime.now(self._dt.UTC)
+
+    def monotonic(self) -> float:
+        return self._origin + (time.monotonic() - self._origin) * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.speed)
+
+
+@dataclass
+class AgentTurn:
+    audio: bytes
+    marks: list[str]
+    text: str = ""
+    closed: bool = False  # the server closed the stream after this turn (transfer / hang-up)
+
+
+@dataclass
+class Rule:
+    """When the agent's words match `pattern`, answer `say` (speech) or `dtmf` (keypad)."""
+
+    pattern: str
+    say: str | None = None
+    dtmf: str | None = None
+    once: bool = True
+
+    def matches(self, text: str) -> bool:
+        return re.search(self.pattern, text, re.I) is not None
+
+
+@dataclass
+class Transcript:
+    turns: list[tuple[str, str]] = field(default_factory=list)  # (role, text)
+
+
+class CallerSimulator:
+    def __init__(
+        self,
+        ws_url: str,
+        *,
+        call_sid: str | None = None,
+        caller: str = "+15125550123",
+        headers: dict[str, str] | None = None,
+        voice: Any = None,
+        listener: Listener | None = None,
+        trailing_silence_ms: int = 1500,
+        quiet_s: float = 0.6,
+    ) -> None:
+        self.ws_url = ws_url
+        self.call_sid = call_sid or f"CA{uuid.uuid4().hex}"
+        self.stream_sid = f"MZ{uuid.uuid4().hex}"
+        self.caller = caller
+        self.headers = headers or {}
+        self._voice = voice
+        self.listener = listener
+        self.trailing_silence_ms = trailing_silence_ms
+        self.quiet_s = quiet_s
+        self.ws: Any = None
+        self.seq = 0
+        self.sent: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []
+        self.transcript = Transcript()
+        self.closed = False
+        self._inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self.auto_echo_marks = True
+
+    @property
+    def voice(self) -> Any:
+        if self._voice is None:
+            from hvac_agent.voice.tts.espeak import EspeakTTS
+
+            self._voice = EspeakTTS(rate_wpm=150)
+        return self._voice
+
+    # ---- connection -----------------------------------------------------------------------------
+    async def connect(self, *, encoding: str = "audio/x-mulaw", sample_rate_hz: int = 8000) -> None:
+        import websockets
+
+        self.ws = await websockets.connect(self.ws_url, additional_headers=self.headers, max_size=None)
+        self._reader = asyncio.create_task(self._read())
+        await self.send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        await self.send({
+            "event": "start", "sequenceNumber": str(self._next_seq()), "streamSid": self.stream_sid,
+            "start": {
+                "accountSid": "ACsimulator", "streamSid": self.stream_sid, "callSid": self.call_sid,
+                "tracks": ["inbound"], "customParameters": {"caller": self.caller},
+                "mediaFormat": {"encoding": encoding, "sampleRate": sample_rate_hz, "channels": 1},
+            },
+        })
+
+    async def __aenter__(self) -> CallerSimulator:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.hang_up()
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        if self.closed:
+            return
+        text = message if isinstance(message, str) else json.dumps(message)
+        try:
+            await self.ws.send(text)
+        except Exception:
+            self.closed = True
+        if isinstance(message, dict):
+            self.sent.append({"event": message.get("event")})
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                msg = json.loads(raw)
+                self.received.append(msg)
+                if msg.get("event") == "mark" and self.auto_echo_marks:
+                    await self.send({"event": "mark", "streamSid": self.stream_sid,
+                                     "sequenceNumber": str(self._next_seq()), "mark": msg.get("mark", {})})
+                await self._inbox.put(msg)
+        except Exception:  # closed by the server
+            pass
+        finally:
+            self.closed = True
+            await self._inbox.put(None)
+
+    async def hang_up(self) -> None:
+        if self.ws is None:
+            return
+        if not self.closed:
+            await self.send({"event": "stop", "sequenceNumber": str(self._next_seq()), "streamSid": self.stream_sid,
+                             "stop": {"accountSid": "ACsimulator", "callSid": self.call_sid}})
+            await self.ws.close()
+        if self._reader is not None:
+            await asyncio.wait({self._reader}, timeout=5)
+        self.closed = True
+
+    # ---- audio out ------------------------------------------------------------------------------
+    async def send_audio(self, ulaw: bytes, *, realtime: float = 0.0) -> None:
+        """Send μ-law audio in 20 ms frames; `realtime` = 1.0 paces like a phone, 0 = flat out."""
+        start = time.monotonic()
+        for i, frame in enumerate(frames(ulaw, FRAME_SAMPLES)):
+            await self.send({"event": "media", "sequenceNumber": str(self._next_seq()), "streamSid": self.stream_sid,
+                             "media": {"track": "inbound", "chunk": str(self.seq), "timestamp": str(i * 20),
+                                       "payload": b64encode(frame)}})
+            if realtime > 0:
+                delay = start + (i + 1) * 0.02 / realtime - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif i % 25 == 24:
+                await asyncio.sleep(0)
+
+    async def say(self, text: str, *, realtime: float = 0.0) -> None:
+        audio = await asyncio.to_thread(self.voice.render, text)
+        self.transcript.turns.append(("caller", text))
+        await self.send_audio(silence(200) + audio + silence(self.trailing_silence_ms), realtime=realtime)
+
+    async def press(self, digits: str) -> None:
+        self.transcript.turns.append(("caller", f"<dtmf {digits}>"))
+        for digit in digits:
+            await self.send({"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": str(self._next_seq()),
+                             "dtmf": {"track": "inbound_track", "digit": digit}})
+
+    # ---- audio in -------------------------------------------------------------------------------
+    async def listen(self, timeout_s: float = 30.0) -> AgentTurn:
+        """Collect agent audio until an utterance's end mark came back and the line stays quiet."""
+        audio = bytearray()
+        marks: list[str] = []
+        deadline = time.monotonic() + timeout_s
+        ended = False
+        while True:
+            wait = self.quiet_s if ended else max(0.0, deadline - time.monotonic())
+            try:
+                msg = await asyncio.wait_for(self._inbox.get(), timeout=wait)
+            except TimeoutError:
+                if ended:
+                    break
+                raise TimeoutError(f"agent said nothing within {timeout_s} s") from None
+            if msg is None:
+                turn = AgentTurn(bytes(audio), marks, closed=True)
+                return await self._heard(turn)
+            if msg.get("event") == "media":
+                payload = b64decode(msg.get("media", {}).get("payload", "")) or b""
+                audio += payload
+                ended = False
+            elif msg.get("event") == "mark":
+                name = str(msg.get("mark", {}).get("name", ""))
+                marks.append(name)
+                ended = name.endswith(":end")
+            elif msg.get("event") == "clear":
+                audio.clear()
+        return await self._heard(AgentTurn(bytes(audio), marks))
+
+    async def _heard(self, turn: AgentTurn) -> AgentTurn:
+        if self.listener is not None and turn.audio:
+            turn.text = await self.listener(turn.audio)
+        self.transcript.turns.append(("agent", turn.text))
+        return turn
+
+    # ---- a whole conversation -------------------------------------------------------------------
+    async def converse(self, rules: Sequence[Rule], *, max_turns: int = 30, realtime: float = 0.0) -> Transcript:
+        """Listen, answer by the first matching rule, until the server ends the call."""
+        used: set[int] = set()
+        for _ in range(max_turns):
+            turn = await self.listen()
+            while not turn.text and not turn.closed:  # only an acknowledgement so far: keep listening
+                turn = await self.listen()
+            if turn.closed:
+                break
+            for i, rule in enumerate(rules):
+                if (i in used and rule.once) or not rule.matches(turn.text):
+                    continue
+                used.add(i)
+                if rule.dtmf:
+                    await self.press(rule.dtmf)
+                else:
+                    await self.say(rule.say or "", realtime=realtime)
+                break
+            else:
+                raise AssertionError(f"no scripted answer for: {turn.text!r}")
+        return self.transcript
+
+
+def moonshine_listener() -> Listener:
+    """Hear the agent with the offline recogniser (for CLI runs without access to the API)."""
+    from hvac_agent.voice.codec import ulaw_decode
+    from hvac_agent.voice.stt.moonshine import MoonshineSTT
+
+    engine = MoonshineSTT()
+
+    async def listen(audio: bytes) -> str:
+        return await engine.transcribe(ulaw_decode(audio))
+
+    return listen
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m hvac_agent.voice.simulator ws://127.0.0.1:8000/twilio/stream "line one" "line two"`"""
+    import sys
+
+    args = list(argv if argv is not None else sys.argv[1:])
+    if not args:
+        print(main.__doc__)
+        raise SystemExit(2)
+    url, lines = args[0], args[1:]
+
+    async def run() -> None:
+        sim = CallerSimulator(url, listener=moonshine_listener(), quiet_s=1.0)
+        async with sim:
+            for line in [*lines, None]:
+                turn = await sim.listen(timeout_s=60)
+                print(f"agent: {turn.text}")
+                if turn.closed or line is None:
+                    break
+                print(f"caller: {line}")
+                if line.startswith("dtmf:"):
+                    await sim.press(line[5:])
+                else:
+                    await sim.say(line, realtime=1.0)
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Process-wide voice measurements (pacing lateness, turn latency) for /metrics and the benches.
+
+Bounded reservoirs (last N values) so a long-running process never grows.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+
+class Reservoir:
+    def __init__(self, size: int = 50_000) -> None:
+        self.values: deque[float] = deque(maxlen=size)
+
+    def add(self, value: float) -> None:
+        self.values.append(value)
+
+    def percentile(self, q: float) -> float:
+        if not self.values:
+            return float("nan")
+        return float(np.percentile(np.fromiter(self.values, dtype=np.float64), q))
+
+    def clear(self) -> None:
+        self.values.clear()
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class VoiceStats:
+    def __init__(self) -> None:
+        self.lateness_ms = Reservoir()  # outbound frame send time minus its due time
+        self.response_ms = Reservoir()  # end of caller speech → first outbound frame of the reply
+        self.bursts = 0
+
+    def record_lateness(self, ms: float) -> None:
+        self.lateness_ms.add(ms)
+
+    def record_response(self, ms: float) -> None:
+        self.response_ms.add(ms)
+
+    def record_burst_start(self) -> None:
+        self.bursts += 1
+
+    def reset(self) -> None:
+        self.lateness_ms.clear()
+        self.response_ms.clear()
+        self.bursts = 0
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "lateness_p50_ms": self.lateness_ms.percentile(50),
+            "lateness_p99_ms": self.lateness_ms.percentile(99),
+            "response_p50_ms": self.response_ms.percentile(50),
+            "response_p99_ms": self.response_ms.percentile(99),
+            "frames": float(len(self.lateness_ms)),
+            "responses": float(len(self.response_ms)),
+        }
+
+
+GLOBAL_STATS = VoiceStats()
