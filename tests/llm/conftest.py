@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.fakes.fake_openai import FakeOpenAI
-from tests.llm.support import FAST, FAST_BUDGETS, MAIN, NOW, Brain
 
 from hvac_agent.booking.db import create_engine, migrate
 from hvac_agent.booking.service import BookingService
@@ -20,6 +18,8 @@ from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.llm_agent import LlmAgent
 from hvac_agent.llm.client import LlmClient
 from hvac_agent.resilience.breaker import BreakerRegistry
+from tests.fakes.fake_openai import FakeOpenAI
+from tests.llm.support import FAST, FAST_BUDGETS, MAIN, NOW, Brain
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.fake_openai import FakeResponse, FakeToolCall
-from tests.llm.support import CALLER_ID, NOW, last_tool_result
-
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import CallerSaid, CallStarted, CallState, Reply
+from tests.fakes.fake_openai import FakeResponse, FakeToolCall
+from tests.llm.support import CALLER_ID, NOW, last_tool_result
 
 
 def tool(tool_name: str, /, **args: Any) -> FakeToolCall:

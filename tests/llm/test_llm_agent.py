@@ -6,14 +6,14 @@ import time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall
-from tests.llm.scenario import COOPERATIVE, Call, choose_first, offer_windows, say, tool, update
-from tests.llm.support import CALLER_ID, MAIN, Brain, last_tool_result, stored_appointments
 
 from hvac_agent.booking.service import BookingService
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.llm_agent import LlmAgent
 from hvac_agent.dialogue.state import CallerSaid
+from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall
+from tests.llm.scenario import COOPERATIVE, Call, choose_first, offer_windows, say, tool, update
+from tests.llm.support import CALLER_ID, MAIN, Brain, last_tool_result, stored_appointments
 
 
 async def test_full_cooperative_call_books_after_read_back_and_yes(

@@ -7,12 +7,12 @@ import datetime as dt
 import time
 
 import pytest
-from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall
 
 from hvac_agent.clock import FixedClock
 from hvac_agent.llm.client import Completed, LlmClient, TextDelta
 from hvac_agent.llm.errors import LlmError
 from hvac_agent.resilience.breaker import BreakerRegistry
+from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 

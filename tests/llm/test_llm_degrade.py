@@ -7,9 +7,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.fakes.fake_openai import FakeOpenAI, FakeResponse
-from tests.llm.scenario import COOPERATIVE, Call
-from tests.llm.support import FAST, MAIN, NOW, Brain, stored_appointments
 
 from hvac_agent.booking.service import BookingService
 from hvac_agent.clock import FixedClock
@@ -21,6 +18,9 @@ from hvac_agent.dialogue.llm_agent import LlmAgent, LlmBudgets
 from hvac_agent.dialogue.state import CallerSaid, CallState, Reply
 from hvac_agent.llm.client import LlmClient
 from hvac_agent.resilience.breaker import BreakerRegistry
+from tests.fakes.fake_openai import FakeOpenAI, FakeResponse
+from tests.llm.scenario import COOPERATIVE, Call
+from tests.llm.support import FAST, MAIN, NOW, Brain, stored_appointments
 
 # Questions the agents ask for each slot: none may come back once the slot is known.
 SLOT_QUESTIONS = ("first and last name", "best phone number", "calling from", "street address",
@@ -79,11 +79,11 @@ async def test_slow_model_falls_to_the_next_rung_within_the_budget(
                            RulesAgent())
     call = Call(agent, booking, ctx)
     await call.start()
-    fake_llm.script(lambda body: FakeResponse(text="Far too late.", delay_s=3))
+    fake_llm.script(lambda body: FakeResponse(text="Far too late.", delay_s=10))
     started = time.perf_counter()
     reply = await call.say("my air conditioner is blowing warm air")
     elapsed = time.perf_counter() - started
-    assert elapsed < 1.2, elapsed  # 0.3 + 0.2 budget, then rules at once
+    assert 0.5 <= elapsed < 2.5, elapsed  # 0.3 + 0.2 budget, then rules at once (slack for a busy CPU)
     assert call.state.rung == "rules" and "Far too late" not in reply.say
     assert call.state.slots.issue  # the rules agent understood the same words
     assert "first and last name" in reply.say
