@@ -33,56 +33,64 @@ _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope no
 def understand(text: str, ctx: NluContext) -> Understanding:
     """Everything one caller utterance says, in the light of what was just asked."""
     utt = Utterance.of(text)
-    u = Understanding(text=text)
     if not utt.tokens:
-        return u
-    u.emergency = extract_emergency(utt)
-    u.yes_no, yes_but = extract_yes_no(utt.norm)
+        return Understanding(text=text)
+    emergency = extract_emergency(utt)
+    yes_no, yes_but = extract_yes_no(utt.norm)
 
     ph = extract_phone(utt, ctx)
-    u.phone, u.phone_digits = ph.phone, ph.digits
-    u.use_caller_id = ph.use_caller_id and ph.phone is None and not ph.digits
-
+    phone, phone_digits = ph.phone, ph.digits
     expecting_phone = ctx.expect in ("phone", "phone_confirm")
     ad = extract_address(utt, ctx, ph.runs if (ph.phone or expecting_phone) else set())
-    if ph.digits and not expecting_phone and ph.runs & ad.runs:
-        u.phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
-    u.street, u.unit, u.zip = ad.street, ad.unit, ad.zip
-    u.no_unit = ad.no_unit or (
+    if phone_digits and not expecting_phone and ph.runs & ad.runs:
+        phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
+    no_unit = ad.no_unit or (
         ctx.expect in ("address", "unit") and ad.street is None and ad.unit is None
         and bool(_BARE_NO.match(utt.norm))
     )
-
-    u.name = extract_name(utt, ctx)
-
-    iss = extract_issue(utt, ctx, u.emergency)
-    u.issue, u.issue_category = iss.issue, iss.category
-    u.urgency, u.urgency_reasons = iss.urgency, iss.reasons
-
-    u.intent, u.question = extract_intent(utt, ctx)
-    if u.intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
-        u.intent = "book"
-
+    name = extract_name(utt, ctx)
+    iss = extract_issue(utt, ctx, emergency)
+    intent, question = extract_intent(utt, ctx)
+    if intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
+        intent = "book"  # "my furnace is out" as an opening line is a request for a visit
+    window = None
     if ctx.expect in _WINDOW_EXPECTS or ctx.offered or _SCHEDULING_CUE.search(utt.norm):
-        u.window = extract_window(utt, ctx)
+        window = extract_window(utt, ctx)
 
-    found: list[SlotName] = []
-    for slot, present in (
-        ("name", u.name), ("phone", u.phone or u.phone_digits), ("address", u.street),
-        ("zip", u.zip), ("unit", u.unit), ("window", u.window),
-    ):
-        if present:
-            found.append(slot)  # type: ignore[arg-type]
-    cor = extract_correction(utt, ctx, found, yes_but)
-    u.correction, u.corrected = cor.correction, cor.corrected
+    present: list[tuple[SlotName, object]] = [
+        ("name", name), ("phone", phone or phone_digits), ("address", ad.street), ("zip", ad.zip),
+        ("unit", ad.unit), ("window", window),
+    ]
+    cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but)
     if yes_but:
-        u.yes_no = None
-    if u.correction and "phone" in u.corrected and u.phone is None and u.phone_digits and ctx.current_phone:
-        spliced = splice_tail(ctx.current_phone, u.phone_digits)
+        yes_no = None
+    if cor.correction and "phone" in cor.corrected and phone is None and phone_digits and ctx.current_phone:
+        spliced = splice_tail(ctx.current_phone, phone_digits)  # "no, it's 0132"
         if spliced:
-            u.phone, u.phone_digits = spliced, None
-    u.frustration = frustration_score(utt, ctx)
-    return u
+            phone, phone_digits = spliced, None
+    return Understanding(
+        text=text,
+        yes_no=yes_no,
+        intent=intent,
+        question=question,
+        emergency=emergency,
+        name=name,
+        phone=phone,
+        phone_digits=phone_digits,
+        use_caller_id=ph.use_caller_id and phone is None and not phone_digits,
+        street=ad.street,
+        unit=ad.unit,
+        no_unit=no_unit,
+        zip=ad.zip,
+        issue=iss.issue,
+        issue_category=iss.category,
+        urgency=iss.urgency,
+        urgency_reasons=iss.reasons,
+        window=window,
+        correction=cor.correction,
+        corrected=cor.corrected,
+        frustration=frustration_score(utt, ctx),
+    )
 
 
 def parse_keypad(digits: str, ctx: NluContext) -> Understanding:
