@@ -765,3 +765,76 @@ c("corrections", "actually make that tuesday", "confirm", correction=True, corre
 c("corrections", "scratch that my number is 737 555 0142", "confirm", correction=True,
   corrected=["phone"], phone="+17375550142")
 c("corrections", "wait that's the wrong address", "confirm", correction=True, corrected=["address"])
+
+# =================================================================================================
+# Third batch, also written blind: Twilio-punctuated transcripts, long rambling turns that must not
+# produce false slots, and answers that only make sense through `expect`.
+# =================================================================================================
+c("combined", "My name is Dana Kim.", None, name="Dana Kim", phone=None, street=None)
+c("combined", "It's 4410 Duval Street, Austin, Texas 78751.", "address", street="4410 Duval Street",
+  zip="78751", name=None)
+c("combined", "Tomorrow morning works.", "window", window={"offer_index": 0}, name=None)
+c("combined", "No, it's Kim with a K.", "confirm", name="Kim", correction=True, yes_no="no")
+c("combined", "Yes.", "confirm", yes_no="yes", name=None)
+c("combined", "5, 1, 2, 5, 5, 5, 0, 1, 2, 3.", "phone", phone=P)
+c("combined", "Can someone come at 8:00 a.m.?", "window", window={"part_of_day": "morning"})
+c("combined", "After 2 p.m. would be best.", "window", window={"part_of_day": "afternoon"})
+c("combined", "yeah so um last night around like 2 am the furnace started making this weird clicking "
+  "sound and then it just stopped and now it's like 60 degrees in here and i've got two little kids",
+  None, issue_category="no_heat", name=None, street=None, phone=None, phone_digits=None, zip=None,
+  emergency=None, window=None)
+c("combined", "i called you guys like three weeks ago and the guy came out and said it was the "
+  "capacitor and now it's doing the same thing again", None, name=None, street=None, phone=None,
+  phone_digits=None, emergency=None, intent=None)
+c("combined", "it's a carrier unit about 15 years old", "issue", name=None, street=None, zip=None)
+c("combined", "we just moved in to the house on 5th street like a month ago", None, street=None,
+  name=None)
+c("combined", "hi yes i'm calling because my air conditioner is not working and it's 90 degrees "
+  "in the house", None, issue_category="no_cooling", name=None, intent="book")
+c("combined", "the thermostat says 78 but it feels way hotter", "issue", issue_category="thermostat",
+  zip=None, street=None)
+c("combined", "i have a 3 year old", "urgency", street=None, urgency=None)
+c("combined", "my husband's a veteran and he's on oxygen", "urgency", urgency="urgent")
+c("combined", "78751", "zip", zip="78751", phone_digits=None)
+c("combined", "seven eight seven five one", "phone", phone_digits="78751", zip=None)
+c("combined", "dana", "issue", name=None)
+c("combined", "kim", "name", name="Kim")
+c("combined", "4410", "address", street=None, phone_digits=None)
+c("combined", "duval street", "address", street=None, name=None)
+c("combined", "same as before", "phone_confirm", use_caller_id=False)
+c("combined", "uh yeah the heater", "issue", issue_category="other", issue_has="heater")
+c("combined", "it's making a really loud squealing noise when it turns on", "issue",
+  issue_category="noise", issue_has="squealing noise")
+c("combined", "i'd like to get a quote for a new system", None, intent="question", question="price")
+c("combined", "can you come today", None, window={"date": THU}, intent="book")
+c("combined", "i'm dana kim my number is 512 555 0123 and i'm at 4410 duval street apartment 2b "
+  "78751 and my ac is leaking", None, name="Dana Kim", phone=P, street="4410 Duval Street",
+  unit="Apt 2B", zip="78751", issue_category="leak")
+c("combined", "my number is five one two five five five oh one two three my name is dana kim", None,
+  phone=P, name="Dana Kim")
+c("combined", "the address is forty four ten duval and the zip is seven eight seven five one", None,
+  street="4410 Duval", zip="78751")
+c("combined", "i'm at 1205 east 35th street in austin and it smells like gas", None,
+  street="1205 East 35th Street", emergency="gas", name=None)
+c("combined", "cancel", "anything_else", intent="cancel")
+c("combined", "reschedule please", None, intent="reschedule")
+c("combined", "yes please send someone", "confirm", yes_no="yes")
+c("combined", "no i want a person", "confirm", intent="human")
+c("combined", "what's the earliest you can get here", None, window={"earliest": True})
+c("combined", "not sure maybe tuesday", "window", window={"date": DEC})
+c("combined", "uh huh tomorrow morning is good", "window", yes_no="yes", window={"offer_index": 0})
+c("combined", "five one two five five five oh one two three is the number and it's kim k i m", None,
+  phone=P, name="Kim")
+c("combined", "i'm not home until after five", "window", name=None, window=None)
+c("combined", "the unit is in the attic", "issue", unit=None, street=None)
+c("combined", "no unit", "address", no_unit=True)
+c("combined", "there's no apartment it's a house", "unit", no_unit=True)
+c("combined", "it's the upstairs unit", "issue", unit=None)
+c("combined", "they said it needs a new compressor", "issue", issue_category="no_cooling")
+c("combined", "the furnace is short cycling", "issue", issue_category="no_heat")
+c("combined", "the fan won't stop running", "issue", name=None)
+c("combined", "my name is rose", None, name="Rose")
+c("combined", "this is summer", "name", name="Summer")
+c("combined", "i'm april", "name", name="April")
+c("combined", "i'm so hot", None, name=None)
+c("combined", "this is great thank you", None, name=None)

@@ -47,7 +47,8 @@ calling about been has have had was were are be will would can could should hous
 years year old kids people hours minutes days weeks am pm o'clock dollars bucks times story floor
 """.split())
 _ADDRESS_CUE = re.compile(
-    r"\b(?:address|live at|living at|located at|i'?m at|we'?re at|it'?s at|at|on|house is|home is)\s*$"
+    r"\b(?:address|address is|address's|live at|living at|located at|i'?m at|we'?re at|it'?s at|at|on|"
+    r"house is|home is)\s*$"
 )
 _ZIP_CUE = re.compile(r"\b(?:zip|zipcode|zip code|postal code|postcode)\b")
 _NO_UNIT = re.compile(

@@ -61,15 +61,16 @@ _EARLIEST = re.compile(
     r"available first)|whenever is (?:first|soonest)|right away|as early as possible|"
     r"quickest|fastest|earliest possible|first one available|first you have|next opening)\b"
 )
+# "am"/"pm" count only after a working hour: "i am dana" is not a morning, "2 am" is not a visit.
 _MORNING = re.compile(
-    r"\b(?:morning|mornings|am|a m|before noon|before lunch|early in the day|first thing|"
-    r"(?:8|eight|9|nine|10|ten|11|eleven)(?: am| a m| o'?clock)? (?:to|till|until|and|through) "
-    r"(?:12|twelve|noon)|(?:8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock))\b"
+    r"\b(?:morning|mornings|before noon|before lunch|early in the day|first thing|"
+    r"(?:7|seven|8|eight|9|nine|10|ten|11|eleven)(?: am| a m| o'?clock)? (?:to|till|until|and|through) "
+    r"(?:12|twelve|noon)|(?:7|seven|8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock))\b"
 )
 _AFTERNOON = re.compile(
-    r"\b(?:afternoon|afternoons|pm|p m|after noon|after lunch|later in the day|evening|"
+    r"\b(?:afternoon|afternoons|after noon|after lunch|later in the day|evening|"
     r"(?:12|twelve|noon|1|one|2|two)(?: pm| p m| o'?clock)? (?:to|till|until|and|through) "
-    r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three) (?:pm|p m|o'?clock)))\b"
+    r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three|4|four) (?:pm|p m|o'?clock)))\b"
 )
 _PICK = re.compile(
     r"\b(?:(?:the )?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last|latter|former|middle|"

@@ -23,6 +23,8 @@ _HUMAN = re.compile(
     r"|\b(?:talk|speak|speaking|talking) (?:to|with) (?:someone|somebody|a person|a human|anyone|"
     r"anybody|a real|a live)\b"
 )
+# "I don't need a person": only a verb's negation refuses one ("no, I want a person" asks for one).
+_REFUSED = re.compile(r"\b(?:don'?t|do not|doesn'?t|not|never|no need for)(?: \S+){0,3} ?$")
 _CANCEL = re.compile(r"\bcancel(?:l?ing|l?ed|lation)?\b|\bcall (?:it )?off\b|\bdon'?t need (?:the|my) "
                      r"(?:appointment|visit|technician)\b")
 _RESCHEDULE = re.compile(
@@ -36,6 +38,8 @@ _BOOK = re.compile(
     r"|\b(?:send|get|need|want|have) (?:someone|somebody|a tech|a technician|a guy|a repairman|a repair "
     r"man) (?:out|over|to come|to look|to take a look|to check|to fix|to repair)\b|\bcome (?:out|over|by|take a look)\b"
     r"|\bneed (?:a |an )?(?:repair|service|technician|tech|appointment)\b|\bservice call\b"
+    r"|\b(?:can|could|when can|when could|will) (?:you|someone|somebody|a tech|a technician) "
+    r"(?:come|get here|get out|stop by|send)\b"
 )
 _HOURS = re.compile(
     r"\b(?:hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
@@ -51,6 +55,7 @@ _PRICE = re.compile(
     r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimate|quote|"
     r"expensive|dispatch fee|service fee|trip charge|what do you charge)\b"
 )
+_QUOTE = re.compile(r"\b(?:quote|estimate|pricing)\b")
 _QUESTION_CUE = re.compile(
     r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b")
 _GOODBYE = re.compile(
@@ -68,7 +73,7 @@ def extract_intent(
     if _IDENTITY.search(t):
         return "question", "identity"
     m = _HUMAN.search(t)
-    if m and not negated(utt.tokens, token_index(t, m.start()), window=4):
+    if m and not _REFUSED.search(t, 0, m.start()):
         return "human", None
     if _RESCHEDULE.search(t):
         return "reschedule", None
@@ -76,7 +81,7 @@ def extract_intent(
     if m and not negated(utt.tokens, token_index(t, m.start()), window=3):
         return "cancel", None
     question = _QUESTION_CUE.search(t) is not None or ctx.expect == "anything_else"
-    if _PRICE.search(t) and (question or len(utt.tokens) <= 4):
+    if _QUOTE.search(t) or _PRICE.search(t) and (question or len(utt.tokens) <= 4):
         return "question", "price"
     if _HOURS.search(t):
         return "question", "hours"

@@ -18,7 +18,8 @@ _BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|st
            r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
            r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
            r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
-           r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)")
+           r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out|"
+           r"short cycl\w*|keeps cycling|cycling on and off|tripping the breaker|keeps tripping)")
 
 _NO_HEAT = re.compile(
     rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
@@ -28,7 +29,8 @@ _NO_HEAT = re.compile(
     rf"(?:in here|inside|in the house|in my house|in the home)"
     rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
     rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
-    rf"|\bwon'?t ignite\b|\b(?:fix|repair|look at|check on|work on) (?:my|the|our) (?:furnace|heater|"
+    rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
+    rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|look at|check on|work on) (?:my|the|our) (?:furnace|heater|"
     rf"boiler|heating)\b"
 )
 _NO_COOL = re.compile(
@@ -41,6 +43,7 @@ _NO_COOL = re.compile(
     rf"|\bblowing (?:warm|hot) air\b|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
     rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
     rf"|\bfrozen (?:coil|coils|lines?|up)\b|\bice on (?:the )?(?:unit|coil|lines?|pipes)\b"
+    rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
 )
 _LEAK = re.compile(
     r"\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
@@ -142,6 +145,14 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "no_heat"
     if cool:
         return "no_cooling"
+    if _any(_EQUIPMENT_BROKEN, utt):
+        # "it just stopped": a system that does not run is the problem, whatever noise came first.
+        winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
+        if _HEAT_WORDS.search(utt.norm) and not _COOL_WORDS.search(utt.norm):
+            return "no_heat"
+        if _COOL_WORDS.search(utt.norm) and not _HEAT_WORDS.search(utt.norm):
+            return "no_cooling"
+        return "no_heat" if winter else "no_cooling"
     if _any(_LEAK, utt):
         return "leak"
     if _any(_SMELL, utt):
@@ -152,13 +163,6 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "thermostat"
     if _any(_MAINT, utt):
         return "maintenance"
-    if _any(_EQUIPMENT_BROKEN, utt):
-        winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
-        if _HEAT_WORDS.search(utt.norm) and not _COOL_WORDS.search(utt.norm):
-            return "no_heat"
-        if _COOL_WORDS.search(utt.norm) and not _HEAT_WORDS.search(utt.norm):
-            return "no_cooling"
-        return "no_heat" if winter else "no_cooling"
     return None
 
 

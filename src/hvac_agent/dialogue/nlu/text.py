@@ -16,6 +16,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 # Digit groups written with separators ("512-555-0123", "(512) 555.0123") become space-separated
 # digit groups so they read like spoken digits.
 _DIGIT_SEP = re.compile(r"(?<=\d)[\-\.\u2013/](?=\d)")
+_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")  # "8:00 a.m." → "8 a m"
 _NON_WORD = re.compile(r"[^a-z0-9'#+ ]+")
 _SPACES = re.compile(r"\s+")
 # Pure hesitation sounds: never meaningful. "like" and "oh" are not here: they carry meaning
@@ -28,6 +29,7 @@ _FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm",
 def normalise(text: str) -> str:
     """Lower-case, unify apostrophes, drop punctuation and hesitation fillers."""
     s = text.translate(_APOSTROPHES).lower()
+    s = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", s)
     s = _DIGIT_SEP.sub(" ", s)
     s = s.replace("(", " ").replace(")", " ")
     s = _NON_WORD.sub(" ", s)
