@@ -16,9 +16,7 @@ MORNING = "08:00-12:00"
 AFTERNOON = "12:00-16:00"
 
 
-def request_for(
-    call_sid: str, *, date: dt.date = TUESDAY, window: str = MORNING, **changes: object
-) -> BookingRequest:
+def request_for(call_sid: str, *, date: dt.date = TUESDAY, window: str = MORNING, **changes: object) -> BookingRequest:
     base = BookingRequest(
         call_sid=call_sid,
         customer_name="Dana Kim",

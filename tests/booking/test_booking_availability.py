@@ -11,9 +11,7 @@ from hvac_agent.booking.availability import candidate_windows, is_bookable, last
 from hvac_agent.config import BusinessProfile
 
 
-def first(
-    profile: BusinessProfile, now: dt.datetime, n: int = 3, **kwargs: object
-) -> list[tuple[dt.date, str]]:
+def first(profile: BusinessProfile, now: dt.datetime, n: int = 3, **kwargs: object) -> list[tuple[dt.date, str]]:
     found = []
     for cand in candidate_windows(profile, now, **kwargs):  # type: ignore[arg-type]
         found.append((cand.date, cand.window))
@@ -83,9 +81,7 @@ def test_part_of_day_not_before_and_excluded_dates() -> None:
     assert first(profile, TUESDAY_0630, 1, part_of_day="morning", not_before=dt.date(2026, 12, 3)) == [
         (dt.date(2026, 12, 3), MORNING)
     ]
-    assert first(profile, TUESDAY_0630, 1, exclude_dates=[TUESDAY, WEDNESDAY]) == [
-        (dt.date(2026, 12, 3), MORNING)
-    ]
+    assert first(profile, TUESDAY_0630, 1, exclude_dates=[TUESDAY, WEDNESDAY]) == [(dt.date(2026, 12, 3), MORNING)]
     with pytest.raises(ValueError):
         first(profile, TUESDAY_0630, 1, part_of_day="evening")
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from hvac_agent.booking.db import create_engine, make_async_url, migrate
-from hvac_agent.booking.models import metadata
+from hvac_agent.booking.models import metadata, window_capacity
 
 
 @pytest.mark.parametrize(
@@ -76,5 +78,22 @@ async def test_sqlite_engine_settings(tmp_path: Any) -> None:
             assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
             assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+    finally:
+        await engine.dispose()
+
+
+async def test_database_refuses_overbooking_itself(db_url: str) -> None:
+    """The CHECK constraints hold even for a writer that skips the service."""
+    await migrate(db_url)
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                window_capacity.insert().values(date=dt.date(2026, 12, 1), window="08:00-12:00", capacity=3, booked=3)
+            )
+        for bad in ({"booked": 4}, {"booked": -1}, {"capacity": 2}):
+            with pytest.raises(IntegrityError):
+                async with engine.begin() as conn:
+                    await conn.execute(update(window_capacity).values(**bad))
     finally:
         await engine.dispose()

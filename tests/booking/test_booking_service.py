@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 
 import pytest
 from booking_support import AFTERNOON, MORNING, TUESDAY, WEDNESDAY, request_for
@@ -31,9 +32,7 @@ async def booked_in_db(engine: AsyncEngine, date: dt.date, window: str) -> tuple
             )
         )
         counter = await conn.scalar(
-            select(window_capacity.c.booked).where(
-                window_capacity.c.date == date, window_capacity.c.window == window
-            )
+            select(window_capacity.c.booked).where(window_capacity.c.date == date, window_capacity.c.window == window)
         )
     return int(rows or 0), int(counter or 0)
 
@@ -136,9 +135,7 @@ async def test_open_windows_follow_capacity_and_clock(service: BookingService, c
         WindowOffer(date=WEDNESDAY, window=MORNING, remaining=3),
     ]
     await service.book(request_for("CA1", window=AFTERNOON))
-    assert (await service.open_windows(limit=2))[1] == WindowOffer(
-        date=TUESDAY, window=AFTERNOON, remaining=2
-    )
+    assert (await service.open_windows(limit=2))[1] == WindowOffer(date=TUESDAY, window=AFTERNOON, remaining=2)
     assert await service.open_windows(limit=1, part_of_day="afternoon", exclude_dates=[TUESDAY]) == [
         WindowOffer(date=WEDNESDAY, window=AFTERNOON, remaining=3)
     ]
@@ -225,9 +222,7 @@ async def test_reschedule_moves_capacity(service: BookingService, engine: AsyncE
     assert same.ok and await booked_in_db(engine, WEDNESDAY, AFTERNOON) == (1, 1)
 
 
-async def test_reschedule_into_full_window_changes_nothing(
-    service: BookingService, engine: AsyncEngine
-) -> None:
+async def test_reschedule_into_full_window_changes_nothing(service: BookingService, engine: AsyncEngine) -> None:
     for i in range(3):
         await service.book(request_for(f"CA-full{i}", date=WEDNESDAY))
     mine = await service.book(request_for("CA-mine"))
@@ -243,13 +238,9 @@ async def test_reschedule_into_full_window_changes_nothing(
 async def test_reschedule_refusals(service: BookingService) -> None:
     booked = await service.book(request_for("CA1"))
     assert booked.appointment_id is not None
-    bad = await service.reschedule(
-        booked.appointment_id, date=dt.date(2026, 12, 6), window=MORNING, call_sid="x"
-    )
+    bad = await service.reschedule(booked.appointment_id, date=dt.date(2026, 12, 6), window=MORNING, call_sid="x")
     assert (bad.ok, bad.reason) == (False, "invalid_window")
-    assert (
-        await service.reschedule(4242, date=WEDNESDAY, window=MORNING, call_sid="x")
-    ).reason == "not_found"
+    assert (await service.reschedule(4242, date=WEDNESDAY, window=MORNING, call_sid="x")).reason == "not_found"
     await service.cancel(booked.appointment_id, call_sid="x")
     gone = await service.reschedule(booked.appointment_id, date=WEDNESDAY, window=MORNING, call_sid="x")
     assert gone.reason == "not_found"
@@ -308,9 +299,7 @@ async def test_find_by_phone_lists_upcoming_booked(service: BookingService, cloc
 @pytest.mark.parametrize("url", ["postgresql://127.0.0.1:1/nothing", "sqlite:////nonexistent-dir/x/hvac.db"])
 async def test_database_down_raises_booking_unavailable(url: str, clock: FixedClock) -> None:
     engine = (
-        create_engine(url, connect_args={"connect_timeout": 1})
-        if url.startswith("postgres")
-        else create_engine(url)
+        create_engine(url, connect_args={"connect_timeout": 1}) if url.startswith("postgres") else create_engine(url)
     )
     service = BookingService(engine, BusinessProfile(), clock)
     try:
@@ -322,3 +311,7 @@ async def test_database_down_raises_booking_unavailable(url: str, clock: FixedCl
             await service.list_appointments()
     finally:
         await engine.dispose()
+        # A failed aiosqlite connect leaves its worker thread to finish on its own; let it deliver
+        # its last callback before the test's loop closes (a known aiosqlite teardown race).
+        gc.collect()
+        await asyncio.sleep(0.01)

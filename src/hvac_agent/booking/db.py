@@ -8,20 +8,24 @@ on the busy timeout instead of failing on a lock upgrade.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hvac_agent.booking.errors import BookingUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+MIGRATION_WAIT_MS = 120_000
 PG_CONNECT_TIMEOUT_S = 5
 # Execution option naming the BEGIN flavour on SQLite; set on a derived engine by `write_engine`.
 _BEGIN_OPTION = "hvac_sqlite_begin"
@@ -49,12 +53,12 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url` (contract form or with a driver). `kwargs` go to SQLAlchemy."""
     async_url = make_url(make_async_url(url))
     if async_url.get_backend_name() == "sqlite":
         engine = create_async_engine(async_url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
     if async_url.get_backend_name() == "postgresql":
         connect_args = dict(kwargs.pop("connect_args", {}))
@@ -73,7 +77,37 @@ def write_engine(engine: AsyncEngine) -> AsyncEngine:
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write transaction (committed on exit, rolled back on error).
+
+    On SQLite, writers in this process queue on an asyncio lock first: SQLite's own busy handler
+    polls with sleeps up to 100 ms, which gives bursts a long tail; it now only arbitrates
+    between processes.
+    """
+    if not is_sqlite(engine):
+        async with engine.begin() as conn:
+            yield conn
+        return
+    async with _sqlite_writer_lock(engine), write_engine(engine).begin() as conn:
+        yield conn
+
+
+_writer_locks: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    held = _writer_locks.get(engine.sync_engine)
+    if held is None or held[0] is not loop:
+        held = (loop, asyncio.Lock())
+        _writer_locks[engine.sync_engine] = held
+    return held[1]
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -82,7 +116,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # SELECT and DDL, which breaks transactional migrations and repeatable reads.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -117,7 +151,9 @@ async def migrate(url: str) -> None:
     takes a PostgreSQL advisory lock (or SQLite's write lock), so the later ones wait and then find
     nothing to do. DDL is transactional on both, so a failed upgrade leaves no half-made schema.
     """
-    engine = create_engine(url, poolclass=_null_pool())
+    # Another process may be mid-migration: on SQLite wait for its write lock far longer than a
+    # booking would.
+    engine = create_engine(url, poolclass=_null_pool(), sqlite_busy_timeout_ms=MIGRATION_WAIT_MS)
     try:
         await run_migrations(engine)
     finally:

@@ -8,18 +8,19 @@ A write for a call that was never started creates it, so a late or lost `start_c
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hvac_agent.booking.db import write_engine
+from hvac_agent.booking.db import write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import call_turns, calls
 from hvac_agent.booking.schemas import CallRecordOut, CallTurnOut
 from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.dialogue.ports import CallRecordPort
 from hvac_agent.dialogue.state import Outcome, Urgency
 
 _ROLES = frozenset({"caller", "agent"})
@@ -33,7 +34,6 @@ class CallRecords:
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine
-        self._write = write_engine(engine)
         self._clock: Clock = clock or SystemClock()
         self._pg = engine.dialect.name == "postgresql"
 
@@ -50,7 +50,7 @@ class CallRecords:
                 ),
             },
         )
-        async with database_errors("start_call"), self._write.begin() as conn:
+        async with database_errors("start_call"), write_transaction(self._engine) as conn:
             await conn.execute(statement)
 
     async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> None:
@@ -58,7 +58,7 @@ class CallRecords:
         if role not in _ROLES:
             raise ValueError(f"role must be 'caller' or 'agent', got {role!r}")
         text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
-        async with database_errors("add_turn"), self._write.begin() as conn:
+        async with database_errors("add_turn"), write_transaction(self._engine) as conn:
             await self._ensure(conn, call_sid, started_at=at)
             bump = (
                 update(calls)
@@ -81,7 +81,7 @@ class CallRecords:
         """Set the given fields; `None` leaves a field as it is."""
         given = {"outcome": outcome, "urgency": urgency, "appointment_id": appointment_id}
         values: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-        async with database_errors("update_call"), self._write.begin() as conn:
+        async with database_errors("update_call"), write_transaction(self._engine) as conn:
             await self._ensure(conn, call_sid, started_at=self._clock.now())
             if values:
                 await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
@@ -99,11 +99,9 @@ class CallRecords:
         A later finish may refine the outcome or supply Twilio's own duration; repeating the same
         finish changes nothing.
         """
-        async with database_errors("finish_call"), self._write.begin() as conn:
+        async with database_errors("finish_call"), write_transaction(self._engine) as conn:
             await self._ensure(conn, call_sid, started_at=ended_at)
-            row = (
-                await conn.execute(select(calls).where(calls.c.call_sid == call_sid).with_for_update())
-            ).one()
+            row = (await conn.execute(select(calls).where(calls.c.call_sid == call_sid).with_for_update())).one()
             final_end: dt.datetime = row.ended_at or ended_at
             final_outcome = outcome if outcome not in (None, "in_progress") else row.outcome
             if final_outcome == "in_progress":
@@ -153,3 +151,9 @@ class CallRecords:
 
     def _insert(self) -> Any:
         return (pg_insert if self._pg else sqlite_insert)(calls)
+
+
+if TYPE_CHECKING:
+
+    def _implements_port(records: CallRecords) -> CallRecordPort:
+        return records  # mypy checks CallRecords against the dialogue's port

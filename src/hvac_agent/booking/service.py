@@ -14,7 +14,7 @@ order.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,12 +23,13 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hvac_agent.booking.availability import candidate_windows, is_bookable, local_today
-from hvac_agent.booking.db import write_engine
+from hvac_agent.booking.db import write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import appointments, window_capacity
 from hvac_agent.booking.schemas import AppointmentOut
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
+from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import AppointmentRef, BookingRequest, BookingResult, ChangeResult, WindowOffer
 
 _A = appointments
@@ -53,7 +54,6 @@ class BookingService:
         if engine.dialect.name not in {"postgresql", "sqlite"}:
             raise ValueError(f"unsupported database: {engine.dialect.name}")
         self._engine = engine
-        self._write = write_engine(engine)
         self._profile = profile
         self._clock = clock
 
@@ -103,7 +103,7 @@ class BookingService:
         """Book once per call: a repeat answers `already_booked` with the first appointment."""
         now = self._clock.now()
         try:
-            async with database_errors("book"), self._write.begin() as conn:
+            async with database_errors("book"), write_transaction(self._engine) as conn:
                 return await self._book(conn, request, now)
         except _Abort as abort:
             assert isinstance(abort.result, BookingResult)
@@ -124,7 +124,7 @@ class BookingService:
     async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult:
         """Cancel and free the window's place. Cancelling a cancelled appointment is a no-op."""
         now = self._clock.now()
-        async with database_errors("cancel"), self._write.begin() as conn:
+        async with database_errors("cancel"), write_transaction(self._engine) as conn:
             row = await self._locked_appointment(conn, appointment_id)
             if row is None:
                 return ChangeResult(ok=False, reason="not_found")
@@ -139,13 +139,11 @@ class BookingService:
             cancelled = {**row, "status": "cancelled"}
         return ChangeResult(ok=True, reason="done", appointment=AppointmentOut.from_row(cancelled).to_ref())
 
-    async def reschedule(
-        self, appointment_id: int, *, date: dt.date, window: str, call_sid: str
-    ) -> ChangeResult:
+    async def reschedule(self, appointment_id: int, *, date: dt.date, window: str, call_sid: str) -> ChangeResult:
         """Move a booked appointment atomically; a full target window leaves it unchanged."""
         now = self._clock.now()
         try:
-            async with database_errors("reschedule"), self._write.begin() as conn:
+            async with database_errors("reschedule"), write_transaction(self._engine) as conn:
                 row = await self._locked_appointment(conn, appointment_id)
                 if row is None or row["status"] != "booked":
                     return ChangeResult(ok=False, reason="not_found")
@@ -158,9 +156,7 @@ class BookingService:
                 for key in sorted([(date, window), (current.date, current.window)]):
                     if key == (date, window):
                         if not await self._reserve(conn, date, window):
-                            raise _Abort(
-                                ChangeResult(ok=False, reason="window_full", appointment=current.to_ref())
-                            )
+                            raise _Abort(ChangeResult(ok=False, reason="window_full", appointment=current.to_ref()))
                     else:
                         await self._release(conn, current.date, current.window)
                 await conn.execute(
@@ -219,13 +215,15 @@ class BookingService:
             return _already_booked(existing)
         if not is_bookable(self._profile, now, request.date, request.window):
             return BookingResult(ok=False, reason="invalid_window", date=request.date, window=request.window)
+        if await self._looks_full(conn, request.date, request.window):
+            # Fast refusal without taking locks; a window that looks open is still only won by
+            # the conditional UPDATE in `_reserve`.
+            return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
         values = {**request.model_dump(), "status": "booked", "updated_at": now}
         if existing is not None:
             # This call booked, cancelled, and books again: the call's one row is reused.
             appointment_id: int = existing["id"]
-            await conn.execute(
-                update(_A).where(_A.c.id == appointment_id).values(**values, changed_by_call_sid=None)
-            )
+            await conn.execute(update(_A).where(_A.c.id == appointment_id).values(**values, changed_by_call_sid=None))
         else:
             insert = (
                 self._insert(_A)
@@ -264,11 +262,14 @@ class BookingService:
         )
         return taken.rowcount == 1
 
+    async def _looks_full(self, conn: AsyncConnection, day: dt.date, window: str) -> bool:
+        query = select(_W.c.booked).where(_W.c.date == day, _W.c.window == window)
+        booked = (await conn.execute(query)).scalar_one_or_none() or 0
+        return booked >= self.capacity_per_window
+
     async def _release(self, conn: AsyncConnection, day: dt.date, window: str) -> None:
         await conn.execute(
-            update(_W)
-            .where(_W.c.date == day, _W.c.window == window, _W.c.booked > 0)
-            .values(booked=_W.c.booked - 1)
+            update(_W).where(_W.c.date == day, _W.c.window == window, _W.c.booked > 0).values(booked=_W.c.booked - 1)
         )
 
     async def _locked_appointment(self, conn: AsyncConnection, appointment_id: int) -> RowMapping | None:
@@ -287,3 +288,9 @@ def _already_booked(row: RowMapping) -> BookingResult:
     return BookingResult(
         ok=True, reason="already_booked", appointment_id=row["id"], date=row["date"], window=row["window"]
     )
+
+
+if TYPE_CHECKING:
+
+    def _implements_port(service: BookingService) -> BookingPort:
+        return service  # mypy checks BookingService against the dialogue's port
