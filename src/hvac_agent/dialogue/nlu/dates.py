@@ -90,9 +90,22 @@ _NONE_OF = re.compile(
 )
 _MONTH_SECOND = re.compile(rf"\b({_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?second\b")
 _NOT_A_DAY = re.compile(r" (?:available|one|1|option|choice|opening|slot|thing|window|time|appointment)\b")
+_WEEK_FROM = re.compile(rf"\b(?:a|one) week from (?:today|now|tomorrow|{_WD})\b")
+_NEXT_MONTH = re.compile(r"\b(?:sometime |early )?next month\b")
+_COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "couple": 2, "couple of": 2, "few": 3}
+_RELATIVE = re.compile(
+    r"\bin (?:a |the next )?(?P<n>a|one|two|three|four|five|six|seven|couple(?: of)?|few|\d{1,2}) "
+    r"(?P<unit>days?|weeks?)\b"
+    rf"|\b(?:a|one) week from (?P<from>today|now|tomorrow|{_WD})\b"
+    r"|\b(?P<wknd>(?:this |the |next |this coming )?weekend)\b"
+    r"|\b(?P<nextweek>(?:sometime |early |anytime |any time |any day )?next week|the week after next)\b"
+    r"|\b(?P<endweek>(?:the )?end of (?:the|this) week|later this week)\b"
+)
+# What the patterns above do not know ("next month", "a fortnight"): dateparser, at a few ms.
 _FALLBACK_HINT = re.compile(
-    r"\b(?:in (?:a|one|two|three|four|five|\d+) (?:days?|weeks?)|a week from|week from|"
-    r"next week|end of (?:the )?week|weekend)\b"
+    r"\b(?:fortnight|beginning of (?:next )?month|end of (?:the |this |next )?month|"
+    r"first week of|second week of)\b"
 )
 _ORD_VALUE = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
               "4th": 3, "one": 0, "two": 1, "three": 2, "four": 3, "1": 0, "2": 1, "3": 2, "4": 3,
@@ -163,6 +176,12 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
     text = _MONTH_SECOND.sub(r"\1 2nd", utt.dig)
     wanted: list[dt.date] = []
     excluded: list[dt.date] = []
+    week_from = _WEEK_FROM.search(text)
+    if week_from:  # "a week from monday": not monday itself
+        rel = _relative(week_from.group(0), today)
+        if rel is not None:
+            wanted.append(rel)
+        text = text[: week_from.start()] + text[week_from.end() :]
     for m in _DATE.finditer(text):
         d: dt.date | None = None
         if m.group("rel"):
@@ -192,15 +211,45 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
             excluded.append(d)
         else:
             wanted.append(d)
+    if not wanted and not excluded:
+        rel = _relative(utt.norm, today)
+        if rel is not None:
+            wanted.append(rel)
+    if not wanted and not excluded and _NEXT_MONTH.search(utt.norm):
+        wanted.append((today.replace(day=1) + dt.timedelta(days=32)).replace(day=1))
     if not wanted and not excluded and ctx.expect == "window" and _FALLBACK_HINT.search(utt.norm):
         base = ctx.now.astimezone(ZoneInfo(ctx.timezone)).replace(tzinfo=None, second=0, microsecond=0)
-        phrase = _FALLBACK_HINT.search(utt.norm)
-        d = _dateparser(phrase.group(0) if phrase else utt.norm, base, ctx.timezone)
+        d = _dateparser(utt.norm, base, ctx.timezone)
         if d is not None and d >= today:
-            if phrase and "next week" in phrase.group(0):
-                d = d - dt.timedelta(days=d.weekday())  # the week starts on Monday
             wanted.append(d)
     return wanted, excluded
+
+
+def _relative(text: str, today: dt.date) -> dt.date | None:
+    """"in two days", "a week from monday", "this weekend", "next week" (its Monday)."""
+    m = _RELATIVE.search(text)
+    if m is None:
+        return None
+    monday_next = today + dt.timedelta(days=7 - today.weekday())
+    if m.group("n"):
+        n = _COUNT.get(m.group("n")) or int(m.group("n")) if m.group("n").isdigit() else _COUNT[m.group("n")]
+        return today + dt.timedelta(days=n * (7 if m.group("unit").startswith("week") else 1))
+    if m.group("from"):
+        base = m.group("from")
+        start = today if base in ("today", "now") else today + dt.timedelta(days=1) if base == "tomorrow" \
+            else _weekday_date(today, WEEKDAYS[base], None)
+        return start + dt.timedelta(days=7)
+    if m.group("wknd"):
+        saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7)
+        if m.group("wknd").startswith("next") and saturday - today <= dt.timedelta(days=6 - today.weekday()):
+            saturday += dt.timedelta(days=7)
+        return saturday
+    if m.group("nextweek"):
+        return monday_next + dt.timedelta(days=7 if "after next" in m.group("nextweek") else 0)
+    if m.group("endweek"):
+        friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
+        return friday if friday > today else None
+    return None
 
 
 def _part(utt: Utterance) -> PartOfDay | None:
@@ -269,9 +318,10 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
         choice.closed_day = True
     if offered and choice.offer_index is None:
         order = sorted(range(len(offered)), key=lambda i: (offered[i].date, offered[i].window))
+        dates = set(wanted)  # "friday or monday": whichever was offered first
         matches = [
             i for i in order
-            if (choice.date is None or offered[i].date == choice.date)
+            if (choice.date is None or offered[i].date in dates)
             and (choice.part_of_day is None or offer_part(offered[i]) == choice.part_of_day)
             and offered[i].date not in choice.exclude_dates
         ]
