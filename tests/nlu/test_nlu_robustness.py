@@ -57,7 +57,7 @@ def test_any_text_gives_valid_understanding(text: str, expect: str | None, offer
     ("words", "digits"),
     [
         ("five one two", "512"),
-        ("oh o zero", "000"),
+        ("five oh o zero", "5000"),
         ("double five triple two", "55222"),
         ("fifty five twelve", "5512"),
         ("twelve oh five", "1205"),
