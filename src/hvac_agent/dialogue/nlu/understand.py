@@ -95,7 +95,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
 
 def parse_keypad(digits: str, ctx: NluContext) -> Understanding:
     """Keypad `Digits`: a phone number or ZIP when we asked for one; 1 = yes / first, 2 = no."""
-    clean = "".join(c for c in digits if c.isdigit())
+    clean = "".join(c for c in digits if c in "0123456789")  # not str.isdigit: "²" is a digit to it
     u = Understanding(text=digits)
     if not clean:
         return u
