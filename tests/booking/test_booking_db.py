@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from sqlalchemy import inspect, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hvac_agent.booking.db import create_engine, make_async_url, migrate
+from hvac_agent.booking.db import create_engine, make_async_url, migrate, ping
 from hvac_agent.booking.models import metadata, window_capacity
 
 
@@ -97,3 +99,30 @@ async def test_database_refuses_overbooking_itself(db_url: str) -> None:
                     await conn.execute(update(window_capacity).values(**bad))
     finally:
         await engine.dispose()
+
+
+async def test_ping(db_url: str) -> None:
+    engine = create_engine(db_url)
+    down = create_engine("postgresql://127.0.0.1:1/nothing")
+    try:
+        assert await ping(engine)
+        assert not await ping(down)
+    finally:
+        await engine.dispose()
+        await down.dispose()
+
+
+def test_two_processes_migrating_at_once(db_url: str) -> None:
+    code = "import asyncio, sys; from hvac_agent.booking.db import migrate; asyncio.run(migrate(sys.argv[1]))"
+    procs = [subprocess.Popen([sys.executable, "-c", code, db_url]) for _ in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+
+    async def version() -> list[Any]:
+        engine = create_engine(db_url)
+        try:
+            async with engine.connect() as conn:
+                return (await conn.run_sync(_tables_and_version))[1]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(version()) == ["0001"]

@@ -27,6 +27,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 MIGRATION_WAIT_MS = 120_000
 PG_CONNECT_TIMEOUT_S = 5
+PG_STATEMENT_TIMEOUT_MS = 10_000
 # Execution option naming the BEGIN flavour on SQLite; set on a derived engine by `write_engine`.
 _BEGIN_OPTION = "hvac_sqlite_begin"
 # A fixed 63-bit key for pg_advisory_xact_lock, so concurrent `migrate` calls queue.
@@ -63,11 +64,23 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
     if async_url.get_backend_name() == "postgresql":
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
+        # Bound any statement (lock waits included) well inside Twilio's 15 s webhook timeout.
+        connect_args.setdefault("options", f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}")
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_timeout", 10)
         return create_async_engine(async_url, connect_args=connect_args, **kwargs)
     return create_async_engine(async_url, **kwargs)
+
+
+async def ping(engine: AsyncEngine, *, timeout_s: float = 2.0) -> bool:
+    """True when the database answers `SELECT 1` within `timeout_s` (for `/health`)."""
+    try:
+        async with asyncio.timeout(timeout_s), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError, TimeoutError):
+        return False
+    return True
 
 
 def write_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -170,6 +183,8 @@ async def run_locked(engine: AsyncEngine, work: Callable[[Connection], None]) ->
     try:
         async with write_engine(engine).begin() as conn:
             if engine.dialect.name == "postgresql":
+                # Waiting for another process's migration is expected: no statement timeout here.
+                await conn.execute(text("SET LOCAL statement_timeout = 0"))
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
             await conn.run_sync(work)
     except SQLAlchemyError as error:
