@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from hvac_agent.booking.db import create_engine, migrate
+from hvac_agent.booking.errors import BookingUnavailable
 from hvac_agent.booking.models import appointments, window_capacity
 from hvac_agent.booking.service import BookingService
 from hvac_agent.clock import SystemClock
@@ -36,7 +37,9 @@ from hvac_agent.dialogue.state import BookingRequest, BookingResult
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--attempts", type=int, default=1000, help="booking attempts in total")
-    parser.add_argument("--concurrency", type=int, default=50, help="attempts in flight at once")
+    parser.add_argument(
+        "--concurrency", type=int, default=50, help="attempts in flight at once (= connections, mind max_connections)"
+    )
     parser.add_argument("--capacity", type=int, default=3, help="technicians per window (demo profile: 3)")
     parser.add_argument("--engines", type=int, default=4, help="separate engines (connection pools)")
     parser.add_argument("--duplicate-every", type=int, default=10, help="1 attempt in K repeats an early call_sid")
@@ -120,7 +123,10 @@ async def run(args: argparse.Namespace, url: str) -> int:
             async with gate:
                 started = time.perf_counter()
                 request = make_request(call_sid, target.date, target.window)
-                result = await services[i % len(services)].book(request)
+                try:
+                    result = await services[i % len(services)].book(request)
+                except BookingUnavailable:  # e.g. the server's max_connections: count, don't crash
+                    result = BookingResult(ok=False, reason="error")
                 latencies.append(time.perf_counter() - started)
                 return call_sid, result
 
