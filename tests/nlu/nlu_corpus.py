@@ -855,3 +855,22 @@ c("dates", "either monday or friday", "window", window={"offer_index": 0})
 c("dates", "monday or tuesday afternoon", "window", window={"date": MON, "part_of_day": "afternoon",
                                                              "offer_index": None})
 c("dates", "in a fortnight", "window", window={"date": D(2026, 12, 10)})
+# corrections at the read-back, found when checking how the rules agent uses them
+c("corrections", "actually the problem is the ac not the furnace", "confirm", correction=True,
+  corrected=["issue"], issue_category="no_cooling", issue_has="the ac")
+c("corrections", "no it is the heat not the ac", "confirm", correction=True, corrected=["issue"],
+  issue_category="no_heat")
+c("corrections", "the name is wrong it should be dana", "confirm", correction=True, corrected=["name"],
+  name="Dana")
+c("corrections", "no 4412", "confirm", correction=True, corrected=["address"])
+c("corrections", "no 0132", "confirm", ctx={"current_phone": P}, correction=True, corrected=["phone"],
+  phone="+15125550132")
+c("corrections", "change the day to monday", "confirm", correction=True, corrected=["window"],
+  window={"date": MON})
+c("corrections", "no the afternoon", "confirm", correction=True, corrected=["window"],
+  window={"part_of_day": "afternoon"})
+c("corrections", "no monday", "confirm", correction=True, window={"date": MON, "exclude_dates": []})
+c("corrections", "its dayna d a y n a", "confirm", correction=True, corrected=["name"], name="Dayna")
+c("corrections", "yes and my zip is 78704", "confirm", yes_no="yes", zip="78704", correction=False)
+c("dates", "no mondays", "window", window={"exclude_dates": [MON]})
+c("dates", "no mornings please", "window", window={"part_of_day": "afternoon"})

@@ -15,7 +15,8 @@ _CUE = re.compile(
     r"|\bwrong (?:number|name|address|zip|street|apartment|unit|day|time)\b"
     r"|\bthat'?s not (?:my|the right|right|correct|it)\b|\bthat isn'?t (?:my|right)\b"
     r"|\bshould (?:be|say)\b|\bit'?s not [a-z0-9]+ it'?s\b|\bnot [a-z0-9]+ but\b|\binstead\b"
-    r"|\bchange (?:my|the) (?:name|number|phone|address|zip|apartment|unit|street)\b"
+    r"|\bchange (?:my|the) (?:name|number|phone|address|zip|apartment|unit|street|day|date|time|window)\b"
+    r"|^(?:no|nope|nah)\s+\d"
     r"|\bmisspelled\b|\bspelled wrong\b|\byou (?:have|got) (?:it|that|my \w+) wrong\b|\bi said\b"
     r"|\bthe (?:last|first) (?:four|three|digits)\b|\bwith an? [a-z]\b|\bspelled\b"
     r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"
@@ -43,10 +44,16 @@ class CorrectionResult:
 
 
 def extract_correction(
-    utt: Utterance, ctx: NluContext, found: list[SlotName], yes_but: bool
+    utt: Utterance, ctx: NluContext, found: list[SlotName], yes_but: bool, agreed: bool = False
 ) -> CorrectionResult:
-    """`found` lists the slots this utterance gave values for, in the order they matter."""
+    """`found` lists the slots this utterance gave values for, in the order they matter.
+
+    At the read-back (`expect == "confirm"`) a value without a plain "yes" is a correction even
+    without a cue word: "its dayna d a y n a".
+    """
     if not (yes_but or _CUE.search(utt.norm)):
+        if ctx.expect == "confirm" and found and not agreed:
+            return CorrectionResult(correction=True, corrected=list(dict.fromkeys(found)))
         return CorrectionResult()
     # "actually" is also just a filler: a correction needs a target.
     named: list[SlotName] = []
@@ -69,7 +76,10 @@ def extract_correction(
         lengths = [len(r.digits) for r in utt.runs]
         if lengths:
             n = max(lengths)
-            targets.append("phone" if n >= 7 else "zip" if n == 5 else "address")
+            digits = max(utt.runs, key=lambda r: len(r.digits)).digits
+            tail = ctx.current_phone[-4:] if ctx.current_phone else ""
+            near_tail = n == 4 and tail and sum(a != b for a, b in zip(digits, tail, strict=True)) <= 2
+            targets.append("phone" if n >= 7 or near_tail else "zip" if n == 5 else "address")
     if not targets:
         return CorrectionResult()
     return CorrectionResult(correction=True, corrected=targets)

@@ -90,6 +90,7 @@ _NONE_OF = re.compile(
 )
 _MONTH_SECOND = re.compile(rf"\b({_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?second\b")
 _NOT_A_DAY = re.compile(r" (?:available|one|1|option|choice|opening|slot|thing|window|time|appointment)\b")
+_LEADING_NO = re.compile(r"(?:no|nope|nah)(?: no)?(?: (?:the|in the|on|on the|make it|it'?s|its))? ?")
 _WEEK_FROM = re.compile(rf"\b(?:a|one) week from (?:today|now|tomorrow|{_WD})\b")
 _NEXT_MONTH = re.compile(r"\b(?:sometime |early )?next month\b")
 _COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -178,9 +179,9 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
     excluded: list[dt.date] = []
     week_from = _WEEK_FROM.search(text)
     if week_from:  # "a week from monday": not monday itself
-        rel = _relative(week_from.group(0), today)
-        if rel is not None:
-            wanted.append(rel)
+        week_later = _relative(week_from.group(0), today)
+        if week_later is not None:
+            wanted.append(week_later)
         text = text[: week_from.start()] + text[week_from.end() :]
     for m in _DATE.finditer(text):
         d: dt.date | None = None
@@ -207,7 +208,9 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
             continue
         before = text[max(0, m.start() - 24) : m.start()]
         after = text[m.end() : m.end() + 30]
-        if _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):
+        if _LEADING_NO.fullmatch(text[: m.start()]) and not m.group(0).endswith("s"):
+            wanted.append(d)  # "no, monday": the answer to a read-back, not "no mondays"
+        elif _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):
             excluded.append(d)
         else:
             wanted.append(d)
@@ -261,6 +264,8 @@ def _part(utt: Utterance) -> PartOfDay | None:
             continue
         before = text[max(0, m.start() - 20) : m.start()]
         after = text[m.end() : m.end() + 26]
+        if _LEADING_NO.fullmatch(text[: m.start()]) and not m.group(0).endswith("s"):
+            continue  # "no, the afternoon"
         if _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):
             # "not in the morning" → the afternoon
             return "afternoon" if other == "afternoon" else "morning"

@@ -73,6 +73,9 @@ _COOL_WORDS = re.compile(rf"\b{_COOL_EQUIP}\b|\bhot\b")
 _EQUIPMENT_BROKEN = re.compile(
     rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}")
 
+_PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
+_HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat|boiler|heat pump)\b")
+_COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
                 r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"), "infant in the home"),
@@ -163,6 +166,14 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "thermostat"
     if _any(_MAINT, utt):
         return "maintenance"
+    if ctx.expect == "confirm" or _PROBLEM_IS.search(utt.norm):
+        # "the problem is the ac, not the furnace": the equipment named (and not denied) says it.
+        heat_named = _any(_HEAT_NAMED, utt)
+        cool_named = _any(_COOL_NAMED, utt)
+        if heat_named and not cool_named:
+            return "no_heat"
+        if cool_named and not heat_named:
+            return "no_cooling"
     return None
 
 
@@ -216,6 +227,10 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
                    r"the (?:problem|issue) is|it'?s that|i think)\s+", "", c)
         if c and c not in keep:
             keep.append(c)
+    problem_is = _PROBLEM_IS.search(utt.norm)
+    if not keep and problem_is and category:
+        rest = utt.norm[problem_is.start() :]
+        keep.append(re.sub(r"^(?:the )?(?:problem|issue) is\s+", "", rest))
     if not keep and ctx.expect == "issue":
         whole = _ISSUE_LEAD.sub("", utt.norm)
         cut = _CLAUSE_CUT.search(whole)

@@ -69,11 +69,12 @@ _NOT_NAME_SUFFIX = re.compile(
 _INTRO = re.compile(
     r"\b(?:(?P<strong>my name is|my name's|name is|name's|the name is|call me|you can call me|"
     r"first name is|first name|spelled|spelt|it's spelled|its spelled)"
-    r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to)\s+"
+    r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be)\s+"
 )
 _FUNCTION_WORDS = frozenset("""
 a an the my your our his her their and or but so not no yes is was are it it's its i i'm me you we
 they this that there here of to in on at for from with about by just really um uh like calling
+wrong right correct incorrect spelled misspelled still also actually should
 """.split())
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mister", "doctor", "dr", "missus", "sir", "madam"})
 _STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "drive", "lane", "ln",

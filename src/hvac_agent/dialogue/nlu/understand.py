@@ -60,12 +60,16 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     present: list[tuple[SlotName, object]] = [
         ("name", name), ("phone", phone or phone_digits), ("address", ad.street), ("zip", ad.zip),
         ("unit", ad.unit), ("window", window),
+        # An issue said at the read-back or when asked for it replaces the one we had.
+        ("issue", iss.category if ctx.expect in ("confirm", "issue") else None),
     ]
-    cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but)
+    cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but,
+                             agreed=yes_no == "yes")
     if yes_but:
         yes_no = None
-    if cor.correction and "phone" in cor.corrected and phone is None and phone_digits and ctx.current_phone:
-        spliced = splice_tail(ctx.current_phone, phone_digits)  # "no, it's 0132"
+    if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
+        tail = phone_digits or max((r.digits for r in utt.runs), key=len, default="")
+        spliced = splice_tail(ctx.current_phone, tail)  # "no, it's 0132"
         if spliced:
             phone, phone_digits = spliced, None
     return Understanding(
