@@ -86,7 +86,8 @@ def _lowpass(samples: NDArray[np.float32], cutoff: float, taps: int = 31) -> NDA
     n = np.arange(taps) - (taps - 1) / 2
     kernel = np.sinc(2 * cutoff * n) * np.hamming(taps)
     kernel /= kernel.sum()
-    return np.convolve(samples, kernel, mode="same").astype(np.float32)
+    start = (taps - 1) // 2  # "same" alignment, also for inputs shorter than the kernel
+    return np.convolve(samples, kernel, mode="full")[start : start + samples.size].astype(np.float32)
 
 
 def upsample_8k_to_16k(pcm: NDArray[np.int16]) -> Pcm:

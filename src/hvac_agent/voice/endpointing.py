@@ -15,17 +15,17 @@ from enum import Enum
 from hvac_agent.dialogue.state import Expect
 from hvac_agent.voice.codec import FRAME_MS
 
-# End-of-turn silence per question, ms.
+# End-of-turn silence per question, ms (multiples of the 20 ms frame).
 END_SILENCE_MS: dict[str, int] = {
     "yes_no": 400,
-    "confirm": 450,
-    "phone_confirm": 450,
-    "anything_else": 550,
-    "window": 550,
-    "urgency": 550,
+    "confirm": 440,
+    "phone_confirm": 440,
+    "anything_else": 540,
+    "window": 540,
+    "urgency": 540,
     "intent": 700,
-    "issue": 750,
-    "name": 650,
+    "issue": 740,
+    "name": 640,
     "zip": 900,
     "unit": 600,
     "phone": 1100,

@@ -36,21 +36,34 @@ class _Health:
 
 
 class _Rotation:
+    """Health per child (by position: two children may share a name)."""
+
     def __init__(self, names: Sequence[str], base_s: float, max_s: float,
                  clock: Callable[[], float]) -> None:
-        self.health = {name: _Health() for name in names}
+        self.names = list(names)
+        self.health = [_Health() for _ in names]
         self.base_s, self.max_s, self.clock = base_s, max_s, clock
 
-    def order(self, names: Sequence[str]) -> list[int]:
+    def order(self) -> list[int]:
         """Healthy children first (in configured order), resting ones last as a final resort."""
         now = self.clock()
-        healthy = [i for i, n in enumerate(names) if self.health[n].ok(now)]
-        resting = [i for i, n in enumerate(names) if not self.health[n].ok(now)]
+        healthy = [i for i, h in enumerate(self.health) if h.ok(now)]
+        resting = [i for i, h in enumerate(self.health) if not h.ok(now)]
         return healthy + resting
+
+    def failed(self, i: int) -> None:
+        self.health[i].failed(self.clock(), self.base_s, self.max_s)
+
+    def succeeded(self, i: int) -> None:
+        self.health[i].succeeded()
 
     def states(self) -> dict[str, str]:
         now = self.clock()
-        return {n: ("ok" if h.ok(now) else "down") for n, h in self.health.items()}
+        out: dict[str, str] = {}
+        for i, (name, h) in enumerate(zip(self.names, self.health, strict=True)):
+            key = name if self.names.count(name) == 1 else f"{name}#{i}"
+            out[key] = "ok" if h.ok(now) else "down"
+        return out
 
 
 class FailoverSTT(STTEngine):
@@ -71,16 +84,14 @@ class FailoverSTT(STTEngine):
     async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
                                hints: list[str]) -> str:
         last: EngineError | None = None
-        for i in self._rotation.order([e.name for e in self.engines]):
-            engine = self.engines[i]
+        for i in self._rotation.order():
             try:
-                text = await engine.transcribe(audio, expect, hints)
+                text = await self.engines[i].transcribe(audio, expect, hints)
             except EngineError as error:
-                self._rotation.health[engine.name].failed(self._rotation.clock(), self._rotation.base_s,
-                                                          self._rotation.max_s)
+                self._rotation.failed(i)
                 last = error
                 continue
-            self._rotation.health[engine.name].succeeded()
+            self._rotation.succeeded(i)
             return text
         raise last or EngineError(self.name, "no engine")
 
@@ -95,32 +106,32 @@ class _FailoverStream(SttStream):
 
     def __init__(self, owner: FailoverSTT, expect: Expect | None, hints: list[str]) -> None:
         self.owner, self.expect, self.hints = owner, expect, hints
-        self.audio: list[NDArray[np.int16]] = []
-        self._order = owner._rotation.order([e.name for e in owner.engines])
+        self.audio: list[tuple[NDArray[np.int16], bool]] = []
+        self._order = owner._rotation.order()
         self._child_index = 0
         self._child = owner.engines[self._order[0]].stream(expect, hints)
 
-    def push(self, pcm: NDArray[np.int16]) -> None:
-        self.audio.append(pcm)
-        self._child.push(pcm)
+    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
+        self.audio.append((pcm, voiced))
+        self._child.push(pcm, voiced)
 
     async def _call(self, final: bool) -> SttResult:
         rotation = self.owner._rotation
         while True:
-            engine = self.owner.engines[self._order[self._child_index]]
+            index = self._order[self._child_index]
             try:
                 result = await (self._child.final() if final else self._child.partial())
             except EngineError as error:
-                rotation.health[engine.name].failed(rotation.clock(), rotation.base_s, rotation.max_s)
+                rotation.failed(index)
                 self._child_index += 1
                 if self._child_index >= len(self._order):
                     raise error
                 nxt = self.owner.engines[self._order[self._child_index]]
                 self._child = nxt.stream(self.expect, self.hints)
-                for chunk in self.audio:
-                    self._child.push(chunk)
+                for chunk, was_voiced in self.audio:
+                    self._child.push(chunk, was_voiced)
                 continue
-            rotation.health[engine.name].succeeded()
+            rotation.succeeded(index)
             return result
 
     async def partial(self) -> SttResult:
@@ -152,20 +163,19 @@ class FailoverTTS(TTSEngine):
     async def _synthesize_impl(self, text: str) -> AsyncIterator[bytes]:
         rotation = self._rotation
         last: EngineError | None = None
-        for i in rotation.order([e.name for e in self.engines]):
-            engine = self.engines[i]
+        for i in rotation.order():
             started = False
             try:
-                async for chunk in engine.synthesize(text):
+                async for chunk in self.engines[i].synthesize(text):
                     started = True
                     yield chunk
             except EngineError as error:
-                rotation.health[engine.name].failed(rotation.clock(), rotation.base_s, rotation.max_s)
+                rotation.failed(i)
                 last = error
                 if started:
                     return
                 continue
-            rotation.health[engine.name].succeeded()
+            rotation.succeeded(i)
             return
         raise last or EngineError(self.name, "no engine")
 

@@ -213,7 +213,6 @@ class CallPipeline:
         self._in_flight: asyncio.Task[Reply] | None = None
         self.turn_end_listeners: list[Callable[[float, float], None]] = []
         self.response_ms: list[tuple[float, float]] = []  # (from speech end, from turn end)
-        sink.first_frame_listeners.append(self._on_first_frame)
 
     # ---- task ownership -------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -307,7 +306,7 @@ class CallPipeline:
                 self._turn_end()
         if self.endpointer.in_turn:
             if was_in_turn and self._stream is not None:
-                self._stream.push(frame)
+                self._stream.push(frame, voiced)
             if voiced:
                 self._turn_voiced_ms += FRAME_MS
             speaking = self._agent_speaking()
@@ -452,6 +451,7 @@ class CallPipeline:
     async def _speak(self, utt: _Utterance) -> None:
         text = utt.text
         cursor = 0
+        self.sink.notify_next_frame(self._on_first_frame)
         try:
             for sentence in split_sentences(text):
                 start = text.find(sentence, cursor)

@@ -27,6 +27,11 @@ class _MarkItem:
     name: str
 
 
+@dataclass
+class _NotifyItem:
+    callback: Callable[[float], None]
+
+
 class PacedSink:
     def __init__(self, send_text: SendText, stream_sid: str, *, clock: Clock | None = None,
                  lead_ms: int = 100, stats: VoiceStats | None = None) -> None:
@@ -44,7 +49,7 @@ class PacedSink:
         self._playing = False
         self._sent_ms = 0.0  # audio sent since _play_start
         self.frames_sent = 0
-        self.first_frame_listeners: list[Callable[[float], None]] = []
+        self._on_next_frame: list[Callable[[float], None]] = []
 
     # ---- producer side --------------------------------------------------------------------------
     def push(self, ulaw: bytes) -> None:
@@ -64,6 +69,11 @@ class PacedSink:
         self._queue.append(_MarkItem(name))
         self._wake.set()
 
+    def notify_next_frame(self, callback: Callable[[float], None]) -> None:
+        """Call `callback(send time)` once the next audio queued after this point has left."""
+        self._queue.append(_NotifyItem(callback))
+        self._wake.set()
+
     async def clear(self) -> None:
         """Barge-in: drop everything queued here and tell Twilio to drop what it buffered."""
         self._queue.clear()
@@ -75,7 +85,7 @@ class PacedSink:
 
     @property
     def queued_ms(self) -> float:
-        return sum(FRAME_MS for item in self._queue if isinstance(item, bytes))
+        return float(sum(FRAME_MS for item in self._queue if isinstance(item, bytes)))
 
     @property
     def idle(self) -> bool:
@@ -113,6 +123,9 @@ class PacedSink:
                 if self.stats is not None:
                     self.stats.record_burst_start()
             item = self._queue.popleft()
+            if isinstance(item, _NotifyItem):
+                self._on_next_frame.append(item.callback)
+                continue
             if isinstance(item, _MarkItem):
                 await self._send(twilio_frames.mark_message(self.stream_sid, item.name))
                 continue
@@ -126,8 +139,9 @@ class PacedSink:
             if due_ms >= 0 and self.stats is not None:
                 self.stats.record_lateness(max(0.0, (clock.monotonic() - self._play_start) * 1000.0 - due_ms))
             await self._send(twilio_frames.media_message(self.stream_sid, item))
-            if self.frames_sent == 0 or self._sent_ms == 0.0:
-                for listener in self.first_frame_listeners:
+            if self._on_next_frame:
+                listeners, self._on_next_frame = self._on_next_frame, []
+                for listener in listeners:
                     listener(clock.monotonic())
             self._sent_ms += FRAME_MS
             self.frames_sent += 1

@@ -33,7 +33,8 @@ class SttStream(ABC):
     """One caller turn."""
 
     @abstractmethod
-    def push(self, pcm: NDArray[np.int16]) -> None: ...
+    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
+        """Caller audio (8 kHz PCM16); `voiced` as the VAD judged it."""
 
     @abstractmethod
     async def partial(self) -> SttResult: ...
@@ -80,38 +81,53 @@ class STTEngine(ABC):
 
 
 class SegmentingStream(SttStream):
-    """Buffers a turn, transcribes each pause-delimited segment as it completes, joins them."""
+    """Batch engines: at each pause the whole turn so far is transcribed (speculatively — whole
+    utterances recognise far better than pieces cut at pauses); at end of turn that result is
+    reused when only silence came after it. Turns longer than `commit_after_ms` are committed in
+    pieces at pauses, so work stays bounded."""
+
+    commit_after_ms = 10_000
 
     def __init__(self, engine: STTEngine, expect: Expect | None, hints: list[str]) -> None:
         self.engine = engine
         self.expect = expect
         self.hints = hints
-        self._pending: list[NDArray[np.int16]] = []
-        self._texts: list[str] = []
-        self._lock = asyncio.Lock()  # segments are transcribed in order
+        self._audio: list[NDArray[np.int16]] = []
+        self._samples = 0
+        self._committed: list[str] = []
+        self._cached: tuple[int, str] | None = None  # (samples transcribed, text)
+        self._voiced_at = 0  # sample count at the end of the last voiced push
+        self._lock = asyncio.Lock()  # one transcription at a time, in order
 
-    def push(self, pcm: NDArray[np.int16]) -> None:
-        self._pending.append(pcm)
+    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
+        self._audio.append(pcm)
+        self._samples += pcm.size
+        if voiced:
+            self._voiced_at = self._samples
 
-    async def _flush(self) -> None:
+    async def _transcribe_all(self) -> str:
         async with self._lock:
-            if not self._pending:
-                return
-            audio = np.concatenate(self._pending)
-            self._pending = []
-            if audio.size * 1000 // 8000 < self.engine.min_segment_ms:
-                return
-            text = await self.engine.transcribe(audio, self.expect, self.hints)
-            if text:
-                self._texts.append(text)
+            if self._cached is not None and self._cached[0] >= self._voiced_at:
+                text = self._cached[1]
+            else:
+                n = self._samples
+                audio = np.concatenate(self._audio) if self._audio else np.zeros(0, dtype=np.int16)
+                if audio.size * 1000 // 8000 < self.engine.min_segment_ms:
+                    text = ""
+                else:
+                    text = await self.engine.transcribe(audio, self.expect, self.hints)
+                self._cached = (n, text)
+                if n * 1000 // 8000 >= self.commit_after_ms:
+                    self._committed.append(text)
+                    self._audio, self._samples, self._voiced_at, self._cached = [], 0, 0, None
+                    text = ""
+            return " ".join([*self._committed, text]).strip()
 
     async def partial(self) -> SttResult:
-        await self._flush()
-        return SttResult(" ".join(self._texts), final=False, engine=self.engine.name)
+        return SttResult(await self._transcribe_all(), final=False, engine=self.engine.name)
 
     async def final(self) -> SttResult:
-        await self._flush()
-        return SttResult(" ".join(self._texts), final=True, engine=self.engine.name)
+        return SttResult(await self._transcribe_all(), final=True, engine=self.engine.name)
 
     async def aclose(self) -> None:
-        self._pending = []
+        self._audio = []

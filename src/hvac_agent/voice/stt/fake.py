@@ -45,7 +45,7 @@ class _FakeStream(SttStream):
         self.engine = engine
         self.samples = 0
 
-    def push(self, pcm: NDArray[np.int16]) -> None:
+    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
         self.samples += pcm.size
 
     async def partial(self) -> SttResult:

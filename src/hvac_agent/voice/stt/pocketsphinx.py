@@ -33,7 +33,7 @@ public <utt> = [<lead>] <d>+;
     "yes_no": """#JSGF V1.0;
 grammar yes_no;
 public <utt> = [<pre>] <answer> [<post>];
-<pre> = uh | um | well | oh;
+<pre> = uh | um | well;
 <answer> = yes | yeah | yep | sure | correct | right | that's right | that's correct | yes it is
          | sounds good | okay | no | nope | no it's not | that's wrong | not right | incorrect;
 <post> = please | thanks | thank you | that's correct | that's right;
