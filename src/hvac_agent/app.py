@@ -14,8 +14,9 @@ from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
 from hvac_agent.calls import CallService
 from hvac_agent.clock import Clock, SystemClock
-from hvac_agent.config import Settings, load_profile
+from hvac_agent.config import BusinessProfile, Settings, load_profile
 from hvac_agent.dialogue.agent import Agent
+from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
 from hvac_agent.observability.logging import configure_logging, get_logger
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.factory import make_session_store
@@ -25,15 +26,9 @@ from hvac_agent.telephony.security import TwilioSignatureMiddleware
 log = get_logger("hvac_agent.app")
 
 
-def build_agent(settings: Settings, clock: Clock) -> Agent:
+def build_agent(settings: Settings, clock: Clock, profile: BusinessProfile | None = None) -> Agent:
     """The LLM agent with its degradation ladder when configured, else the rules engine."""
-    try:
-        from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
-    except ImportError:
-        from hvac_agent.dialogue.agent import RulesAgent
-
-        return RulesAgent()
-    return build_llm_agent(settings, clock=clock)
+    return build_llm_agent(settings, clock=clock, profile=profile or load_profile(settings.business_file))
 
 
 def create_app(
@@ -69,7 +64,7 @@ def create_app(
             store=store,
             records=records,
             booking=booking,
-            agent=agent or build_agent(settings, clock),
+            agent=agent or build_agent(settings, clock, profile),
             profile=profile,
             clock=clock,
             metrics=metrics,
