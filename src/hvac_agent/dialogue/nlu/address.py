@@ -59,6 +59,17 @@ _NO_UNIT = re.compile(
 )
 
 
+_NUMBERED_ROADS = frozenset({"highway", "hwy", "route", "fm", "interstate", "rr", "sh", "us"})
+_ROAD_QUALIFIERS = frozenset({"county", "ranch", "market", "state", "farm", "private"})
+
+
+def _numbered_road(toks: list[str], j: int) -> bool:
+    t = toks[j]
+    if t in _NUMBERED_ROADS:
+        return True
+    return t in ("road", "rd") and j > 0 and toks[j - 1] in _ROAD_QUALIFIERS
+
+
 @dataclass
 class AddressResult:
     street: str | None = None
@@ -136,8 +147,19 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             j += 1
         name_start = j
         found_type = False
+        road_number: int | None = None
         while j < len(toks) and j - name_start < 5:
             t = toks[j]
+            if _numbered_road(toks, j) and j + 1 in run_at:
+                # "highway 290 west", "county road 130", "fm 1826": the number ends the name
+                words += [t, toks[j + 1]]
+                road_number = j + 1
+                j += 2
+                found_type = True
+                if j < len(toks) and toks[j] in DIRECTIONS and len(toks[j]) > 2:
+                    words.append(toks[j])
+                    j += 1
+                break
             if t in STREET_TYPES and j > name_start:
                 words.append(t)
                 j += 1
@@ -168,6 +190,8 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             continue
         res.street = " ".join([digits] + [_street_word(w) for w in words])
         res.runs.add(k)
+        if road_number is not None:
+            res.runs.add(run_at[road_number])
         street_end = j
         break
     if res.street is None and ctx.expect == "address" and run_at:

@@ -20,7 +20,10 @@ _EXPLICIT = re.compile(
     r"listening|you'?re not listening|not listening|this is (?:crazy|insane|nuts|a joke)|"
     r"give me a break|for crying out loud|what is wrong with you|you don'?t understand|"
     r"you'?re not understanding|you keep asking|stop asking|enough|come on|seriously|"
-    r"i'?m (?:so |really )?(?:upset|angry|mad|pissed)|hate (?:this|these|talking))\b"
+    r"i'?m (?:so |really )?(?:upset|angry|mad|pissed)|hate (?:this|these|talking)|incompetent|"
+    r"clueless|worthless|hopeless|you people|what a joke|(?:second|third|fourth|fifth|\d+(?:nd|rd|th)) "
+    r"time (?:i'?m calling|i'?ve called|calling|i called)|called (?:you )?(?:twice|three times|"
+    r"several times|multiple times|so many times))\b"
 )
 _ALREADY = re.compile(
     r"\b(?:i (?:already|just) (?:told|said|gave|answered)|i told you|i said|already told|"

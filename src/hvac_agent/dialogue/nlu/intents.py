@@ -21,7 +21,7 @@ _HUMAN = re.compile(
     r"agent|human|humans|real person|live person|actual person|a person|someone real|somebody real|"
     r"customer service|the office|the owner|transfer me|put me through|a technician on the phone)\b"
     r"|\b(?:talk|speak|speaking|talking) (?:to|with) (?:someone|somebody|a person|a human|anyone|"
-    r"anybody|a real|a live)\b"
+    r"anybody|a real|a live)\b|\b(?:someone|somebody|anyone|anybody) (?:i can|i could) (?:talk|speak)\b"
 )
 # "I don't need a person": only a verb's negation refuses one ("no, I want a person" asks for one).
 _REFUSED = re.compile(r"\b(?:don'?t|do not|doesn'?t|not|never|no need for)(?: \S+){0,3} ?$")

@@ -42,7 +42,11 @@ _NO_COOL = re.compile(
     rf"air conditioning|central air)\b"
     rf"|\bblowing (?:warm|hot) air\b|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
     rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
-    rf"|\bfrozen (?:coil|coils|lines?|up)\b|\bice on (?:the )?(?:unit|coil|lines?|pipes)\b"
+    rf"|\bfrozen (?:coil|coils|lines?|up)\b"
+    rf"|\bice (?:on|all over|forming on|building up on|covering) (?:the )?(?:outdoor |outside |indoor )?"
+    rf"(?:unit|coils?|lines?|pipes?|ac|condenser)\b"
+    rf"|\b(?:unit|coils?|lines?) (?:is |are )?(?:frozen|iced up|icing up|covered in ice)\b"
+    rf"|\b(?:way |much |really |a lot )?hotter (?:than|upstairs|downstairs|in)\b|\btoo hot\b"
     rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
 )
 _LEAK = re.compile(
@@ -122,8 +126,13 @@ class IssueResult:
     reasons: list[str] = field(default_factory=list)
 
 
+_NEGATIVE_START = ("no ", "not ", "isn't", "isnt", "won't", "wont", "doesn't", "doesnt", "wasn't")
+
+
 def _any(pattern: re.Pattern[str], utt: Utterance) -> bool:
     for m in pattern.finditer(utt.norm):
+        if m.group(0).startswith(_NEGATIVE_START):
+            return True  # "no heat" is itself the complaint; "no gas, no heat" must not cancel it
         if not negated(utt.tokens, token_index(utt.norm, m.start()), window=3):
             return True
     return False

@@ -56,6 +56,7 @@ american standard coleman payne heil tempstar janitrod frigidaire bosch fujitsu 
 tired stuck frozen cold busted freezing boiling dying sweating melting done over ready here there
 home back outside upstairs downstairs ridiculous crazy insane terrible awful urgent important
 unbelievable serious seriously hoping able sure glad worried scared concerned confused annoyed
+speaking
 """.split())
 
 # Word shapes that are rarely first names ("taking", "ridiculous", "worried"); "-ly" and most "-ed"
@@ -214,4 +215,12 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
         letter = wa.group(1)
         if words[-1][0] != letter and words[-1][0] in "ck" and letter in "ck":
             words[-1] = letter + words[-1][1:]
-    return " ".join(_title(w) for w in words)
+    # Hyphenated names lose their hyphen in normalising: "mary-jane", "jean-luc".
+    raw = utt.raw.lower()
+    joined: list[str] = []
+    for w in words:
+        if joined and f"{joined[-1]}-{w}" in raw:
+            joined[-1] = f"{joined[-1]}-{w}"
+        else:
+            joined.append(w)
+    return " ".join(_title(w) for w in joined)

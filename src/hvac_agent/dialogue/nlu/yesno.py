@@ -14,7 +14,8 @@ _YES = re.compile(
     r"that works|works for me|that'?ll work|that would work|that'?s it|you got it|yes please|"
     r"i do|it is|it does|that'?s fine|fine|that'?s good|good|that'?s perfect|bingo|totally|"
     r"you bet|for sure|yes it is|yeah it is|that one|book it|let'?s do it|let'?s do that|"
-    r"that'?s me|that'?s the one|correctamundo|si)\b"
+    r"that'?s me|that'?s the one|correctamundo|si|i guess so|i think so|i believe so|go for it|"
+    r"do that|let'?s go|yes indeed|indeed)\b"
 )
 _NO = re.compile(
     _LEAD + r"(?:no|nope|nah|naw|no no|negative|wrong|that'?s wrong|that is wrong|incorrect|"
