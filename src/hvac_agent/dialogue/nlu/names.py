@@ -82,7 +82,6 @@ _STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "drive
                            "boulevard", "blvd", "court", "circle", "way", "parkway", "trail", "cove",
                            "place", "highway", "loop", "terrace"})
 _LAST_NAME = re.compile(r"\blast name(?: is|'s)?\s+")
-_AS_IN = re.compile(r"\b([a-z])\s+(?:as in|like|for)\s+([a-z]+)\b")
 _WITH_A = re.compile(r"\bwith an? ([a-z])\b")
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _TITLE_PARTS = re.compile(r"(^|[\-'])([a-z])")
@@ -98,7 +97,10 @@ def _title(word: str) -> str:
 
 
 def _spelled_tokens(tokens: list[str]) -> list[str]:
-    """Collapse spelled runs ("k i m", "k-i-m", "d as in david a n a") into one `=word` token."""
+    """Collapse spelled runs ("k i m", "d as in david a n a") into one `=word` token.
+
+    "k-i-m" arrives here as "k i m": normalising drops the hyphens.
+    """
     out: list[str] = []
     i = 0
     n = len(tokens)
@@ -116,10 +118,6 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
                     letters.append(LETTERS[t])
                     j = k + 1
                     continue
-            if "-" in t and all(p in LETTERS for p in t.split("-")) and len(t.split("-")) >= 2:
-                letters.extend(LETTERS[p] for p in t.split("-"))
-                j += 1
-                continue
             if t in LETTERS and (len(t) == 1 or letters or (j + 1 < n and tokens[j + 1] in LETTERS)):
                 letters.append(LETTERS[t])
                 j += 1
@@ -184,6 +182,7 @@ def _similar(word: str, spelled: str) -> bool:
 
 
 def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
+    """The caller's name, title-cased, from an introduction, a spelling, or a bare answer."""
     wa = _WITH_A.search(utt.norm)
     raw_tokens = _WITH_A.sub(" ", utt.norm).split() if wa else utt.tokens
     tokens = _spelled_tokens(raw_tokens)

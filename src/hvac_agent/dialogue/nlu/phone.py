@@ -57,7 +57,8 @@ def to_e164(digits: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _complete(digits: str) -> str | None:
+def complete_number(digits: str) -> str | None:
+    """E.164 of a whole number as heard (10 digits, 11 with a leading 1), else None."""
     if len(digits) == 11 and digits[0] == "0":  # "oh five one two …": a hesitation read as zero
         digits = digits[1:]
     return to_e164(digits)
@@ -92,9 +93,9 @@ def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
     # A complete number in one run ("512 555 0123", "+1 512…", "five one two five five five …").
     for k, run in enumerate(runs):
         if len(run.digits) >= 10:
-            e164 = _complete(run.digits)
+            e164 = complete_number(run.digits)
             if e164 is None and pending and len(run.digits) < 11:
-                e164 = _complete(pending + run.digits)
+                e164 = complete_number(pending + run.digits)
             if e164:
                 res.phone, res.runs = e164, {k}
                 return res
@@ -115,7 +116,7 @@ def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
         return res
     for cand in (pending + joined, joined):
         if len(cand) >= 10:
-            e164 = _complete(cand)
+            e164 = complete_number(cand)
             if e164:
                 res.phone, res.runs = e164, set(chosen)
                 return res

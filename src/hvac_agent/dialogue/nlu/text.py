@@ -7,7 +7,7 @@ and digits; both are folded into the same token stream so each extractor matches
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from hvac_agent.dialogue.nlu.numbers import DigitRun, digitize
@@ -56,7 +56,6 @@ class Utterance:
     tokens: list[str]
     dig_tokens: list[str]
     runs: list[DigitRun]
-    used_runs: set[int] = field(default_factory=set)  # runs claimed by an extractor (phone, zip…)
 
     @classmethod
     def of(cls, raw: str) -> Utterance:
@@ -68,8 +67,3 @@ class Utterance:
     @cached_property
     def dig(self) -> str:
         return " ".join(self.dig_tokens)
-
-    @cached_property
-    def padded(self) -> str:
-        """`norm` with spaces at both ends, for cheap whole-word `in` tests."""
-        return f" {self.norm} "

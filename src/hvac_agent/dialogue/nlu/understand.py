@@ -16,7 +16,7 @@ from hvac_agent.dialogue.nlu.frustration import frustration_score
 from hvac_agent.dialogue.nlu.intents import extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
 from hvac_agent.dialogue.nlu.names import extract_name
-from hvac_agent.dialogue.nlu.phone import _complete, extract_phone, splice_tail
+from hvac_agent.dialogue.nlu.phone import complete_number, extract_phone, splice_tail
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext, SlotName, Understanding, WindowChoice
 from hvac_agent.dialogue.nlu.yesno import extract_yes_no
@@ -111,7 +111,7 @@ def parse_keypad(digits: str, ctx: NluContext) -> Understanding:
     if expect in ("phone", "phone_confirm") and len(clean) > 1:
         cand = ctx.pending_phone_digits + clean
         for option in (clean, cand):
-            e164 = _complete(option) if len(option) >= 10 else None
+            e164 = complete_number(option) if len(option) >= 10 else None
             if e164:
                 u.phone = e164
                 return u
