@@ -935,3 +935,12 @@ c("frustration", "no no no no no", "confirm", frustration_max=0.69)
 c("frustration", "hello hello is anybody there", None, frustration_max=0.69)
 c("frustration", "this is the third time i'm calling", None, frustration_min=0.3)
 c("frustration", "you people are incompetent", None, frustration_min=0.5)
+# what offline and cloud recognisers are known to write
+c("yesno", "Yes, not correct.", "confirm", yes_no=None)
+c("yesno", "yeah that's wrong", "confirm", yes_no=None)
+c("dates", "Friday, November 27th in the morning.", "window", window={"offer_index": 0, "date": FRI})
+c("dates", "How about 12/1?", "window", window={"date": DEC})
+c("dates", "Nov 30", "window", window={"date": MON, "offer_index": 2})
+c("phone", "FIVE ONE TWO FIVE FIVE FIVE ZERO ONE TWO THREE", "phone", phone=P)
+c("address", "4410 Duval St., Apt. 2B, Austin, TX 78751-1234", "address", street="4410 Duval Street",
+  unit="Apt 2B", zip="78751")

@@ -227,7 +227,7 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
         digits = utt.runs[k].digits
         before = " ".join(toks[max(0, idx - 4) : idx])
         cued = bool(_ZIP_CUE.search(before)) or ctx.expect == "zip"
-        if len(digits) == 5 or (len(digits) == 9 and cued):
+        if len(digits) == 5 or (len(digits) == 9 and (cued or street_end >= 0 or ctx.expect == "address")):
             res.zip = digits[:5]
             res.runs.add(k)
             break

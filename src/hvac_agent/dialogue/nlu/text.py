@@ -17,6 +17,9 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 # digit groups so they read like spoken digits.
 _DIGIT_SEP = re.compile(r"(?<=\d)[\-\.\u2013/](?=\d)")
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")  # "8:00 a.m." → "8 a m"
+_SLASH_DATE = re.compile(r"\b(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])\b(?!/)")  # "12/1" → "december 1th"
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
 _NON_WORD = re.compile(r"[^a-z0-9'#+ ]+")
 _SPACES = re.compile(r"\s+")
 # Pure hesitation sounds: never meaningful. "like" and "oh" are not here: they carry meaning
@@ -30,6 +33,7 @@ def normalise(text: str) -> str:
     """Lower-case, unify apostrophes, drop punctuation and hesitation fillers."""
     s = text.translate(_APOSTROPHES).lower()
     s = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", s)
+    s = _SLASH_DATE.sub(lambda m: f"{_MONTHS[int(m.group(1)) - 1]} {int(m.group(2))}th", s)
     s = _DIGIT_SEP.sub(" ", s)
     s = s.replace("(", " ").replace(")", " ")
     s = _NON_WORD.sub(" ", s)

@@ -28,6 +28,9 @@ _NO = re.compile(
 )
 # Answers that start like "no" but are not a refusal.
 _NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b")
+_CONTRADICTION = re.compile(
+    r"^(?:yes|yeah|yep|yup|correct|right)\b.*\b(?:not (?:correct|right)|incorrect|wrong|no no)\b"
+)
 _YES_INSIDE = re.compile(r"\b(?:that'?s (?:right|correct)|sounds good|that works|works for me|yes)\b")
 # "yes but the number is …" / "yeah except": a correction, not an agreement.
 _YES_BUT = re.compile(
@@ -48,6 +51,8 @@ def extract_yes_no(norm: str) -> tuple[Literal["yes", "no"] | None, bool]:
         return None, True
     if _NOT_NO.search(norm):
         return "yes", False
+    if _CONTRADICTION.search(norm):
+        return None, False  # "yes not correct" (a recogniser's "yes that's correct"): ask again
     if _NO.search(norm):
         return "no", False
     if _YES.search(norm):
