@@ -944,3 +944,79 @@ c("dates", "Nov 30", "window", window={"date": MON, "offer_index": 2})
 c("phone", "FIVE ONE TWO FIVE FIVE FIVE ZERO ONE TWO THREE", "phone", phone=P)
 c("address", "4410 Duval St., Apt. 2B, Austin, TX 78751-1234", "address", street="4410 Duval Street",
   unit="Apt 2B", zip="78751")
+
+# =================================================================================================
+# Fifth batch, written blind: whole turns as callers actually say them.
+# =================================================================================================
+c("combined", "hi um yeah my heat went out last night and it's like fifty five degrees in here", None,
+  issue_category="no_heat", intent="book", name=None, street=None, zip=None, phone_digits=None)
+c("combined", "my ac quit on me and i've got a newborn", None, issue_category="no_cooling",
+  urgency="urgent", reasons_has="infant")
+c("combined", "there's water coming out from under the furnace", None, issue_category="leak",
+  urgency="urgent")
+c("combined", "the heater makes a loud bang when it kicks on", None, issue_category="noise")
+c("combined", "my thermostat isn't turning on the system", None, issue_category="thermostat")
+c("combined", "we'd like to set up a maintenance visit for the spring", None,
+  issue_category="maintenance", intent="book")
+c("combined", "my name is carlos ramirez and my ac is blowing hot air", None, name="Carlos Ramirez",
+  issue_category="no_cooling")
+c("combined", "it's carlos r a m i r e z", "name", name="Carlos Ramirez")
+c("combined", "ramirez r a m i r e z", "name", name="Ramirez")
+c("combined", "the phone number is five one two four four four one two one two", None,
+  phone="+15124441212")
+c("combined", "it's 512 444 1212", "phone", phone="+15124441212")
+c("combined", "yes the one i'm calling from is good", "phone_confirm", use_caller_id=True,
+  yes_no="yes")
+c("combined", "no better to use my work number", "phone_confirm", yes_no="no", use_caller_id=False)
+c("combined", "the address is 2407 south lamar", None, street="2407 South Lamar")
+c("combined", "2407 south lamar boulevard unit 110", "address",
+  street="2407 South Lamar Boulevard", unit="Unit 110")
+c("combined", "we're at twenty four oh seven south lamar", "address", street="2407 South Lamar")
+c("combined", "the zip is seven eight seven oh four", "zip", zip="78704")
+c("combined", "seven eight seven oh four", "address", zip="78704", street=None)
+c("combined", "it's urgent we have elderly parents staying with us", "urgency", urgency="urgent",
+  reasons_has="elderly")
+c("combined", "not really urgent but sooner is better", "urgency", urgency="routine")
+c("combined", "the first one works", "window", window={"offer_index": 0})
+c("combined", "friday morning is perfect", "window", window={"offer_index": 0})
+c("combined", "can you do monday instead", "window", window={"offer_index": 2})
+c("combined", "i'll be at work friday so monday", "window", window={"offer_index": 2})
+c("combined", "yes book it", "confirm", yes_no="yes", intent="book")
+c("combined", "yep sounds good to me", "confirm", yes_no="yes")
+c("combined", "no wait the apartment is 2c not 2b", "confirm", correction=True, corrected=["unit"],
+  unit="Apt 2C")
+# a correction of something we cannot place: a plain "no" lets the agent ask what to change
+c("combined", "no i said duval not devil", "confirm", yes_no="no", correction=False)
+c("combined", "that's it thank you so much", "anything_else", intent="goodbye")
+c("combined", "actually one more thing do you charge for the estimate", "anything_else",
+  intent="question", question="price")
+c("combined", "are you guys open on sunday", None, intent="question", question="hours")
+c("combined", "do you service the 78660 area", None, intent="question", question="service_area",
+  zip="78660")
+c("combined", "i want to speak to someone in charge", None, intent="human")
+c("combined", "can you just transfer me", None, intent="human")
+c("combined", "i need to cancel because i got it fixed", None, intent="cancel")
+c("combined", "i have an appointment on friday but i need to move it", None, intent="reschedule")
+c("combined", "can i change it to next week", None, intent="reschedule")
+c("combined", "my co detector is going off and my kids have headaches", None,
+  emergency="carbon_monoxide", urgency="emergency")
+c("combined", "i don't smell gas but the furnace is making a weird noise", None, emergency=None,
+  issue_category="noise")
+c("combined", "no it's not a gas smell it's more like a musty smell", None, emergency=None,
+  issue_category="smell")
+c("combined", "there was a little smoke when it first turned on but it's gone now", None,
+  emergency="smoke_fire")
+c("combined", "i'm dana", "name", name="Dana")
+c("combined", "dana kim d a n a k i m", "name", name="Dana Kim")
+c("combined", "kim as in k i m", "name", name="Kim")
+c("combined", "it's spelled k i m", "name", name="Kim")
+c("combined", "my last name is spelled c h e n", None, name="Chen")
+c("combined", "five one two", "phone", phone_digits="512")
+c("combined", "five five five", "phone", ctx={"pending_phone_digits": "512"}, phone_digits="512555")
+c("combined", "oh one two three", "phone", ctx={"pending_phone_digits": "512555"}, phone=P)
+c("combined", "sorry what was that", "confirm", yes_no=None, intent=None)
+c("combined", "can you repeat that", "window", window=None, yes_no=None)
+c("combined", "hang on let me get a pen", "window", window=None, yes_no=None)
+c("combined", "uh", "name", name=None, yes_no=None)
+c("combined", "", "name", name=None)
+c("combined", "...", "phone", phone=None, phone_digits=None)

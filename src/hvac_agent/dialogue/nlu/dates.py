@@ -47,7 +47,8 @@ _DATE = re.compile(
 _NEGATE_BEFORE = re.compile(
     r"(?:\bnot|\b(?:anything|any day|anytime|everything|all|any) but|\bexcept|"
     r"\bcan'?t do|\bcannot do|\bno|\bwithout|\bbesides|\bother than|"
-    r"\bnot on|\bjust not|\bcan'?t make|\bunavailable|\bbusy|\bdon'?t want|\bnot available)"
+    r"\bnot on|\bjust not|\bcan'?t make|\bunavailable|\bbusy|\bdon'?t want|\bnot available|"
+    r"\bat work|\bworking|\bout of town|\baway|\bnot home|\bwon'?t be (?:home|there|around))"
     r"(?: (?:on|the|this|next|in the))? ?$"
 )
 _NEGATE_AFTER = re.compile(

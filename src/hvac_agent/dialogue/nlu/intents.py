@@ -31,6 +31,7 @@ _RESCHEDULE = re.compile(
     r"\bre ?schedul(?:e|ing)\b|\b(?:move|change|push|switch|shift|bump) (?:my|the|our) "
     r"(?:appointment|visit|booking|time|day)\b|\b(?:different|another|new) (?:day|time|date)\b"
     r"|\bpush (?:it|that) back\b|\bmove (?:it|that) to\b|\bchange (?:it|that) to\b"
+    r"|\b(?:need|want|have|like) to (?:move|change|push|switch|shift) (?:it|that|the appointment)\b"
 )
 _BOOK = re.compile(
     r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"

@@ -104,7 +104,8 @@ _ACTIVE_LEAK = re.compile(
 )
 _PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a leak|stopped leaking|fixed)\b")
 _NOT_URGENT = re.compile(
-    r"\b(?:not (?:urgent|an emergency|a big deal|in a (?:rush|hurry))|no rush|no hurry|it can wait|"
+    r"\b(?:not (?:really |that |very |super |too )?(?:urgent|an emergency|a big deal|in a (?:rush|hurry))|"
+    r"no rush|no hurry|it can wait|"
     r"can wait|whenever|not that urgent|nothing urgent|routine|no emergency|just (?:a )?(?:tune|check|"
     r"maintenance))\b"
 )
