@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,3 +270,30 @@ def _completion(response: FakeResponse, model: str) -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
+
+
+@contextlib.contextmanager
+def serve_in_thread(script: list[FakeResponse] | Handler) -> Iterator[FakeOpenAI]:
+    """The fake on its own event loop in a background thread, for servers under test that run
+    in another thread (uvicorn) or process."""
+    fake = FakeOpenAI(script)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(fake.start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, name="fake-openai", daemon=True)
+    thread.start()
+    if not ready.wait(10):
+        raise RuntimeError("fake OpenAI server did not start")
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

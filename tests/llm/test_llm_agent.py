@@ -174,11 +174,32 @@ async def test_invalid_values_are_refused_field_by_field(
         results.append(last_tool_result(body))
         return say("Could you give me your number again?")
 
-    brain.add(update(phone="555", street="Duval", zip="7875", name="Robert'); DROP TABLE--"), record)
+    brain.add(update(phone="55", street="Duval", zip="7875", name="Robert'); DROP TABLE--"), record)
     await call.say("it's 555 on duval")
     errors = results[0]["errors"]
     assert set(errors) == {"phone", "street", "zip", "name"}
     assert call.state.slots.model_dump(exclude_none=True) == {}
+
+
+async def test_a_number_given_in_two_parts_is_joined_by_code(
+    llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext,
+) -> None:
+    call = Call(llm_agent, booking, ctx)
+    await call.start()
+    results: list[dict[str, Any]] = []
+
+    def record(body: dict[str, Any]) -> FakeResponse:
+        results.append(last_tool_result(body))
+        return say("Go ahead with the rest of the number.")
+
+    brain.add(update(phone="512 555"), record)
+    await call.say("five one two five five five")
+    assert results[0]["partial_phone"] == "512555" and call.state.slots.phone is None
+    brain.add(update(phone="0123"), say("Thanks. What's the street address?"))
+    await call.say("zero one two three")
+    assert call.state.slots.phone == "+15125550123" and call.state.pending_phone_digits == ""
+    summary = brain.tool_requests[-2]["messages"][1]["content"]
+    assert "partial callback number heard: 512555" in summary
 
 
 async def test_out_of_area_zip_is_said_by_code_and_rules_take_the_message(
@@ -262,3 +283,22 @@ async def test_model_choice_fast_for_confirmations_main_otherwise(
     models = [r["model"] for r in brain.tool_requests]
     assert models[:4] == [MAIN, MAIN, MAIN, MAIN] and models[4:] == ["small-model", "small-model"]
     assert offer_windows  # imported for the scenario module's sake
+
+
+async def test_same_question_missed_twice_changes_route_and_thrice_gets_a_person(
+    llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext,
+) -> None:
+    call = Call(llm_agent, booking, ctx)
+    await call.start()
+    call.state.caller_id_declined = True  # so the next question is the number itself
+    brain.add(update(issue="no heat", name="Dana Kim"), say("What's the best phone number to reach you?"))
+    await call.say("this is dana kim and my heat is out")
+    assert call.state.asked == "phone"
+    brain.add(*[say("Sorry, I didn't catch that. What's the best phone number to reach you?")] * 3)
+    first = await call.say("banana")
+    assert not first.keypad and "keypad" not in first.say
+    second = await call.say("purple monkey")
+    assert second.keypad and "keypad" in second.say and second.say.endswith("?")
+    third = await call.say("green giraffe")
+    assert third.action == "transfer" and third.transfer_reason == "fallback"
+    assert call.state.outcome == "transferred"

@@ -52,6 +52,9 @@ LlmRung = Literal["llm", "fast_llm"]
 HISTORY_MESSAGES = 30  # the last 15 exchanges
 HISTORY_KEPT = 30
 FRUSTRATION_TRANSFER = 0.7
+INTENT_THRESHOLD = 0.7
+MISSES_FOR_EXAMPLE = 2  # contract rule 8: the second miss on one question changes the route
+MISSES_FOR_PERSON = 3
 MAX_TOOL_ROUNDS = 4
 RULES_PHASES = frozenset({"emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done"})
 CONFIRM_PHASES = frozenset({"confirming", "cancel_confirm", "reschedule_confirm"})
@@ -77,6 +80,16 @@ INTENT_PROMPT = (
     "Classify the caller's words for an HVAC company's phone line. Answer with exactly one word: "
     "book, cancel, reschedule, question, human, goodbye, or unknown."
 )
+
+
+class _NoBooking:
+    """A transfer needs no booking service; this makes that explicit."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("no booking service here")
+
+
+_NO_BOOKING: Any = _NoBooking()
 
 
 class LlmTurnFailed(Exception):
@@ -109,6 +122,7 @@ def nlu_context(state: CallState, ctx: DialogueContext) -> NluContext:
         offered=state.offered,
         business_weekdays=ctx.profile.business_weekdays,
         previous_caller_texts=previous,
+        current_phone=state.slots.phone,
     )
 
 
@@ -184,7 +198,8 @@ class LlmAgent:
         s.silences = 0
         _remember(s, "caller", text, ctx)
         s.frustration = max(s.frustration * 0.85, u.frustration)
-        if u.intent == "human" or (guess and guess.intent == "human") or s.frustration >= FRUSTRATION_TRANSFER:
+        wants_person = guess is not None and guess.intent == "human" and guess.confidence >= INTENT_THRESHOLD
+        if u.intent == "human" or wants_person or s.frustration >= FRUSTRATION_TRANSFER:
             reason: Literal["requested", "frustration"] = (
                 "frustration" if s.frustration >= FRUSTRATION_TRANSFER and u.intent != "human" else "requested"
             )
@@ -280,15 +295,43 @@ class LlmAgent:
             if outcome.stop:
                 final = outcome
                 spoken.clear()  # whatever the model said is superseded by what was done
-        async for item in self._finish(s, ctx, spoken, final, already_streamed=True):
+        extra: list[str] = []
+        keypad = False
+        if final is None:
+            final, extra, keypad = self._misunderstood(s, u, runner.progress, ctx)
+        async for item in self._finish(s, ctx, spoken, final, already_streamed=True, extra=extra, keypad=keypad):
             yield item
+
+    def _misunderstood(
+        self, s: CallState, u: Understanding, progress: bool, ctx: DialogueContext
+    ) -> tuple[ToolOutcome | None, list[str], bool]:
+        """Rule 8 by code: the same question missed twice gets an example (and the keypad for
+        numbers); a third miss goes to a person. A miss: the NLU heard nothing usable and no tool
+        recorded anything."""
+        key = s.asked or "intent"
+        if progress or carries_caller_data(u.text, u) or u.question or key in ("intent", "anything_else"):
+            s.misunderstood.pop(key, None)
+            return None, [], False
+        misses = s.misunderstood.get(key, 0) + 1
+        s.misunderstood[key] = misses
+        if misses >= MISSES_FOR_PERSON:
+            runner = ToolRunner(s, ctx, _NO_BOOKING, u, confirmed_at_start=False)
+            return runner.transfer("fallback", {"ok": True}), [], False
+        if misses >= MISSES_FOR_EXAMPLE:
+            example = scripts.EXAMPLES.get(key, "")
+            return None, [example] if example else [], key in scripts.KEYPAD_EXPECTS
+        return None, [], False
 
     def _messages(self, s: CallState, ctx: DialogueContext, guess: IntentGuess | None) -> list[dict[str, Any]]:
         missing = missing_slots(s)
         expect = next_expect(s)
         hints = []
-        if guess is not None and guess.intent and guess.confidence >= 0.7 and guess.intent != "book":
-            hints.append(f"caller intent (classifier): {guess.intent}")
+        opening = s.asked in (None, "intent") and s.phase == "collecting"
+        if opening and guess is not None and guess.intent and guess.confidence >= INTENT_THRESHOLD:
+            if guess.intent != "book":
+                hints.append(f"caller intent (classifier): {guess.intent}")
+        if s.pending_phone_digits and not s.slots.phone:
+            hints.append(f"partial callback number heard: {s.pending_phone_digits} (ask for the rest)")
         next_item = NEXT_WORDS.get(missing[0]) if missing and s.phase == "collecting" else None
         if expect == "phone_confirm" and s.caller_id:
             next_item = "ask whether the number they are calling from is the best callback number"
@@ -311,10 +354,15 @@ class LlmAgent:
         *,
         question: str | None = None,
         already_streamed: bool = False,
+        extra: list[str] | None = None,
+        keypad: bool = False,
     ) -> AsyncIterator[TurnItem]:
         """Add the code's words, make sure a listening turn ends with a question, and settle state."""
         fresh: list[str] = [] if already_streamed else list(spoken)
         parts = list(spoken)
+        if extra:
+            parts += extra
+            fresh += extra
         if outcome is not None and outcome.say:
             code_words = split_sentences(outcome.say)
             parts += code_words
@@ -323,7 +371,7 @@ class LlmAgent:
         expect: Expect | None = None
         if action == "listen":
             expect = (outcome.expect if outcome and outcome.expect else None) or next_expect(s)
-            if not any(p.rstrip().endswith("?") for p in parts[-2:]):
+            if not any(p.rstrip().endswith("?") for p in parts[-2:]) or (extra and not parts[-1].endswith("?")):
                 ask = question or _question_for(s, expect)
                 if ask:
                     parts.append(ask)
@@ -337,6 +385,7 @@ class LlmAgent:
             expect=expect,
             transfer_to=outcome.transfer_to if outcome else None,
             transfer_reason=outcome.transfer_reason if outcome else None,
+            keypad=keypad and action == "listen",
         )
         _remember(s, "agent", say, ctx)
         if action == "listen":

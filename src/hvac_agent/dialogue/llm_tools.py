@@ -199,6 +199,13 @@ def read_back_text(state: CallState, ctx: DialogueContext) -> str:
     )
 
 
+def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
+    spoken = [speak_window(o, ctx.now, ctx.profile.timezone) for o in offers]
+    if len(spoken) == 1:
+        return f"The first opening I have is {spoken[0]}. Does that work for you?"
+    return f"I have {', '.join(spoken[:-1])}, or {spoken[-1]}. Which works best for you?"
+
+
 def _parse_date(value: Any) -> dt.date | None:
     if not isinstance(value, str):
         return None
@@ -226,6 +233,7 @@ class ToolRunner:
     understanding: Understanding | None  # of the caller's latest words; None for non-speech turns
     confirmed_at_start: bool  # the agent's previous reply was a confirmation question (read-back)
     log: list[str] = field(default_factory=list)
+    progress: bool = False  # some tool recorded or did something this turn
 
     async def run(self, name: str, raw_arguments: str) -> ToolOutcome:
         self.log.append(name)
@@ -242,6 +250,8 @@ class ToolRunner:
             outcome: ToolOutcome = await handler(args)
         except Exception as error:  # noqa: BLE001 - a tool failure is a result for the model
             return _error(f"{name} failed: {type(error).__name__}")
+        if outcome.result.get("ok") or outcome.result.get("saved") or outcome.stop:
+            self.progress = True
         return outcome
 
     @property
@@ -273,9 +283,16 @@ class ToolRunner:
             else:
                 errors["name"] = "not a plausible name"
         phone_raw = args.get("phone")
+        partial: str | None = None
         if isinstance(phone_raw, str | int) and str(phone_raw).strip():
-            e164 = to_e164(re.sub(r"\D", "", str(phone_raw)))
-            if e164 is None:
+            digits = re.sub(r"\D", "", str(phone_raw))
+            e164 = to_e164(digits)
+            if e164 is None and s.pending_phone_digits and not sl.phone:
+                e164 = to_e164(s.pending_phone_digits + digits)  # the rest of a number said in parts
+            if e164 is None and 3 <= len(digits) <= 9 and not sl.phone:
+                s.pending_phone_digits = (s.pending_phone_digits + digits)[-9:]
+                partial = s.pending_phone_digits
+            elif e164 is None:
                 errors["phone"] = "not a valid 10-digit number; ask again digit by digit"
             elif e164 != sl.phone:
                 sl.phone = e164
@@ -349,6 +366,9 @@ class ToolRunner:
         result: dict[str, Any] = {"ok": not errors, "saved": saved, "still_needed": missing_slots(s)}
         if errors:
             result["errors"] = errors
+        if partial:
+            result["partial_phone"] = partial
+            result["note"] = "only part of the number so far: ask for the rest"
         if s.intent == "reschedule" and window_changed and s.target:
             return self._propose_reschedule()
         if not missing_slots(s) and sl.date and sl.window and (saved or s.phase != "confirming"):
@@ -439,11 +459,22 @@ class ToolRunner:
             return ToolOutcome(result={"ok": True, "appointment_id": result.appointment_id},
                                say=say, stop=True, action="hangup", booked=True)
         if result.reason in ("window_full", "invalid_window"):
-            s.offered = [o for o in s.offered if (o.date, o.window) != (sl.date, sl.window)]
+            # Lost the race for the last place: the code re-reads capacity and offers what is open,
+            # so the caller is never told a stale window is available.
+            lost = (sl.date, sl.window)
             sl.date, sl.window = None, None
-            s.phase = "choosing_window"
-            return _error("that window was just taken: call check_availability and offer other windows")
-        return self._transfer("fallback", {"ok": False, "error": "booking system unavailable"})
+            s.phase = "collecting"
+            again = await self._tool_check_availability({})
+            s.offered = [o for o in s.offered if (o.date, o.window) != lost]
+            if not s.offered or again.stop:
+                return again
+            s.last_question = offer_question(s.offered, self.ctx)
+            return ToolOutcome(
+                result={"ok": False, "error": "that window was just taken; other windows were offered",
+                        "windows": [_offer_json(w, self.ctx) for w in s.offered]},
+                say=f"I'm sorry, that window was just taken. {s.last_question}", stop=True, expect="window",
+            )
+        return self.transfer("fallback", {"ok": False, "error": "booking system unavailable"})
 
     # ---- existing appointments -------------------------------------------------------------
 
@@ -470,7 +501,7 @@ class ToolRunner:
                 return _error("the caller has not said yes to cancelling")
             result = await self.booking.cancel(s.target.id, call_sid=s.call_sid)
             if not result.ok:
-                return self._transfer("fallback", {"ok": False, "error": f"cancel failed: {result.reason}"})
+                return self.transfer("fallback", {"ok": False, "error": f"cancel failed: {result.reason}"})
             s.outcome, s.appointment_id, s.phase = "cancelled", s.target.id, "done"
             return ToolOutcome(result={"ok": True}, stop=True, action="hangup",
                                say=f"Your appointment has been cancelled. {scripts.goodbye(self.ctx.profile)}")
@@ -503,14 +534,25 @@ class ToolRunner:
             if result.reason in ("window_full", "invalid_window"):
                 s.slots.date, s.slots.window, s.phase = None, None, "reschedule_choose"
                 return _error("that window was just taken: call check_availability again")
-            return self._transfer("fallback", {"ok": False, "error": "reschedule failed"})
-        if s.target is None:
+            return self.transfer("fallback", {"ok": False, "error": "reschedule failed"})
+        if args.get("date") or args.get("window"):
+            if s.target is None:
+                return _error("find the appointment first: call reschedule_booking without a window")
+            return await self._tool_update_caller_details({"date": args.get("date"), "window": args.get("window")})
+        found_now = s.target is None
+        if found_now:
             failed = await self._find(args.get("phone"))
             if failed is not None:
                 return failed
-        if args.get("date") or args.get("window"):
-            return await self._tool_update_caller_details({"date": args.get("date"), "window": args.get("window")})
-        return await self._tool_check_availability({})
+        assert s.target
+        offers = await self._tool_check_availability({})
+        if offers.stop or not found_now:
+            return offers
+        when = speak_window(WindowOffer(date=s.target.date, window=s.target.window), self.ctx.now,
+                            self.ctx.profile.timezone)
+        s.last_question = offer_question(s.offered, self.ctx)
+        return ToolOutcome(result=offers.result, stop=True, expect="window",
+                           say=f"I found your appointment {when} at {s.target.address}. {s.last_question}")
 
     def _propose_reschedule(self) -> ToolOutcome:
         s = self.state
@@ -524,7 +566,7 @@ class ToolRunner:
 
     # ---- hand-offs -------------------------------------------------------------------------
 
-    def _transfer(self, reason: Literal["requested", "frustration", "fallback"], result: dict[str, Any]) -> ToolOutcome:
+    def transfer(self, reason: Literal["requested", "frustration", "fallback"], result: dict[str, Any]) -> ToolOutcome:
         s = self.state
         if s.outcome in ("in_progress", "out_of_area"):
             s.outcome = "transferred"
@@ -536,7 +578,7 @@ class ToolRunner:
         reason = args.get("reason")
         if reason not in ("frustration", "fallback"):
             reason = "requested"
-        return self._transfer(cast(Literal["requested", "frustration", "fallback"], reason), {"ok": True})
+        return self.transfer(cast(Literal["requested", "frustration", "fallback"], reason), {"ok": True})
 
     async def _tool_report_emergency(self, args: dict[str, Any]) -> ToolOutcome:
         kind = args.get("kind")

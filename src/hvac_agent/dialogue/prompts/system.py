@@ -82,7 +82,7 @@ def state_summary(state: CallState, *, missing: list[str], next_item: str | None
     if next_item:
         lines.append(f"next: {next_item}")
     lines.append(f"phase: {state.phase}; purpose: {state.intent}")
-    if state.caller_id and not sl.phone:
+    if state.caller_id and not sl.phone and not state.caller_id_declined:
         lines.append(f"caller ID: {state.caller_id} (offer it as the callback number)")
     if state.offered:
         offers = "; ".join(f"{o.date.isoformat()} {o.window}" for o in state.offered)
