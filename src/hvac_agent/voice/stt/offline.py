@@ -2,8 +2,9 @@
 
 Measured here on synthetic speech through μ-law: Moonshine turns "yes that's correct" into
 "Yes, not correct." and mangles digit strings, while a PocketSphinx yes/no or digits grammar gets
-them in tens of ms. So constrained questions go to the grammar first (fast and safer), and open
-questions (name, address, issue) go to Moonshine; an empty grammar result falls back to Moonshine.
+them in tens of ms. So constrained questions go to the grammar first (fast and safer), open
+questions (name, address, issue) go to Moonshine, and mostly-yes/no questions (urgency, unit) go
+to Moonshine with the grammar as a second chance when Moonshine heard nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ class OfflineSTT(STTEngine):
             if text:
                 return text
         if self.general is not None:
-            return await self.general.transcribe(audio, expect, hints)
+            text = await self.general.transcribe(audio, expect, hints)
+            if text or self.grammars is None:
+                return text
+            try:
+                return await self.grammars.transcribe_with_grammar(audio, expect, fallback=True) or ""
+            except EngineError:
+                return ""
         assert self.grammars is not None
         return await self.grammars.transcribe(audio, expect, hints)
 

@@ -56,14 +56,20 @@ public <utt> = [<pre>] <choice> [<post>];
 <post> = one | please | window | is fine | works;
 """,
 }
+# Questions whose answers a grammar covers: decode with it first.
 GRAMMAR_FOR_EXPECT: dict[str, str] = {
     "phone": "digits",
     "zip": "digits",
     "yes_no": "yes_no",
     "confirm": "yes_no",
     "phone_confirm": "yes_no",
-    "anything_else": "yes_no",
     "window": "window",
+}
+# Mostly-yes/no questions that may get a longer answer ("yes, my mother is 90"): the general
+# recogniser first, the grammar when it heard nothing (it misses short words like "no").
+FALLBACK_GRAMMAR_FOR_EXPECT: dict[str, str] = {
+    "urgency": "yes_no",
+    "anything_else": "yes_no",
     "unit": "unit",
 }
 
@@ -123,9 +129,12 @@ class PocketsphinxSTT(STTEngine):
                 raise EngineError(self.name, repr(error)) from error
         raise EngineError(self.name, "unreachable")
 
-    async def transcribe_with_grammar(self, audio: NDArray[np.int16], expect: Expect | None) -> str | None:
+    async def transcribe_with_grammar(self, audio: NDArray[np.int16], expect: Expect | None,
+                                      *, fallback: bool = False) -> str | None:
         """Grammar-constrained decode, or None when no grammar fits the question."""
         grammar = self.grammar_for(expect)
+        if grammar is None and fallback and expect:
+            grammar = FALLBACK_GRAMMAR_FOR_EXPECT.get(expect)
         if grammar is None:
             return None
         return " ".join((await self._decode(audio, grammar)).split())

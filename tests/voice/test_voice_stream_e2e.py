@@ -1,0 +1,233 @@
+"""Stream mode end to end: the real app on uvicorn (loopback), Twilio's side played by the caller
+simulator over a real WebSocket, signed like Twilio."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from twilio.request_validator import RequestValidator
+
+from hvac_agent.app import create_app
+from hvac_agent.clock import FixedClock
+from hvac_agent.config import Settings
+from hvac_agent.voice.codec import b64encode, silence
+from hvac_agent.voice.pipeline import PipelineConfig
+from hvac_agent.voice.simulator import CallerSimulator, Rule, ScaledClock
+from tests.support.server import free_port, serve_in_thread
+
+TOKEN = "stream-test-token-0123456789abcdef"
+# Wednesday 2 December 2026, 09:00 in Austin: the first open window is today 12:00-16:00.
+NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class StreamServer:
+    base_url: str
+    port: int
+    app: Any
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/twilio/stream"
+
+    def signed_headers(self) -> dict[str, str]:
+        return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(self.ws_url, {})}
+
+    def simulator(self, **kwargs: Any) -> CallerSimulator:
+        return CallerSimulator(self.ws_url, headers=self.signed_headers(), **kwargs)
+
+    def record(self, call_sid: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.base_url}/api/calls/{call_sid}", timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def appointments(self, call_sid: str) -> list[dict[str, Any]]:
+        response = httpx.get(f"{self.base_url}/api/appointments", params={"call_sid": call_sid}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def health(self) -> int:
+        return httpx.get(f"{self.base_url}/health", timeout=10).status_code
+
+
+def _serve(tmp_path: Path, *, stt: str, tts: str, speed: float,
+           config: PipelineConfig | None = None) -> Iterator[StreamServer]:
+    port = free_port()
+    settings = Settings.model_validate({
+        "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
+        "session_db_path": str(tmp_path / "sessions.db"),
+        "twilio_auth_token": TOKEN,
+        "public_url": f"http://127.0.0.1:{port}",
+        "voice_mode": "stream",
+        "stt_engines": stt,
+        "tts_engines": tts,
+        "fake_transcript": "I want to talk to a representative",
+        "log_level": "WARNING",
+    })
+    app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
+    app.state.voice_clock = ScaledClock(speed)
+    if config is not None:
+        app.state.voice_config = config
+    with serve_in_thread(app, port) as base:
+        yield StreamServer(base, port, app)
+
+
+@pytest.fixture
+def fake_server(tmp_path: Path) -> Iterator[StreamServer]:
+    yield from _serve(tmp_path, stt="fake", tts="fake", speed=1.0)
+
+
+@pytest.fixture
+def offline_server(tmp_path: Path) -> Iterator[StreamServer]:
+    # 5x faster than real time: pacing, timers; endpointing runs on audio time anyway
+    yield from _serve(tmp_path, stt="offline", tts="espeak", speed=5.0)
+
+
+def _api_listener(server: StreamServer, sim: CallerSimulator) -> Any:
+    """The simulator 'hears' each new agent turn as the server recorded it (from the marks)."""
+    seen = {"agent_turns": 0}
+
+    async def listen(_audio: bytes) -> str:
+        record = await asyncio.to_thread(server.record, sim.call_sid)
+        agent = [t["text"] for t in record["turns"] if t["role"] == "agent"]
+        if len(agent) <= seen["agent_turns"]:
+            return ""  # only an acknowledgement so far
+        seen["agent_turns"] = len(agent)
+        return str(agent[-1])
+
+    return listen
+
+
+BOOKING_RULES = [
+    Rule(r"how can I help", "my furnace stopped working and there's no heat"),
+    Rule(r"your (first and last )?name", "my name is Robert Brown", once=False),
+    Rule(r"best number", "yes"),
+    Rule(r"street address", "I live at 100 Main Street", once=False),
+    Rule(r"zip", dtmf="78701#", once=False),
+    Rule(r"apartment or unit", "no unit", once=False),
+    Rule(r"at risk", "no", once=False),
+    Rule(r"which works best", "the earliest", once=False),
+    Rule(r"shall i book", "yes", once=False),
+]
+
+
+@pytest.mark.slow
+async def test_simulator_books_a_visit_on_offline_engines(offline_server: StreamServer) -> None:
+    sim = offline_server.simulator()
+    sim.listener = _api_listener(offline_server, sim)
+    async with sim:
+        transcript = await sim.converse(BOOKING_RULES, max_turns=20)
+    assert sim.closed
+    said = [text for role, text in transcript.turns if role == "agent"]
+    assert "You're all set" in said[-1]
+
+    [appointment] = offline_server.appointments(sim.call_sid)
+    assert appointment["customer_name"] == "Robert Brown"
+    assert appointment["phone"] == "+15125550123"  # the caller ID, confirmed with a spoken "yes"
+    assert appointment["address"] == "100 Main Street"
+    assert appointment["unit"] is None
+    assert appointment["zip"] == "78701"  # keyed in on the keypad
+    assert appointment["issue_category"] == "no_heat"
+    assert appointment["urgency"] == "routine"
+    assert (appointment["date"], appointment["window"]) == ("2026-12-02", "12:00-16:00")
+    assert appointment["status"] == "booked"
+
+    record = offline_server.record(sim.call_sid)
+    assert record["outcome"] == "booked" and record["ended_at"] is not None
+    assert record["appointment_id"] == appointment["id"]
+    agent_turns = [t["text"] for t in record["turns"] if t["role"] == "agent"]
+    assert agent_turns == said  # recorded as heard, each one in full
+    assert offline_server.health() == 200
+
+
+async def test_barge_in_sends_clear_and_keeps_only_the_heard_words(fake_server: StreamServer) -> None:
+    sim = fake_server.simulator(quiet_s=0.3)
+    async with sim:
+        await asyncio.sleep(1.6)  # the greeting plays for 1.6 s, marks come back as it plays
+        assert not any(m["event"] == "clear" for m in sim.received)
+        await sim.say("wait, I need to talk to someone", realtime=1.0)
+        assert any(m["event"] == "clear" for m in sim.received)
+        turn = await sim.listen(timeout_s=20)  # the reply to the interruption
+        assert turn.closed  # fake STT asks for a representative: transfer → the server closes
+    record = fake_server.record(sim.call_sid)
+    greeting_heard = record["turns"][0]
+    assert greeting_heard["role"] == "agent"
+    assert greeting_heard["text"].startswith("Thanks for calling")
+    assert "How can I help" not in greeting_heard["text"]  # the end was never played
+    assert 15 < len(greeting_heard["text"]) < 80  # about 1.6 s of speech at ~14 chars/s
+    assert record["turns"][1] == {**record["turns"][1], "role": "caller",
+                                  "text": "I want to talk to a representative"}
+    assert record["outcome"] == "transferred" and record["ended_at"] is not None
+
+
+async def test_garbage_out_of_order_and_truncated_frames_leave_the_call_and_server_healthy(
+    fake_server: StreamServer,
+) -> None:
+    sim = fake_server.simulator(quiet_s=0.3)
+    sim.ws = await websockets.connect(sim.ws_url, additional_headers=sim.headers)
+    garbage: list[str | bytes] = [
+        "not json", "[1, 2, 3]", "{}", '{"event": "media"}', '{"event": "nonsense"}',
+        json.dumps({"event": "media", "media": {"payload": b64encode(silence(20))}}),  # before start
+        b"\x00\xff binary junk",
+    ]
+    for frame in garbage:
+        await sim.ws.send(frame)
+    sim._reader = asyncio.create_task(sim._read())
+    await sim.send({"event": "start", "streamSid": sim.stream_sid, "start": {
+        "streamSid": sim.stream_sid, "callSid": sim.call_sid, "customParameters": {"caller": sim.caller},
+        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})
+    more: list[dict[str, Any]] = [
+        {"event": "media", "sequenceNumber": "50", "media": {"payload": "!!not base64!!"}},
+        {"event": "media", "sequenceNumber": "51", "media": {"payload": b64encode(b"\x7f" * 37)}},  # truncated
+        {"event": "media", "sequenceNumber": "10", "media": {"payload": b64encode(silence(20))}},  # late
+        {"event": "media", "sequenceNumber": "51", "media": {"payload": b64encode(silence(20))}},  # duplicate
+        {"event": "media", "sequenceNumber": "abc", "media": {"payload": 42}},
+        {"event": "dtmf", "dtmf": {"digit": "x"}},
+        {"event": "mark", "mark": {"name": "999:end"}},
+        {"event": "mark", "mark": {"name": "garbage"}},
+        {"event": "start", "start": {"callSid": "CAother", "streamSid": "MZother"}},  # a second start
+    ]
+    for message in more:
+        await sim.send(message)
+    sim.seq = 100
+    turn = await sim.listen(timeout_s=30)  # the greeting still plays
+    assert turn.audio and not turn.closed
+    # the caller hangs up in the middle of the next reply: the socket just drops
+    await sim.say("hello there", realtime=0)
+    await asyncio.sleep(0.5)
+    await sim.ws.close()
+    await asyncio.sleep(0.5)
+    record = fake_server.record(sim.call_sid)
+    assert record["ended_at"] is not None
+    assert fake_server.health() == 200
+    # and the next call is served normally
+    async with fake_server.simulator(quiet_s=0.3) as again:
+        assert (await again.listen(timeout_s=30)).audio
+
+
+async def test_wrong_codec_keeps_the_call_on_the_keypad(fake_server: StreamServer) -> None:
+    sim = fake_server.simulator(quiet_s=0.3)
+    await sim.connect(encoding="audio/x-l16", sample_rate_hz=16000)
+    turn = await sim.listen(timeout_s=30)
+    assert turn.audio  # the greeting is sent anyway
+    await sim.send_audio(silence(500) + b"\x00" * 4000)  # its audio is ignored, not misread
+    await sim.hang_up()
+    await asyncio.sleep(0.3)
+    record = fake_server.record(sim.call_sid)
+    assert record["ended_at"] is not None
+    assert [t["role"] for t in record["turns"]] == ["agent"]
+
+
+async def test_unsigned_stream_upgrade_is_refused(fake_server: StreamServer) -> None:
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        await websockets.connect(fake_server.ws_url)
+    assert refused.value.response.status_code == 403
