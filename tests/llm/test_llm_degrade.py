@@ -174,3 +174,25 @@ async def test_build_agent_with_an_llm_runs_a_turn(fake_llm: FakeOpenAI, booking
     assert reply.say == "Sorry to hear that. What's your name?" and call.state.rung == "llm"
     assert list(registry.snapshot()) == [f"llm:{MAIN}@127.0.0.1:{fake_llm.port}"]
     await agent.aclose()
+
+
+async def test_model_dropping_mid_stream_hands_over_without_losing_what_was_said(
+    llm_agent: LlmAgent, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+) -> None:
+    agent = ladder(llm_agent)
+    call = Call(agent, booking, ctx)
+    await call.start()
+
+    def flaky(body: dict[str, Any]) -> FakeResponse:
+        if body["model"] == MAIN:  # one sentence, then the socket drops
+            return FakeResponse(text="I'm sorry to hear that. Let me just", chunk_chars=5, drop_after_chunks=6)
+        return FakeResponse(text="May I have your first and last name?")
+
+    fake_llm.script(flaky)
+    items = [i async for i in agent.respond_stream(call.state, CallerSaid(text="my furnace is out"), ctx, booking)]
+    sentences = [i for i in items if isinstance(i, str)]
+    state, reply = items[-1]  # type: ignore[misc]
+    assert sentences == ["I'm sorry to hear that.", "May I have your first and last name?"]
+    assert reply.say == "I'm sorry to hear that. May I have your first and last name?"
+    assert state.rung == "fast_llm" and state.turn == 1
+    assert [t.role for t in state.history][-2:] == ["caller", "agent"]  # the caller's words once

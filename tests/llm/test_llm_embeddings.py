@@ -126,3 +126,19 @@ async def test_agent_answers_faq_without_the_model_and_asks_again(
     assert reply.say.startswith(scripts.hours_answer(ctx.profile)) and reply.say.endswith("?")
     reply = await call.say("could you get me an actual person")  # classifier says human: code transfers
     assert fake_llm.requests == [] and reply.action == "transfer"
+
+
+async def test_warm_up_loads_the_model_before_the_first_call(embedder: MiniLmEmbedder, client: LlmClient) -> None:
+    loads: list[int] = []
+
+    def load() -> MiniLmEmbedder:
+        loads.append(1)
+        return embedder
+
+    shared = CachingEmbedder(load)
+    agent = LlmAgent(client, model=MAIN, fast_model=None, rules=RulesAgent(),
+                     classifier=IntentClassifier(shared), faq=FaqCache(shared, BusinessProfile()))
+    await agent.warm_up()
+    assert loads == [1]
+    assert agent.faq is not None and agent.faq.lookup("when are you open") is not None
+    assert loads == [1]

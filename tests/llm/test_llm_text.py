@@ -55,3 +55,19 @@ def test_guard_blocks_exact_times_and_unbacked_claims() -> None:
     assert guard.check("Your callback number is 5 1 2 5 5 5 0 1 2 3.") != ""
     allowed = SpeechGuard(BusinessProfile(), allow_done_claims=True)
     assert allowed.check("You're all set.") == "You're all set."
+
+
+def test_tool_call_deltas_interleaved_across_indexes_are_assembled() -> None:
+    from hvac_agent.llm.assembly import ToolCallAssembler
+
+    assembler = ToolCallAssembler()
+    assembler.add(1, id="call_b", name="check_availability", arguments="")
+    assembler.add(0, id="call_a", name="update_caller", arguments='{"na')
+    assembler.add(0, id=None, name="_details", arguments='me": "Dana')
+    assembler.add(1, id=None, name=None, arguments="{}")
+    assembler.add(0, id=None, name=None, arguments=' Kim"}')
+    calls = assembler.finish()
+    assert [(c.id, c.name, c.arguments) for c in calls] == [
+        ("call_a", "update_caller_details", '{"name": "Dana Kim"}'),
+        ("call_b", "check_availability", "{}"),
+    ]

@@ -42,6 +42,10 @@ class DegradingAgent:
         """Breaker states for `/health` "circuits"."""
         return self.llm.client.breakers.snapshot()
 
+    async def warm_up(self) -> None:
+        """Call from the app's lifespan start: loads the embedding model off the event loop."""
+        await self.llm.warm_up()
+
     async def aclose(self) -> None:
         await self.llm.client.aclose()
 

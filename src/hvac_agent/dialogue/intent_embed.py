@@ -156,6 +156,10 @@ class IntentClassifier:
             self._matrix = self._embedder.embed(self._texts)
         return self._matrix
 
+    def prepare(self) -> None:
+        """Load the model and embed the examples now (blocking: call it off the event loop)."""
+        self._examples()
+
     def classify(self, text: str) -> IntentGuess:
         if not text.strip():
             return IntentGuess(None, 0.0, "none")
@@ -230,6 +234,11 @@ class FaqCache:
                 for question in questions:
                     self._questions.append(question)
                     self._answers.append((topic, answer))
+
+    def prepare(self) -> None:
+        """Load the model and embed the known questions now (blocking)."""
+        if self._matrix is None and self._questions:
+            self._matrix = self._embedder.embed(self._questions)
 
     def put(self, question: str, topic: QuestionTopic, answer: str) -> None:
         self._questions.append(question)

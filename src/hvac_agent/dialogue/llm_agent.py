@@ -167,6 +167,13 @@ class LlmAgent:
         self.faq = faq
         self.budgets = budgets or LlmBudgets()
 
+    async def warm_up(self) -> None:
+        """Load the embedding model now (app start-up), not during the first caller's turn."""
+        if self.classifier is not None:
+            await asyncio.to_thread(self.classifier.prepare)
+        if self.faq is not None:
+            await asyncio.to_thread(self.faq.prepare)
+
     async def respond(
         self, state: CallState, event: Event, ctx: DialogueContext, booking: BookingPort, *, rung: LlmRung = "llm"
     ) -> tuple[CallState, Reply]:
