@@ -1020,3 +1020,12 @@ c("combined", "hang on let me get a pen", "window", window=None, yes_no=None)
 c("combined", "uh", "name", name=None, yes_no=None)
 c("combined", "", "name", name=None)
 c("combined", "...", "phone", phone=None, phone_digits=None)
+# the issue as it will be read back (speech synthesis must say "A C", so it is written "AC")
+c("issues", "hi this is dana kim my number is five one two five five five oh one two three and the heater "
+  "is out at forty four ten duval street", None, issue="The heater is out")
+c("issues", "can someone come change my filter", None, issue="Change my filter")
+c("issues", "i don't smell gas but the furnace is making a weird noise", None,
+  issue="The furnace is making a weird noise")
+c("issues", "my a c stopped working", None, issue="My AC stopped working")
+c("issues", "i think there's a gas leak", None, issue_category="smell", emergency="gas")
+c("issues", "do you service the 78660 area", None, issue=None, issue_category=None)

@@ -50,7 +50,7 @@ _NO_COOL = re.compile(
     rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
 )
 _LEAK = re.compile(
-    r"\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
+    r"(?<!gas )(?<!propane )\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
     r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
     r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
     r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
@@ -68,7 +68,9 @@ _SMELL = re.compile(
 _THERMOSTAT = re.compile(r"\bthermostats?\b|\bnest\b|\becobee\b|\bhoneywell\b|\bscreen is blank\b")
 _MAINT = re.compile(
     r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
-    r"(?:my|the|our)\b|\bannual\b|\bseasonal\b|\bclean(?:ing)? (?:the |my )?(?:ducts|unit|system|coils)\b"
+    r"(?:my|the|our) (?:system|unit|furnace|ac|a c|air conditioner|heater|heat pump|boiler|hvac)\b"
+    r"|\b(?:system|unit|furnace|ac|heater|heat pump|boiler) serviced\b|\bannual\b|\bseasonal\b"
+    r"|\bclean(?:ing)? (?:the |my )?(?:ducts|unit|system|coils)\b"
     r"|\bduct cleaning\b|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
     r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
 )
@@ -111,10 +113,18 @@ _NOT_URGENT = re.compile(
 )
 _SAYS_URGENT = re.compile(r"\b(?:urgent|emergency|asap|as soon as possible|right away|immediately|"
                           r"today if possible|really need someone today)\b")
+_SPOKEN_DIGIT = (r"(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+                 r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+                 r"seventy|eighty|ninety)")
 _CLAUSE_CUT = re.compile(
-    r"\b(?:at \d|my (?:name|number|phone|address|zip)|i'?m at|we'?re at|i live|the address|zip|"
+    rf"\b(?:at {_SPOKEN_DIGIT}|my (?:name|number|phone|address|zip)|i'?m at|we'?re at|i live|the address|zip|"
     r"and (?:my|the) (?:name|number|address)|you can reach|call me|this is [a-z]+ [a-z]+ calling)"
 )
+# Verbs worth keeping before "my filter", "the system": "change my filter", "check the system".
+_LEAD_VERBS = frozenset({"change", "replace", "clean", "check", "service", "inspect", "fix", "repair",
+                         "look", "tune", "install", "move"})
+# Read-backs go to speech synthesis: "ac" must be spelled out, not said as a word.
+_ACRONYMS = re.compile(r"\b(?:ac|a c|a/c|hvac|co|c o)\b")
 _CLAUSE_SPLIT = re.compile(r"[.,;!?]| and | but | so | also ")
 _ISSUE_LEAD = re.compile(r"^(?:yeah|yes|well|so|okay|ok|and|hi|hello|um|uh|oh|like)\s+")
 
@@ -205,15 +215,15 @@ def _span(clause: str, start: int) -> str:
     toks = clause.split()
     i = clause.count(" ", 0, start)
     j = i
-    while j > 0 and i - j < 5:
+    while j > 0 and i - j < 8:
         prev = toks[j - 1]
         if prev[:1].isdigit() or prev in _BACK_STOP:
             break
         j -= 1
         if prev in _DETERMINERS:
+            if j > 0 and toks[j - 1] in _LEAD_VERBS:
+                j -= 1
             break
-    if i - j >= 5 and toks[j] not in _DETERMINERS:
-        j = i  # no subject close by: start at the phrase itself
     text = " ".join(toks[j:])
     cut = _CLAUSE_CUT.search(text, len(" ".join(toks[j:i])) + 1)
     return text[: cut.start()].strip() if cut else text
@@ -252,6 +262,7 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
     issue = ", ".join(keep)
     if len(issue) > 140:
         issue = issue[:140].rsplit(" ", 1)[0]
+    issue = _ACRONYMS.sub(lambda m: m.group(0).replace(" ", "").replace("/", "").upper(), issue)
     return issue[0].upper() + issue[1:]
 
 
