@@ -94,3 +94,35 @@ def test_any_valid_number_is_understood_however_it_is_said(e164: str, style: str
         text = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
     ctx = NluContext(now=NOW, timezone=TZ, expect="phone")
     assert understand(text, ctx).phone == e164
+
+
+@pytest.mark.parametrize(
+    ("number", "spoken"),
+    [("4410", "forty-four ten"), ("1205", "twelve oh five"), ("900", "nine hundred"),
+     ("123", "one twenty-three"), ("905", "nine oh five"), ("2100", "twenty-one hundred"),
+     ("2000", "two thousand"), ("42", "forty-two"), ("7", "seven"), ("12500", "one two five zero zero"),
+     ("1000", "one thousand"), ("1010", "ten ten")],
+)
+def test_speak_house_number(number: str, spoken: str) -> None:
+    from hvac_agent.dialogue.nlu.speak import speak_house_number
+
+    assert speak_house_number(number) == spoken
+
+
+def test_speak_street_is_understood_back() -> None:
+    from hvac_agent.dialogue.nlu import speak_street
+
+    spoken = speak_street("4410 Duval Street")
+    assert spoken == "forty-four ten Duval Street"
+    ctx = NluContext(now=NOW, timezone=TZ, expect="address")
+    assert understand(spoken, ctx).street == "4410 Duval Street"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 99999))
+def test_every_spoken_house_number_is_understood_back(number: int) -> None:
+    from hvac_agent.dialogue.nlu.speak import speak_house_number
+
+    ctx = NluContext(now=NOW, timezone=TZ, expect="address")
+    said = f"{speak_house_number(str(number))} main street"
+    assert understand(said, ctx).street == f"{number} Main Street"
