@@ -126,3 +126,17 @@ def test_every_spoken_house_number_is_understood_back(number: int) -> None:
     ctx = NluContext(now=NOW, timezone=TZ, expect="address")
     said = f"{speak_house_number(str(number))} main street"
     assert understand(said, ctx).street == f"{number} Main Street"
+
+
+def test_a_caller_repeating_an_offered_window_picks_that_window() -> None:
+    offers = [
+        WindowOffer(date=dt.date(2026, 11, 27), window="08:00-12:00"),
+        WindowOffer(date=dt.date(2026, 11, 27), window="12:00-16:00"),
+        WindowOffer(date=dt.date(2026, 11, 30), window="08:00-12:00"),
+        WindowOffer(date=dt.date(2026, 12, 1), window="12:00-16:00"),
+    ]
+    ctx = NluContext(now=NOW, timezone=TZ, expect="window", offered=offers)
+    for index, offer in enumerate(offers):
+        said = speak_window(offer, NOW, TZ)
+        got = understand(said, ctx).window
+        assert got is not None and got.offer_index == index, said
