@@ -1,7 +1,23 @@
 """The one entry point: an utterance (or keypad digits) and its context → `Understanding`.
 
 Every extractor runs on every utterance (callers give several slots at once); `ctx.expect` only
-settles what is ambiguous: bare digits, a bare name, free text as the issue.
+settles what is ambiguous: bare digits (a ZIP when asked for a ZIP, a phone when asked for a
+phone), a bare name, free text as the issue, "no" to the unit question.
+
+What the fields promise the dialogue core:
+- `phone` is complete, valid and E.164; `phone_digits` is an incomplete number to keep in
+  `pending_phone_digits` for the next turn (used only while `expect` is phone/phone_confirm).
+- `correction` with `corrected` slots: replace those slots with the values given (if any). At the
+  read-back (`expect == "confirm"`) any value given without a plain "yes" counts as a correction.
+  With `ctx.current_phone` set, "no, it's 0132" yields the corrected whole number in `phone`.
+- `window.offer_index` indexes `ctx.offered` when the words pick one; otherwise `date`,
+  `part_of_day`, `earliest`, `exclude_dates` describe the wish (`closed_day` when `date` is a
+  day the business does not work).
+- `urgency` is set only on a signal ("emergency" with `emergency`, "urgent" with reasons, "routine"
+  when the caller says it can wait).
+- `frustration` ≥ 0.7 (frustration.TRANSFER_AT) means: hand over to a person.
+Keypad: digits are a phone/ZIP/unit when asked for one; otherwise 1 = yes (or the first window),
+2 = no (or the second), 0 = a person.
 """
 
 from __future__ import annotations
