@@ -302,3 +302,20 @@ async def test_same_question_missed_twice_changes_route_and_thrice_gets_a_person
     third = await call.say("green giraffe")
     assert third.action == "transfer" and third.transfer_reason == "fallback"
     assert call.state.outcome == "transferred"
+
+
+async def test_a_question_at_read_back_is_answered_and_the_confirmation_asked_again(
+    llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext, engine: AsyncEngine,
+) -> None:
+    call = Call(llm_agent, booking, ctx)
+    await call.start()
+    for words, moves in COOPERATIVE[:-1]:
+        brain.add(*moves)
+        await call.say(words)
+    brain.add(say("The technician will call when they're on the way."))
+    answer = await call.say("will they call before coming")
+    assert answer.say == "The technician will call when they're on the way. Shall I book it?"
+    assert await stored_appointments(engine) == []
+    brain.add(FakeResponse(tool_calls=[FakeToolCall("create_booking", {})]))
+    assert (await call.say("ok yes")).action == "hangup"
+    assert len(await stored_appointments(engine)) == 1

@@ -132,9 +132,32 @@ def _remember(state: CallState, role: Literal["caller", "agent"], text: str, ctx
         del state.history[:-HISTORY_KEPT]
 
 
+CONFIRM_QUESTIONS = {
+    "confirming": "Shall I book it?",
+    "cancel_confirm": "Would you like me to cancel it?",
+    "reschedule_confirm": "Shall I go ahead?",
+}
+
+
+def confirm_question(state: CallState) -> str:
+    """The words every reply in a confirmation phase ends with: the yes that follows answers them."""
+    return CONFIRM_QUESTIONS.get(state.phase, "Shall I go ahead?")
+
+
+def awaiting_yes(state: CallState) -> bool:
+    """The agent's previous reply ended with the confirmation question (the read-back's, for a
+    booking): only then may the caller's yes book, cancel or move anything."""
+    if state.phase not in CONFIRM_PHASES or state.asked != "confirm":
+        return False
+    previous = next((t.text for t in reversed(state.history) if t.role == "agent"), "")
+    return previous.rstrip().endswith(confirm_question(state))
+
+
 def _question_for(state: CallState, expect: Expect | None) -> str:
     if expect is None:
         return ""
+    if expect == "confirm":
+        return confirm_question(state)
     if expect in QUESTION_FOR:
         return QUESTION_FOR[expect]
     return scripts.QUESTIONS.get(expect, scripts.QUESTIONS["intent"])
@@ -242,7 +265,7 @@ class LlmAgent:
         else:
             model = choose_model(s, u, main=self.model, fast=self.fast_model)
             budget = self.budgets.fast_s if model == self.fast_model else self.budgets.full_s
-        confirmed_at_start = s.phase in CONFIRM_PHASES and s.asked == "confirm"
+        confirmed_at_start = awaiting_yes(before)
         runner = ToolRunner(s, ctx, booking, u, confirmed_at_start=confirmed_at_start)
         guard = SpeechGuard(ctx.profile)
         messages = self._messages(s, ctx, guess)
@@ -378,7 +401,11 @@ class LlmAgent:
         expect: Expect | None = None
         if action == "listen":
             expect = (outcome.expect if outcome and outcome.expect else None) or next_expect(s)
-            if not any(p.rstrip().endswith("?") for p in parts[-2:]) or (extra and not parts[-1].endswith("?")):
+            if expect == "confirm" and s.phase in CONFIRM_PHASES:
+                if not (parts and parts[-1].rstrip().endswith(confirm_question(s))):
+                    parts.append(confirm_question(s))
+                    fresh.append(confirm_question(s))
+            elif not any(p.rstrip().endswith("?") for p in parts[-2:]) or (extra and not parts[-1].endswith("?")):
                 ask = question or _question_for(s, expect)
                 if ask:
                     parts.append(ask)
