@@ -1029,3 +1029,13 @@ c("issues", "i don't smell gas but the furnace is making a weird noise", None,
 c("issues", "my a c stopped working", None, issue="My AC stopped working")
 c("issues", "i think there's a gas leak", None, issue_category="smell", emergency="gas")
 c("issues", "do you service the 78660 area", None, issue=None, issue_category=None)
+# everyday phrases that must not fill a slot
+for _t, _e in [("the unit is 20 years old", "issue"), ("the room is 80 degrees", "issue"),
+               ("the outside unit is making noise", "issue"), ("it's humid in here", "issue"),
+               ("it's stuffy upstairs", None), ("it's weird", "issue"), ("i'm renting", None),
+               ("i'm the tenant", None), ("i'm home all day", "window"), ("i'm on oxygen", "urgency"),
+               ("this is my first time calling", None), ("it's a 2 story house", "address"),
+               ("the living room is freezing", "issue"), ("a lot of noise", "issue"),
+               ("it's been doing this for 2 weeks", "issue"), ("the thermostat is set to 72", "issue")]:
+    c("combined", _t, _e, name=None, unit=None, street=None, zip=None, phone=None, phone_digits=None)
+c("combined", "my unit number is 4", "unit", unit="Unit 4")

@@ -89,6 +89,22 @@ def _street_word(tok: str) -> str:
     return tok[:1].upper() + tok[1:]
 
 
+_MEASURES = frozenset({"years", "year", "degrees", "degree", "feet", "foot", "minutes", "hours", "days",
+                       "weeks", "months", "tons", "ton", "percent", "bucks", "dollars", "times", "old"})
+# "unit", "room", "space", "lot" also name equipment and places: "the outside unit", "living room".
+_EQUIPMENT_BEFORE = frozenset({"the", "ac", "outside", "outdoor", "indoor", "hvac", "whole", "heating",
+                               "cooling", "this", "that", "upstairs", "downstairs", "attic", "window",
+                               "condenser", "furnace", "new", "old", "a", "living", "bed", "dining",
+                               "family", "laundry", "utility", "crawl", "storage", "of", "c"})
+
+
+def _equipment_sense(toks: list[str], i: int) -> bool:
+    if toks[i] not in ("unit", "room", "space", "lot", "building"):
+        return False
+    nxt = toks[i + 1] if i + 1 < len(toks) else ""
+    return i > 0 and toks[i - 1] in _EQUIPMENT_BEFORE and nxt != "number" and not nxt[:1].isdigit()
+
+
 def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
     """The unit designator after a unit word: "2 b" → "2B", "b" → "B", "204" → "204"."""
     if i >= len(toks):
@@ -199,7 +215,11 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
     # Unit
     for i, t in enumerate(toks):
         if t in UNIT_WORDS or (t.startswith("#") and len(t) > 1):
+            if _equipment_sense(toks, i):
+                continue  # "the unit is 20 years old", "the room is 80 degrees"
             got = _unit_value(toks, i + 1) if t in UNIT_WORDS else _unit_value(toks, i)
+            if got and got[1] < len(toks) and toks[got[1]] in _MEASURES:
+                continue
             if got:
                 label = UNIT_WORDS.get(t, "Unit")
                 res.unit = f"{label} {got[0]}"

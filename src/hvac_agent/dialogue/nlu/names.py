@@ -56,7 +56,13 @@ american standard coleman payne heil tempstar janitrod frigidaire bosch fujitsu 
 tired stuck frozen cold busted freezing boiling dying sweating melting done over ready here there
 home back outside upstairs downstairs ridiculous crazy insane terrible awful urgent important
 unbelievable serious seriously hoping able sure glad worried scared concerned confused annoyed
-speaking
+speaking humid stuffy noisy weird strange muggy chilly toasty drafty smelly dusty moldy quiet okay
+worse sticky icy wet damp soaked flooded dark blank gas electric central forced dry hard tough
+complicated confusing difficult easy simple possible impossible late important mine him us them
+off on running blowing cycling rattling iced leaking sparking smoking beeping chirping clicking
+humming buzzing making doing getting going coming working trying just only still even also
+normal fine good great terrible awful horrible bad weird odd funny crazy nuts unbearable miserable
+freezing sweltering roasting stifling brutal rough cozy comfortable uncomfortable
 """.split())
 
 # Word shapes that are rarely first names ("taking", "ridiculous", "worried"); "-ly" and most "-ed"
