@@ -114,3 +114,20 @@ async def test_unreachable_endpoint_fails_fast() -> None:
         await client.complete(model="m", messages=MESSAGES, deadline=deadline(2))
     assert failure.value.kind == "connection"
     await client.aclose()
+
+
+async def test_rate_limit_refuses_without_a_request_and_without_blaming_the_endpoint() -> None:
+    from hvac_agent.resilience.rate_limit import TokenBucket
+
+    clock = FixedClock(dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    async with FakeOpenAI(lambda body: FakeResponse(text="ok")) as fake:
+        client = LlmClient(base_url=fake.base_url, api_key="k", rate_limit=TokenBucket(1, 2, clock=clock))
+        for _ in range(2):
+            assert (await client.complete(model="m", messages=MESSAGES)).text == "ok"
+        with pytest.raises(LlmError) as limited:
+            await client.complete(model="m", messages=MESSAGES)
+        assert limited.value.kind == "rate_limited" and len(fake.requests) == 2
+        assert client.breaker_for("m").snapshot().consecutive_failures == 0
+        clock.advance(1)
+        assert (await client.complete(model="m", messages=MESSAGES)).text == "ok"
+        await client.aclose()

@@ -196,3 +196,23 @@ async def test_model_dropping_mid_stream_hands_over_without_losing_what_was_said
     assert reply.say == "I'm sorry to hear that. May I have your first and last name?"
     assert state.rung == "fast_llm" and state.turn == 1
     assert [t.role for t in state.history][-2:] == ["caller", "agent"]  # the caller's words once
+
+
+async def test_stream_reply_works_for_any_agent(
+    llm_agent: LlmAgent, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+) -> None:
+    from hvac_agent.dialogue.degrade import stream_reply
+    from hvac_agent.dialogue.state import CallStarted
+
+    state = CallState(call_sid="CA-s", started_at=NOW)
+    rules_items = [i async for i in stream_reply(RulesAgent(), state, CallStarted(), ctx, booking)]
+    assert len(rules_items) > 2 and all(isinstance(i, str) for i in rules_items[:-1])
+    assert " ".join(rules_items[:-1]) == rules_items[-1][1].say  # type: ignore[index]
+    fake_llm.script(lambda body: FakeResponse(text="Sorry to hear that. What's your name?"))
+    agent = ladder(llm_agent)
+    greeted = [i async for i in stream_reply(agent, state, CallStarted(), ctx, booking)]
+    assert greeted[:-1] == rules_items[:-1]  # the greeting is the same code on every rung
+    started = greeted[-1][0]  # type: ignore[index]
+    assert started.rung == "llm"
+    items = [i async for i in stream_reply(agent, started, CallerSaid(text="no heat"), ctx, booking)]
+    assert items[:2] == ["Sorry to hear that.", "What's your name?"]

@@ -71,3 +71,24 @@ def test_tool_call_deltas_interleaved_across_indexes_are_assembled() -> None:
         ("call_a", "update_caller_details", '{"name": "Dana Kim"}'),
         ("call_b", "check_availability", "{}"),
     ]
+
+
+def test_model_selection() -> None:
+    import datetime as dt
+
+    from hvac_agent.dialogue.nlu.types import Understanding
+    from hvac_agent.dialogue.state import CallState
+    from hvac_agent.llm.selection import choose_model
+
+    state = CallState(call_sid="CA", started_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    free_text = Understanding(text="my furnace makes a weird noise when it starts up")
+    pick = lambda s, u: choose_model(s, u, main="main", fast="fast")  # noqa: E731
+    assert pick(state, free_text) == "main"
+    assert pick(state.model_copy(update={"asked": "confirm"}), Understanding(text="yes", yes_no="yes")) == "fast"
+    assert pick(state, Understanding(text="yeah sure", yes_no="yes")) == "fast"
+    assert pick(state.model_copy(update={"asked": "confirm", "frustration": 0.5}),
+                Understanding(text="yes", yes_no="yes")) == "main"  # a frustrated caller gets the best
+    assert pick(state.model_copy(update={"asked": "confirm", "turn": 20}), Understanding(text="yes")) == "main"
+    assert pick(state.model_copy(update={"asked": "confirm"}),
+                Understanding(text="no it's 0132", correction=True)) == "main"
+    assert choose_model(state, None, main="main", fast=None) == "main"

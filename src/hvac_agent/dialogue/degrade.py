@@ -133,6 +133,22 @@ class DegradingAgent:
         del self.failures[:-100]
 
 
+async def stream_reply(
+    agent: Agent, state: CallState, event: Event, ctx: DialogueContext, booking: BookingPort
+) -> AsyncIterator[TurnItem]:
+    """Stream mode for any agent: sentences as soon as they are ready, then `(state, reply)`.
+    Agents without `respond_stream` (the rules agent) answer at once, split into sentences."""
+    streaming = getattr(agent, "respond_stream", None)
+    if streaming is not None:
+        async for item in streaming(state, event, ctx, booking):
+            yield item
+        return
+    new_state, reply = await agent.respond(state, event, ctx, booking)
+    for sentence in split_sentences(reply.say):
+        yield sentence
+    yield new_state, reply
+
+
 def _embedding_tools(profile: BusinessProfile) -> tuple[Any, Any]:
     """The intent classifier and FAQ cache, or (None, None) when the model is not installed."""
     from hvac_agent.dialogue.intent_embed import CachingEmbedder, FaqCache, IntentClassifier

@@ -21,6 +21,7 @@ from openai import AsyncOpenAI
 from hvac_agent.llm.assembly import ToolCall, ToolCallAssembler
 from hvac_agent.llm.errors import LlmError
 from hvac_agent.resilience.breaker import BreakerRegistry, CircuitBreaker
+from hvac_agent.resilience.rate_limit import TokenBucket
 
 try:  # the OpenAI SDK moved from httpx to its successor httpx2 (openai 3.x): use whichever it uses
     import httpx2 as http
@@ -57,6 +58,7 @@ class LlmClient:
         breakers: BreakerRegistry | None = None,
         http_client: http.AsyncClient | None = None,
         max_tokens: int = 300,
+        rate_limit: TokenBucket | None = None,
     ) -> None:
         self._http = http_client or http.AsyncClient(
             timeout=HTTP_TIMEOUT, limits=http.Limits(max_connections=100, max_keepalive_connections=20)
@@ -71,6 +73,7 @@ class LlmClient:
         self._host = urlsplit(base_url).netloc if base_url else "api.openai.com"
         self.breakers = breakers or BreakerRegistry()
         self._max_tokens = max_tokens
+        self._rate_limit = rate_limit  # a per-process cap on requests: beyond it, the next rung answers
 
     def breaker_for(self, model: str) -> CircuitBreaker:
         return self.breakers.get(f"llm:{model}@{self._host}")
@@ -104,6 +107,8 @@ class LlmClient:
             return left
 
         breaker = self.breaker_for(model)
+        if self._rate_limit is not None and not self._rate_limit.try_acquire():
+            raise LlmError("rate_limited", f"{model}: over the request rate")
         if not breaker.allow():
             raise LlmError("circuit_open", breaker.name)
         verdict = False

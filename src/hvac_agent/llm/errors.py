@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-LlmFailure = Literal["timeout", "circuit_open", "status", "connection", "protocol"]
+LlmFailure = Literal["timeout", "circuit_open", "rate_limited", "status", "connection", "protocol"]
 
 
 class LlmError(RuntimeError):
