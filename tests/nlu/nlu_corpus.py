@@ -1039,3 +1039,5 @@ for _t, _e in [("the unit is 20 years old", "issue"), ("the room is 80 degrees",
                ("it's been doing this for 2 weeks", "issue"), ("the thermostat is set to 72", "issue")]:
     c("combined", _t, _e, name=None, unit=None, street=None, zip=None, phone=None, phone_digits=None)
 c("combined", "my unit number is 4", "unit", unit="Unit 4")
+c("corrections", "can you text me instead", "issue", correction=False)
+c("corrections", "no it's the upstairs one", "issue", correction=True, corrected=["issue"])

@@ -21,6 +21,11 @@ _CUE = re.compile(
     r"|\bthe (?:last|first) (?:four|three|digits)\b|\bwith an? [a-z]\b|\bspelled\b"
     r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"
 )
+# Cues that are a correction by themselves; "actually", "instead", "i mean" need a slot to act on.
+_STRONG_CUE = re.compile(
+    r"^(?:(?:oh|well|um|uh|sorry|wait|hold on)\s+)*(?:no|nope|nah|not)\b|\bwrong\b|\bthat'?s not\b"
+    r"|\bi said\b|\bcorrection\b|\bscratch that\b|\bmisspelled\b|\bshould (?:be|say)\b"
+)
 _SLOT_WORDS: list[tuple[re.Pattern[str], SlotName]] = [
     (re.compile(r"\b(?:name|spell(?:ed|ing)?|last name|first name|with an? [a-z])\b"), "name"),
     (re.compile(r"\b(?:number|phone|cell|digits|last four)\b"), "phone"),
@@ -69,7 +74,9 @@ def extract_correction(
     for slot in [*found, *named]:
         if slot not in targets:
             targets.append(slot)
-    if not targets and ctx.expect in _EXPECT_SLOT and not re.fullmatch(r"(?:no|nope|nah|not)", utt.norm):
+    strong = yes_but or _STRONG_CUE.search(utt.norm) is not None
+    if (not targets and strong and ctx.expect in _EXPECT_SLOT
+            and not re.fullmatch(r"(?:no|nope|nah|not)", utt.norm)):
         targets.append(_EXPECT_SLOT[ctx.expect])
     if not targets:
         # A bare value read back wrong: "it should be 4410 not 4401".

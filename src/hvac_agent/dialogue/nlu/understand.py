@@ -77,7 +77,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         ("name", name), ("phone", phone or phone_digits), ("address", ad.street), ("zip", ad.zip),
         ("unit", ad.unit), ("window", window),
         # An issue said at the read-back or when asked for it replaces the one we had.
-        ("issue", iss.category if ctx.expect in ("confirm", "issue") else None),
+        ("issue", iss.category if ctx.expect in ("confirm", "issue") and iss.category != "other" else None),
     ]
     cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but,
                              agreed=yes_no == "yes")
