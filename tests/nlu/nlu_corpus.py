@@ -384,7 +384,7 @@ c("dates", "not tomorrow but monday is good", "window", window={"exclude_dates":
 c("dates", "none of those work", "window", window={"exclude_dates": [FRI, MON]})
 c("dates", "next tuesday afternoon", "window", window={"date": DEC, "part_of_day": "afternoon",
                                                        "offer_index": None})
-c("dates", "next tuesday", None, window={"date": DEC})
+c("dates", "can you come next tuesday", None, window={"date": DEC})
 c("dates", "how about next friday", "window", window={"date": D(2026, 12, 4)})
 c("dates", "this friday", "window", window={"date": FRI, "offer_index": 0})
 c("dates", "saturday morning", "window", window={"date": SAT, "part_of_day": "morning",
@@ -1041,3 +1041,12 @@ for _t, _e in [("the unit is 20 years old", "issue"), ("the room is 80 degrees",
 c("combined", "my unit number is 4", "unit", unit="Unit 4")
 c("corrections", "can you text me instead", "issue", correction=False)
 c("corrections", "no it's the upstairs one", "issue", correction=True, corrected=["issue"])
+# dates that tell the problem's story are not visit wishes
+for _t in ["it's been out since monday", "it stopped working yesterday morning",
+           "it started acting up last friday", "the tech came out on tuesday and it broke again",
+           "it happened this morning", "it was fine until this afternoon", "on the first floor",
+           "the morning is when it's worst", "it only happens in the afternoon", "my first name is dana"]:
+    for _e in (None, "urgency", "issue", "yes_no"):
+        c("dates", _t, _e, window=None)
+c("dates", "it's been out since monday can you come tomorrow", None, window={"date": FRI})
+c("dates", "i'm home in the afternoons", "urgency", window={"part_of_day": "afternoon"})

@@ -90,7 +90,14 @@ _NONE_OF = re.compile(
     r"(?:that|those) (?:times|days|windows) (?:don'?t|won'?t) work|nothing (?:there )?works)\b"
 )
 _MONTH_SECOND = re.compile(rf"\b({_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?second\b")
-_NOT_A_DAY = re.compile(r" (?:available|one|1|option|choice|opening|slot|thing|window|time|appointment)\b")
+_NOT_A_DAY = re.compile(
+    r" (?:available|one|1|option|choice|opening|slot|thing|window|time|appointment|floor|story|level|name|"
+    r"grade|place|half|week|couple|few)\b"
+)
+_PAST = re.compile(
+    r"\b(?:since|last|yesterday|until|till|started|starting|happened|was|were|came|broke|stopped|noticed|"
+    r"began|ago|fine|worst|worse|only)(?: \S+){0,2} $"
+)
 _LEADING_NO = re.compile(r"(?:no|nope|nah)(?: no)?(?: (?:the|in the|on|on the|make it|it'?s|its))? ?")
 _WEEK_FROM = re.compile(rf"\b(?:a|one) week from (?:today|now|tomorrow|{_WD})\b")
 _NEXT_MONTH = re.compile(r"\b(?:sometime |early )?next month\b")
@@ -209,6 +216,8 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
             continue
         before = text[max(0, m.start() - 24) : m.start()]
         after = text[m.end() : m.end() + 30]
+        if _PAST.search(before):
+            continue  # "since monday", "last friday", "it started this morning": the problem's story
         if _LEADING_NO.fullmatch(text[: m.start()]) and not m.group(0).endswith("s"):
             wanted.append(d)  # "no, monday": the answer to a read-back, not "no mondays"
         elif _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):
@@ -265,6 +274,8 @@ def _part(utt: Utterance) -> PartOfDay | None:
             continue
         before = text[max(0, m.start() - 20) : m.start()]
         after = text[m.end() : m.end() + 26]
+        if _PAST.search(before):
+            continue
         if _LEADING_NO.fullmatch(text[: m.start()]) and not m.group(0).endswith("s"):
             continue  # "no, the afternoon"
         if _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):

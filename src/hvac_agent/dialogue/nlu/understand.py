@@ -38,10 +38,14 @@ from hvac_agent.dialogue.nlu.types import NluContext, SlotName, Understanding, W
 from hvac_agent.dialogue.nlu.yesno import extract_yes_no
 
 # Expectations under which a date phrase is a scheduling wish ("it started this morning" is not).
-_WINDOW_EXPECTS = frozenset({None, "window", "confirm", "intent", "urgency", "anything_else", "yes_no"})
+# Where a date is about the visit; elsewhere it needs a scheduling word ("it's been out since
+# monday" describes the problem, "can you come monday" asks for a visit).
+_WINDOW_EXPECTS = frozenset({"window", "confirm", "anything_else"})
 _SCHEDULING_CUE = re.compile(
     r"\b(?:come|coming|available|availability|appointment|schedule|book|send|visit|out here|"
-    r"stop by|make it|works for me|work for me|free|open)\b"
+    r"stop by|make it|works for me|work for me|free|open|can you|could you|how about|what about|"
+    r"prefer|would be (?:best|better|good|great|ideal)|is (?:good|best|better)|earliest|soonest|asap|"
+    r"as soon as|first available|get here|get out here|be here|be home|i'?m home|i'?ll be home)\b"
 )
 _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
 
