@@ -1050,3 +1050,13 @@ for _t in ["it's been out since monday", "it stopped working yesterday morning",
         c("dates", _t, _e, window=None)
 c("dates", "it's been out since monday can you come tomorrow", None, window={"date": FRI})
 c("dates", "i'm home in the afternoons", "urgency", window={"part_of_day": "afternoon"})
+# words that describe the problem, not the caller's mood; yes/no only where one was asked
+for _t in ["the heat won't come on", "it's seriously cold in here", "it's not warm enough",
+           "there's a terrible smell", "it makes an annoying noise", "the stupid furnace died again",
+           "it's awful loud", "come on in the gate is open", "no heat at all"]:
+    c("frustration", _t, "issue", frustration_max=0.0, yes_no=None)
+for _t in ["this is so frustrating", "you're useless", "this is a terrible service", "ridiculous",
+           "come on", "seriously?"]:
+    c("frustration", _t, "confirm", frustration_min=0.4)
+c("yesno", "no it's not", "issue", yes_no="no")
+c("yesno", "yeah the heater is out", "issue", yes_no="yes", issue_category="no_heat")

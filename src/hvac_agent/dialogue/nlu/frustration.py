@@ -14,22 +14,34 @@ _STRONG_SWEAR = re.compile(
     r"piss(?:ed)?(?: off)?|screw (?:this|you|it))\b"
 )
 _MILD_SWEAR = re.compile(r"\b(?:damn\w*|dammit|crap|hell|freaking|friggin\w*|frigging|bloody)\b")
+# Words that describe the problem as often as the call ("a terrible smell", "an annoying noise",
+# "the heat won't come on") count only when aimed at the call itself.
+_AIMED = (r"(?:terrible|horrible|awful|pathetic|useless|ridiculous|unbelievable|crazy|insane|nuts|"
+          r"a joke|stupid|dumb|annoying|frustrating|absurd|a nightmare|impossible)")
 _EXPLICIT = re.compile(
-    r"\b(?:frustrat\w+|annoy\w+|ridiculous|useless|stupid|idiot\w*|dumb|terrible|horrible|awful|"
-    r"pathetic|waste of (?:my )?time|fed up|sick (?:of|and tired)|unbelievable|are you (?:even )?"
+    r"\b(?:frustrated|annoyed|idiot\w*|"
+    rf"(?:this|that|you|you'?re|this is|that'?s|it'?s|this call|this system|this service|your service)"
+    rf"(?: is| are)? (?:so |really |just |absolutely |completely )?{_AIMED}(?= *$| and| but| i | you)|"
+    rf"^{_AIMED}$|{_AIMED} (?:service|system|machine|robot|computer|bot|menu|company)|"
+    r"waste of (?:my )?time|fed up|sick (?:of|and tired)|are you (?:even )?"
     r"listening|you'?re not listening|not listening|this is (?:crazy|insane|nuts|a joke)|"
     r"give me a break|for crying out loud|what is wrong with you|you don'?t understand|"
-    r"you'?re not understanding|you keep asking|stop asking|enough|come on|seriously|"
+    r"you'?re not understanding|you keep asking|stop asking|that'?s enough|enough already|"
+    r"i'?ve had enough|^(?:oh |aw |ah )?come on\b(?! in| over| out| by| back)|^seriously|seriously\??$|"
+    r"are you serious|"
     r"i'?m (?:so |really )?(?:upset|angry|mad|pissed)|hate (?:this|these|talking)|incompetent|"
     r"clueless|worthless|hopeless|you people|what a joke|(?:second|third|fourth|fifth|\d+(?:nd|rd|th)) "
     r"time (?:i'?m calling|i'?ve called|calling|i called)|called (?:you )?(?:twice|three times|"
     r"several times|multiple times|so many times))\b"
 )
 _ALREADY = re.compile(
-    r"\b(?:i (?:already|just) (?:told|said|gave|answered)|i told you|i said|already told|"
-    r"how many times|i'?ve said|same thing again|asked (?:me )?that already|"
+    r"\b(?:i (?:already|just) (?:told|said|gave|answered)|i told you|like i said|i said already|"
+    r"already told|how many times|i'?ve said|asked (?:me )?that already|"
     r"you asked (?:me )?(?:that|already))\b"
 )
+
+
+_I_SAID = re.compile(r"\bi said\b")
 
 
 def _similar(a: list[str], b: list[str]) -> float:
@@ -52,6 +64,8 @@ def frustration_score(utt: Utterance, ctx: NluContext) -> float:
         weights.append(0.5 if n_explicit == 1 else 0.7)
     if _ALREADY.search(t):
         weights.append(0.5)
+    elif _I_SAID.search(t):
+        weights.append(0.4)  # "I said Duval": repeating themselves, maybe to correct us
     if len(utt.tokens) >= 2:
         repeats = sum(
             1 for prev in ctx.previous_caller_texts[-4:]

@@ -47,6 +47,8 @@ _SCHEDULING_CUE = re.compile(
     r"prefer|would be (?:best|better|good|great|ideal)|is (?:good|best|better)|earliest|soonest|asap|"
     r"as soon as|first available|get here|get out here|be here|be home|i'?m home|i'?ll be home)\b"
 )
+# Questions no one answers with yes or no.
+_OPEN_QUESTIONS = frozenset({None, "intent", "issue", "name", "address", "zip", "phone", "message"})
 _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
 
 
@@ -56,7 +58,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     if not utt.tokens:
         return Understanding(text=text)
     emergency = extract_emergency(utt)
-    yes_no, yes_but = extract_yes_no(utt.norm)
+    yes_no, yes_but = extract_yes_no(utt.norm, asked=ctx.expect not in _OPEN_QUESTIONS)
 
     ph = extract_phone(utt, ctx)
     phone, phone_digits = ph.phone, ph.digits

@@ -43,9 +43,29 @@ _UNSURE = re.compile(_LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i
                      r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b")
 
 
-def extract_yes_no(norm: str) -> tuple[Literal["yes", "no"] | None, bool]:
-    """(yes/no, correction): a "yes but …" is neither yes nor no, and marks a correction."""
+# Where no yes/no question was asked, only a plain leading yes/no counts: "it's not warm enough"
+# and "no heat" describe the problem.
+_PLAIN_YES = re.compile(_LEAD + r"(?:yes|yeah|yep|yup|yea|sure|ok|okay|correct|right|uhhuh)\b")
+_PLAIN_NO = re.compile(
+    _LEAD + r"(?:no|nope|nah|uhuh)\b(?! (?:heat|heating|air|ac|a c|hot|cold|cool|cooling|power|water|"
+    r"airflow|warm|one|idea|problem|worries)\b)"
+)
+
+
+def extract_yes_no(norm: str, asked: bool = True) -> tuple[Literal["yes", "no"] | None, bool]:
+    """(yes/no, correction): a "yes but …" is neither yes nor no, and marks a correction.
+
+    `asked` says whether the agent's last question could be answered yes or no.
+    """
     if _UNSURE.search(norm):
+        return None, False
+    if not asked:
+        if _YES_BUT.search(norm):
+            return None, True
+        if _PLAIN_NO.search(norm):
+            return "no", False
+        if _PLAIN_YES.search(norm):
+            return "yes", False
         return None, False
     if _YES_BUT.search(norm):
         return None, True
