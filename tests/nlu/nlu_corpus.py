@@ -1060,3 +1060,13 @@ for _t in ["this is so frustrating", "you're useless", "this is a terrible servi
     c("frustration", _t, "confirm", frustration_min=0.4)
 c("yesno", "no it's not", "issue", yes_no="no")
 c("yesno", "yeah the heater is out", "issue", yes_no="yes", issue_category="no_heat")
+# people mentioned are not people asked for
+for _t in ["my insurance agent said to call you", "the property manager told me to call",
+           "i'm at the office right now", "i'm calling for the owner", "the receptionist last time was nice",
+           "my manager lets me work from home", "a person came out last year",
+           "the office is closed on weekends i guess"]:
+    c("intents", _t, "issue", intent=None)
+for _t in ["i need to talk to the manager", "connect me to the office", "i want a person",
+           "put me through to a human", "talk to someone", "manager", "agent please"]:
+    c("intents", _t, "issue", intent="human")
+c("intents", "can i get a technician out here today", None, intent="book")

@@ -16,12 +16,25 @@ _IDENTITY = re.compile(
     r"|\bwho (?:is this|am i (?:talking|speaking) (?:to|with)|are you|is speaking)\b"
     r"|\bwhat are you\b|\bare you real\b"
 )
+# Asking for a person. Words that are unambiguous count anywhere; roles ("agent", "manager",
+# "the office", "a person") only when asked for, since callers also mention their insurance agent,
+# their property manager, or the person who came out last time.
+_ROLE = (r"(?:agent|manager|person|human|humans|dispatcher|receptionist|owner|office|someone|somebody|"
+         r"anyone|anybody|supervisor|technician|tech|people|guy|lady|woman|man)")
+# "I need someone" / "can I get a technician" ask for a visit; these roles only for a person now.
+_DESK_ROLE = r"(?:agent|manager|person|human|dispatcher|receptionist|supervisor|owner|office)"
+_NOT_OURS = r"(?<!insurance )(?<!property )(?<!building )(?<!leasing )(?<!estate )(?<!apartment )"
 _HUMAN = re.compile(
-    r"\b(?:representative|rep|operator|manager|supervisor|dispatcher|receptionist|"
-    r"agent|human|humans|real person|live person|actual person|a person|someone real|somebody real|"
-    r"customer service|the office|the owner|transfer me|put me through|a technician on the phone)\b"
-    r"|\b(?:talk|speak|speaking|talking) (?:to|with) (?:someone|somebody|a person|a human|anyone|"
-    r"anybody|a real|a live)\b|\b(?:someone|somebody|anyone|anybody) (?:i can|i could) (?:talk|speak)\b"
+    r"\b(?:representative|rep|operator|real person|live person|actual person|human being|real human|"
+    r"actual human|live human|someone real|somebody real|customer service|supervisor|transfer me|"
+    r"put me through|live agent|real agent)\b"
+    rf"|\b(?:talk|speak|speaking|talking)(?: to| with)? (?:a |an |the |your |some )?(?:real |live |actual "
+    rf"|other )?{_NOT_OURS}{_ROLE}\b"
+    rf"|\b(?:connect me|transfer me|put me through|get me|give me|let me have|i want|i need|i'?d like|"
+    rf"can i have|can i get|is there)(?: to| with| through to)? (?:a |an |the |your |some )?(?:real |live "
+    rf"|actual |other )?{_NOT_OURS}{_DESK_ROLE}\b"
+    rf"|^(?:an? |the |your |some )?(?:real |live )?{_ROLE}(?: please| now| right now)?$"
+    r"|\b(?:someone|somebody|anyone|anybody) (?:i can|i could) (?:talk|speak)\b"
 )
 # "I don't need a person": only a verb's negation refuses one ("no, I want a person" asks for one).
 _REFUSED = re.compile(r"\b(?:don'?t|do not|doesn'?t|not|never|no need for)(?: \S+){0,3} ?$")
