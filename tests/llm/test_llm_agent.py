@@ -319,3 +319,12 @@ async def test_a_question_at_read_back_is_answered_and_the_confirmation_asked_ag
     brain.add(FakeResponse(tool_calls=[FakeToolCall("create_booking", {})]))
     assert (await call.say("ok yes")).action == "hangup"
     assert len(await stored_appointments(engine)) == 1
+
+
+async def test_goodbye_ends_the_call_by_code(
+    llm_agent: LlmAgent, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+) -> None:
+    call = Call(llm_agent, booking, ctx)
+    await call.start()
+    reply = await call.say("never mind, that's all, goodbye")
+    assert fake_llm.requests == [] and reply.action == "hangup" and call.state.ended

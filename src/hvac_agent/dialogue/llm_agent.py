@@ -218,7 +218,8 @@ class LlmAgent:
                 yield item
             return
         u = understand(text, nlu_context(state, ctx))
-        if u.emergency:
+        if u.emergency or (u.intent == "goodbye" and state.phase not in CONFIRM_PHASES):
+            # Safety scripts and ending the call are code's (the rules agent's) to say.
             async for item in self._delegate(state, event, ctx, booking):
                 yield item
             return
