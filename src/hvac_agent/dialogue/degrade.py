@@ -8,7 +8,6 @@ there (a model that failed or went slow once in a call is not retried on that ca
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,9 +20,10 @@ from hvac_agent.dialogue.llm_agent import LlmAgent, LlmBudgets, LlmTurnFailed, T
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import AgentRung, CallStarted, CallState, Event, Reply
 from hvac_agent.llm.splitter import split_sentences
+from hvac_agent.observability.logging import get_logger
 from hvac_agent.resilience.breaker import BreakerRegistry
 
-log = logging.getLogger(__name__)
+log = get_logger("hvac_agent.dialogue.degrade")
 LADDER: tuple[AgentRung, ...] = ("llm", "fast_llm", "rules", "transfer")
 
 
@@ -89,14 +89,14 @@ class DegradingAgent:
                     current = failure.state
                     spoken += failure.spoken
                     self._note(state, rung, failure.model, failure.cause.kind)
-                    log.warning("llm rung failed", extra={"call_sid": state.call_sid, "rung": rung,
-                                                          "why": failure.cause.kind})
+                    log.warning("llm_rung_failed", call_sid=state.call_sid, rung=rung, model=failure.model,
+                                why=failure.cause.kind, spoken_sentences=len(failure.spoken))
                     continue
             elif rung == "rules":
                 try:
                     new_state, reply = await self.rules.respond(current, event, ctx, booking)
                 except Exception:  # noqa: BLE001 - the last rung below is a person, never a crash
-                    log.exception("rules rung failed", extra={"call_sid": state.call_sid})
+                    log.exception("rules_rung_failed", call_sid=state.call_sid)
                     self._note(state, rung, "rules", "error")
                     continue
                 for sentence in split_sentences(reply.say):
@@ -157,7 +157,7 @@ def _embedding_tools(profile: BusinessProfile) -> tuple[Any, Any]:
     try:
         model_dir()
     except EmbeddingModelMissing as missing:
-        log.warning("embedding intent classifier off: %s", missing)
+        log.warning("embedding_classifier_off", reason=str(missing))
         return None, None
     embedder = CachingEmbedder(shared_embedder)
     return IntentClassifier(embedder), FaqCache(embedder, profile)
