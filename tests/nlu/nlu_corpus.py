@@ -1070,3 +1070,15 @@ for _t in ["i need to talk to the manager", "connect me to the office", "i want 
            "put me through to a human", "talk to someone", "manager", "agent please"]:
     c("intents", _t, "issue", intent="human")
 c("intents", "can i get a technician out here today", None, intent="book")
+# goodbye and cancel only when meant: a false goodbye hangs up on the caller
+for _t, _e in [("yeah that's it", "phone_confirm"), ("that's it", "confirm"),
+               ("oh never mind the zip is 78704", "zip"), ("forget it i'll spell it", "name"),
+               ("don't hang up", "issue"), ("that's all i know", "issue"), ("nothing else is wrong", "issue")]:
+    c("intents", _t, _e, intent=None)
+for _t, _e in [("i had to cancel last time", "issue"), ("cancel that", "confirm")]:
+    c("intents", _t, _e, intent=None)
+for _t, _e in [("okay bye", "anything_else"), ("no that's it", "anything_else"),
+               ("i'm all set thanks", "anything_else"), ("never mind", "intent"), ("bye", "issue")]:
+    c("intents", _t, _e, intent="goodbye")
+for _t, _e in [("cancel", "intent"), ("yes cancel it", "confirm"), ("cancel the appointment please", None)]:
+    c("intents", _t, _e, intent="cancel")

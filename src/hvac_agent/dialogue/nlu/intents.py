@@ -38,8 +38,14 @@ _HUMAN = re.compile(
 )
 # "I don't need a person": only a verb's negation refuses one ("no, I want a person" asks for one).
 _REFUSED = re.compile(r"\b(?:don'?t|do not|doesn'?t|not|never|no need for)(?: \S+){0,3} ?$")
-_CANCEL = re.compile(r"\bcancel(?:l?ing|l?ed|lation)?\b|\bcall (?:it )?off\b|\bdon'?t need (?:the|my) "
-                     r"(?:appointment|visit|technician)\b")
+# A wish to cancel a visit; "I had to cancel last time" and "cancel that" (scratch that) are not.
+_CANCEL = re.compile(
+    r"\b(?:cancel(?:l?ing)?|call off) (?:my |the |our |this |an? |tomorrow'?s |today'?s |\w+day'?s )?"
+    r"(?:appointment|visit|service|service call|booking|technician|tech|reservation)\b"
+    r"|\b(?:want|need|like|have|going|gonna|wanna|trying) to cancel\b|\bcancellation\b"
+    r"|^(?:(?:yes|yeah|i|please|just|so) )*cancel(?: it| please| it please| everything)?$|\bcall (?:it|the visit) off\b"
+    r"|\bdon'?t need (?:the|my) (?:appointment|visit|technician)\b"
+)
 _RESCHEDULE = re.compile(
     r"\bre ?schedul(?:e|ing)\b|\b(?:move|change|push|switch|shift|bump) (?:my|the|our) "
     r"(?:appointment|visit|booking|time|day)\b|\b(?:different|another|new) (?:day|time|date)\b"
@@ -72,11 +78,16 @@ _PRICE = re.compile(
 _QUOTE = re.compile(r"\b(?:quote|estimate|pricing)\b")
 _QUESTION_CUE = re.compile(
     r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b")
-_GOODBYE = re.compile(
-    r"\b(?:bye|goodbye|good bye|bye bye|see ya|see you|have a good (?:day|night|one|evening)|"
-    r"have a nice day|that'?s all|that'?s it(?: thanks| thank you)?|that'?s everything|"
-    r"nothing else|no that'?s it|i'?m all set|we'?re all set|i'?m good thanks|hang up|talk to you later|"
-    r"never mind|nevermind|forget it)\b"
+# Farewells end a call anywhere; "that's it", "never mind" only answer "anything else?" (or open a
+# call): "yeah that's it" to a read-back question must not hang up.
+_FAREWELL = re.compile(
+    r"\b(?:bye|goodbye|good bye|bye bye|see ya|have a good (?:day|night|one|evening|weekend)|"
+    r"have a nice (?:day|one|evening)|talk to you later)\b"
+)
+_DONE = re.compile(
+    r"^(?:(?:no|nope|nah|ok|okay|alright|well|yeah|um|uh) )*(?:that'?s all|that'?s it|that'?s everything|"
+    r"nothing else|i'?m all set|we'?re all set|i'?m good|we'?re good|never mind|nevermind|forget it|"
+    r"no thanks|no thank you|that will be all|that'?ll be all)\b"
 )
 
 
@@ -101,7 +112,9 @@ def extract_intent(
         return "question", "hours"
     if _AREA.search(t):
         return "question", "service_area"
-    if _GOODBYE.search(t) and not _BOOK.search(t):
+    if _FAREWELL.search(t) and not _BOOK.search(t):
+        return "goodbye", None
+    if ctx.expect in ("anything_else", "intent", None) and _DONE.search(t) and not _BOOK.search(t):
         return "goodbye", None
     if ctx.expect == "anything_else" and re.fullmatch(r"(?:no|nope|nah|no thanks|no thank you)"
                                                       r"(?: (?:thanks|thank you))?", t):
