@@ -1082,3 +1082,11 @@ for _t, _e in [("okay bye", "anything_else"), ("no that's it", "anything_else"),
     c("intents", _t, _e, intent="goodbye")
 for _t, _e in [("cancel", "intent"), ("yes cancel it", "confirm"), ("cancel the appointment please", None)]:
     c("intents", _t, _e, intent="cancel")
+# safety words in harmless sentences
+for _t in ["i quit smoking last year", "we have a fireplace but it's not enough", "can you fire up the furnace",
+           "the burner won't fire", "the co detector is chirping it needs a battery", "my smoke detector is chirping",
+           "we have a gas stove", "the flame is blue", "the pilot flame keeps going out",
+           "the fire department came and said it was fine", "i have a headache from all this"]:
+    c("emergency", _t, "issue", emergency=None)
+c("emergency", "is a gas smell normal", "issue", emergency="gas")
+c("emergency", "flames are coming out of the bottom of the furnace", None, emergency="smoke_fire")

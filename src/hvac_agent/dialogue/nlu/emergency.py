@@ -30,11 +30,14 @@ _SYMPTOMS = re.compile(
 )
 _SMOKE_FIRE = re.compile(
     r"\bsmoke\b(?! detectors?\b| alarms?\b)|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
-    r"(?:going off|went off|sounding|blaring|goes off)\b|\bsmoking\b|\bspark(?:s|ing|ed)?\b"
+    r"(?:going off|went off|sounding|blaring|goes off)\b"
+    r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) smoking\b|\bsmoking (?:from|out|coming)\b"
+    r"|\bspark(?:s|ing|ed)?\b"
     r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
     r"|\bsmell(?:s|ing|ed)? (?:like )?(?:something )?(?:is )?burn(?:ing|t)\b|\bsmell of burning\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
-    r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames?\b(?! sensor)|\bmelt(?:ing|ed)\b"
+    r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
+    r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
 )
 
 
@@ -56,10 +59,14 @@ def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
     return count
 
 
+# A chirping detector wants a battery; it is not alarming.
+_BATTERY = re.compile(r"\b(?:chirp\w*|batter(?:y|ies)|low battery)\b")
+
+
 def extract_emergency(utt: Utterance) -> EmergencyKind | None:
     if _hits(_GAS, utt):
         return "gas"
-    if _hits(_CO, utt) or _hits(_SYMPTOMS, utt) >= 2:
+    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or _hits(_SYMPTOMS, utt) >= 2:
         return "carbon_monoxide"
     if _hits(_SMOKE_FIRE, utt):
         return "smoke_fire"
