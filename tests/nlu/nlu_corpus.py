@@ -1090,3 +1090,7 @@ for _t in ["i quit smoking last year", "we have a fireplace but it's not enough"
     c("emergency", _t, "issue", emergency=None)
 c("emergency", "is a gas smell normal", "issue", emergency="gas")
 c("emergency", "flames are coming out of the bottom of the furnace", None, emergency="smoke_fire")
+# reference numbers are not slots
+for _t in ["the model number is 12345", "my account number is five one two five five five oh one two three",
+           "serial number 78751", "the confirmation number was 4410"]:
+    c("numbers", _t, None, zip=None, phone=None, phone_digits=None, street=None)

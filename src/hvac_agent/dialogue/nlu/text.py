@@ -47,6 +47,16 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
+_REFERENCE_WORDS = frozenset({"model", "serial", "account", "invoice", "confirmation", "order", "ticket",
+                              "case", "reference", "claim", "policy", "part", "warranty", "job", "permit"})
+
+
+def _is_reference(dig_tokens: list[str], index: int) -> bool:
+    """"the model number is 12345": digits that are no phone, ZIP or house number."""
+    before = [t for t in dig_tokens[max(0, index - 3) : index] if t not in ("is", "number", "no", "was", "#")]
+    return bool(before) and before[-1] in _REFERENCE_WORDS
+
+
 @dataclass
 class Utterance:
     """The forms of one utterance the extractors work on.
@@ -66,6 +76,7 @@ class Utterance:
         norm = normalise(raw)
         tokens = norm.split()
         dig_tokens, runs = digitize(tokens)
+        runs = [r for r in runs if not _is_reference(dig_tokens, r.index)]
         return cls(raw=raw, norm=norm, tokens=tokens, dig_tokens=dig_tokens, runs=runs)
 
     @cached_property
