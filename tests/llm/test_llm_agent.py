@@ -359,3 +359,18 @@ async def test_injection_riding_on_a_yes_books_only_what_was_read_back(
     assert str(row["date"]) == "2026-12-01"
     assert row["window"] == "08:00-12:00" and row["urgency"] == "routine"
     assert "free" not in reply.say.lower() and reply.action == "hangup"
+
+
+async def test_code_offers_windows_when_the_model_forgets_to_look(
+    llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext,
+) -> None:
+    call = Call(llm_agent, booking, ctx)
+    await call.start()
+    for words, moves in COOPERATIVE[:5]:
+        brain.add(*moves)
+        await call.say(words)
+    brain.add(update(urgency="routine"), say("Let me check our schedule."))
+    reply = await call.say("no")
+    assert reply.say.startswith("Let me check our schedule. I have today")
+    assert reply.say.endswith("Which works best for you?") and reply.expect == "window"
+    assert call.state.phase == "choosing_window" and len(call.state.offered) == 3

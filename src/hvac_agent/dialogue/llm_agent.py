@@ -28,6 +28,7 @@ from hvac_agent.dialogue.llm_tools import (
     ToolRunner,
     missing_slots,
     next_expect,
+    offer_question,
 )
 from hvac_agent.dialogue.nlu import understand
 from hvac_agent.dialogue.nlu.types import NluContext, Understanding
@@ -326,6 +327,15 @@ class LlmAgent:
             if outcome.stop:
                 final = outcome
                 spoken.clear()  # whatever the model said is superseded by what was done
+        if final is None and s.phase == "collecting" and s.intent == "book" and not missing_slots(s):
+            # Every detail is in but the model did not look for windows: the code offers them, so
+            # the call never stalls (and any rung can take the next turn from a real offer).
+            outcome = await runner.run("check_availability", "{}")
+            if outcome.stop:
+                final = outcome
+            elif s.offered:
+                s.last_question = offer_question(s.offered, ctx)
+                final = ToolOutcome(result={}, say=s.last_question, stop=True, expect="window")
         extra: list[str] = []
         keypad = False
         if final is None:
