@@ -1094,3 +1094,6 @@ c("emergency", "flames are coming out of the bottom of the furnace", None, emerg
 for _t in ["the model number is 12345", "my account number is five one two five five five oh one two three",
            "serial number 78751", "the confirmation number was 4410"]:
     c("numbers", _t, None, zip=None, phone=None, phone_digits=None, street=None)
+c("names", "it's under dana kim", "name", name="Dana Kim")
+c("names", "put it under the name of robert", None, name="Robert")
+c("names", "the appointment is under kim", None, name=None)

@@ -75,7 +75,8 @@ _NOT_NAME_SUFFIX = re.compile(
 # After a strong introduction the next word is a name even if it is also a word ("my name is Will").
 _INTRO = re.compile(
     r"\b(?:(?P<strong>my name is|my name's|name is|name's|the name is|call me|you can call me|"
-    r"first name is|first name|spelled|spelt|it's spelled|its spelled)"
+    r"first name is|first name|spelled|spelt|it's spelled|its spelled|under the name(?: of)?|"
+    r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?)"
     r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be)\s+"
 )
 _FUNCTION_WORDS = frozenset("""
