@@ -108,15 +108,15 @@ def _api_listener(server: StreamServer, sim: CallerSimulator) -> Any:
 
 
 BOOKING_RULES = [
+    Rule(r"shall i book", "yes", once=False),  # first: the read-back mentions name, ZIP…
     Rule(r"how can I help", "my furnace stopped working and there's no heat"),
     Rule(r"your (first and last )?name", "my name is Robert Brown", once=False),
     Rule(r"best number", "yes"),
-    Rule(r"street address", "I live at 100 Main Street", once=False),
+    Rule(r"street address", "I live at 200 Park Avenue", once=False),
     Rule(r"zip", dtmf="78701#", once=False),
     Rule(r"apartment or unit", "no unit", once=False),
     Rule(r"at risk", "no", once=False),
     Rule(r"which works best", "the earliest", once=False),
-    Rule(r"shall i book", "yes", once=False),
 ]
 
 
@@ -133,7 +133,7 @@ async def test_simulator_books_a_visit_on_offline_engines(offline_server: Stream
     [appointment] = offline_server.appointments(sim.call_sid)
     assert appointment["customer_name"] == "Robert Brown"
     assert appointment["phone"] == "+15125550123"  # the caller ID, confirmed with a spoken "yes"
-    assert appointment["address"] == "100 Main Street"
+    assert appointment["address"] == "200 Park Avenue"
     assert appointment["unit"] is None
     assert appointment["zip"] == "78701"  # keyed in on the keypad
     assert appointment["issue_category"] == "no_heat"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,29 +106,37 @@ class SegmentingStream(SttStream):
         if voiced:
             self._voiced_at = self._samples
 
-    async def _transcribe_all(self) -> str:
+    async def _transcribe_all(self, upto: int) -> str:
         async with self._lock:
-            if self._cached is not None and self._cached[0] >= self._voiced_at:
+            upto = min(upto, self._samples)
+            if self._cached is not None and self._cached[0] >= min(upto, self._voiced_at) \
+                    and self._cached[0] <= upto:
                 text = self._cached[1]
             else:
-                n = self._samples
-                audio = np.concatenate(self._audio) if self._audio else np.zeros(0, dtype=np.int16)
+                audio = np.concatenate(self._audio)[:upto] if self._audio else np.zeros(0, dtype=np.int16)
                 if audio.size * 1000 // 8000 < self.engine.min_segment_ms:
                     text = ""
                 else:
                     text = await self.engine.transcribe(audio, self.expect, self.hints)
-                self._cached = (n, text)
-                if n * 1000 // 8000 >= self.commit_after_ms:
+                self._cached = (upto, text)
+                if upto * 1000 // 8000 >= self.commit_after_ms and upto == self._samples:
                     self._committed.append(text)
                     self._audio, self._samples, self._voiced_at, self._cached = [], 0, 0, None
                     text = ""
             return " ".join([*self._committed, text]).strip()
 
-    async def partial(self) -> SttResult:
-        return SttResult(await self._transcribe_all(), final=False, engine=self.engine.name)
+    def partial(self) -> Awaitable[SttResult]:  # type: ignore[override]
+        """Transcribe the turn as it stands *now* (the snapshot is taken before any await, so the
+        result does not depend on how much audio arrives while the engine works)."""
+        upto = self._samples
+
+        async def run() -> SttResult:
+            return SttResult(await self._transcribe_all(upto), final=False, engine=self.engine.name)
+
+        return run()
 
     async def final(self) -> SttResult:
-        return SttResult(await self._transcribe_all(), final=True, engine=self.engine.name)
+        return SttResult(await self._transcribe_all(self._samples), final=True, engine=self.engine.name)
 
     async def aclose(self) -> None:
         self._audio = []

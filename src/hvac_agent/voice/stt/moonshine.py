@@ -64,8 +64,16 @@ class MoonshineSTT(STTEngine):
         self._lib, self._handle = _load()
         self._lock = threading.Lock()
 
+    # Measured here: Moonshine's output swings with how much silence surrounds the words ("100
+    # Main Street" → "one hundred main three" with 200 ms after it, exact with 500 ms+). Turns are
+    # cut at short pauses for speed, so the cut is padded with digital silence to a steady frame.
+    pad_before_ms = 60
+    pad_after_ms = 500
+
     def transcribe_blocking(self, audio_8k: NDArray[np.int16]) -> str:
-        pcm = np.ascontiguousarray(resample(audio_8k, 8000, 16000).astype(np.float32) / 32768.0)
+        padded = np.concatenate([np.zeros(self.pad_before_ms * 8, dtype=np.int16), audio_8k,
+                                 np.zeros(self.pad_after_ms * 8, dtype=np.int16)])
+        pcm = np.ascontiguousarray(resample(padded, 8000, 16000).astype(np.float32) / 32768.0)
         out = ctypes.c_char_p()
         with self._lock:
             error = self._lib.moonshine_transcribe(
