@@ -1097,3 +1097,8 @@ for _t in ["the model number is 12345", "my account number is five one two five 
 c("names", "it's under dana kim", "name", name="Dana Kim")
 c("names", "put it under the name of robert", None, name="Robert")
 c("names", "the appointment is under kim", None, name=None)
+# five digits that are not a ZIP
+for _t in ["it's a 12000 btu unit", "we paid 10000 dollars for that system", "it has 20000 hours on it",
+           "the 12000 one is upstairs and it's making noise"]:
+    c("address", _t, "issue", zip=None)
+c("address", "we're in 78745 and the ac is out", None, zip="78745")

@@ -50,6 +50,9 @@ _ADDRESS_CUE = re.compile(
     r"\b(?:address|address is|address's|live at|living at|located at|i'?m at|we'?re at|it'?s at|at|on|"
     r"house is|home is)\s*$"
 )
+_NOT_ZIP_AFTER = frozenset({"btu", "btus", "dollars", "bucks", "miles", "square", "sq", "feet", "degrees",
+                            "percent", "hours", "years", "times", "people", "calls", "watts", "volts"})
+_ZIP_BEFORE = re.compile(r"\b(?:in|at|area|austin|texas|tx|city|town|near)\s*$")
 _ZIP_CUE = re.compile(r"\b(?:zip|zipcode|zip code|postal code|postcode)\b")
 _NO_UNIT = re.compile(
     r"\b(?:no (?:apartment|apt|unit|suite)(?: number)?|not an? (?:apartment|unit|condo)"
@@ -240,17 +243,26 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
                     break
     if res.unit is None and _NO_UNIT.search(utt.norm):
         res.no_unit = True
-    # ZIP: a 5-digit run (or ZIP+4) not used by the phone, street or unit.
+    # ZIP: a 5-digit run (or ZIP+4) not used by the phone, street or unit, where a ZIP is likely:
+    # asked for, named, after a street, "in 78745", "the 78660 area", or said on its own.
+    # "a 12000 btu unit" and "we paid 10000" are not ZIPs.
     for idx, k in sorted(run_at.items()):
         if k in res.runs:
             continue
         digits = utt.runs[k].digits
+        if len(digits) not in (5, 9):
+            continue
         before = " ".join(toks[max(0, idx - 4) : idx])
-        cued = bool(_ZIP_CUE.search(before)) or ctx.expect == "zip"
-        if len(digits) == 5 or (len(digits) == 9 and (cued or street_end >= 0 or ctx.expect == "address")):
+        after = toks[idx + 1] if idx + 1 < len(toks) else ""
+        if after in _NOT_ZIP_AFTER:
+            continue
+        cued = bool(_ZIP_CUE.search(before)) or ctx.expect in ("zip", "address")
+        likely = (
+            cued or street_end >= 0 or after == "area" or len(toks) <= 3
+            or bool(_ZIP_BEFORE.search(before)) or idx + 1 == len(toks) and len(digits) == 5
+        )
+        if likely and (len(digits) == 5 or cued or street_end >= 0):
             res.zip = digits[:5]
             res.runs.add(k)
             break
-        if cued and street_end < 0 and len(digits) not in (5, 9):
-            continue
     return res
