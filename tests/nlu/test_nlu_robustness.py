@@ -76,3 +76,12 @@ def test_any_text_gives_valid_understanding(text: str, expect: str | None, offer
 )
 def test_spoken_numbers(words: str, digits: str) -> None:
     assert words_to_digits(words) == digits
+
+
+def test_warm_up_loads_the_slow_fallbacks() -> None:
+    import sys
+
+    from hvac_agent.dialogue.nlu import warm_up
+
+    warm_up()
+    assert "dateparser" in sys.modules and "usaddress" in sys.modules

@@ -2,7 +2,7 @@
 
 from hvac_agent.dialogue.nlu.speak import speak_phone, speak_street, speak_window
 from hvac_agent.dialogue.nlu.types import NluContext, Understanding, WindowChoice
-from hvac_agent.dialogue.nlu.understand import parse_keypad, understand
+from hvac_agent.dialogue.nlu.understand import parse_keypad, understand, warm_up
 
 __all__ = [
     "NluContext",
@@ -13,4 +13,5 @@ __all__ = [
     "speak_street",
     "speak_window",
     "understand",
+    "warm_up",
 ]

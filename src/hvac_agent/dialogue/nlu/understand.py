@@ -159,3 +159,14 @@ def parse_keypad(digits: str, ctx: NluContext) -> Understanding:
     elif clean == "2":
         u.yes_no = "no"
     return u
+
+
+def warm_up() -> None:
+    """Load the slow fallbacks (dateparser ~0.2 s, usaddress) now, not during a live call.
+
+    Call once at startup: the first dateparser call otherwise stalls the event loop.
+    """
+    import datetime as dt
+
+    understand("in a fortnight", NluContext(now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), expect="window"))
+    understand("4410 duval", NluContext(now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), expect="address"))
