@@ -134,7 +134,7 @@ def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
 
 
 @lru_cache(maxsize=512)
-def _usaddress_street(text: str) -> str | None:
+def usaddress_street(text: str) -> str | None:
     import usaddress  # imported lazily: only the fallback needs it
 
     try:
@@ -214,7 +214,7 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
         street_end = j
         break
     if res.street is None and ctx.expect == "address" and run_at:
-        res.street = _usaddress_street(utt.dig)
+        res.street = usaddress_street(utt.dig)
     # Unit
     for i, t in enumerate(toks):
         if t in UNIT_WORDS or (t.startswith("#") and len(t) > 1):

@@ -167,7 +167,7 @@ def _day_of_month(today: dt.date, day: int) -> dt.date | None:
 
 
 @lru_cache(maxsize=256)
-def _dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | None:
+def parse_with_dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | None:
     import dateparser  # slow to import and to run: only for phrases the patterns miss
 
     found = dateparser.parse(
@@ -232,7 +232,7 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
         wanted.append((today.replace(day=1) + dt.timedelta(days=32)).replace(day=1))
     if not wanted and not excluded and ctx.expect == "window" and _FALLBACK_HINT.search(utt.norm):
         base = ctx.now.astimezone(ZoneInfo(ctx.timezone)).replace(tzinfo=None, second=0, microsecond=0)
-        d = _dateparser(utt.norm, base, ctx.timezone)
+        d = parse_with_dateparser(utt.norm, base, ctx.timezone)
         if d is not None and d >= today:
             wanted.append(d)
     return wanted, excluded

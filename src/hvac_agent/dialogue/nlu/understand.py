@@ -168,5 +168,8 @@ def warm_up() -> None:
     """
     import datetime as dt
 
-    understand("in a fortnight", NluContext(now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), expect="window"))
-    understand("4410 duval", NluContext(now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), expect="address"))
+    from hvac_agent.dialogue.nlu.address import usaddress_street
+    from hvac_agent.dialogue.nlu.dates import parse_with_dateparser
+
+    parse_with_dateparser("in a fortnight", dt.datetime(2026, 1, 1, 9, 0), "America/Chicago")
+    usaddress_street("4410 duval street")
