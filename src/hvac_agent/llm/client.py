@@ -114,11 +114,14 @@ class LlmClient:
         verdict = False
         sdk_stream: Any = None
         try:
-            kwargs: dict[str, Any] = {"model": model, "messages": list(messages), "stream": True}
+            # Our messages and tool schemas are plain JSON already. Passed as declared parameters,
+            # the SDK walks them recursively to "transform" them: measured ~5 ms per request here,
+            # most of our overhead per turn. `extra_body` sends the same JSON body untouched.
+            body: dict[str, Any] = {"messages": list(messages), "max_tokens": self._max_tokens}
             if tools:
-                kwargs["tools"] = list(tools)
-            kwargs["max_tokens"] = self._max_tokens
-            sdk_stream = await asyncio.wait_for(self._sdk.chat.completions.create(**kwargs), remaining())
+                body["tools"] = list(tools)
+            create = self._sdk.chat.completions.create(model=model, messages=[], stream=True, extra_body=body)
+            sdk_stream = await asyncio.wait_for(create, remaining())
             chunks = sdk_stream.__aiter__()
             texts: list[str] = []
             assembler = ToolCallAssembler()
