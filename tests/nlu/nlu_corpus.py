@@ -1102,3 +1102,7 @@ for _t in ["it's a 12000 btu unit", "we paid 10000 dollars for that system", "it
            "the 12000 one is upstairs and it's making noise"]:
     c("address", _t, "issue", zip=None)
 c("address", "we're in 78745 and the ac is out", None, zip="78745")
+c("address", "4410 duval austin texas", "address", street="4410 Duval")
+c("address", "4410 north lamar austin tx 78751", "address", street="4410 North Lamar", zip="78751")
+c("address", "the house at 4410 on duval", "address", street=None)
+c("address", "1200 barton hills", "address", street="1200 Barton Hills")

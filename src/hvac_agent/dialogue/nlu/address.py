@@ -62,6 +62,14 @@ _NO_UNIT = re.compile(
 )
 
 
+# State names and the postal codes that are not also everyday words ("in", "me", "or", "ok", "hi").
+STATES = frozenset("""
+alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
+illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
+mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah
+vermont virginia washington wisconsin wyoming tx ca fl ny nj az nm nv ut ga nc sc tn ky va wv md ct ri
+vt nh mn wi il mi ks ia ar ms sd nd mt wy ak
+""".split())
 _NUMBERED_ROADS = frozenset({"highway", "hwy", "route", "fm", "interstate", "rr", "sh", "us"})
 _ROAD_QUALIFIERS = frozenset({"county", "ranch", "market", "state", "farm", "private"})
 
@@ -144,7 +152,7 @@ def usaddress_street(text: str) -> str | None:
     keep = ("AddressNumber", "StreetNamePreDirectional", "StreetName", "StreetNamePostType",
             "StreetNamePostDirectional")
     words = [w for w, tag in parsed if tag in keep]
-    if len(words) < 2 or not words[0].isdigit():
+    if len(words) < 2 or not words[0].isdigit() or any(w in _NOT_STREET for w in words[1:]):
         return None
     return " ".join(_street_word(w) for w in words)
 
@@ -190,7 +198,7 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
                     words.append(toks[j])
                     j += 1
                 break
-            if t in _NOT_STREET or (t.isdigit() and j > name_start) or t in UNIT_WORDS:
+            if t in _NOT_STREET or (t.isdigit() and j > name_start) or t in UNIT_WORDS or t in STATES:
                 break
             words.append(t)
             j += 1
@@ -198,9 +206,11 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             # No street type: accept "4410 duval" when an address was asked for or is cued, and the
             # name is short and followed by nothing, a ZIP or a unit.
             cue = _ADDRESS_CUE.search(" ".join(toks[:idx]))
+            if j < len(toks) and toks[j] in STATES and len(words) >= 2:
+                words.pop()  # "4410 duval austin texas": the word before the state is the city
             name_words = [w for w in words if w not in DIRECTIONS]
             tail_ok = j >= len(toks) or toks[j] in UNIT_WORDS or toks[j] in ("and", "zip", "in") or (
-                toks[j].isdigit() and len(toks[j]) == 5)
+                toks[j].isdigit() and len(toks[j]) == 5) or toks[j] in STATES
             if not (name_words and len(name_words) <= 3 and tail_ok
                     and (ctx.expect == "address" or cue)):
                 continue
