@@ -35,6 +35,8 @@ _HUMAN = re.compile(
     rf"|actual |other )?{_NOT_OURS}{_DESK_ROLE}\b"
     rf"|^(?:an? |the |your |some )?(?:real |live )?{_ROLE}(?: please| now| right now)?$"
     r"|\b(?:someone|somebody|anyone|anybody) (?:i can|i could) (?:talk|speak)\b"
+    r"|\b(?:don'?t|do not) (?:want to|wanna) (?:talk|speak) (?:to|with) (?:a |the |this |an )?"
+    r"(?:robot|machine|computer|bot|ai|a i|recording)\b"
 )
 # "I don't need a person": only a verb's negation refuses one ("no, I want a person" asks for one).
 _REFUSED = re.compile(r"\b(?:don'?t|do not|doesn'?t|not|never|no need for)(?: \S+){0,3} ?$")
@@ -95,9 +97,11 @@ def extract_intent(
     utt: Utterance, ctx: NluContext
 ) -> tuple[Intent | None, QuestionTopic | None]:
     t = utt.norm
+    m = _HUMAN.search(t)
+    if m and m.group(0).startswith(("don't", "dont", "do not")):
+        return "human", None  # "I don't want to talk to a robot"
     if _IDENTITY.search(t):
         return "question", "identity"
-    m = _HUMAN.search(t)
     if m and not _REFUSED.search(t, 0, m.start()):
         return "human", None
     if _RESCHEDULE.search(t):

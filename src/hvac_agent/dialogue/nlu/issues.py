@@ -102,6 +102,7 @@ _FREEZING = re.compile(
 _ACTIVE_LEAK = re.compile(
     r"\b(?:is |are |it'?s |keeps |still )?(?:leaking|pouring|gushing|flooding|spraying|overflowing)\b"
     r"|\bwater (?:everywhere|all over|coming (?:through|down|out)|through the ceiling|pouring)\b"
+    r"|\bwater (?:is |on |all over )+(?:the |my )?(?:floor|ground|carpet|ceiling)\b"
     r"|\bdripping (?:through|from) the ceiling\b|\bceiling is dripping\b|\bwon'?t stop (?:leaking|dripping)\b"
 )
 _PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a leak|stopped leaking|fixed)\b")

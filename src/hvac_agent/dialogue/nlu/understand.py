@@ -68,7 +68,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
     no_unit = ad.no_unit or (
         ctx.expect in ("address", "unit") and ad.street is None and ad.unit is None
-        and bool(_BARE_NO.match(utt.norm))
+        and (bool(_BARE_NO.match(utt.norm)) or ctx.expect == "unit" and yes_no == "no")
     )
     name = extract_name(utt, ctx)
     iss = extract_issue(utt, ctx, emergency)
