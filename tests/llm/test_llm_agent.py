@@ -374,3 +374,24 @@ async def test_code_offers_windows_when_the_model_forgets_to_look(
     assert reply.say.startswith("Let me check our schedule. I have today")
     assert reply.say.endswith("Which works best for you?") and reply.expect == "window"
     assert call.state.phase == "choosing_window" and len(call.state.offered) == 3
+
+
+async def test_a_plain_no_to_a_cancel_question_changes_nothing(
+    llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext, engine: AsyncEngine,
+    fake_llm: FakeOpenAI,
+) -> None:
+    first = Call(llm_agent, booking, ctx, call_sid="CA-book")
+    await first.start()
+    for words, moves in COOPERATIVE:
+        brain.add(*moves)
+        await first.say(words)
+    call = Call(llm_agent, booking, ctx, call_sid="CA-cancel")
+    await call.start()
+    brain.add(FakeResponse(tool_calls=[FakeToolCall("cancel_booking", {})]))
+    found = await call.say("I need to cancel my appointment")
+    assert "I found your appointment" in found.say and found.say.endswith("Would you like me to cancel it?")
+    requests = len(fake_llm.requests)
+    kept = await call.say("no")
+    assert len(fake_llm.requests) == requests and kept.action == "hangup"
+    (row,) = await stored_appointments(engine)
+    assert row["status"] == "booked"

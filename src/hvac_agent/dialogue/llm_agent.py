@@ -154,6 +154,11 @@ def awaiting_yes(state: CallState) -> bool:
     return previous.rstrip().endswith(confirm_question(state))
 
 
+def _has_details(u: Understanding) -> bool:
+    return bool(u.name or u.phone or u.phone_digits or u.street or u.zip or u.unit or u.issue or u.window
+                or u.correction)
+
+
 def _question_for(state: CallState, expect: Expect | None) -> str:
     if expect is None:
         return ""
@@ -219,8 +224,10 @@ class LlmAgent:
                 yield item
             return
         u = understand(text, nlu_context(state, ctx))
-        if u.emergency or (u.intent == "goodbye" and state.phase not in CONFIRM_PHASES):
-            # Safety scripts and ending the call are code's (the rules agent's) to say.
+        plain_no = state.phase in CONFIRM_PHASES and u.yes_no == "no" and not _has_details(u)
+        if u.emergency or plain_no or (u.intent == "goodbye" and state.phase not in CONFIRM_PHASES):
+            # Safety scripts, ending the call and a plain "no" to a confirmation question are code's
+            # (the rules agent's) to handle: nothing is booked, cancelled or moved on a "no".
             async for item in self._delegate(state, event, ctx, booking):
                 yield item
             return
