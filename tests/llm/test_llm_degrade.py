@@ -216,3 +216,21 @@ async def test_stream_reply_works_for_any_agent(
     assert started.rung == "llm"
     items = [i async for i in stream_reply(agent, started, CallerSaid(text="no heat"), ctx, booking)]
     assert items[:2] == ["Sorry to hear that.", "What's your name?"]
+
+
+async def test_simple_turn_uses_the_main_model_while_the_fast_one_is_down(
+    llm_agent: LlmAgent, breakers: BreakerRegistry, booking: BookingService, ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
+) -> None:
+    fast_breaker = llm_agent.client.breaker_for(FAST)
+    for _ in range(5):
+        fast_breaker.record_failure()
+    assert breakers.snapshot()[fast_breaker.name]["state"] == "open"
+    agent = ladder(llm_agent)
+    call = Call(agent, booking, ctx)
+    await call.start()
+    fake_llm.script(lambda body: FakeResponse(text="Got it. What's the street address?"))
+    call.state.asked = "phone_confirm"  # a yes/no turn would normally go to the fast model
+    reply = await call.say("yes")
+    assert [r["model"] for r in fake_llm.requests] == [MAIN] and call.state.rung == "llm"
+    assert reply.say.startswith("Got it.")

@@ -273,6 +273,8 @@ class LlmAgent:
             model, budget = self.fast_model, self.budgets.fast_s
         else:
             model = choose_model(s, u, main=self.model, fast=self.fast_model)
+            if model != self.model and self.client.breaker_for(model).state == "open":
+                model = self.model  # a simple turn, but the fast model is down: the main one answers
             budget = self.budgets.fast_s if model == self.fast_model else self.budgets.full_s
         confirmed_at_start = awaiting_yes(before)
         runner = ToolRunner(s, ctx, booking, u, confirmed_at_start=confirmed_at_start)
