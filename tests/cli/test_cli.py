@@ -72,3 +72,29 @@ def test_piped_chat_emergency_is_never_booked(tmp_path: Path) -> None:
     assert chat.returncode == 0, chat.stderr
     assert "911" in chat.stdout and "+15125550111" in chat.stdout
     assert "No booking made (outcome: emergency)" in chat.stdout
+
+
+@pytest.mark.slow
+def test_serve_with_no_configuration_answers_a_call(tmp_path: Path) -> None:
+    """The README's first command: no variables at all → SQLite file + embedded store in the cwd."""
+    import httpx
+
+    from tests.support.server import free_port, wait_healthy
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HVAC_", "TWILIO_", "OPENAI_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hvac_agent.cli", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process=process)
+        call = {"CallSid": "CAnoconfig", "From": "+15125550123"}
+        answer = httpx.post(f"http://127.0.0.1:{port}/twilio/voice", data=call)
+        assert answer.status_code == 200 and "virtual assistant" in answer.text and "<Gather" in answer.text
+        assert f'action="http://127.0.0.1:{port}/twilio/gather?turn=0"' in answer.text
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (tmp_path / "hvac_agent.db").exists() and (tmp_path / "hvac_sessions.db").exists()
