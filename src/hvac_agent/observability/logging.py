@@ -57,6 +57,8 @@ def _mask(key: str, value: str) -> str:
 def configure_logging(*, json_lines: bool = True, level: str = "INFO", log_pii: bool = False) -> None:
     _state["pii"] = log_pii
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper(), force=True)
+    for noisy in ("alembic", "httpx", "httpcore", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     renderer: Any = (
         structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
     )
