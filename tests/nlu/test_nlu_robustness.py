@@ -72,6 +72,9 @@ def test_any_text_gives_valid_understanding(text: str, expect: str | None, offer
         ("waiting for 2 hours", "2"),
         ("the one i'm calling from", ""),
         ("the last four are oh one two three", "0123"),
+        ("eighty-nine", "89"),
+        ("a hundred and twenty", "120"),
+        ("two hundred fifty", "250"),
     ],
 )
 def test_spoken_numbers(words: str, digits: str) -> None:

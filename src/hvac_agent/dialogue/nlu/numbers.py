@@ -8,6 +8,7 @@ keeps its "for".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 UNITS: dict[str, int] = {
@@ -196,7 +197,10 @@ def _pronoun_one(toks: list[str], i: int) -> bool:
 
 def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
     """Replace each run of number words with one digit token; return tokens and the runs."""
-    toks = _join_ordinals(tokens)
+    # "a hundred", "a thousand": the "a" is a one.
+    joined = _join_ordinals(tokens)
+    toks = ["one" if t == "a" and i + 1 < len(joined) and joined[i + 1] in _SCALE else t
+            for i, t in enumerate(joined)]
     n = len(toks)
     num = [_strong(t) and not _pronoun_one(toks, i) for i, t in enumerate(toks)]
     # "double"/"triple" before a digit word, and scale words after a number, join a run.
@@ -252,6 +256,6 @@ def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
 
 
 def words_to_digits(text: str) -> str:
-    """Convenience: the digits of every number run in `text`, concatenated."""
-    _, runs = digitize(text.lower().split())
+    """Convenience: the digits of every number run in `text`, concatenated ("eighty-nine" → "89")."""
+    _, runs = digitize([t for t in re.split(r"[\s\-,]+", text.lower()) if t])
     return "".join(r.digits for r in runs)
