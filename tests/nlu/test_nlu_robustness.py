@@ -88,3 +88,14 @@ def test_warm_up_loads_the_slow_fallbacks() -> None:
 
     warm_up()
     assert "dateparser" in sys.modules and "usaddress" in sys.modules
+
+
+def test_a_runaway_transcript_is_understood_quickly() -> None:
+    import time
+
+    text = "my name is dana kim and the furnace is blowing cold air " * 300
+    ctx = NluContext(now=NOW, expect="confirm")
+    start = time.perf_counter()
+    got = understand(text, ctx)
+    assert time.perf_counter() - start < 0.05
+    assert got.name == "Dana Kim" and got.text == text

@@ -47,6 +47,9 @@ _SCHEDULING_CUE = re.compile(
     r"prefer|would be (?:best|better|good|great|ideal)|is (?:good|best|better)|earliest|soonest|asap|"
     r"as soon as|first available|get here|get out here|be here|be home|i'?m home|i'?ll be home)\b"
 )
+# A recogniser stuck in a loop can return pages; a caller's turn is a few hundred characters, and
+# understanding costs a few µs per character, so the tail is not worth holding up the event loop.
+MAX_CHARS = 1000
 # Questions no one answers with yes or no.
 _OPEN_QUESTIONS = frozenset({None, "intent", "issue", "name", "address", "zip", "phone", "message"})
 _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
@@ -54,7 +57,7 @@ _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope no
 
 def understand(text: str, ctx: NluContext) -> Understanding:
     """Everything one caller utterance says, in the light of what was just asked."""
-    utt = Utterance.of(text)
+    utt = Utterance.of(text[:MAX_CHARS])
     if not utt.tokens:
         return Understanding(text=text)
     emergency = extract_emergency(utt)
