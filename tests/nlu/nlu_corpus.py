@@ -1154,3 +1154,6 @@ c("combined", "is this hvac company", None, intent=None)
 c("combined", "are you a real person or a machine", None, question="identity")
 c("combined", "i don't want to talk to a robot", None, intent="human")
 c("combined", "what's your earliest availability", None, window={"earliest": True})
+c("combined", "five one two five five five oh one two three seven eight seven five one", None, phone=P,
+  zip="78751")
+c("combined", "512 555 0123 78751", None, phone=P, zip="78751")

@@ -35,6 +35,7 @@ class PhoneResult:
     digits: str | None = None  # an incomplete number to carry to the next turn
     use_caller_id: bool = False
     runs: set[int] = field(default_factory=set)  # indexes into Utterance.runs that were used
+    rest: str = ""  # digits said right after the number in the same run (a ZIP, usually)
 
 
 @lru_cache(maxsize=4096)
@@ -99,6 +100,14 @@ def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
             if e164:
                 res.phone, res.runs = e164, {k}
                 return res
+            # "five one two five five five oh one two three seven eight seven five one": a number
+            # and a ZIP in one breath.
+            for head in (11, 10):
+                if len(run.digits) == head + 5 and (head == 10 or run.digits[0] == "1"):
+                    e164 = complete_number(run.digits[:head])
+                    if e164:
+                        res.phone, res.runs, res.rest = e164, {k}, run.digits[head:]
+                        return res
     kw = _KEYWORD.search(utt.dig)
     if not (expecting or pending or kw):
         return res

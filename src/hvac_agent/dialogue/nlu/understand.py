@@ -69,6 +69,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     ad = extract_address(utt, ctx, ph.runs if (ph.phone or expecting_phone) else set())
     if phone_digits and not expecting_phone and ph.runs & ad.runs:
         phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
+    zip_code = ad.zip or (ph.rest if len(ph.rest) == 5 else None)
     no_unit = ad.no_unit or (
         ctx.expect in ("address", "unit") and ad.street is None and ad.unit is None
         and (bool(_BARE_NO.match(utt.norm)) or ctx.expect == "unit" and yes_no == "no")
@@ -83,7 +84,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         window = extract_window(utt, ctx)
 
     present: list[tuple[SlotName, object]] = [
-        ("name", name), ("phone", phone or phone_digits), ("address", ad.street), ("zip", ad.zip),
+        ("name", name), ("phone", phone or phone_digits), ("address", ad.street), ("zip", zip_code),
         ("unit", ad.unit), ("window", window),
         # An issue said at the read-back or when asked for it replaces the one we had.
         ("issue", iss.category if ctx.expect in ("confirm", "issue") and iss.category != "other" else None),
@@ -110,7 +111,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         street=ad.street,
         unit=ad.unit,
         no_unit=no_unit,
-        zip=ad.zip,
+        zip=zip_code,
         issue=iss.issue,
         issue_category=iss.category,
         urgency=iss.urgency,
