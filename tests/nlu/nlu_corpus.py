@@ -1157,3 +1157,9 @@ c("combined", "what's your earliest availability", None, window={"earliest": Tru
 c("combined", "five one two five five five oh one two three seven eight seven five one", None, phone=P,
   zip="78751")
 c("combined", "512 555 0123 78751", None, phone=P, zip="78751")
+# answers to "what's the problem?" that are not one
+for _t in ["i don't know", "can you repeat that", "what did you say", "hold on a second", "hello are you there",
+           "sorry what", "why do you need to know", "five one two five five five", "who is this",
+           "can i talk to a person", "how much will it cost"]:
+    c("issues", _t, "issue", issue=None, issue_category=None)
+c("issues", "the thing in the attic", "issue", issue_category="other", issue="The thing in the attic")

@@ -114,6 +114,21 @@ _NOT_URGENT = re.compile(
 )
 _SAYS_URGENT = re.compile(r"\b(?:urgent|emergency|asap|as soon as possible|right away|immediately|"
                           r"today if possible|really need someone today)\b")
+# Answers to "what's the problem?" that are not a problem: questions back, asking to repeat or
+# wait, "I don't know" on its own.
+_META = re.compile(
+    r"^(?:(?:sorry|um|uh|oh|well|hello|hi)\s+)*(?:what|who|why|how|where|when|can you|could you|can i|"
+    r"could i|do you|are you|is this|is that|pardon|excuse me|huh|repeat|say (?:that|it) again|hold on|"
+    r"hang on|wait|one sec|one second|just a sec|give me a|are you there|hello)\b"
+    r"|^(?:i don'?t know|no idea|not sure|i'?m not sure|dunno|i have no idea)$"
+)
+
+
+def _mostly_digits(utt: Utterance) -> bool:
+    spoken_numbers = sum(r.n_tokens for r in utt.runs)
+    return spoken_numbers * 2 >= len(utt.tokens)
+
+
 _SPOKEN_DIGIT = (r"(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
                  r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
                  r"seventy|eighty|ninety)")
@@ -252,7 +267,7 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
     if not keep and problem_is and category:
         rest = utt.norm[problem_is.start() :]
         keep.append(re.sub(r"^(?:the )?(?:problem|issue) is\s+", "", rest))
-    if not keep and ctx.expect == "issue":
+    if not keep and ctx.expect == "issue" and not _META.search(utt.norm) and not _mostly_digits(utt):
         whole = _ISSUE_LEAD.sub("", utt.norm)
         cut = _CLAUSE_CUT.search(whole)
         whole = whole[: cut.start()].strip() if cut else whole

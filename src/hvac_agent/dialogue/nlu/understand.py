@@ -77,6 +77,8 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     name = extract_name(utt, ctx)
     iss = extract_issue(utt, ctx, emergency)
     intent, question = extract_intent(utt, ctx)
+    if iss.category == "other" and intent in ("human", "question", "cancel", "reschedule", "goodbye"):
+        iss.issue, iss.category = None, None  # "can I talk to a person" is a request, not the problem
     if intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
         intent = "book"  # "my furnace is out" as an opening line is a request for a visit
     window = None
