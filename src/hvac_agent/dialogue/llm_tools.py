@@ -465,9 +465,17 @@ class ToolRunner:
             sl.date, sl.window = None, None
             s.phase = "collecting"
             again = await self._tool_check_availability({})
+            if again.stop:
+                return again  # nothing open at all: a person was offered
             s.offered = [o for o in s.offered if (o.date, o.window) != lost]
-            if not s.offered or again.stop:
-                return again
+            if not s.offered:
+                s.phase = "offer_transfer"
+                s.last_question = "Would you like me to connect you with our office?"
+                return ToolOutcome(
+                    result={"ok": False, "error": "that window was just taken and no other is open"},
+                    say=f"I'm sorry, that window was just taken, and I have no other opening. {s.last_question}",
+                    stop=True, expect="yes_no",
+                )
             s.last_question = offer_question(s.offered, self.ctx)
             return ToolOutcome(
                 result={"ok": False, "error": "that window was just taken; other windows were offered",
