@@ -1163,3 +1163,9 @@ for _t in ["i don't know", "can you repeat that", "what did you say", "hold on a
            "can i talk to a person", "how much will it cost"]:
     c("issues", _t, "issue", issue=None, issue_category=None)
 c("issues", "the thing in the attic", "issue", issue_category="other", issue="The thing in the attic")
+for _t in ["hold on", "huh", "i'd rather not say", "i'm near the capitol", "im just calling to check",
+           "why do you need my name", "it's on file"]:
+    c("names", _t, "name", name=None)
+c("names", "it's daniel", "name", name="Daniel")
+c("names", "this is frank again", None, name="Frank")
+c("names", "my name is d'angelo", None, name="D'Angelo")

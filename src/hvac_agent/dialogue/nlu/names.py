@@ -63,6 +63,7 @@ off on running blowing cycling rattling iced leaking sparking smoking beeping ch
 humming buzzing making doing getting going coming working trying just only still even also
 normal fine good great terrible awful horrible bad weird odd funny crazy nuts unbearable miserable
 freezing sweltering roasting stifling brutal rough cozy comfortable uncomfortable
+hold huh near rather im ive id ill again what who whom whose which where when how why hey hm
 """.split())
 
 # Word shapes that are rarely first names ("taking", "ridiculous", "worried"); "-ly" and most "-ed"
@@ -90,6 +91,7 @@ _STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "drive
                            "place", "highway", "loop", "terrace"})
 _LAST_NAME = re.compile(r"\blast name(?: is|'s)?\s+")
 _WITH_A = re.compile(r"\bwith an? ([a-z])\b")
+_APOSTROPHE_NAME = re.compile(r"^(?:o|d|l|mc|mac)'[a-z]{2,}$")
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _TITLE_PARTS = re.compile(r"(^|[\-'])([a-z])")
 
@@ -174,6 +176,8 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             continue
         if t in NOT_NAME or t in _NUMBER_WORDS or not _NAME_WORD.match(t) or len(t) < 2:
             break
+        if "'" in t and not _APOSTROPHE_NAME.match(t):
+            break  # "i'd", "that's": contractions, while O'Brien and D'Angelo are names
         if not words and len(t) > 5 and _NOT_NAME_SUFFIX.search(t):
             break  # "this is ridiculous", "this is taking forever"
         words.append(t)
