@@ -234,3 +234,25 @@ async def test_simple_turn_uses_the_main_model_while_the_fast_one_is_down(
     reply = await call.say("yes")
     assert [r["model"] for r in fake_llm.requests] == [MAIN] and call.state.rung == "llm"
     assert reply.say.startswith("Got it.")
+
+
+async def test_a_bug_on_the_ai_rung_costs_the_rung_not_the_call(
+    client: LlmClient, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+) -> None:
+    class Broken:
+        def prepare(self) -> None: ...
+
+        async def aclassify(self, *args: Any) -> Any:
+            raise RuntimeError("classifier exploded")
+
+    class BrokenFaq:
+        def lookup(self, *args: Any) -> Any:
+            raise RuntimeError("faq exploded")
+
+    agent = DegradingAgent(LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(),
+                                    classifier=Broken(), faq=BrokenFaq()), RulesAgent())  # type: ignore[arg-type]
+    call = Call(agent, booking, ctx)
+    await call.start()
+    reply = await call.say("what are your hours")  # no caller data: classifier and FAQ are consulted
+    assert reply.action == "listen" and call.state.rung == "rules" and fake_llm.requests == []
+    assert agent.failures == [(call.call_sid, "llm", MAIN, "error")]

@@ -92,6 +92,11 @@ class DegradingAgent:
                     log.warning("llm_rung_failed", call_sid=state.call_sid, rung=rung, model=failure.model,
                                 why=failure.cause.kind, spoken_sentences=len(failure.spoken))
                     continue
+                except Exception:  # noqa: BLE001 - a bug on an AI rung costs the rung, never the call
+                    failed_models.update(m for m in (self.llm.model, self.llm.fast_model) if m)
+                    self._note(state, rung, model, "error")
+                    log.exception("llm_rung_error", call_sid=state.call_sid, rung=rung)
+                    continue
             elif rung == "rules":
                 try:
                     new_state, reply = await self.rules.respond(current, event, ctx, booking)

@@ -466,7 +466,10 @@ class LlmAgent:
         if self.classifier is None or u.intent is not None or carries_caller_data(text, u):
             return None
         fallback = self.classify_with_llm if state.asked in (None, "intent") else None
-        return await self.classifier.aclassify(text, fallback)
+        try:
+            return await self.classifier.aclassify(text, fallback)
+        except Exception:  # noqa: BLE001 - no classifier (model files broken): the NLU and the model remain
+            return None
 
     async def classify_with_llm(self, text: str) -> Intent | None:
         model = self.fast_model or self.model
