@@ -1169,3 +1169,53 @@ for _t in ["hold on", "huh", "i'd rather not say", "i'm near the capitol", "im j
 c("names", "it's daniel", "name", name="Daniel")
 c("names", "this is frank again", None, name="Frank")
 c("names", "my name is d'angelo", None, name="D'Angelo")
+
+# =================================================================================================
+# Seventh batch, written blind at the end (its first-pass accuracy is in the final report).
+# =================================================================================================
+c("combined", "hi i'm calling because our heat pump is running nonstop and the house won't warm up", None,
+  issue_category="no_heat", intent="book", name=None)
+c("combined", "the ac is running but it's blowing room temperature air", "issue", issue_category="no_cooling")
+c("combined", "there's a musty smell coming from the vents upstairs", "issue", issue_category="smell",
+  emergency=None)
+c("combined", "we hear a loud humming from the outside unit", "issue", issue_category="noise")
+c("combined", "water's dripping from the ceiling below the attic unit", "issue", issue_category="leak",
+  urgency="urgent")
+c("combined", "my grandmother lives with us and she's on dialysis", "urgency", urgency="urgent")
+c("combined", "the pipes might freeze tonight and we have no heat", None, urgency="urgent")
+c("combined", "it's not an emergency", "urgency", urgency="routine")
+c("combined", "my name is nguyen n g u y e n", None, name="Nguyen")
+c("combined", "this is sam from apartment 4", None, name="Sam", unit="Apt 4")
+c("combined", "it's alex", "name", name="Alex")
+c("combined", "the last name is garcia", None, name="Garcia")
+c("combined", "call me back at seven three seven five five five two two three three", None,
+  phone="+17375552233")
+c("combined", "use my cell 512 555 0188", "phone_confirm", phone="+15125550188")
+c("combined", "sure that number's fine", "phone_confirm", yes_no="yes")
+c("combined", "the street address is 15 lakeview drive", None, street="15 Lakeview Drive")
+c("combined", "it's 3300 bee cave road suite 650 78746", "address", street="3300 Bee Cave Road",
+  unit="Suite 650", zip="78746")
+c("combined", "seven eight seven three one", "zip", zip="78731")
+c("combined", "zip's 78731", None, zip="78731")
+c("combined", "nope single family house", "unit", no_unit=True)
+c("combined", "the earliest possible", "window", window={"earliest": True, "offer_index": 0})
+c("combined", "friday is good in the morning", "window", window={"offer_index": 0})
+c("combined", "monday works better for me", "window", window={"offer_index": 2})
+c("combined", "not friday", "window", window={"exclude_dates": [FRI]})
+c("combined", "do you have anything tuesday morning", "window", window={"date": DEC, "part_of_day": "morning"})
+c("combined", "yes please book that", "confirm", yes_no="yes")
+c("combined", "no the address is wrong it's 4412", "confirm", yes_no="no", correction=True,
+  corrected=["address"])
+c("combined", "wrong zip it's 78702", "confirm", correction=True, corrected=["zip"], zip="78702")
+c("combined", "i want to speak with a live agent", None, intent="human")
+c("combined", "can i talk to the dispatcher", None, intent="human")
+c("combined", "i need to cancel my service call for tomorrow", None, intent="cancel")
+c("combined", "can we switch my appointment to monday", None, intent="reschedule")
+c("combined", "do you charge extra on weekends", None, question="price")
+c("combined", "what time do you close today", None, question="hours")
+c("combined", "smells like gas near the water heater", None, emergency="gas")
+c("combined", "the carbon monoxide detector is beeping like crazy", None, emergency="carbon_monoxide")
+c("combined", "sparks came out of the thermostat", None, emergency="smoke_fire")
+c("combined", "no gas smell no smoke", "yes_no", emergency=None, yes_no="no")
+c("combined", "this is taking way too long", None, frustration_min=0.3)
+c("combined", "thanks so much you've been very helpful", None, frustration_max=0.0)

@@ -291,6 +291,7 @@ def _part(utt: Utterance) -> PartOfDay | None:
 
 
 def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
+    """The caller's wish for a visit time, with `offer_index` set when it picks one of `ctx.offered`."""
     offered = ctx.offered
     choice = WindowChoice()
     found = False

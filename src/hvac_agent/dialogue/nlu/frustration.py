@@ -28,7 +28,7 @@ _EXPLICIT = re.compile(
     r"give me a break|for crying out loud|what is wrong with you|you don'?t understand|"
     r"you'?re not understanding|you keep asking|stop asking|that'?s enough|enough already|"
     r"i'?ve had enough|^(?:oh |aw |ah )?come on\b(?! in| over| out| by| back)|^seriously|seriously\??$|"
-    r"are you serious|"
+    r"are you serious|taking (?:way |so |too |forever)+(?:long)?|this is taking forever|"
     r"i'?m (?:so |really )?(?:upset|angry|mad|pissed)|hate (?:this|these|talking)|incompetent|"
     r"clueless|worthless|hopeless|you people|what a joke|(?:second|third|fourth|fifth|\d+(?:nd|rd|th)) "
     r"time (?:i'?m calling|i'?ve called|calling|i called)|called (?:you )?(?:twice|three times|"

@@ -85,6 +85,11 @@ def _sub_hundred(toks: list[str], i: int) -> tuple[int, int] | None:
     return None
 
 
+def _written_zip_boundary(left: str, right: str) -> bool:
+    """Written digit groups join ("512 555 0123"), except around a 5-digit group (a ZIP)."""
+    return _is_digits(left) and _is_digits(right) and (len(left) == 5 or len(right) == 5)
+
+
 def _run_to_digits(toks: list[str]) -> str:
     """Digits of one run of number tokens; pairs and singles are concatenated as spoken."""
     out: list[str] = []
@@ -245,6 +250,8 @@ def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
         j = i
         while j < n and num[j]:
             j += 1
+            if j < n and num[j] and _written_zip_boundary(toks[j - 1], toks[j]):
+                break  # "suite 650 78746": a ZIP written as digits stands on its own
         chunk = toks[i:j]
         digits = _run_to_digits(chunk)
         if digits:
