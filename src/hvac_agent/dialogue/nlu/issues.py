@@ -83,6 +83,11 @@ _EQUIPMENT_BROKEN = re.compile(
 _PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
 _HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat|boiler|heat pump)\b")
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
+_ELDER_AGE = re.compile(
+    r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
+    r"aunt|uncle)(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)) (?:almost |over |like )?"
+    r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
+)
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
                 r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"), "infant in the home"),
@@ -295,6 +300,8 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
     for pattern, reason in _VULNERABLE:
         if _any(pattern, utt):
             reasons.append(reason)
+    if "elderly occupant" not in reasons and _ELDER_AGE.search(utt.dig):
+        reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
     if res.category == "no_heat" and _any(_FREEZING, utt):
         reasons.append("no heat in freezing weather")
     if res.category == "leak" and _any(_ACTIVE_LEAK, utt) and not _PAST_LEAK.search(utt.norm):
