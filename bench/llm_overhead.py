@@ -43,8 +43,10 @@ from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall  # no
 
 NOW = dt.datetime(2026, 12, 1, 12, 30, tzinfo=dt.UTC)
 TEXT = "Thanks, Dana. I've noted that. What's the best number to reach you?"
-STREAMED = ("I'm sorry to hear your furnace stopped working. Let's get a technician out to you. "
-            "May I have your first and last name?")
+STREAMED = (
+    "I'm sorry to hear your furnace stopped working. Let's get a technician out to you. "
+    "May I have your first and last name?"
+)
 
 
 class NoBooking:
@@ -72,8 +74,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 def line(label: str, values_ms: list[float]) -> str:
-    return (f"  {label:<38} p50 {pct(values_ms, .5):7.2f} ms   p99 {pct(values_ms, .99):7.2f} ms   "
-            f"mean {statistics.fmean(values_ms):7.2f} ms")
+    return (
+        f"  {label:<38} p50 {pct(values_ms, 0.5):7.2f} ms   p99 {pct(values_ms, 0.99):7.2f} ms   "
+        f"mean {statistics.fmean(values_ms):7.2f} ms"
+    )
 
 
 async def bare_turn(sdk: AsyncOpenAI, requests: int) -> float:
@@ -96,10 +100,16 @@ async def agent_turn(agent: LlmAgent, state: CallState, ctx: DialogueContext) ->
 async def overhead(turns: int) -> None:
     profile = BusinessProfile()
     ctx = DialogueContext(profile=profile, now=NOW)
-    state = CallState(call_sid="CA-bench", caller_id="+15125550123", started_at=NOW, asked="name",
-                      last_question="May I have your first and last name?")
+    state = CallState(
+        call_sid="CA-bench",
+        caller_id="+15125550123",
+        started_at=NOW,
+        asked="name",
+        last_question="May I have your first and last name?",
+    )
     state.slots.issue = "furnace stopped working"
     for tools in (False, True):
+
         def script(body: dict[str, Any], tools: bool = tools) -> FakeResponse:
             if tools and body["messages"][-1]["role"] != "tool" and body.get("tools"):
                 return FakeResponse(tool_calls=[FakeToolCall("update_caller_details", {"name": "Dana Kim"})])

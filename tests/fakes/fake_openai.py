@@ -183,8 +183,7 @@ async def _send_json(writer: asyncio.StreamWriter, status: int, payload: dict[st
     data = json.dumps(payload).encode()
     reason = _REASONS.get(status, "Error")
     writer.write(
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(data)}\r\n\r\n".encode()
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(data)}\r\n\r\n".encode()
         + data
     )
     await writer.drain()

@@ -56,8 +56,9 @@ class Summary:
         today = re.search(r"Today is \w+ (\d{4}-\d\d-\d\d) \(([^)]+)\)", system)
         assert today, "system prompt names today's date"
         self.timezone = today.group(2)
-        self.now = dt.datetime.combine(dt.date.fromisoformat(today.group(1)), dt.time(9),
-                                       tzinfo=ZoneInfo(self.timezone))
+        self.now = dt.datetime.combine(
+            dt.date.fromisoformat(today.group(1)), dt.time(9), tzinfo=ZoneInfo(self.timezone)
+        )
 
     @property
     def expect(self) -> Expect:
@@ -147,9 +148,17 @@ def nlu_brain(body: dict[str, Any]) -> FakeResponse:
     if last["role"] == "tool":
         return _after_tool(body, info)
     expect = info.expect
-    u = understand(last["content"], NluContext(expect=expect, now=info.now, timezone=info.timezone,
-                                               caller_id=info.caller_id, offered=info.offered,
-                                               current_phone=info.phone))
+    u = understand(
+        last["content"],
+        NluContext(
+            expect=expect,
+            now=info.now,
+            timezone=info.timezone,
+            caller_id=info.caller_id,
+            offered=info.offered,
+            current_phone=info.phone,
+        ),
+    )
     calls: list[FakeToolCall] = []
     if u.intent in ("cancel", "reschedule") and info.phase == "collecting":
         name = "cancel_booking" if u.intent == "cancel" else "reschedule_booking"
@@ -163,8 +172,15 @@ def nlu_brain(body: dict[str, Any]) -> FakeResponse:
     if details:
         calls.append(_call("update_caller_details", **details))
     if expect == "confirm" and u.yes_no == "yes" and not u.correction and not details:
-        calls.append(_call({"confirming": "create_booking", "cancel_confirm": "cancel_booking",
-                            "reschedule_confirm": "reschedule_booking"}[info.phase]))
+        calls.append(
+            _call(
+                {
+                    "confirming": "create_booking",
+                    "cancel_confirm": "cancel_booking",
+                    "reschedule_confirm": "reschedule_booking",
+                }[info.phase]
+            )
+        )
     if calls:
         return FakeResponse(text="Thanks. " if details and len(calls) == 1 else "", tool_calls=calls)
     if expect == "confirm" and TIME_WORDS & set(re.findall(r"[a-z]+", u.text.lower())):

@@ -45,25 +45,39 @@ def choose_first(body: dict[str, Any]) -> FakeResponse:
 
 # (caller words, the model's moves for that turn)
 COOPERATIVE: list[tuple[str, list[Any]]] = [
-    ("my furnace stopped working and there's no heat", [
-        update(issue="furnace stopped working, no heat", issue_category="no_heat"),
-        say("I'm sorry to hear that. May I have your first and last name?"),
-    ]),
-    ("dana kim", [
-        update(name="Dana Kim"),
-        say("Thanks, Dana. Is the number you're calling from the best one to reach you?"),
-    ]),
+    (
+        "my furnace stopped working and there's no heat",
+        [
+            update(issue="furnace stopped working, no heat", issue_category="no_heat"),
+            say("I'm sorry to hear that. May I have your first and last name?"),
+        ],
+    ),
+    (
+        "dana kim",
+        [
+            update(name="Dana Kim"),
+            say("Thanks, Dana. Is the number you're calling from the best one to reach you?"),
+        ],
+    ),
     ("yes", [update(use_caller_id=True), say("Great. What's the street address and ZIP code of the visit?")]),
-    ("4410 duval street 78751", [
-        update(street="4410 Duval Street", zip="78751"),
-        say("Got it. Is there an apartment or unit number?"),
-    ]),
+    (
+        "4410 duval street 78751",
+        [
+            update(street="4410 Duval Street", zip="78751"),
+            say("Got it. Is there an apartment or unit number?"),
+        ],
+    ),
     ("no", [update(no_unit=True), say("Is anyone at home especially at risk from the cold, like an infant?")]),
-    ("no", [
-        FakeResponse(tool_calls=[tool("update_caller_details", urgency="routine"), tool("check_availability")],
-                     arg_chunk_chars=3),
-        offer_windows,
-    ]),
+    (
+        "no",
+        [
+            FakeResponse(
+                tool_calls=[tool("update_caller_details", urgency="routine"), tool("check_availability")],
+                arg_chunk_chars=3,
+            ),
+            offer_windows,
+        ],
+    ),
     ("the first one", [choose_first]),
     ("yes", [FakeResponse(tool_calls=[tool("create_booking")])]),
 ]
@@ -84,8 +98,9 @@ class Call:
         self.state = CallState(call_sid=self.call_sid, caller_id=CALLER_ID, started_at=NOW)
 
     async def start(self) -> Reply:
-        self.state, reply = await self.agent.respond(self.state, CallStarted(caller_id=CALLER_ID), self.ctx,
-                                                     self.booking)
+        self.state, reply = await self.agent.respond(
+            self.state, CallStarted(caller_id=CALLER_ID), self.ctx, self.booking
+        )
         self.replies.append(reply)
         return reply
 

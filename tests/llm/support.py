@@ -52,8 +52,6 @@ def last_tool_result(body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-
-
 async def stored_appointments(engine: AsyncEngine) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         rows = (await conn.execute(text("select * from appointments"))).mappings().all()

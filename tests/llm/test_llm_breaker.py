@@ -63,7 +63,11 @@ def test_registry_snapshot_for_health() -> None:
     snap = registry.snapshot()
     assert snap["llm:a"]["state"] == "open" and snap["llm:a"]["retry_in_s"] == 30
     assert snap["llm:b"] == {
-        "state": "closed", "consecutive_failures": 0, "total_failures": 0, "total_successes": 1, "retry_in_s": None
+        "state": "closed",
+        "consecutive_failures": 0,
+        "total_failures": 0,
+        "total_successes": 1,
+        "retry_in_s": None,
     }
     assert registry.get("llm:a") is registry.get("llm:a")
 

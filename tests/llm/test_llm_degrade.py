@@ -23,8 +23,14 @@ from tests.llm.scenario import COOPERATIVE, Call
 from tests.llm.support import FAST, MAIN, NOW, Brain, stored_appointments
 
 # Questions the agents ask for each slot: none may come back once the slot is known.
-SLOT_QUESTIONS = ("first and last name", "best phone number", "calling from", "street address",
-                  "ZIP code there", "going on with your heating")
+SLOT_QUESTIONS = (
+    "first and last name",
+    "best phone number",
+    "calling from",
+    "street address",
+    "ZIP code there",
+    "going on with your heating",
+)
 
 
 def ladder(llm_agent: LlmAgent) -> DegradingAgent:
@@ -36,7 +42,11 @@ def dead(body: dict[str, Any]) -> FakeResponse:
 
 
 async def test_llm_dies_mid_call_and_rules_finish_without_repeating_a_question(
-    llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext, engine: AsyncEngine,
+    llm_agent: LlmAgent,
+    brain: Brain,
+    booking: BookingService,
+    ctx: DialogueContext,
+    engine: AsyncEngine,
     fake_llm: FakeOpenAI,
 ) -> None:
     agent = ladder(llm_agent)
@@ -72,11 +82,16 @@ async def test_llm_dies_mid_call_and_rules_finish_without_repeating_a_question(
 
 
 async def test_slow_model_falls_to_the_next_rung_within_the_budget(
-    client: LlmClient, brain: Brain, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+    client: LlmClient,
+    brain: Brain,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
     budgets = LlmBudgets(full_s=0.3, fast_s=0.2)
-    agent = DegradingAgent(LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(), budgets=budgets),
-                           RulesAgent())
+    agent = DegradingAgent(
+        LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(), budgets=budgets), RulesAgent()
+    )
     call = Call(agent, booking, ctx)
     await call.start()
     fake_llm.script(lambda body: FakeResponse(text="Far too late.", delay_s=10))
@@ -90,7 +105,11 @@ async def test_slow_model_falls_to_the_next_rung_within_the_budget(
 
 
 async def test_fast_model_answers_when_the_main_model_fails(
-    llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+    llm_agent: LlmAgent,
+    brain: Brain,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
     agent = ladder(llm_agent)
     call = Call(agent, booking, ctx)
@@ -110,8 +129,12 @@ async def test_fast_model_answers_when_the_main_model_fails(
 
 
 async def test_breaker_opens_after_five_failures_and_calls_skip_the_dead_endpoint(
-    client: LlmClient, breakers: BreakerRegistry, clock: FixedClock, booking: BookingService,
-    ctx: DialogueContext, fake_llm: FakeOpenAI,
+    client: LlmClient,
+    breakers: BreakerRegistry,
+    clock: FixedClock,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
     agent = DegradingAgent(LlmAgent(client, model=MAIN, fast_model=None, rules=RulesAgent()), RulesAgent())
     fake_llm.script(lambda body: FakeResponse(status=500))
@@ -138,7 +161,10 @@ async def test_breaker_opens_after_five_failures_and_calls_skip_the_dead_endpoin
 
 
 async def test_transfer_is_the_last_rung(
-    llm_agent: LlmAgent, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+    llm_agent: LlmAgent,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
     class BrokenRules:
         async def respond(self, *args: Any) -> tuple[CallState, Reply]:
@@ -159,8 +185,9 @@ def test_build_agent_is_rules_only_without_an_llm(monkeypatch: pytest.MonkeyPatc
     assert isinstance(build_agent(Settings(_env_file=None)), RulesAgent)  # type: ignore[call-arg]
 
 
-async def test_build_agent_with_an_llm_runs_a_turn(fake_llm: FakeOpenAI, booking: BookingService,
-                                                   ctx: DialogueContext) -> None:
+async def test_build_agent_with_an_llm_runs_a_turn(
+    fake_llm: FakeOpenAI, booking: BookingService, ctx: DialogueContext
+) -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, HVAC_LLM_BASE_URL=fake_llm.base_url, HVAC_LLM_MODEL=MAIN, HVAC_LLM_FAST_MODEL=FAST
     )
@@ -177,7 +204,10 @@ async def test_build_agent_with_an_llm_runs_a_turn(fake_llm: FakeOpenAI, booking
 
 
 async def test_model_dropping_mid_stream_hands_over_without_losing_what_was_said(
-    llm_agent: LlmAgent, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+    llm_agent: LlmAgent,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
     agent = ladder(llm_agent)
     call = Call(agent, booking, ctx)
@@ -199,7 +229,10 @@ async def test_model_dropping_mid_stream_hands_over_without_losing_what_was_said
 
 
 async def test_stream_reply_works_for_any_agent(
-    llm_agent: LlmAgent, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+    llm_agent: LlmAgent,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
     from hvac_agent.dialogue.degrade import stream_reply
     from hvac_agent.dialogue.state import CallStarted
@@ -219,7 +252,10 @@ async def test_stream_reply_works_for_any_agent(
 
 
 async def test_simple_turn_uses_the_main_model_while_the_fast_one_is_down(
-    llm_agent: LlmAgent, breakers: BreakerRegistry, booking: BookingService, ctx: DialogueContext,
+    llm_agent: LlmAgent,
+    breakers: BreakerRegistry,
+    booking: BookingService,
+    ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
     fast_breaker = llm_agent.client.breaker_for(FAST)
@@ -237,7 +273,10 @@ async def test_simple_turn_uses_the_main_model_while_the_fast_one_is_down(
 
 
 async def test_a_bug_on_the_ai_rung_costs_the_rung_not_the_call(
-    client: LlmClient, booking: BookingService, ctx: DialogueContext, fake_llm: FakeOpenAI,
+    client: LlmClient,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
     class Broken:
         def prepare(self) -> None: ...
@@ -249,8 +288,10 @@ async def test_a_bug_on_the_ai_rung_costs_the_rung_not_the_call(
         def lookup(self, *args: Any) -> Any:
             raise RuntimeError("faq exploded")
 
-    agent = DegradingAgent(LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(),
-                                    classifier=Broken(), faq=BrokenFaq()), RulesAgent())  # type: ignore[arg-type]
+    agent = DegradingAgent(
+        LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(), classifier=Broken(), faq=BrokenFaq()),
+        RulesAgent(),
+    )  # type: ignore[arg-type]
     call = Call(agent, booking, ctx)
     await call.start()
     reply = await call.say("what are your hours")  # no caller data: classifier and FAQ are consulted

@@ -39,8 +39,9 @@ def _scenarios(*modules: ModuleType) -> list[Any]:
             keys = [k.strip() for k in argnames.split(",")] if isinstance(argnames, str) else list(argnames)
             for i, values in enumerate(argvalues):
                 values = values if len(keys) > 1 else (values,)
-                cases.append(pytest.param(func, dict(zip(keys, values, strict=True)),
-                                          id=f"{name.removeprefix('test_')}-{i}"))
+                cases.append(
+                    pytest.param(func, dict(zip(keys, values, strict=True)), id=f"{name.removeprefix('test_')}-{i}")
+                )
     return cases
 
 
@@ -68,8 +69,14 @@ def fake_model() -> Iterator[FakeOpenAI]:
 @pytest.fixture
 def llm_server(tmp_path: Path, fake_model: FakeOpenAI) -> Iterator[Server]:
     port = free_port()
-    settings = make_settings(tmp_path, port, llm_base_url=fake_model.base_url, llm_model="big-model",
-                             llm_fast_model="small-model", llm_api_key="test-key")
+    settings = make_settings(
+        tmp_path,
+        port,
+        llm_base_url=fake_model.base_url,
+        llm_model="big-model",
+        llm_fast_model="small-model",
+        llm_api_key="test-key",
+    )
     clock = FixedClock(NOW)
     app = create_app(settings, clock=clock)
     with serve_app(app, port) as base:

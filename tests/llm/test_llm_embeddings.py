@@ -50,8 +50,9 @@ def test_embeddings_are_unit_vectors_and_padding_changes_nothing(embedder: MiniL
 
 
 def test_paraphrases_are_closer_than_unrelated_sentences(embedder: MiniLmEmbedder) -> None:
-    a, b, c = embedder.embed(["please cancel my booking", "I need to cancel my appointment",
-                              "the furnace is making a banging noise"])
+    a, b, c = embedder.embed(
+        ["please cancel my booking", "I need to cancel my appointment", "the furnace is making a banging noise"]
+    )
     assert float(a @ b) > 0.5 > float(a @ c) + 0.3
 
 
@@ -106,19 +107,32 @@ def test_faq_cache_never_answers_words_carrying_caller_data(embedder: MiniLmEmbe
     faq = FaqCache(embedder, BusinessProfile())
     state = CallState(call_sid="CA-f", started_at=NOW)
     ctx = DialogueContext(profile=BusinessProfile(), now=NOW.astimezone(dt.UTC))
-    for words in ("are you open on saturday, my number is 512 555 0123",
-                  "I'm Dana Kim, what are your hours",
-                  "what are your hours, I smell gas"):
+    for words in (
+        "are you open on saturday, my number is 512 555 0123",
+        "I'm Dana Kim, what are your hours",
+        "what are your hours, I smell gas",
+    ):
         u = understand(words, nlu_context(state, ctx))
         assert faq.lookup(words, u) is None, words
 
 
 async def test_agent_answers_faq_without_the_model_and_asks_again(
-    embedder: MiniLmEmbedder, classifier: IntentClassifier, client: LlmClient, booking: BookingService,
-    ctx: DialogueContext, fake_llm: FakeOpenAI,
+    embedder: MiniLmEmbedder,
+    classifier: IntentClassifier,
+    client: LlmClient,
+    booking: BookingService,
+    ctx: DialogueContext,
+    fake_llm: FakeOpenAI,
 ) -> None:
-    agent = LlmAgent(client, model=MAIN, fast_model=None, rules=RulesAgent(), budgets=FAST_BUDGETS,
-                     classifier=classifier, faq=FaqCache(embedder, ctx.profile))
+    agent = LlmAgent(
+        client,
+        model=MAIN,
+        fast_model=None,
+        rules=RulesAgent(),
+        budgets=FAST_BUDGETS,
+        classifier=classifier,
+        faq=FaqCache(embedder, ctx.profile),
+    )
     call = Call(agent, booking, ctx)
     await call.start()
     reply = await call.say("what are your hours")
@@ -136,8 +150,14 @@ async def test_warm_up_loads_the_model_before_the_first_call(embedder: MiniLmEmb
         return embedder
 
     shared = CachingEmbedder(load)
-    agent = LlmAgent(client, model=MAIN, fast_model=None, rules=RulesAgent(),
-                     classifier=IntentClassifier(shared), faq=FaqCache(shared, BusinessProfile()))
+    agent = LlmAgent(
+        client,
+        model=MAIN,
+        fast_model=None,
+        rules=RulesAgent(),
+        classifier=IntentClassifier(shared),
+        faq=FaqCache(shared, BusinessProfile()),
+    )
     await agent.warm_up()
     assert loads == [1]
     assert agent.faq is not None and agent.faq.lookup("when are you open") is not None

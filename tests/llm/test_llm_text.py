@@ -19,7 +19,10 @@ def test_sentences_complete_only_when_the_next_word_starts() -> None:
 def test_split_keeps_prices_initials_and_times_whole() -> None:
     text = "The fee is $89.50 today. Dana K. Smith, right? Window is 8 a.m. to noon!\nOk"
     assert split_sentences(text) == [
-        "The fee is $89.50 today.", "Dana K. Smith, right?", "Window is 8 a.m. to noon!", "Ok"
+        "The fee is $89.50 today.",
+        "Dana K. Smith, right?",
+        "Window is 8 a.m. to noon!",
+        "Ok",
     ]
 
 
@@ -86,9 +89,13 @@ def test_model_selection() -> None:
     assert pick(state, free_text) == "main"
     assert pick(state.model_copy(update={"asked": "confirm"}), Understanding(text="yes", yes_no="yes")) == "fast"
     assert pick(state, Understanding(text="yeah sure", yes_no="yes")) == "fast"
-    assert pick(state.model_copy(update={"asked": "confirm", "frustration": 0.5}),
-                Understanding(text="yes", yes_no="yes")) == "main"  # a frustrated caller gets the best
+    assert (
+        pick(state.model_copy(update={"asked": "confirm", "frustration": 0.5}), Understanding(text="yes", yes_no="yes"))
+        == "main"
+    )  # a frustrated caller gets the best
     assert pick(state.model_copy(update={"asked": "confirm", "turn": 20}), Understanding(text="yes")) == "main"
-    assert pick(state.model_copy(update={"asked": "confirm"}),
-                Understanding(text="no it's 0132", correction=True)) == "main"
+    assert (
+        pick(state.model_copy(update={"asked": "confirm"}), Understanding(text="no it's 0132", correction=True))
+        == "main"
+    )
     assert choose_model(state, None, main="main", fast=None) == "main"

@@ -25,8 +25,15 @@ from hvac_agent.dialogue.state import (
 from tests.llm.support import CALLER_ID, NOW, stored_appointments
 
 YES = Understanding(text="yes", yes_no="yes")
-FULL = Slots(name="Dana Kim", phone=CALLER_ID, street="4410 Duval Street", zip="78751", issue="no heat",
-             issue_category="no_heat", urgency="routine")
+FULL = Slots(
+    name="Dana Kim",
+    phone=CALLER_ID,
+    street="4410 Duval Street",
+    zip="78751",
+    issue="no heat",
+    issue_category="no_heat",
+    urgency="routine",
+)
 
 
 class Faulty:
@@ -40,8 +47,9 @@ class Faulty:
         return self._overrides.get(name) or getattr(self._real, name)
 
 
-def runner(state: CallState, ctx: DialogueContext, booking: Any, u: Understanding | None = None,
-           confirmed: bool = False) -> ToolRunner:
+def runner(
+    state: CallState, ctx: DialogueContext, booking: Any, u: Understanding | None = None, confirmed: bool = False
+) -> ToolRunner:
     return ToolRunner(state, ctx, booking, u, confirmed_at_start=confirmed)
 
 
@@ -57,8 +65,16 @@ async def run(r: ToolRunner, tool_name: str, /, **args: Any) -> dict[str, Any]:
 async def test_update_validates_each_field(ctx: DialogueContext, booking: BookingService) -> None:
     state = new_state(caller_id=None)
     r = runner(state, ctx, booking)
-    result = await run(r, "update_caller_details", name=42, use_caller_id=True, issue_category="plumbing",
-                       urgency="emergency", unit="Apt 2B", no_unit=True)
+    result = await run(
+        r,
+        "update_caller_details",
+        name=42,
+        use_caller_id=True,
+        issue_category="plumbing",
+        urgency="emergency",
+        unit="Apt 2B",
+        no_unit=True,
+    )
     assert set(result["errors"]) == {"name", "phone", "issue_category", "urgency"}
     assert state.slots.unit == "Apt 2B" and state.unit_asked
     assert (await run(r, "update_caller_details", use_caller_id=False))["ok"] and state.caller_id_declined
@@ -66,9 +82,7 @@ async def test_update_validates_each_field(ctx: DialogueContext, booking: Bookin
     assert next_expect(state) == "issue"
 
 
-async def test_availability_needs_details_and_respects_urgency(
-    ctx: DialogueContext, booking: BookingService
-) -> None:
+async def test_availability_needs_details_and_respects_urgency(ctx: DialogueContext, booking: BookingService) -> None:
     state = new_state()
     r = runner(state, ctx, booking)
     refused = await run(r, "check_availability")
@@ -96,24 +110,33 @@ async def test_a_failing_service_is_a_result_not_a_crash(ctx: DialogueContext, b
 
     state = new_state(slots=FULL, unit_asked=True)
     result = await run(runner(state, ctx, Faulty(booking, open_windows=boom)), "check_availability")
-    assert result == {"ok": False, "error": "check_availability failed: ConnectionError",
-                      "_say": "", "_stop": False, "_action": "listen"}
+    assert result == {
+        "ok": False,
+        "error": "check_availability failed: ConnectionError",
+        "_say": "",
+        "_stop": False,
+        "_action": "listen",
+    }
 
 
-async def test_booking_guards_and_outcomes(
-    ctx: DialogueContext, booking: BookingService, engine: AsyncEngine
-) -> None:
+async def test_booking_guards_and_outcomes(ctx: DialogueContext, booking: BookingService, engine: AsyncEngine) -> None:
     offer = WindowOffer(date=dt.date(2026, 12, 1), window="08:00-12:00")
-    state = new_state(slots=FULL.model_copy(update={"date": offer.date, "window": "12:00-16:00"}),
-                      unit_asked=True, offered=[offer], phase="confirming", asked="confirm")
+    state = new_state(
+        slots=FULL.model_copy(update={"date": offer.date, "window": "12:00-16:00"}),
+        unit_asked=True,
+        offered=[offer],
+        phase="confirming",
+        asked="confirm",
+    )
     assert "not offered" in (await run(runner(state, ctx, booking, YES, True), "create_booking"))["error"]
     state.slots.window = offer.window
 
     async def broken(request: BookingRequest) -> BookingResult:
         return BookingResult(ok=False, reason="error")
 
-    failed = await run(runner(state.model_copy(deep=True), ctx, Faulty(booking, book=broken), YES, True),
-                       "create_booking")
+    failed = await run(
+        runner(state.model_copy(deep=True), ctx, Faulty(booking, book=broken), YES, True), "create_booking"
+    )
     assert failed["_action"] == "transfer" and "booking system unavailable" in failed["error"]
 
     async def full(request: BookingRequest) -> BookingResult:
@@ -123,8 +146,9 @@ async def test_booking_guards_and_outcomes(
         return [offer]  # only the window just lost
 
     lost = state.model_copy(deep=True)
-    result = await run(runner(lost, ctx, Faulty(booking, book=full, open_windows=nothing_else), YES, True),
-                       "create_booking")
+    result = await run(
+        runner(lost, ctx, Faulty(booking, book=full, open_windows=nothing_else), YES, True), "create_booking"
+    )
     assert result["_stop"] and "no other opening" in result["_say"] and lost.phase == "offer_transfer"
     booked = await run(runner(state, ctx, booking, YES, True), "create_booking")
     assert booked["_action"] == "hangup" and state.outcome == "booked"
@@ -140,8 +164,16 @@ async def test_cancel_paths(ctx: DialogueContext, booking: BookingService) -> No
     assert next_expect(nobody) == "phone"
     none = await run(runner(new_state(), ctx, booking), "cancel_booking", phone="512 555 0199")
     assert none["error"] == "no upcoming appointment under that number"
-    target = AppointmentRef(id=7, customer_name="Dana Kim", phone=CALLER_ID, address="4410 Duval Street",
-                            zip="78751", issue="no heat", date=dt.date(2026, 12, 2), window="08:00-12:00")
+    target = AppointmentRef(
+        id=7,
+        customer_name="Dana Kim",
+        phone=CALLER_ID,
+        address="4410 Duval Street",
+        zip="78751",
+        issue="no heat",
+        date=dt.date(2026, 12, 2),
+        window="08:00-12:00",
+    )
     state = new_state(phase="cancel_confirm", asked="confirm", target=target)
     assert "not said yes" in (await run(runner(state, ctx, booking), "cancel_booking"))["error"]
 
@@ -153,15 +185,27 @@ async def test_cancel_paths(ctx: DialogueContext, booking: BookingService) -> No
 
 
 async def test_reschedule_paths(ctx: DialogueContext, booking: BookingService) -> None:
-    early = await run(runner(new_state(), ctx, booking), "reschedule_booking", date="2026-12-02",
-                      window="08:00-12:00")
+    early = await run(runner(new_state(), ctx, booking), "reschedule_booking", date="2026-12-02", window="08:00-12:00")
     assert "find the appointment first" in early["error"]
     missing = await run(runner(new_state(), ctx, booking), "reschedule_booking")
     assert missing["error"] == "no upcoming appointment under that number"
-    target = AppointmentRef(id=7, customer_name="Dana Kim", phone=CALLER_ID, address="4410 Duval Street",
-                            zip="78751", issue="no heat", date=dt.date(2026, 12, 2), window="08:00-12:00")
-    state = new_state(phase="reschedule_confirm", asked="confirm", target=target, intent="reschedule",
-                      slots=Slots(date=dt.date(2026, 12, 3), window="08:00-12:00"))
+    target = AppointmentRef(
+        id=7,
+        customer_name="Dana Kim",
+        phone=CALLER_ID,
+        address="4410 Duval Street",
+        zip="78751",
+        issue="no heat",
+        date=dt.date(2026, 12, 2),
+        window="08:00-12:00",
+    )
+    state = new_state(
+        phase="reschedule_confirm",
+        asked="confirm",
+        target=target,
+        intent="reschedule",
+        slots=Slots(date=dt.date(2026, 12, 3), window="08:00-12:00"),
+    )
     assert "not said yes" in (await run(runner(state, ctx, booking), "reschedule_booking"))["error"]
 
     async def taken(appointment_id: int, **_: Any) -> ChangeResult:

@@ -89,8 +89,14 @@ class DegradingAgent:
                     current = failure.state
                     spoken += failure.spoken
                     self._note(state, rung, failure.model, failure.cause.kind)
-                    log.warning("llm_rung_failed", call_sid=state.call_sid, rung=rung, model=failure.model,
-                                why=failure.cause.kind, spoken_sentences=len(failure.spoken))
+                    log.warning(
+                        "llm_rung_failed",
+                        call_sid=state.call_sid,
+                        rung=rung,
+                        model=failure.model,
+                        why=failure.cause.kind,
+                        spoken_sentences=len(failure.spoken),
+                    )
                     continue
                 except Exception:  # noqa: BLE001 - a bug on an AI rung costs the rung, never the call
                     failed_models.update(m for m in (self.llm.model, self.llm.fast_model) if m)

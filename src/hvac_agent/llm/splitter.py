@@ -10,8 +10,34 @@ import re
 
 _END = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n")
 _ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "st", "ave", "blvd", "rd", "ln", "apt", "ste", "no", "jr", "sr", "vs",
-     "etc", "e.g", "i.e", "a.m", "p.m", "approx", "hwy", "pkwy", "ct", "mt", "ft"}
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "ave",
+        "blvd",
+        "rd",
+        "ln",
+        "apt",
+        "ste",
+        "no",
+        "jr",
+        "sr",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "approx",
+        "hwy",
+        "pkwy",
+        "ct",
+        "mt",
+        "ft",
+    }
 )
 
 

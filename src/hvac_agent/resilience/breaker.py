@@ -120,9 +120,7 @@ class CircuitBreaker:
 class BreakerRegistry:
     """One breaker per endpoint name, shared by every call in the process; feeds `/health`."""
 
-    def __init__(
-        self, *, clock: Clock | None = None, failure_threshold: int = 5, recovery_s: float = 60.0
-    ) -> None:
+    def __init__(self, *, clock: Clock | None = None, failure_threshold: int = 5, recovery_s: float = 60.0) -> None:
         self._clock: Clock = clock or SystemClock()
         self._threshold = failure_threshold
         self._recovery_s = recovery_s
