@@ -48,7 +48,8 @@ _NEGATE_BEFORE = re.compile(
     r"(?:\bnot|\b(?:anything|any day|anytime|everything|all|any) but|\bexcept|"
     r"\bcan'?t do|\bcannot do|\bno|\bwithout|\bbesides|\bother than|"
     r"\bnot on|\bjust not|\bcan'?t make|\bunavailable|\bbusy|\bdon'?t want|\bnot available|"
-    r"\bat work|\bworking|\bout of town|\baway|\bnot home|\bwon'?t be (?:home|there|around))"
+    r"\bat work|\bworking|\bi work|\bi have work|\bout of town|\baway|\bnot home|"
+    r"\bwon'?t be (?:home|there|around))"
     r"(?: (?:on|the|this|next|in the))? ?$"
 )
 _NEGATE_AFTER = re.compile(

@@ -69,7 +69,8 @@ _HOURS = re.compile(
     r"business hours|work (?:on )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays))\b"
 )
 _AREA = re.compile(
-    r"\b(?:service area|do you (?:service|serve|cover|go to|come to|work in|come out to)|"
+    r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
+    r"come out to|go out to)|"
     r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
     r"come out (?:to|that far)|how far do you)\b"
 )

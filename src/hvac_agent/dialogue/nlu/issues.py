@@ -12,7 +12,8 @@ from hvac_agent.dialogue.state import EmergencyKind, IssueCategory, Urgency
 
 _HEAT_EQUIP = r"(?:furnace|heater|heat|heating|boiler|radiators?|heat pump|pilot(?: light)?|baseboards?)"
 _COOL_EQUIP = (r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
-               r"central air|mini split|cooler|condenser|compressor|heat pump)")
+               r"central air|mini split|cooler|condenser|compressor|heat pump|outdoor unit|outside unit|"
+               r"outdoor fan|outside fan|condenser fan)")
 _BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
            r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
            r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
@@ -20,11 +21,21 @@ _BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|st
            r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
            r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out|"
            r"short cycl\w*|keeps cycling|cycling on and off|tripping the breaker|keeps tripping)")
+# Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
+# and then shuts off", "the ac runs all day and never reaches the set temperature".
+_FAILS_LATER = (r"(?:shuts? off|turns? off|cuts? (?:out|off)|keeps shutting off|won'?t (?:turn on|start|"
+                r"come on|kick on|stay on|keep up|cool|heat)|never (?:reaches|gets to|gets (?:warm|cold|cool))|"
+                r"can'?t keep up|not keeping up|isn'?t (?:spinning|turning|keeping up)|not spinning|"
+                r"stopped working|doesn'?t (?:cool|heat|get (?:warm|cold|cool)))")
+_ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second floor|basement)"
 
 _NO_HEAT = re.compile(
     rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
     rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
     rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
+    rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
+    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly)\b"
     rf"|\b(?:it'?s|its|it is|getting|house is|home is|so) (?:really |very |so )?(?:cold|freezing) "
     rf"(?:in here|inside|in the house|in my house|in the home)"
     rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
@@ -38,6 +49,9 @@ _NO_COOL = re.compile(
     rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
     rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
     rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
+    rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
+    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
     rf"|\b(?:fix|repair|look at|check on|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
     rf"air conditioning|central air)\b"
     rf"|\bblowing (?:warm|hot|room temperature|lukewarm|tepid) air\b"

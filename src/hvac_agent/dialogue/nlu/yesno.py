@@ -34,7 +34,9 @@ _CONTRADICTION = re.compile(
 _YES_INSIDE = re.compile(r"\b(?:that'?s (?:right|correct)|sounds good|that works|works for me|yes)\b")
 # "yes but the number is …" / "yeah except": a correction, not an agreement.
 _YES_BUT = re.compile(
-    r"^(?:(?:oh|well|um|uh)\s+)*(?:yes|yeah|yep|yup|sure|right|correct|mostly|almost|close)\b"
+    r"^(?:(?:oh|well|um|uh)\s+)*(?:yes|yeah|yep|yup|sure|right|correct|mostly|almost|close|"
+    r"that'?s (?:correct|right|all correct|all right)|that is (?:correct|right)|all correct|looks good|"
+    r"sounds good|everything'?s (?:right|correct))\b"
     r"(?:\s+\S+){0,3}?\s+(?:but|except|only|however)\b"
 )
 
