@@ -1269,3 +1269,12 @@ c("combined", "we smelled gas earlier but it's gone now", None, emergency="gas")
 c("combined", "the co alarm went off last night", None, emergency="carbon_monoxide")
 c("combined", "no we don't smell anything like gas", "yes_no", emergency=None, yes_no="no")
 c("combined", "i've been on hold forever this is unacceptable", None, frustration_min=0.4)
+c("issues", "the ac guy said it was fine but it shuts off at night", "issue", issue_category="no_cooling")
+c("issues", "something's wrong with the furnace", "issue", issue_category="no_heat")
+c("issues", "the heater is acting weird", "issue", issue_category="no_heat")
+c("issues", "no problems with the furnace just want a tune up", "issue", issue_category="maintenance")
+c("issues", "hi yeah something's wrong with the furnace", None, issue="Something's wrong with the furnace")
+c("issues", "the heater is acting weird can you send someone", None, issue="The heater is acting weird",
+  intent="book")
+c("issues", "my furnace is out can you send someone today", None, issue="My furnace is out",
+  window={"date": THU})

@@ -95,6 +95,10 @@ _EQUIPMENT_BROKEN = re.compile(
     rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}")
 
 _PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
+_TROUBLE = re.compile(
+    r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|wrong|weird|shuts? off|"
+    r"stops?|stopped|quit|fails?|failing|acting|struggling|barely)\b"
+)
 _HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat|boiler|heat pump)\b")
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
 _ELDER_AGE = re.compile(
@@ -154,7 +158,9 @@ _SPOKEN_DIGIT = (r"(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven
                  r"seventy|eighty|ninety)")
 _CLAUSE_CUT = re.compile(
     rf"\b(?:at {_SPOKEN_DIGIT}|my (?:name|number|phone|address|zip)|i'?m at|we'?re at|i live|the address|zip|"
-    r"and (?:my|the) (?:name|number|address)|you can reach|call me|this is [a-z]+ [a-z]+ calling)"
+    r"and (?:my|the) (?:name|number|address)|you can reach|call me|this is [a-z]+ [a-z]+ calling|"
+    r"can you|could you|can someone|could someone|can somebody|please send|i need someone|"
+    r"when can|how soon)"
 )
 # Verbs worth keeping before "my filter", "the system": "change my filter", "check the system".
 _LEAD_VERBS = frozenset({"change", "replace", "clean", "check", "service", "inspect", "fix", "repair",
@@ -222,6 +228,12 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "thermostat"
     if _any(_MAINT, utt):
         return "maintenance"
+    if _TROUBLE.search(utt.norm):
+        # Last resort: equipment named next to a word of trouble ("the ac ... shuts off at night").
+        heat_named = bool(_HEAT_NAMED.search(utt.norm))
+        cool_named = bool(_COOL_NAMED.search(utt.norm))
+        if heat_named != cool_named:
+            return "no_heat" if heat_named else "no_cooling"
     if ctx.expect == "confirm" or _PROBLEM_IS.search(utt.norm):
         # "the problem is the ac, not the furnace": the equipment named (and not denied) says it.
         heat_named = _any(_HEAT_NAMED, utt)
@@ -283,6 +295,14 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
                    r"the (?:problem|issue) is|it'?s that|i think)\s+", "", c)
         if c and c not in keep:
             keep.append(c)
+    if not keep and category in ("no_heat", "no_cooling"):
+        named = _HEAT_NAMED if category == "no_heat" else _COOL_NAMED
+        for c in [*clauses, utt.norm]:  # one clause with both, else the whole turn
+            m = named.search(c)
+            t = _TROUBLE.search(c)
+            if m and t:
+                keep.append(_ISSUE_LEAD.sub("", _span(c, min(m.start(), t.start()))))
+                break
     problem_is = _PROBLEM_IS.search(utt.norm)
     if not keep and problem_is and category:
         rest = utt.norm[problem_is.start() :]
