@@ -96,6 +96,8 @@ class PipelineConfig:
     preroll_ms: int = 200  # audio kept from before the turn was detected, so onsets are not clipped
     final_mark_grace_ms: int = 3000
     min_voiced_for_reprompt_ms: int = 400  # unrecognised speech this long gets a reprompt
+    min_voiced_for_ack_ms: int = 200  # shorter sounds may be noise: no "Okay." for them
+    stt_busy_ms: int = 60  # recognition still running this long after the turn → acknowledge at once
     early_end: bool = True
 
 
@@ -210,9 +212,11 @@ class CallPipeline:
         self._dtmf_digits = ""
         self._dtmf_timer: asyncio.Task[None] | None = None
         self._pending_latency: tuple[float, float] | None = None  # (speech end, turn end)
+        self._pending_reply_latency: tuple[float, float] | None = None
         self._in_flight: asyncio.Task[Reply] | None = None
         self.turn_end_listeners: list[Callable[[float, float], None]] = []
-        self.response_ms: list[tuple[float, float]] = []  # (from speech end, from turn end)
+        self.response_ms: list[tuple[float, float]] = []  # first agent audio: (from speech end, turn end)
+        self.reply_ms: list[tuple[float, float]] = []  # first audio of the reply's words (not the "Okay.")
 
     # ---- task ownership -------------------------------------------------------------------------
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
@@ -350,8 +354,20 @@ class CallPipeline:
         self._spawn(self._finish_turn(stream, speech_end, now, voiced_ms), "turn")
 
     async def _finish_turn(self, stream: SttStream, speech_end: float, turn_end: float, voiced_ms: int) -> None:
+        self._pending_latency = self._pending_reply_latency = (speech_end, turn_end)
+        # The 200 ms rule: if words (recognition + dialogue) are not ready soon, say "Okay." first.
+        ack = self._spawn(self._ack_later(turn_end), "ack") if voiced_ms >= self.config.min_voiced_for_ack_ms \
+            else None
         try:
-            result = await stream.final()
+            final = asyncio.ensure_future(stream.final())
+            done, _ = await asyncio.wait({final}, timeout=self.config.stt_busy_ms / 1000.0)
+            if not done and ack is not None:
+                # recognition alone will outlast the budget: acknowledge now rather than at 300 ms
+                ack.cancel()
+                ack = None
+                if self.engines.ack_phrases:
+                    self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
+            result = await final
             text = result.text.strip()
         except EngineError as error:
             log.warning("stt failed: %s", error, extra={"call_sid": self.call_sid})
@@ -362,9 +378,18 @@ class CallPipeline:
         elif voiced_ms >= self.config.min_voiced_for_reprompt_ms:
             event = Silence()  # speech we could not make out: the core reprompts
         else:
+            if ack is not None:
+                ack.cancel()
             self._start_no_input()  # a click or a breath: keep listening
             return
-        await self._respond(event, speech_end, turn_end)
+        await self._respond(event, speech_end, turn_end, ack=ack, spoken=True)
+
+    async def _ack_later(self, turn_end: float) -> None:
+        delay_s = turn_end + self.config.ack_after_ms / 1000.0 - self.clock.monotonic()
+        if delay_s > 0:
+            await self.clock.sleep(delay_s)
+        if not self.closed and not self.finishing and self.engines.ack_phrases:
+            self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
 
     # ---- keypad ---------------------------------------------------------------------------------
     def on_dtmf(self, digit: str) -> None:
@@ -399,18 +424,18 @@ class CallPipeline:
             self._spawn(self._respond(DigitsPressed(digits=digits), now, now), "turn")
 
     # ---- thinking -------------------------------------------------------------------------------
-    async def _respond(self, event: Event, speech_end: float, turn_end: float) -> None:
+    async def _respond(self, event: Event, speech_end: float, turn_end: float,
+                       ack: asyncio.Task[None] | None = None, *, spoken: bool = False) -> None:
+        if not spoken:  # keypad or no-input turns (spoken turns set these up before recognition)
+            self._pending_latency = self._pending_reply_latency = (speech_end, turn_end)
+            ack = self._spawn(self._ack_later(turn_end), "ack")
         async with self._turn_lock:
             if self.closed or self.finishing:
+                if ack is not None:
+                    ack.cancel()
                 return
-            self._pending_latency = (speech_end, turn_end)
             task: asyncio.Task[Reply] = asyncio.ensure_future(self.responder.handle(self.call_sid, event))
             self._in_flight = task
-            waited_ms = (self.clock.monotonic() - turn_end) * 1000.0
-            budget_s = max(0.0, self.config.ack_after_ms - waited_ms) / 1000.0
-            done, _ = await asyncio.wait({task}, timeout=budget_s)
-            if not done and self.engines.ack_phrases:
-                self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
             try:
                 reply = await asyncio.shield(task)
             except asyncio.CancelledError:
@@ -420,6 +445,8 @@ class CallPipeline:
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)
             finally:
                 self._in_flight = None
+                if ack is not None:
+                    ack.cancel()  # too late for it once the words are ready (if it has not spoken yet)
             if not self.closed:
                 self._play(reply)
 
@@ -451,7 +478,7 @@ class CallPipeline:
     async def _speak(self, utt: _Utterance) -> None:
         text = utt.text
         cursor = 0
-        self.sink.notify_next_frame(self._on_first_frame)
+        self.sink.notify_next_frame(lambda at: self._on_first_frame(at, utt))
         try:
             for sentence in split_sentences(text):
                 start = text.find(sentence, cursor)
@@ -577,14 +604,17 @@ class CallPipeline:
             self._spawn(self._respond(Silence(), now, now), "turn")
 
     # ---- measurements ---------------------------------------------------------------------------
-    def _on_first_frame(self, at: float) -> None:
-        if self._pending_latency is None:
-            return
-        speech_end, turn_end = self._pending_latency
-        self._pending_latency = None
-        sample = ((at - speech_end) * 1000.0, (at - turn_end) * 1000.0)
-        self.response_ms.append(sample)
-        if len(self.response_ms) > 100:
-            del self.response_ms[:50]
-        if self.stats is not None:
-            self.stats.record_response(sample[1])
+    def _on_first_frame(self, at: float, utt: _Utterance) -> None:
+        if self._pending_latency is not None:
+            speech_end, turn_end = self._pending_latency
+            self._pending_latency = None
+            sample = ((at - speech_end) * 1000.0, (at - turn_end) * 1000.0)
+            self.response_ms.append(sample)
+            del self.response_ms[:-50]
+            if self.stats is not None:
+                self.stats.record_response(sample[1], sample[0])
+        if utt.record and self._pending_reply_latency is not None:
+            speech_end, turn_end = self._pending_reply_latency
+            self._pending_reply_latency = None
+            self.reply_ms.append(((at - speech_end) * 1000.0, (at - turn_end) * 1000.0))
+            del self.reply_ms[:-50]

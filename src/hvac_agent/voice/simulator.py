@@ -232,7 +232,8 @@ class CallerSimulator:
     async def _heard(self, turn: AgentTurn) -> AgentTurn:
         if self.listener is not None and turn.audio:
             turn.text = await self.listener(turn.audio)
-        self.transcript.turns.append(("agent", turn.text))
+        if turn.text or self.listener is None:  # an acknowledgement alone is not a turn
+            self.transcript.turns.append(("agent", turn.text))
         return turn
 
     # ---- a whole conversation -------------------------------------------------------------------

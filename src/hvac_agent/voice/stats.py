@@ -32,14 +32,17 @@ class Reservoir:
 class VoiceStats:
     def __init__(self) -> None:
         self.lateness_ms = Reservoir()  # outbound frame send time minus its due time
-        self.response_ms = Reservoir()  # end of caller speech → first outbound frame of the reply
+        self.response_ms = Reservoir()  # end-of-turn decision → first outbound frame of the reply
+        self.speech_end_ms = Reservoir()  # last voiced caller frame → first outbound frame
         self.bursts = 0
 
     def record_lateness(self, ms: float) -> None:
         self.lateness_ms.add(ms)
 
-    def record_response(self, ms: float) -> None:
+    def record_response(self, ms: float, from_speech_end_ms: float | None = None) -> None:
         self.response_ms.add(ms)
+        if from_speech_end_ms is not None:
+            self.speech_end_ms.add(from_speech_end_ms)
 
     def record_burst_start(self) -> None:
         self.bursts += 1
@@ -47,6 +50,7 @@ class VoiceStats:
     def reset(self) -> None:
         self.lateness_ms.clear()
         self.response_ms.clear()
+        self.speech_end_ms.clear()
         self.bursts = 0
 
     def summary(self) -> dict[str, float]:
@@ -55,6 +59,8 @@ class VoiceStats:
             "lateness_p99_ms": self.lateness_ms.percentile(99),
             "response_p50_ms": self.response_ms.percentile(50),
             "response_p99_ms": self.response_ms.percentile(99),
+            "speech_end_p50_ms": self.speech_end_ms.percentile(50),
+            "speech_end_p99_ms": self.speech_end_ms.percentile(99),
             "frames": float(len(self.lateness_ms)),
             "responses": float(len(self.response_ms)),
         }

@@ -54,10 +54,11 @@ Inbound = Connected | Start | Media | Mark | Dtmf | Stop
 
 
 def _int(value: Any) -> int | None:
-    try:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
         return int(value)
-    except (TypeError, ValueError):
-        return None
+    return None
 
 
 def parse(text: str | bytes) -> Inbound | None:

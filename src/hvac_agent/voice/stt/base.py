@@ -98,6 +98,7 @@ class SegmentingStream(SttStream):
         self._committed: list[str] = []
         self._cached: tuple[int, str] | None = None  # (samples transcribed, text)
         self._voiced_at = 0  # sample count at the end of the last voiced push
+        self._requested = 0  # snapshot of the newest transcription asked for
         self._lock = asyncio.Lock()  # one transcription at a time, in order
 
     def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
@@ -106,8 +107,11 @@ class SegmentingStream(SttStream):
         if voiced:
             self._voiced_at = self._samples
 
-    async def _transcribe_all(self, upto: int) -> str:
+    async def _transcribe_all(self, upto: int, *, final: bool = False) -> str:
         async with self._lock:
+            if not final and upto < self._requested:
+                # a newer pause came while this one waited: its result would be stale at once
+                return " ".join([*self._committed, self._cached[1] if self._cached else ""]).strip()
             upto = min(upto, self._samples)
             if self._cached is not None and self._cached[0] >= min(upto, self._voiced_at) \
                     and self._cached[0] <= upto:
@@ -128,7 +132,7 @@ class SegmentingStream(SttStream):
     def partial(self) -> Awaitable[SttResult]:  # type: ignore[override]
         """Transcribe the turn as it stands *now* (the snapshot is taken before any await, so the
         result does not depend on how much audio arrives while the engine works)."""
-        upto = self._samples
+        upto = self._requested = self._samples
 
         async def run() -> SttResult:
             return SttResult(await self._transcribe_all(upto), final=False, engine=self.engine.name)
@@ -136,7 +140,8 @@ class SegmentingStream(SttStream):
         return run()
 
     async def final(self) -> SttResult:
-        return SttResult(await self._transcribe_all(self._samples), final=True, engine=self.engine.name)
+        self._requested = self._samples
+        return SttResult(await self._transcribe_all(self._samples, final=True), final=True, engine=self.engine.name)
 
     async def aclose(self) -> None:
         self._audio = []
