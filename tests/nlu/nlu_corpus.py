@@ -1278,3 +1278,52 @@ c("issues", "the heater is acting weird can you send someone", None, issue="The 
   intent="book")
 c("issues", "my furnace is out can you send someone today", None, issue="My furnace is out",
   window={"date": THU})
+
+# =================================================================================================
+# Ninth batch, written blind as the last measure of generalisation.
+# =================================================================================================
+# a frozen heat pump in November is a heating failure: the season decides for heat pumps
+c("combined", "the heat pump is frozen solid", "issue", issue_category="no_heat")
+c("combined", "my furnace keeps restarting over and over", "issue", issue_category="no_heat")
+c("combined", "the air coming out of the vents is cold and the heat is on", "issue", issue_category="no_heat")
+c("combined", "the condensate line is backed up and water is overflowing", "issue", issue_category="leak",
+  urgency="urgent")
+c("combined", "there's a knocking sound in the ductwork", "issue", issue_category="noise")
+c("combined", "it smells like mildew", "issue", issue_category="smell")
+c("combined", "my smart thermostat lost its connection", "issue", issue_category="thermostat")
+c("combined", "i'd like to get my furnace inspected before winter", "issue", issue_category="maintenance")
+c("combined", "it's freezing and my baby is only three weeks old", None, urgency="urgent",
+  reasons_has="infant")
+c("combined", "my wife just had surgery and the ac is out", None, urgency="urgent")
+c("combined", "this is lisa marie", None, name="Lisa Marie")
+c("combined", "my name is chen c h e n", None, name="Chen")
+c("combined", "it's dave d a v e", "name", name="Dave")
+c("combined", "you can put it under mike", None, name="Mike")
+c("combined", "i'm calling on behalf of my father his name is george brown", None, name="George Brown")
+c("combined", "my phone is 512 555 0177", None, phone="+15125550177")
+c("combined", "best number is seven three seven five five five zero zero one one", None,
+  phone="+17375550011")
+c("combined", "it's the number you called from", "phone", use_caller_id=True)
+c("combined", "the address is 1900 east oltorf street apartment 215", None,
+  street="1900 East Oltorf Street", unit="Apt 215")
+c("combined", "ninety nine hundred anderson mill road", "address", street="9900 Anderson Mill Road")
+c("combined", "zip code's seven eight seven two three", None, zip="78723")
+c("combined", "no apartment", "unit", no_unit=True)
+c("combined", "tomorrow anytime", "window", window={"date": FRI, "offer_index": 0})
+c("combined", "monday is the only day that works", "window", window={"offer_index": 2})
+c("combined", "whichever is sooner", "window", window={"earliest": True, "offer_index": 0})
+c("combined", "not tomorrow", "window", window={"exclude_dates": [FRI]})
+c("combined", "yes that's all correct", "confirm", yes_no="yes", correction=False)
+c("combined", "no the phone number's wrong", "confirm", yes_no="no", correction=True, corrected=["phone"])
+c("combined", "the unit is 5b not 5d", "confirm", correction=True, unit="Unit 5B")
+c("combined", "get me a supervisor now", None, intent="human")
+c("combined", "i need to speak to someone about an emergency", None, intent="human")
+c("combined", "cancel my appointment please", None, intent="cancel")
+c("combined", "i need to reschedule for next week", None, intent="reschedule")
+c("combined", "what are your prices", None, question="price")
+c("combined", "are you open right now", None, question="hours")
+c("combined", "there's a strong gas odor in the kitchen", None, emergency="gas")
+c("combined", "my carbon monoxide alarm just went off", None, emergency="carbon_monoxide")
+c("combined", "the unit is sparking", None, emergency="smoke_fire")
+c("combined", "nope nothing like that", "yes_no", emergency=None, yes_no="no")
+c("combined", "for god's sake just send someone", None, frustration_min=0.3)

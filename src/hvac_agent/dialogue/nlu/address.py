@@ -113,6 +113,8 @@ def _equipment_sense(toks: list[str], i: int) -> bool:
     if toks[i] not in ("unit", "room", "space", "lot", "building"):
         return False
     nxt = toks[i + 1] if i + 1 < len(toks) else ""
+    if nxt == "is" and i + 2 < len(toks):
+        nxt = toks[i + 2]  # "the unit is 5b": an apartment; "the unit is making noise": equipment
     return i > 0 and toks[i - 1] in _EQUIPMENT_BEFORE and nxt != "number" and not nxt[:1].isdigit()
 
 

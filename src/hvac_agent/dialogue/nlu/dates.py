@@ -61,7 +61,8 @@ _EARLIEST = re.compile(
     r"\b(?:earliest|soonest|as soon as (?:possible|you can|you could)|asap|a s a p|first available|"
     r"next available|first opening|the sooner the better|whatever'?s (?:first|soonest|earliest|"
     r"available first)|whenever is (?:first|soonest)|right away|as early as possible|"
-    r"quickest|fastest|earliest possible|first one available|first you have|next opening)\b"
+    r"quickest|fastest|earliest possible|first one available|first you have|next opening|"
+    r"(?:whichever|whatever)(?:'s| is)? (?:sooner|earlier|first))\b"
 )
 # "am"/"pm" count only after a working hour: "i am dana" is not a morning, "2 am" is not a visit.
 _MORNING = re.compile(

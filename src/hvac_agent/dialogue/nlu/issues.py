@@ -26,7 +26,9 @@ _BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|st
 _FAILS_LATER = (r"(?:shuts? off|turns? off|cuts? (?:out|off)|keeps shutting off|won'?t (?:turn on|start|"
                 r"come on|kick on|stay on|keep up|cool|heat)|never (?:reaches|gets to|gets (?:warm|cold|cool))|"
                 r"can'?t keep up|not keeping up|isn'?t (?:spinning|turning|keeping up)|not spinning|"
-                r"stopped working|doesn'?t (?:cool|heat|get (?:warm|cold|cool)))")
+                r"stopped working|doesn'?t (?:cool|heat|get (?:warm|cold|cool))|keeps (?:restarting|rebooting|"
+                r"turning (?:on and off|off and on)|clicking (?:on and off|off))|(?:is |are |got )?(?:frozen|iced up|"
+                r"icing up|covered in ice))")
 _ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second floor|basement)"
 
 _NO_HEAT = re.compile(
@@ -95,6 +97,7 @@ _EQUIPMENT_BROKEN = re.compile(
     rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}")
 
 _PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
+_COLD_AIR = re.compile(r"\b(?:air|vents?)(?: \S+){0,6} (?:is|are|feels?|blows?|blowing) (?:cold|cool|freezing)\b")
 _TROUBLE = re.compile(
     r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|wrong|weird|shuts? off|"
     r"stops?|stopped|quit|fails?|failing|acting|struggling|barely)\b"
@@ -228,6 +231,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "thermostat"
     if _any(_MAINT, utt):
         return "maintenance"
+    if _COLD_AIR.search(utt.norm) and _HEAT_NAMED.search(utt.norm):
+        return "no_heat"  # "the air coming out of the vents is cold and the heat is on"
     if _TROUBLE.search(utt.norm):
         # Last resort: equipment named next to a word of trouble ("the ac ... shuts off at night").
         heat_named = bool(_HEAT_NAMED.search(utt.norm))

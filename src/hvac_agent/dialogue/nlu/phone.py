@@ -16,7 +16,7 @@ _CALLER_ID = re.compile(
     r"|(?:the )?(?:one|number|phone) (?:i'?m|i am|im) (?:calling|calling you) (?:from|on)"
     r"|(?:i'?m|i am|im) calling (?:you )?(?:from|on)"
     r"|(?:number|one) (?:you (?:have|got|see)|on (?:your|the) (?:screen|caller id))"
-    r"|caller id|the number (?:i'?m|i am) on)\b"
+    r"|caller id|the number (?:i'?m|i am) on|(?:number|one) (?:i|you) called (?:from|on)|i called from)\b"
 )
 # "this one"/"that one" means the caller ID only when we just asked about the number.
 _THIS_ONE = re.compile(r"\b(?:this|that|the same) one\b|\bthis phone\b|\bmy cell\b")
