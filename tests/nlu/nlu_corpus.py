@@ -1327,3 +1327,39 @@ c("combined", "my carbon monoxide alarm just went off", None, emergency="carbon_
 c("combined", "the unit is sparking", None, emergency="smoke_fire")
 c("combined", "nope nothing like that", "yes_no", emergency=None, yes_no="no")
 c("combined", "for god's sake just send someone", None, frustration_min=0.3)
+
+# =================================================================================================
+# Tenth batch, written blind: one ordinary call per block, turn by turn.
+# =================================================================================================
+c("combined", "hi yeah my ac stopped blowing cold air this morning", None, issue_category="no_cooling",
+  intent="book", window=None)
+c("combined", "it's george", "name", name="George")
+c("combined", "yes that's my cell phone", "phone_confirm", yes_no="yes")
+c("combined", "it's 3412 west gate boulevard", "address", street="3412 West Gate Boulevard")
+c("combined", "78745", "zip", zip="78745")
+c("combined", "nope it's a house", "unit", no_unit=True)
+c("combined", "no not really", "urgency", yes_no="no")
+c("combined", "the monday morning", "window", window={"offer_index": 2})
+c("combined", "yep that's right", "confirm", yes_no="yes")
+c("combined", "no that's it thanks", "anything_else", intent="goodbye")
+c("combined", "good morning i'm calling about my furnace it's making a rattling noise", None,
+  issue_category="noise", intent="book", name=None)
+c("combined", "linda martinez", "name", name="Linda Martinez")
+c("combined", "no use 512 555 0166", "phone_confirm", yes_no="no", phone="+15125550166")
+c("combined", "eight twelve ridgeview court", "address", street="812 Ridgeview Court")
+c("combined", "seven eight six one three", "zip", zip="78613")
+c("combined", "no unit", "unit", no_unit=True)
+c("combined", "it's not urgent", "urgency", urgency="routine")
+c("combined", "friday afternoon", "window", window={"offer_index": 1})
+c("combined", "yes book it please", "confirm", yes_no="yes")
+c("combined", "nope have a good day", "anything_else", intent="goodbye")
+c("combined", "hello i have no heat and it's really cold my kids are freezing", None,
+  issue_category="no_heat", urgency="urgent", intent="book")
+c("combined", "my name is tyrone jackson", "name", name="Tyrone Jackson")
+c("combined", "yeah that one", "phone_confirm", yes_no="yes", use_caller_id=True)
+c("combined", "we're at 2201 e riverside dr apartment 1104", "address", street="2201 East Riverside Drive",
+  unit="Apt 1104")
+c("combined", "78741", "zip", zip="78741")
+c("combined", "the earliest please", "window", window={"earliest": True, "offer_index": 0})
+c("combined", "uh huh", "confirm", yes_no="yes")
+c("combined", "no thank you", "anything_else", intent="goodbye")

@@ -124,7 +124,7 @@ _FREEZING = re.compile(
     r"\b(?:below freezing|freezing (?:outside|out there|tonight|weather|temperatures?|temps)|"
     r"(?:single|low) digits|snow(?:ing|storm)?|ice storm|blizzard|sub ?zero|"
     r"pipes? (?:are |is |might |could |will |gonna |going to |about to )*(?:freez(?:e|ing)|burst|froze)|"
-    r"frozen pipes?|(?:it'?s|its) freezing|freezing in here|[1-3]\d degrees)\b"
+    r"frozen pipes?|(?:it'?s|its) freezing|freezing in here|(?:are|is|we'?re|i'?m|getting) freezing|[1-3]\d degrees)\b"
 )
 _ACTIVE_LEAK = re.compile(
     r"\b(?:is |are |it'?s |keeps |still )?(?:leaking|pouring|gushing|flooding|spraying|overflowing)\b"
