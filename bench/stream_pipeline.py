@@ -77,6 +77,20 @@ def serve(port: int) -> None:
         GLOBAL_STATS.reset()
         return {"ok": "yes"}
 
+    profile_to = os.environ.get("BENCH_PROFILE")
+    if profile_to:  # profile the server (for finding hot spots), written on SIGTERM
+        import cProfile
+        import signal
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+
+        def dump(*_: object) -> None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, dump)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False, loop="uvloop")
 
 

@@ -121,6 +121,6 @@ def b64encode(data: bytes) -> str:
 def b64decode(payload: str) -> bytes | None:
     """Twilio payload → bytes, or None when it is not valid base64."""
     try:
-        return base64.b64decode(payload, validate=True)
+        return binascii.a2b_base64(payload, strict_mode=True)
     except (binascii.Error, ValueError):
         return None

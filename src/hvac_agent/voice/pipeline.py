@@ -279,6 +279,9 @@ class CallPipeline:
         if self.closed or not ulaw:
             return
         pcm = ulaw_decode(ulaw)
+        if pcm.size == FRAME_SAMPLES and not self._frame_buf.size:  # the usual case: one whole frame
+            self._on_frame(pcm)
+            return
         if self._frame_buf.size:
             pcm = np.concatenate([self._frame_buf, pcm])
         n_whole = pcm.size - pcm.size % FRAME_SAMPLES
