@@ -56,7 +56,7 @@ class CachedTTS(TTSEngine):
 
     def __init__(self, engine: TTSEngine, cache: PhraseCache | None = None) -> None:
         self.engine = engine
-        self.cache = cache or PhraseCache()
+        self.cache = cache if cache is not None else PhraseCache()  # an empty cache is falsy
         self.name = engine.name
         self.voice = f"{engine.name}:{engine.voice}"
 

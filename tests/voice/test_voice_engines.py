@@ -1,0 +1,168 @@
+"""Engine plumbing: factory from Settings, failover, phrase cache, Twilio frame parsing, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import numpy as np
+import pytest
+
+from hvac_agent.config import Settings
+from hvac_agent.voice import twilio_frames as tf
+from hvac_agent.voice.codec import FRAME_SAMPLES, b64encode, silence, ulaw_decode
+from hvac_agent.voice.errors import EngineError
+from hvac_agent.voice.factory import build_voice, stt_names, tts_names
+from hvac_agent.voice.failover import FailoverTTS
+from hvac_agent.voice.phrase_cache import CachedTTS, PhraseCache
+from hvac_agent.voice.sink import PacedSink
+from hvac_agent.voice.stats import VoiceStats
+from hvac_agent.voice.stt.fake import FakeSTT
+from hvac_agent.voice.stt.moonshine import clean_transcript
+from hvac_agent.voice.tts.espeak import EspeakTTS
+from hvac_agent.voice.tts.fake import FakeTTS
+
+
+async def _collect(tts: object, text: str) -> bytes:
+    return b"".join([chunk async for chunk in tts.synthesize(text)])  # type: ignore[attr-defined]
+
+
+def test_engine_names_default_to_offline_and_follow_settings() -> None:
+    assert stt_names(Settings()) == ["offline"] and tts_names(Settings()) == ["espeak"]
+    keyed = Settings(DEEPGRAM_API_KEY="k", ELEVENLABS_API_KEY="k")  # type: ignore[call-arg]
+    assert stt_names(keyed) == ["deepgram", "offline"] and tts_names(keyed) == ["elevenlabs", "espeak"]
+    assert stt_names(Settings(HVAC_STT_ENGINES=" Fake , moonshine")) == ["fake", "moonshine"]  # type: ignore[call-arg]
+
+
+async def test_fake_engines_from_settings_use_the_configured_transcript() -> None:
+    voice = build_voice(Settings(HVAC_STT_ENGINES="fake", HVAC_TTS_ENGINES="fake",  # type: ignore[call-arg]
+                                 HVAC_FAKE_TRANSCRIPT="the AC is leaking"))
+    stream = voice.stt.stream("intent")
+    stream.push(np.zeros(FRAME_SAMPLES, dtype=np.int16))
+    assert (await stream.final()).text == "the AC is leaking"
+    audio = await _collect(voice.tts, "Hello there.")  # 12 chars at 70 ms: 840 ms
+    assert len(audio) == 840 * 8
+    await voice.aclose()
+
+
+async def test_unknown_engines_are_skipped_and_offline_is_the_last_resort() -> None:
+    voice = build_voice(Settings(HVAC_STT_ENGINES="deepgram,fake", HVAC_TTS_ENGINES="nope"))  # type: ignore[call-arg]
+    assert voice.stt.name == "fake"
+    assert voice.tts.name == "espeak"
+    assert len(await _collect(voice.tts, "Hi.")) > 1000
+    await voice.aclose()
+
+
+async def test_tts_failover_skips_a_broken_engine_and_rests_it() -> None:
+    broken, good = FakeTTS(fail=True), FakeTTS()
+    broken.name = "broken"
+    failover = FailoverTTS([broken, good])
+    assert len(await _collect(failover, "Hi.")) == 1600  # 210 ms, in whole 20 ms frames
+    assert failover.states() == {"broken": "down", "fake": "ok"}
+    assert len(await _collect(failover, "Hi.")) > 0
+    assert broken.calls == ["Hi."]  # resting: not tried again at once
+    with pytest.raises(EngineError):
+        await _collect(FailoverTTS([FakeTTS(fail=True)]), "Hi.")
+
+
+async def test_phrase_cache_synthesises_a_phrase_once_per_voice_and_is_bounded() -> None:
+    engine = FakeTTS()
+    okay_bytes = len(await _collect(FakeTTS(), "Okay."))
+    longer = "A much longer sentence that fills the cache up."
+    limit = okay_bytes + len(await _collect(FakeTTS(), longer)) - 1
+    cached = CachedTTS(engine, PhraseCache(max_bytes=limit))
+    first = await _collect(cached, "Okay.")
+    again = await _collect(cached, "Okay.")
+    assert first == again and engine.calls == ["Okay."]
+    await cached.prewarm([longer])
+    assert cached.cache.get(cached.voice, "Okay.") is None  # evicted: the cache stays under its bound
+    assert cached.cache.get(cached.voice, longer) is not None
+    assert sum(len(v) for v in cached.cache._items.values()) <= limit
+
+
+def test_twilio_frames_parse_the_documented_shapes_and_reject_junk() -> None:
+    start = tf.parse(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {
+        "accountSid": "AC1", "streamSid": "MZ1", "callSid": "CA1", "tracks": ["inbound"],
+        "customParameters": {"caller": "+15125550123"},
+        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}))
+    assert start == tf.Start("MZ1", "CA1", {"caller": "+15125550123"}, "audio/x-mulaw", 8000, 1)
+    media = tf.parse(json.dumps({"event": "media", "sequenceNumber": "3", "streamSid": "MZ1", "media": {
+        "track": "inbound", "chunk": "2", "timestamp": "5", "payload": b64encode(b"\x01\x02")}}))
+    assert isinstance(media, tf.Media) and media.payload == b"\x01\x02" and media.sequence == 3
+    assert tf.parse('{"event":"mark","streamSid":"MZ1","mark":{"name":"3:end"}}') == tf.Mark("3:end")
+    assert tf.parse('{"event":"dtmf","dtmf":{"track":"inbound_track","digit":"7"}}') == tf.Dtmf("7")
+    assert isinstance(tf.parse('{"event":"stop","stop":{"callSid":"CA1"}}'), tf.Stop)
+    for junk in ("", "nope", "[]", "{}", '{"event":"media","media":{"payload":"@@"}}',
+                 '{"event":"start","start":{}}', '{"event":"dtmf","dtmf":{"digit":"12"}}', b"\xff\xfe"):
+        assert tf.parse(junk) is None
+    out = json.loads(tf.media_message('MZ"1', b"\x00"))
+    assert out == {"event": "media", "streamSid": 'MZ"1', "media": {"payload": "AA=="}}
+
+
+async def test_sink_paces_in_real_time_with_a_small_lead_and_marks_in_order() -> None:
+    sent: list[tuple[float, dict[str, object]]] = []
+
+    async def send(text: str) -> None:
+        sent.append((time.perf_counter(), json.loads(text)))
+
+    stats = VoiceStats()
+    sink = PacedSink(send, "MZ1", lead_ms=60, stats=stats)
+    sink.start()
+    t0 = time.perf_counter()
+    sink.push(silence(600))
+    sink.mark("1:end")
+    while not any(m["event"] == "mark" for _, m in sent):  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+    await sink.aclose()
+    media = [(t, m) for t, m in sent if m["event"] == "media"]
+    assert len(media) == 30 and sent[-1][1]["event"] == "mark"
+    # never a burst: at most the lead goes out at once, then one frame per 20 ms
+    assert sum(1 for t, _ in media if t - t0 < 0.01) <= 4
+    assert 0.5 <= media[-1][0] - t0 <= 0.6 + 0.05
+    assert stats.lateness_ms.percentile(50) < 5
+
+
+async def test_sink_clear_drops_queued_audio_and_tells_twilio() -> None:
+    sent: list[dict[str, object]] = []
+
+    async def send(text: str) -> None:
+        sent.append(json.loads(text))
+
+    sink = PacedSink(send, "MZ1", lead_ms=20)
+    sink.start()
+    sink.push(silence(2000))
+    await asyncio.sleep(0.1)
+    await sink.clear()
+    n = len(sent)
+    await asyncio.sleep(0.1)
+    await sink.aclose()
+    assert sent[n - 1] == {"event": "clear", "streamSid": "MZ1"}
+    assert len(sent) <= n + 1  # at most the frame that was already on its way
+    assert sink.idle
+
+
+def test_moonshine_output_is_cleaned_of_decoder_loops() -> None:
+    assert clean_transcript("1. 1. 1. 1. 1. 1. 1.", 1.0) == "1. 1."
+    assert clean_transcript("my phone is in not working my phone is in not working", 1.0) == \
+        "my phone is in not working my"
+    assert clean_transcript("yes that's right", 1.0) == "yes that's right"
+
+
+async def test_offline_recogniser_uses_grammars_for_yes_no_and_moonshine_for_open_answers() -> None:
+    from hvac_agent.voice.factory import make_stt
+
+    stt = make_stt("offline", Settings())
+    voice = EspeakTTS(rate_wpm=150)
+    try:
+        yes = ulaw_decode(silence(200) + voice.render("yes") + silence(300))
+        assert await stt.transcribe(yes, "confirm") in {"yes", "yeah", "yep"}
+        name = ulaw_decode(silence(200) + voice.render("my name is Robert Brown") + silence(300))
+        assert "Robert Brown" in await stt.transcribe(name, "name")
+    finally:
+        await stt.aclose()
+
+
+def test_fake_stt_script_then_default() -> None:
+    stt = FakeSTT("default", ["one", "two"])
+    assert [stt.next_text() for _ in range(3)] == ["one", "two", "default"]
