@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.config import BusinessProfile, Settings, load_profile
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
+from hvac_agent.dialogue.nlu import warm_up as nlu_warm_up
 from hvac_agent.observability.logging import configure_logging, get_logger
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.factory import make_session_store
@@ -60,11 +62,17 @@ def create_app(
         app.state.store = store
         app.state.booking = booking
         app.state.records = records
+        the_agent = agent or build_agent(settings, clock, profile)
+        # Slow first-use loads (dateparser, usaddress, the embedding model) happen now, off the loop.
+        await asyncio.to_thread(nlu_warm_up)
+        agent_warm_up = getattr(the_agent, "warm_up", None)
+        if callable(agent_warm_up):
+            await agent_warm_up()
         app.state.calls = CallService(
             store=store,
             records=records,
             booking=booking,
-            agent=agent or build_agent(settings, clock, profile),
+            agent=the_agent,
             profile=profile,
             clock=clock,
             metrics=metrics,
@@ -79,9 +87,10 @@ def create_app(
         try:
             yield
         finally:
-            closer = getattr(voice, "aclose", None)
-            if callable(closer):
-                await closer()
+            for owner in (voice, the_agent):
+                closer = getattr(owner, "aclose", None)
+                if callable(closer):
+                    await closer()
             await store.close()
             await engine.dispose()
 

@@ -50,7 +50,7 @@ def test_sigkill_mid_call_then_restart_continues_where_it_was(restart_env: dict[
             server.start()  # same port, same stores
             for line in COOPERATIVE[4:]:
                 answer = call.say(line)
-            assert "Dana Kim" in answer.text and "4410 Duval Street" in answer.text
+            assert "Dana Kim" in answer.text and "forty-four ten Duval Street" in answer.text
             assert "Shall I book it" in answer.text
             done = call.say("yes")
             assert "You're all set" in done.text

@@ -191,22 +191,11 @@ def next_expect(state: CallState) -> Expect | None:
 
 
 def read_back_text(state: CallState, ctx: DialogueContext) -> str:
-    sl = state.slots
-    assert sl.date and sl.window and sl.phone and sl.zip
-    unit = f", {sl.unit}" if sl.unit else ""
-    when = speak_window(WindowOffer(date=sl.date, window=sl.window), ctx.now, ctx.profile.timezone)
-    return (
-        f"Let me read that back. Name: {sl.name}. Callback number: {speak_phone(sl.phone)}. "
-        f"Address: {sl.street}{unit}, ZIP code {' '.join(sl.zip)}. Problem: {sl.issue}. "
-        f"Arrival window: {when}. {scripts.fee_sentence(ctx.profile)} Shall I book it?"
-    )
+    return f"{scripts.read_back(state.slots, ctx)} {scripts.CONFIRM_QUESTION}"
 
 
 def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
-    spoken = [speak_window(o, ctx.now, ctx.profile.timezone) for o in offers]
-    if len(spoken) == 1:
-        return f"The first opening I have is {spoken[0]}. Does that work for you?"
-    return f"I have {', '.join(spoken[:-1])}, or {spoken[-1]}. Which works best for you?"
+    return scripts.offer_question(offers, ctx)
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -553,13 +542,10 @@ class ToolRunner:
             return failed
         assert s.target
         s.phase = "cancel_confirm"
-        when = speak_window(
-            WindowOffer(date=s.target.date, window=s.target.window), self.ctx.now, self.ctx.profile.timezone
-        )
         s.last_question = "Would you like me to cancel it?"
         return ToolOutcome(
             result={"ok": True, "found": True, "confirmation": "asked by the system"},
-            say=f"I found your appointment {when} at {s.target.address}. {s.last_question}",
+            say=f"{scripts.found_appointment(s.target, self.ctx)} {s.last_question}",
             stop=True,
             expect="confirm",
         )
@@ -601,15 +587,12 @@ class ToolRunner:
         offers = await self._tool_check_availability({})
         if offers.stop or not found_now:
             return offers
-        when = speak_window(
-            WindowOffer(date=s.target.date, window=s.target.window), self.ctx.now, self.ctx.profile.timezone
-        )
         s.last_question = offer_question(s.offered, self.ctx)
         return ToolOutcome(
             result=offers.result,
             stop=True,
             expect="window",
-            say=f"I found your appointment {when} at {s.target.address}. {s.last_question}",
+            say=f"{scripts.found_appointment(s.target, self.ctx)} {s.last_question}",
         )
 
     def _propose_reschedule(self) -> ToolOutcome:

@@ -109,6 +109,7 @@ def _nlu_context(s: CallState, ctx: DialogueContext) -> NluContext:
         timezone=ctx.profile.timezone,
         caller_id=s.caller_id,
         pending_phone_digits=s.pending_phone_digits,
+        current_phone=s.slots.phone,
         offered=s.offered,
         business_weekdays=ctx.profile.business_weekdays,
         previous_caller_texts=previous,
@@ -397,14 +398,6 @@ def _load_windows(s: CallState, lead: str = "") -> Reply:
     )
 
 
-def _offer_text(offers: list[WindowOffer], ctx: DialogueContext) -> str:
-    spoken = [speak_window(o, ctx.now, ctx.profile.timezone) for o in offers]
-    if len(spoken) == 1:
-        return f"The first opening I have is {spoken[0]}. Does that work for you?"
-    listing = ", ".join(spoken[:-1]) + f", or {spoken[-1]}"
-    return f"I have {listing}. Which works best for you?"
-
-
 def _on_windows(s: CallState, windows: list[WindowOffer], ctx: DialogueContext) -> Reply:
     reschedule = s.intent == "reschedule"
     if reschedule and s.target:
@@ -430,7 +423,7 @@ def _on_windows(s: CallState, windows: list[WindowOffer], ctx: DialogueContext) 
         lead = "I don't have that exact time open."
     s.pref_date, s.pref_part = None, None
     expect: Expect = "window"
-    return _ask(s, expect, _offer_text(windows, ctx), lead)
+    return _ask(s, expect, scripts.offer_question(windows, ctx), lead)
 
 
 def _match_preference(s: CallState, windows: list[WindowOffer]) -> WindowOffer | None:
@@ -463,17 +456,8 @@ def _choose(s: CallState, offer: WindowOffer, ctx: DialogueContext, lead: str = 
 
 
 def _read_back(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
-    sl = s.slots
-    assert sl.date and sl.window and sl.phone and sl.zip
     s.phase = "confirming"
-    unit = f", {sl.unit}" if sl.unit else ""
-    when = speak_window(WindowOffer(date=sl.date, window=sl.window), ctx.now, ctx.profile.timezone)
-    summary = (
-        f"Let me read that back. Name: {sl.name}. Callback number: {speak_phone(sl.phone)}. "
-        f"Address: {sl.street}{unit}, ZIP code {' '.join(sl.zip)}. Problem: {sl.issue}. "
-        f"Arrival window: {when}. {scripts.fee_sentence(ctx.profile)}"
-    )
-    return _ask(s, "confirm", "Shall I book it?", _join(lead, summary))
+    return _ask(s, "confirm", scripts.CONFIRM_QUESTION, _join(lead, scripts.read_back(s.slots, ctx)))
 
 
 def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
@@ -506,7 +490,7 @@ def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Rep
     if _merge(s, u, ctx):
         if s.slots.zip and not ctx.profile.serves_zip(s.slots.zip):
             return _out_of_area(s, ctx)
-        return _ask(s, "window", _offer_text(offers, ctx), "Got it.")
+        return _ask(s, "window", scripts.offer_question(offers, ctx), "Got it.")
     return _not_understood(s, ctx)
 
 
@@ -649,8 +633,7 @@ def _on_found(s: CallState, event: AppointmentsFound, ctx: DialogueContext) -> R
         )
     s.existing = booked
     s.target = booked[0]
-    when = speak_window(WindowOffer(date=s.target.date, window=s.target.window), ctx.now, ctx.profile.timezone)
-    found = f"I found your appointment {when} at {s.target.address}."
+    found = scripts.found_appointment(s.target, ctx)
     if s.intent == "cancel":
         s.phase = "cancel_confirm"
         return _ask(s, "confirm", "Would you like me to cancel it?", found)
@@ -680,7 +663,7 @@ def _phase_reschedule_confirm(s: CallState, u: Understanding, ctx: DialogueConte
         s.phase = "reschedule_choose"
         if u.window:
             return _phase_choosing(s, u, ctx)
-        return _ask(s, "window", _offer_text(s.offered, ctx), "No problem.")
+        return _ask(s, "window", scripts.offer_question(s.offered, ctx), "No problem.")
     return _not_understood(s, ctx)
 
 

@@ -7,7 +7,9 @@ fee; never an exact arrival time (windows only); never a diagnosis presented as 
 from __future__ import annotations
 
 from hvac_agent.config import BusinessProfile
-from hvac_agent.dialogue.state import EmergencyKind, Expect
+from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.nlu import speak_phone, speak_street, speak_window
+from hvac_agent.dialogue.state import AppointmentRef, EmergencyKind, Expect, Slots, WindowOffer
 
 SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
     "gas": (
@@ -118,3 +120,33 @@ def out_of_area(profile: BusinessProfile, zip_code: str) -> str:
 
 def goodbye(profile: BusinessProfile) -> str:
     return f"Thanks for calling {profile.name}. Goodbye."
+
+
+def read_back(slots: Slots, ctx: DialogueContext) -> str:
+    """The summary said before booking: every slot, the window and the dispatch fee."""
+    assert slots.date and slots.window and slots.phone and slots.zip
+    unit = f", {slots.unit}" if slots.unit else ""
+    when = speak_window(WindowOffer(date=slots.date, window=slots.window), ctx.now, ctx.profile.timezone)
+    return (
+        f"Let me read that back. Name: {slots.name}. Callback number: {speak_phone(slots.phone)}. "
+        f"Address: {speak_street(slots.street or '')}{unit}, ZIP code {' '.join(slots.zip)}. "
+        f"Problem: {slots.issue}. Arrival window: {when}. {fee_sentence(ctx.profile)}"
+    )
+
+
+CONFIRM_QUESTION = "Shall I book it?"
+
+
+def found_appointment(appointment: AppointmentRef, ctx: DialogueContext) -> str:
+    when = speak_window(
+        WindowOffer(date=appointment.date, window=appointment.window), ctx.now, ctx.profile.timezone
+    )
+    return f"I found your appointment {when} at {speak_street(appointment.address)}."
+
+
+def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
+    spoken = [speak_window(o, ctx.now, ctx.profile.timezone) for o in offers]
+    if len(spoken) == 1:
+        return f"The first opening I have is {spoken[0]}. Does that work for you?"
+    listing = ", ".join(spoken[:-1]) + f", or {spoken[-1]}"
+    return f"I have {listing}. Which works best for you?"
