@@ -83,6 +83,11 @@ def _serve(tmp_path: Path, *, stt: str, tts: str, speed: float,
 
 @pytest.fixture
 def fake_server(tmp_path: Path) -> Iterator[StreamServer]:
+    yield from _serve(tmp_path, stt="fake", tts="fake", speed=10.0)
+
+
+@pytest.fixture
+def realtime_server(tmp_path: Path) -> Iterator[StreamServer]:
     yield from _serve(tmp_path, stt="fake", tts="fake", speed=1.0)
 
 
@@ -149,7 +154,8 @@ async def test_simulator_books_a_visit_on_offline_engines(offline_server: Stream
     assert offline_server.health() == 200
 
 
-async def test_barge_in_sends_clear_and_keeps_only_the_heard_words(fake_server: StreamServer) -> None:
+async def test_barge_in_sends_clear_and_keeps_only_the_heard_words(realtime_server: StreamServer) -> None:
+    fake_server = realtime_server
     sim = fake_server.simulator(quiet_s=0.3)
     async with sim:
         await asyncio.sleep(1.6)  # the greeting plays for 1.6 s, marks come back as it plays

@@ -27,9 +27,6 @@ from hvac_agent.voice.stats import GLOBAL_STATS, VoiceStats
 log = get_logger("hvac_agent.telephony.media_stream")
 router = APIRouter()
 
-_voice_lock = asyncio.Lock()
-
-
 class MediaStreamSession:
     """One WebSocket's protocol state. `send_text` writes a frame; `close_socket` ends the stream."""
 
@@ -141,17 +138,20 @@ class MediaStreamSession:
 
 async def get_voice(app: Any) -> VoiceEngines:
     """The process's engines: built in the lifespan, or here on first use."""
-    voice = getattr(app.state, "voice", None)
+    voice: VoiceEngines | None = getattr(app.state, "voice", None)
     if voice is not None:
-        return voice  # type: ignore[no-any-return]
-    async with _voice_lock:
+        return voice
+    lock: asyncio.Lock | None = getattr(app.state, "voice_lock", None)
+    if lock is None:
+        lock = app.state.voice_lock = asyncio.Lock()  # per app: one event loop each
+    async with lock:
         voice = getattr(app.state, "voice", None)
         if voice is None:
             from hvac_agent.voice.factory import build_voice
 
             voice = await asyncio.to_thread(build_voice, app.state.settings)
             app.state.voice = voice
-    return voice  # type: ignore[no-any-return]
+    return voice
 
 
 @router.websocket("/twilio/stream")

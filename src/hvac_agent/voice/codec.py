@@ -39,7 +39,8 @@ def _encode_one(sample: NDArray[np.int32]) -> NDArray[np.uint8]:
     exponent = np.floor(np.log2(magnitude)).astype(np.int32) - 7
     exponent = np.clip(exponent, 0, 7)
     mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
+    codes: NDArray[np.uint8] = (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
+    return codes
 
 
 _DECODE = _decode_table()
@@ -62,7 +63,8 @@ def to_float(pcm: NDArray[np.int16]) -> NDArray[np.float32]:
 
 
 def to_int16(samples: NDArray[np.floating]) -> Pcm:
-    return (np.clip(samples, -1.0, 1.0 - 1.0 / 32768) * 32768.0).astype(np.int16)
+    pcm: Pcm = (np.clip(samples, -1.0, 1.0 - 1.0 / 32768) * 32768.0).astype(np.int16)
+    return pcm
 
 
 def resample(pcm: NDArray[np.int16], from_hz: int, to_hz: int) -> Pcm:

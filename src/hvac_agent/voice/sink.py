@@ -40,7 +40,7 @@ class PacedSink:
         self.clock = clock or SystemClock()
         self.lead_ms = lead_ms
         self.stats = stats
-        self._queue: deque[bytes | _MarkItem] = deque()
+        self._queue: deque[bytes | _MarkItem | _NotifyItem] = deque()
         self._partial = b""  # audio shorter than a frame, waiting for more
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

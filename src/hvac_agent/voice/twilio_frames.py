@@ -78,8 +78,9 @@ def parse(text: str | bytes) -> Inbound | None:
         call_sid = body.get("callSid")
         if not isinstance(stream_sid, str) or not isinstance(call_sid, str) or not call_sid:
             return None
-        fmt = body.get("mediaFormat") if isinstance(body.get("mediaFormat"), dict) else {}
-        custom = body.get("customParameters") if isinstance(body.get("customParameters"), dict) else {}
+        fmt_raw, custom_raw = body.get("mediaFormat"), body.get("customParameters")
+        fmt: dict[str, Any] = fmt_raw if isinstance(fmt_raw, dict) else {}
+        custom: dict[str, Any] = custom_raw if isinstance(custom_raw, dict) else {}
         return Start(
             stream_sid=stream_sid,
             call_sid=call_sid,

@@ -23,7 +23,7 @@ def frame_dbfs(frame: NDArray[np.int16]) -> float:
     if frame.size == 0:
         return -120.0
     rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))
-    return 20.0 * np.log10(max(rms, 1e-3) / 32768.0)
+    return float(20.0 * np.log10(max(rms, 1e-3) / 32768.0))
 
 
 class WebRtcVad:

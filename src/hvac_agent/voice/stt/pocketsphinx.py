@@ -86,10 +86,14 @@ def _worker_init() -> None:
 
 
 def _worker_decode(pcm16k: bytes, search: str) -> str:
+    if len(pcm16k) < 320:  # pocketsphinx raises on empty input (and would stay mid-utterance)
+        return ""
     _decoder.activate_search(search)
     _decoder.start_utt()
-    _decoder.process_raw(pcm16k, full_utt=True)
-    _decoder.end_utt()
+    try:
+        _decoder.process_raw(pcm16k, full_utt=True)
+    finally:
+        _decoder.end_utt()
     hyp = _decoder.hyp()
     return str(hyp.hypstr) if hyp is not None else ""
 
@@ -102,6 +106,8 @@ class PocketsphinxSTT(STTEngine):
     def __init__(self, *, workers: int = 1) -> None:
         self.workers = workers
         self._pool = self._new_pool()
+        # start the worker (spawn + model load take ~1 s) now, not on the first caller's "yes"
+        self._pool.submit(_worker_decode, bytes(3200), "_default")
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")  # never fork a process with threads
