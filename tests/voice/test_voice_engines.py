@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
@@ -166,3 +167,22 @@ async def test_offline_recogniser_uses_grammars_for_yes_no_and_moonshine_for_ope
 def test_fake_stt_script_then_default() -> None:
     stt = FakeSTT("default", ["one", "two"])
     assert [stt.next_text() for _ in range(3)] == ["one", "two", "default"]
+
+
+async def test_streamed_text_is_spoken_sentence_by_sentence_as_it_arrives() -> None:
+    tts = FakeTTS()
+    spoken: list[str] = []
+    arrived: list[str] = []
+
+    async def tokens() -> AsyncIterator[str]:
+        for piece in ["Sure", ", I can", " help. Which", " day works", " best? Tomorrow", " is open"]:
+            arrived.append(piece)
+            yield piece
+
+    async for sentence, audio in tts.stream_text(tokens()):
+        assert audio
+        if not spoken or spoken[-1] != sentence:
+            spoken.append(sentence)
+            if sentence == "Sure, I can help.":
+                assert len(arrived) == 3  # spoken before the rest of the text existed
+    assert spoken == ["Sure, I can help.", "Which day works best?", "Tomorrow is open"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 
 from hvac_agent.voice.errors import EngineError
 
@@ -45,6 +45,24 @@ class TTSEngine(ABC):
             raise
         except Exception as error:  # vendor failure → our vocabulary
             raise EngineError(self.name, repr(error)) from error
+
+    async def stream_text(self, chunks: AsyncIterable[str]) -> AsyncIterator[tuple[str, bytes]]:
+        """Text arriving in pieces (an LLM's tokens) → (sentence, audio chunk) as soon as each
+        sentence is complete, so the first sentence plays while the rest is still being written."""
+        pending = ""
+        async for piece in chunks:
+            pending += piece
+            while True:
+                match = _SENTENCE_END.search(pending)
+                if match is None:
+                    break
+                sentence, pending = pending[: match.start()].strip(), pending[match.end() :]
+                if sentence:
+                    async for audio in self.synthesize(sentence):
+                        yield sentence, audio
+        if pending.strip():
+            async for audio in self.synthesize(pending.strip()):
+                yield pending.strip(), audio
 
     @abstractmethod
     def _synthesize_impl(self, text: str) -> AsyncIterator[bytes]: ...
