@@ -12,9 +12,9 @@ from hvac_agent.booking.service import BookingService
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue import scripts
 from hvac_agent.dialogue.agent import RulesAgent
-from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.context import DialogueContext, nlu_context
 from hvac_agent.dialogue.intent_embed import CachingEmbedder, FaqCache, IntentClassifier
-from hvac_agent.dialogue.llm_agent import LlmAgent, nlu_context
+from hvac_agent.dialogue.llm_agent import LlmAgent
 from hvac_agent.dialogue.nlu import understand
 from hvac_agent.dialogue.state import CallState
 from hvac_agent.llm.client import LlmClient

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from hvac_agent.dialogue import scripts
 from hvac_agent.dialogue.agent import Agent
-from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.context import DialogueContext, nlu_context
 from hvac_agent.dialogue.intent_embed import FaqCache, IntentClassifier, IntentGuess, carries_caller_data
 from hvac_agent.dialogue.llm_tools import (
     TOOL_SCHEMAS,
@@ -31,7 +31,7 @@ from hvac_agent.dialogue.llm_tools import (
     offer_question,
 )
 from hvac_agent.dialogue.nlu import understand
-from hvac_agent.dialogue.nlu.types import NluContext, Understanding
+from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.prompts import state_summary, system_prompt
 from hvac_agent.dialogue.state import (
@@ -41,7 +41,6 @@ from hvac_agent.dialogue.state import (
     Expect,
     Intent,
     Reply,
-    TranscriptTurn,
 )
 from hvac_agent.llm.client import Completed, LlmClient, TextDelta
 from hvac_agent.llm.errors import LlmError
@@ -51,7 +50,6 @@ from hvac_agent.llm.splitter import SentenceSplitter, split_sentences
 
 LlmRung = Literal["llm", "fast_llm"]
 HISTORY_MESSAGES = 30  # the last 15 exchanges
-HISTORY_KEPT = 30
 FRUSTRATION_TRANSFER = 0.7
 INTENT_THRESHOLD = 0.7
 MISSES_FOR_EXAMPLE = 2  # contract rule 8: the second miss on one question changes the route
@@ -110,27 +108,6 @@ class LlmBudgets:
     full_s: float = 2.5
     fast_s: float = 1.5
     intent_s: float = 0.8
-
-
-def nlu_context(state: CallState, ctx: DialogueContext) -> NluContext:
-    previous = [t.text for t in state.history if t.role == "caller"][-4:]
-    return NluContext(
-        expect=state.asked,
-        now=ctx.now,
-        timezone=ctx.profile.timezone,
-        caller_id=state.caller_id,
-        pending_phone_digits=state.pending_phone_digits,
-        offered=state.offered,
-        business_weekdays=ctx.profile.business_weekdays,
-        previous_caller_texts=previous,
-        current_phone=state.slots.phone,
-    )
-
-
-def _remember(state: CallState, role: Literal["caller", "agent"], text: str, ctx: DialogueContext) -> None:
-    if text:
-        state.history.append(TranscriptTurn(role=role, text=text, at=ctx.now))
-        del state.history[:-HISTORY_KEPT]
 
 
 CONFIRM_QUESTIONS = {
@@ -236,7 +213,7 @@ class LlmAgent:
         s = state.model_copy(deep=True)
         s.turn += 1
         s.silences = 0
-        _remember(s, "caller", text, ctx)
+        s.remember("caller", text, ctx.now)
         s.frustration = max(s.frustration * 0.85, u.frustration)
         wants_person = guess is not None and guess.intent == "human" and guess.confidence >= INTENT_THRESHOLD
         if u.intent == "human" or wants_person or s.frustration >= FRUSTRATION_TRANSFER:
@@ -452,7 +429,7 @@ class LlmAgent:
             transfer_reason=outcome.transfer_reason if outcome else None,
             keypad=keypad and action == "listen",
         )
-        _remember(s, "agent", say, ctx)
+        s.remember("agent", say, ctx.now)
         if action == "listen":
             s.asked = expect
             questions = [p for p in parts if p.rstrip().endswith("?")]

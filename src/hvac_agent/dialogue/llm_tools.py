@@ -26,7 +26,6 @@ from hvac_agent.dialogue.nlu.phone import to_e164
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import (
-    BookingRequest,
     CallState,
     EmergencyKind,
     Expect,
@@ -420,23 +419,6 @@ class ToolRunner:
             result["note"] = "urgent visit: offer the first window"
         return ToolOutcome(result=result)
 
-    def _booking_request(self) -> BookingRequest:
-        s, sl = self.state, self.state.slots
-        assert sl.name and sl.phone and sl.street and sl.zip and sl.issue and sl.date and sl.window
-        return BookingRequest(
-            call_sid=s.call_sid,
-            customer_name=sl.name,
-            phone=sl.phone,
-            address=sl.street,
-            unit=sl.unit,
-            zip=sl.zip,
-            issue=sl.issue,
-            issue_category=sl.issue_category or "other",
-            urgency=sl.urgency or "routine",
-            date=sl.date,
-            window=sl.window,
-        )
-
     async def _tool_create_booking(self, args: dict[str, Any]) -> ToolOutcome:
         s, sl = self.state, self.state.slots
         if s.appointment_id is not None and s.outcome == "booked":
@@ -455,7 +437,7 @@ class ToolRunner:
     async def book_now(self) -> ToolOutcome:
         """Book from the state (the guards above have passed)."""
         s, sl = self.state, self.state.slots
-        result = await self.booking.book(self._booking_request())
+        result = await self.booking.book(self.state.booking_request())
         if result.ok:
             s.phase, s.outcome, s.appointment_id = "booked", "booked", result.appointment_id
             date, window = result.date or sl.date, result.window or sl.window

@@ -11,13 +11,12 @@ import datetime as dt
 from collections.abc import Callable
 
 from hvac_agent.dialogue import scripts
-from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.context import DialogueContext, nlu_context
 from hvac_agent.dialogue.nlu import parse_keypad, speak_phone, speak_window, understand
-from hvac_agent.dialogue.nlu.types import NluContext, Understanding
+from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.state import (
     AppointmentsFound,
     Book,
-    BookingRequest,
     BookingResult,
     CallerSaid,
     CallStarted,
@@ -34,12 +33,10 @@ from hvac_agent.dialogue.state import (
     Reply,
     RescheduleAppointment,
     Silence,
-    TranscriptTurn,
     WindowOffer,
     WindowsLoaded,
 )
 
-HISTORY_TURNS = 30  # caller + agent lines kept in state (the LLM sees the last 15 exchanges)
 MAX_SILENCES = 3
 FRUSTRATION_TRANSFER = 0.7
 LONG_CALL_TURNS = 30
@@ -51,7 +48,7 @@ def step(state: CallState, event: Event, ctx: DialogueContext) -> tuple[CallStat
     s = state.model_copy(deep=True)
     reply = _dispatch(s, event, ctx)
     if reply.say:
-        _remember(s, "agent", reply.say, ctx.now)
+        s.remember("agent", reply.say, ctx.now)
     if reply.action == "listen" and reply.effect is None:
         s.asked = reply.expect
     elif reply.action in ("transfer", "hangup"):
@@ -85,35 +82,17 @@ def _dispatch(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
         text = event.text.strip()
         if not text:
             return _on_silence(s, ctx)
-        _remember(s, "caller", text, ctx.now)
-        return _on_understanding(s, understand(text, _nlu_context(s, ctx)), ctx)
+        understood = understand(text, nlu_context(s, ctx))
+        s.remember("caller", text, ctx.now)
+        return _on_understanding(s, understood, ctx)
     if isinstance(event, DigitsPressed):
-        _remember(s, "caller", f"(keypad) {event.digits}", ctx.now)
-        return _on_understanding(s, parse_keypad(event.digits, _nlu_context(s, ctx)), ctx)
+        understood = parse_keypad(event.digits, nlu_context(s, ctx))
+        s.remember("caller", f"(keypad) {event.digits}", ctx.now)
+        return _on_understanding(s, understood, ctx)
     raise TypeError(f"unhandled event {type(event).__name__}")
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def _remember(s: CallState, role: str, text: str, at: dt.datetime) -> None:
-    s.history.append(TranscriptTurn(role="caller" if role == "caller" else "agent", text=text, at=at))
-    del s.history[:-HISTORY_TURNS]
-
-
-def _nlu_context(s: CallState, ctx: DialogueContext) -> NluContext:
-    previous = [t.text for t in s.history if t.role == "caller"][:-1][-4:]
-    return NluContext(
-        expect=s.asked,
-        now=ctx.now,
-        timezone=ctx.profile.timezone,
-        caller_id=s.caller_id,
-        pending_phone_digits=s.pending_phone_digits,
-        current_phone=s.slots.phone,
-        offered=s.offered,
-        business_weekdays=ctx.profile.business_weekdays,
-        previous_caller_texts=previous,
-    )
 
 
 def _ask(s: CallState, expect: Expect, question: str, lead: str = "", *, keypad: bool = False) -> Reply:
@@ -504,22 +483,7 @@ def _phase_confirming(s: CallState, u: Understanding, ctx: DialogueContext) -> R
             s.slots.date, s.slots.window = None, None
         return _next(s, ctx, "Thanks for the correction.")
     if u.yes_no == "yes":
-        sl = s.slots
-        assert sl.name and sl.phone and sl.street and sl.zip and sl.issue and sl.date and sl.window
-        request = BookingRequest(
-            call_sid=s.call_sid,
-            customer_name=sl.name,
-            phone=sl.phone,
-            address=sl.street,
-            unit=sl.unit,
-            zip=sl.zip,
-            issue=sl.issue,
-            issue_category=sl.issue_category or "other",
-            urgency=sl.urgency or "routine",
-            date=sl.date,
-            window=sl.window,
-        )
-        return Reply(say="", effect=Book(request=request))
+        return Reply(say="", effect=Book(request=s.booking_request()))
     if u.yes_no == "no":
         s.phase = "collecting"
         return _ask(s, "anything_else", scripts.QUESTIONS["anything_else"], "No problem.")

@@ -64,6 +64,7 @@ Phase = Literal[
     "done",
 ]
 AgentRung = Literal["llm", "fast_llm", "rules", "transfer"]
+HISTORY_TURNS = 30  # caller + agent lines kept in state (the LLM sees the last 15 exchanges)
 
 
 class _Model(BaseModel):
@@ -147,6 +148,30 @@ class CallState(_Model):
     history: list[TranscriptTurn] = Field(default_factory=list)  # recent turns, for LLM context
     rung: AgentRung = "rules"
     ended: bool = False
+
+    def remember(self, role: Literal["caller", "agent"], text: str, at: dt.datetime) -> None:
+        """Add a line to the recent history kept for context (the full transcript is the call record)."""
+        if text:
+            self.history.append(TranscriptTurn(role=role, text=text, at=at))
+            del self.history[:-HISTORY_TURNS]
+
+    def booking_request(self) -> BookingRequest:
+        """The booking for this call's slots; only valid once every slot and a window are set."""
+        sl = self.slots
+        assert sl.name and sl.phone and sl.street and sl.zip and sl.issue and sl.date and sl.window
+        return BookingRequest(
+            call_sid=self.call_sid,
+            customer_name=sl.name,
+            phone=sl.phone,
+            address=sl.street,
+            unit=sl.unit,
+            zip=sl.zip,
+            issue=sl.issue,
+            issue_category=sl.issue_category or "other",
+            urgency=sl.urgency or "routine",
+            date=sl.date,
+            window=sl.window,
+        )
 
 
 # ---- events in ---------------------------------------------------------------------------------
