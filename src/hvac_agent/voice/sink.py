@@ -137,7 +137,8 @@ class PacedSink:
                 if not self._playing:  # cleared while sleeping: this frame is gone
                     continue
             if due_ms >= 0 and self.stats is not None:
-                self.stats.record_lateness(max(0.0, (clock.monotonic() - self._play_start) * 1000.0 - due_ms))
+                self.stats.record_lateness(max(0.0, (clock.monotonic() - self._play_start) * 1000.0 - due_ms),
+                                           self.lead_ms)
             await self._send(twilio_frames.media_message(self.stream_sid, item))
             if self._on_next_frame:
                 listeners, self._on_next_frame = self._on_next_frame, []

@@ -35,9 +35,14 @@ class VoiceStats:
         self.response_ms = Reservoir()  # end-of-turn decision → first outbound frame of the reply
         self.speech_end_ms = Reservoir()  # last voiced caller frame → first outbound frame
         self.bursts = 0
+        self.frames = 0
+        self.underruns = 0
 
-    def record_lateness(self, ms: float) -> None:
+    def record_lateness(self, ms: float, lead_ms: float = float("inf")) -> None:
         self.lateness_ms.add(ms)
+        self.frames += 1
+        if ms > lead_ms:  # later than the audio buffered ahead at Twilio: the caller hears a gap
+            self.underruns += 1
 
     def record_response(self, ms: float, from_speech_end_ms: float | None = None) -> None:
         self.response_ms.add(ms)
@@ -52,6 +57,8 @@ class VoiceStats:
         self.response_ms.clear()
         self.speech_end_ms.clear()
         self.bursts = 0
+        self.frames = 0
+        self.underruns = 0
 
     def summary(self) -> dict[str, float]:
         return {
@@ -61,7 +68,8 @@ class VoiceStats:
             "response_p99_ms": self.response_ms.percentile(99),
             "speech_end_p50_ms": self.speech_end_ms.percentile(50),
             "speech_end_p99_ms": self.speech_end_ms.percentile(99),
-            "frames": float(len(self.lateness_ms)),
+            "frames": float(self.frames),
+            "underrun_pct": 100.0 * self.underruns / self.frames if self.frames else 0.0,
             "responses": float(len(self.response_ms)),
         }
 
