@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from hvac_agent.clock import Clock, SystemClock
-from hvac_agent.observability.logging import get_logger
+from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.voice import twilio_frames as tf
 from hvac_agent.voice.pipeline import CallPipeline, CallServiceResponder, PipelineConfig, Responder, VoiceEngines
 from hvac_agent.voice.sink import PacedSink
@@ -104,6 +104,7 @@ class MediaStreamSession:
             self._ignore("second_start")
             return
         self.stream_sid, self.call_sid = start.stream_sid, start.call_sid
+        bind_call(start.call_sid)  # every log line of this connection (and its tasks) carries it
         if (start.encoding.lower(), start.sample_rate_hz, start.channels) != ("audio/x-mulaw", 8000, 1):
             # We only speak μ-law 8 kHz; keep the call (greeting, keypad) but ignore its audio.
             self.audio_ok = False

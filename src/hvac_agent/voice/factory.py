@@ -7,10 +7,10 @@ always work. `fake` gives instant engines for load tests (`HVAC_FAKE_TRANSCRIPT`
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from hvac_agent.config import Settings
+from hvac_agent.observability.logging import get_logger
 from hvac_agent.voice.errors import EngineError
 from hvac_agent.voice.failover import FailoverSTT, FailoverTTS
 from hvac_agent.voice.phrase_cache import ACK_PHRASES, CachedTTS, PhraseCache
@@ -19,7 +19,7 @@ from hvac_agent.voice.stt.base import STTEngine
 from hvac_agent.voice.tts.base import TTSEngine
 from hvac_agent.voice.vad import EnergyVad, Vad, WebRtcVad
 
-log = logging.getLogger(__name__)
+log = get_logger("hvac_agent.voice.factory")
 
 OFFLINE_STT = ("offline",)
 OFFLINE_TTS = ("espeak",)
@@ -67,7 +67,7 @@ def make_stt(name: str, settings: Settings) -> STTEngine:
         try:
             general = MoonshineSTT()
         except EngineError as error:
-            log.warning("moonshine unavailable, pocketsphinx only: %s", error)
+            log.warning("moonshine_unavailable", fallback="pocketsphinx grammars only", error=str(error))
             general = None
         return OfflineSTT(general, PocketsphinxSTT())
     raise EngineError(name, "no such STT engine here (cloud engines come with their provider extras)",
@@ -93,7 +93,7 @@ def _build(names: list[str], make: Callable[[str], object], fallback: tuple[str,
         try:
             engines.append(make(name))
         except EngineError as error:
-            log.warning("speech engine skipped: %s", error)
+            log.warning("speech_engine_skipped", engine=name, error=str(error))
     if not engines:
         for name in fallback:
             engines.append(make(name))

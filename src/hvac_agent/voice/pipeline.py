@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import re
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -24,6 +23,7 @@ import numpy as np
 
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Expect, Reply, Silence
+from hvac_agent.observability.logging import get_logger
 from hvac_agent.voice.codec import FRAME_MS, FRAME_SAMPLES, ulaw_decode
 from hvac_agent.voice.endpointing import Endpointer, EndpointEvent, EndpointPolicy
 from hvac_agent.voice.errors import EngineError
@@ -33,7 +33,7 @@ from hvac_agent.voice.stt.base import STTEngine, SttStream
 from hvac_agent.voice.tts.base import TTSEngine, split_sentences
 from hvac_agent.voice.vad import Vad
 
-log = logging.getLogger(__name__)
+log = get_logger("hvac_agent.voice.pipeline")
 
 FALLBACK_SAY = "Sorry, I didn't get that. Could you say it again?"
 
@@ -228,8 +228,8 @@ class CallPipeline:
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("voice task failed", exc_info=task.exception(),
-                      extra={"call_sid": self.call_sid, "task": task.get_name()})
+            log.error("voice_task_failed", call_sid=self.call_sid, task=task.get_name(),
+                      error=repr(task.exception()))
 
     @property
     def open_tasks(self) -> int:
@@ -242,7 +242,7 @@ class CallPipeline:
         try:
             reply = await self.responder.start(self.call_sid, self.caller_id)
         except Exception:
-            log.exception("start_call failed", extra={"call_sid": self.call_sid})
+            log.exception("start_call_failed", call_sid=self.call_sid)
             reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.",
                           action="hangup")
         self._play(reply)
@@ -272,7 +272,7 @@ class CallPipeline:
         try:
             await self.responder.end(self.call_sid)
         except Exception:
-            log.exception("end_call failed", extra={"call_sid": self.call_sid})
+            log.exception("end_call_failed", call_sid=self.call_sid)
 
     # ---- caller audio ---------------------------------------------------------------------------
     def on_media(self, ulaw: bytes) -> None:
@@ -337,7 +337,7 @@ class CallPipeline:
         try:
             result = await stream.partial()
         except EngineError as error:
-            log.warning("stt partial failed: %s", error, extra={"call_sid": self.call_sid})
+            log.warning("stt_partial_failed", call_sid=self.call_sid, error=str(error))
             return
         if (self.config.early_end and stream is self._stream and self.endpointer.in_turn
                 and self.endpointer.silence_ms >= self.config.endpoint.pause_ms
@@ -373,7 +373,7 @@ class CallPipeline:
             result = await final
             text = result.text.strip()
         except EngineError as error:
-            log.warning("stt failed: %s", error, extra={"call_sid": self.call_sid})
+            log.warning("stt_failed", call_sid=self.call_sid, error=str(error))
             text = ""
         event: Event
         if text:
@@ -444,7 +444,7 @@ class CallPipeline:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("dialogue turn failed", extra={"call_sid": self.call_sid})
+                log.exception("dialogue_turn_failed", call_sid=self.call_sid)
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)
             finally:
                 self._in_flight = None
@@ -509,7 +509,7 @@ class CallPipeline:
                         self.sink.push(chunk[pos:])
                         audio_ms += chunk_ms
                 except EngineError as error:
-                    log.warning("tts failed: %s", error, extra={"call_sid": self.call_sid})
+                    log.warning("tts_failed", call_sid=self.call_sid, error=str(error))
                     continue
                 self.sink.mark(f"{utt.id}:{end}")
                 cursor = end
@@ -525,7 +525,7 @@ class CallPipeline:
     async def _final_watchdog(self, utt: _Utterance, grace_s: float) -> None:
         await self.clock.sleep(grace_s)
         if not utt.finished and not self.closed:
-            log.warning("final mark never echoed; closing", extra={"call_sid": self.call_sid})
+            log.warning("final_mark_never_echoed", call_sid=self.call_sid)
             await self._utterance_finished(utt)
 
     def on_mark(self, name: str) -> None:
@@ -566,7 +566,7 @@ class CallPipeline:
         try:
             await self.responder.record_agent_turn(self.call_sid, text)
         except Exception:
-            log.exception("record_agent_turn failed", extra={"call_sid": self.call_sid})
+            log.exception("record_agent_turn_failed", call_sid=self.call_sid)
 
     async def barge_in(self) -> None:
         """Caller talks over the agent: `clear` at once, stop TTS, keep only what was heard."""
