@@ -62,7 +62,10 @@ class ScriptedDialogue:
         nxt = SCRIPT[self.step % len(SCRIPT)][0]
         return Reply(say=QUESTIONS[nxt], expect=nxt)
 
-    async def record_agent_turn(self, call_sid: str, text: str) -> None:
+    async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
+        return None
+
+    async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
         return None
 
     async def end(self, call_sid: str) -> None:

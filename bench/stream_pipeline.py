@@ -54,7 +54,10 @@ def serve(port: int) -> None:
         async def handle(self, call_sid: str, event: Event) -> Reply:
             return Reply(say=SAY, expect="intent")
 
-        async def record_agent_turn(self, call_sid: str, text: str) -> None:
+        async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
+            return None
+
+        async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
             return None
 
         async def end(self, call_sid: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.degrade import stream_reply
 from hvac_agent.dialogue.ports import BookingPort, CallRecordPort
 from hvac_agent.dialogue.state import (
     CallerSaid,
@@ -35,6 +37,7 @@ from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
 
 log = get_logger("hvac_agent.calls")
 
+SentenceSink = Callable[[str], Awaitable[None]]
 KEEP_REPLIES = 6  # answers kept for retried webhooks (Twilio retries within seconds)
 CAS_ATTEMPTS = 8
 START_KEY = "start"
@@ -147,8 +150,13 @@ class CallService:
         token: str | None = None,
         caller: str | None = None,
         record_agent: bool = True,
+        on_sentence: SentenceSink | None = None,
     ) -> TurnOutcome:
-        """One caller event. `turn` is the number the request carries (None: whatever is current)."""
+        """One caller event. `turn` is the number the request carries (None: whatever is current).
+
+        With `on_sentence` (stream mode), each sentence of the reply is handed over as soon as the
+        agent has it — an LLM's first sentence is spoken while it is still writing the rest.
+        """
         started = time.perf_counter()
         async with self._lock(call_sid):
             for _ in range(CAS_ATTEMPTS):
@@ -164,7 +172,7 @@ class CallService:
                     return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True, state=session.state)
                 before = session.state
                 key = str(before.turn)
-                state, reply = await self.agent.respond(before, event, self._ctx(), self.booking)
+                state, reply = await self._respond(before, event, on_sentence)
                 session.state = state
                 session.replies[key] = StoredReply(reply=reply, next_turn=state.turn)
                 for old in list(session.replies)[:-KEEP_REPLIES]:
@@ -196,13 +204,26 @@ class CallService:
         """Stream mode's greeting (same as `start`, without webhook idempotency)."""
         return (await self.start(call_sid, caller_id, record_agent=record_agent, mode="stream")).reply
 
-    async def handle_event(self, call_sid: str, event: Event, *, record_agent: bool = True) -> Reply:
+    async def handle_event(
+        self, call_sid: str, event: Event, *, record_agent: bool = True, on_sentence: SentenceSink | None = None
+    ) -> Reply:
         """Stream mode's turn: events arrive once over the socket, so no turn numbers are needed."""
-        return (await self.turn(call_sid, event, record_agent=record_agent)).reply
+        return (await self.turn(call_sid, event, record_agent=record_agent, on_sentence=on_sentence)).reply
 
-    async def record_agent_turn(self, call_sid: str, text: str) -> None:
-        if text.strip():
-            await self._safe(self.records.add_turn(call_sid, role="agent", text=text, at=self.clock.now()))
+    async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
+        """Stream mode: the agent starts saying `text` now. Returns the turn's number for amending."""
+        if not text.strip():
+            return None
+        try:
+            return await self.records.add_turn(call_sid, role="agent", text=text, at=self.clock.now())
+        except Exception as error:  # noqa: BLE001 - a record outage never breaks the call
+            self.metrics.provider_errors.labels(provider="database").inc()
+            log.warning("call_record_write_failed", error=type(error).__name__)
+            return None
+
+    async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
+        """Stream mode: a barge-in cut the agent short; keep only the words the caller heard."""
+        await self._safe(self.records.amend_turn(call_sid, seq, heard))
 
     async def state(self, call_sid: str) -> CallState | None:
         loaded = await self._load(call_sid)
@@ -256,6 +277,20 @@ class CallService:
         return len(self._active)
 
     # ---- internals ---------------------------------------------------------------------------
+
+    async def _respond(
+        self, before: CallState, event: Event, on_sentence: SentenceSink | None
+    ) -> tuple[CallState, Reply]:
+        if on_sentence is None:
+            return await self.agent.respond(before, event, self._ctx(), self.booking)
+        final: tuple[CallState, Reply] | None = None
+        async for item in stream_reply(self.agent, before, event, self._ctx(), self.booking):
+            if isinstance(item, str):
+                await on_sentence(item)
+            else:
+                final = item
+        assert final is not None, "an agent stream always ends with (state, reply)"
+        return final
 
     def _ctx(self) -> DialogueContext:
         return DialogueContext(profile=self.profile, now=self.clock.now())

@@ -114,3 +114,17 @@ async def test_duration_is_computed_or_taken_from_twilio(records: CallRecords, e
         rows = dict((await conn.execute(select(calls.c.call_sid, calls.c.duration_s))).all())
     assert rows == {"CA1": 43, "CA2": 40, "CA3": None}
     assert (await records.get_call("CA1") or {})["outcome"] == "message"
+
+
+async def test_an_agent_turn_cut_by_a_barge_in_is_amended_to_what_was_heard(records: CallRecords) -> None:
+    await records.start_call("CA9", caller="+15125550123", started_at=T0)
+    greeting = await records.add_turn("CA9", role="agent", text="Thanks for calling. How can I help?", at=at(1))
+    caller = await records.add_turn("CA9", role="caller", text="my heat is out", at=at(3))
+    unheard = await records.add_turn("CA9", role="agent", text="Sorry to hear that.", at=at(4))
+    assert (greeting, caller, unheard) == (1, 2, 3)
+    await records.amend_turn("CA9", greeting, "Thanks for calling.")
+    await records.amend_turn("CA9", unheard, "")  # cut before a word was heard: gone
+    turns = (await records.get_call("CA9"))["turns"]  # type: ignore[index]
+    assert [(t["role"], t["text"]) for t in turns] == [
+        ("agent", "Thanks for calling."), ("caller", "my heat is out")]
+    assert await records.add_turn("CA9", role="agent", text="May I have your name?", at=at(5)) == 4

@@ -86,10 +86,13 @@ def make(calls: list[Call], *args: object, **kwargs: object) -> Call:
     return call
 
 
-async def test_greeting_is_paced_in_20ms_frames_with_marks_and_recorded_when_played(call_factory: list[Call]) -> None:
+async def test_greeting_is_paced_in_20ms_frames_with_marks_and_recorded_as_it_starts(call_factory: list[Call]) -> None:
     call = make(call_factory, ScriptedResponder(Reply(say=LONG, expect="intent")))
     await call.pipeline.begin()
-    await until(lambda: call.responder.recorded == [LONG])
+    await until(lambda: call.responder.recorded == [LONG])  # in the record as soon as it is being said
+    assert not any(m["mark"]["name"] == "1:end" for m in call.wire.events("mark"))
+    await until(lambda: any(m["mark"]["name"] == "1:end" for m in call.wire.events("mark")))
+    assert call.responder.recorded == [LONG] and call.responder.amended == []
     media = call.wire.events("media")
     assert all(len(m["media"]["payload"]) == 216 for m in media)  # 160 μ-law bytes each
     expected = sum(len(sentence) * 70 // 20 * 160 for sentence in split_sentences(LONG))
@@ -107,7 +110,7 @@ async def test_a_caller_turn_reaches_the_dialogue_and_the_reply_is_spoken(
     )
     call = make(call_factory, responder)
     await call.pipeline.begin()
-    await until(lambda: responder.recorded == ["Hi."])
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
     await feed(call.pipeline, speech, trailing_ms=1500)
     await until(lambda: responder.recorded == ["Hi.", "May I have your name?"])
     assert responder.events == [CallerSaid(text="my furnace stopped working")]
@@ -153,7 +156,7 @@ async def test_slow_dialogue_gets_an_acknowledgement_that_is_not_recorded(
     )
     call = make(call_factory, responder, config=PipelineConfig(ack_after_ms=100), speed=1.0)
     await call.pipeline.begin()
-    await until(lambda: responder.recorded == ["Hi."])
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
     await feed(call.pipeline, speech, trailing_ms=1000)
     await until(lambda: responder.recorded == ["Hi.", "Let me look."], timeout_s=10)
     assert call.tts.calls == ["Hi.", "Okay.", "Let me look."]
@@ -195,7 +198,7 @@ async def test_transfer_plays_the_last_words_then_asks_to_close_and_ignores_barg
     )
     call = make(call_factory, responder)
     await call.pipeline.begin()
-    await until(lambda: responder.recorded == ["Hi."])
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
     await feed(call.pipeline, speech, trailing_ms=1000)
     await until(lambda: call.pipeline.finishing)
     await feed(call.pipeline, speech)  # talking over the goodbye does not cut it

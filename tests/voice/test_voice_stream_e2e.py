@@ -160,6 +160,8 @@ async def test_barge_in_sends_clear_and_keeps_only_the_heard_words(realtime_serv
     async with sim:
         await asyncio.sleep(1.6)  # the greeting plays for 1.6 s, marks come back as it plays
         assert not any(m["event"] == "clear" for m in sim.received)
+        live = fake_server.record(sim.call_sid)["turns"]  # recorded as it started, whole for now
+        assert live[0]["role"] == "agent" and live[0]["text"].endswith("How can I help you today?")
         await sim.say("wait, I need to talk to someone", realtime=1.0)
         assert any(m["event"] == "clear" for m in sim.received)
         turn = await sim.listen(timeout_s=20)  # the reply to the interruption

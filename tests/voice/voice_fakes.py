@@ -23,7 +23,8 @@ class ScriptedResponder:
         self.delay_s = delay_s
         self.fail = fail
         self.events: list[Event] = []
-        self.recorded: list[str] = []
+        self.recorded: list[str] = []  # agent turns as the call record would hold them
+        self.amended: list[int] = []
         self.ended: list[str] = []
         self.started: list[tuple[str, str | None]] = []
 
@@ -39,8 +40,13 @@ class ScriptedResponder:
             raise RuntimeError("dialogue exploded")
         return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 
-    async def record_agent_turn(self, call_sid: str, text: str) -> None:
+    async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
         self.recorded.append(text)
+        return len(self.recorded) - 1
+
+    async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
+        self.recorded[seq] = heard
+        self.amended.append(seq)
 
     async def end(self, call_sid: str) -> None:
         self.ended.append(call_sid)

@@ -53,8 +53,8 @@ class CallRecords:
         async with database_errors("start_call"), write_transaction(self._engine) as conn:
             await conn.execute(statement)
 
-    async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> None:
-        """Append one turn (`role` is `caller` or `agent`)."""
+    async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> int:
+        """Append one turn (`role` is `caller` or `agent`); returns its sequence number."""
         if role not in _ROLES:
             raise ValueError(f"role must be 'caller' or 'agent', got {role!r}")
         text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
@@ -69,6 +69,17 @@ class CallRecords:
             seq = (await conn.execute(bump)).scalar_one()
             turn = call_turns.insert().values(call_sid=call_sid, seq=seq, role=role, text=text, at=at)
             await conn.execute(turn)
+        return int(seq)
+
+    async def amend_turn(self, call_sid: str, seq: int, text: str) -> None:
+        """Replace a turn's words (an agent turn cut by a barge-in); empty words remove the turn."""
+        text = text.replace("\x00", "")
+        where = (call_turns.c.call_sid == call_sid) & (call_turns.c.seq == seq)
+        statement = call_turns.delete().where(where) if not text.strip() else (
+            call_turns.update().where(where).values(text=text)
+        )
+        async with database_errors("amend_turn"), write_transaction(self._engine) as conn:
+            await conn.execute(statement)
 
     async def update_call(
         self,

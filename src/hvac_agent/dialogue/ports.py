@@ -51,7 +51,13 @@ class CallRecordPort(Protocol):
         """Create the record if absent (idempotent)."""
         ...
 
-    async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> None: ...
+    async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> int:
+        """Append a turn as it happens; returns its sequence number within the call."""
+        ...
+
+    async def amend_turn(self, call_sid: str, seq: int, text: str) -> None:
+        """Cut a turn to what was actually heard (empty: it was never heard, remove it)."""
+        ...
 
     async def update_call(
         self,

@@ -45,7 +45,11 @@ class Responder(Protocol):
 
     async def handle(self, call_sid: str, event: Event) -> Reply: ...
 
-    async def record_agent_turn(self, call_sid: str, text: str) -> None: ...
+    async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
+        """The agent starts saying `text`; returns a handle to amend it after a barge-in."""
+        ...
+
+    async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None: ...
 
     async def end(self, call_sid: str) -> None: ...
 
@@ -64,8 +68,12 @@ class CallServiceResponder:
         reply: Reply = await self.calls.handle_event(call_sid, event, record_agent=False)
         return reply
 
-    async def record_agent_turn(self, call_sid: str, text: str) -> None:
-        await self.calls.record_agent_turn(call_sid, text)
+    async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
+        seq: int | None = await self.calls.record_agent_turn(call_sid, text)
+        return seq
+
+    async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
+        await self.calls.amend_agent_turn(call_sid, seq, heard)
 
     async def end(self, call_sid: str) -> None:
         await self.calls.end_call(call_sid)
@@ -149,6 +157,8 @@ class _Utterance:
     finished: bool = False
     interrupted: bool = False
     recorded: bool = False
+    turn_seq: int | None = None  # the call-record turn, written when the first frame goes out
+    recording: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -252,8 +262,8 @@ class CallPipeline:
         if self.closed:
             return
         self.closed = True
-        for utt in self._utterances.values():
-            if utt.record and not utt.recorded and not utt.finished:
+        for utt in list(self._utterances.values()):
+            if utt.record and not utt.finished and not utt.interrupted:
                 await self._record(utt, utt.heard_text())
         if self._in_flight is not None and not self._in_flight.done():
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -288,6 +298,11 @@ class CallPipeline:
         for i in range(0, n_whole, FRAME_SAMPLES):
             self._on_frame(pcm[i : i + FRAME_SAMPLES])
         self._frame_buf = pcm[n_whole:].copy()
+
+    @property
+    def speaking(self) -> bool:
+        """Is the agent being heard right now (an utterance not yet played out or cut)?"""
+        return self._agent_speaking() is not None
 
     def _agent_speaking(self) -> _Utterance | None:
         for utt in reversed(self._utterances.values()):
@@ -557,16 +572,35 @@ class CallPipeline:
         elif utt.record and utt.id == self._next_utt:
             self._start_no_input()
 
-    async def _record(self, utt: _Utterance, text: str) -> None:
-        if utt.recorded:
+    async def _record_start(self, utt: _Utterance) -> None:
+        """The agent starts speaking: the turn goes into the call record now, whole (contract)."""
+        if utt.recorded or not utt.text:
             return
         utt.recorded = True
-        if not text:
-            return
         try:
-            await self.responder.record_agent_turn(self.call_sid, text)
+            utt.turn_seq = await self.responder.record_agent_turn(self.call_sid, utt.text)
         except Exception:
             log.exception("record_agent_turn_failed", call_sid=self.call_sid)
+
+    async def _record(self, utt: _Utterance, text: str) -> None:
+        """The utterance is over: make the record say what the caller actually heard."""
+        if utt.recording is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(utt.recording)
+        if not utt.recorded:
+            if not text:
+                return
+            utt.recorded = True
+            try:
+                utt.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
+            except Exception:
+                log.exception("record_agent_turn_failed", call_sid=self.call_sid)
+            return
+        if utt.turn_seq is not None and text != utt.text:
+            try:
+                await self.responder.amend_agent_turn(self.call_sid, utt.turn_seq, text)
+            except Exception:
+                log.exception("amend_agent_turn_failed", call_sid=self.call_sid)
 
     async def barge_in(self) -> None:
         """Caller talks over the agent: `clear` at once, stop TTS, keep only what was heard."""
@@ -608,6 +642,8 @@ class CallPipeline:
 
     # ---- measurements ---------------------------------------------------------------------------
     def _on_first_frame(self, at: float, utt: _Utterance) -> None:
+        if utt.record and not utt.recorded and utt.recording is None:
+            utt.recording = self._spawn(self._record_start(utt), "record")
         if self._pending_latency is not None:
             speech_end, turn_end = self._pending_latency
             self._pending_latency = None
