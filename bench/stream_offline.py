@@ -55,7 +55,7 @@ class ScriptedDialogue:
     async def start(self, call_sid: str, caller_id: str | None) -> Reply:
         return Reply(say=QUESTIONS["intent"], expect="intent")
 
-    async def handle(self, call_sid: str, event: Event) -> Reply:
+    async def handle(self, call_sid: str, event: Event, on_sentence: Any = None) -> Reply:
         asked = SCRIPT[self.step % len(SCRIPT)][0]
         self.heard.append((asked, getattr(event, "text", event.kind)))
         self.step += 1

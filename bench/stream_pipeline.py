@@ -51,7 +51,7 @@ def serve(port: int) -> None:
         async def start(self, call_sid: str, caller_id: str | None) -> Reply:
             return Reply(say="Thanks for calling. How can I help?", expect="intent")
 
-        async def handle(self, call_sid: str, event: Event) -> Reply:
+        async def handle(self, call_sid: str, event: Event, on_sentence: Any = None) -> Reply:
             return Reply(say=SAY, expect="intent")
 
         async def record_agent_turn(self, call_sid: str, text: str) -> int | None:

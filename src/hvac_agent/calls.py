@@ -172,6 +172,10 @@ class CallService:
                     return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True, state=session.state)
                 before = session.state
                 key = str(before.turn)
+                if on_sentence is not None:
+                    # Streamed speech may reach the record before the turn is saved: the caller's
+                    # words go in first (a stream has no retries to de-duplicate).
+                    await self._record_caller(call_sid, event)
                 state, reply = await self._respond(before, event, on_sentence)
                 session.state = state
                 session.replies[key] = StoredReply(reply=reply, next_turn=state.turn)
@@ -195,7 +199,10 @@ class CallService:
                     action=reply.action,
                     say=reply.say,
                 )
-                await self._record_turn(call_sid, before, state, event, reply, record_agent=record_agent)
+                streamed = on_sentence is not None
+                await self._record_turn(
+                    call_sid, before, state, event, reply, record_agent=record_agent, caller_recorded=streamed
+                )
                 self.metrics.turn_latency.labels(mode="turn").observe(time.perf_counter() - started)
                 return TurnOutcome(reply, state.turn, state=state)
         raise SessionStoreUnavailable("too many concurrent writers for one call")
@@ -320,14 +327,27 @@ class CallService:
             call_sid, session.model_dump_json(), expected_version=version, ttl_s=self.session_ttl_s
         )
 
-    async def _record_turn(
-        self, call_sid: str, before: CallState, after: CallState, event: Event, reply: Reply, *, record_agent: bool
-    ) -> None:
+    async def _record_caller(self, call_sid: str, event: Event) -> None:
         now = self.clock.now()
         if isinstance(event, CallerSaid) and event.text.strip():
             await self._safe(self.records.add_turn(call_sid, role="caller", text=event.text.strip(), at=now))
         elif isinstance(event, DigitsPressed):
             await self._safe(self.records.add_turn(call_sid, role="caller", text=f"(keypad) {event.digits}", at=now))
+
+    async def _record_turn(
+        self,
+        call_sid: str,
+        before: CallState,
+        after: CallState,
+        event: Event,
+        reply: Reply,
+        *,
+        record_agent: bool,
+        caller_recorded: bool = False,
+    ) -> None:
+        now = self.clock.now()
+        if not caller_recorded:
+            await self._record_caller(call_sid, event)
         if record_agent and reply.say:
             await self._safe(self.records.add_turn(call_sid, role="agent", text=reply.say, at=now))
         changes: dict[str, Any] = {}

@@ -287,3 +287,24 @@ async def test_garbage_and_ragged_audio_never_break_the_call(call_factory: list[
 )
 def test_semantic_endpointing(expect: str, text: str, complete: bool) -> None:
     assert answer_complete(expect, text) is complete  # type: ignore[arg-type]
+
+
+async def test_a_streamed_reply_starts_speaking_with_its_first_sentence(
+    call_factory: list[Call], speech: bytes
+) -> None:
+    """An LLM writing sentence by sentence: the first is heard while the rest is still being written,
+    the whole reply is one agent turn, and no sentence is said twice."""
+    reply = Reply(say="Sorry to hear that. Let me check our schedule. May I have your name?", expect="name")
+    responder = ScriptedResponder(Reply(say="Hi.", expect="intent"), [reply], stream_gap_s=0.4)
+    call = make(call_factory, responder)
+    await call.pipeline.begin()
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
+    await feed(call.pipeline, speech, trailing_ms=1500)
+    await until(lambda: "Sorry to hear that." in call.tts.calls)
+    assert responder.handed_over == ["Sorry to hear that."]  # the rest is not written yet
+    assert responder.recorded[-1] == "Sorry to hear that."  # in the record as it starts
+    await until(lambda: not call.pipeline.speaking and call.pipeline.expect == "name", timeout_s=10)
+    assert call.tts.calls.count("Sorry to hear that.") == 1
+    assert call.tts.calls[-3:] == ["Sorry to hear that.", "Let me check our schedule.", "May I have your name?"]
+    assert responder.recorded == ["Hi.", reply.say]  # one agent turn, grown to the whole reply
+    assert "Okay." not in call.tts.calls  # the first sentence came in time: no filler

@@ -4,27 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from hvac_agent.dialogue.state import Event, Reply
 from hvac_agent.voice.codec import FRAME_SAMPLES, b64decode, frames, silence
 from hvac_agent.voice.pipeline import CallPipeline
+from hvac_agent.voice.tts.base import split_sentences
 
 
 class ScriptedResponder:
     """The dialogue core as a script: a greeting, then replies in order (the last one repeats)."""
 
     def __init__(
-        self, greeting: Reply, replies: list[Reply] | None = None, *, delay_s: float = 0.0, fail: bool = False
+        self,
+        greeting: Reply,
+        replies: list[Reply] | None = None,
+        *,
+        delay_s: float = 0.0,
+        fail: bool = False,
+        stream_gap_s: float | None = None,
     ) -> None:
         self.greeting = greeting
+        self.stream_gap_s = stream_gap_s  # set: hand sentences over one by one, like a streaming LLM
         self.replies = list(replies or [Reply(say="Okay, what else?", expect="intent")])
         self.delay_s = delay_s
         self.fail = fail
         self.events: list[Event] = []
         self.recorded: list[str] = []  # agent turns as the call record would hold them
         self.amended: list[int] = []
+        self.handed_over: list[str] = []
         self.ended: list[str] = []
         self.started: list[tuple[str, str | None]] = []
 
@@ -32,13 +41,21 @@ class ScriptedResponder:
         self.started.append((call_sid, caller_id))
         return self.greeting
 
-    async def handle(self, call_sid: str, event: Event) -> Reply:
+    async def handle(
+        self, call_sid: str, event: Event, on_sentence: Callable[[str], Awaitable[None]] | None = None
+    ) -> Reply:
         self.events.append(event)
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if self.fail:
             raise RuntimeError("dialogue exploded")
-        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if self.stream_gap_s is not None and on_sentence is not None:
+            for sentence in split_sentences(reply.say):
+                await on_sentence(sentence)
+                self.handed_over.append(sentence)
+                await asyncio.sleep(self.stream_gap_s)
+        return reply
 
     async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
         self.recorded.append(text)

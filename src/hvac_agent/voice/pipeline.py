@@ -6,7 +6,7 @@ runs the same against the real app, fakes in tests and the benchmarks.
 
 What the caller heard is known only from Twilio `mark` echoes: every utterance carries marks
 (about one a second, named `<utterance>:<char offset>`, and `<utterance>:end`), and the agent
-turn is recorded when the last mark comes back — or, after a barge-in, cut to the last mark heard.
+turn is recorded when its first frame goes out — and after a barge-in cut to the last mark heard.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import re
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,6 +36,7 @@ from hvac_agent.voice.vad import Vad
 log = get_logger("hvac_agent.voice.pipeline")
 
 FALLBACK_SAY = "Sorry, I didn't get that. Could you say it again?"
+SentenceSink = Callable[[str], Awaitable[None]]
 
 
 class Responder(Protocol):
@@ -43,7 +44,10 @@ class Responder(Protocol):
 
     async def start(self, call_sid: str, caller_id: str | None) -> Reply: ...
 
-    async def handle(self, call_sid: str, event: Event) -> Reply: ...
+    async def handle(self, call_sid: str, event: Event, on_sentence: SentenceSink | None = None) -> Reply:
+        """The reply to `event`. With `on_sentence`, sentences may be handed over as they are
+        ready (an LLM still writing); the returned reply then holds the whole text."""
+        ...
 
     async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
         """The agent starts saying `text`; returns a handle to amend it after a barge-in."""
@@ -64,8 +68,10 @@ class CallServiceResponder:
         reply: Reply = await self.calls.start_call(call_sid, caller_id, record_agent=False)
         return reply
 
-    async def handle(self, call_sid: str, event: Event) -> Reply:
-        reply: Reply = await self.calls.handle_event(call_sid, event, record_agent=False)
+    async def handle(self, call_sid: str, event: Event, on_sentence: SentenceSink | None = None) -> Reply:
+        reply: Reply = await self.calls.handle_event(
+            call_sid, event, record_agent=False, on_sentence=on_sentence
+        )
         return reply
 
     async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
@@ -157,6 +163,9 @@ class _Utterance:
     finished: bool = False
     interrupted: bool = False
     recorded: bool = False
+    recorded_text: str = ""  # what the call record holds for this utterance so far
+    # Sentences still to come (a streamed reply); None ends the utterance. None: `text` is all.
+    pending: asyncio.Queue[str | None] | None = None
     turn_seq: int | None = None  # the call-record turn, written when the first frame goes out
     recording: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -211,6 +220,7 @@ class CallPipeline:
         self._utterances: dict[int, _Utterance] = {}
         self._next_utt = 0
         self._speak_tasks: dict[int, asyncio.Task[None]] = {}
+        self._speak_lock = asyncio.Lock()
         self._frame_buf = np.zeros(0, dtype=np.int16)
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, self.config.preroll_ms // FRAME_MS))
         self._stream: SttStream | None = None
@@ -452,7 +462,25 @@ class CallPipeline:
                 if ack is not None:
                     ack.cancel()
                 return
-            task: asyncio.Task[Reply] = asyncio.ensure_future(self.responder.handle(self.call_sid, event))
+            streamed: list[str] = []
+            live: _Utterance | None = None
+
+            async def on_sentence(sentence: str) -> None:
+                """Speak each sentence as soon as the agent has it (an LLM still writing the rest)."""
+                nonlocal live
+                if self.closed or self.finishing or not sentence.strip():
+                    return
+                if ack is not None:
+                    ack.cancel()
+                streamed.append(sentence.strip())
+                if live is None:
+                    live = self._start_streamed(sentence.strip())
+                elif live.pending is not None:
+                    live.pending.put_nowait(sentence.strip())
+
+            task: asyncio.Task[Reply] = asyncio.ensure_future(
+                self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
+            )
             self._in_flight = task
             try:
                 reply = await asyncio.shield(task)
@@ -465,8 +493,46 @@ class CallPipeline:
                 self._in_flight = None
                 if ack is not None:
                     ack.cancel()  # too late for it once the words are ready (if it has not spoken yet)
-            if not self.closed:
+            if self.closed:
+                return
+            if live is None:
                 self._play(reply)
+            else:
+                self._finish_streamed(live, reply, streamed)
+
+    def _start_streamed(self, first_sentence: str) -> _Utterance:
+        """An utterance that starts with the reply's first sentence and grows as more arrive."""
+        self._cancel_no_input()
+        self._next_utt += 1
+        utt = _Utterance(id=self._next_utt, text="", record=True, action="listen", barge_in=True,
+                         pending=asyncio.Queue())
+        assert utt.pending is not None
+        utt.pending.put_nowait(first_sentence)
+        self._utterances[utt.id] = utt
+        self._speak_tasks[utt.id] = self._spawn(self._speak(utt), "speak")
+        return utt
+
+    def _finish_streamed(self, utt: _Utterance, reply: Reply, streamed: list[str]) -> None:
+        """The whole reply is known: queue what was not streamed yet, then close the utterance."""
+        assert utt.pending is not None
+        self.expect = reply.expect
+        self.hints = list(reply.hints)
+        self.endpointer.set_expect(reply.expect)
+        final = reply.action in ("transfer", "hangup")
+        utt.action = reply.action
+        if final:
+            self.finishing = True
+            utt.barge_in = False
+            self._cancel_no_input()
+        sentences = split_sentences(reply.say)
+        if [x.strip() for x in sentences[: len(streamed)]] == streamed:
+            rest = sentences[len(streamed):]
+        else:  # the whole text differs from what streamed (a guard rewrote it): never repeat a sentence
+            rest = [x for x in sentences if x.strip() not in streamed]
+        for sentence in rest:
+            if sentence.strip():
+                utt.pending.put_nowait(sentence.strip())
+        utt.pending.put_nowait(None)
 
     # ---- speaking -------------------------------------------------------------------------------
     def _play(self, reply: Reply, *, record: bool = True) -> None:
@@ -493,49 +559,67 @@ class CallPipeline:
             del self._utterances[old_id]
         self._speak_tasks[utt.id] = self._spawn(self._speak(utt), "speak")
 
-    async def _speak(self, utt: _Utterance) -> None:
-        text = utt.text
-        cursor = 0
-        self.sink.notify_next_frame(lambda at: self._on_first_frame(at, utt))
-        try:
-            for sentence in split_sentences(text):
-                start = text.find(sentence, cursor)
+    async def _sentences(self, utt: _Utterance) -> AsyncIterator[tuple[str, int, int]]:
+        """(sentence, start, end) offsets into `utt.text`; a streamed utterance grows as they come."""
+        if utt.pending is None:
+            cursor = 0
+            for sentence in split_sentences(utt.text):
+                start = utt.text.find(sentence, cursor)
                 start = cursor if start < 0 else start
-                end = start + len(sentence)
-                expected_ms = max(1.0, len(sentence) * 70.0)
-                audio_ms = 0.0
-                next_mark_ms = float(self.config.mark_every_ms)
-                try:
-                    async for chunk in self.engines.tts.synthesize(sentence):
-                        if utt.interrupted or self.closed:
-                            return
-                        chunk_ms = len(chunk) / 8.0
-                        pos = 0
-                        while audio_ms + chunk_ms - (pos / 8.0) > next_mark_ms and audio_ms + chunk_ms > next_mark_ms:
-                            cut = int((next_mark_ms - audio_ms) * 8)
-                            if cut <= pos:
-                                break
-                            self.sink.push(chunk[pos:cut])
-                            pos = cut
-                            total = max(expected_ms, audio_ms + chunk_ms)
-                            offset = start + int(len(sentence) * next_mark_ms / total)
-                            self.sink.mark(f"{utt.id}:{_snap_to_word(text, min(offset, end))}")
-                            next_mark_ms += self.config.mark_every_ms
-                        self.sink.push(chunk[pos:])
-                        audio_ms += chunk_ms
-                except EngineError as error:
-                    log.warning("tts_failed", call_sid=self.call_sid, error=str(error))
-                    continue
-                self.sink.mark(f"{utt.id}:{end}")
-                cursor = end
-            self.sink.mark(f"{utt.id}:end")
-            utt.queued = True
-            if utt.action in ("transfer", "hangup"):
-                # Twilio echoes the last mark when played; if it never does, close anyway.
-                grace_s = (self.sink.queued_ms + self.config.final_mark_grace_ms) / 1000.0
-                self._spawn(self._final_watchdog(utt, grace_s), "final-watchdog")
+                cursor = start + len(sentence)
+                yield sentence, start, cursor
+            return
+        while (piece := await utt.pending.get()) is not None:
+            start = len(utt.text) + 1 if utt.text else 0
+            utt.text = f"{utt.text} {piece}" if utt.text else piece
+            yield piece, start, start + len(piece)
+
+    async def _speak(self, utt: _Utterance) -> None:
+        try:
+            async with self._speak_lock:  # utterances are heard one after another, never interleaved
+                if utt.interrupted or self.closed:
+                    return
+                self.sink.notify_next_frame(lambda at: self._on_first_frame(at, utt))
+                async for sentence, start, end in self._sentences(utt):
+                    if utt.interrupted or self.closed:
+                        return
+                    await self._speak_sentence(utt, sentence, start, end)
+                self.sink.mark(f"{utt.id}:end")
+                utt.queued = True
+                if utt.action in ("transfer", "hangup"):
+                    # Twilio echoes the last mark when played; if it never does, close anyway.
+                    grace_s = (self.sink.queued_ms + self.config.final_mark_grace_ms) / 1000.0
+                    self._spawn(self._final_watchdog(utt, grace_s), "final-watchdog")
         finally:
             self._speak_tasks.pop(utt.id, None)
+
+    async def _speak_sentence(self, utt: _Utterance, sentence: str, start: int, end: int) -> None:
+        """One sentence to the sink, with a mark about every second (offsets say what was heard)."""
+        expected_ms = max(1.0, len(sentence) * 70.0)
+        audio_ms = 0.0
+        next_mark_ms = float(self.config.mark_every_ms)
+        try:
+            async for chunk in self.engines.tts.synthesize(sentence):
+                if utt.interrupted or self.closed:
+                    return
+                chunk_ms = len(chunk) / 8.0
+                pos = 0
+                while audio_ms + chunk_ms - (pos / 8.0) > next_mark_ms and audio_ms + chunk_ms > next_mark_ms:
+                    cut = int((next_mark_ms - audio_ms) * 8)
+                    if cut <= pos:
+                        break
+                    self.sink.push(chunk[pos:cut])
+                    pos = cut
+                    total = max(expected_ms, audio_ms + chunk_ms)
+                    offset = start + int(len(sentence) * next_mark_ms / total)
+                    self.sink.mark(f"{utt.id}:{_snap_to_word(utt.text, min(offset, end))}")
+                    next_mark_ms += self.config.mark_every_ms
+                self.sink.push(chunk[pos:])
+                audio_ms += chunk_ms
+        except EngineError as error:
+            log.warning("tts_failed", call_sid=self.call_sid, error=str(error))
+            return
+        self.sink.mark(f"{utt.id}:{end}")
 
     async def _final_watchdog(self, utt: _Utterance, grace_s: float) -> None:
         await self.clock.sleep(grace_s)
@@ -577,6 +661,7 @@ class CallPipeline:
         if utt.recorded or not utt.text:
             return
         utt.recorded = True
+        utt.recorded_text = utt.text
         try:
             utt.turn_seq = await self.responder.record_agent_turn(self.call_sid, utt.text)
         except Exception:
@@ -591,12 +676,14 @@ class CallPipeline:
             if not text:
                 return
             utt.recorded = True
+            utt.recorded_text = text
             try:
                 utt.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
             except Exception:
                 log.exception("record_agent_turn_failed", call_sid=self.call_sid)
             return
-        if utt.turn_seq is not None and text != utt.text:
+        if utt.turn_seq is not None and text != utt.recorded_text:
+            utt.recorded_text = text
             try:
                 await self.responder.amend_agent_turn(self.call_sid, utt.turn_seq, text)
             except Exception:
