@@ -23,7 +23,10 @@ from hvac_agent.observability.logging import configure_logging, get_logger
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.factory import make_session_store
 from hvac_agent.telephony.gather import router as gather_router
+from hvac_agent.telephony.media_stream import router as stream_router
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
+from hvac_agent.voice.factory import build_voice
+from hvac_agent.voice.runtime import tune_gc_for_audio
 
 log = get_logger("hvac_agent.app")
 
@@ -80,8 +83,10 @@ def create_app(
         )
         voice: Any = None
         if settings.voice_mode == "stream":
-            voice = _build_voice(settings)
+            voice = build_voice(settings)
         app.state.voice = voice
+        if voice is not None:
+            tune_gc_for_audio()  # no full collections pausing every call's audio from here on
         log.info("started", voice_mode=settings.voice_mode, agent=type(app.state.calls.agent).__name__,
                  sessions=type(store).__name__, database=engine.dialect.name)
         try:
@@ -102,7 +107,7 @@ def create_app(
     app.state.public_url = lambda: settings.effective_public_url()
     app.include_router(gather_router)
     app.include_router(api_router)
-    _include_stream(app)
+    app.include_router(stream_router)
     app.add_middleware(
         TwilioSignatureMiddleware,
         auth_token=settings.twilio_auth_token,
@@ -110,19 +115,3 @@ def create_app(
         on_reject=lambda path: metrics.webhook_rejected.labels(path=path).inc(),
     )
     return app
-
-
-def _build_voice(settings: Settings) -> Any:
-    try:
-        from hvac_agent.voice.factory import build_voice
-    except ImportError:
-        return None
-    return build_voice(settings)
-
-
-def _include_stream(app: FastAPI) -> None:
-    try:
-        from hvac_agent.telephony.media_stream import router as stream_router
-    except ImportError:
-        return
-    app.include_router(stream_router)

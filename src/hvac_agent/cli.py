@@ -149,6 +149,23 @@ def _describe(a: dict[str, Any]) -> str:
 
 
 @main.command()
+@click.argument("url")
+@click.argument("lines", nargs=-1)
+@click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default=None,
+              help="Sign the WebSocket upgrade like Twilio (defaults to TWILIO_AUTH_TOKEN).")
+@click.option("--caller", default="+15125550123", show_default=True, help="Caller ID sent in the stream start.")
+def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: str) -> None:
+    """Phone a stream-mode server as a synthetic caller: speaks LINES as audio, one per agent turn.
+
+    URL is the media-stream WebSocket, e.g. ws://127.0.0.1:8000/twilio/stream. A line `dtmf:78751`
+    presses keypad digits. Prints what the agent said (offline speech recognition) and each line.
+    """
+    from hvac_agent.voice.simulator import run_script
+
+    asyncio.run(run_script(url, list(lines), auth_token=auth_token, caller=caller, echo=click.echo))
+
+
+@main.command()
 @click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Only this day (YYYY-MM-DD, business timezone).")
 @click.option("--status", type=click.Choice(["booked", "cancelled"]), default=None, help="Only this status.")

@@ -98,3 +98,41 @@ def test_serve_with_no_configuration_answers_a_call(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=10)
     assert (tmp_path / "hvac_agent.db").exists() and (tmp_path / "hvac_sessions.db").exists()
+
+
+@pytest.mark.slow
+def test_simulate_calls_a_stream_mode_server_as_a_signed_caller(tmp_path: Path) -> None:
+    """`hvac-agent simulate`: synthesised caller audio over a real, signed WebSocket to a real server."""
+    from tests.support.server import ServerProcess
+
+    server = ServerProcess(
+        {
+            "HVAC_DATABASE_URL": f"sqlite:///{tmp_path / 'sim.db'}",
+            "HVAC_SESSION_DB": str(tmp_path / "sim-sessions.db"),
+            "HVAC_VOICE_MODE": "stream",
+            "HVAC_STT_ENGINES": "fake",
+            "HVAC_FAKE_TRANSCRIPT": "my furnace stopped working",
+            "HVAC_TTS_ENGINES": "espeak",
+            "TWILIO_AUTH_TOKEN": "sim-token",
+        }
+    )
+    server.start()
+    try:
+        url = f"ws://127.0.0.1:{server.port}/twilio/stream"
+        env = {**os.environ, "TWILIO_AUTH_TOKEN": "sim-token"}
+        done = subprocess.run(
+            [sys.executable, "-m", "hvac_agent.cli", "simulate", url, "my furnace stopped working"],
+            capture_output=True, text=True, env=env, timeout=180,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        lines = done.stdout.splitlines()
+        agent = [line for line in lines if line.startswith("agent: ")]
+        assert "caller: my furnace stopped working" in lines
+        assert len(agent) == 2 and "name" in agent[1].lower(), done.stdout  # greeting, then the next question
+        refused = subprocess.run(
+            [sys.executable, "-m", "hvac_agent.cli", "simulate", "--auth-token", "wrong", url],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert refused.returncode != 0  # a bad signature is refused at the upgrade
+    finally:
+        server.stop()

@@ -273,6 +273,35 @@ def moonshine_listener() -> Listener:
     return listen
 
 
+async def run_script(
+    url: str, lines: Sequence[str], *, auth_token: str | None = None, caller: str = "+15125550123",
+    echo: Callable[[str], None] = print,
+) -> list[tuple[str, str]]:
+    """Call the server at `url` (ws:// or wss://) and say `lines` in turn, each after the agent has
+    spoken; `dtmf:123` presses keys. The upgrade is signed like Twilio's when `auth_token` is given."""
+    headers: dict[str, str] = {}
+    if auth_token:
+        from twilio.request_validator import RequestValidator
+
+        headers["X-Twilio-Signature"] = RequestValidator(auth_token).compute_signature(url, {})
+    transcript: list[tuple[str, str]] = []
+    sim = CallerSimulator(url, caller=caller, headers=headers, listener=moonshine_listener(), quiet_s=1.0)
+    async with sim:
+        for line in [*lines, None]:
+            turn = await sim.listen(timeout_s=60)
+            echo(f"agent: {turn.text}")
+            transcript.append(("agent", turn.text))
+            if turn.closed or line is None:
+                break
+            echo(f"caller: {line}")
+            transcript.append(("caller", line))
+            if line.startswith("dtmf:"):
+                await sim.press(line[5:])
+            else:
+                await sim.say(line, realtime=1.0)
+    return transcript
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """`python -m hvac_agent.voice.simulator ws://127.0.0.1:8000/twilio/stream "line one" "line two"`"""
     import sys
@@ -281,23 +310,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args:
         print(main.__doc__)
         raise SystemExit(2)
-    url, lines = args[0], args[1:]
-
-    async def run() -> None:
-        sim = CallerSimulator(url, listener=moonshine_listener(), quiet_s=1.0)
-        async with sim:
-            for line in [*lines, None]:
-                turn = await sim.listen(timeout_s=60)
-                print(f"agent: {turn.text}")
-                if turn.closed or line is None:
-                    break
-                print(f"caller: {line}")
-                if line.startswith("dtmf:"):
-                    await sim.press(line[5:])
-                else:
-                    await sim.say(line, realtime=1.0)
-
-    asyncio.run(run())
+    asyncio.run(run_script(args[0], args[1:]))
 
 
 if __name__ == "__main__":
