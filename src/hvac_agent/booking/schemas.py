@@ -12,26 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hvac_agent.dialogue.state import AppointmentRef, IssueCategory, Outcome, Urgency
+from hvac_agent.dialogue.state import AppointmentRef, BookingRequest, Outcome, Urgency
 
 
-class AppointmentOut(BaseModel):
-    """The contract's Appointment object (date is business-local, created_at is UTC)."""
-
-    model_config = ConfigDict(extra="forbid")
+class AppointmentOut(BookingRequest):
+    """The contract's Appointment object: what was booked (date business-local) plus its identity,
+    status and `created_at` (UTC)."""
 
     id: int
-    call_sid: str
-    customer_name: str
-    phone: str
-    address: str
-    unit: str | None
-    zip: str
-    issue: str
-    issue_category: IssueCategory
-    urgency: Urgency
-    date: dt.date
-    window: str
     status: Literal["booked", "cancelled"]
     created_at: dt.datetime
 
@@ -40,18 +28,7 @@ class AppointmentOut(BaseModel):
         return cls.model_validate({name: row[name] for name in cls.model_fields})
 
     def to_ref(self) -> AppointmentRef:
-        return AppointmentRef(
-            id=self.id,
-            customer_name=self.customer_name,
-            phone=self.phone,
-            address=self.address,
-            unit=self.unit,
-            zip=self.zip,
-            issue=self.issue,
-            date=self.date,
-            window=self.window,
-            status=self.status,
-        )
+        return AppointmentRef.model_validate(self.model_dump(include=set(AppointmentRef.model_fields)))
 
 
 class CallTurnOut(BaseModel):
