@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hvac_agent.api import router as api_router
 from hvac_agent.booking.db import create_engine, run_migrations
@@ -22,6 +24,7 @@ from hvac_agent.dialogue.nlu import warm_up as nlu_warm_up
 from hvac_agent.observability.logging import configure_logging, get_logger
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.factory import make_session_store
+from hvac_agent.sessions.store import SessionStore
 from hvac_agent.telephony.gather import router as gather_router
 from hvac_agent.telephony.media_stream import router as stream_router
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
@@ -34,6 +37,52 @@ log = get_logger("hvac_agent.app")
 def build_agent(settings: Settings, clock: Clock, profile: BusinessProfile | None = None) -> Agent:
     """The LLM agent with its degradation ladder when configured, else the rules engine."""
     return build_llm_agent(settings, clock=clock, profile=profile or load_profile(settings.business_file))
+
+
+@dataclass
+class Services:
+    """Everything a call needs, built once per process: database, session store, agent, calls."""
+
+    engine: AsyncEngine
+    store: SessionStore
+    booking: BookingService
+    records: CallRecords
+    calls: CallService
+
+    async def aclose(self) -> None:
+        closer = getattr(self.calls.agent, "aclose", None)
+        if callable(closer):
+            await closer()
+        await self.store.close()
+        await self.engine.dispose()
+
+
+async def start_services(
+    settings: Settings, clock: Clock, profile: BusinessProfile, metrics: Metrics, *, agent: Agent | None = None
+) -> Services:
+    """Migrate the database, open the stores, build and warm up the agent (shared by serve and chat)."""
+    engine = create_engine(settings.database_url)
+    await run_migrations(engine)
+    store = make_session_store(settings, clock)
+    booking = BookingService(engine, profile, clock)
+    records = CallRecords(engine, clock)
+    the_agent = agent or build_agent(settings, clock, profile)
+    # Slow first-use loads (dateparser, usaddress, the embedding model) happen now, off the loop.
+    await asyncio.to_thread(nlu_warm_up)
+    agent_warm_up = getattr(the_agent, "warm_up", None)
+    if callable(agent_warm_up):
+        await agent_warm_up()
+    calls = CallService(
+        store=store,
+        records=records,
+        booking=booking,
+        agent=the_agent,
+        profile=profile,
+        clock=clock,
+        metrics=metrics,
+        session_ttl_s=settings.session_ttl_s,
+    )
+    return Services(engine=engine, store=store, booking=booking, records=records, calls=calls)
 
 
 def create_app(
@@ -56,48 +105,27 @@ def create_app(
             )
         if not settings.twilio_auth_token:
             log.warning("twilio_signatures_not_checked", hint="set TWILIO_AUTH_TOKEN in production")
-        engine = create_engine(settings.database_url)
-        await run_migrations(engine)
-        store = make_session_store(settings, clock)
-        booking = BookingService(engine, profile, clock)
-        records = CallRecords(engine, clock)
-        app.state.engine = engine
-        app.state.store = store
-        app.state.booking = booking
-        app.state.records = records
-        the_agent = agent or build_agent(settings, clock, profile)
-        # Slow first-use loads (dateparser, usaddress, the embedding model) happen now, off the loop.
-        await asyncio.to_thread(nlu_warm_up)
-        agent_warm_up = getattr(the_agent, "warm_up", None)
-        if callable(agent_warm_up):
-            await agent_warm_up()
-        app.state.calls = CallService(
-            store=store,
-            records=records,
-            booking=booking,
-            agent=the_agent,
-            profile=profile,
-            clock=clock,
-            metrics=metrics,
-            session_ttl_s=settings.session_ttl_s,
-        )
+        services = await start_services(settings, clock, profile, metrics, agent=agent)
+        app.state.engine = services.engine
+        app.state.store = services.store
+        app.state.booking = services.booking
+        app.state.records = services.records
+        app.state.calls = services.calls
         voice: Any = None
         if settings.voice_mode == "stream":
             voice = build_voice(settings)
         app.state.voice = voice
         if voice is not None:
             tune_gc_for_audio()  # no full collections pausing every call's audio from here on
-        log.info("started", voice_mode=settings.voice_mode, agent=type(app.state.calls.agent).__name__,
-                 sessions=type(store).__name__, database=engine.dialect.name)
+        log.info("started", voice_mode=settings.voice_mode, agent=type(services.calls.agent).__name__,
+                 sessions=type(services.store).__name__, database=services.engine.dialect.name)
         try:
             yield
         finally:
-            for owner in (voice, the_agent):
-                closer = getattr(owner, "aclose", None)
-                if callable(closer):
-                    await closer()
-            await store.close()
-            await engine.dispose()
+            closer = getattr(voice, "aclose", None)
+            if callable(closer):
+                await closer()
+            await services.aclose()
 
     app = FastAPI(title="hvac-agent", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

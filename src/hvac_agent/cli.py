@@ -78,30 +78,17 @@ def chat(caller: str, call_sid: str | None) -> None:
 
 
 async def _chat(caller: str, call_sid: str) -> None:
-    from hvac_agent.app import build_agent
-    from hvac_agent.booking.db import create_engine, run_migrations
-    from hvac_agent.booking.records import CallRecords
-    from hvac_agent.booking.service import BookingService
-    from hvac_agent.calls import CallService
+    from hvac_agent.app import start_services
     from hvac_agent.clock import SystemClock
     from hvac_agent.config import Settings, load_profile
     from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Silence
     from hvac_agent.observability.logging import configure_logging
     from hvac_agent.observability.metrics import Metrics
-    from hvac_agent.sessions.factory import make_session_store
 
     settings = Settings()
     configure_logging(json_lines=True, level="WARNING", log_pii=settings.log_pii)
-    clock = SystemClock()
-    profile = load_profile(settings.business_file)
-    engine = create_engine(settings.database_url)
-    await run_migrations(engine)
-    store = make_session_store(settings, clock)
-    booking = BookingService(engine, profile, clock)
-    calls = CallService(
-        store=store, records=CallRecords(engine, clock), booking=booking,
-        agent=build_agent(settings, clock), profile=profile, clock=clock, metrics=Metrics(),
-    )
+    services = await start_services(settings, SystemClock(), load_profile(settings.business_file), Metrics())
+    calls, booking = services.calls, services.booking
     interactive = sys.stdin.isatty()
     try:
         outcome = await calls.start(call_sid, caller)
@@ -136,8 +123,7 @@ async def _chat(caller: str, call_sid: str) -> None:
         else:
             click.echo(f"No booking made (outcome: {state.outcome if state else 'unknown'}).")
     finally:
-        await store.close()
-        await engine.dispose()
+        await services.aclose()
 
 
 def _describe(a: dict[str, Any]) -> str:
