@@ -217,6 +217,9 @@ async def test_garbage_out_of_order_and_truncated_frames_leave_the_call_and_serv
     record = fake_server.record(sim.call_sid)
     assert record["ended_at"] is not None
     assert fake_server.health() == 200
+    health = (await asyncio.to_thread(httpx.get, f"{fake_server.base_url}/health", timeout=10)).json()
+    assert health["status"] == "ok"
+    assert health["metrics"]["voice"]["frames"] > 0  # paced frames went out and are measured
     # and the next call is served normally
     async with fake_server.simulator(quiet_s=0.3) as again:
         assert (await again.listen(timeout_s=30)).audio

@@ -38,10 +38,18 @@ async def _check_sessions(app: Any) -> dict[str, Any]:
 
 def _circuits(app: Any) -> dict[str, Any]:
     circuits: dict[str, Any] = {}
-    for source in (getattr(app.state, "calls", None) and app.state.calls.agent, getattr(app.state, "voice", None)):
-        snapshot = getattr(source, "circuits", None)
-        if callable(snapshot):
-            circuits.update(snapshot())
+    calls = getattr(app.state, "calls", None)
+    snapshot = getattr(calls.agent, "circuits", None) if calls is not None else None
+    if callable(snapshot):
+        circuits.update(snapshot())
+    voice = getattr(app.state, "voice", None)
+    for kind in ("stt", "tts"):
+        engine = getattr(voice, kind, None)
+        engine = getattr(engine, "engine", engine)  # through the phrase cache to the failover engine
+        states = getattr(engine, "states", None)
+        if callable(states):  # speech engines in failover order: "ok", or "down" while backing off
+            for name, state in states().items():
+                circuits[f"{kind}:{name}"] = {"state": "closed" if state == "ok" else "open"}
     return circuits
 
 
@@ -61,6 +69,11 @@ async def health_report(app: Any) -> dict[str, Any]:
     for name, value in circuits.items():
         state = value.get("state") if isinstance(value, dict) else None
         metrics.circuit_state.labels(circuit=name).set(1 if state == "open" else 0)
+    voice_metrics: dict[str, float] = {}
+    if getattr(app.state, "voice", None) is not None:
+        from hvac_agent.voice.stats import GLOBAL_STATS
+
+        voice_metrics = GLOBAL_STATS.summary()
     return {
         "status": status,
         "checks": checks,
@@ -69,5 +82,6 @@ async def health_report(app: Any) -> dict[str, Any]:
             "active_calls": calls.active_calls if calls else 0,
             "voice_mode": app.state.settings.voice_mode,
             "agent": getattr(calls.agent, "name", type(calls.agent).__name__) if calls else None,
+            **({"voice": voice_metrics} if voice_metrics else {}),
         },
     }
