@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -69,7 +70,10 @@ class ServerProcess:
         self.env = {**os.environ, **env, "HVAC_PUBLIC_URL": env.get("HVAC_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
         self.workers = workers
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = log_path or os.devnull
+        if log_path is None:
+            fd, log_path = tempfile.mkstemp(prefix="hvac-server-", suffix=".log")
+            os.close(fd)
+        self.log_path = log_path
 
     @property
     def base_url(self) -> str:
@@ -82,7 +86,13 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 cmd, env=self.env, stdout=log, stderr=log, start_new_session=True
             )
-        wait_healthy(self.base_url, process=self.process)
+        try:
+            wait_healthy(self.base_url, timeout_s=90, process=self.process)
+        except Exception as error:
+            self.stop()  # never leave a half-started server behind
+            with open(self.log_path, errors="replace") as log:
+                tail = log.read()[-3000:]
+            raise RuntimeError(f"server did not start: {error}\n--- server log ---\n{tail}") from error
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown handlers run."""

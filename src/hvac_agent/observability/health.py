@@ -8,6 +8,7 @@ store callers are handed to a person straight away. `down` (503): neither works.
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 from sqlalchemy import text
@@ -69,11 +70,12 @@ async def health_report(app: Any) -> dict[str, Any]:
     for name, value in circuits.items():
         state = value.get("state") if isinstance(value, dict) else None
         metrics.circuit_state.labels(circuit=name).set(1 if state == "open" else 0)
-    voice_metrics: dict[str, float] = {}
+    voice_metrics: dict[str, float | None] = {}
     if getattr(app.state, "voice", None) is not None:
         from hvac_agent.voice.stats import GLOBAL_STATS
 
-        voice_metrics = GLOBAL_STATS.summary()
+        # JSON has no NaN: a figure with no samples yet is null.
+        voice_metrics = {k: (v if math.isfinite(v) else None) for k, v in GLOBAL_STATS.summary().items()}
     return {
         "status": status,
         "checks": checks,
