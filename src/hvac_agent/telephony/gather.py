@@ -81,10 +81,6 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
     caller = form.get("From")
     settings = _settings(request)
     if settings.voice_mode == "stream":
-        try:
-            await calls.store.ping()
-        except Exception:  # noqa: BLE001
-            log.warning("session_store_unavailable", call_sid=call_sid)
         stream_url = websocket_url(request.app.state.public_url()) + "/twilio/stream"
         parameters = {"caller": caller or "", "call_sid": call_sid}
         return xml(twiml.connect_stream(stream_url, public(request, "/twilio/stream-ended"), parameters))
