@@ -242,3 +242,29 @@ async def test_unsigned_stream_upgrade_is_refused(fake_server: StreamServer) -> 
     with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
         await websockets.connect(fake_server.ws_url)
     assert refused.value.response.status_code == 403
+
+
+async def test_voice_webhook_connects_the_stream_and_its_action_dials_the_office(fake_server: StreamServer) -> None:
+    """The stream-mode call from Twilio's side: `/twilio/voice` → `<Connect><Stream>`, the media
+    stream (caller asks for a person, the server closes it), then the `<Connect>` action → `<Dial>`."""
+    from tests.support.twilio_sim import TwilioCall
+
+    with TwilioCall(fake_server.base_url, TOKEN) as call:
+        twiml = await asyncio.to_thread(call.start)
+        assert twiml.stream_url == fake_server.ws_url
+        assert twiml.connect_action == f"{fake_server.base_url}/twilio/stream-ended"
+        assert '<Parameter name="caller" value="+15125550123"' in twiml.xml
+        assert twiml.gather_action is None and not twiml.says
+        async with fake_server.simulator(quiet_s=0.3, call_sid=call.call_sid) as sim:
+            assert (await sim.listen(timeout_s=30)).audio  # the greeting
+            await sim.say("hello there", realtime=0)  # heard as "I want to talk to a representative"
+            assert (await sim.listen(timeout_s=30)).closed  # the server ends the stream to transfer
+        action = twiml.connect_action
+        assert action is not None
+        after = await asyncio.to_thread(call._post, action, {"CallStatus": "in-progress"})
+        assert after.dial_numbers == ["+15125550100"] and after.dial_action
+    record = fake_server.record(call.call_sid)
+    assert record["outcome"] == "transferred" and record["ended_at"] is not None
+    with TwilioCall(fake_server.base_url, TOKEN) as unknown:  # a stream that ended any other way
+        ended = await asyncio.to_thread(unknown._post, "/twilio/stream-ended", {"CallStatus": "in-progress"})
+        assert ended.hangup and not ended.dial_numbers
