@@ -26,6 +26,7 @@ from hvac_agent.dialogue.nlu.phone import to_e164
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import (
+    URGENCY_RANK,
     CallState,
     EmergencyKind,
     Expect,
@@ -33,7 +34,6 @@ from hvac_agent.dialogue.state import (
     WindowOffer,
 )
 
-URGENCY_RANK = {"routine": 0, "urgent": 1, "emergency": 2}
 ISSUE_CATEGORIES: tuple[str, ...] = get_args(IssueCategory)
 EMERGENCY_KINDS: tuple[str, ...] = get_args(EmergencyKind)
 UNIT_EXPECT: Expect = "unit"

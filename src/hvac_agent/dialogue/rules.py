@@ -15,6 +15,7 @@ from hvac_agent.dialogue.context import DialogueContext, nlu_context
 from hvac_agent.dialogue.nlu import parse_keypad, speak_phone, speak_window, understand
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.state import (
+    URGENCY_RANK,
     AppointmentsFound,
     Book,
     BookingResult,
@@ -40,7 +41,6 @@ from hvac_agent.dialogue.state import (
 MAX_SILENCES = 3
 FRUSTRATION_TRANSFER = 0.7
 LONG_CALL_TURNS = 30
-URGENCY_RANK = {"routine": 0, "urgent": 1, "emergency": 2}
 
 
 def step(state: CallState, event: Event, ctx: DialogueContext) -> tuple[CallState, Reply]:

@@ -17,6 +17,7 @@ IssueCategory = Literal[
     "no_heat", "no_cooling", "leak", "noise", "smell", "thermostat", "maintenance", "other"
 ]
 Urgency = Literal["emergency", "urgent", "routine"]
+URGENCY_RANK: dict[str, int] = {"routine": 0, "urgent": 1, "emergency": 2}  # a slot only ever rises
 Outcome = Literal[
     "booked",
     "rescheduled",

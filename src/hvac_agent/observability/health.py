@@ -11,20 +11,14 @@ import asyncio
 import math
 from typing import Any
 
-from sqlalchemy import text
+from hvac_agent.booking.db import ping
 
 CHECK_TIMEOUT_S = 2.0
 
 
 async def _check_database(app: Any) -> dict[str, Any]:
-    engine = app.state.engine
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT_S):
-            async with engine.connect() as conn:
-                await conn.execute(text("select 1"))
-        return {"status": "ok"}
-    except Exception as error:  # noqa: BLE001
-        return {"status": "down", "error": type(error).__name__}
+    alive = await ping(app.state.engine, timeout_s=CHECK_TIMEOUT_S)
+    return {"status": "ok" if alive else "down"}
 
 
 async def _check_sessions(app: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ router = APIRouter()
 IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 TROUBLE = "I'm sorry, we're having a technical problem on our end."
+NO_CALL = "Sorry, this call could not be handled. Goodbye."
 
 
 def xml(body: str) -> Response:
@@ -53,6 +54,14 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+async def _call_form(request: Request) -> tuple[dict[str, str], str]:
+    """The posted form and its `CallSid`; every log line of this request carries the SID."""
+    form = await _form(request)
+    call_sid = form.get("CallSid", "").strip()
+    bind_call(call_sid)
+    return form, call_sid
+
+
 def _fallback(request: Request, lead: str = TROUBLE) -> Response:
     """When we cannot run the dialogue: hand the caller to a person rather than drop them."""
     profile = request.app.state.profile
@@ -73,11 +82,9 @@ def _parse_turn(raw: str | None) -> int | None:
 
 @router.post("/twilio/voice")
 async def incoming_call(request: Request, calls: Calls) -> Response:
-    form = await _form(request)
-    call_sid = form.get("CallSid", "").strip()
-    bind_call(call_sid)
+    form, call_sid = await _call_form(request)
     if not call_sid:
-        return xml(twiml.speak_then_hang_up("Sorry, this call could not be handled. Goodbye."))
+        return xml(twiml.speak_then_hang_up(NO_CALL))
     caller = form.get("From")
     settings = _settings(request)
     if settings.voice_mode == "stream":
@@ -94,11 +101,9 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
 
 @router.post("/twilio/gather")
 async def gather_result(request: Request, calls: Calls) -> Response:
-    form = await _form(request)
-    call_sid = form.get("CallSid", "").strip()
-    bind_call(call_sid)
+    form, call_sid = await _call_form(request)
     if not call_sid:
-        return xml(twiml.speak_then_hang_up("Sorry, this call could not be handled. Goodbye."))
+        return xml(twiml.speak_then_hang_up(NO_CALL))
     event: Event
     digits = "".join(ch for ch in form.get("Digits", "") if ch.isdigit() or ch in "*#").strip("#")
     speech = form.get("SpeechResult", "").strip()
@@ -158,9 +163,7 @@ async def dial_done(request: Request) -> Response:
 
 @router.post("/twilio/message")
 async def message(request: Request, calls: Calls) -> Response:
-    form = await _form(request)
-    call_sid = form.get("CallSid", "").strip()
-    bind_call(call_sid)
+    form, call_sid = await _call_form(request)
     text = form.get("SpeechResult", "").strip()
     if call_sid and text:
         try:
@@ -175,9 +178,7 @@ async def message(request: Request, calls: Calls) -> Response:
 @router.post("/twilio/stream-ended")
 async def stream_ended(request: Request, calls: Calls) -> Response:
     """Stream mode's `<Connect>` action: the stream closed; transfer or end as the dialogue decided."""
-    form = await _form(request)
-    call_sid = form.get("CallSid", "").strip()
-    bind_call(call_sid)
+    form, call_sid = await _call_form(request)
     profile = request.app.state.profile
     outcome = None
     if call_sid:
@@ -196,9 +197,7 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
 
 @router.post("/twilio/status")
 async def status_callback(request: Request, calls: Calls) -> Response:
-    form = await _form(request)
-    call_sid = form.get("CallSid", "").strip()
-    bind_call(call_sid)
+    form, call_sid = await _call_form(request)
     status = form.get("CallStatus", "")
     if call_sid and status in FINAL_STATUSES:
         duration = form.get("CallDuration", "")

@@ -10,7 +10,7 @@ import re
 
 from twilio.twiml.voice_response import Connect, Dial, Gather, VoiceResponse
 
-from hvac_agent.dialogue.state import Expect, Reply
+from hvac_agent.dialogue.state import Reply
 
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 VOICE = "Polly.Joanna"
@@ -119,6 +119,3 @@ def render(reply: Reply, *, action_url: str, dial_done_url: str) -> str:
         return speak_then_hang_up(reply.say)
     return listen(reply, action_url)
 
-
-def expect_hints(expect: Expect | None) -> str | None:
-    return _HINTS.get(expect or "")
