@@ -43,7 +43,7 @@ def serve(port: int) -> None:
 
     from hvac_agent.config import Settings
     from hvac_agent.dialogue.state import Event, Reply
-    from hvac_agent.telephony.media_stream import router
+    from hvac_agent.telephony.media_stream import MediaStreamLane
     from hvac_agent.voice.factory import build_voice
     from hvac_agent.voice.stats import GLOBAL_STATS
 
@@ -67,7 +67,7 @@ def serve(port: int) -> None:
 
     configure_logging(json_lines=True, level="WARNING")
     app = FastAPI()
-    app.include_router(router)
+    app.add_middleware(MediaStreamLane)
     app.state.settings = Settings(HVAC_STT_ENGINES="fake", HVAC_TTS_ENGINES="fake")  # type: ignore[call-arg]
     app.state.voice = build_voice(app.state.settings)
     app.state.responder = InstantResponder()

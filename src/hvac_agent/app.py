@@ -26,7 +26,7 @@ from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.factory import make_session_store
 from hvac_agent.sessions.store import SessionStore
 from hvac_agent.telephony.gather import router as gather_router
-from hvac_agent.telephony.media_stream import router as stream_router
+from hvac_agent.telephony.media_stream import MediaStreamLane
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
 from hvac_agent.voice.factory import build_voice
 from hvac_agent.voice.runtime import tune_gc_for_audio
@@ -135,8 +135,8 @@ def create_app(
     app.state.public_url = lambda: settings.effective_public_url()
     app.include_router(gather_router)
     app.include_router(api_router)
-    app.include_router(stream_router)
-    app.add_middleware(
+    app.add_middleware(MediaStreamLane)  # WS /twilio/stream, served on raw ASGI (see its docstring)
+    app.add_middleware(  # added last = outermost: a forged stream upgrade is refused before the lane
         TwilioSignatureMiddleware,
         auth_token=settings.twilio_auth_token,
         public_url=app.state.public_url,

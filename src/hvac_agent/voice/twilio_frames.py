@@ -1,6 +1,8 @@
 """Twilio Media Streams messages: parse inbound JSON into small typed frames, build outbound JSON.
 
 Pure and defensive: anything malformed parses to `None` (the edge logs and ignores it).
+Inbound JSON is read with orjson: at 50 messages a second per call, `json.loads` alone was a
+tenth of a busy process's time.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from hvac_agent.voice.codec import b64decode, b64encode
 
@@ -63,8 +67,8 @@ def _int(value: Any) -> int | None:
 
 def parse(text: str | bytes) -> Inbound | None:
     try:
-        msg = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+        msg = orjson.loads(text)
+    except (orjson.JSONDecodeError, TypeError):
         return None
     if not isinstance(msg, dict):
         return None
