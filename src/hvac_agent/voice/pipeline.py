@@ -233,7 +233,7 @@ class CallPipeline:
         self._dtmf_timer: asyncio.Task[None] | None = None
         self._pending_latency: tuple[float, float] | None = None  # (speech end, turn end)
         self._pending_reply_latency: tuple[float, float] | None = None
-        self._in_flight: asyncio.Task[Reply] | None = None
+        self._in_flight: asyncio.Task[Any] | None = None  # the turn task while the dialogue works
         self.turn_end_listeners: list[Callable[[float, float], None]] = []
         self.response_ms: list[tuple[float, float]] = []  # first agent audio: (from speech end, turn end)
         self.reply_ms: list[tuple[float, float]] = []  # first audio of the reply's words (not the "Okay.")
@@ -275,11 +275,14 @@ class CallPipeline:
         for utt in list(self._utterances.values()):
             if utt.record and not utt.finished and not utt.interrupted:
                 await self._record(utt, utt.heard_text())
-        if self._in_flight is not None and not self._in_flight.done():
+        in_flight = self._in_flight
+        if in_flight is not None and not in_flight.done():
             with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(self._in_flight), timeout=5.0)
+                await asyncio.wait_for(asyncio.shield(in_flight), timeout=5.0)
         current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
+        # A turn still inside the dialogue is left to finish (it may be saving a booking the
+        # caller confirmed before hanging up); everything else stops now.
+        tasks = [t for t in self._tasks if t is not current and t is not self._in_flight]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -384,22 +387,19 @@ class CallPipeline:
     async def _finish_turn(self, stream: SttStream, speech_end: float, turn_end: float, voiced_ms: int) -> None:
         self._pending_latency = self._pending_reply_latency = (speech_end, turn_end)
         # The 200 ms rule: if words (recognition + dialogue) are not ready soon, say "Okay." first.
-        ack = self._spawn(self._ack_later(turn_end), "ack") if voiced_ms >= self.config.min_voiced_for_ack_ms \
-            else None
+        recognised = asyncio.Event()
+        ack = self._spawn(self._ack_later(turn_end, recognised), "ack") \
+            if voiced_ms >= self.config.min_voiced_for_ack_ms else None
         try:
-            final = asyncio.ensure_future(stream.final())
-            done, _ = await asyncio.wait({final}, timeout=self.config.stt_busy_ms / 1000.0)
-            if not done and ack is not None:
-                # recognition alone will outlast the budget: acknowledge now rather than at 300 ms
-                ack.cancel()
-                ack = None
-                if self.engines.ack_phrases:
-                    self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
-            result = await final
+            # awaited in place (no task, no wait-with-timeout): an engine that has the words
+            # ready answers without a trip through the event loop
+            result = await stream.final()
             text = result.text.strip()
         except EngineError as error:
             log.warning("stt_failed", call_sid=self.call_sid, error=str(error))
             text = ""
+        finally:
+            recognised.set()
         event: Event
         if text:
             event = CallerSaid(text=text)
@@ -412,12 +412,21 @@ class CallPipeline:
             return
         await self._respond(event, speech_end, turn_end, ack=ack, spoken=True)
 
-    async def _ack_later(self, turn_end: float) -> None:
-        delay_s = turn_end + self.config.ack_after_ms / 1000.0 - self.clock.monotonic()
-        if delay_s > 0:
-            await self.clock.sleep(delay_s)
+    async def _ack_later(self, turn_end: float, recognised: asyncio.Event | None = None) -> None:
+        """The 200 ms rule: "Okay." once the reply is `ack_after_ms` late — or as soon as
+        recognition is still running `stt_busy_ms` after the turn (it alone will outlast the budget).
+        Cancelled when the words are ready."""
+        if recognised is not None:
+            await self._sleep_until(turn_end + self.config.stt_busy_ms / 1000.0)
+        if recognised is None or recognised.is_set():
+            await self._sleep_until(turn_end + self.config.ack_after_ms / 1000.0)
         if not self.closed and not self.finishing and self.engines.ack_phrases:
             self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
+
+    async def _sleep_until(self, at: float) -> None:
+        delay_s = at - self.clock.monotonic()
+        if delay_s > 0:
+            await self.clock.sleep(delay_s)
 
     # ---- keypad ---------------------------------------------------------------------------------
     def on_dtmf(self, digit: str) -> None:
@@ -478,14 +487,10 @@ class CallPipeline:
                 elif live.pending is not None:
                     live.pending.put_nowait(sentence.strip())
 
-            task: asyncio.Task[Reply] = asyncio.ensure_future(
-                self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
-            )
-            self._in_flight = task
+            # Awaited in place (no extra task): `close()` waits for this turn rather than cancel it.
+            self._in_flight = asyncio.current_task()
             try:
-                reply = await asyncio.shield(task)
-            except asyncio.CancelledError:
-                raise
+                reply = await self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
             except Exception:
                 log.exception("dialogue_turn_failed", call_sid=self.call_sid)
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)

@@ -89,8 +89,6 @@ class PacingTicker:
         self.period_s = period_s
         self.origin = clock.monotonic()
         self._sinks: dict[Paced, None] = {}  # insertion-ordered set
-        self._kicked: dict[Paced, None] = {}
-        self._kick_scheduled = False
         self._busy = False
         self._work = asyncio.Event()
         self.ticks = 0
@@ -111,7 +109,6 @@ class PacingTicker:
 
     async def remove(self, sink: Paced) -> None:
         self._sinks.pop(sink, None)
-        self._kicked.pop(sink, None)
         if self._sinks:
             return
         _forget(self)
@@ -122,22 +119,13 @@ class PacingTicker:
                 await task
 
     def kick(self, sink: Paced) -> None:
-        """`sink` got work on an empty queue: start it now, not at the next tick (reply latency)."""
-        self._kicked[sink] = None
+        """`sink` got work on an empty queue: send its lead right now, not at the next tick nor
+        after a trip through the event loop (reply latency)."""
         self._busy = True
         self._work.set()
-        if not self._kick_scheduled:
-            self._kick_scheduled = True
-            asyncio.get_running_loop().call_soon(self._run_kicks, context=contextvars.Context())
-
-    def _run_kicks(self) -> None:
-        self._kick_scheduled = False
-        kicked, self._kicked = self._kicked, {}
-        now = self.clock.monotonic()
-        tick = self.grid(now)
-        for sink in kicked:
-            if sink in self._sinks:
-                self._pump(sink, now, tick)
+        if sink in self._sinks:
+            now = self.clock.monotonic()
+            self._pump(sink, now, self.grid(now))
 
     def _pump(self, sink: Paced, now: float, tick: float) -> bool:
         try:
@@ -184,7 +172,7 @@ class PacingTicker:
         for sink in list(self._sinks):  # a listener may close a sink mid-pass
             if sink in self._sinks and self._pump(sink, now, tick):
                 busy = True
-        self._busy = busy or bool(self._kicked)
+        self._busy = busy
 
 
 _TICKERS: dict[tuple[asyncio.AbstractEventLoop, int], PacingTicker] = {}
