@@ -8,11 +8,13 @@ import pytest
 from hvac_agent.voice.codec import FRAME_SAMPLES, silence, ulaw_decode, ulaw_encode
 from hvac_agent.voice.endpointing import END_SILENCE_MS, Endpointer, EndpointEvent, EndpointPolicy
 from hvac_agent.voice.tts.espeak import EspeakTTS
-from hvac_agent.voice.vad import WebRtcVad
+from hvac_agent.voice.vad import LoudnessGate, WebRtcVad, frame_dbfs
 
 
-def _frames(pcm: np.ndarray) -> list[np.ndarray]:
-    return [pcm[i : i + FRAME_SAMPLES] for i in range(0, pcm.size - FRAME_SAMPLES + 1, FRAME_SAMPLES)]
+def _frames(pcm: np.ndarray) -> list[bytes]:
+    """20 ms μ-law frames, as the VAD gets them off the wire."""
+    ulaw = ulaw_encode(pcm)
+    return [ulaw[i : i + FRAME_SAMPLES] for i in range(0, len(ulaw) - FRAME_SAMPLES + 1, FRAME_SAMPLES)]
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +34,30 @@ def test_vad_ignores_silence_line_noise_and_hum() -> None:
     idle = ulaw_decode(silence(2000))
     hiss = (rng.normal(0, 60, 16000)).astype(np.int16)  # about -55 dBFS line noise
     hum = (np.sin(2 * np.pi * 60 * np.arange(16000) / 8000) * 200).astype(np.int16)
-    through_ulaw = ulaw_decode(ulaw_encode(hiss))
-    for pcm in (idle, hiss, hum, through_ulaw):
+    for pcm in (idle, hiss, hum):
         assert not any(vad.is_speech(f) for f in _frames(pcm))
 
 
+@pytest.mark.parametrize("shape", ["gaussian", "laplacian"])
+def test_loudness_gate_reads_the_level_off_ulaw_bytes(shape: str) -> None:
+    """The gate (no decoding) agrees with the frame's real RMS level away from its threshold."""
+    gate = LoudnessGate(min_dbfs=-45.0)
+    rng = np.random.default_rng(7)
+
+    def frames_at(dbfs: float) -> list[bytes]:
+        rms = 32768.0 * 10 ** (dbfs / 20)
+        noise = rng.normal(0, rms, 16000) if shape == "gaussian" else rng.laplace(0, rms / np.sqrt(2), 16000)
+        return _frames(np.clip(noise, -32768, 32767).astype(np.int16))
+
+    loud, quiet = frames_at(-39.0), frames_at(-52.0)
+    assert all(abs(frame_dbfs(f) + 39.0) < 2.5 for f in loud)  # the frames are what they claim
+    assert sum(map(gate.passes, loud)) / len(loud) > 0.98
+    assert sum(map(gate.passes, quiet)) / len(quiet) < 0.02
+    assert not gate.passes(silence(20))
+
+
 def test_vad_rejects_wrong_frame_sizes() -> None:
-    assert WebRtcVad().is_speech(np.zeros(100, dtype=np.int16)) is False
+    assert WebRtcVad().is_speech(silence(20)[:100]) is False
 
 
 def _run(endpointer: Endpointer, pattern: list[tuple[bool, int]]) -> list[tuple[int, EndpointEvent]]:

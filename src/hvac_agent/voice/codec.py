@@ -50,7 +50,12 @@ _ENCODE = _encode_one(np.arange(65536, dtype=np.int32).astype(np.uint16).astype(
 
 def ulaw_decode(data: bytes) -> Pcm:
     """μ-law bytes → int16 samples (any length, including 0)."""
-    return _DECODE[np.frombuffer(data, dtype=np.uint8)]
+    return _DECODE.take(np.frombuffer(data, dtype=np.uint8))
+
+
+def ulaw_decode_table() -> Pcm:
+    """The 256 int16 values of the μ-law codes (a copy), for per-code tables elsewhere."""
+    return _DECODE.copy()
 
 
 def ulaw_encode(pcm: NDArray[np.int16]) -> bytes:

@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Expect, Reply, Silence
 from hvac_agent.observability.logging import get_logger
@@ -221,8 +219,8 @@ class CallPipeline:
         self._next_utt = 0
         self._speak_tasks: dict[int, asyncio.Task[None]] = {}
         self._speak_lock = asyncio.Lock()
-        self._frame_buf = np.zeros(0, dtype=np.int16)
-        self._preroll: deque[np.ndarray] = deque(maxlen=max(1, self.config.preroll_ms // FRAME_MS))
+        self._partial_frame = b""  # caller audio shorter than a frame, waiting for the rest
+        self._preroll: deque[bytes] = deque(maxlen=max(1, self.config.preroll_ms // FRAME_MS))
         self._stream: SttStream | None = None
         self._turn_voiced_ms = 0
         self._voiced_over_agent_ms = 0
@@ -299,18 +297,17 @@ class CallPipeline:
 
     # ---- caller audio ---------------------------------------------------------------------------
     def on_media(self, ulaw: bytes) -> None:
+        """Caller audio as it arrives (μ-law); decoded only where a turn needs the samples."""
         if self.closed or not ulaw:
             return
-        pcm = ulaw_decode(ulaw)
-        if pcm.size == FRAME_SAMPLES and not self._frame_buf.size:  # the usual case: one whole frame
-            self._on_frame(pcm)
+        if len(ulaw) == FRAME_SAMPLES and not self._partial_frame:  # the usual case: one whole frame
+            self._on_frame(ulaw)
             return
-        if self._frame_buf.size:
-            pcm = np.concatenate([self._frame_buf, pcm])
-        n_whole = pcm.size - pcm.size % FRAME_SAMPLES
+        data = self._partial_frame + ulaw
+        n_whole = len(data) - len(data) % FRAME_SAMPLES
         for i in range(0, n_whole, FRAME_SAMPLES):
-            self._on_frame(pcm[i : i + FRAME_SAMPLES])
-        self._frame_buf = pcm[n_whole:].copy()
+            self._on_frame(data[i : i + FRAME_SAMPLES])
+        self._partial_frame = data[n_whole:]
 
     @property
     def speaking(self) -> bool:
@@ -323,7 +320,7 @@ class CallPipeline:
                 return utt
         return None
 
-    def _on_frame(self, frame: np.ndarray) -> None:
+    def _on_frame(self, frame: bytes) -> None:
         voiced = self.vad.is_speech(frame)
         if voiced:
             self._last_voiced_at = self.clock.monotonic()
@@ -341,7 +338,7 @@ class CallPipeline:
                 self._turn_end()
         if self.endpointer.in_turn:
             if was_in_turn and self._stream is not None:
-                self._stream.push(frame, voiced)
+                self._stream.push(ulaw_decode(frame), voiced)
             if voiced:
                 self._turn_voiced_ms += FRAME_MS
             speaking = self._agent_speaking()
@@ -358,7 +355,7 @@ class CallPipeline:
         self._turn_voiced_ms = 0
         self._stream = self.engines.stt.stream(self.expect, self.hints)
         for frame in self._preroll:
-            self._stream.push(frame)
+            self._stream.push(ulaw_decode(frame))
 
     async def _speculate(self, stream: SttStream) -> None:
         """At a pause: transcribe what is buffered; end the turn early if it already answers."""
