@@ -296,7 +296,7 @@ async def test_a_streamed_reply_starts_speaking_with_its_first_sentence(
     the whole reply is one agent turn, and no sentence is said twice."""
     reply = Reply(say="Sorry to hear that. Let me check our schedule. May I have your name?", expect="name")
     responder = ScriptedResponder(Reply(say="Hi.", expect="intent"), [reply], stream_gap_s=0.4)
-    call = make(call_factory, responder)
+    call = make(call_factory, responder, config=PipelineConfig(ack_at_likely_end=False))
     await call.pipeline.begin()
     await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
     await feed(call.pipeline, speech, trailing_ms=1500)
@@ -308,3 +308,37 @@ async def test_a_streamed_reply_starts_speaking_with_its_first_sentence(
     assert call.tts.calls[-3:] == ["Sorry to hear that.", "Let me check our schedule.", "May I have your name?"]
     assert responder.recorded == ["Hi.", reply.say]  # one agent turn, grown to the whole reply
     assert "Okay." not in call.tts.calls  # the first sentence came in time: no filler
+
+
+async def test_an_open_answer_is_acknowledged_at_its_likely_end_before_the_turn_ends(
+    call_factory: list[Call], speech: bytes
+) -> None:
+    """An open question waits 700+ ms of silence before answering; "Okay." goes out at ~300 ms."""
+    name_please = Reply(say="May I have your name?", expect="name")
+    responder = ScriptedResponder(Reply(say="Hi.", expect="intent"), [name_please])
+    call = make(call_factory, responder)
+    await call.pipeline.begin()
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
+    await feed(call.pipeline, speech + silence(400))  # quiet for longer than the likely end, short of the end
+    await until(lambda: "Okay." in call.tts.calls)
+    assert responder.events == []  # acknowledged, not answered: the turn is still open
+    assert call.pipeline.endpointer.in_turn
+    await feed(call.pipeline, silence(1000))
+    await until(lambda: responder.recorded == ["Hi.", "May I have your name?"])
+    assert responder.events == [CallerSaid(text="my furnace stopped working")]
+    assert call.tts.calls.count("Okay.") == 1  # no second filler at the end of the turn
+
+
+async def test_a_caller_who_goes_on_after_the_acknowledgement_keeps_one_turn(
+    call_factory: list[Call], speech: bytes
+) -> None:
+    responder = ScriptedResponder(Reply(say="Hi.", expect="address"), [Reply(say="Thanks.", expect="zip")])
+    call = make(call_factory, responder, speed=1.0)
+    await call.pipeline.begin()
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
+    await feed(call.pipeline, speech + silence(400))  # "4410 Duval..." and a pause
+    await until(lambda: call.wire.events("media") and "Okay." in call.tts.calls)
+    await feed(call.pipeline, speech, trailing_ms=1500)  # "...Street, 78751": talks over the "Okay."
+    await until(lambda: responder.recorded == ["Hi.", "Thanks."], timeout_s=10)
+    assert call.wire.events("clear")  # the backchannel was cut as soon as they went on
+    assert len(responder.events) == 1  # one turn for the whole answer

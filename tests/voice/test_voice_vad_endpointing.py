@@ -80,7 +80,7 @@ def test_turn_starts_after_a_voiced_run_and_clicks_do_not_count() -> None:
 def test_end_of_turn_silence_adapts_to_the_question(expect: str | None) -> None:
     ep = Endpointer(expect=expect)  # type: ignore[arg-type]
     events = _run(ep, [(True, 500), (False, 3000)])
-    kinds = [e for _, e in events]
+    kinds = [e for _, e in events if e is not EndpointEvent.LIKELY_END]
     assert kinds == [EndpointEvent.SPEECH_START, EndpointEvent.PAUSE, EndpointEvent.END_OF_TURN]
     end_at = events[-1][0]
     assert end_at - 500 == ep.policy.end_silence_for(expect)  # type: ignore[arg-type]
@@ -117,3 +117,18 @@ def test_end_now_closes_an_open_turn_once() -> None:
     _run(ep, [(True, 200), (False, 200)])
     assert ep.end_now() is EndpointEvent.END_OF_TURN
     assert ep.end_now() is None
+
+
+def test_likely_end_comes_before_a_long_end_of_turn_and_again_after_the_caller_goes_on() -> None:
+    ep = Endpointer(EndpointPolicy(), expect="address")  # 1000 ms end-of-turn silence
+    events = _run(ep, [(True, 400), (False, 500), (True, 300), (False, 1100)])
+    likely = [at for at, e in events if e is EndpointEvent.LIKELY_END]
+    assert likely == [400 + 300, 1200 + 300]  # 300 ms into each silence
+    assert [e for _, e in events].count(EndpointEvent.END_OF_TURN) == 1
+
+
+def test_no_likely_end_when_the_turn_ends_soon_anyway() -> None:
+    ep = Endpointer(EndpointPolicy(), expect="yes_no")  # 400 ms: an "Okay." first would only delay it
+    events = _run(ep, [(True, 300), (False, 600)])
+    assert EndpointEvent.LIKELY_END not in [e for _, e in events]
+    assert EndpointEvent.END_OF_TURN in [e for _, e in events]

@@ -38,6 +38,9 @@ DEFAULT_END_SILENCE_MS = 700
 class EndpointEvent(Enum):
     SPEECH_START = "speech_start"
     PAUSE = "pause"  # a short gap inside the turn: a good moment to transcribe what is buffered
+    # quiet long enough that the caller is probably done, but short of the end-of-turn silence
+    # for this question: time to acknowledge ("Okay."), not yet to answer
+    LIKELY_END = "likely_end"
     RESUME = "resume"
     END_OF_TURN = "end_of_turn"
 
@@ -46,6 +49,8 @@ class EndpointEvent(Enum):
 class EndpointPolicy:
     start_speech_ms: int = 60  # voiced run that opens a turn (filters clicks)
     pause_ms: int = 200
+    likely_end_ms: int = 300  # the 200 ms rule, with margin: the caller hears something by ~300 ms
+    likely_end_gain_ms: int = 200  # ...when that is this much sooner than the end of turn (not for yes/no)
     max_turn_ms: int = 20_000  # a caller who never pauses is cut here and answered
     end_silence_ms: dict[str, int] = field(default_factory=lambda: dict(END_SILENCE_MS))
     default_end_silence_ms: int = DEFAULT_END_SILENCE_MS
@@ -67,6 +72,7 @@ class Endpointer:
         self._voiced_run_ms = 0
         self._silence_ms = 0
         self._paused = False
+        self._likely_end_sent = False
         self.turn_started_ms = 0
         self.last_voiced_ms = 0  # audio time at the end of the last voiced frame
 
@@ -95,6 +101,7 @@ class Endpointer:
                 events.append(EndpointEvent.SPEECH_START)
             elif self.in_turn and self._paused:
                 self._paused = False
+                self._likely_end_sent = False
                 events.append(EndpointEvent.RESUME)
         else:
             self._voiced_run_ms = 0
@@ -103,6 +110,10 @@ class Endpointer:
                 if not self._paused and self._silence_ms >= self.policy.pause_ms:
                     self._paused = True
                     events.append(EndpointEvent.PAUSE)
+                if (not self._likely_end_sent and self._silence_ms >= self.policy.likely_end_ms
+                        and self.end_silence_ms - self.policy.likely_end_ms >= self.policy.likely_end_gain_ms):
+                    self._likely_end_sent = True
+                    events.append(EndpointEvent.LIKELY_END)
                 if self._silence_ms >= self.end_silence_ms:
                     events.append(self._end())
         if self.in_turn and self.now_ms - self.turn_started_ms >= self.policy.max_turn_ms:
@@ -116,5 +127,6 @@ class Endpointer:
     def _end(self) -> EndpointEvent:
         self.in_turn = False
         self._paused = False
+        self._likely_end_sent = False
         self._voiced_run_ms = 0
         return EndpointEvent.END_OF_TURN

@@ -102,6 +102,10 @@ class PipelineConfig:
     endpoint: EndpointPolicy = field(default_factory=EndpointPolicy)
     barge_in_ms: int = 160  # caller speech over the agent that interrupts it (a cough does not)
     ack_after_ms: int = 300  # the 200 ms rule, with margin: silence longer than this gets an "Okay."
+    # Say "Okay." at the endpointer's likely end (~300 ms of quiet) rather than wait for the full
+    # end-of-turn silence of an open question (up to 1.2 s): if the caller goes on, it was a
+    # backchannel, cut by their speech like any barge-in, and the turn simply continues.
+    ack_at_likely_end: bool = True
     no_input_ms: int = 7000
     dtmf_gap_ms: int = 2500
     mark_every_ms: int = 1000
@@ -223,6 +227,7 @@ class CallPipeline:
         self._preroll: deque[bytes] = deque(maxlen=max(1, self.config.preroll_ms // FRAME_MS))
         self._stream: SttStream | None = None
         self._turn_voiced_ms = 0
+        self._turn_acked = False  # "Okay." already said at this turn's likely end
         self._voiced_over_agent_ms = 0
         self._last_voiced_at = 0.0
         self._turn_lock = asyncio.Lock()
@@ -334,6 +339,10 @@ class CallPipeline:
             elif event is EndpointEvent.PAUSE:
                 if self._stream is not None:
                     self._spawn(self._speculate(self._stream), "stt-partial")
+            elif event is EndpointEvent.LIKELY_END:
+                self._likely_end()
+            elif event is EndpointEvent.RESUME:
+                self._turn_acked = False  # they went on: the next likely end is acknowledged again
             elif event is EndpointEvent.END_OF_TURN:
                 self._turn_end()
         if self.endpointer.in_turn:
@@ -350,8 +359,20 @@ class CallPipeline:
         else:
             self._voiced_over_agent_ms = 0
 
+    def _likely_end(self) -> None:
+        """Probably done: acknowledge now; the turn itself ends at the end-of-turn silence (or
+        earlier, when the words already answer the question)."""
+        if (not self.config.ack_at_likely_end or self._turn_acked or self.finishing or self.speaking
+                or self._turn_voiced_ms < self.config.min_voiced_for_ack_ms or not self.engines.ack_phrases):
+            return
+        self._turn_acked = True
+        now = self.clock.monotonic()
+        self._pending_latency = (self._last_voiced_at or now, now)
+        self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
+
     def _turn_start(self) -> None:
         self._cancel_no_input()
+        self._turn_acked = False
         self._turn_voiced_ms = 0
         self._stream = self.engines.stt.stream(self.expect, self.hints)
         for frame in self._preroll:
@@ -377,16 +398,21 @@ class CallPipeline:
         now = self.clock.monotonic()
         speech_end = self._last_voiced_at or now
         voiced_ms = self._turn_voiced_ms
+        acked, self._turn_acked = self._turn_acked, False
         for listener in self.turn_end_listeners:
             listener(speech_end, now)
-        self._spawn(self._finish_turn(stream, speech_end, now, voiced_ms), "turn")
+        self._spawn(self._finish_turn(stream, speech_end, now, voiced_ms, acked), "turn")
 
-    async def _finish_turn(self, stream: SttStream, speech_end: float, turn_end: float, voiced_ms: int) -> None:
-        self._pending_latency = self._pending_reply_latency = (speech_end, turn_end)
-        # The 200 ms rule: if words (recognition + dialogue) are not ready soon, say "Okay." first.
+    async def _finish_turn(self, stream: SttStream, speech_end: float, turn_end: float, voiced_ms: int,
+                           acked: bool = False) -> None:
+        self._pending_reply_latency = (speech_end, turn_end)
+        if not acked:
+            self._pending_latency = (speech_end, turn_end)
+        # The 200 ms rule: if words (recognition + dialogue) are not ready soon, say "Okay." first
+        # (unless it was said at the likely end already).
         recognised = asyncio.Event()
         ack = self._spawn(self._ack_later(turn_end, recognised), "ack") \
-            if voiced_ms >= self.config.min_voiced_for_ack_ms else None
+            if voiced_ms >= self.config.min_voiced_for_ack_ms and not acked else None
         try:
             # awaited in place (no task, no wait-with-timeout): an engine that has the words
             # ready answers without a trip through the event loop
@@ -746,3 +772,5 @@ class CallPipeline:
             self._pending_reply_latency = None
             self.reply_ms.append(((at - speech_end) * 1000.0, (at - turn_end) * 1000.0))
             del self.reply_ms[:-50]
+            if self.stats is not None:
+                self.stats.record_reply((at - turn_end) * 1000.0)

@@ -32,7 +32,8 @@ class Reservoir:
 class VoiceStats:
     def __init__(self) -> None:
         self.lateness_ms = Reservoir()  # outbound frame send time minus its due time
-        self.response_ms = Reservoir()  # end-of-turn decision → first outbound frame of the reply
+        self.response_ms = Reservoir()  # a turn-taking decision → first outbound frame answering it
+        self.reply_ms = Reservoir()  # end-of-turn decision → first outbound frame of the reply's words
         self.speech_end_ms = Reservoir()  # last voiced caller frame → first outbound frame
         self.bursts = 0
         self.frames = 0
@@ -49,12 +50,16 @@ class VoiceStats:
         if from_speech_end_ms is not None:
             self.speech_end_ms.add(from_speech_end_ms)
 
+    def record_reply(self, ms: float) -> None:
+        self.reply_ms.add(ms)
+
     def record_burst_start(self) -> None:
         self.bursts += 1
 
     def reset(self) -> None:
         self.lateness_ms.clear()
         self.response_ms.clear()
+        self.reply_ms.clear()
         self.speech_end_ms.clear()
         self.bursts = 0
         self.frames = 0
@@ -66,6 +71,8 @@ class VoiceStats:
             "lateness_p99_ms": self.lateness_ms.percentile(99),
             "response_p50_ms": self.response_ms.percentile(50),
             "response_p99_ms": self.response_ms.percentile(99),
+            "reply_p50_ms": self.reply_ms.percentile(50),
+            "reply_p99_ms": self.reply_ms.percentile(99),
             "speech_end_p50_ms": self.speech_end_ms.percentile(50),
             "speech_end_p99_ms": self.speech_end_ms.percentile(99),
             "frames": float(self.frames),
