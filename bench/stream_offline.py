@@ -107,22 +107,23 @@ async def run(rounds: int) -> None:
             await asyncio.wait_for(agent_done.wait(), 30)
             await asyncio.sleep(0.3)
             agent_done.clear()
-            responses_before = len(pipeline.response_ms)
-            audio = silence(200) + lines[expect] + silence(2000)
+            responses_before, replies_before = len(pipeline.response_ms), len(pipeline.reply_ms)
+            speech = frames(silence(200) + lines[expect], FRAME_SAMPLES)
+            quiet = silence(20)
             t0 = time.perf_counter()
-            for i, frame in enumerate(frames(audio, FRAME_SAMPLES)):
+            i = 0
+            # as Twilio does: audio all the time, the caller's line and then silence until the reply
+            while len(pipeline.reply_ms) == replies_before:
                 due = t0 + i * 0.02
                 delay = due - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
                 loop_lag.append((time.perf_counter() - due) * 1000)
-                pipeline.on_media(frame)
-                if len(pipeline.response_ms) > responses_before:
-                    break
-            while len(pipeline.response_ms) == responses_before:  # noqa: ASYNC110 - polling a plain list
-                await asyncio.sleep(0.01)
-            while len(pipeline.reply_ms) < len(pipeline.response_ms):  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+                pipeline.on_media(speech[i] if i < len(speech) else quiet)
+                i += 1
+                if i > len(speech) + 1500:
+                    raise RuntimeError(f"no reply within 30 s to {expect!r}")
+            assert len(pipeline.response_ms) > responses_before
             samples.append((expect, pipeline.response_ms[-1][0], pipeline.reply_ms[-1][0]))
     await pipeline.close()
     await voice.aclose()
