@@ -21,7 +21,7 @@ from hvac_agent.clock import FixedClock
 from hvac_agent.config import Settings
 from hvac_agent.voice.codec import b64encode, silence
 from hvac_agent.voice.pipeline import PipelineConfig
-from hvac_agent.voice.simulator import CallerSimulator, Rule, ScaledClock
+from hvac_agent.voice.simulator import CallerSimulator, Rule, ScaledClock, is_acknowledgement
 from tests.support.server import free_port, serve_in_thread
 
 TOKEN = "stream-test-token-0123456789abcdef"
@@ -268,3 +268,11 @@ async def test_voice_webhook_connects_the_stream_and_its_action_dials_the_office
     with TwilioCall(fake_server.base_url, TOKEN) as unknown:  # a stream that ended any other way
         ended = await asyncio.to_thread(unknown._post, "/twilio/stream-ended", {"CallStatus": "in-progress"})
         assert ended.hangup and not ended.dial_numbers
+
+
+@pytest.mark.parametrize(
+    ("heard", "filler"),
+    [("Okay.", True), ("ok", True), ("One moment.", True), ("Okay. May I have your name?", False), ("", False)],
+)
+def test_the_simulator_keeps_listening_through_the_agents_fillers(heard: str, filler: bool) -> None:
+    assert is_acknowledgement(heard) is filler

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hvac_agent.voice.codec import FRAME_SAMPLES, b64decode, b64encode, frames, silence
+from hvac_agent.voice.phrase_cache import ACK_PHRASES
 
 Listener = Callable[[bytes], Awaitable[str]]
 
@@ -232,6 +233,8 @@ class CallerSimulator:
     async def _heard(self, turn: AgentTurn) -> AgentTurn:
         if self.listener is not None and turn.audio:
             turn.text = await self.listener(turn.audio)
+            if is_acknowledgement(turn.text):
+                turn.text = ""  # the agent's "Okay." while it works on the answer: keep listening
         if turn.text or self.listener is None:  # an acknowledgement alone is not a turn
             self.transcript.turns.append(("agent", turn.text))
         return turn
@@ -258,6 +261,15 @@ class CallerSimulator:
             else:
                 raise AssertionError(f"no scripted answer for: {turn.text!r}")
         return self.transcript
+
+
+_ACKNOWLEDGEMENTS = {" ".join(re.findall(r"[a-z]+", p.lower())) for p in ACK_PHRASES} | {"ok", "okay okay"}
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Is `text` (as heard) only one of the agent's fillers ("Okay.", "One moment.")?"""
+    words = " ".join(re.findall(r"[a-z]+", text.lower()))
+    return words in _ACKNOWLEDGEMENTS
 
 
 def moonshine_listener() -> Listener:
@@ -289,6 +301,8 @@ async def run_script(
     async with sim:
         for line in [*lines, None]:
             turn = await sim.listen(timeout_s=60)
+            while not turn.text and not turn.closed:  # only an acknowledgement so far
+                turn = await sim.listen(timeout_s=60)
             echo(f"agent: {turn.text}")
             transcript.append(("agent", turn.text))
             if turn.closed or line is None:
