@@ -279,7 +279,7 @@ class CallPipeline:
             if utt.record and not utt.finished and not utt.interrupted:
                 await self._record(utt, utt.heard_text())
         in_flight = self._in_flight
-        if in_flight is not None and not in_flight.done():
+        if in_flight is not None and not in_flight.done() and in_flight is not asyncio.current_task():
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(in_flight), timeout=5.0)
         current = asyncio.current_task()
