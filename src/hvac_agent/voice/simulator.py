@@ -202,10 +202,32 @@ class CallerSimulator:
 
     # ---- audio in -------------------------------------------------------------------------------
     async def listen(self, timeout_s: float = 30.0) -> AgentTurn:
-        """Collect agent audio until an utterance's end mark came back and the line stays quiet."""
+        """Collect agent audio until an utterance's end mark came back and the line stays quiet,
+        and make out what was said."""
         audio = bytearray()
         marks: list[str] = []
-        deadline = time.monotonic() + timeout_s
+        closed = await self._collect(audio, marks, time.monotonic() + timeout_s, timeout_s)
+        text = ""
+        if self.listener is not None and audio:
+            text = await self.listener(bytes(audio))
+            if is_acknowledgement(text):
+                text = ""  # the agent's filler while it works on the answer
+        turn = AgentTurn(bytes(audio), marks, text=text, closed=closed)
+        if turn.text or self.listener is None:  # an acknowledgement alone is not a turn
+            self.transcript.turns.append(("agent", turn.text))
+        return turn
+
+    async def wait_until_quiet(self, timeout_s: float = 30.0) -> bool:
+        """Before answering: if the agent went on speaking while its words were being made out
+        (an "Okay." followed by the answer), let it finish — callers do not talk over a question.
+        True if the server closed the stream meanwhile."""
+        if self._inbox.empty():
+            return False
+        return await self._collect(bytearray(), [], time.monotonic() + timeout_s, timeout_s)
+
+    async def _collect(self, audio: bytearray, marks: list[str], deadline: float, timeout_s: float) -> bool:
+        """Add agent audio and marks until an end mark plus `quiet_s` of nothing; True if the
+        server closed the stream."""
         ended = False
         while True:
             wait = self.quiet_s if ended else max(0.0, deadline - time.monotonic())
@@ -213,11 +235,10 @@ class CallerSimulator:
                 msg = await asyncio.wait_for(self._inbox.get(), timeout=wait)
             except TimeoutError:
                 if ended:
-                    break
+                    return False
                 raise TimeoutError(f"agent said nothing within {timeout_s} s") from None
             if msg is None:
-                turn = AgentTurn(bytes(audio), marks, closed=True)
-                return await self._heard(turn)
+                return True
             if msg.get("event") == "media":
                 payload = b64decode(msg.get("media", {}).get("payload", "")) or b""
                 audio += payload
@@ -228,16 +249,6 @@ class CallerSimulator:
                 ended = name.endswith(":end")
             elif msg.get("event") == "clear":
                 audio.clear()
-        return await self._heard(AgentTurn(bytes(audio), marks))
-
-    async def _heard(self, turn: AgentTurn) -> AgentTurn:
-        if self.listener is not None and turn.audio:
-            turn.text = await self.listener(turn.audio)
-            if is_acknowledgement(turn.text):
-                turn.text = ""  # the agent's "Okay." while it works on the answer: keep listening
-        if turn.text or self.listener is None:  # an acknowledgement alone is not a turn
-            self.transcript.turns.append(("agent", turn.text))
-        return turn
 
     # ---- a whole conversation -------------------------------------------------------------------
     async def converse(self, rules: Sequence[Rule], *, max_turns: int = 30, realtime: float = 0.0) -> Transcript:
@@ -247,7 +258,7 @@ class CallerSimulator:
             turn = await self.listen()
             while not turn.text and not turn.closed:  # only an acknowledgement so far: keep listening
                 turn = await self.listen()
-            if turn.closed:
+            if turn.closed or await self.wait_until_quiet():
                 break
             for i, rule in enumerate(rules):
                 if (i in used and rule.once) or not rule.matches(turn.text):
@@ -305,7 +316,7 @@ async def run_script(
                 turn = await sim.listen(timeout_s=60)
             echo(f"agent: {turn.text}")
             transcript.append(("agent", turn.text))
-            if turn.closed or line is None:
+            if turn.closed or line is None or await sim.wait_until_quiet(timeout_s=60):
                 break
             echo(f"caller: {line}")
             transcript.append(("caller", line))
