@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.observability.logging import bind_call, get_logger
@@ -31,12 +33,6 @@ from hvac_agent.voice.stats import GLOBAL_STATS, VoiceStats
 log = get_logger("hvac_agent.telephony.media_stream")
 
 STREAM_PATH = "/twilio/stream"
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 class MediaStreamSession:
     """One WebSocket's protocol state. `send_text` writes a frame; `close_socket` ends the stream."""
@@ -79,11 +75,6 @@ class MediaStreamSession:
         self.ignored += 1
         if self.ignored <= 20 or self.ignored % 1000 == 0:
             log.warning("stream_frame_ignored", reason=why, call_sid=self.call_sid, count=self.ignored, **fields)
-
-    async def handle_text(self, text: str | bytes) -> None:
-        pending = self.feed(text)
-        if pending is not None:
-            await pending
 
     def feed(self, text: str | bytes) -> Coroutine[Any, Any, None] | None:
         """Handle one message; media, marks and keypad are handled at once (no coroutine per
