@@ -276,3 +276,25 @@ async def test_voice_webhook_connects_the_stream_and_its_action_dials_the_office
 )
 def test_the_simulator_keeps_listening_through_the_agents_fillers(heard: str, filler: bool) -> None:
     assert is_acknowledgement(heard) is filler
+
+
+async def test_an_open_answer_hears_an_okay_before_the_answer_and_the_record_keeps_only_words(
+    fake_server: StreamServer,
+) -> None:
+    """Over the real socket: after the caller's open answer the agent says "Okay." at its likely
+    end, then answers; the call record holds the answer, not the filler."""
+    sim = fake_server.simulator(quiet_s=0.3)
+    async with sim:
+        await sim.listen()  # the greeting asks an open question
+        before = len(sim.received)
+        await sim.say("I want to talk to a representative")
+        while not (await sim.listen(timeout_s=20)).closed:
+            pass
+    after = sim.received[before:]
+    spoken = [int(m["mark"]["name"].split(":")[0]) for m in after
+              if m["event"] == "mark" and m["mark"]["name"].endswith(":end")]
+    assert len(spoken) == 2 and spoken[0] < spoken[1]  # two utterances: the filler, then the answer
+    record = fake_server.record(sim.call_sid)
+    agent = [t["text"] for t in record["turns"] if t["role"] == "agent"]
+    assert len(agent) == 2 and "Okay." not in agent  # greeting and the transfer line, no filler
+    assert record["outcome"] == "transferred"
