@@ -217,6 +217,16 @@ class CallerSimulator:
             self.transcript.turns.append(("agent", turn.text))
         return turn
 
+    async def next_turn(self, timeout_s: float = 30.0) -> AgentTurn:
+        """The agent's next turn with words (fillers alone are skipped), heard to its end: if the
+        agent went on speaking while its words were being made out, it is let finish first."""
+        turn = await self.listen(timeout_s)
+        while not turn.text and not turn.closed:  # only an acknowledgement so far: keep listening
+            turn = await self.listen(timeout_s)
+        if not turn.closed and await self.wait_until_quiet(timeout_s):
+            turn.closed = True
+        return turn
+
     async def wait_until_quiet(self, timeout_s: float = 30.0) -> bool:
         """Before answering: if the agent went on speaking while its words were being made out
         (an "Okay." followed by the answer), let it finish — callers do not talk over a question.
@@ -255,10 +265,8 @@ class CallerSimulator:
         """Listen, answer by the first matching rule, until the server ends the call."""
         used: set[int] = set()
         for _ in range(max_turns):
-            turn = await self.listen()
-            while not turn.text and not turn.closed:  # only an acknowledgement so far: keep listening
-                turn = await self.listen()
-            if turn.closed or await self.wait_until_quiet():
+            turn = await self.next_turn()
+            if turn.closed:
                 break
             for i, rule in enumerate(rules):
                 if (i in used and rule.once) or not rule.matches(turn.text):
@@ -274,13 +282,16 @@ class CallerSimulator:
         return self.transcript
 
 
-_ACKNOWLEDGEMENTS = {" ".join(re.findall(r"[a-z]+", p.lower())) for p in ACK_PHRASES} | {"ok", "okay okay"}
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z]+", text.lower()))
+
+
+_ACKNOWLEDGEMENTS = {_words(phrase) for phrase in ACK_PHRASES} | {"ok", "okay okay"}
 
 
 def is_acknowledgement(text: str) -> bool:
     """Is `text` (as heard) only one of the agent's fillers ("Okay.", "One moment.")?"""
-    words = " ".join(re.findall(r"[a-z]+", text.lower()))
-    return words in _ACKNOWLEDGEMENTS
+    return _words(text) in _ACKNOWLEDGEMENTS
 
 
 def moonshine_listener() -> Listener:
@@ -311,12 +322,10 @@ async def run_script(
     sim = CallerSimulator(url, caller=caller, headers=headers, listener=moonshine_listener(), quiet_s=1.0)
     async with sim:
         for line in [*lines, None]:
-            turn = await sim.listen(timeout_s=60)
-            while not turn.text and not turn.closed:  # only an acknowledgement so far
-                turn = await sim.listen(timeout_s=60)
+            turn = await sim.next_turn(timeout_s=60)
             echo(f"agent: {turn.text}")
             transcript.append(("agent", turn.text))
-            if turn.closed or line is None or await sim.wait_until_quiet(timeout_s=60):
+            if turn.closed or line is None:
                 break
             echo(f"caller: {line}")
             transcript.append(("caller", line))
