@@ -31,7 +31,7 @@ from hvac_agent.dialogue.state import (
     Event,
     Reply,
 )
-from hvac_agent.observability.logging import get_logger
+from hvac_agent.observability.logging import get_logger, note_personal
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
 
@@ -75,6 +75,12 @@ def caller_id_e164(raw: str | None) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _note_personal(state: CallState) -> None:
+    """The call's personal values are masked in every later log line of it (tracebacks too)."""
+    slots = state.slots
+    note_personal(state.caller_id, slots.name, slots.phone, slots.street, slots.unit)
 
 
 class CallService:
@@ -123,6 +129,7 @@ class CallService:
                     self.metrics.duplicate_webhooks.inc()
                     return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state)
             now = self.clock.now()
+            note_personal(caller)
             state = CallState(call_sid=call_sid, caller_id=caller_id_e164(caller), started_at=now)
             state, reply = await self.agent.respond(state, CallStarted(caller_id=state.caller_id),
                                                     self._ctx(), self.booking)
@@ -177,6 +184,7 @@ class CallService:
                     # words go in first (a stream has no retries to de-duplicate).
                     await self._record_caller(call_sid, event)
                 state, reply = await self._respond(before, event, on_sentence)
+                _note_personal(state)
                 session.state = state
                 session.replies[key] = StoredReply(reply=reply, next_turn=state.turn)
                 for old in list(session.replies)[:-KEEP_REPLIES]:
@@ -320,7 +328,9 @@ class CallService:
         versioned = await self.store.get(call_sid)
         if versioned is None:
             return None
-        return Session.model_validate_json(versioned.payload), versioned.version
+        session = Session.model_validate_json(versioned.payload)
+        _note_personal(session.state)
+        return session, versioned.version
 
     async def _save(self, call_sid: str, session: Session, version: int | None) -> int | None:
         return await self.store.put(

@@ -40,11 +40,16 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from hvac_agent.config import Settings
 
+    from hvac_agent.guard.access import LOCKED, locked
+
     settings = Settings()
     if not settings.public_url:
         os.environ["HVAC_PUBLIC_URL"] = f"http://{host}:{port}"
+    os.environ["HVAC_LISTEN_HOST"] = host  # the app judges /api access by where it listens
     if workers > 1 and not settings.redis_url:
         raise click.UsageError("--workers > 1 needs HVAC_REDIS_URL (the embedded store is per machine)")
+    if locked(settings.model_copy(update={"listen_host": host})):
+        click.echo(f"hvac-agent (listening on {host}): {LOCKED}", err=True)
     uvicorn.run(
         "hvac_agent.app:create_app",
         factory=True,
@@ -53,6 +58,9 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
+        # Forwarded headers are ours to judge (HVAC_TRUSTED_PROXIES, guard/peers.py): uvicorn's own
+        # handling believes any loopback peer, so a proxy on this host would make everyone local.
+        proxy_headers=False,
         ws="websockets-sansio" if _has_sansio() else "auto",
     )
 

@@ -18,9 +18,9 @@ import httpx
 import uvicorn
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
@@ -40,14 +40,17 @@ def wait_healthy(base_url: str, timeout_s: float = 30.0, process: subprocess.Pop
 
 
 @contextmanager
-def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
-    """Run an ASGI app on uvicorn in a background thread; yields its base URL."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+def serve_in_thread(app: Any, port: int | None = None, host: str = "127.0.0.1") -> Iterator[str]:
+    """Run an ASGI app on uvicorn in a background thread, configured as `hvac-agent serve` runs it
+    (uvicorn's own proxy-header handling off); yields its base URL."""
+    port = port or free_port(host)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{host}:{port}"
     try:
         deadline = time.monotonic() + 20
         while not server.started:
@@ -64,11 +67,24 @@ class ServerProcess:
     """`hvac-agent serve` in a child process (so a test can SIGKILL it and start it again)."""
 
     def __init__(
-        self, env: dict[str, str], port: int | None = None, workers: int = 1, log_path: str | None = None
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        workers: int = 1,
+        log_path: str | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.port = port or free_port()
-        self.env = {**os.environ, **env, "HVAC_PUBLIC_URL": env.get("HVAC_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
+        self.env = {
+            # Tests share one Redis and call from the same few numbers: the per-number limit on new
+            # calls is tested on its own (tests/guard), with numbers no other test uses.
+            "HVAC_CALLS_PER_NUMBER": "100000",
+            **os.environ,
+            **env,
+            "HVAC_PUBLIC_URL": env.get("HVAC_PUBLIC_URL", f"http://127.0.0.1:{self.port}"),
+        }
         self.workers = workers
+        self.host = host
         self.process: subprocess.Popen[bytes] | None = None
         if log_path is None:
             fd, log_path = tempfile.mkstemp(prefix="hvac-server-", suffix=".log")
@@ -80,7 +96,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "hvac_agent.cli", "serve", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "hvac_agent.cli", "serve", "--host", self.host, "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:  # a file, never a pipe nobody drains
             self.process = subprocess.Popen(

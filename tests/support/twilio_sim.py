@@ -23,6 +23,7 @@ class Twiml:
     hangup: bool = False
     connect_action: str | None = None
     stream_url: str | None = None
+    stream_parameters: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -49,6 +50,8 @@ class Twiml:
                 parsed.connect_action = el.get("action")
             elif el.tag == "Stream":
                 parsed.stream_url = el.get("url")
+            elif el.tag == "Parameter":
+                parsed.stream_parameters[el.get("name", "")] = el.get("value", "")
         return parsed
 
 

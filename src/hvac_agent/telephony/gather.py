@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from hvac_agent.calls import CallService
 from hvac_agent.config import Settings
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, Silence
+from hvac_agent.guard.call_limit import admit_new_call, limit_message
 from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.telephony import twiml
 from hvac_agent.telephony.security import websocket_url
@@ -86,10 +87,16 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
     if not call_sid:
         return xml(twiml.speak_then_hang_up(NO_CALL))
     caller = form.get("From")
+    if not await admit_new_call(request.app, caller, call_sid):
+        return xml(twiml.speak_then_hang_up(limit_message(request.app.state.profile)))
     settings = _settings(request)
     if settings.voice_mode == "stream":
         stream_url = websocket_url(request.app.state.public_url()) + "/twilio/stream"
-        parameters = {"caller": caller or "", "call_sid": call_sid}
+        try:  # the call SID, caller and their token: `start` must echo them (stream_token.py)
+            parameters = await request.app.state.stream_tokens.parameters(call_sid, caller)
+        except Exception as error:  # noqa: BLE001
+            log.error("stream_token_failed", call_sid=call_sid, error=type(error).__name__)
+            return _fallback(request)
         return xml(twiml.connect_stream(stream_url, public(request, "/twilio/stream-ended"), parameters))
     try:
         outcome = await calls.start(call_sid, caller, token=request.headers.get(IDEMPOTENCY_HEADER))
