@@ -106,6 +106,9 @@ def create_app(
     profile = load_profile(settings.business_file)
     metrics = Metrics()
 
+    def refused(reason: str) -> None:
+        metrics.requests_refused.labels(reason=reason).inc()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if configure_logs:
@@ -123,7 +126,7 @@ def create_app(
         app.state.call_limit = NewCallLimit(
             services.store, clock, limit=settings.calls_per_number, window_s=settings.calls_per_number_window_s
         )
-        app.state.stream_tokens = StreamTokens(StreamSecret(settings, services.store), clock)
+        app.state.stream_tokens = StreamTokens(StreamSecret(settings, services.store), clock, on_refuse=refused)
         if api_locked(settings):
             log.warning("api_locked", reason=API_LOCKED)
         voice: Any = None
@@ -151,9 +154,6 @@ def create_app(
     app.state.stream_slots = StreamSlots(settings.max_streams)
     app.include_router(gather_router)
     app.include_router(api_router)
-
-    def refused(reason: str) -> None:
-        metrics.requests_refused.labels(reason=reason).inc()
 
     def signature_rejected(scope: Scope) -> None:
         metrics.webhook_rejected.labels(path=route_label(app.router.routes, scope, (STREAM_PATH,))).inc()

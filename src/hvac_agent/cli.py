@@ -39,7 +39,6 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from hvac_agent.config import Settings
-
     from hvac_agent.guard.access import LOCKED, locked
 
     settings = Settings()

@@ -39,6 +39,8 @@ _STREET = re.compile(
 )
 # A quoted value inside an exception message ('…' or "…", as repr writes them).
 _QUOTED = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*\"""")
+# PostgreSQL's DETAIL lines quote the row: "Key (phone)=(+15125550123)", "Failing row contains (…)".
+_ROW_VALUES = re.compile(r"(\)=|row contains )\((?:[^()]|\([^()]*\))*\)")
 _MIN_PERSONAL_CHARS = 3  # shorter words ("Al", "5B") would blank out ordinary text
 # Words of a street line that are not personal on their own ("4410 Duval Street" → "duval").
 _COMMON_WORDS = frozenset(
@@ -92,6 +94,7 @@ def redact_text(value: str) -> str:
 
 def scrub_message(value: str) -> str:
     """An exception's text, fit for the logs: personal data and every quoted value masked."""
+    value = _ROW_VALUES.sub(lambda m: m.group(1) + "(…)", value)
     return redact_text(_QUOTED.sub(lambda m: m.group()[0] + "…" + m.group()[0], value))
 
 

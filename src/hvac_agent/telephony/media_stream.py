@@ -43,7 +43,7 @@ class MediaStreamSession:
         responder: Responder,
         voice: VoiceEngines,
         *,
-        close_socket: Callable[[], Awaitable[None]] | None = None,
+        close_socket: Callable[..., Awaitable[None]] | None = None,  # (code=1000)
         clock: Clock | None = None,
         stats: VoiceStats | None = None,
         config: PipelineConfig | None = None,
@@ -124,7 +124,7 @@ class MediaStreamSession:
             self.stopped = True
             if self._close_socket is not None:
                 with contextlib.suppress(Exception):
-                    await self._close_socket()
+                    await self._close_socket(1008)  # policy violation
             return
         self.stream_sid, self.call_sid = start.stream_sid, start.call_sid
         if (start.encoding.lower(), start.sample_rate_hz, start.channels) != ("audio/x-mulaw", 8000, 1):
@@ -213,11 +213,11 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
     async def send_text(text: str) -> None:
         await send({"type": "websocket.send", "text": text})
 
-    async def close_socket() -> None:
+    async def close_socket(code: int = 1000) -> None:
         nonlocal closed
         if not closed:
             closed = True
-            await send({"type": "websocket.close", "code": 1000})
+            await send({"type": "websocket.close", "code": code})
 
     tokens = getattr(app.state, "stream_tokens", None)  # create_app always sets it
     session = MediaStreamSession(

@@ -45,6 +45,7 @@ class TwilioSignatureMiddleware:
         self.public_url = public_url
         self.prefix = prefix
         self.on_reject = on_reject
+        self.rejected = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.validator is None or scope["type"] not in ("http", "websocket"):
@@ -77,7 +78,10 @@ class TwilioSignatureMiddleware:
         await self.app(scope, replay_body(body, receive), send)
 
     def _reject(self, scope: Scope) -> None:
-        log.warning("twilio_signature_rejected", path=scope.get("path", "")[:200], client=client_address(scope))
+        self.rejected += 1
+        if self.rejected <= 20 or self.rejected % 1000 == 0:  # a flood of forgeries must not flood the logs
+            log.warning("twilio_signature_rejected", path=scope.get("path", "")[:200], client=client_address(scope),
+                        count=self.rejected)
         if self.on_reject:
             self.on_reject(scope)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from hvac_agent.clock import Clock
 from hvac_agent.config import Settings
@@ -61,9 +61,10 @@ class StreamSecret:
 class StreamTokens:
     """Issues a call's `<Stream>` parameters and judges `start` frames, on the shared secret."""
 
-    def __init__(self, secret: StreamSecret, clock: Clock) -> None:
+    def __init__(self, secret: StreamSecret, clock: Clock, on_refuse: Callable[[str], None] | None = None) -> None:
         self.secret = secret
         self.clock = clock
+        self.on_refuse = on_refuse
 
     async def parameters(self, call_sid: str, caller: str | None) -> dict[str, str]:
         return stream_parameters(await self.secret.get(), call_sid, caller, self.clock.now())
@@ -76,5 +77,7 @@ class StreamTokens:
                 # A stored secret may have been replaced since we read it (the store lost it).
                 refused = start_refusal(await self.secret.get(refresh=True), call_sid, parameters, self.clock.now())
         except Exception as error:  # noqa: BLE001 - no secret, no admission
-            return f"secret_unavailable:{type(error).__name__}"
+            refused = f"secret_unavailable:{type(error).__name__}"
+        if refused is not None and self.on_refuse is not None:
+            self.on_refuse("stream_token")
         return refused
