@@ -73,6 +73,26 @@ def _has_sansio() -> bool:
 
 
 @main.command()
+@click.option("--url", default="http://127.0.0.1:8000/health", show_default=True, help="The server's /health.")
+@click.option("--timeout", "timeout_s", default=4.0, show_default=True, help="Seconds to wait for an answer.")
+def healthcheck(url: str, timeout_s: float) -> None:
+    """Exit 0 when the server can take calls (/health answers 200: ok or degraded), else 1.
+
+    For container HEALTHCHECKs and service managers: no curl needed in the image.
+    """
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+        status = response.json().get("status", "?")
+    except Exception as error:  # noqa: BLE001 - any failure is "unhealthy"
+        click.echo(f"unhealthy: {type(error).__name__}", err=True)
+        sys.exit(1)
+    click.echo(status)
+    sys.exit(0 if response.status_code == 200 else 1)
+
+
+@main.command()
 @click.option("--caller", default="+15125550123", show_default=True, help="Caller ID (Twilio `From`).")
 @click.option("--call-sid", default=None, help="Call SID to use (default: a new random one).")
 def chat(caller: str, call_sid: str | None) -> None:

@@ -96,12 +96,20 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.launch()
+        self.wait()
+
+    def launch(self) -> None:
+        """Start the process without waiting (several can then start side by side)."""
         cmd = [sys.executable, "-m", "hvac_agent.cli", "serve", "--host", self.host, "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:  # a file, never a pipe nobody drains
             self.process = subprocess.Popen(
                 cmd, env=self.env, stdout=log, stderr=log, start_new_session=True
             )
+
+    def wait(self) -> None:
+        """Until it answers `/health`; a server that does not start is stopped and its log shown."""
         try:
             wait_healthy(self.base_url, timeout_s=90, process=self.process)
         except Exception as error:

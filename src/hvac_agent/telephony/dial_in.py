@@ -24,11 +24,12 @@ class StreamInvite:
 
 
 def voice_url_for(stream_url: str) -> str:
-    """`wss://host/twilio/stream` → `https://host/twilio/voice` (the same server's webhook)."""
+    """`wss://host/twilio/stream` → `https://host/twilio/voice?mode=stream`: the same server's
+    incoming-call webhook, answering with a stream whatever its default mode."""
     scheme, sep, rest = stream_url.partition("://")
     http = {"wss": "https", "ws": "http"}.get(scheme, scheme)
     host, _, _ = rest.partition("/")
-    return f"{http}{sep}{host}/twilio/voice"
+    return f"{http}{sep}{host}/twilio/voice?mode=stream"
 
 
 def parse_stream(twiml: str) -> StreamInvite | None:

@@ -75,6 +75,12 @@ def _fallback(request: Request, lead: str = TROUBLE) -> Response:
     )
 
 
+def _voice_mode(request: Request) -> str:
+    """`HVAC_VOICE_MODE`, or the webhook URL's `?mode=gather|stream` (one number per mode)."""
+    asked = request.query_params.get("mode")
+    return asked if asked in ("gather", "stream") else _settings(request).voice_mode
+
+
 def _parse_turn(raw: str | None) -> int | None:
     if raw is None or not raw.isdigit():
         return None
@@ -89,8 +95,7 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
     caller = form.get("From")
     if not await admit_new_call(request.app, caller, call_sid):
         return xml(twiml.speak_then_hang_up(limit_message(request.app.state.profile)))
-    settings = _settings(request)
-    if settings.voice_mode == "stream":
+    if _voice_mode(request) == "stream":
         stream_url = websocket_url(request.app.state.public_url()) + "/twilio/stream"
         try:  # the call SID, caller and their token: `start` must echo them (stream_token.py)
             parameters = await request.app.state.stream_tokens.parameters(call_sid, caller)

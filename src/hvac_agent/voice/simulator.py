@@ -86,6 +86,7 @@ class CallerSimulator:
         parameters: dict[str, str] | None = None,
         voice_url: str | None = None,
         auth_token: str | None = None,
+        ssl_context: Any = None,  # for wss:// and https:// with a private CA
     ) -> None:
         self.ws_url = ws_url
         # The `start`'s customParameters: given, or read from the server's incoming-call answer at
@@ -93,6 +94,7 @@ class CallerSimulator:
         self.parameters = parameters
         self.voice_url = voice_url
         self.auth_token = auth_token
+        self.ssl_context = ssl_context
         self.call_sid = call_sid or f"CA{uuid.uuid4().hex}"
         self.stream_sid = f"MZ{uuid.uuid4().hex}"
         self.caller = caller
@@ -127,9 +129,10 @@ class CallerSimulator:
             from hvac_agent.telephony.dial_in import dial_in
 
             invite = await dial_in(self.voice_url, call_sid=self.call_sid, caller=self.caller,
-                                   auth_token=self.auth_token)
+                                   auth_token=self.auth_token, verify=self.ssl_context or True)
             self.parameters = invite.parameters
-        self.ws = await websockets.connect(self.ws_url, additional_headers=self.headers, max_size=None)
+        extra = {"ssl": self.ssl_context} if self.ssl_context is not None else {}
+        self.ws = await websockets.connect(self.ws_url, additional_headers=self.headers, max_size=None, **extra)
         self._reader = asyncio.create_task(self._read())
         await self.send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         await self.send({
