@@ -128,12 +128,20 @@ async def test_streams_beyond_the_cap_are_refused_until_one_ends(guard_server: S
         first, second = server.simulator(), server.simulator()
         async with first, second:
             assert (await first.listen(timeout_s=20)).audio and (await second.listen(timeout_s=20)).audio
+            turned_away = server.simulator()
             with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
-                await server.simulator().connect()
+                await turned_away.connect()
             assert refused.value.response.status_code == 403
+            # Twilio then posts the <Connect> action: the call goes to a person, not into silence.
+            with server.call(call_sid=turned_away.call_sid) as call:
+                after = await asyncio.to_thread(call._post, "/twilio/stream-ended", {"CallStatus": "in-progress"})
+            assert after.dial_numbers == ["+15125550100"] and "lines are busy" in after.text
             health = (await asyncio.to_thread(server.get, "/health")).json()
             assert health["metrics"]["streams"] == 2
-        await asyncio.sleep(0.3)  # both hung up: their slots are free again
+        for _ in range(200):  # both hung up: their slots come free as the server sees the sockets close
+            if (await asyncio.to_thread(server.get, "/health")).json()["metrics"]["streams"] == 0:
+                break
+            await asyncio.sleep(0.05)
         async with server.simulator() as third:
             assert (await third.listen(timeout_s=20)).audio
         metrics = await asyncio.to_thread(server.metrics)

@@ -26,6 +26,7 @@ IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 TROUBLE = "I'm sorry, we're having a technical problem on our end."
 NO_CALL = "Sorry, this call could not be handled. Goodbye."
+LINES_BUSY = "I'm sorry, all our lines are busy right now."
 
 
 def xml(body: str) -> Response:
@@ -199,6 +200,9 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
         except Exception as error:  # noqa: BLE001
             log.error("outcome_lookup_failed", call_sid=call_sid, error=type(error).__name__)
             return _fallback(request)
+    if call_sid and outcome is None:
+        # The stream never reached the dialogue (every stream slot taken, or refused): a person takes the call.
+        return _fallback(request, LINES_BUSY)
     dial_done = public(request, "/twilio/dial-done")
     if outcome == "emergency":
         return xml(twiml.transfer("", profile.oncall_number, dial_done))
