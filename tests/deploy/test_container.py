@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from dockerfile_parse import DockerfileParser
 
 from hvac_agent.guard.access import LOCKED
 from tests.conftest import IN_CI
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process_group
 from tests.support.twilio_sim import TwilioCall
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,7 +163,5 @@ def test_the_build_step_and_the_runtime_work_as_the_images_user(open_tmp: Path) 
         if as_user:
             assert set(written.values()) == {uid}  # written by the image's user, in its one folder
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        stop_process_group(server)
     assert not healthy()  # and the health check says so when the server is gone

@@ -18,6 +18,7 @@ from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from hvac_agent.config import Settings
 from hvac_agent.voice.simulator import CallerSimulator, ScaledClock
+from tests.e2e.conftest import make_settings
 from tests.support.server import free_port, serve_in_thread
 from tests.support.twilio_sim import TwilioCall
 
@@ -66,18 +67,16 @@ class GuardServer:
 
 
 def guard_settings(tmp_path: Path, port: int, host: str = "127.0.0.1", **overrides: object) -> Settings:
+    """The e2e settings, on `host`, with instant fake speech engines for stream mode."""
     values: dict[str, object] = {
-        "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
-        "session_db_path": str(tmp_path / "sessions.db"),
         "twilio_auth_token": TOKEN,
         "public_url": f"http://{host}:{port}",
-        "log_level": "WARNING",
         "stt_engines": "fake",
         "tts_engines": "fake",
         "fake_transcript": "I want to talk to a representative",
     }
     values.update(overrides)
-    return Settings.model_validate(values)
+    return make_settings(tmp_path, port, **values)
 
 
 ServerFactory = Callable[..., AbstractContextManager[GuardServer]]
