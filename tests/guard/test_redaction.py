@@ -23,7 +23,8 @@ from hvac_agent.observability.logging import (
 from tests.e2e.scripts import COOPERATIVE
 from tests.guard.conftest import GuardServer, ServerFactory
 
-PERSONAL = ("dana", "kim", "duval", "4410", "5125550123", "512-555-0123", "555-0123", "5550123", "(512)")
+# (Digits alone, like the house number, would also match call SIDs and timestamps by chance.)
+PERSONAL = ("dana", "kim", "duval", "4410 d", "5125550123", "512-555-0123", "555-0123", "(512) ")
 
 
 class LeakyAgent:

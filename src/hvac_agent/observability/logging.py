@@ -184,6 +184,17 @@ def _add_logger_name(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
+class _CurrentStderr:
+    """`sys.stderr` as it is when a line is written: whoever swaps it (a test's capture, an embedding
+    host) never leaves the logs writing to a closed file."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(*, json_lines: bool = True, level: str = "INFO", log_pii: bool = False) -> None:
     """One pipeline for structlog events and standard-library records alike (uvicorn, SQLAlchemy,
     asyncio): the same fields, the same redaction, the same scrubbed tracebacks."""
@@ -197,7 +208,7 @@ def configure_logging(*, json_lines: bool = True, level: str = "INFO", log_pii: 
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, _add_logger_name],
@@ -216,14 +227,15 @@ def configure_logging(*, json_lines: bool = True, level: str = "INFO", log_pii: 
     root.setLevel(numeric_level)
     for noisy in ("alembic", "httpx", "httpcore", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, numeric_level))
-    # uvicorn's own loggers print through our handler (its default config is off: log_config=None).
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn's own loggers print through our handler (its default config is off: log_config=None);
+    # its access log stays as `serve` set it (off).
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     structlog.configure(
         processors=[*shared, _format_exc_info, _redact, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 
