@@ -44,4 +44,5 @@ async def add_appointment(
 ) -> None:
     """A booking change's event, in the booking's transaction."""
     before = previous.model_dump(mode="json") if previous is not None else None
-    await add(conn, appointment_event(kind, appointment.model_dump(mode="json"), previous=before, call_sid=call_sid), now)
+    event = appointment_event(kind, appointment.model_dump(mode="json"), previous=before, call_sid=call_sid)
+    await add(conn, event, now)
