@@ -69,7 +69,7 @@ class Dispatcher:
         status = await self.store.finish(
             claimed, result, retry_in_s=backoff_s(claimed.attempts, self.retry_base_s), dead_after=self.max_attempts
         )
-        log.info("delivery", delivery=claimed.id, channel=claimed.channel, event=claimed.event_kind,
+        log.info("delivery", delivery=claimed.id, channel=claimed.channel, event_kind=claimed.event_kind,
                  attempt=claimed.attempts, status=status, detail=result.detail)
         return status
 
