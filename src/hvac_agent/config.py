@@ -206,6 +206,8 @@ class Settings(BaseSettings):
     outbox_poll_s: float = Field(default=1.0, gt=0, validation_alias=AliasChoices("HVAC_OUTBOX_POLL_S"))
     outbox_max_attempts: int = Field(default=12, ge=1, validation_alias=AliasChoices("HVAC_OUTBOX_MAX_ATTEMPTS"))
     outbox_retry_base_s: float = Field(default=10.0, gt=0, validation_alias=AliasChoices("HVAC_OUTBOX_RETRY_BASE_S"))
+    # How long one attempt may take before another process treats it as lost (and checks it).
+    outbox_lease_s: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("HVAC_OUTBOX_LEASE_S"))
 
     @property
     def sms_enabled(self) -> bool:

@@ -59,7 +59,9 @@ class FakeTwilioMessaging:
 
     # ---- the caller's phone ------------------------------------------------------------------
 
-    def text_in(self, app_base: str, public_url: str, sender: str, body: str, to: str = "+15125550199") -> httpx.Response:
+    def text_in(
+        self, app_base: str, public_url: str, sender: str, body: str, to: str = "+15125550199"
+    ) -> httpx.Response:
         """The caller texts our number: Twilio applies STOP/START itself, then posts the signed webhook."""
         word = body.strip().upper()
         params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": self.account_sid, "From": sender,

@@ -58,7 +58,7 @@ def build_followups(
     settings: Settings, profile: BusinessProfile, *, engine: AsyncEngine, booking: BookingService,
     records: CallRecords, clock: Clock, channels: Channels | None = None,
 ) -> Followups:
-    store = OutboxStore(engine, clock)
+    store = OutboxStore(engine, clock, lease_s=settings.outbox_lease_s)
     consent = ConsentStore(engine)
     channels = channels if channels is not None else build_channels(settings)
     deliverer = Deliverer(channels=channels, profile=profile, consent=consent, booking=booking, records=records,
