@@ -41,9 +41,11 @@ async def engine(
 
 
 def request_for(call_sid: str, window: str = "12:00-16:00") -> BookingRequest:
-    return BookingRequest(call_sid=call_sid, customer_name="Dana Kim", phone="+15125550123",
-                          address="4410 Duval Street", unit=None, zip="78751", issue="no heat", issue_category="no_heat", urgency="routine",
-                          date=dt.date(2026, 12, 1), window=window)
+    return BookingRequest(
+        call_sid=call_sid, customer_name="Dana Kim", phone="+15125550123", address="4410 Duval Street", unit=None,
+        zip="78751", issue="no heat", issue_category="no_heat", urgency="routine", date=dt.date(2026, 12, 1),
+        window=window,
+    )
 
 
 async def _events(engine: AsyncEngine) -> list[str]:
