@@ -130,7 +130,8 @@ class OutboxStore:
         )
 
     async def finish(self, claimed: Claimed, result: Result, *, retry_in_s: float, dead_after: int) -> str:
-        """Record the attempt; returns the delivery's new status. A lost lease changes nothing."""
+        """Record the attempt; returns the delivery's new status, or `lost` when the lease was lost
+        meanwhile (another process claimed it again) and nothing was changed."""
         now = self._clock.now()
         values: dict[str, Any] = {"lease_until": None, "updated_at": now, "last_error": _short(result.detail)}
         if result.status in ("delivered", "skipped"):
@@ -143,8 +144,8 @@ class OutboxStore:
                           next_attempt_at=now + dt.timedelta(seconds=retry_in_s))
         mine = and_(_D.c.id == claimed.id, _D.c.status == "sending", _D.c.attempts == claimed.attempts)
         async with database_errors("finish"), write_transaction(self._engine) as conn:
-            await conn.execute(update(_D).where(mine).values(**values))
-        return str(values.get("status"))
+            changed = (await conn.execute(update(_D).where(mine).values(**values))).rowcount
+        return str(values["status"]) if changed == 1 else "lost"
 
     async def backlog(self) -> dict[str, Any]:
         """For `/health`: deliveries waiting, the oldest due one's age, dead letters."""
