@@ -65,6 +65,9 @@ async def test_events_commit_and_roll_back_with_their_change(engine: AsyncEngine
                                      call_sid="CA3")).ok
     assert (await service.cancel(appointment.id, call_sid="CA4")).ok
     assert await _events(engine) == ["booked", "rescheduled", "cancelled"]
+    [past] = await service.past_bookings("+15125550123")  # the query a returning caller's greeting needs
+    assert (past.id, past.status, past.address) == (appointment.id, "cancelled", "4410 Duval Street")
+    assert await service.past_bookings("+15125550999") == []
     records = CallRecords(engine, FixedClock(NOW))
     from hvac_agent.followups.events import call_ended_event
 

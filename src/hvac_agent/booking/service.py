@@ -198,6 +198,14 @@ class BookingService:
             rows = (await conn.execute(query)).mappings().all()
         return [AppointmentOut.from_row(row) for row in rows]
 
+    async def past_bookings(self, phone: str, *, limit: int = 5) -> list[AppointmentOut]:
+        """Every booking ever made for an E.164 number (any status, past or upcoming), newest first:
+        what a returning caller's greeting and the LLM's context can draw on."""
+        query = select(_A).where(_A.c.phone == phone).order_by(_A.c.created_at.desc(), _A.c.id.desc()).limit(limit)
+        async with database_errors("past_bookings"), self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [AppointmentOut.from_row(row) for row in rows]
+
     async def get_appointment(self, appointment_id: int) -> AppointmentOut | None:
         async with database_errors("get_appointment"), self._engine.connect() as conn:
             row = (await conn.execute(select(_A).where(_A.c.id == appointment_id))).mappings().first()
