@@ -37,6 +37,7 @@ class FakeTwilioMessaging:
         self.fail_next: list[int] = []
         self.hold_next = 0  # accept this many messages without ever answering
         self.held = threading.Event()  # set once a held message was accepted
+        self._release = threading.Event()  # lets held requests end when the fake stops
         self.lock = threading.Lock()
         self.server = ThreadServer(self._app())
 
@@ -51,6 +52,7 @@ class FakeTwilioMessaging:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._release.set()
         self.server.stop()
 
     def sent_to(self, number: str) -> list[dict[str, Any]]:
@@ -116,7 +118,8 @@ class FakeTwilioMessaging:
                     self.hold_next -= 1
             if hold:
                 self.held.set()
-                await asyncio.sleep(3600)  # accepted, never answered: the sender is killed meanwhile
+                # Accepted, never answered: the sender is killed meanwhile.
+                await asyncio.to_thread(self._release.wait)
             return JSONResponse(message, status_code=201)
 
         @app.get(path)

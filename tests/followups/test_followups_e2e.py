@@ -179,8 +179,8 @@ def test_receiver_down_for_a_while_gets_every_event_once_back(stack: Stack) -> N
         call.dial_result("no-answer")
         call.say("call me about the ac")
         call.hang_up()
-    wait_for(lambda: [d for d in stack.followups() if d["channel"].endswith("webhook") and d["attempts"] >= 1
-                      and d["status"] == "pending"], what="failed webhook attempts")
+    wait_for(lambda: len([d for d in stack.followups() if d["channel"].endswith("webhook") and d["attempts"] >= 1
+                          and d["status"] == "pending"]) == 3, what="a failed attempt of each webhook")
     for _ in range(3):  # retried with back-off while the receiver stays down
         before = {d["id"]: d["attempts"] for d in stack.followups()}
         stack.clock.advance(600)
