@@ -59,7 +59,7 @@ class ThreadServer:
         server = self._server = uvicorn.Server(config)
         thread = self._thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # start-up warms models up: slow on a loaded 2-core machine
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
