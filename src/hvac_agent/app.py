@@ -22,6 +22,8 @@ from hvac_agent.config import BusinessProfile, Settings, load_profile
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
 from hvac_agent.dialogue.nlu import warm_up as nlu_warm_up
+from hvac_agent.followups.api import router as followups_router
+from hvac_agent.followups.runtime import build_followups
 from hvac_agent.guard.access import LOCKED as API_LOCKED
 from hvac_agent.guard.access import ApiAccessGuard
 from hvac_agent.guard.access import locked as api_locked
@@ -36,6 +38,7 @@ from hvac_agent.sessions.store import SessionStore
 from hvac_agent.telephony.gather import router as gather_router
 from hvac_agent.telephony.media_stream import STREAM_PATH, MediaStreamLane
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
+from hvac_agent.telephony.sms import router as sms_router
 from hvac_agent.telephony.stream_secret import StreamSecret, StreamTokens
 from hvac_agent.voice.factory import build_voice
 from hvac_agent.voice.runtime import tune_gc_for_audio
@@ -129,6 +132,11 @@ def create_app(
         app.state.stream_tokens = StreamTokens(StreamSecret(settings, services.store), clock, on_refuse=refused)
         if api_locked(settings):
             log.warning("api_locked", reason=API_LOCKED)
+        followups = build_followups(settings, profile, engine=services.engine, booking=services.booking,
+                                    records=services.records, clock=clock)
+        if followups.in_process:
+            followups.dispatcher.start()  # embedded default; with Redis, `hvac-agent worker` delivers
+        app.state.followups = followups
         voice: Any = None
         if settings.voice_mode == "stream":
             voice = build_voice(settings)
@@ -143,6 +151,7 @@ def create_app(
             closer = getattr(voice, "aclose", None)
             if callable(closer):
                 await closer()
+            await followups.aclose()
             await services.aclose()
 
     app = FastAPI(title="hvac-agent", version="0.1.0", lifespan=lifespan)
@@ -154,6 +163,8 @@ def create_app(
     app.state.stream_slots = StreamSlots(settings.max_streams)
     app.include_router(gather_router)
     app.include_router(api_router)
+    app.include_router(followups_router)
+    app.include_router(sms_router)
 
     def signature_rejected(scope: Scope) -> None:
         metrics.webhook_rejected.labels(path=route_label(app.router.routes, scope, (STREAM_PATH,))).inc()
