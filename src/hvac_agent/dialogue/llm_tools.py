@@ -425,7 +425,7 @@ class ToolRunner:
 
     # ---- existing appointments -------------------------------------------------------------
 
-    async def _look_up(self, intent: ConfirmKind, phone_arg: Any) -> ToolOutcome:
+    async def _look_up(self, intent: Literal["cancel", "reschedule"], phone_arg: Any) -> ToolOutcome:
         """Find the caller's appointment (under the number given, or theirs) through the policy."""
         s = self.state
         phone = to_e164(re.sub(r"\D", "", str(phone_arg))) if phone_arg else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import get_args
+from typing import Literal
 
 from hvac_agent.dialogue import scripts
 from hvac_agent.dialogue.context import DialogueContext
@@ -51,7 +51,6 @@ MISSES_FOR_EXAMPLE = 2  # contract rule 8: the second miss on one question chang
 MISSES_FOR_PERSON = 3
 CONFIRM_PHASES: frozenset[Phase] = frozenset({"confirming", "cancel_confirm", "reschedule_confirm"})
 CHOOSING_PHASES: frozenset[Phase] = frozenset({"choosing_window", "reschedule_choose"})
-CONFIRM_KINDS: tuple[ConfirmKind, ...] = get_args(ConfirmKind)
 
 
 # ---- replies ----------------------------------------------------------------------------------
@@ -435,9 +434,9 @@ def on_booking(s: CallState, result: BookingResult, ctx: DialogueContext) -> Rep
     return transfer(s, ctx, "fallback")
 
 
-def start_change(s: CallState, intent: ConfirmKind, phone: str | None) -> Reply:
+def start_change(s: CallState, intent: Literal["cancel", "reschedule"], phone: str | None) -> Reply:
     """Cancel or reschedule: find the caller's booking under the number given, or their own."""
-    s.intent = "cancel" if intent == "cancel" else "reschedule"
+    s.intent = intent
     s.phase = "cancel_lookup"
     number = phone or s.slots.phone or s.caller_id
     if number is None:

@@ -167,6 +167,11 @@ def fee_sentence(profile: BusinessProfile) -> str:
     )
 
 
+def no_quotes(profile: BusinessProfile) -> str:
+    """Said instead of a model's sentence that named a price (the speech guard)."""
+    return f"I can't quote prices. {fee_sentence(profile)}"
+
+
 def price_answer(profile: BusinessProfile) -> str:
     return (
         f"Our dispatch fee is ${profile.dispatch_fee}. The technician will diagnose the problem on site "
