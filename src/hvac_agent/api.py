@@ -59,7 +59,7 @@ async def list_appointments(
     call_sid: str | None = None,
     phone: str | None = None,
     date: Annotated[dt.date | None, Query()] = None,
-    status: Literal["booked", "cancelled"] | None = None,
+    status: Literal["booked", "cancelled", "completed"] | None = None,
 ) -> list[dict[str, Any]]:
     booking = request.app.state.booking
     found = await booking.list_appointments(call_sid=call_sid, phone=_e164(phone), date=date, status=status)
