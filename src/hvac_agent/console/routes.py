@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from hvac_agent.analytics import queries
 from hvac_agent.analytics.rollup import daily, drop_off, facts_csv, funnel, local_day, period
@@ -93,10 +94,12 @@ def back(path: str, **message: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
 
 
-def _local_time(request: Request, when: dt.datetime | None) -> str:
+@pass_context
+def _local_time(context: Any, when: dt.datetime | None) -> str:
+    """A time as the office reads it: business-local, short."""
     if when is None:
         return ""
-    return when.astimezone(_state(request).profile.tz).strftime("%a %b %d, %H:%M")
+    return when.astimezone(context["profile"].tz).strftime("%a %b %d, %H:%M")
 
 
 templates.env.globals["local_time"] = _local_time
