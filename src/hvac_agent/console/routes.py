@@ -73,8 +73,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         request=request,
         profile=profile,
         csrf=csrf_value(request),
-        notice=request.query_params.get("notice"),
-        problem=request.query_params.get("problem"),
+        notice=context.get("notice") or request.query_params.get("notice"),
+        problem=context.get("problem") or request.query_params.get("problem"),
         signed_in=SESSION_COOKIE in request.cookies,
         token_mode=bool(_state(request).settings.api_token),
     )
