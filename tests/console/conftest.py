@@ -80,16 +80,23 @@ end = "16:00"
 """
 
 
-@pytest.fixture
-def console_server(tmp_path: Path) -> Iterator[ConsoleServer]:
+def serve_console(tmp_path: Path, profile: str | None = PROFILE, **overrides: object) -> Iterator[ConsoleServer]:
+    """The app with the console's token (and `profile` as its business file, when given) on uvicorn."""
     port = free_port()
     profile_file = tmp_path / "business.toml"
-    profile_file.write_text(PROFILE)
-    settings = make_settings(tmp_path, port, api_token=API_TOKEN, business_file=str(profile_file))
+    if profile is not None:
+        profile_file.write_text(profile)
+        overrides.setdefault("business_file", str(profile_file))
+    settings = make_settings(tmp_path, port, api_token=API_TOKEN, **overrides)
     clock = FixedClock(NOW)
     app = create_app(settings, clock=clock, configure_logs=False)
     with serve_in_thread(app, port) as base:
         yield ConsoleServer(base, clock, app, profile_file)
+
+
+@pytest.fixture
+def console_server(tmp_path: Path) -> Iterator[ConsoleServer]:
+    yield from serve_console(tmp_path)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from hvac_agent.analytics.rollup import wilson_interval
 from hvac_agent.analytics.variants import Experiment, Variant
 from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
-from tests.console.conftest import API_TOKEN, PROFILE, Browser, ConsoleServer
+from tests.console.conftest import API_TOKEN, PROFILE, Browser, ConsoleServer, serve_console
 from tests.e2e.conftest import NOW, make_settings
 from tests.e2e.scripts import book_cooperatively
 from tests.support.server import free_port, serve_in_thread
@@ -37,13 +37,7 @@ voice = "Polly.Matthew"
 
 @pytest.fixture
 def ab_server(tmp_path: Path) -> Iterator[ConsoleServer]:
-    port = free_port()
-    profile_file = tmp_path / "business.toml"
-    profile_file.write_text(EXPERIMENT)
-    settings = make_settings(tmp_path, port, api_token=API_TOKEN, business_file=str(profile_file))
-    app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
-    with serve_in_thread(app, port) as base:
-        yield ConsoleServer(base, app.state.clock, app, profile_file)
+    yield from serve_console(tmp_path, EXPERIMENT)
 
 
 def test_facts_are_kept_with_the_call_record_and_rolled_up_per_day(console_server: ConsoleServer) -> None:

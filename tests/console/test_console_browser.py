@@ -21,14 +21,11 @@ import httpx
 import numpy as np
 import pytest
 
-from hvac_agent.app import create_app
-from hvac_agent.clock import FixedClock
 from hvac_agent.voice.codec import resample, ulaw_decode
 from tests.conftest import IN_CI
-from tests.console.conftest import API_TOKEN, ConsoleServer
-from tests.e2e.conftest import AUTH_TOKEN, NOW, make_settings
+from tests.console.conftest import API_TOKEN, ConsoleServer, serve_console
+from tests.e2e.conftest import AUTH_TOKEN
 from tests.e2e.scripts import book_cooperatively
-from tests.support.server import free_port, serve_in_thread
 from tests.support.twilio_sim import TwilioCall
 
 CHROMIUM = os.environ.get("HVAC_CHROMIUM", "/usr/bin/chromium")
@@ -158,12 +155,7 @@ def caller_wav(path: Path, rate_hz: int = 48000) -> Path:
 
 @pytest.fixture
 def softphone_server(tmp_path: Path) -> Iterator[ConsoleServer]:
-    port = free_port()
-    settings = make_settings(tmp_path, port, api_token=API_TOKEN, stt_engines="offline", tts_engines="espeak")
-    clock = FixedClock(NOW)
-    app = create_app(settings, clock=clock, configure_logs=False)
-    with serve_in_thread(app, port) as base:
-        yield ConsoleServer(base, clock, app, tmp_path / "none.toml")
+    yield from serve_console(tmp_path, None, stt_engines="offline", tts_engines="espeak")
 
 
 def test_softphone_call_with_a_fake_microphone_books_on_the_offline_engines(
