@@ -126,7 +126,7 @@ def test_sign_in_see_a_gather_booking_open_its_transcript_and_move_it(
 CALLER_LINES: list[tuple[str, float]] = [
     ("my furnace stopped working and there's no heat", 5.0),
     ("my name is Robert Brown", 5.0),
-    ("yes", 5.0),
+    ("yes", 8.0),  # the address is the longest answer: let the question finish, no barge-in to clip it
     ("I live at 200 Main Street", 9.0),  # then the ZIP on the keypad
     ("no unit", 5.0),
     ("no", 5.0),
