@@ -19,6 +19,8 @@ import yaml
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hvac_agent.analytics.variants import Experiment, check_experiments
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -74,6 +76,20 @@ class BusinessProfile(BaseModel):
     office_hours: str = "Monday through Saturday, 8 AM to 4 PM"
     # A window starting less than this many minutes from now is no longer offered.
     min_lead_minutes: int = Field(default=60, ge=0)
+    # What the agent says when it answers; None → the short built-in greeting. Say that it is a
+    # virtual assistant (the disclosure callers are owed) and keep it to a few seconds.
+    greeting: str | None = Field(default=None, max_length=400)
+    # The TwiML <Say> voice of gather mode (None: the built-in one), and extra conduct notes for
+    # the LLM agent's system prompt; both are what an A/B test's variants may change.
+    voice: str | None = Field(default=None, max_length=60)
+    llm_instructions: str | None = Field(default=None, max_length=2000)
+    # A/B tests (see analytics/variants.py); at most one runs at a time.
+    experiments: list[Experiment] = Field(default_factory=list)
+
+    @field_validator("experiments")
+    @classmethod
+    def _experiments(cls, value: list[Experiment]) -> list[Experiment]:
+        return check_experiments(value)
 
     @field_validator("business_days")
     @classmethod

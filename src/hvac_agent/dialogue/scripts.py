@@ -41,6 +41,8 @@ SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
 
 
 def greeting(profile: BusinessProfile) -> str:
+    if profile.greeting and profile.greeting.strip():  # the business's own (or an A/B variant's)
+        return profile.greeting.strip()
     return (
         f"Thanks for calling {profile.name}. I'm the virtual assistant, and I can book a technician "
         "visit for you. If you smell gas, or a carbon monoxide alarm is going off, tell me right away. "

@@ -60,15 +60,19 @@ def refusal(settings: Settings, scope: Scope) -> Refusal | None:
 
 
 class ApiAccessGuard:
-    """Applies `refusal` to every `/api/*` and `/console` request and WebSocket, whatever route
-    serves it (so a page added later cannot forget it)."""
+    """Applies `refusal` to every `/api/*` request and WebSocket, whatever route serves it (so an
+    endpoint added later cannot forget it), and to `/console` when no token is set."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and is_protected(scope.get("path", "")):
+        path = scope.get("path", "")
+        # With a token, the console checks it itself (a browser signs in once and keeps a signed
+        # cookie: console/access.py); without one, the rule here is the console's too.
+        console_signs_in = self.settings.api_token and not path.startswith(PROTECTED_PREFIXES[0])
+        if scope["type"] in ("http", "websocket") and is_protected(path) and not console_signs_in:
             refused = refusal(self.settings, scope)
             if refused is not None:
                 if scope["type"] == "websocket":
