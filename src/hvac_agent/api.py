@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-import ipaddress
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from hvac_agent.guard.access import refusal
 from hvac_agent.observability.health import health_report
 
 router = APIRouter()
 
 
 def require_api_access(request: Request) -> None:
-    """Bearer token when `HVAC_API_TOKEN` is set; otherwise loopback clients only."""
-    token: str | None = request.app.state.settings.api_token
-    if token:
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-            raise HTTPException(status_code=401, detail="missing or invalid bearer token",
-                                headers={"WWW-Authenticate": "Bearer"})
-        return
-    host = request.client.host if request.client else ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host in ("localhost", "testclient")
-    if not loopback:
-        raise HTTPException(status_code=403, detail="set HVAC_API_TOKEN to allow non-local access")
+    """The `/api` rule (`guard.access`), also enforced here for any route mounted elsewhere."""
+    refused = refusal(request.app.state.settings, request.scope)
+    if refused is not None:
+        headers = {"WWW-Authenticate": "Bearer"} if refused.challenge else None
+        raise HTTPException(status_code=refused.status, detail=refused.detail, headers=headers)
 
 
 ApiAccess = Annotated[None, Depends(require_api_access)]

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import Scope
 
 from hvac_agent.analytics.store import FactsStore
 from hvac_agent.api import router as api_router
@@ -25,14 +26,22 @@ from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
 from hvac_agent.dialogue.nlu import warm_up as nlu_warm_up
 from hvac_agent.followups.api import router as followups_router
 from hvac_agent.followups.runtime import build_followups
+from hvac_agent.guard.access import LOCKED as API_LOCKED
+from hvac_agent.guard.access import ApiAccessGuard
+from hvac_agent.guard.access import locked as api_locked
+from hvac_agent.guard.bodies import BodyGuard
+from hvac_agent.guard.call_limit import NewCallLimit
+from hvac_agent.guard.peers import TrustedProxies
+from hvac_agent.guard.streams import StreamCap, StreamSlots
 from hvac_agent.observability.logging import configure_logging, get_logger
-from hvac_agent.observability.metrics import Metrics
+from hvac_agent.observability.metrics import Metrics, route_label
 from hvac_agent.sessions.factory import make_session_store
 from hvac_agent.sessions.store import SessionStore
 from hvac_agent.telephony.gather import router as gather_router
-from hvac_agent.telephony.media_stream import MediaStreamLane
+from hvac_agent.telephony.media_stream import STREAM_PATH, MediaStreamLane
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
 from hvac_agent.telephony.sms import router as sms_router
+from hvac_agent.telephony.stream_secret import StreamSecret, StreamTokens
 from hvac_agent.voice.factory import build_voice, speech_engine_labels
 from hvac_agent.voice.runtime import tune_gc_for_audio
 
@@ -106,6 +115,9 @@ def create_app(
     profile = load_profile(settings.business_file)
     metrics = Metrics()
 
+    def refused(reason: str) -> None:
+        metrics.requests_refused.labels(reason=reason).inc()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if configure_logs:
@@ -120,6 +132,12 @@ def create_app(
         app.state.booking = services.booking
         app.state.records = services.records
         app.state.calls = services.calls
+        app.state.call_limit = NewCallLimit(
+            services.store, clock, limit=settings.calls_per_number, window_s=settings.calls_per_number_window_s
+        )
+        app.state.stream_tokens = StreamTokens(StreamSecret(settings, services.store), clock, on_refuse=refused)
+        if api_locked(settings):
+            log.warning("api_locked", reason=API_LOCKED)
         app.state.facts = services.facts
         followups = build_followups(settings, profile, engine=services.engine, booking=services.booking,
                                     records=services.records, clock=clock)
@@ -149,16 +167,28 @@ def create_app(
     app.state.metrics = metrics
     app.state.clock = clock
     app.state.public_url = lambda: settings.effective_public_url()
+    app.state.stream_slots = StreamSlots(settings.max_streams)
     app.include_router(gather_router)
     app.include_router(api_router)
     mount_console(app)
     app.include_router(followups_router)
     app.include_router(sms_router)
+
+    def signature_rejected(scope: Scope) -> None:
+        metrics.webhook_rejected.labels(path=route_label(app.router.routes, scope, (STREAM_PATH,))).inc()
+
+    # Innermost first; each layer refuses before the ones inside it run.
     app.add_middleware(MediaStreamLane)  # WS /twilio/stream, served on raw ASGI (see its docstring)
-    app.add_middleware(  # added last = outermost: a forged stream upgrade is refused before the lane
+    app.add_middleware(StreamCap, slots=app.state.stream_slots, path=STREAM_PATH, on_refuse=refused)
+    app.add_middleware(  # a forged stream upgrade is refused before it takes a slot or reaches the lane
         TwilioSignatureMiddleware,
         auth_token=settings.twilio_auth_token,
         public_url=app.state.public_url,
-        on_reject=lambda path: metrics.webhook_rejected.labels(path=path).inc(),
+        on_reject=signature_rejected,
     )
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s, on_refuse=refused
+    )
+    app.add_middleware(ApiAccessGuard, settings=settings)
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxy_list)  # outermost: sees the real peer
     return app

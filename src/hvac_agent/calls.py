@@ -40,7 +40,7 @@ from hvac_agent.followups.events import (
     transfer_unanswered_event,
 )
 from hvac_agent.followups.summary import summary_from_facts
-from hvac_agent.observability.logging import get_logger
+from hvac_agent.observability.logging import get_logger, note_personal
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
 
@@ -96,6 +96,12 @@ def caller_id_e164(raw: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _note_personal(state: CallState) -> None:
+    """The call's personal values are masked in every later log line of it (tracebacks too)."""
+    slots = state.slots
+    note_personal(state.caller_id, slots.name, slots.phone, slots.street, slots.unit)
+
+
 class CallService:
     def __init__(
         self,
@@ -146,6 +152,7 @@ class CallService:
                     return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state,
                                        voice=self._voice(session.facts))
             now = self.clock.now()
+            note_personal(caller)
             state = CallState(call_sid=call_sid, caller_id=caller_id_e164(caller), started_at=now)
             facts = self._new_facts(call_sid, state.caller_id or caller, mode)
             state, reply = await self.agent.respond(state, CallStarted(caller_id=state.caller_id),
@@ -206,6 +213,7 @@ class CallService:
                     # words go in first (a stream has no retries to de-duplicate).
                     await self._record_caller(call_sid, event)
                 state, reply = await self._respond(before, event, on_sentence, session.facts)
+                _note_personal(state)
                 latency_ms = round((time.perf_counter() - started) * 1000)
                 session.facts = observe_turn(session.facts, before, state, event, reply, latency_ms)
                 session.state = state
@@ -396,7 +404,9 @@ class CallService:
         versioned = await self.store.get(call_sid)
         if versioned is None:
             return None
-        return Session.model_validate_json(versioned.payload), versioned.version
+        session = Session.model_validate_json(versioned.payload)
+        _note_personal(session.state)
+        return session, versioned.version
 
     async def _save(self, call_sid: str, session: Session, version: int | None) -> int | None:
         return await self.store.put(

@@ -39,12 +39,16 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from hvac_agent.config import Settings
+    from hvac_agent.guard.access import LOCKED, locked
 
     settings = Settings()
     if not settings.public_url:
         os.environ["HVAC_PUBLIC_URL"] = f"http://{host}:{port}"
+    os.environ["HVAC_LISTEN_HOST"] = host  # the app judges /api access by where it listens
     if workers > 1 and not settings.redis_url:
         raise click.UsageError("--workers > 1 needs HVAC_REDIS_URL (the embedded store is per machine)")
+    if locked(settings.model_copy(update={"listen_host": host})):
+        click.echo(f"hvac-agent (listening on {host}): {LOCKED}", err=True)
     uvicorn.run(
         "hvac_agent.app:create_app",
         factory=True,
@@ -53,6 +57,9 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
+        # Forwarded headers are ours to judge (HVAC_TRUSTED_PROXIES, guard/peers.py): uvicorn's own
+        # handling believes any loopback peer, so a proxy on this host would make everyone local.
+        proxy_headers=False,
         ws="websockets-sansio" if _has_sansio() else "auto",
     )
 
@@ -63,6 +70,26 @@ def _has_sansio() -> bool:
     except ImportError:
         return False
     return True
+
+
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000/health", show_default=True, help="The server's /health.")
+@click.option("--timeout", "timeout_s", default=4.0, show_default=True, help="Seconds to wait for an answer.")
+def healthcheck(url: str, timeout_s: float) -> None:
+    """Exit 0 when the server can take calls (/health answers 200: ok or degraded), else 1.
+
+    For container HEALTHCHECKs and service managers: no curl needed in the image.
+    """
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+        status = response.json().get("status", "?")
+    except Exception as error:  # noqa: BLE001 - any failure is "unhealthy"
+        click.echo(f"unhealthy: {type(error).__name__}", err=True)
+        sys.exit(1)
+    click.echo(status)
+    sys.exit(0 if response.status_code == 200 else 1)
 
 
 @main.command()

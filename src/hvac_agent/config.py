@@ -7,6 +7,7 @@ comes from a `BusinessProfile`; nothing about the business is hard-coded in the 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import tomllib
 from functools import cached_property
@@ -205,6 +206,35 @@ class Settings(BaseSettings):
     # Seconds a session outlives its last turn (a call that never sent a status callback).
     session_ttl_s: int = Field(default=2 * 3600, validation_alias=AliasChoices("HVAC_SESSION_TTL_S"))
 
+    # ---- trust boundaries (see guard/ and telephony/stream_token.py) ----
+    # Secret for per-call stream tokens; unset → derived from TWILIO_AUTH_TOKEN, else generated
+    # once and kept in the session store, so every worker and instance agrees.
+    stream_secret: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_STREAM_SECRET"))
+    # Addresses/networks whose X-Forwarded-For/-Proto are believed ("127.0.0.1,10.0.0.0/8"); none by default.
+    trusted_proxies: str = Field(default="", validation_alias=AliasChoices("HVAC_TRUSTED_PROXIES"))
+    # The address `serve --host` listens on; a non-loopback one without HVAC_API_TOKEN locks /api and /console.
+    listen_host: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LISTEN_HOST"))
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, validation_alias=AliasChoices("HVAC_MAX_BODY_BYTES"))
+    body_timeout_s: float = Field(default=10.0, gt=0, validation_alias=AliasChoices("HVAC_BODY_TIMEOUT_S"))
+    max_streams: int = Field(default=100, ge=1, validation_alias=AliasChoices("HVAC_MAX_STREAMS"))
+    # New calls answered per caller number per window (toll fraud, floods); shared by every worker.
+    calls_per_number: int = Field(default=5, ge=1, validation_alias=AliasChoices("HVAC_CALLS_PER_NUMBER"))
+    calls_per_number_window_s: int = Field(
+        default=600, ge=1, validation_alias=AliasChoices("HVAC_CALLS_PER_NUMBER_WINDOW_S")
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as error:
+                raise ValueError(f"HVAC_TRUSTED_PROXIES: {item!r} is not an IP address or network") from error
+        return value
+
     # ---- follow-ups after the call (texts, alerts, digest, exports); see README "Follow-ups" ----
     twilio_account_sid: str | None = Field(default=None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID"))
     sms_from: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_SMS_FROM"))
@@ -231,6 +261,10 @@ class Settings(BaseSettings):
 
     def effective_public_url(self, host: str = "127.0.0.1", port: int = 8000) -> str:
         return (self.public_url or f"http://{host}:{port}").rstrip("/")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
 
     @property
     def llm_enabled(self) -> bool:

@@ -39,8 +39,9 @@ def _run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Complet
 def test_help_documents_every_command_and_option(tmp_path: Path) -> None:
     top = _run(["--help"], tmp_path)
     assert top.returncode == 0
-    for command in ("serve", "worker", "chat", "appointments"):
+    for command in ("serve", "worker", "chat", "appointments", "healthcheck"):
         assert command in top.stdout
+    assert "--url" in _run(["healthcheck", "--help"], tmp_path).stdout
     serve = _run(["serve", "--help"], tmp_path).stdout
     assert "--host" in serve and "--port" in serve
     assert "--date" in _run(["appointments", "--help"], tmp_path).stdout

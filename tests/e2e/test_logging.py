@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,7 @@ def test_call_logs_are_json_with_call_sid_and_no_personal_data(tmp_path: Path) -
     assert {line["event"] for line in of_call} >= {"call_started", "turn", "call_ended"}
     assert all(line.get("call_sid") == call_sid for line in lines if line["event"] == "turn")
     text = "\n".join(json.dumps(line) for line in lines).lower()
+    text = re.sub(r"ca[0-9a-f]{32}|\d{4}-\d\d-\d\dt[\d:.]+z", "", text)  # SIDs and times may hold "4410" by chance
     for secret in ("5125550123", "555 0123", "dana", "kim", "duval", "4410"):
         assert secret not in text, secret
 

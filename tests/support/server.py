@@ -18,9 +18,9 @@ import httpx
 import uvicorn
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
@@ -41,21 +41,23 @@ def wait_healthy(base_url: str, timeout_s: float = 30.0, process: subprocess.Pop
 
 class ThreadServer:
     """An ASGI app on uvicorn in a background thread that a test can stop and start again on the
-    same port (a receiver that is down for a while)."""
+    same port (a receiver that is down for a while). Configured as `hvac-agent serve` runs it:
+    uvicorn's own proxy-header handling off."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, host: str = "127.0.0.1") -> None:
         self.app = app
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> str:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
-                                lifespan="on")
+        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_config=None, access_log=False,
+                                lifespan="on", proxy_headers=False)
         server = self._server = uvicorn.Server(config)
         thread = self._thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -74,9 +76,9 @@ class ThreadServer:
 
 
 @contextmanager
-def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
+def serve_in_thread(app: Any, port: int | None = None, host: str = "127.0.0.1") -> Iterator[str]:
     """Run an ASGI app on uvicorn in a background thread; yields its base URL."""
-    server = ThreadServer(app, port)
+    server = ThreadServer(app, port, host)
     try:
         yield server.start()
     finally:
@@ -87,11 +89,24 @@ class ServerProcess:
     """`hvac-agent serve` in a child process (so a test can SIGKILL it and start it again)."""
 
     def __init__(
-        self, env: dict[str, str], port: int | None = None, workers: int = 1, log_path: str | None = None
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        workers: int = 1,
+        log_path: str | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.port = port or free_port()
-        self.env = {**os.environ, **env, "HVAC_PUBLIC_URL": env.get("HVAC_PUBLIC_URL", f"http://127.0.0.1:{self.port}")}
+        self.env = {
+            # Tests share one Redis and call from the same few numbers: the per-number limit on new
+            # calls is tested on its own (tests/guard), with numbers no other test uses.
+            "HVAC_CALLS_PER_NUMBER": "100000",
+            **os.environ,
+            **env,
+            "HVAC_PUBLIC_URL": env.get("HVAC_PUBLIC_URL", f"http://127.0.0.1:{self.port}"),
+        }
         self.workers = workers
+        self.host = host
         self.process: subprocess.Popen[bytes] | None = None
         if log_path is None:
             fd, log_path = tempfile.mkstemp(prefix="hvac-server-", suffix=".log")
@@ -103,12 +118,20 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "hvac_agent.cli", "serve", "--port", str(self.port)]
+        self.launch()
+        self.wait()
+
+    def launch(self) -> None:
+        """Start the process without waiting (several can then start side by side)."""
+        cmd = [sys.executable, "-m", "hvac_agent.cli", "serve", "--host", self.host, "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:  # a file, never a pipe nobody drains
             self.process = subprocess.Popen(
                 cmd, env=self.env, stdout=log, stderr=log, start_new_session=True
             )
+
+    def wait(self) -> None:
+        """Until it answers `/health`; a server that does not start is stopped and its log shown."""
         try:
             wait_healthy(self.base_url, timeout_s=90, process=self.process)
         except Exception as error:
@@ -124,10 +147,17 @@ class ServerProcess:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+        if self.process is not None:
+            stop_process_group(self.process)
+
+
+def stop_process_group(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM a child started with `start_new_session=True` and its children; SIGKILL after 10 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)

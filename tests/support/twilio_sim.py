@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class Twiml:
     hangup: bool = False
     connect_action: str | None = None
     stream_url: str | None = None
+    stream_parameters: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -49,6 +51,8 @@ class Twiml:
                 parsed.connect_action = el.get("action")
             elif el.tag == "Stream":
                 parsed.stream_url = el.get("url")
+            elif el.tag == "Parameter":
+                parsed.stream_parameters[el.get("name", "")] = el.get("value", "")
         return parsed
 
 
@@ -65,6 +69,7 @@ class TwilioCall:
         to: str = "+15125550199",
         timeout_s: float = 20.0,
         public_url: str | None = None,
+        verify: bool | ssl.SSLContext = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")  # where requests go (a test may switch workers)
         self.public_url = (public_url or base_url).rstrip("/")  # what Twilio signs
@@ -72,7 +77,7 @@ class TwilioCall:
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.caller = caller
         self.to = to
-        self.client = httpx.Client(timeout=timeout_s)
+        self.client = httpx.Client(timeout=timeout_s, verify=verify)
         self.last: Twiml | None = None
         self.history: list[Twiml] = []
         self.last_request: tuple[str, dict[str, str], dict[str, str]] | None = None

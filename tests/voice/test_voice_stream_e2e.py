@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from hvac_agent.config import Settings
+from hvac_agent.telephony.dial_in import dial_in
 from hvac_agent.voice.codec import b64encode, silence
 from hvac_agent.voice.pipeline import PipelineConfig
 from hvac_agent.voice.simulator import CallerSimulator, Rule, ScaledClock, is_acknowledgement
@@ -42,8 +43,14 @@ class StreamServer:
     def signed_headers(self) -> dict[str, str]:
         return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(self.ws_url, {})}
 
+    @property
+    def voice_url(self) -> str:
+        return f"{self.base_url}/twilio/voice"
+
     def simulator(self, **kwargs: Any) -> CallerSimulator:
-        return CallerSimulator(self.ws_url, headers=self.signed_headers(), **kwargs)
+        """A caller that dials in as Twilio does: the incoming-call webhook, then the stream."""
+        kwargs.setdefault("voice_url", self.voice_url)
+        return CallerSimulator(self.ws_url, headers=self.signed_headers(), auth_token=TOKEN, **kwargs)
 
     def record(self, call_sid: str) -> dict[str, Any]:
         response = httpx.get(f"{self.base_url}/api/calls/{call_sid}", timeout=10)
@@ -72,6 +79,7 @@ def _serve(tmp_path: Path, *, stt: str, tts: str, speed: float,
         "tts_engines": tts,
         "fake_transcript": "I want to talk to a representative",
         "log_level": "WARNING",
+        "calls_per_number": 100_000,
     })
     app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
     app.state.voice_clock = ScaledClock(speed)
@@ -181,6 +189,7 @@ async def test_garbage_out_of_order_and_truncated_frames_leave_the_call_and_serv
     fake_server: StreamServer,
 ) -> None:
     sim = fake_server.simulator(quiet_s=0.3)
+    invite = await dial_in(fake_server.voice_url, call_sid=sim.call_sid, caller=sim.caller, auth_token=TOKEN)
     sim.ws = await websockets.connect(sim.ws_url, additional_headers=sim.headers)
     garbage: list[str | bytes] = [
         "not json", "[1, 2, 3]", "{}", '{"event": "media"}', '{"event": "nonsense"}',
@@ -191,7 +200,7 @@ async def test_garbage_out_of_order_and_truncated_frames_leave_the_call_and_serv
         await sim.ws.send(frame)
     sim._reader = asyncio.create_task(sim._read())
     await sim.send({"event": "start", "streamSid": sim.stream_sid, "start": {
-        "streamSid": sim.stream_sid, "callSid": sim.call_sid, "customParameters": {"caller": sim.caller},
+        "streamSid": sim.stream_sid, "callSid": sim.call_sid, "customParameters": invite.parameters,
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})
     more: list[dict[str, Any]] = [
         {"event": "media", "sequenceNumber": "50", "media": {"payload": "!!not base64!!"}},
@@ -255,7 +264,8 @@ async def test_voice_webhook_connects_the_stream_and_its_action_dials_the_office
         assert twiml.connect_action == f"{fake_server.base_url}/twilio/stream-ended"
         assert '<Parameter name="caller" value="+15125550123"' in twiml.xml
         assert twiml.gather_action is None and not twiml.says
-        async with fake_server.simulator(quiet_s=0.3, call_sid=call.call_sid) as sim:
+        async with fake_server.simulator(quiet_s=0.3, call_sid=call.call_sid,
+                                         parameters=twiml.stream_parameters) as sim:
             assert (await sim.listen(timeout_s=30)).audio  # the greeting
             await sim.say("hello there", realtime=0)  # heard as "I want to talk to a representative"
             assert (await sim.listen(timeout_s=30)).closed  # the server ends the stream to transfer
@@ -265,9 +275,9 @@ async def test_voice_webhook_connects_the_stream_and_its_action_dials_the_office
         assert after.dial_numbers == ["+15125550100"] and after.dial_action
     record = fake_server.record(call.call_sid)
     assert record["outcome"] == "transferred" and record["ended_at"] is not None
-    with TwilioCall(fake_server.base_url, TOKEN) as unknown:  # a stream that ended any other way
+    with TwilioCall(fake_server.base_url, TOKEN) as unknown:  # a stream that never reached the dialogue
         ended = await asyncio.to_thread(unknown._post, "/twilio/stream-ended", {"CallStatus": "in-progress"})
-        assert ended.hangup and not ended.dial_numbers
+        assert ended.dial_numbers == ["+15125550100"] and "lines are busy" in ended.text  # a person takes it
 
 
 @pytest.mark.parametrize(

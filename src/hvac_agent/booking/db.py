@@ -57,6 +57,7 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def create_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs: Any) -> AsyncEngine:
     """An async engine for `url` (contract form or with a driver). `kwargs` go to SQLAlchemy."""
     async_url = make_url(make_async_url(url))
+    kwargs.setdefault("hide_parameters", True)  # a failed statement's values are customers' data: not in errors
     if async_url.get_backend_name() == "sqlite":
         engine = create_async_engine(async_url, **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms)

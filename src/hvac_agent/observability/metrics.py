@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import Scope
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -31,7 +35,11 @@ class Metrics:
             "hvac_circuit_open", "1 when a circuit breaker is open", ["circuit"], registry=r
         )
         self.webhook_rejected = Counter(
-            "hvac_webhook_rejected", "Requests refused (bad signature)", ["path"], registry=r
+            "hvac_webhook_rejected", "Requests refused (bad signature), by route template", ["path"], registry=r
+        )
+        self.requests_refused = Counter(
+            "hvac_requests_refused", "Requests refused at the edge, by reason (body_too_large, body_timeout, "
+            "not_form, stream_cap, stream_token, call_limit)", ["reason"], registry=r,
         )
         self.duplicate_webhooks = Counter(
             "hvac_duplicate_webhooks", "Retried webhooks answered from the stored reply", registry=r
@@ -39,3 +47,32 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+UNMATCHED = "unmatched"
+
+
+def route_templates(routes: Iterable[Any]) -> list[tuple[re.Pattern[str], str]]:
+    """Every route's path pattern and template, through included routers (FastAPI wraps those)."""
+    found: list[tuple[re.Pattern[str], str]] = []
+    for route in routes:
+        regex, path = getattr(route, "path_regex", None), getattr(route, "path", None)
+        if isinstance(regex, re.Pattern) and isinstance(path, str):
+            found.append((regex, path))
+        inner = getattr(route, "routes", None) or getattr(getattr(route, "original_router", None), "routes", None)
+        if inner:
+            found.extend(route_templates(inner))
+    return found
+
+
+def route_label(routes: Iterable[Any], scope: Scope, extra_paths: Iterable[str] = ()) -> str:
+    """A bounded label for a request: the template of the route its path matches
+    (`/api/calls/{call_sid}`), one of `extra_paths` served outside the router, else "unmatched" —
+    never the raw path."""
+    path = scope.get("path", "")
+    if path in extra_paths:
+        return str(path)
+    for regex, template in route_templates(routes):
+        if regex.match(path):
+            return template
+    return UNMATCHED

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from hvac_agent.calls import CallService
 from hvac_agent.config import Settings
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, Silence
+from hvac_agent.guard.call_limit import admit_new_call, limit_message
 from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.telephony import twiml
 from hvac_agent.telephony.security import websocket_url
@@ -25,6 +26,7 @@ IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 TROUBLE = "I'm sorry, we're having a technical problem on our end."
 NO_CALL = "Sorry, this call could not be handled. Goodbye."
+LINES_BUSY = "I'm sorry, all our lines are busy right now."
 
 
 def xml(body: str) -> Response:
@@ -74,6 +76,12 @@ def _fallback(request: Request, lead: str = TROUBLE) -> Response:
     )
 
 
+def _voice_mode(request: Request) -> str:
+    """`HVAC_VOICE_MODE`, or the webhook URL's `?mode=gather|stream` (one number per mode)."""
+    asked = request.query_params.get("mode")
+    return asked if asked in ("gather", "stream") else _settings(request).voice_mode
+
+
 def _parse_turn(raw: str | None) -> int | None:
     if raw is None or not raw.isdigit():
         return None
@@ -86,10 +94,15 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
     if not call_sid:
         return xml(twiml.speak_then_hang_up(NO_CALL))
     caller = form.get("From")
-    settings = _settings(request)
-    if settings.voice_mode == "stream":
+    if not await admit_new_call(request.app, caller, call_sid):
+        return xml(twiml.speak_then_hang_up(limit_message(request.app.state.profile)))
+    if _voice_mode(request) == "stream":
         stream_url = websocket_url(request.app.state.public_url()) + "/twilio/stream"
-        parameters = {"caller": caller or "", "call_sid": call_sid}
+        try:  # the call SID, caller and their token: `start` must echo them (stream_token.py)
+            parameters = await request.app.state.stream_tokens.parameters(call_sid, caller)
+        except Exception as error:  # noqa: BLE001
+            log.error("stream_token_failed", call_sid=call_sid, error=type(error).__name__)
+            return _fallback(request)
         return xml(twiml.connect_stream(stream_url, public(request, "/twilio/stream-ended"), parameters))
     try:
         outcome = await calls.start(call_sid, caller, token=request.headers.get(IDEMPOTENCY_HEADER))
@@ -194,6 +207,9 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
         except Exception as error:  # noqa: BLE001
             log.error("outcome_lookup_failed", call_sid=call_sid, error=type(error).__name__)
             return _fallback(request)
+    if call_sid and outcome is None:
+        # The stream never reached the dialogue (every stream slot taken, or refused): a person takes the call.
+        return _fallback(request, LINES_BUSY)
     dial_done = public(request, "/twilio/dial-done")
     if outcome == "emergency":
         return xml(twiml.transfer("", profile.oncall_number, dial_done))

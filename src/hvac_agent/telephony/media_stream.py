@@ -43,12 +43,14 @@ class MediaStreamSession:
         responder: Responder,
         voice: VoiceEngines,
         *,
-        close_socket: Callable[[], Awaitable[None]] | None = None,
+        close_socket: Callable[..., Awaitable[None]] | None = None,  # (code=1000)
         clock: Clock | None = None,
         stats: VoiceStats | None = None,
         config: PipelineConfig | None = None,
+        admit: Callable[[tf.Start], Awaitable[str | None]] | None = None,
     ) -> None:
         self._send = send_text
+        self.admit = admit  # None, or why a `start` is not its call's (see telephony/stream_token.py)
         self.responder = responder
         self.voice = voice
         self._close_socket = close_socket
@@ -115,14 +117,22 @@ class MediaStreamSession:
         if self.pipeline is not None:
             self._ignore("second_start")
             return
-        self.stream_sid, self.call_sid = start.stream_sid, start.call_sid
         bind_call(start.call_sid)  # every log line of this connection (and its tasks) carries it
+        refused = await self.admit(start) if self.admit is not None else None
+        if refused is not None:  # not this call's start: close before anything reaches the dialogue
+            log.warning("stream_start_refused", call_sid=start.call_sid, reason=refused)
+            self.stopped = True
+            if self._close_socket is not None:
+                with contextlib.suppress(Exception):
+                    await self._close_socket(1008)  # policy violation
+            return
+        self.stream_sid, self.call_sid = start.stream_sid, start.call_sid
         if (start.encoding.lower(), start.sample_rate_hz, start.channels) != ("audio/x-mulaw", 8000, 1):
             # We only speak μ-law 8 kHz; keep the call (greeting, keypad) but ignore its audio.
             self.audio_ok = False
             log.warning("stream_unsupported_audio", call_sid=start.call_sid, encoding=start.encoding,
                         sample_rate_hz=start.sample_rate_hz)
-        caller = start.custom.get("caller") or start.custom.get("From") or None
+        caller = start.custom.get("caller") or None  # the signed parameter, nothing else
         sink = PacedSink(self._safe_send, start.stream_sid, clock=self.clock, stats=self.stats)
         self.pipeline = CallPipeline(
             start.call_sid, caller, self.responder, self.voice, sink,
@@ -203,16 +213,18 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
     async def send_text(text: str) -> None:
         await send({"type": "websocket.send", "text": text})
 
-    async def close_socket() -> None:
+    async def close_socket(code: int = 1000) -> None:
         nonlocal closed
         if not closed:
             closed = True
-            await send({"type": "websocket.close", "code": 1000})
+            await send({"type": "websocket.close", "code": code})
 
+    tokens = getattr(app.state, "stream_tokens", None)  # create_app always sets it
     session = MediaStreamSession(
         send_text, responder, voice, close_socket=close_socket,
         clock=getattr(app.state, "voice_clock", None) or SystemClock(),
         stats=GLOBAL_STATS, config=getattr(app.state, "voice_config", None),
+        admit=(lambda start: tokens.refusal(start.call_sid, start.custom)) if tokens is not None else None,
     )
     await pump(session, receive)
 

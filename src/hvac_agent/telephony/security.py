@@ -7,23 +7,17 @@ public URL — never from the Host header, which a proxy rewrites and an attacke
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
+from hvac_agent.guard.bodies import read_body, replay_body
+from hvac_agent.guard.peers import client_address, header
 from hvac_agent.observability.logging import get_logger
 
 log = get_logger("hvac_agent.security")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-MAX_FORM_BYTES = 64 * 1024
 
 
 def websocket_url(public_url: str) -> str:
@@ -44,13 +38,14 @@ class TwilioSignatureMiddleware:
         auth_token: str | None,
         public_url: Callable[[], str],
         prefix: str = "/twilio/",
-        on_reject: Callable[[str], None] | None = None,
+        on_reject: Callable[[Scope], None] | None = None,
     ) -> None:
         self.app = app
         self.validator = RequestValidator(auth_token) if auth_token else None
         self.public_url = public_url
         self.prefix = prefix
         self.on_reject = on_reject
+        self.rejected = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.validator is None or scope["type"] not in ("http", "websocket"):
@@ -60,69 +55,36 @@ class TwilioSignatureMiddleware:
         if not path.startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        signature = _header(scope, b"x-twilio-signature")
+        signature = header(scope, b"x-twilio-signature")
         query = scope.get("query_string", b"").decode("latin-1")
         base = self.public_url().rstrip("/")
         if scope["type"] == "websocket":
             url = websocket_url(base) + path + (f"?{query}" if query else "")
             if not signature or not self.validator.validate(url, {}, signature):
-                self._reject(path)
+                self._reject(scope)
                 await send({"type": "websocket.close", "code": 1008})
                 return
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
+        body = await read_body(receive)  # bounded, and form-only under /twilio/, by `BodyGuard`
+        if body is None:
+            return
         url = base + path + (f"?{query}" if query else "")
-        params: dict[str, str] = {}
-        if _header(scope, b"content-type").startswith("application/x-www-form-urlencoded"):
-            params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        if more or not signature or not self.validator.validate(url, params, signature):
-            self._reject(path)
+        params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if not signature or not self.validator.validate(url, params, signature):
+            self._reject(scope)
             await _forbidden(send)
             return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, replay_body(body, receive), send)
 
-    def _reject(self, path: str) -> None:
-        log.warning("twilio_signature_rejected", path=path)
+    def _reject(self, scope: Scope) -> None:
+        self.rejected += 1
+        if self.rejected <= 20 or self.rejected % 1000 == 0:  # a flood of forgeries must not flood the logs
+            log.warning("twilio_signature_rejected", path=scope.get("path", "")[:200], client=client_address(scope),
+                        count=self.rejected)
         if self.on_reject:
-            self.on_reject(path)
+            self.on_reject(scope)
 
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return ""
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """Read the whole request body (bounded). Returns (body, too_large)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            return b"", True
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), False
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 async def _forbidden(send: Send) -> None:

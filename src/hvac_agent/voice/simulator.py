@@ -1,7 +1,8 @@
 """A caller simulator: speaks scripted lines as synthesised audio over a real WebSocket to the real
 server (as Twilio would relay them), listens to the agent, and answers in turn.
 
-Twilio's side is played faithfully: `connected`, `start` (with `customParameters`), 20 ms μ-law
+Twilio's side is played faithfully: the incoming-call webhook first (its `<Stream>` parameters carry
+the call's token), then `connected`, `start` (echoing them as `customParameters`), 20 ms μ-law
 `media` frames with sequence numbers, `dtmf`, `mark` echoes after the audio before them, `stop`.
 "Played" means received here (the server paces at real time), so a run is as fast as the server's
 clock allows: pair it with a `ScaledClock` on the server to go faster than real time.
@@ -82,8 +83,18 @@ class CallerSimulator:
         listener: Listener | None = None,
         trailing_silence_ms: int = 1500,
         quiet_s: float = 0.6,
+        parameters: dict[str, str] | None = None,
+        voice_url: str | None = None,
+        auth_token: str | None = None,
+        ssl_context: Any = None,  # for wss:// and https:// with a private CA
     ) -> None:
         self.ws_url = ws_url
+        # The `start`'s customParameters: given, or read from the server's incoming-call answer at
+        # `voice_url` (as Twilio does; they carry the call's stream token).
+        self.parameters = parameters
+        self.voice_url = voice_url
+        self.auth_token = auth_token
+        self.ssl_context = ssl_context
         self.call_sid = call_sid or f"CA{uuid.uuid4().hex}"
         self.stream_sid = f"MZ{uuid.uuid4().hex}"
         self.caller = caller
@@ -114,14 +125,22 @@ class CallerSimulator:
     async def connect(self, *, encoding: str = "audio/x-mulaw", sample_rate_hz: int = 8000) -> None:
         import websockets
 
-        self.ws = await websockets.connect(self.ws_url, additional_headers=self.headers, max_size=None)
+        if self.parameters is None and self.voice_url:
+            from hvac_agent.telephony.dial_in import dial_in
+
+            invite = await dial_in(self.voice_url, call_sid=self.call_sid, caller=self.caller,
+                                   auth_token=self.auth_token, verify=self.ssl_context or True)
+            self.parameters = invite.parameters
+        extra = {"ssl": self.ssl_context} if self.ssl_context is not None else {}
+        self.ws = await websockets.connect(self.ws_url, additional_headers=self.headers, max_size=None, **extra)
         self._reader = asyncio.create_task(self._read())
         await self.send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         await self.send({
             "event": "start", "sequenceNumber": str(self._next_seq()), "streamSid": self.stream_sid,
             "start": {
                 "accountSid": "ACsimulator", "streamSid": self.stream_sid, "callSid": self.call_sid,
-                "tracks": ["inbound"], "customParameters": {"caller": self.caller},
+                "tracks": ["inbound"],
+                "customParameters": self.parameters if self.parameters is not None else {"caller": self.caller},
                 "mediaFormat": {"encoding": encoding, "sampleRate": sample_rate_hz, "channels": 1},
             },
         })
@@ -319,7 +338,10 @@ async def run_script(
 
         headers["X-Twilio-Signature"] = RequestValidator(auth_token).compute_signature(url, {})
     transcript: list[tuple[str, str]] = []
-    sim = CallerSimulator(url, caller=caller, headers=headers, listener=moonshine_listener(), quiet_s=1.0)
+    from hvac_agent.telephony.dial_in import voice_url_for
+
+    sim = CallerSimulator(url, caller=caller, headers=headers, listener=moonshine_listener(), quiet_s=1.0,
+                          voice_url=voice_url_for(url), auth_token=auth_token)
     async with sim:
         for line in [*lines, None]:
             turn = await sim.next_turn(timeout_s=60)
