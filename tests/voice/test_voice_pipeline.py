@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from voice_fakes import ScriptedResponder, Wire, feed, until
 
+from hvac_agent.clock import ScaledClock
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Reply, Silence
 from hvac_agent.voice.codec import silence
 from hvac_agent.voice.failover import FailoverSTT
 from hvac_agent.voice.phrase_cache import CachedTTS
 from hvac_agent.voice.pipeline import CallPipeline, PipelineConfig, VoiceEngines, answer_complete
-from hvac_agent.voice.simulator import ScaledClock
 from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
 from hvac_agent.voice.stt.fake import FakeSTT
@@ -225,13 +225,13 @@ async def test_silence_after_a_question_becomes_a_silence_turn(call_factory: lis
 
 async def test_stt_failover_answers_with_the_next_engine(call_factory: list[Call], speech: bytes) -> None:
     responder = ScriptedResponder(Reply(say="Hi.", expect="intent"))
-    stt = FailoverSTT([FakeSTT(fail=True), FakeSTT("I need a repair")])
+    stt = FailoverSTT([FakeSTT(fail=True), FakeSTT("I need a repair")], failure_threshold=1)
     call = make(call_factory, responder, stt=stt)
     await call.pipeline.begin()
     await feed(call.pipeline, speech, trailing_ms=1500)
     await until(lambda: len(responder.events) == 1)
     assert responder.events == [CallerSaid(text="I need a repair")]
-    assert stt.states() == {"fake#0": "down", "fake#1": "ok"}
+    assert stt.states() == {"fake#0": "open", "fake#1": "closed"}
 
 
 async def test_a_failing_dialogue_still_answers_the_caller(call_factory: list[Call], speech: bytes) -> None:

@@ -20,6 +20,7 @@ from hvac_agent.dialogue.state import (
     Book,
     BookingResult,
     CallerSaid,
+    CallerUnclear,
     CallStarted,
     CallState,
     CancelAppointment,
@@ -78,6 +79,8 @@ def _dispatch(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
     if isinstance(event, Silence):
         return _on_silence(s, ctx)
     s.silences = 0
+    if isinstance(event, CallerUnclear):
+        return _not_understood(s, ctx)
     if isinstance(event, CallerSaid):
         text = event.text.strip()
         if not text:

@@ -29,11 +29,11 @@ SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
 
 
 def greeting(profile: BusinessProfile) -> str:
-    return (
-        f"Thanks for calling {profile.name}. I'm the virtual assistant, and I can book a technician "
-        "visit for you. If you smell gas, or a carbon monoxide alarm is going off, tell me right away. "
-        "How can I help you today?"
-    )
+    """About six seconds of speech: who answers, that it is a virtual assistant, the emergency hint
+    (briefly), the question. The business's own greeting (profile `greeting`) replaces it."""
+    if profile.greeting and profile.greeting.strip():
+        return profile.greeting.strip()
+    return f"{profile.name}, virtual assistant here. Smell gas? Say so now. How can I help?"
 
 
 def emergency(profile: BusinessProfile, kind: EmergencyKind) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.voice import twilio_frames as tf
 from hvac_agent.voice.pipeline import CallPipeline, CallServiceResponder, PipelineConfig, Responder, VoiceEngines
@@ -52,7 +52,7 @@ class MediaStreamSession:
         self.responder = responder
         self.voice = voice
         self._close_socket = close_socket
-        self.clock = clock or SystemClock()
+        self.clock = clock or SYSTEM_CLOCK
         self.stats = stats
         self.config = config
         self.pipeline: CallPipeline | None = None
@@ -211,7 +211,7 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
 
     session = MediaStreamSession(
         send_text, responder, voice, close_socket=close_socket,
-        clock=getattr(app.state, "voice_clock", None) or SystemClock(),
+        clock=getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK,
         stats=GLOBAL_STATS, config=getattr(app.state, "voice_config", None),
     )
     feed = session.feed

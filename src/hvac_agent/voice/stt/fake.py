@@ -45,8 +45,8 @@ class _FakeStream(SttStream):
         self.engine = engine
         self.samples = 0
 
-    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
-        self.samples += pcm.size
+    def push(self, ulaw: bytes, voiced: bool = True) -> None:
+        self.samples += len(ulaw)
 
     async def partial(self) -> SttResult:
         return SttResult("", final=False, engine="fake")

@@ -24,26 +24,6 @@ from hvac_agent.voice.phrase_cache import ACK_PHRASES
 Listener = Callable[[bytes], Awaitable[str]]
 
 
-class ScaledClock:
-    """Monotonic time and sleeps running `speed` times faster than real time."""
-
-    def __init__(self, speed: float = 10.0) -> None:
-        import datetime as dt
-
-        self.speed = speed
-        self._origin = time.monotonic()
-        self._dt = dt
-
-    def now(self) -> Any:
-        return self._dt.datetime.now(self._dt.UTC)
-
-    def monotonic(self) -> float:
-        return self._origin + (time.monotonic() - self._origin) * self.speed
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds / self.speed)
-
-
 @dataclass
 class AgentTurn:
     audio: bytes
@@ -337,7 +317,7 @@ async def run_script(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m hvac_agent.voice.simulator ws://127.0.0.1:8000/twilio/stream "line one" "line two"`"""
+    """`python -m hvac_agent.tools.simulator ws://127.0.0.1:8000/twilio/stream "line one" "line two"`"""
     import sys
 
     args = list(argv if argv is not None else sys.argv[1:])
