@@ -54,3 +54,18 @@ def _seconds(value: str | None) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None
+
+
+def transport_errors() -> tuple[type[Exception], ...]:
+    """The HTTP client errors SDKs let through while a body streams (the OpenAI SDK ships its own
+    fork of httpx): a connection lost mid-audio."""
+    import httpx
+
+    errors: list[type[Exception]] = [httpx.HTTPError]
+    try:
+        import httpx2  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        errors.append(httpx2.HTTPError)
+    return tuple(errors)

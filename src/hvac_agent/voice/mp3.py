@@ -25,9 +25,31 @@ class Mp3ToUlaw:
         self._av: Any = av
         self._codec = av.CodecContext.create("mp3", "r")
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=8000)
+        self._head = b""  # the stream's first bytes, until we know whether an ID3 tag leads
+        self._skip = 0  # tag bytes still to drop
+        self._started = False
+
+    def _strip_tag(self, data: bytes) -> bytes:
+        """Drop a leading ID3v2 tag (metadata, not audio: the decoder refuses it)."""
+        if self._skip:
+            dropped = min(self._skip, len(data))
+            self._skip -= dropped
+            return data[dropped:]
+        if self._started:
+            return data
+        self._head += data
+        if len(self._head) < 10:
+            return b""
+        head, self._head, self._started = self._head, b"", True
+        if head.startswith(b"ID3"):
+            size = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F))
+            self._skip = max(0, size - len(head))
+            return head[size:]
+        return head
 
     def feed(self, data: bytes) -> bytes:
         """Some MP3 bytes in (any cut) → the μ-law audio they completed."""
+        data = self._strip_tag(data)
         out: list[bytes] = []
         for packet in self._codec.parse(data):
             for frame in self._codec.decode(packet):

@@ -332,14 +332,16 @@ class DeepgramStream(SttStream):
             self._finalizing = True
             self._final_event.clear()
             if self._error is None:
-                with contextlib.suppress(TimeoutError):
+                try:
                     async with asyncio.timeout(self.session.dg.finalize_timeout_s):
                         await self._flushed()
                         await self.session.send_control("Finalize")
                         await self._final_event.wait()
+                except TimeoutError:
+                    # Deepgram answers every Finalize; silence (or only frames the SDK could not
+                    # read) means the stream is not working
+                    self.failed(EngineError(self.session.dg.name, "no answer to Finalize"))
             if self._error is None:
-                if self._interim and not self._finals:
-                    self._finals.append(self._interim)  # Finalize never answered: the last words heard
                 return SttResult(" ".join(self._finals).strip(), final=True, confidence=self.confidence(),
                                  engine=self.session.dg.name)
             if self._reconnected or not self._error.retryable:

@@ -7,12 +7,11 @@ from __future__ import annotations
 import io
 import wave
 
-import httpx
 import numpy as np
 from numpy.typing import NDArray
 
 from hvac_agent.dialogue.state import Expect
-from hvac_agent.voice.errors import EngineError, from_http_status
+from hvac_agent.voice.errors import EngineError, from_http_status, transport_errors
 from hvac_agent.voice.limits import ProviderLimits
 from hvac_agent.voice.stt.base import STTEngine
 
@@ -53,7 +52,7 @@ class OpenAISTT(STTEngine):
         except openai.APIStatusError as error:
             raise from_http_status(self.name, error.status_code, error.message,
                                    retry_after=error.response.headers.get("retry-after")) from error
-        except (openai.APIError, httpx.HTTPError) as error:
+        except (openai.APIError, *transport_errors()) as error:
             raise EngineError(self.name, repr(error)) from error
         text = getattr(result, "text", None)
         if not isinstance(text, str):

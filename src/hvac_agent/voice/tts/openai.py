@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import numpy as np
 
 from hvac_agent.voice.codec import resample, ulaw_encode
-from hvac_agent.voice.errors import EngineError, from_http_status
+from hvac_agent.voice.errors import EngineError, from_http_status, transport_errors
 from hvac_agent.voice.limits import ProviderLimits
 from hvac_agent.voice.tts.base import TTSEngine
 
@@ -75,7 +74,7 @@ class OpenAITTS(TTSEngine):
         except openai.APIStatusError as error:
             raise from_http_status(self.name, error.status_code, error.message,
                                    retry_after=error.response.headers.get("retry-after")) from error
-        except (openai.APIError, httpx.HTTPError) as error:  # connection lost, timeouts
+        except (openai.APIError, *transport_errors()) as error:  # connection lost, timeouts
             raise EngineError(self.name, repr(error)) from error
         tail = converter.flush()
         if tail:

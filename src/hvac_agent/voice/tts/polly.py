@@ -36,7 +36,7 @@ class PollyTTS(TTSEngine):
             from botocore.config import Config
         except ImportError as error:
             raise EngineUnavailable(self.name, "boto3 is not installed (pip install 'hvac-agent[aws]')") from error
-        config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"max_attempts": 1})
+        config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1})
         self._client: Any = boto3.client("polly", region_name=region or "us-east-1", endpoint_url=endpoint_url,
                                          config=config, **credentials)
         self.voice = voice
