@@ -64,6 +64,7 @@ class Faults:
     drop_after_chars: int | None = None  # cut the connection once this much text was spoken
     drops: int = 1  # how many connections get dropped that way
     refuse_after_drop: bool = False  # and every connection after a drop gets 500
+    stall_after_chars: int | None = None  # go silent (socket open) once this much text was spoken
     garbage: bool = False
     transcript: str = "my furnace stopped working"
     # what the fakes saw
@@ -140,6 +141,9 @@ def build_app(faults: Faults) -> FastAPI:
                             faults.dropped += 1
                             await ws.close(code=1011)
                             return
+                        if faults.stall_after_chars is not None and done + len(piece) > faults.stall_after_chars:
+                            faults.dropped += 1
+                            await asyncio.sleep(3600)  # a provider that hangs without closing
                         spoken[context] = done + len(piece)
                         await ws.send_text(json.dumps({
                             "audio": base64.b64encode(ulaw_for(piece)).decode(), "contextId": context,

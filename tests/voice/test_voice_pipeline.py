@@ -310,12 +310,12 @@ async def test_a_streamed_reply_starts_speaking_with_its_first_sentence(
     assert "Okay." not in call.tts.calls  # the first sentence came in time: no filler
 
 
-async def test_an_open_answer_is_acknowledged_at_its_likely_end_before_the_turn_ends(
+async def test_a_grouped_answer_is_acknowledged_at_its_likely_end_before_the_turn_ends(
     call_factory: list[Call], speech: bytes
 ) -> None:
-    """An open question waits 700+ ms of silence before answering; "Okay." goes out at ~300 ms."""
-    name_please = Reply(say="May I have your name?", expect="name")
-    responder = ScriptedResponder(Reply(say="Hi.", expect="intent"), [name_please])
+    """An address comes in groups with pauses: the turn waits 1 s of silence, and "Okay." goes out
+    at ~300 ms so the caller is never left in silence."""
+    responder = ScriptedResponder(Reply(say="Hi.", expect="address"), [Reply(say="And the ZIP?", expect="zip")])
     call = make(call_factory, responder)
     await call.pipeline.begin()
     await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
@@ -324,9 +324,25 @@ async def test_an_open_answer_is_acknowledged_at_its_likely_end_before_the_turn_
     assert responder.events == []  # acknowledged, not answered: the turn is still open
     assert call.pipeline.endpointer.in_turn
     await feed(call.pipeline, silence(1000))
-    await until(lambda: responder.recorded == ["Hi.", "May I have your name?"])
+    await until(lambda: responder.recorded == ["Hi.", "And the ZIP?"])
     assert responder.events == [CallerSaid(text="my furnace stopped working")]
     assert call.tts.calls.count("Okay.") == 1  # no second filler at the end of the turn
+
+
+async def test_a_complete_open_answer_gets_the_reply_at_its_likely_end_not_a_filler(
+    call_factory: list[Call], speech: bytes
+) -> None:
+    """Issue 11 item 5: the words decide too. "my furnace stopped working" answers "how can I
+    help": the reply itself starts at the likely end (~300 ms), not an "Okay." and a wait."""
+    responder = ScriptedResponder(Reply(say="Hi.", expect="intent"), [Reply(say="Sorry to hear.", expect="name")])
+    call = make(call_factory, responder)
+    await call.pipeline.begin()
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
+    await feed(call.pipeline, speech + silence(400))  # well short of the 700 ms end-of-turn silence
+    await until(lambda: responder.recorded == ["Hi.", "Sorry to hear."])
+    assert "Okay." not in call.tts.calls
+    [(from_speech_ms, _)] = call.pipeline.reply_ms
+    assert from_speech_ms < 700  # answered before the silence alone would have ended the turn
 
 
 async def test_a_caller_who_goes_on_after_the_acknowledgement_keeps_one_turn(

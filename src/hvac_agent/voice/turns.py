@@ -63,6 +63,20 @@ def answer_complete(expect: Expect | None, text: str) -> bool:
     return False
 
 
+# Open questions: a clause this long, followed by the likely-end quiet, is an answer — reply now
+# rather than say "Okay." and wait out the full end-of-turn silence. A caller who goes on cuts the
+# reply like any barge-in and their words make the next turn.
+OPEN_ANSWER_WORDS = {"intent": 3, "issue": 3, "name": 2}
+
+
+def likely_complete(expect: Expect | None, text: str) -> bool:
+    """At the likely end (~300 ms of quiet): do the words so far make an answer?"""
+    if answer_complete(expect, text):
+        return True
+    needed = OPEN_ANSWER_WORDS.get(expect or "")
+    return needed is not None and len(text.split()) >= needed
+
+
 @dataclass(frozen=True)
 class TurnEnd:
     """A caller turn is over; `recognition` gives its words (None when recognition failed)."""
@@ -122,6 +136,7 @@ class TurnDetector:
         self._voiced_ms = 0
         self._over_agent_ms = 0
         self._acked = False
+        self._words = ""  # the newest words the recogniser gave for this turn (partials, interims)
         self.last_voiced_at = 0.0
         self._dtmf = ""
         self._dtmf_timer: asyncio.Task[None] | None = None
@@ -166,7 +181,10 @@ class TurnDetector:
                 if self._stream is not None and self.config.early_end:
                     self._spawn(self._speculate(self._stream), "stt-partial")
             elif event is EndpointEvent.LIKELY_END:
-                if not self._acked:
+                if self.config.early_end and likely_complete(self.expect, self._words):
+                    if self.endpointer.end_now() is not None:
+                        self._turn_end()
+                elif not self._acked:
                     self._acked = True
                     self.listener.on_likely_end(self.last_voiced_at or self.clock.monotonic(), self._voiced_ms)
             elif event is EndpointEvent.RESUME:
@@ -188,6 +206,7 @@ class TurnDetector:
 
     def _turn_start(self) -> None:
         self._acked = False
+        self._words = ""
         self._voiced_ms = 0
         self._stream = self.session.stream(self.expect, self.hints)
         self._stream.on_words = self._on_words
@@ -200,6 +219,7 @@ class TurnDetector:
         heard in a pause, ends the turn now."""
         if not (self.config.early_end and self.endpointer.in_turn and self._stream is not None):
             return
+        self._words = result.text
         if self.endpointer.silence_ms < self.config.endpoint.pause_ms:
             return  # still talking
         if (result.speech_final and result.text.strip()) or answer_complete(self.expect, result.text):
@@ -213,9 +233,13 @@ class TurnDetector:
         except EngineError as error:
             log.warning("stt_partial_failed", call_sid=self.call_sid, error=str(error))
             return
-        if (stream is self._stream and self.endpointer.in_turn
-                and self.endpointer.silence_ms >= self.config.endpoint.pause_ms
-                and answer_complete(self.expect, result.text)):
+        if stream is not self._stream or not self.endpointer.in_turn:
+            return
+        self._words = result.text
+        quiet_ms = self.endpointer.silence_ms
+        if quiet_ms >= self.config.endpoint.pause_ms and (
+                answer_complete(self.expect, result.text)
+                or (quiet_ms >= self.config.endpoint.likely_end_ms and likely_complete(self.expect, result.text))):
             if self.endpointer.end_now() is not None:
                 self._turn_end()
 

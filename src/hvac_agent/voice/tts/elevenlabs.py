@@ -131,7 +131,7 @@ class ElevenLabsTTS(TTSEngine):
 
     def __init__(self, api_key: str, *, voice: str = DEFAULT_VOICE, model: str = DEFAULT_MODEL,
                  base_url: str = "wss://api.elevenlabs.io", clock: Clock | None = None,
-                 first_audio_timeout_s: float = 2.5, chunk_timeout_s: float = 5.0, keepalive_s: float = 10.0,
+                 first_audio_timeout_s: float = 2.5, chunk_timeout_s: float = 1.0, keepalive_s: float = 10.0,
                  idle_close_s: float = 15.0, limits: ProviderLimits | None = None) -> None:
         self.api_key = api_key
         self.voice = voice
@@ -188,7 +188,9 @@ class ElevenLabsTTS(TTSEngine):
             if attempt and base >= len(utterance.text) and source.done:
                 return
             try:
-                async for spoken, audio in self._one_context(utterance.text[base:], source):
+                # a reconnect mid-utterance must answer as fast as a provider mid-sentence
+                first_timeout_s = self.chunk_timeout_s if attempt else self.first_audio_timeout_s
+                async for spoken, audio in self._one_context(utterance.text[base:], source, first_timeout_s):
                     if spoken is not None:
                         heard = max(heard, min(len(utterance.text), base + spoken))
                     yield TtsChunk(audio, None if spoken is None else heard)
@@ -198,7 +200,8 @@ class ElevenLabsTTS(TTSEngine):
                     raise
                 self.reconnects += 1  # dropped mid-utterance: once more, from the unheard words
 
-    async def _one_context(self, resend: str, source: _Pieces) -> AsyncIterator[tuple[int | None, bytes]]:
+    async def _one_context(self, resend: str, source: _Pieces,
+                           first_timeout_s: float) -> AsyncIterator[tuple[int | None, bytes]]:
         sock = await self._socket()
         context = uuid.uuid4().hex
         queue: asyncio.Queue[dict[str, Any] | EngineError] = asyncio.Queue()
@@ -209,9 +212,12 @@ class ElevenLabsTTS(TTSEngine):
         got_audio = False
         try:
             while True:
-                timeout = self.chunk_timeout_s if got_audio else self.first_audio_timeout_s
+                timeout = self.chunk_timeout_s if got_audio else first_timeout_s
                 message = await self._next(queue, sender, status, timeout)
                 if isinstance(message, EngineError):
+                    if not sock.closed:  # a socket that went quiet is not used again
+                        sock.closed = True
+                        asyncio.get_running_loop().create_task(sock.aclose())
                     raise message
                 if "error" in message or ("message" in message and "audio" not in message):
                     raise _error_from(self.name, message)
