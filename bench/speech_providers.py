@@ -68,7 +68,8 @@ def stt_engines(base: str, ws: str) -> dict[str, STTEngine]:
     from hvac_agent.voice.stt.deepgram import DeepgramSTT
     from hvac_agent.voice.stt.openai import OpenAISTT
 
-    return {"deepgram (live ws)": DeepgramSTT(KEY, base_url=ws), "openai (segment)": OpenAISTT(KEY, base_url=f"{base}/v1")}
+    return {"deepgram (live ws)": DeepgramSTT(KEY, base_url=ws),
+            "openai (segment)": OpenAISTT(KEY, base_url=f"{base}/v1")}
 
 
 async def first_audio(n: int) -> None:
@@ -115,6 +116,11 @@ class Wire:
         elif '"event": "mark"' in text and self.pipeline is not None:
             name = text.split('"name": "')[1].split('"')[0]
             asyncio.get_running_loop().call_soon(self.pipeline.on_mark, name)
+
+
+async def played_out(pipeline: CallPipeline) -> None:
+    while (speech := pipeline.playout.current()) is not None:
+        await speech.done.wait()
 
 
 def heard_gaps_ms(send_times: list[float]) -> float:
@@ -168,8 +174,7 @@ async def death_gap(n: int, how: str) -> None:
                                     PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK), clock=SYSTEM_CLOCK)
             wire.pipeline = pipeline
             await pipeline.begin()
-            while pipeline.speaking or not wire.media_at:
-                await asyncio.sleep(0.05)
+            await played_out(pipeline)
             await pipeline.close()
             await failover.aclose()
             assert failover.switches == 1
@@ -187,7 +192,8 @@ async def death_gap(n: int, how: str) -> None:
 
 
 async def answer_latency(n: int) -> None:
-    print("\n3. End of caller speech → first audio of the answer (instant fake engines and dialogue), goal p50 <= 350 ms")
+    print("\n3. End of caller speech → first audio of the answer (instant fake engines and dialogue), "
+          "goal p50 <= 350 ms")
     speech = EspeakTTS().render("my furnace stopped working")
     samples: list[float] = []
     acks = 0
@@ -201,15 +207,13 @@ async def answer_latency(n: int) -> None:
                                 PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK), clock=SYSTEM_CLOCK)
         wire.pipeline = pipeline
         await pipeline.begin()
-        while pipeline.speaking:
-            await asyncio.sleep(0.02)
+        await played_out(pipeline)
         for _ in range(n):
             started = time.perf_counter()
             for k, frame in enumerate(frames(speech + silence(900), FRAME_SAMPLES)):
                 pipeline.on_media(frame)
                 await asyncio.sleep(max(0.0, started + (k + 1) * 0.020 - time.perf_counter()))
-            while pipeline.speaking:  # the answer plays out (marks echo as it is sent)
-                await asyncio.sleep(0.02)
+            await played_out(pipeline)  # the answer plays out (marks echo as it is sent)
         samples.extend(ms for ms, _ in pipeline.reply_ms)
         acks += fake_tts.calls.count("Okay.")
         await pipeline.close()

@@ -188,7 +188,9 @@ class Settings(BaseSettings):
     openai_speech_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"), repr=False)
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
     elevenlabs_url: str = Field(default="wss://api.elevenlabs.io", validation_alias=AliasChoices("HVAC_ELEVENLABS_URL"))
-    elevenlabs_voice: str = Field(default="21m00Tcm4TlvDq8ikWAM", validation_alias=AliasChoices("HVAC_ELEVENLABS_VOICE"))
+    elevenlabs_voice: str = Field(
+        default="21m00Tcm4TlvDq8ikWAM", validation_alias=AliasChoices("HVAC_ELEVENLABS_VOICE")
+    )
     elevenlabs_model: str = Field(default="eleven_flash_v2_5", validation_alias=AliasChoices("HVAC_ELEVENLABS_MODEL"))
     deepgram_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_DEEPGRAM_URL"))
     deepgram_model: str = Field(default="nova-3", validation_alias=AliasChoices("HVAC_DEEPGRAM_MODEL"))

@@ -90,7 +90,7 @@ async def test_health_lists_every_engine_and_a_call_runs_on_the_providers(
     assert any(t.startswith("Comfort Zone") for t in spoken)  # the greeting went to a provider
     assert providers.faults.finalizes >= 1 and providers.faults.query.get("encoding") == "mulaw"
 
-    record = httpx.get(f"{base}/api/calls/{sim.call_sid}", timeout=10).json()
+    record = (await asyncio.to_thread(httpx.get, f"{base}/api/calls/{sim.call_sid}", timeout=10)).json()
     caller = [t["text"] for t in record["turns"] if t["role"] == "caller"]
     assert caller == ["I want to talk to a representative"] and record["outcome"] == "transferred"
 
@@ -98,7 +98,7 @@ async def test_health_lists_every_engine_and_a_call_runs_on_the_providers(
     assert after["circuits"]["tts:elevenlabs"]["state"] == "open"  # refused key: skipped at once
     assert after["circuits"]["tts:openai"]["state"] == "closed"
     assert after["status"] == "degraded"  # calls go on, on the next engine
-    metrics = httpx.get(f"{base}/metrics", timeout=10).text
+    metrics = (await asyncio.to_thread(httpx.get, f"{base}/metrics", timeout=10)).text
     assert 'hvac_circuit_open{circuit="tts:elevenlabs"} 1.0' in metrics
 
 

@@ -21,8 +21,8 @@ from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
 from hvac_agent.voice.stt.fake import FakeSTT
 from hvac_agent.voice.stt.moonshine import clean_transcript
-from hvac_agent.voice.tts.espeak import EspeakTTS
 from hvac_agent.voice.tts.base import TtsChunk
+from hvac_agent.voice.tts.espeak import EspeakTTS
 from hvac_agent.voice.tts.fake import FakeTTS
 
 

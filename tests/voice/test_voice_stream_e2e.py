@@ -17,12 +17,11 @@ import websockets
 from twilio.request_validator import RequestValidator
 
 from hvac_agent.app import create_app
-from hvac_agent.clock import FixedClock
+from hvac_agent.clock import FixedClock, ScaledClock
 from hvac_agent.config import Settings
+from hvac_agent.tools.simulator import CallerSimulator, Rule, is_acknowledgement
 from hvac_agent.voice.codec import b64encode, silence
 from hvac_agent.voice.pipeline import PipelineConfig
-from hvac_agent.clock import ScaledClock
-from hvac_agent.tools.simulator import CallerSimulator, Rule, is_acknowledgement
 from tests.support.server import free_port, serve_in_thread
 
 TOKEN = "stream-test-token-0123456789abcdef"

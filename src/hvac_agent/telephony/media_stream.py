@@ -68,7 +68,7 @@ class MediaStreamSession:
             return
         try:
             await self._send(text)
-        except Exception:  # socket gone: the receive loop will see the disconnect
+        except (OSError, RuntimeError):  # socket gone (or closed): the receive loop sees the disconnect
             self.stopped = True
 
     def _ignore(self, why: str, **fields: Any) -> None:

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from hvac_agent.voice.codec import FRAME_SAMPLES, b64decode, b64encode, frames, silence
 from hvac_agent.voice.phrase_cache import ACK_PHRASES
 
@@ -123,7 +125,7 @@ class CallerSimulator:
         text = message if isinstance(message, str) else json.dumps(message)
         try:
             await self.ws.send(text)
-        except Exception:
+        except (ConnectionClosed, OSError):
             self.closed = True
         if isinstance(message, dict):
             self.sent.append({"event": message.get("event")})
@@ -137,7 +139,7 @@ class CallerSimulator:
                     await self.send({"event": "mark", "streamSid": self.stream_sid,
                                      "sequenceNumber": str(self._next_seq()), "mark": msg.get("mark", {})})
                 await self._inbox.put(msg)
-        except Exception:  # closed by the server
+        except (ConnectionClosed, OSError):  # closed by the server
             pass
         finally:
             self.closed = True

@@ -69,3 +69,6 @@ def transport_errors() -> tuple[type[Exception], ...]:
     else:
         errors.append(httpx2.HTTPError)
     return tuple(errors)
+
+
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = transport_errors()

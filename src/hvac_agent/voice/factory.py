@@ -127,11 +127,9 @@ def make_tts(name: str, settings: Settings) -> TTSEngine:
     if name == "polly":
         from hvac_agent.voice.tts.polly import PollyTTS
 
-        credentials = {"aws_access_key_id": settings.aws_access_key_id,
-                       "aws_secret_access_key": settings.aws_secret_access_key}
         return PollyTTS(voice=settings.polly_voice, region=settings.aws_region,
-                        endpoint_url=settings.aws_endpoint_url_polly,
-                        **{k: v for k, v in credentials.items() if v})
+                        endpoint_url=settings.aws_endpoint_url_polly, aws_access_key_id=settings.aws_access_key_id,
+                        aws_secret_access_key=settings.aws_secret_access_key)
     if name in ("espeak", "offline"):
         from hvac_agent.voice.tts.espeak import EspeakTTS
 

@@ -27,7 +27,7 @@ from hvac_agent.observability.logging import get_logger
 from hvac_agent.resilience.breaker import CircuitBreaker
 from hvac_agent.voice.errors import EngineError
 from hvac_agent.voice.stt.base import STTEngine, SttResult, SttSession, SttStream
-from hvac_agent.voice.tts.base import TTSEngine, TtsChunk, Utterance, word_start
+from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, word_start
 
 log = get_logger("hvac_agent.voice.failover")
 
@@ -44,7 +44,7 @@ class Children(Generic[E]):
         if not engines:
             raise ValueError(f"failover {kind.upper()} needs at least one engine")
         self.kind = kind
-        self.engines = list(engines)
+        self.engines: list[E] = list(engines)
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.names = [e.name if [x.name for x in engines].count(e.name) == 1 else f"{e.name}#{i}"
                       for i, e in enumerate(engines)]
@@ -124,7 +124,7 @@ class Children(Generic[E]):
 class FailoverTTS(TTSEngine):
     def __init__(self, engines: Sequence[TTSEngine], *, clock: Clock | None = None, **breaker: float) -> None:
         self.children: Children[TTSEngine] = Children("tts", engines, clock=clock, **breaker)  # type: ignore[arg-type]
-        self.engines = self.children.engines
+        self.engines: list[TTSEngine] = self.children.engines
         self.name = ",".join(e.name for e in self.engines)
         self.voice = "/".join(f"{e.name}:{e.voice}" for e in self.engines)
         self.switches = 0  # mid-utterance hand-overs (for tests and benches)
@@ -226,7 +226,7 @@ async def _empty() -> AsyncIterator[str]:
 class FailoverSTT(STTEngine):
     def __init__(self, engines: Sequence[STTEngine], *, clock: Clock | None = None, **breaker: float) -> None:
         self.children: Children[STTEngine] = Children("stt", engines, clock=clock, **breaker)  # type: ignore[arg-type]
-        self.engines = self.children.engines
+        self.engines: list[STTEngine] = self.children.engines
         self.name = ",".join(e.name for e in self.engines)
 
     def states(self) -> dict[str, str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hvac_agent.observability.logging import get_logger
-from hvac_agent.voice.tts.base import TTSEngine, TtsChunk, Utterance
+from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance
 
 log = get_logger("hvac_agent.voice.phrase_cache")
 
@@ -101,7 +101,7 @@ class RedisPhraseStore:
             value = await self._redis.getex(self.prefix + key, ex=self.ttl_s)
         except RedisError as error:  # the cache speaks OSError, like the disk store
             raise OSError(repr(error)) from error
-        return bytes(value) if value is not None else None
+        return bytes(value) if isinstance(value, (bytes, bytearray)) else None
 
     async def put(self, key: str, audio: bytes) -> None:
         from redis.exceptions import RedisError

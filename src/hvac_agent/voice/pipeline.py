@@ -201,7 +201,7 @@ class CallPipeline:
         self.sink.start()
         try:
             reply = await self.responder.start(self.call_sid, self.caller_id)
-        except Exception:  # noqa: BLE001 - the dialogue's failures are many; the caller hears an apology
+        except Exception:
             log.exception("start_call_failed", call_sid=self.call_sid)
             reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.", action="hangup")
         self._play(reply)
@@ -230,7 +230,7 @@ class CallPipeline:
         await self.sink.aclose()
         try:
             await self.responder.end(self.call_sid)
-        except Exception:  # noqa: BLE001 - finalising must not raise out of a closing socket
+        except Exception:
             log.exception("end_call_failed", call_sid=self.call_sid)
 
     # ---- caller input (from the edge) -----------------------------------------------------------
@@ -355,7 +355,7 @@ class CallPipeline:
             self._in_flight = asyncio.current_task()
             try:
                 reply = await self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
-            except Exception:  # noqa: BLE001 - whatever broke in the dialogue, the caller hears a reprompt
+            except Exception:
                 log.exception("dialogue_turn_failed", call_sid=self.call_sid)
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)
             finally:
@@ -432,7 +432,7 @@ class CallPipeline:
         speech.recorded_text = speech.text
         try:
             speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, speech.text)
-        except Exception:  # noqa: BLE001 - a record outage never breaks the call
+        except Exception:
             log.exception("record_agent_turn_failed", call_sid=self.call_sid)
 
     async def _record(self, speech: Speech, text: str) -> None:
@@ -446,14 +446,14 @@ class CallPipeline:
                 speech.recorded_text = text
                 try:
                     speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
-                except Exception:  # noqa: BLE001 - a record outage never breaks the call
+                except Exception:
                     log.exception("record_agent_turn_failed", call_sid=self.call_sid)
             return
         if speech.turn_seq is not None and text != speech.recorded_text:
             speech.recorded_text = text
             try:
                 await self.responder.amend_agent_turn(self.call_sid, speech.turn_seq, text)
-            except Exception:  # noqa: BLE001 - a record outage never breaks the call
+            except Exception:
                 log.exception("amend_agent_turn_failed", call_sid=self.call_sid)
 
     # ---- silence --------------------------------------------------------------------------------

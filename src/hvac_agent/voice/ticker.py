@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import math
 from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, Protocol
@@ -52,7 +53,7 @@ class _Continue:
         while True:
             try:
                 sent = yield value
-            except BaseException as exc:  # e.g. the task is cancelled while the send waits
+            except BaseException as exc:  # noqa: BLE001 - forwarded into the send (e.g. a cancel), which decides
                 try:
                     value = coro.throw(exc)
                 except StopIteration as stop:
@@ -147,7 +148,7 @@ class PacingTicker:
             # The pass runs in the clock's timer callback itself (synchronous, no task wake-up to
             # wait behind the socket callbacks of its loop iteration), on every kind of clock.
             done = loop.create_future()
-            handle = clock.call_at(tick, lambda tick=tick, done=done: self._pass_then(tick, done))
+            handle = clock.call_at(tick, functools.partial(self._pass_then, tick, done))
             try:
                 await done
             finally:

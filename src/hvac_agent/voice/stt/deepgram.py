@@ -59,7 +59,8 @@ class DeepgramSTT(STTEngine):
         self.finalize_timeout_s = finalize_timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.clock: Clock = clock or SYSTEM_CLOCK
-        self.limits = limits or ProviderLimits(self.name, clock=self.clock)
+        self.provider_limits = limits or ProviderLimits(self.name, clock=self.clock)
+        self.limits = self.provider_limits
 
     def open_session(self) -> SttSession:
         return DeepgramSession(self)
@@ -131,7 +132,7 @@ class DeepgramSession(SttSession):
                 raise EngineError(self.dg.name, f"cannot connect: {error!r}") from error
             return cm, socket
 
-        self._cm, self._socket = await self.dg.limits.run(attempt)
+        self._cm, self._socket = await self.dg.provider_limits.run(attempt)
         self._last_sent = self.dg.clock.monotonic()
         self._reader = asyncio.get_running_loop().create_task(self._read(self._socket), name="deepgram-reader")
         self._keepalive = asyncio.get_running_loop().create_task(self._keep_alive(), name="deepgram-keepalive")
@@ -252,12 +253,14 @@ class DeepgramStream(SttStream):
         self._garbage = 0
         self._pump: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._all_sent = asyncio.Event()  # every pushed frame has gone out (or the stream failed)
         self._reconnected = False
         self._closed = False
 
     # ---- audio out ----------------------------------------------------------------------------
     def push(self, ulaw: bytes, voiced: bool = True) -> None:
         self.audio.append(ulaw)
+        self._all_sent.clear()
         self._wake.set()
         if self._pump is None:
             self._pump = asyncio.get_running_loop().create_task(self._send_loop(), name="deepgram-send")
@@ -272,6 +275,7 @@ class DeepgramStream(SttStream):
                     count = len(self.audio) - self._sent
                     await self.session.send_audio(chunk)
                     self._sent += count
+                self._all_sent.set()
                 self._wake.clear()
                 await self._wake.wait()
         except EngineError as error:
@@ -314,6 +318,7 @@ class DeepgramStream(SttStream):
         if self._error is None:
             self._error = error
         self._final_event.set()
+        self._all_sent.set()
 
     def text(self) -> str:
         return " ".join([*self._finals, self._interim]).strip()
@@ -350,14 +355,15 @@ class DeepgramStream(SttStream):
             self._reconnected = True
             log.warning("deepgram_reconnect", error=str(self._error))
             self._error, self._finals, self._interim, self._sent = None, [], "", 0
+            self._all_sent.clear()
             if self._pump is not None:
                 self._pump.cancel()
             self._pump = asyncio.get_running_loop().create_task(self._send_loop(), name="deepgram-send")
             self._wake.set()
 
     async def _flushed(self) -> None:
-        while self._error is None and self._sent < len(self.audio):
-            await asyncio.sleep(0.005)
+        if self._sent < len(self.audio):
+            await self._all_sent.wait()
 
     async def aclose(self) -> None:
         self._closed = True

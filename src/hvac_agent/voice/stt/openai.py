@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hvac_agent.dialogue.state import Expect
-from hvac_agent.voice.errors import EngineError, from_http_status, transport_errors
+from hvac_agent.voice.errors import TRANSPORT_ERRORS, EngineError, from_http_status
 from hvac_agent.voice.limits import ProviderLimits
 from hvac_agent.voice.stt.base import STTEngine
 
@@ -43,16 +43,18 @@ class OpenAISTT(STTEngine):
     async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str:
         import openai
 
-        prompt = ", ".join(hints[:30]) or None
+        prompt = ", ".join(hints[:30])
         try:
             result = await self._client.audio.transcriptions.create(
                 model=self.model, file=("turn.wav", wav_bytes(audio), "audio/wav"), language="en",
-                response_format="json", **({"prompt": prompt} if prompt else {}),
+                response_format="json", prompt=prompt or openai.omit,
             )
         except openai.APIStatusError as error:
             raise from_http_status(self.name, error.status_code, error.message,
                                    retry_after=error.response.headers.get("retry-after")) from error
-        except (openai.APIError, *transport_errors()) as error:
+        except openai.APIError as error:
+            raise EngineError(self.name, repr(error)) from error
+        except TRANSPORT_ERRORS as error:  # the connection lost mid-body
             raise EngineError(self.name, repr(error)) from error
         text = getattr(result, "text", None)
         if not isinstance(text, str):

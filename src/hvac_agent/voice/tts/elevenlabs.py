@@ -30,7 +30,7 @@ from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.llm.splitter import split_sentences
 from hvac_agent.voice.errors import EngineError, RateLimited, from_http_status
 from hvac_agent.voice.limits import ProviderLimits
-from hvac_agent.voice.tts.base import TTSEngine, TtsChunk, Utterance, word_start
+from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, word_start
 
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"
 DEFAULT_MODEL = "eleven_flash_v2_5"
@@ -71,7 +71,8 @@ class _Socket:
                 self._route(raw)
             error = EngineError(self.engine, "connection closed by the server")
         except ConnectionClosed as closed:
-            error = EngineError(self.engine, f"connection dropped ({closed.rcvd.code if closed.rcvd else 'no close frame'})")
+            code = closed.rcvd.code if closed.rcvd else "no close frame"
+            error = EngineError(self.engine, f"connection dropped ({code})")
         except OSError as lost:
             error = EngineError(self.engine, f"connection lost: {lost!r}")
         self.closed = True
@@ -142,7 +143,8 @@ class ElevenLabsTTS(TTSEngine):
         self.chunk_timeout_s = chunk_timeout_s
         self.keepalive_s = keepalive_s
         self.idle_close_s = idle_close_s
-        self.limits = limits or ProviderLimits(self.name, clock=self.clock)
+        self.provider_limits = limits or ProviderLimits(self.name, clock=self.clock)
+        self.limits = self.provider_limits
         self._pool: list[_Socket] = []
         self.reconnects = 0
 
@@ -158,8 +160,9 @@ class ElevenLabsTTS(TTSEngine):
                                           open_timeout=self.first_audio_timeout_s, max_size=2**22)
         except InvalidStatus as refused:
             response = refused.response
-            raise from_http_status(self.name, response.status_code, response.body.decode("utf-8", "replace")
-                                   if response.body else "", retry_after=response.headers.get("Retry-After")) from refused
+            body = response.body.decode("utf-8", "replace") if response.body else ""
+            raise from_http_status(self.name, response.status_code, body,
+                                   retry_after=response.headers.get("Retry-After")) from refused
         except (InvalidHandshake, OSError, TimeoutError) as error:
             raise EngineError(self.name, f"cannot connect: {error!r}") from error
         return _Socket(ws, self.name)
@@ -175,7 +178,7 @@ class ElevenLabsTTS(TTSEngine):
         for sock in self._pool:
             if len(sock.contexts) < MAX_CONTEXTS_PER_SOCKET:
                 return sock
-        sock = await self.limits.run(self._connect)
+        sock = await self.provider_limits.run(self._connect)
         self._pool.append(sock)
         return sock
 

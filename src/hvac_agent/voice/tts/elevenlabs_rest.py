@@ -11,8 +11,8 @@ import httpx
 from hvac_agent.voice.errors import EngineError, EngineUnavailable, from_http_status
 from hvac_agent.voice.limits import ProviderLimits
 from hvac_agent.voice.mp3 import Mp3ToUlaw
-from hvac_agent.voice.tts.elevenlabs import DEFAULT_MODEL, DEFAULT_VOICE
 from hvac_agent.voice.tts.base import TTSEngine
+from hvac_agent.voice.tts.elevenlabs import DEFAULT_MODEL, DEFAULT_VOICE
 
 
 class ElevenLabsRestTTS(TTSEngine):

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from hvac_agent.voice.codec import resample, ulaw_encode
-from hvac_agent.voice.errors import EngineError, from_http_status, transport_errors
+from hvac_agent.voice.errors import TRANSPORT_ERRORS, EngineError, from_http_status
 from hvac_agent.voice.limits import ProviderLimits
 from hvac_agent.voice.tts.base import TTSEngine
 
@@ -74,7 +74,9 @@ class OpenAITTS(TTSEngine):
         except openai.APIStatusError as error:
             raise from_http_status(self.name, error.status_code, error.message,
                                    retry_after=error.response.headers.get("retry-after")) from error
-        except (openai.APIError, *transport_errors()) as error:  # connection lost, timeouts
+        except openai.APIError as error:
+            raise EngineError(self.name, repr(error)) from error
+        except TRANSPORT_ERRORS as error:  # the connection lost mid-body
             raise EngineError(self.name, repr(error)) from error
         tail = converter.flush()
         if tail:

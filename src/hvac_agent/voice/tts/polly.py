@@ -30,7 +30,7 @@ class PollyTTS(TTSEngine):
 
     def __init__(self, *, voice: str = "Joanna", engine: str = "neural", region: str | None = None,
                  endpoint_url: str | None = None, timeout_s: float = 10.0, limits: ProviderLimits | None = None,
-                 **credentials: str) -> None:
+                 aws_access_key_id: str | None = None, aws_secret_access_key: str | None = None) -> None:
         try:
             import boto3
             from botocore.config import Config
@@ -38,7 +38,8 @@ class PollyTTS(TTSEngine):
             raise EngineUnavailable(self.name, "boto3 is not installed (pip install 'hvac-agent[aws]')") from error
         config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1})
         self._client: Any = boto3.client("polly", region_name=region or "us-east-1", endpoint_url=endpoint_url,
-                                         config=config, **credentials)
+                                         config=config, aws_access_key_id=aws_access_key_id,
+                                         aws_secret_access_key=aws_secret_access_key)
         self.voice = voice
         self.engine = engine
         self.limits = limits or ProviderLimits(self.name)
