@@ -20,14 +20,16 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakes
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "voice"))  # for voice_fakes
+
+from voice_fakes import ScriptedResponder  # noqa: E402
 
 from hvac_agent.clock import SYSTEM_CLOCK  # noqa: E402
-from hvac_agent.dialogue.state import Event, Reply  # noqa: E402
+from hvac_agent.dialogue.state import Reply  # noqa: E402
 from hvac_agent.voice.codec import FRAME_SAMPLES, frames, silence  # noqa: E402
 from hvac_agent.voice.failover import FailoverTTS  # noqa: E402
 from hvac_agent.voice.limits import ProviderLimits  # noqa: E402
@@ -42,6 +44,7 @@ from hvac_agent.voice.tts.fake import FakeTTS  # noqa: E402
 from hvac_agent.voice.vad import WebRtcVad  # noqa: E402
 from tests.fakes.fake_speech import KEY, Faults, fake_providers  # noqa: E402
 
+REPLY = "Sorry to hear that. What's your name?"
 SENTENCE = "Your technician arrives between eight and noon tomorrow, and will call before coming."
 
 
@@ -134,28 +137,6 @@ def heard_gaps_ms(send_times: list[float]) -> float:
     return gap * 1000
 
 
-class Script:
-    """An instant dialogue: the greeting, then the same reply every turn."""
-
-    def __init__(self, greeting: str, reply: str = "Sorry to hear that. What's your name?") -> None:
-        self.greeting, self.reply = greeting, reply
-
-    async def start(self, call_sid: str, caller_id: str | None) -> Reply:
-        return Reply(say=self.greeting, expect="intent")
-
-    async def handle(self, call_sid: str, event: Event, on_sentence: Any = None) -> Reply:
-        return Reply(say=self.reply, expect="intent")
-
-    async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
-        return None
-
-    async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
-        return None
-
-    async def end(self, call_sid: str) -> None:
-        return None
-
-
 async def death_gap(n: int, how: str) -> None:
     from hvac_agent.voice.tts.elevenlabs import ElevenLabsTTS
     from hvac_agent.voice.tts.openai import OpenAITTS
@@ -170,7 +151,7 @@ async def death_gap(n: int, how: str) -> None:
                                     OpenAITTS(KEY, base_url=f"{fake.base_url}/v1")], failure_threshold=1)
             wire = Wire()
             engines = VoiceEngines(stt=FakeSTT(), tts=CachedTTS(failover), vad_factory=WebRtcVad)
-            pipeline = CallPipeline("CAbench", None, Script(SENTENCE), engines,
+            pipeline = CallPipeline("CAbench", None, ScriptedResponder(Reply(say=SENTENCE, expect="intent")), engines,
                                     PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK), clock=SYSTEM_CLOCK)
             wire.pipeline = pipeline
             await pipeline.begin()
@@ -202,8 +183,9 @@ async def answer_latency(n: int) -> None:
         nonlocal acks
         wire = Wire()
         fake_tts = FakeTTS()
+        dialogue = ScriptedResponder(Reply(say="Hi.", expect="intent"), [Reply(say=REPLY, expect="intent")])
         engines = VoiceEngines(stt=FakeSTT(), tts=CachedTTS(fake_tts), vad_factory=WebRtcVad)
-        pipeline = CallPipeline("CAbench", None, Script("Hi."), engines,
+        pipeline = CallPipeline("CAbench", None, dialogue, engines,
                                 PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK), clock=SYSTEM_CLOCK)
         wire.pipeline = pipeline
         await pipeline.begin()

@@ -108,3 +108,18 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
+
+
+def stream_settings(tmp_path: Any, port: int, token: str, **overrides: Any) -> Any:
+    """Settings for a stream-mode test server on `port`: its own SQLite files, signed upgrades."""
+    from hvac_agent.config import Settings
+
+    return Settings.model_validate({
+        "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
+        "session_db_path": str(tmp_path / "sessions.db"),
+        "twilio_auth_token": token,
+        "public_url": f"http://127.0.0.1:{port}",
+        "voice_mode": "stream",
+        "log_level": "WARNING",
+        **overrides,
+    })

@@ -18,12 +18,11 @@ from twilio.request_validator import RequestValidator
 
 from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock, ScaledClock
-from hvac_agent.config import Settings
 from hvac_agent.tools.simulator import CallerSimulator
 from hvac_agent.voice.phrase_cache import CachedTTS, DiskPhraseStore, PhraseCache, RedisPhraseStore
 from hvac_agent.voice.tts.fake import FakeTTS
 from tests.fakes.fake_speech import KEY, FakeProviders, Faults, fake_providers
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import free_port, serve_in_thread, stream_settings
 
 TOKEN = "cloud-test-token-0123456789abcdef"
 NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)
@@ -38,13 +37,7 @@ def providers() -> Iterator[FakeProviders]:
 @pytest.fixture
 def server(providers: FakeProviders, tmp_path: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
-    settings = Settings.model_validate({
-        "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
-        "session_db_path": str(tmp_path / "sessions.db"),
-        "twilio_auth_token": TOKEN,
-        "public_url": f"http://127.0.0.1:{port}",
-        "voice_mode": "stream",
-        "log_level": "WARNING",
+    settings = stream_settings(tmp_path, port, TOKEN, **{
         "phrase_cache_dir": str(tmp_path / "phrases"),
         # keys for every provider (ElevenLabs' is refused by the provider)
         "ELEVENLABS_API_KEY": "revoked-key", "HVAC_ELEVENLABS_URL": providers.ws_url,

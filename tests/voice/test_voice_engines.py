@@ -184,3 +184,26 @@ async def test_an_utterance_is_spoken_sentence_by_sentence_as_its_pieces_arrive(
     assert [c.spoken_chars for _, c in seen if c.spoken_chars is not None] == [17, 39, len(text)]
     assert tts.calls == ["Sure, I can help.", "Which day works best?", "Tomorrow is open."]
     assert next(n for n, c in seen if c.audio) == 1  # heard before the next piece existed
+
+
+async def test_a_failed_engine_is_probed_back_in_the_background_not_on_live_calls() -> None:
+    import datetime as dt
+
+    from hvac_agent.clock import FixedClock
+
+    clock = FixedClock(dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC))
+    flaky, good = FakeTTS(fail=True), FakeTTS()
+    flaky.name = "flaky"
+    failover = FailoverTTS([flaky, good], clock=clock, failure_threshold=1, recovery_s=10.0, probe_every_s=2.0)
+    assert len(await _collect(failover, "Hi.")) > 0  # the good engine answered
+    assert failover.states()["flaky"] == "open" and flaky.calls == ["Hi."]
+    await _collect(failover, "Hello.")
+    assert "Hello." not in flaky.calls and "Hello." in good.calls  # live traffic stays off it while it rests
+    flaky.fail = False  # the provider is back
+    prober = failover.children._prober
+    assert prober is not None
+    await asyncio.wait_for(prober, timeout=5)  # virtual time: the rest passes, a probe closes the circuit
+    assert failover.states()["flaky"] == "closed" and flaky.calls[-1] == "OK."
+    await _collect(failover, "Welcome back.")
+    assert flaky.calls[-1] == "Welcome back."
+    await failover.aclose()

@@ -18,11 +18,10 @@ from twilio.request_validator import RequestValidator
 
 from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock, ScaledClock
-from hvac_agent.config import Settings
 from hvac_agent.tools.simulator import CallerSimulator, Rule, is_acknowledgement
 from hvac_agent.voice.codec import b64encode, silence
 from hvac_agent.voice.pipeline import PipelineConfig
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import free_port, serve_in_thread, stream_settings
 
 TOKEN = "stream-test-token-0123456789abcdef"
 # Wednesday 2 December 2026, 09:00 in Austin: the first open window is today 12:00-16:00.
@@ -62,17 +61,8 @@ class StreamServer:
 def _serve(tmp_path: Path, *, stt: str, tts: str, speed: float,
            config: PipelineConfig | None = None) -> Iterator[StreamServer]:
     port = free_port()
-    settings = Settings.model_validate({
-        "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
-        "session_db_path": str(tmp_path / "sessions.db"),
-        "twilio_auth_token": TOKEN,
-        "public_url": f"http://127.0.0.1:{port}",
-        "voice_mode": "stream",
-        "stt_engines": stt,
-        "tts_engines": tts,
-        "fake_transcript": "I want to talk to a representative",
-        "log_level": "WARNING",
-    })
+    settings = stream_settings(tmp_path, port, TOKEN, stt_engines=stt, tts_engines=tts,
+                               fake_transcript="I want to talk to a representative")
     app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
     app.state.voice_clock = ScaledClock(speed)
     if config is not None:

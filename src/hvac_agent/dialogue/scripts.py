@@ -33,7 +33,7 @@ def greeting(profile: BusinessProfile) -> str:
     (briefly), the question. The business's own greeting (profile `greeting`) replaces it."""
     if profile.greeting and profile.greeting.strip():
         return profile.greeting.strip()
-    return f"{profile.name}, virtual assistant here. Smell gas? Say so now. How can I help?"
+    return f"{profile.name}, virtual assistant here. If you smell gas, say so now. How can I help?"
 
 
 def emergency(profile: BusinessProfile, kind: EmergencyKind) -> str:

@@ -108,6 +108,10 @@ class Children(Generic[E]):
     def circuits(self) -> dict[str, dict[str, object]]:
         return {b.name: b.snapshot().as_dict() for b in self.breakers}
 
+    async def probe_first(self) -> None:
+        """Probe the child that would answer now (a failover engine nested in another)."""
+        await self.engines[self.order()[0]].probe()
+
     def states(self) -> dict[str, str]:
         return {name: b.state for name, b in zip(self.names, self.breakers, strict=True)}
 
@@ -167,9 +171,7 @@ class FailoverTTS(TTSEngine):
         raise NotImplementedError
 
     async def probe(self) -> None:
-        for i in self.children.order():
-            await self.engines[i].probe()
-            return
+        await self.children.probe_first()
 
     async def aclose(self) -> None:
         await self.children.aclose()
@@ -253,9 +255,7 @@ class FailoverSTT(STTEngine):
         raise last or EngineError(self.name, "no engine")
 
     async def probe(self) -> None:
-        for i in self.children.order():
-            await self.engines[i].probe()
-            return
+        await self.children.probe_first()
 
     async def aclose(self) -> None:
         await self.children.aclose()

@@ -11,8 +11,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hvac_agent.dialogue.state import Expect
-from hvac_agent.voice.errors import TRANSPORT_ERRORS, EngineError, from_http_status
+from hvac_agent.voice.errors import EngineError
 from hvac_agent.voice.limits import ProviderLimits
+from hvac_agent.voice.openai_errors import openai_failures
 from hvac_agent.voice.stt.base import STTEngine
 
 
@@ -44,18 +45,11 @@ class OpenAISTT(STTEngine):
         import openai
 
         prompt = ", ".join(hints[:30])
-        try:
+        with openai_failures(self.name):
             result = await self._client.audio.transcriptions.create(
                 model=self.model, file=("turn.wav", wav_bytes(audio), "audio/wav"), language="en",
                 response_format="json", prompt=prompt or openai.omit,
             )
-        except openai.APIStatusError as error:
-            raise from_http_status(self.name, error.status_code, error.message,
-                                   retry_after=error.response.headers.get("retry-after")) from error
-        except openai.APIError as error:
-            raise EngineError(self.name, repr(error)) from error
-        except TRANSPORT_ERRORS as error:  # the connection lost mid-body
-            raise EngineError(self.name, repr(error)) from error
         text = getattr(result, "text", None)
         if not isinstance(text, str):
             raise EngineError(self.name, "a transcription without text")

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from hvac_agent.voice.codec import resample, ulaw_encode
-from hvac_agent.voice.errors import TRANSPORT_ERRORS, EngineError, from_http_status
 from hvac_agent.voice.limits import ProviderLimits
+from hvac_agent.voice.openai_errors import openai_failures
 from hvac_agent.voice.tts.base import TTSEngine
 
 SOURCE_HZ = 24_000
@@ -60,10 +60,8 @@ class OpenAITTS(TTSEngine):
         self.limits = limits or ProviderLimits(self.name)
 
     async def _synthesize_impl(self, text: str) -> AsyncIterator[bytes]:
-        import openai
-
         converter = Pcm24kToUlaw()
-        try:
+        with openai_failures(self.name):
             async with self._client.audio.speech.with_streaming_response.create(
                 model=self.model, voice=self.voice, input=text, response_format="pcm"
             ) as response:
@@ -71,13 +69,6 @@ class OpenAITTS(TTSEngine):
                     audio = converter.feed(data)
                     if audio:
                         yield audio
-        except openai.APIStatusError as error:
-            raise from_http_status(self.name, error.status_code, error.message,
-                                   retry_after=error.response.headers.get("retry-after")) from error
-        except openai.APIError as error:
-            raise EngineError(self.name, repr(error)) from error
-        except TRANSPORT_ERRORS as error:  # the connection lost mid-body
-            raise EngineError(self.name, repr(error)) from error
         tail = converter.flush()
         if tail:
             yield tail
