@@ -112,3 +112,16 @@ async def test_speech_that_gives_no_words_is_a_miss_not_a_silence() -> None:
     finally:
         await pipeline.close()
     assert responder.events == [CallerUnclear()]
+
+
+async def test_when_every_engine_fails_the_record_holds_only_what_was_spoken(dying_provider: FakeProviders) -> None:
+    eleven = ElevenLabsTTS(KEY, base_url=dying_provider.ws_url, limits=ProviderLimits("elevenlabs"))
+    responder = ScriptedResponder(Reply(say=LINE, expect="intent"))
+    pipeline, wire = _pipeline(responder, eleven)
+    try:
+        await pipeline.begin()
+        await until(lambda: any(m["mark"]["name"] == "1:end" for m in wire.events("mark")), timeout_s=20)
+        await until(lambda: not pipeline.speaking and responder.amended)
+    finally:
+        await pipeline.close()
+    assert responder.recorded == ["Your technician arrives between"]  # not the words never said

@@ -162,7 +162,8 @@ async def get_voice(app: Any) -> VoiceEngines:
         if voice is None:
             from hvac_agent.voice.factory import build_voice
 
-            voice = await asyncio.to_thread(build_voice, app.state.settings)
+            clock = getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK
+            voice = await asyncio.to_thread(build_voice, app.state.settings, clock=clock)
             app.state.voice = voice
     return voice
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from hvac_agent.clock import Clock
+from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.config import Settings
 from hvac_agent.observability.logging import get_logger
 from hvac_agent.voice.errors import EngineError, EngineUnavailable
 from hvac_agent.voice.failover import FailoverSTT, FailoverTTS
+from hvac_agent.voice.limits import ProviderLimits
 from hvac_agent.voice.phrase_cache import (
     ACK_PHRASES,
     CachedTTS,
@@ -68,7 +69,7 @@ def _key(settings: Settings, field: str, engine: str) -> str:
     return str(value)
 
 
-def make_stt(name: str, settings: Settings) -> STTEngine:
+def make_stt(name: str, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> STTEngine:
     if name == "fake":
         from hvac_agent.voice.stt.fake import FakeSTT
 
@@ -77,11 +78,12 @@ def make_stt(name: str, settings: Settings) -> STTEngine:
         from hvac_agent.voice.stt.deepgram import DeepgramSTT
 
         return DeepgramSTT(_key(settings, "deepgram_api_key", name), model=settings.deepgram_model,
-                           base_url=settings.deepgram_url)
+                           base_url=settings.deepgram_url, clock=clock)
     if name == "openai":
         from hvac_agent.voice.stt.openai import OpenAISTT
 
-        return OpenAISTT(_key(settings, "openai_speech_key", name), base_url=settings.openai_base_url)
+        return OpenAISTT(_key(settings, "openai_speech_key", name), base_url=settings.openai_base_url,
+                         limits=ProviderLimits(name, clock=clock))
     if name == "moonshine":
         from hvac_agent.voice.stt.moonshine import MoonshineSTT
 
@@ -105,7 +107,7 @@ def make_stt(name: str, settings: Settings) -> STTEngine:
     raise EngineUnavailable(name, "no such STT engine")
 
 
-def make_tts(name: str, settings: Settings) -> TTSEngine:
+def make_tts(name: str, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> TTSEngine:
     if name == "fake":
         from hvac_agent.voice.tts.fake import FakeTTS
 
@@ -114,22 +116,24 @@ def make_tts(name: str, settings: Settings) -> TTSEngine:
         from hvac_agent.voice.tts.elevenlabs import ElevenLabsTTS
 
         return ElevenLabsTTS(_key(settings, "elevenlabs_api_key", name), voice=settings.elevenlabs_voice,
-                             model=settings.elevenlabs_model, base_url=settings.elevenlabs_url)
+                             model=settings.elevenlabs_model, base_url=settings.elevenlabs_url, clock=clock)
     if name == "elevenlabs-rest":
         from hvac_agent.voice.tts.elevenlabs_rest import ElevenLabsRestTTS
 
         return ElevenLabsRestTTS(_key(settings, "elevenlabs_api_key", name), voice=settings.elevenlabs_voice,
-                                 model=settings.elevenlabs_model, base_url=settings.elevenlabs_url)
+                                 model=settings.elevenlabs_model, base_url=settings.elevenlabs_url,
+                                 limits=ProviderLimits(name, clock=clock))
     if name == "openai":
         from hvac_agent.voice.tts.openai import OpenAITTS
 
-        return OpenAITTS(_key(settings, "openai_speech_key", name), base_url=settings.openai_base_url)
+        return OpenAITTS(_key(settings, "openai_speech_key", name), base_url=settings.openai_base_url,
+                         limits=ProviderLimits(name, clock=clock))
     if name == "polly":
         from hvac_agent.voice.tts.polly import PollyTTS
 
         return PollyTTS(voice=settings.polly_voice, region=settings.aws_region,
                         endpoint_url=settings.aws_endpoint_url_polly, aws_access_key_id=settings.aws_access_key_id,
-                        aws_secret_access_key=settings.aws_secret_access_key)
+                        aws_secret_access_key=settings.aws_secret_access_key, limits=ProviderLimits(name, clock=clock))
     if name in ("espeak", "offline"):
         from hvac_agent.voice.tts.espeak import EspeakTTS
 
@@ -165,9 +169,10 @@ def phrase_store(settings: Settings) -> SharedPhraseStore:
     return DiskPhraseStore(settings.phrase_cache_dir)
 
 
-def build_voice(settings: Settings, *, cache: PhraseCache | None = None, clock: Clock | None = None) -> VoiceEngines:
-    stts = _build(stt_names(settings), lambda n: make_stt(n, settings), OFFLINE_STT)
-    ttss = _build(tts_names(settings), lambda n: make_tts(n, settings), OFFLINE_TTS)
+def build_voice(settings: Settings, *, cache: PhraseCache | None = None, clock: Clock = SYSTEM_CLOCK) -> VoiceEngines:
+    """The speech engines, all on `clock` (breakers, rate limits, keep-alives, timeouts)."""
+    stts = _build(stt_names(settings), lambda n: make_stt(n, settings, clock), OFFLINE_STT)
+    ttss = _build(tts_names(settings), lambda n: make_tts(n, settings, clock), OFFLINE_TTS)
     stt: STTEngine = stts[0] if len(stts) == 1 else FailoverSTT(stts, clock=clock)
     tts: TTSEngine = ttss[0] if len(ttss) == 1 else FailoverTTS(ttss, clock=clock)
     if cache is None:

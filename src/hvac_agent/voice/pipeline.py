@@ -176,6 +176,16 @@ class CallPipeline:
         if not task.cancelled() and task.exception() is not None:
             log.error("voice_task_failed", call_sid=self.call_sid, task=task.get_name(),
                       error=repr(task.exception()), exc_info=task.exception())
+            self._count_error()
+
+    def _unexpected(self, event: str) -> None:
+        """A failure no handler expected: logged with its traceback, counted for /health."""
+        log.exception(event, call_sid=self.call_sid)
+        self._count_error()
+
+    def _count_error(self) -> None:
+        if self.stats is not None:
+            self.stats.record_error()
 
     @property
     def open_tasks(self) -> int:
@@ -202,7 +212,7 @@ class CallPipeline:
         try:
             reply = await self.responder.start(self.call_sid, self.caller_id)
         except Exception:
-            log.exception("start_call_failed", call_sid=self.call_sid)
+            self._unexpected("start_call_failed")
             reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.", action="hangup")
         self._play(reply)
 
@@ -231,7 +241,7 @@ class CallPipeline:
         try:
             await self.responder.end(self.call_sid)
         except Exception:
-            log.exception("end_call_failed", call_sid=self.call_sid)
+            self._unexpected("end_call_failed")
 
     # ---- caller input (from the edge) -----------------------------------------------------------
     def on_media(self, ulaw: bytes) -> None:
@@ -356,7 +366,7 @@ class CallPipeline:
             try:
                 reply = await self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
             except Exception:
-                log.exception("dialogue_turn_failed", call_sid=self.call_sid)
+                self._unexpected("dialogue_turn_failed")
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)
             finally:
                 self._in_flight = None
@@ -433,7 +443,7 @@ class CallPipeline:
         try:
             speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, speech.text)
         except Exception:
-            log.exception("record_agent_turn_failed", call_sid=self.call_sid)
+            self._unexpected("record_agent_turn_failed")
 
     async def _record(self, speech: Speech, text: str) -> None:
         """The utterance is over: make the record say what the caller actually heard."""
@@ -447,14 +457,14 @@ class CallPipeline:
                 try:
                     speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
                 except Exception:
-                    log.exception("record_agent_turn_failed", call_sid=self.call_sid)
+                    self._unexpected("record_agent_turn_failed")
             return
         if speech.turn_seq is not None and text != speech.recorded_text:
             speech.recorded_text = text
             try:
                 await self.responder.amend_agent_turn(self.call_sid, speech.turn_seq, text)
             except Exception:
-                log.exception("amend_agent_turn_failed", call_sid=self.call_sid)
+                self._unexpected("amend_agent_turn_failed")
 
     # ---- silence --------------------------------------------------------------------------------
     def _start_no_input(self) -> None:

@@ -176,7 +176,10 @@ class Playout:
                     known_chars, since_known_ms = chunk.spoken_chars, 0.0
                     self.sink.mark(f"{speech.id}:{snap_to_word(speech.text, known_chars)}")
         except EngineError as error:
-            log.warning("tts_failed", call_sid=self.call_sid, error=str(error))
+            # every engine failed: the utterance is what was spoken, and the record will say so
+            spoken = snap_to_word(speech.text, known_chars + int(since_known_ms / MS_PER_CHAR))
+            speech.text = speech.text[:spoken].strip()
+            log.warning("tts_failed", call_sid=self.call_sid, error=str(error), spoken_chars=spoken)
 
     async def _final_watchdog(self, speech: Speech, grace_s: float) -> None:
         await self.clock.sleep(grace_s)
