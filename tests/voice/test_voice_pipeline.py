@@ -88,9 +88,17 @@ def make(calls: list[Call], *args: object, **kwargs: object) -> Call:
 
 async def test_greeting_is_paced_in_20ms_frames_with_marks_and_recorded_as_it_starts(call_factory: list[Call]) -> None:
     call = make(call_factory, ScriptedResponder(Reply(say=LONG, expect="intent")))
+    frames_when_recorded: list[int] = []
+    record = call.responder.record_agent_turn
+
+    async def recording(call_sid: str, text: str) -> int | None:
+        frames_when_recorded.append(len(call.wire.events("media")))
+        return await record(call_sid, text)
+
+    call.responder.record_agent_turn = recording  # type: ignore[method-assign]
     await call.pipeline.begin()
-    await until(lambda: call.responder.recorded == [LONG])  # in the record as soon as it is being said
-    assert not any(m["mark"]["name"] == "1:end" for m in call.wire.events("mark"))
+    await until(lambda: call.responder.recorded == [LONG])
+    assert frames_when_recorded[0] <= 10  # in the record as soon as it is being said (its lead went out)
     await until(lambda: any(m["mark"]["name"] == "1:end" for m in call.wire.events("mark")))
     assert call.responder.recorded == [LONG] and call.responder.amended == []
     media = call.wire.events("media")

@@ -268,11 +268,11 @@ def test_the_simulator_keeps_listening_through_the_agents_fillers(heard: str, fi
     assert is_acknowledgement(heard) is filler
 
 
-async def test_an_open_answer_hears_an_okay_before_the_answer_and_the_record_keeps_only_words(
+async def test_a_complete_open_answer_is_answered_at_once_and_the_record_keeps_only_words(
     fake_server: StreamServer,
 ) -> None:
-    """Over the real socket: after the caller's open answer the agent says "Okay." at its likely
-    end, then answers; the call record holds the answer, not the filler."""
+    """Over the real socket: the caller's open answer is complete in its words, so the answer
+    itself starts at the likely end — no "Okay." and a wait; the call record holds the words."""
     sim = fake_server.simulator(quiet_s=0.3)
     async with sim:
         await sim.listen()  # the greeting asks an open question
@@ -283,7 +283,7 @@ async def test_an_open_answer_hears_an_okay_before_the_answer_and_the_record_kee
     after = sim.received[before:]
     spoken = [int(m["mark"]["name"].split(":")[0]) for m in after
               if m["event"] == "mark" and m["mark"]["name"].endswith(":end")]
-    assert len(spoken) == 2 and spoken[0] < spoken[1]  # two utterances: the filler, then the answer
+    assert len(spoken) == 1  # one utterance: the answer itself, no filler before it
     record = fake_server.record(sim.call_sid)
     agent = [t["text"] for t in record["turns"] if t["role"] == "agent"]
     assert len(agent) == 2 and "Okay." not in agent  # greeting and the transfer line, no filler
