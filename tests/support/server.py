@@ -40,7 +40,7 @@ def wait_healthy(base_url: str, timeout_s: float = 30.0, process: subprocess.Pop
 
 
 @contextmanager
-def serve_in_thread(app: Any, port: int | None = None, *, start_timeout_s: float = 20.0) -> Iterator[str]:
+def serve_in_thread(app: Any, port: int | None = None, *, start_timeout_s: float = 60.0) -> Iterator[str]:
     """Run an ASGI app on uvicorn in a background thread; yields its base URL."""
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
