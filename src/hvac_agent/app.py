@@ -21,6 +21,8 @@ from hvac_agent.config import BusinessProfile, Settings, load_profile
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
 from hvac_agent.dialogue.nlu import warm_up as nlu_warm_up
+from hvac_agent.followups.api import router as followups_router
+from hvac_agent.followups.runtime import build_followups
 from hvac_agent.observability.logging import configure_logging, get_logger
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.factory import make_session_store
@@ -28,6 +30,7 @@ from hvac_agent.sessions.store import SessionStore
 from hvac_agent.telephony.gather import router as gather_router
 from hvac_agent.telephony.media_stream import MediaStreamLane
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
+from hvac_agent.telephony.sms import router as sms_router
 from hvac_agent.voice.factory import build_voice
 from hvac_agent.voice.runtime import tune_gc_for_audio
 
@@ -111,6 +114,11 @@ def create_app(
         app.state.booking = services.booking
         app.state.records = services.records
         app.state.calls = services.calls
+        followups = build_followups(settings, profile, engine=services.engine, booking=services.booking,
+                                    records=services.records, clock=clock)
+        if followups.in_process:
+            followups.dispatcher.start()  # embedded default; with Redis, `hvac-agent worker` delivers
+        app.state.followups = followups
         voice: Any = None
         if settings.voice_mode == "stream":
             # one clock for the speech side: pacing, timers, breakers and rate limits (tests may
@@ -127,6 +135,7 @@ def create_app(
             closer = getattr(voice, "aclose", None)
             if callable(closer):
                 await closer()
+            await followups.aclose()
             await services.aclose()
 
     app = FastAPI(title="hvac-agent", version="0.1.0", lifespan=lifespan)
@@ -138,6 +147,8 @@ def create_app(
     app.state.public_url = lambda: settings.effective_public_url()
     app.include_router(gather_router)
     app.include_router(api_router)
+    app.include_router(followups_router)
+    app.include_router(sms_router)
     app.add_middleware(MediaStreamLane)  # WS /twilio/stream, served on raw ASGI (see its docstring)
     app.add_middleware(  # added last = outermost: a forged stream upgrade is refused before the lane
         TwilioSignatureMiddleware,

@@ -31,6 +31,13 @@ from hvac_agent.dialogue.state import (
     Event,
     Reply,
 )
+from hvac_agent.followups.events import (
+    call_ended_event,
+    emergency_event,
+    message_event,
+    transfer_unanswered_event,
+)
+from hvac_agent.followups.summary import summary_from_facts
 from hvac_agent.observability.logging import get_logger
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
@@ -244,9 +251,12 @@ class CallService:
         except SessionStoreUnavailable:
             log.warning("session_store_unavailable_at_end", call_sid=call_sid)
         outcome = state.outcome if state else None
-        await self._safe(
-            self.records.finish_call(call_sid, ended_at=self.clock.now(), outcome=outcome, duration_s=duration_s)
-        )
+        ended = call_ended_event(call_sid, state)
+        summary = summary_from_facts(ended.payload) if state is not None else None
+        await self._safe(self.records.finish_call(
+            call_sid, ended_at=self.clock.now(), outcome=outcome, duration_s=duration_s, summary=summary,
+            follow_up=ended,
+        ))
         try:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:
@@ -269,15 +279,26 @@ class CallService:
     async def take_message(self, call_sid: str, text: str) -> None:
         """A message left after an unanswered transfer: into the call record, outcome `message`."""
         await self.records.add_turn(call_sid, role="caller", text=text, at=self.clock.now())
-        outcome = await self.final_outcome(call_sid)
-        if outcome in (None, "in_progress", "transferred", "out_of_area"):
-            await self.records.update_call(call_sid, outcome="message")
-            loaded = await self._load(call_sid)
+        loaded = await self._load(call_sid)
+        state = loaded[0].state if loaded is not None else None
+        outcome = state.outcome if state is not None else await self.final_outcome(call_sid)
+        relabel = outcome in (None, "in_progress", "transferred", "out_of_area")
+        follow_up = message_event(call_sid, text, state, caller=None)
+        await self.records.update_call(call_sid, outcome="message" if relabel else None, follow_up=follow_up)
+        if relabel:
             if loaded is not None:
                 session, version = loaded
                 session.state.outcome = "message"
                 session.state.message = text
                 await self._save(call_sid, session, version)
+
+    async def transfer_unanswered(
+        self, call_sid: str, *, dial_status: str, caller: str | None = None, dial_sid: str | None = None
+    ) -> None:
+        """Nobody picked up the transfer: the office (or on-call, for an emergency) is alerted."""
+        state = await self.state(call_sid)
+        event = transfer_unanswered_event(call_sid, dial_status, state, caller_id_e164(caller), attempt=dial_sid)
+        await self._safe(self.records.update_call(call_sid, follow_up=event))
 
     @property
     def active_calls(self) -> int:
@@ -357,8 +378,9 @@ class CallService:
             changes["urgency"] = after.slots.urgency
         if after.appointment_id != before.appointment_id and after.appointment_id:
             changes["appointment_id"] = after.appointment_id
+        follow_up = emergency_event(after) if changes.get("outcome") == "emergency" else None
         if changes:
-            await self._safe(self.records.update_call(call_sid, **changes))
+            await self._safe(self.records.update_call(call_sid, **changes, follow_up=follow_up))
         if after.appointment_id != before.appointment_id and after.outcome == "booked":
             self.metrics.bookings.labels(result="booked").inc()
         if after.ended and call_sid in self._active:

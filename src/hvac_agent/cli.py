@@ -1,4 +1,4 @@
-"""Command line: `serve`, `chat`, `appointments`."""
+"""Command line: `serve`, `worker`, `chat`, `appointments`, `simulate`."""
 
 from __future__ import annotations
 
@@ -63,6 +63,51 @@ def _has_sansio() -> bool:
     except ImportError:
         return False
     return True
+
+
+@main.command()
+def worker() -> None:
+    """Run follow-up jobs (texts, office alerts, exports, summaries, the daily digest) from the job
+    queue, in this process. Needs HVAC_REDIS_URL; run as many as the office needs. With the embedded
+    default (no Redis) the server runs follow-ups itself and no worker is needed.
+    """
+    from hvac_agent.config import Settings
+
+    settings = Settings()
+    if not settings.redis_url:
+        raise click.UsageError("no job queue configured: set HVAC_REDIS_URL (without it `serve` runs follow-ups)")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # arq's Worker runs on the current loop
+    try:
+        loop.run_until_complete(_worker(settings)).run()
+    finally:
+        loop.close()
+
+
+async def _worker(settings: Any) -> Any:
+    from hvac_agent.booking.db import create_engine, run_migrations
+    from hvac_agent.booking.records import CallRecords
+    from hvac_agent.booking.service import BookingService
+    from hvac_agent.clock import SystemClock
+    from hvac_agent.config import load_profile
+    from hvac_agent.followups.queue import make_worker
+    from hvac_agent.followups.runtime import build_followups
+    from hvac_agent.observability.logging import configure_logging
+
+    configure_logging(json_lines=settings.log_format == "json", level=settings.log_level, log_pii=settings.log_pii)
+    clock = SystemClock()
+    profile = load_profile(settings.business_file)
+    engine = create_engine(settings.database_url)
+    await run_migrations(engine)
+    booking = BookingService(engine, profile, clock)
+    followups = build_followups(settings, profile, engine=engine, booking=booking,
+                                records=CallRecords(engine, clock), clock=clock)
+
+    async def close() -> None:
+        await followups.aclose()
+        await engine.dispose()
+
+    return make_worker(settings, followups.dispatcher, on_close=close)
 
 
 @main.command()

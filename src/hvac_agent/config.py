@@ -210,6 +210,30 @@ class Settings(BaseSettings):
     # Seconds a session outlives its last turn (a call that never sent a status callback).
     session_ttl_s: int = Field(default=2 * 3600, validation_alias=AliasChoices("HVAC_SESSION_TTL_S"))
 
+    # ---- follow-ups after the call (texts, alerts, digest, exports); see README "Follow-ups" ----
+    twilio_account_sid: str | None = Field(default=None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID"))
+    sms_from: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_SMS_FROM"))
+    twilio_api_url: str = Field(default="https://api.twilio.com", validation_alias=AliasChoices("HVAC_TWILIO_API_URL"))
+    sms_reminder_hour: int = Field(default=17, ge=0, le=23, validation_alias=AliasChoices("HVAC_SMS_REMINDER_HOUR"))
+    alert_sms_to: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_ALERT_SMS_TO"))
+    alert_webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_ALERT_WEBHOOK_URL"))
+    export_webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_EXPORT_WEBHOOK_URL"))
+    webhook_secret: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_WEBHOOK_SECRET"))
+    smtp_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_SMTP_URL"))
+    digest_to: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_DIGEST_TO"))
+    digest_from: str = Field(default="hvac-agent@localhost", validation_alias=AliasChoices("HVAC_DIGEST_FROM"))
+    digest_hour: int = Field(default=18, ge=0, le=23, validation_alias=AliasChoices("HVAC_DIGEST_HOUR"))
+    job_queue: str = Field(default="hvac:followups", validation_alias=AliasChoices("HVAC_JOB_QUEUE"))
+    outbox_poll_s: float = Field(default=1.0, gt=0, validation_alias=AliasChoices("HVAC_OUTBOX_POLL_S"))
+    outbox_max_attempts: int = Field(default=12, ge=1, validation_alias=AliasChoices("HVAC_OUTBOX_MAX_ATTEMPTS"))
+    outbox_retry_base_s: float = Field(default=10.0, gt=0, validation_alias=AliasChoices("HVAC_OUTBOX_RETRY_BASE_S"))
+    # How long one attempt may take before another process treats it as lost (and checks it).
+    outbox_lease_s: float = Field(default=120.0, gt=0, validation_alias=AliasChoices("HVAC_OUTBOX_LEASE_S"))
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.sms_from)
+
     def effective_public_url(self, host: str = "127.0.0.1", port: int = 8000) -> str:
         return (self.public_url or f"http://{host}:{port}").rstrip("/")
 

@@ -21,7 +21,7 @@ async def test_call_record_has_contract_shape(records: CallRecords) -> None:
     await records.add_turn("CA1", role="agent", text="Hi, I'm a virtual assistant.", at=at(1))
     await records.add_turn("CA1", role="caller", text="my furnace stopped working", at=at(4.5))
     await records.update_call("CA1", urgency="urgent", appointment_id=7, outcome="booked")
-    await records.finish_call("CA1", ended_at=at(95))
+    await records.finish_call("CA1", ended_at=at(95), summary="Asked: no heat.")
 
     assert await records.get_call("CA1") == {
         "call_sid": "CA1",
@@ -35,6 +35,7 @@ async def test_call_record_has_contract_shape(records: CallRecords) -> None:
             {"role": "caller", "text": "my furnace stopped working", "at": "2026-12-01T12:30:04.500000Z"},
         ],
         "appointment_id": 7,
+        "summary": "Asked: no heat.",  # added to the contract's record: the post-call summary
     }
     record = await records.get_call_record("CA1")
     assert record is not None and record.ended_at is not None

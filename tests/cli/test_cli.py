@@ -39,11 +39,17 @@ def _run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Complet
 def test_help_documents_every_command_and_option(tmp_path: Path) -> None:
     top = _run(["--help"], tmp_path)
     assert top.returncode == 0
-    for command in ("serve", "chat", "appointments"):
+    for command in ("serve", "worker", "chat", "appointments"):
         assert command in top.stdout
     serve = _run(["serve", "--help"], tmp_path).stdout
     assert "--host" in serve and "--port" in serve
     assert "--date" in _run(["appointments", "--help"], tmp_path).stdout
+
+
+def test_worker_without_a_job_queue_says_what_to_configure(tmp_path: Path) -> None:
+    worker = _run(["worker"], tmp_path)
+    assert worker.returncode == 2
+    assert "HVAC_REDIS_URL" in worker.stderr and "serve" in worker.stderr
 
 
 @pytest.mark.slow

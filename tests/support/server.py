@@ -39,25 +39,48 @@ def wait_healthy(base_url: str, timeout_s: float = 30.0, process: subprocess.Pop
     raise TimeoutError(f"server at {base_url} not healthy: {last!r}")
 
 
-@contextmanager
-def serve_in_thread(app: Any, port: int | None = None, *, start_timeout_s: float = 60.0) -> Iterator[str]:
-    """Run an ASGI app on uvicorn in a background thread; yields its base URL."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + start_timeout_s
+class ThreadServer:
+    """An ASGI app on uvicorn in a background thread that a test can stop and start again on the
+    same port (a receiver that is down for a while)."""
+
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.app = app
+        self.port = port or free_port()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
+                                lifespan="on")
+        server = self._server = uvicorn.Server(config)
+        thread = self._thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60  # start-up warms models up: slow on a loaded 2-core machine
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.01)
-        yield base
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+
+@contextmanager
+def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
+    """Run an ASGI app on uvicorn in a background thread; yields its base URL."""
+    server = ThreadServer(app, port)
+    try:
+        yield server.start()
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
 
 
 class ServerProcess:

@@ -48,7 +48,7 @@ def server(providers: FakeProviders, tmp_path: Path) -> Iterator[tuple[str, int]
     })
     app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
     app.state.voice_clock = ScaledClock(5.0)
-    with serve_in_thread(app, port, start_timeout_s=90) as base:  # the offline engines load too
+    with serve_in_thread(app, port) as base:
         yield base, port
 
 

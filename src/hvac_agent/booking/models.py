@@ -111,6 +111,8 @@ calls = Table(
     Column("duration_s", Integer, nullable=True),
     # Turns recorded so far; bumped under the row lock to hand out `call_turns.seq` race-free.
     Column("turn_count", Integer, nullable=False, server_default="0"),
+    # What was asked, what was decided, what the technician should know (written after the call).
+    Column("summary", Text, nullable=True),
 )
 
 call_turns = Table(
@@ -125,3 +127,7 @@ call_turns = Table(
     UniqueConstraint("call_sid", "seq"),
     CheckConstraint("role IN ('caller', 'agent')", name="role"),
 )
+
+# The follow-up tables (outbox, deliveries, SMS consent) share this metadata; importing them here
+# makes `metadata` complete wherever it is used (migrations, the schema-agreement test).
+from hvac_agent.followups import models as _followup_models  # noqa: E402, F401

@@ -22,6 +22,8 @@ from hvac_agent.booking.schemas import CallRecordOut, CallTurnOut
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.dialogue.ports import CallRecordPort
 from hvac_agent.dialogue.state import Outcome, Urgency
+from hvac_agent.followups import outbox
+from hvac_agent.followups.events import OutboxEvent
 
 _ROLES = frozenset({"caller", "agent"})
 
@@ -88,14 +90,18 @@ class CallRecords:
         outcome: Outcome | None = None,
         urgency: Urgency | None = None,
         appointment_id: int | None = None,
+        follow_up: OutboxEvent | None = None,
     ) -> None:
-        """Set the given fields; `None` leaves a field as it is."""
+        """Set the given fields; `None` leaves a field as it is. `follow_up` joins the transaction."""
         given = {"outcome": outcome, "urgency": urgency, "appointment_id": appointment_id}
         values: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+        now = self._clock.now()
         async with database_errors("update_call"), write_transaction(self._engine) as conn:
-            await self._ensure(conn, call_sid, started_at=self._clock.now())
+            await self._ensure(conn, call_sid, started_at=now)
             if values:
                 await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
+            if follow_up is not None:
+                await outbox.add(conn, follow_up, now)
 
     async def finish_call(
         self,
@@ -104,6 +110,8 @@ class CallRecords:
         ended_at: dt.datetime,
         outcome: Outcome | None = None,
         duration_s: int | None = None,
+        summary: str | None = None,
+        follow_up: OutboxEvent | None = None,
     ) -> None:
         """Mark the call ended (the first end time wins); `in_progress` becomes `abandoned`.
 
@@ -121,11 +129,17 @@ class CallRecords:
                 duration_s = row.duration_s
             if duration_s is None:
                 duration_s = max(0, round((final_end - row.started_at).total_seconds()))
-            await conn.execute(
-                update(calls)
-                .where(calls.c.call_sid == call_sid)
-                .values(ended_at=final_end, outcome=final_outcome, duration_s=duration_s)
-            )
+            values: dict[str, Any] = {"ended_at": final_end, "outcome": final_outcome, "duration_s": duration_s}
+            if summary is not None:
+                values["summary"] = summary
+            await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
+            if follow_up is not None:
+                await outbox.add(conn, follow_up, self._clock.now())
+
+    async def set_summary(self, call_sid: str, summary: str) -> None:
+        """Store the post-call summary (the LLM's, replacing the one built from the call state)."""
+        async with database_errors("set_summary"), write_transaction(self._engine) as conn:
+            await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(summary=summary))
 
     async def get_call(self, call_sid: str) -> dict[str, Any] | None:
         """The contract's call record as JSON-ready data, or None for an unknown call."""
@@ -153,6 +167,7 @@ class CallRecords:
                 "urgency": row.urgency,
                 "turns": turn_list,
                 "appointment_id": row.appointment_id,
+                "summary": row.summary,
             }
         )
 

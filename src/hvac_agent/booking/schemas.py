@@ -50,3 +50,4 @@ class CallRecordOut(BaseModel):
     urgency: Urgency | None
     turns: list[CallTurnOut]
     appointment_id: int | None
+    summary: str | None = None  # written after the call (LLM when configured, else from the call state)

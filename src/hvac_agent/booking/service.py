@@ -31,6 +31,7 @@ from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import AppointmentRef, BookingRequest, BookingResult, ChangeResult, WindowOffer
+from hvac_agent.followups import outbox
 
 _A = appointments
 _W = window_capacity
@@ -137,6 +138,7 @@ class BookingService:
             )
             await self._release(conn, row["date"], row["window"])
             cancelled = {**row, "status": "cancelled"}
+            await outbox.add_appointment(conn, "cancelled", AppointmentOut.from_row(cancelled), now, call_sid=call_sid)
         return ChangeResult(ok=True, reason="done", appointment=AppointmentOut.from_row(cancelled).to_ref())
 
     async def reschedule(self, appointment_id: int, *, date: dt.date, window: str, call_sid: str) -> ChangeResult:
@@ -165,6 +167,7 @@ class BookingService:
                     .values(date=date, window=window, updated_at=now, changed_by_call_sid=call_sid)
                 )
                 moved = current.model_copy(update={"date": date, "window": window})
+                await outbox.add_appointment(conn, "rescheduled", moved, now, previous=current, call_sid=call_sid)
         except _Abort as abort:
             assert isinstance(abort.result, ChangeResult)
             return abort.result
@@ -192,6 +195,14 @@ class BookingService:
             query = query.where(_A.c.status == status)
         query = query.order_by(_A.c.date, _A.c.window, _A.c.id)
         async with database_errors("list_appointments"), self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [AppointmentOut.from_row(row) for row in rows]
+
+    async def past_bookings(self, phone: str, *, limit: int = 5) -> list[AppointmentOut]:
+        """Every booking ever made for an E.164 number (any status, past or upcoming), newest first:
+        what a returning caller's greeting and the LLM's context can draw on."""
+        query = select(_A).where(_A.c.phone == phone).order_by(_A.c.created_at.desc(), _A.c.id.desc()).limit(limit)
+        async with database_errors("past_bookings"), self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [AppointmentOut.from_row(row) for row in rows]
 
@@ -239,6 +250,9 @@ class BookingService:
         if not await self._reserve(conn, request.date, request.window):
             full = BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
             raise _Abort(full)
+        created = existing["created_at"] if existing is not None else now
+        booked = AppointmentOut(**request.model_dump(), id=appointment_id, status="booked", created_at=created)
+        await outbox.add_appointment(conn, "booked", booked, now, call_sid=request.call_sid)
         return BookingResult(
             ok=True, reason="booked", appointment_id=appointment_id, date=request.date, window=request.window
         )

@@ -4,7 +4,7 @@ and in tests; the core and the agents depend only on these protocols."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hvac_agent.dialogue.state import (
     AppointmentRef,
@@ -15,6 +15,9 @@ from hvac_agent.dialogue.state import (
     Urgency,
     WindowOffer,
 )
+
+if TYPE_CHECKING:
+    from hvac_agent.followups.events import OutboxEvent
 
 
 class BookingPort(Protocol):
@@ -66,7 +69,10 @@ class CallRecordPort(Protocol):
         outcome: Outcome | None = None,
         urgency: Urgency | None = None,
         appointment_id: int | None = None,
-    ) -> None: ...
+        follow_up: OutboxEvent | None = None,
+    ) -> None:
+        """Set the given fields; `follow_up` goes into the outbox in the same transaction."""
+        ...
 
     async def finish_call(
         self,
@@ -75,8 +81,11 @@ class CallRecordPort(Protocol):
         ended_at: dt.datetime,
         outcome: Outcome | None = None,
         duration_s: int | None = None,
+        summary: str | None = None,
+        follow_up: OutboxEvent | None = None,
     ) -> None:
-        """Mark the call ended; an `in_progress` outcome becomes `abandoned`. Idempotent."""
+        """Mark the call ended; an `in_progress` outcome becomes `abandoned`. Idempotent. A given
+        `summary` replaces the stored one; `follow_up` goes into the outbox in the same transaction."""
         ...
 
     async def get_call(self, call_sid: str) -> dict[str, Any] | None:

@@ -45,6 +45,19 @@ def _circuits(app: Any) -> dict[str, Any]:
     return circuits
 
 
+async def _followups(app: Any) -> dict[str, Any] | None:
+    """The outbox backlog: a growing `oldest_due_s` means nothing is delivering (no worker running?)."""
+    followups = getattr(app.state, "followups", None)
+    if followups is None:
+        return None
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            backlog: dict[str, Any] = await followups.store.backlog()
+    except Exception as error:  # noqa: BLE001
+        return {"error": type(error).__name__}
+    return {**backlog, "runner": "in_process" if followups.in_process else "queue"}
+
+
 async def health_report(app: Any) -> dict[str, Any]:
     database, sessions = await asyncio.gather(_check_database(app), _check_sessions(app))
     checks = {"database": database, "sessions": sessions}
@@ -67,6 +80,7 @@ async def health_report(app: Any) -> dict[str, Any]:
 
         # JSON has no NaN: a figure with no samples yet is null.
         voice_metrics = {k: (v if math.isfinite(v) else None) for k, v in GLOBAL_STATS.summary().items()}
+    followups = await _followups(app)
     return {
         "status": status,
         "checks": checks,
@@ -76,5 +90,6 @@ async def health_report(app: Any) -> dict[str, Any]:
             "voice_mode": app.state.settings.voice_mode,
             "agent": getattr(calls.agent, "name", type(calls.agent).__name__) if calls else None,
             **({"voice": voice_metrics} if voice_metrics else {}),
+            **({"followups": followups} if followups else {}),
         },
     }

@@ -146,12 +146,18 @@ def _render(request: Request, reply: Reply, next_turn: int) -> Response:
 
 
 @router.post("/twilio/dial-done")
-async def dial_done(request: Request) -> Response:
-    """After a `<Dial>`: nobody answered → take a message; otherwise the call is over."""
-    form = await _form(request)
+async def dial_done(request: Request, calls: Calls) -> Response:
+    """After a `<Dial>`: nobody answered → alert the office and take a message; else the call is over."""
+    form, call_sid = await _call_form(request)
     status = form.get("DialCallStatus", "")
-    if status == "completed":
+    if status in ("completed", "answered"):
         return xml(twiml.speak_then_hang_up(""))
+    if call_sid:
+        try:
+            await calls.transfer_unanswered(call_sid, dial_status=status, caller=form.get("From"),
+                                            dial_sid=form.get("DialCallSid"))
+        except Exception as error:  # noqa: BLE001 - the caller still gets to leave a message
+            log.error("transfer_alert_failed", call_sid=call_sid, error=type(error).__name__)
     return xml(
         twiml.take_message(
             "I'm sorry, nobody is available to take your call right now. Please leave a short message "
