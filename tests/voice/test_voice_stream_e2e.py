@@ -269,22 +269,24 @@ def test_the_simulator_keeps_listening_through_the_agents_fillers(heard: str, fi
 
 
 async def test_a_complete_open_answer_is_answered_at_once_and_the_record_keeps_only_words(
-    fake_server: StreamServer,
+    realtime_server: StreamServer,
 ) -> None:
     """Over the real socket: the caller's open answer is complete in its words, so the answer
-    itself starts at the likely end — no "Okay." and a wait; the call record holds the words."""
-    sim = fake_server.simulator(quiet_s=0.3)
+    itself starts at the likely end — no "Okay." and a wait; the call record holds the words.
+    (Real time: on a 10x clock the 300 ms "answer is late" filler would be 30 ms of dialogue.)"""
+    sim = realtime_server.simulator(quiet_s=0.3)
     async with sim:
         await sim.listen()  # the greeting asks an open question
         before = len(sim.received)
-        await sim.say("I want to talk to a representative")
+        # at the pace of a phone line: the words at the pause are in before the likely end
+        await sim.say("I want to talk to a representative", realtime=1.0)
         while not (await sim.listen(timeout_s=20)).closed:
             pass
     after = sim.received[before:]
     spoken = [int(m["mark"]["name"].split(":")[0]) for m in after
               if m["event"] == "mark" and m["mark"]["name"].endswith(":end")]
     assert len(spoken) == 1  # one utterance: the answer itself, no filler before it
-    record = fake_server.record(sim.call_sid)
+    record = realtime_server.record(sim.call_sid)
     agent = [t["text"] for t in record["turns"] if t["role"] == "agent"]
     assert len(agent) == 2 and "Okay." not in agent  # greeting and the transfer line, no filler
     assert record["outcome"] == "transferred"
