@@ -27,7 +27,7 @@ from hvac_agent.observability.logging import get_logger
 from hvac_agent.resilience.breaker import CircuitBreaker
 from hvac_agent.voice.errors import EngineError
 from hvac_agent.voice.stt.base import STTEngine, SttResult, SttSession, SttStream
-from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, word_start
+from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, retrieved, word_start
 
 log = get_logger("hvac_agent.voice.failover")
 
@@ -191,6 +191,7 @@ class _SharedText:
     async def _next(self) -> str | None:
         if self._reading is None:
             self._reading = asyncio.ensure_future(anext(self._source))
+            self._reading.add_done_callback(retrieved)
         try:
             piece = await asyncio.shield(self._reading)
         except StopAsyncIteration:

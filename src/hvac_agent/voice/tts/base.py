@@ -13,6 +13,7 @@ timing and the provider's rate limit. Cancelling is closing the iterator or canc
 
 from __future__ import annotations
 
+import asyncio
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator
@@ -49,6 +50,13 @@ class Utterance:
 
 async def one_piece(text: str) -> AsyncIterator[str]:
     yield text
+
+
+def retrieved(task: asyncio.Future[str]) -> None:
+    """Done-callback for a read of the next piece: one nobody waits for any more (its utterance
+    was cut) must not be logged as a lost exception."""
+    if not task.cancelled():
+        task.exception()
 
 
 def word_start(text: str, offset: int) -> int:

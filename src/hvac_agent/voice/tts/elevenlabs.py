@@ -30,7 +30,7 @@ from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.llm.splitter import split_sentences
 from hvac_agent.voice.errors import EngineError, RateLimited, from_http_status
 from hvac_agent.voice.limits import ProviderLimits
-from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, word_start
+from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, retrieved, word_start
 
 DEFAULT_VOICE = "21m00Tcm4TlvDq8ikWAM"
 DEFAULT_MODEL = "eleven_flash_v2_5"
@@ -146,6 +146,7 @@ class ElevenLabsTTS(TTSEngine):
         self.provider_limits = limits or ProviderLimits(self.name, clock=self.clock)
         self.limits = self.provider_limits
         self._pool: list[_Socket] = []
+        self._closing: set[asyncio.Task[None]] = set()  # sockets being closed in the background
         self.reconnects = 0
 
     @property
@@ -220,7 +221,9 @@ class ElevenLabsTTS(TTSEngine):
                 if isinstance(message, EngineError):
                     if not sock.closed:  # a socket that went quiet is not used again
                         sock.closed = True
-                        asyncio.get_running_loop().create_task(sock.aclose())
+                        closing = asyncio.get_running_loop().create_task(sock.aclose())
+                        self._closing.add(closing)
+                        closing.add_done_callback(self._closing.discard)
                     raise message
                 if "error" in message or ("message" in message and "audio" not in message):
                     raise _error_from(self.name, message)
@@ -293,6 +296,9 @@ class ElevenLabsTTS(TTSEngine):
         pool, self._pool = self._pool, []
         for sock in pool:
             await sock.aclose()
+        for closing in list(self._closing):
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, OSError):
+                await closing
 
 
 class _Pieces:
@@ -310,6 +316,7 @@ class _Pieces:
             return None
         if self._reading is None:
             self._reading = asyncio.ensure_future(anext(self._source))
+            self._reading.add_done_callback(retrieved)
         done, _ = await asyncio.wait({self._reading}, timeout=keepalive_s)
         if not done:
             return ""
