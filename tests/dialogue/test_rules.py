@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hvac_agent.dialogue import scripts
 from hvac_agent.dialogue.rules import step
 from hvac_agent.dialogue.state import CallerSaid, CallState, HangUp
 from tests.dialogue.conftest import NOW, Conversation
@@ -120,6 +121,18 @@ async def test_a_full_window_at_booking_time_reoffers(conversation: Conversation
     lost = await c.say("yes")
     assert "just taken" in lost.say and c.state.phase == "choosing_window"
     assert (dt.date(2026, 12, 2), "12:00-16:00") not in {(o.date, o.window) for o in c.state.offered}
+
+
+async def test_a_lost_window_with_no_other_open_offers_the_office_in_one_apology(conversation: Conversation) -> None:
+    c = conversation
+    await _to_readback(c)
+    lost = (dt.date(2026, 12, 2), "12:00-16:00")
+    c.booking.full.add(lost)
+    c.booking.windows = [w for w in c.booking.windows if (w.date, w.window) == lost]
+    reply = await c.say("yes")
+    assert reply.say == f"{scripts.WINDOW_TAKEN_NO_OTHER} {scripts.OFFER_OFFICE}"
+    assert c.state.phase == "offer_transfer" and c.state.slots.window is None and c.state.outcome == "in_progress"
+    assert (await c.say("yes please")).action == "transfer"
 
 
 async def test_cancel_when_nothing_is_found_asks_for_the_number_then_offers_the_office(

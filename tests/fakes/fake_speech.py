@@ -74,7 +74,8 @@ class Faults:
     keepalives: int = 0
     finalizes: int = 0
     close_streams: int = 0
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)  # ElevenLabs' stream-input query
+    deepgram_query: dict[str, str] = field(default_factory=dict)
     dropped: int = 0
 
     def take_429(self) -> bool:
@@ -220,7 +221,7 @@ def build_app(faults: Faults) -> FastAPI:
     # ---- Deepgram live ---------------------------------------------------------------------------
     @app.websocket("/v1/listen")
     async def deepgram(ws: WebSocket) -> None:
-        faults.query = dict(ws.query_params)
+        faults.deepgram_query = dict(ws.query_params)
         if ws.headers.get("authorization") != f"Token {KEY}":
             await ws.send_denial_response(JSONResponse({"err_code": "INVALID_AUTH"}, status_code=401))
             return

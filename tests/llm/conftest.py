@@ -13,12 +13,13 @@ from hvac_agent.booking.db import create_engine, migrate
 from hvac_agent.booking.service import BookingService
 from hvac_agent.clock import FixedClock
 from hvac_agent.config import BusinessProfile
-from hvac_agent.dialogue.agent import RulesAgent
+from hvac_agent.dialogue.agent import Agent, RulesAgent
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.llm_agent import LlmAgent
 from hvac_agent.llm.client import LlmClient
 from hvac_agent.resilience.breaker import BreakerRegistry
 from tests.fakes.fake_openai import FakeOpenAI
+from tests.llm.scenario import Call, CallAt, Point, drive_to
 from tests.llm.support import FAST, FAST_BUDGETS, MAIN, NOW, Brain
 
 
@@ -77,3 +78,14 @@ async def client(fake_llm: FakeOpenAI, breakers: BreakerRegistry) -> AsyncIterat
 @pytest.fixture
 def llm_agent(client: LlmClient) -> LlmAgent:
     return LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(), budgets=FAST_BUDGETS)
+
+
+@pytest.fixture
+def call_at(llm_agent: LlmAgent, brain: Brain, booking: BookingService, ctx: DialogueContext) -> CallAt:
+    """`await call_at("confirm")`: a new call (on `llm_agent` unless another agent is given) driven
+    along the cooperative script until the agent waits for that point (`scenario.POINTS`)."""
+
+    async def drive(point: Point, *, agent: Agent | None = None, call_sid: str = "CA-llm-1") -> Call:
+        return await drive_to(Call(agent or llm_agent, booking, ctx, call_sid=call_sid), brain, point)
+
+    return drive

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext
@@ -112,3 +113,33 @@ class Call:
     @property
     def said(self) -> list[str]:
         return [r.say for r in self.replies]
+
+
+# Where the cooperative call stands after each of its turns, named by what the agent then waits
+# for; "booked" is the end of the call.
+Point = Literal["intent", "name", "phone_confirm", "address", "unit", "urgency", "window", "confirm", "booked"]
+POINTS: tuple[Point, ...] = (
+    "intent", "name", "phone_confirm", "address", "unit", "urgency", "window", "confirm", "booked"
+)
+
+
+async def drive_to(call: Call, brain: Any, point: Point) -> Call:
+    """Greet, then play the cooperative caller (and the model's moves) until the agent waits for
+    `point`; fails at once if the call is anywhere else by then."""
+    await call.start()
+    for words, moves in COOPERATIVE[: POINTS.index(point)]:
+        brain.add(*moves)
+        await call.say(words)
+    if point == "booked":
+        assert call.state.outcome == "booked" and call.state.ended, call.said[-1]
+    else:
+        assert call.state.asked == point and not call.state.ended, (call.state.asked, call.said[-1])
+    if point == "confirm":
+        assert call.state.awaiting_yes == "book" and call.said[-1].endswith("Shall I book it?")
+    return call
+
+
+class CallAt(Protocol):
+    """The `call_at` fixture: a new call driven to `point` (on the LLM agent unless `agent` is given)."""
+
+    def __call__(self, point: Point, *, agent: Agent | None = None, call_sid: str = ...) -> Awaitable[Call]: ...

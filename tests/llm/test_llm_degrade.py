@@ -19,8 +19,8 @@ from hvac_agent.dialogue.state import CallerSaid, CallState, Reply
 from hvac_agent.llm.client import LlmClient
 from hvac_agent.resilience.breaker import BreakerRegistry
 from tests.fakes.fake_openai import FakeOpenAI, FakeResponse
-from tests.llm.scenario import COOPERATIVE, Call
-from tests.llm.support import FAST, MAIN, NOW, Brain, stored_appointments
+from tests.llm.scenario import CallAt
+from tests.llm.support import FAST, MAIN, NOW, stored_appointments
 
 # Questions the agents ask for each slot: none may come back once the slot is known.
 SLOT_QUESTIONS = (
@@ -42,20 +42,13 @@ def dead(body: dict[str, Any]) -> FakeResponse:
 
 
 async def test_llm_dies_mid_call_and_rules_finish_without_repeating_a_question(
+    call_at: CallAt,
     llm_agent: LlmAgent,
-    brain: Brain,
-    booking: BookingService,
-    ctx: DialogueContext,
     engine: AsyncEngine,
     fake_llm: FakeOpenAI,
 ) -> None:
     agent = ladder(llm_agent)
-    call = Call(agent, booking, ctx)
-    await call.start()
-    assert call.state.rung == "llm"
-    for words, moves in COOPERATIVE[:4]:  # issue, name, phone, address+zip on the full model
-        brain.add(*moves)
-        await call.say(words)
+    call = await call_at("unit", agent=agent)  # issue, name, phone, address+zip on the full model
     assert call.state.rung in ("llm", "fast_llm")
     known = call.state.slots.model_dump(exclude_none=True)
     assert set(known) >= {"name", "phone", "street", "zip", "issue"}
@@ -82,18 +75,15 @@ async def test_llm_dies_mid_call_and_rules_finish_without_repeating_a_question(
 
 
 async def test_slow_model_falls_to_the_next_rung_within_the_budget(
+    call_at: CallAt,
     client: LlmClient,
-    brain: Brain,
-    booking: BookingService,
-    ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
     budgets = LlmBudgets(full_s=0.3, fast_s=0.2)
     agent = DegradingAgent(
         LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(), budgets=budgets), RulesAgent()
     )
-    call = Call(agent, booking, ctx)
-    await call.start()
+    call = await call_at("intent", agent=agent)
     fake_llm.script(lambda body: FakeResponse(text="Far too late.", delay_s=10))
     started = time.perf_counter()
     reply = await call.say("my air conditioner is blowing warm air")
@@ -105,15 +95,12 @@ async def test_slow_model_falls_to_the_next_rung_within_the_budget(
 
 
 async def test_fast_model_answers_when_the_main_model_fails(
+    call_at: CallAt,
     llm_agent: LlmAgent,
-    brain: Brain,
-    booking: BookingService,
-    ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
     agent = ladder(llm_agent)
-    call = Call(agent, booking, ctx)
-    await call.start()
+    call = await call_at("intent", agent=agent)
 
     def main_down(body: dict[str, Any]) -> FakeResponse:
         if body["model"] == MAIN:
@@ -129,18 +116,16 @@ async def test_fast_model_answers_when_the_main_model_fails(
 
 
 async def test_breaker_opens_after_five_failures_and_calls_skip_the_dead_endpoint(
+    call_at: CallAt,
     client: LlmClient,
     breakers: BreakerRegistry,
     clock: FixedClock,
-    booking: BookingService,
-    ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
     agent = DegradingAgent(LlmAgent(client, model=MAIN, fast_model=None, rules=RulesAgent()), RulesAgent())
     fake_llm.script(lambda body: FakeResponse(status=500))
     for n in range(5):
-        call = Call(agent, booking, ctx, call_sid=f"CA-{n}")
-        await call.start()
+        call = await call_at("intent", agent=agent, call_sid=f"CA-{n}")
         reply = await call.say("my heat pump is broken")
         assert call.state.rung == "rules" and reply.action == "listen"
     assert len(fake_llm.requests) == 5
@@ -148,14 +133,12 @@ async def test_breaker_opens_after_five_failures_and_calls_skip_the_dead_endpoin
     (name,) = circuits
     assert name == client.breaker_for(MAIN).name and circuits[name]["state"] == "open"
     started = time.perf_counter()
-    call = Call(agent, booking, ctx, call_sid="CA-6")
-    await call.start()
+    call = await call_at("intent", agent=agent, call_sid="CA-6")
     await call.say("my heat pump is broken")
     assert len(fake_llm.requests) == 5 and time.perf_counter() - started < 0.5  # no request at all
     clock.advance(60)  # recovery period over: one trial request goes out, succeeds, circuit closes
     fake_llm.script(lambda body: FakeResponse(text="Sorry about that. May I have your first and last name?"))
-    call = Call(agent, booking, ctx, call_sid="CA-7")
-    await call.start()
+    call = await call_at("intent", agent=agent, call_sid="CA-7")
     reply = await call.say("my heat pump is broken")
     assert call.state.rung == "llm" and agent.circuits()[name]["state"] == "closed"
 
@@ -186,7 +169,8 @@ def test_build_agent_is_rules_only_without_an_llm(monkeypatch: pytest.MonkeyPatc
 
 
 async def test_build_agent_with_an_llm_runs_a_turn(
-    fake_llm: FakeOpenAI, booking: BookingService, ctx: DialogueContext
+    call_at: CallAt,
+    fake_llm: FakeOpenAI,
 ) -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, HVAC_LLM_BASE_URL=fake_llm.base_url, HVAC_LLM_MODEL=MAIN, HVAC_LLM_FAST_MODEL=FAST
@@ -195,8 +179,7 @@ async def test_build_agent_with_an_llm_runs_a_turn(
     agent = build_agent(settings, breakers=registry, embeddings=False)
     assert isinstance(agent, DegradingAgent)
     fake_llm.script(lambda body: FakeResponse(text="Sorry to hear that. What's your name?"))
-    call = Call(agent, booking, ctx)
-    await call.start()
+    call = await call_at("intent", agent=agent)
     reply = await call.say("my furnace is out")
     assert reply.say == "Sorry to hear that. What's your name?" and call.state.rung == "llm"
     assert list(registry.snapshot()) == [f"llm:{MAIN}@127.0.0.1:{fake_llm.port}"]
@@ -204,14 +187,14 @@ async def test_build_agent_with_an_llm_runs_a_turn(
 
 
 async def test_model_dropping_mid_stream_hands_over_without_losing_what_was_said(
+    call_at: CallAt,
     llm_agent: LlmAgent,
     booking: BookingService,
     ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
     agent = ladder(llm_agent)
-    call = Call(agent, booking, ctx)
-    await call.start()
+    call = await call_at("intent", agent=agent)
 
     def flaky(body: dict[str, Any]) -> FakeResponse:
         if body["model"] == MAIN:  # one sentence, then the socket drops
@@ -252,10 +235,9 @@ async def test_stream_reply_works_for_any_agent(
 
 
 async def test_simple_turn_uses_the_main_model_while_the_fast_one_is_down(
+    call_at: CallAt,
     llm_agent: LlmAgent,
     breakers: BreakerRegistry,
-    booking: BookingService,
-    ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
     fast_breaker = llm_agent.client.breaker_for(FAST)
@@ -263,8 +245,7 @@ async def test_simple_turn_uses_the_main_model_while_the_fast_one_is_down(
         fast_breaker.record_failure()
     assert breakers.snapshot()[fast_breaker.name]["state"] == "open"
     agent = ladder(llm_agent)
-    call = Call(agent, booking, ctx)
-    await call.start()
+    call = await call_at("intent", agent=agent)
     fake_llm.script(lambda body: FakeResponse(text="Got it. What's the street address?"))
     call.state.asked = "phone_confirm"  # a yes/no turn would normally go to the fast model
     reply = await call.say("yes")
@@ -273,9 +254,8 @@ async def test_simple_turn_uses_the_main_model_while_the_fast_one_is_down(
 
 
 async def test_a_bug_on_the_ai_rung_costs_the_rung_not_the_call(
+    call_at: CallAt,
     client: LlmClient,
-    booking: BookingService,
-    ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
     class Broken:
@@ -292,8 +272,7 @@ async def test_a_bug_on_the_ai_rung_costs_the_rung_not_the_call(
         LlmAgent(client, model=MAIN, fast_model=FAST, rules=RulesAgent(), classifier=Broken(), faq=BrokenFaq()),
         RulesAgent(),
     )  # type: ignore[arg-type]
-    call = Call(agent, booking, ctx)
-    await call.start()
+    call = await call_at("intent", agent=agent)
     reply = await call.say("what are your hours")  # no caller data: classifier and FAQ are consulted
     assert reply.action == "listen" and call.state.rung == "rules" and fake_llm.requests == []
     assert agent.failures == [(call.call_sid, "llm", MAIN, "error")]

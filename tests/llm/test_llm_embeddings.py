@@ -8,7 +8,6 @@ import os
 import numpy as np
 import pytest
 
-from hvac_agent.booking.service import BookingService
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue import scripts
 from hvac_agent.dialogue.agent import RulesAgent
@@ -20,7 +19,7 @@ from hvac_agent.dialogue.state import CallState
 from hvac_agent.llm.client import LlmClient
 from hvac_agent.llm.embeddings import EmbeddingModelMissing, MiniLmEmbedder, model_dir
 from tests.fakes.fake_openai import FakeOpenAI
-from tests.llm.scenario import Call
+from tests.llm.scenario import CallAt
 from tests.llm.support import FAST_BUDGETS, MAIN, NOW, Brain
 
 
@@ -117,10 +116,10 @@ def test_faq_cache_never_answers_words_carrying_caller_data(embedder: MiniLmEmbe
 
 
 async def test_agent_answers_faq_without_the_model_and_asks_again(
+    call_at: CallAt,
     embedder: MiniLmEmbedder,
     classifier: IntentClassifier,
     client: LlmClient,
-    booking: BookingService,
     ctx: DialogueContext,
     fake_llm: FakeOpenAI,
 ) -> None:
@@ -133,8 +132,7 @@ async def test_agent_answers_faq_without_the_model_and_asks_again(
         classifier=classifier,
         faq=FaqCache(embedder, ctx.profile),
     )
-    call = Call(agent, booking, ctx)
-    await call.start()
+    call = await call_at("intent", agent=agent)
     reply = await call.say("what are your hours")
     assert fake_llm.requests == []
     assert reply.say.startswith(scripts.hours_answer(ctx.profile)) and reply.say.endswith("?")

@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hvac_agent.booking.service import BookingService
+from hvac_agent.dialogue import scripts
 from hvac_agent.dialogue.context import DialogueContext
-from hvac_agent.dialogue.llm_tools import ToolRunner, next_expect
+from hvac_agent.dialogue.llm_tools import ToolRunner
 from hvac_agent.dialogue.nlu.types import Understanding
+from hvac_agent.dialogue.policy import next_expect
 from hvac_agent.dialogue.state import (
     AppointmentRef,
     BookingRequest,
@@ -50,7 +52,8 @@ class Faulty:
 def runner(
     state: CallState, ctx: DialogueContext, booking: Any, u: Understanding | None = None, confirmed: bool = False
 ) -> ToolRunner:
-    return ToolRunner(state, ctx, booking, u, confirmed_at_start=confirmed)
+    """`confirmed`: the state's pending confirmation question was the last thing the caller heard."""
+    return ToolRunner(state, ctx, booking, u, awaiting=state.awaiting_yes if confirmed else None)
 
 
 def new_state(**changes: Any) -> CallState:
@@ -87,11 +90,19 @@ async def test_availability_needs_details_and_respects_urgency(ctx: DialogueCont
     r = runner(state, ctx, booking)
     refused = await run(r, "check_availability")
     assert refused["ok"] is False and refused["still_needed"][0] == "issue"
-    state.slots = FULL.model_copy(update={"urgency": "urgent"})
-    state.unit_asked = True
-    offers = await run(r, "check_availability", part_of_day="afternoon", not_before="2026-12-05")
-    assert offers["note"].startswith("urgent") and offers["windows"][0]["window"] == "08:00-12:00"
+    state.slots, state.unit_asked = FULL, True
+    routine = await run(r, "check_availability", part_of_day="afternoon", not_before="2026-12-05")
+    assert not routine["_stop"] and {w["window"] for w in routine["windows"]} == {"12:00-16:00"}
+    assert all(w["date"] >= "2026-12-05" for w in routine["windows"])  # the model words the offer
     assert state.phase == "choosing_window" and next_expect(state) == "window"
+    # The urgent-window rule is the policy's, for both agents: whatever the model asks for, an urgent
+    # visit gets the earliest window, read back by code (it was only a hint to the model before).
+    urgent = new_state(slots=FULL.model_copy(update={"urgency": "urgent"}), unit_asked=True)
+    offers = await run(runner(urgent, ctx, booking), "check_availability", part_of_day="afternoon")
+    assert offers["note"].startswith("urgent") and offers["windows"][0]["window"] == "08:00-12:00"
+    assert offers["_stop"] and offers["_say"].startswith(scripts.URGENT_EARLIEST + " Let me read that back.")
+    assert (urgent.slots.date, urgent.slots.window) == (dt.date(2026, 12, 1), "08:00-12:00")
+    assert urgent.phase == "confirming" and urgent.awaiting_yes == "book" and next_expect(urgent) == "confirm"
 
 
 async def test_no_open_windows_offers_a_person(ctx: DialogueContext, booking: BookingService) -> None:
@@ -108,15 +119,17 @@ async def test_a_failing_service_is_a_result_not_a_crash(ctx: DialogueContext, b
     async def boom(**_: Any) -> list[WindowOffer]:
         raise ConnectionError("database down")
 
+    # The schedule cannot be read: the same route as the rules agent (the office is offered).
     state = new_state(slots=FULL, unit_asked=True)
     result = await run(runner(state, ctx, Faulty(booking, open_windows=boom)), "check_availability")
     assert result == {
         "ok": False,
-        "error": "check_availability failed: ConnectionError",
-        "_say": "",
-        "_stop": False,
+        "error": "no open windows",
+        "_say": f"{scripts.NO_WINDOWS} {scripts.OFFER_OFFICE}",
+        "_stop": True,
         "_action": "listen",
     }
+    assert state.phase == "offer_transfer" and state.asked is None  # asked is settled at the turn's end
 
 
 async def test_booking_guards_and_outcomes(ctx: DialogueContext, booking: BookingService, engine: AsyncEngine) -> None:
@@ -127,6 +140,7 @@ async def test_booking_guards_and_outcomes(ctx: DialogueContext, booking: Bookin
         offered=[offer],
         phase="confirming",
         asked="confirm",
+        awaiting_yes="book",
     )
     assert "not offered" in (await run(runner(state, ctx, booking, YES, True), "create_booking"))["error"]
     state.slots.window = offer.window
@@ -174,7 +188,7 @@ async def test_cancel_paths(ctx: DialogueContext, booking: BookingService) -> No
         date=dt.date(2026, 12, 2),
         window="08:00-12:00",
     )
-    state = new_state(phase="cancel_confirm", asked="confirm", target=target)
+    state = new_state(phase="cancel_confirm", asked="confirm", awaiting_yes="cancel", target=target)
     assert "not said yes" in (await run(runner(state, ctx, booking), "cancel_booking"))["error"]
 
     async def refuse(appointment_id: int, *, call_sid: str) -> ChangeResult:
@@ -202,6 +216,7 @@ async def test_reschedule_paths(ctx: DialogueContext, booking: BookingService) -
     state = new_state(
         phase="reschedule_confirm",
         asked="confirm",
+        awaiting_yes="reschedule",
         target=target,
         intent="reschedule",
         slots=Slots(date=dt.date(2026, 12, 3), window="08:00-12:00"),

@@ -81,7 +81,7 @@ async def test_health_lists_every_engine_and_a_call_runs_on_the_providers(
             pass
     spoken = [t for t in providers.faults.texts if not t.endswith("bytes")]
     assert any(t.startswith("Comfort Zone") for t in spoken)  # the greeting went to a provider
-    assert providers.faults.finalizes >= 1 and providers.faults.query.get("encoding") == "mulaw"
+    assert providers.faults.finalizes >= 1 and providers.faults.deepgram_query.get("encoding") == "mulaw"
 
     record = (await asyncio.to_thread(httpx.get, f"{base}/api/calls/{sim.call_sid}", timeout=10)).json()
     caller = [t["text"] for t in record["turns"] if t["role"] == "caller"]

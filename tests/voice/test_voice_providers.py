@@ -202,7 +202,7 @@ async def _recognise(engine: STTEngine, audio: bytes, expect: str | None = "issu
 async def test_stt_normal_turn_gives_the_words(kind: str, fake: FakeProviders) -> None:
     assert await _recognise(stt_engine(kind, fake), _caller_audio()) == "my furnace stopped working"
     if kind == "deepgram":
-        q = fake.faults.query
+        q = fake.faults.deepgram_query
         assert (q["encoding"], q["sample_rate"], q["interim_results"]) == ("mulaw", "8000", "true")
         assert "endpointing" in q and "utterance_end_ms" in q
         assert fake.faults.finalizes == 1 and fake.faults.close_streams == 1

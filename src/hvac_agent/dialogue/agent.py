@@ -1,17 +1,18 @@
 """Agents: one caller event in, new state and a spoken reply out, with effects carried out.
 
-`RulesAgent` runs the pure rules `step` and performs the effects it asks for through the
-`BookingPort`, feeding each result back in as an event. The LLM agent and the degradation ladder
-implement the same protocol, so the telephony edges never know which one answered.
+`RulesAgent` runs the rules and performs the effects they ask for through the `BookingPort`,
+feeding each result to the shared policy (`carry_out`, which the LLM agent's tools use too). The
+LLM agent and the degradation ladder implement the same protocol, so the telephony edges never
+know which one answered.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from hvac_agent.dialogue import policy, rules
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.ports import BookingPort
-from hvac_agent.dialogue.rules import step
 from hvac_agent.dialogue.state import (
     AppointmentsFound,
     Book,
@@ -25,9 +26,12 @@ from hvac_agent.dialogue.state import (
     LoadWindows,
     Reply,
     RescheduleAppointment,
+    Result,
     WindowsLoaded,
 )
+from hvac_agent.observability.logging import get_logger
 
+log = get_logger("hvac_agent.dialogue.agent")
 MAX_EFFECTS_PER_TURN = 6  # a turn never loops on effects (e.g. a window lost twice in a row)
 
 
@@ -39,7 +43,7 @@ class Agent(Protocol):
         ...
 
 
-async def perform(effect: Effect, booking: BookingPort) -> Event:
+async def perform(effect: Effect, booking: BookingPort) -> Result:
     """Carry out one effect and return its result as an event. Failures become failed results."""
     try:
         if isinstance(effect, LoadWindows):
@@ -49,7 +53,7 @@ async def perform(effect: Effect, booking: BookingPort) -> Event:
                 exclude_dates=effect.exclude_dates,
                 part_of_day=effect.part_of_day,
             )
-            return WindowsLoaded(windows=windows)
+            return WindowsLoaded(windows=windows, lost=effect.lost)
         if isinstance(effect, Book):
             return await booking.book(effect.request)
         if isinstance(effect, FindAppointments):
@@ -60,35 +64,48 @@ async def perform(effect: Effect, booking: BookingPort) -> Event:
             return await booking.reschedule(
                 effect.appointment_id, date=effect.date, window=effect.window, call_sid=effect.call_sid
             )
-    except Exception:  # noqa: BLE001 - the caller gets a polite route, never a crash
+    except Exception:  # the caller gets a polite route, never a crash; the failure is logged
+        log.exception("effect_failed", effect=effect.kind)
         if isinstance(effect, Book):
             return BookingResult(ok=False, reason="error")
         if isinstance(effect, (CancelAppointment, RescheduleAppointment)):
             return ChangeResult(ok=False, reason="error")
         if isinstance(effect, LoadWindows):
-            return WindowsLoaded(windows=[])
+            return WindowsLoaded(windows=[], lost=effect.lost)
         return AppointmentsFound(appointments=[])
     raise TypeError(f"unknown effect {effect!r}")
+
+
+async def carry_out(
+    s: CallState, reply: Reply, ctx: DialogueContext, booking: BookingPort
+) -> tuple[Reply, list[Result]]:
+    """Carry out the effect a reply asks for and give its result to the policy, until a reply
+    that only speaks and acts; `s` moves in place. Returns that reply (with everything said on the
+    way) and the results seen."""
+    spoken: list[str] = []
+    results: list[Result] = []
+    for _ in range(MAX_EFFECTS_PER_TURN):
+        if reply.effect is None:
+            break
+        spoken.append(reply.say)
+        result = await perform(reply.effect, booking)
+        results.append(result)
+        reply = policy.on_result(s, result, ctx)
+    else:
+        reply = policy.on_result(s, BookingResult(ok=False, reason="error"), ctx)
+    if spoken:
+        reply = reply.model_copy(update={"say": policy.join(*spoken, reply.say)})
+    return reply, results
 
 
 async def run_step(
     state: CallState, event: Event, ctx: DialogueContext, booking: BookingPort
 ) -> tuple[CallState, Reply]:
-    """`step`, then every effect it asks for, until a reply that only speaks and acts."""
-    spoken: list[str] = []
-    state, reply = step(state, event, ctx)
-    for _ in range(MAX_EFFECTS_PER_TURN):
-        if reply.effect is None:
-            break
-        if reply.say:
-            spoken.append(reply.say)
-        result = await perform(reply.effect, booking)
-        state, reply = step(state, result, ctx)
-    else:
-        state, reply = step(state, BookingResult(ok=False, reason="error"), ctx)
-    if spoken:
-        reply = reply.model_copy(update={"say": " ".join([*spoken, reply.say]).strip()})
-    return state, reply
+    """The rules' reply to one event, with every effect it asks for carried out."""
+    s = state.model_copy(deep=True)
+    reply, _ = await carry_out(s, rules.respond(s, event, ctx), ctx, booking)
+    policy.settle(s, reply, ctx)
+    return s, reply
 
 
 class RulesAgent:

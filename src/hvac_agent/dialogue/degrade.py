@@ -13,7 +13,7 @@ from typing import Any
 
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile, Settings
-from hvac_agent.dialogue import scripts
+from hvac_agent.dialogue import policy
 from hvac_agent.dialogue.agent import Agent, RulesAgent
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.llm_agent import LlmAgent, LlmBudgets, LlmTurnFailed, TurnItem
@@ -98,7 +98,7 @@ class DegradingAgent:
                         spoken_sentences=len(failure.spoken),
                     )
                     continue
-                except Exception:  # noqa: BLE001 - a bug on an AI rung costs the rung, never the call
+                except Exception:  # a bug on an AI rung costs the rung, never the call
                     failed_models.update(m for m in (self.llm.model, self.llm.fast_model) if m)
                     self._note(state, rung, model, "error")
                     log.exception("llm_rung_error", call_sid=state.call_sid, rung=rung)
@@ -106,7 +106,7 @@ class DegradingAgent:
             elif rung == "rules":
                 try:
                     new_state, reply = await self.rules.respond(current, event, ctx, booking)
-                except Exception:  # noqa: BLE001 - the last rung below is a person, never a crash
+                except Exception:  # the last rung below is a person, never a crash
                     log.exception("rules_rung_failed", call_sid=state.call_sid)
                     self._note(state, rung, "rules", "error")
                     continue
@@ -116,15 +116,8 @@ class DegradingAgent:
                 return
         # transfer: nothing else could answer
         new_state = current.model_copy(deep=True)
-        if new_state.outcome in ("in_progress", "out_of_area"):
-            new_state.outcome = "transferred"
-        new_state.phase, new_state.ended, new_state.asked = "done", True, None
-        reply = Reply(
-            say=scripts.transfer("fallback"),
-            action="transfer",
-            transfer_to=ctx.profile.transfer_number,
-            transfer_reason="fallback",
-        )
+        reply = policy.transfer(new_state, ctx, "fallback")
+        policy.settle(new_state, reply, ctx)
         for sentence in split_sentences(reply.say):
             yield sentence
         yield self._settle((new_state, reply), "transfer", state, spoken)

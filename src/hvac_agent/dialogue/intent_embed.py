@@ -6,8 +6,8 @@ softmax over per-intent best similarities, damped when even the best match is we
 
 FAQ cache: questions about hours, service area and the fee are answered from the business profile
 without a model round trip, when the caller's words are close enough to a known question. It is
-never used for an utterance that carries caller data (name, number, address, problem, a yes/no,
-digits): those must reach the agent that records them.
+never used for an utterance that carries caller data (`Understanding.carries_data`: name, number,
+address, problem, a yes/no, digits): those must reach the agent that records them.
 """
 
 from __future__ import annotations
@@ -187,43 +187,6 @@ class IntentClassifier:
         return IntentGuess(intent, max(guess.confidence, self.threshold), "llm")
 
 
-def faq_answer(profile: BusinessProfile, topic: QuestionTopic) -> str | None:
-    """The profile's answer to a frequent question; None for topics not answered from the profile."""
-    if topic == "hours":
-        return scripts.hours_answer(profile)
-    if topic == "service_area":
-        return scripts.area_answer(profile)
-    if topic == "price":
-        return scripts.price_answer(profile)
-    return None
-
-
-def carries_caller_data(text: str, understanding: Understanding | None) -> bool:
-    """True when the words hold something the agent must record or act on."""
-    if any(ch.isdigit() for ch in text):
-        return True
-    if understanding is None:
-        return False
-    u = understanding
-    return bool(
-        u.name
-        or u.phone
-        or u.phone_digits
-        or u.street
-        or u.unit
-        or u.zip
-        or u.issue
-        or u.issue_category
-        or u.window
-        or u.yes_no
-        or u.emergency
-        or u.correction
-        or u.use_caller_id
-        or u.urgency
-        or (u.intent not in (None, "question"))
-    )
-
-
 @dataclass(frozen=True)
 class FaqHit:
     topic: QuestionTopic
@@ -241,11 +204,10 @@ class FaqCache:
         self._answers: list[tuple[QuestionTopic, str]] = []
         self._matrix: Vectors | None = None
         for topic, questions in FAQ_EXAMPLES.items():
-            answer = faq_answer(profile, topic)
-            if answer is not None:
-                for question in questions:
-                    self._questions.append(question)
-                    self._answers.append((topic, answer))
+            answer = scripts.answer(profile, topic)
+            for question in questions:
+                self._questions.append(question)
+                self._answers.append((topic, answer))
 
     def prepare(self) -> None:
         """Load the model and embed the known questions now (blocking)."""
@@ -258,7 +220,8 @@ class FaqCache:
         self._matrix = None
 
     def lookup(self, text: str, understanding: Understanding | None = None) -> FaqHit | None:
-        if not text.strip() or carries_caller_data(text, understanding) or not self._questions:
+        heard = understanding or Understanding(text=text)
+        if not text.strip() or heard.carries_data or not self._questions:
             return None
         if self._matrix is None:
             self._matrix = self._embedder.embed(self._questions)

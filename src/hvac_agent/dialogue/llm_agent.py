@@ -3,92 +3,46 @@
 Per caller turn, in this order, before any model sees the words:
 1. non-speech events (call start, silence, keypad, hang-up), ended calls and phases that are pure
    procedure (emergency, out of area, message, done) go to the rules agent;
-2. the rules NLU looks for an emergency → the rules agent's safety script and on-call transfer;
-3. a request for a person (NLU or embedding intent) or high frustration → transfer, by code;
-4. a plain FAQ (hours, area, fee) with no caller data → the profile's answer from the cache.
-Otherwise the model answers, with tools (llm_tools.ToolRunner) that validate everything, and
-every sentence passes the speech guard before it is spoken. The call state is kept in the rules
-agent's shape so any turn can be handed to the rules agent without losing or re-asking a slot.
+2. the shared policy's triage (`policy.triage`): an emergency's safety script and on-call line, a
+   request for a person (NLU or embedding intent), high frustration, goodbye; and a plain "no" to
+   a confirmation question (`policy.decline`);
+3. a plain FAQ (hours, area, fee) with no caller data → the profile's answer from the cache.
+Otherwise the model answers, with tools (llm_tools.ToolRunner) that validate everything and then
+follow the same policy as the rules agent, and every sentence passes the speech guard before it is
+spoken. The call state is the rules agent's, so any turn can be handed to the rules agent without
+losing or re-asking a slot.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hvac_agent.dialogue import scripts
+from hvac_agent.dialogue import policy, scripts
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext, nlu_context
-from hvac_agent.dialogue.intent_embed import FaqCache, IntentClassifier, IntentGuess, carries_caller_data
-from hvac_agent.dialogue.llm_tools import (
-    TOOL_SCHEMAS,
-    ToolOutcome,
-    ToolRunner,
-    missing_slots,
-    next_expect,
-    offer_question,
-)
+from hvac_agent.dialogue.intent_embed import FaqCache, IntentClassifier, IntentGuess
+from hvac_agent.dialogue.llm_tools import TOOL_FOR_YES, TOOL_SCHEMAS, ToolOutcome, ToolRunner
 from hvac_agent.dialogue.nlu import understand
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.ports import BookingPort
-from hvac_agent.dialogue.prompts import state_summary, system_prompt
-from hvac_agent.dialogue.state import (
-    CallerSaid,
-    CallState,
-    Event,
-    Expect,
-    Intent,
-    Reply,
-)
+from hvac_agent.dialogue.prompts import INTENT_PROMPT, next_step, state_summary, system_prompt
+from hvac_agent.dialogue.state import CallerSaid, CallState, Event, Expect, Intent, Reply
 from hvac_agent.llm.client import Completed, LlmClient, TextDelta
 from hvac_agent.llm.errors import LlmError
 from hvac_agent.llm.guard import SpeechGuard
 from hvac_agent.llm.selection import choose_model
 from hvac_agent.llm.splitter import SentenceSplitter, split_sentences
+from hvac_agent.observability.logging import get_logger
 
+log = get_logger("hvac_agent.dialogue.llm_agent")
 LlmRung = Literal["llm", "fast_llm"]
 HISTORY_MESSAGES = 30  # the last 15 exchanges
-FRUSTRATION_TRANSFER = 0.7
 INTENT_THRESHOLD = 0.7
-MISSES_FOR_EXAMPLE = 2  # contract rule 8: the second miss on one question changes the route
-MISSES_FOR_PERSON = 3
 MAX_TOOL_ROUNDS = 4
 RULES_PHASES = frozenset({"emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done"})
-CONFIRM_PHASES = frozenset({"confirming", "cancel_confirm", "reschedule_confirm"})
-
-NEXT_WORDS: dict[str, str] = {
-    "issue": "ask what is going on with their heating or cooling",
-    "name": "ask for their first and last name",
-    "phone": "ask for the best callback number",
-    "address": "ask for the street address of the visit",
-    "zip": "ask for the ZIP code",
-    "unit": "ask whether there is an apartment or unit number",
-    "urgency": "ask whether anyone in the home is especially at risk from the heat or cold "
-    "(infant, elderly, medical condition)",
-}
-QUESTION_FOR: dict[str, str] = {
-    "window": "Which of those arrival windows works best for you?",
-    "confirm": "Shall I go ahead?",
-    "yes_no": "Is that a yes or a no?",
-    "phone_confirm": "Is the number you're calling from the best one to reach you?",
-    "unit": scripts.QUESTIONS["unit"],
-}
-INTENT_PROMPT = (
-    "Classify the caller's words for an HVAC company's phone line. Answer with exactly one word: "
-    "book, cancel, reschedule, question, human, goodbye, or unknown."
-)
-
-
-class _NoBooking:
-    """A transfer needs no booking service; this makes that explicit."""
-
-    def __getattr__(self, name: str) -> Any:
-        raise RuntimeError("no booking service here")
-
-
-_NO_BOOKING: Any = _NoBooking()
 
 
 class LlmTurnFailed(Exception):
@@ -110,41 +64,29 @@ class LlmBudgets:
     intent_s: float = 0.8
 
 
-CONFIRM_QUESTIONS = {
-    "confirming": "Shall I book it?",
-    "cancel_confirm": "Would you like me to cancel it?",
-    "reschedule_confirm": "Shall I go ahead?",
-}
+@dataclass
+class _Exchange:
+    """One turn's conversation with the model: what it said, and the tool outcome that ended it."""
+
+    spoken: list[str] = field(default_factory=list)
+    final: ToolOutcome | None = None
 
 
-def confirm_question(state: CallState) -> str:
-    """The words every reply in a confirmation phase ends with: the yes that follows answers them."""
-    return CONFIRM_QUESTIONS.get(state.phase, "Shall I go ahead?")
+def _question_for(state: CallState, expect: Expect) -> str:
+    if expect == "confirm" and state.awaiting_yes:
+        return scripts.CONFIRM_QUESTIONS[state.awaiting_yes]
+    return scripts.short_question(expect)
 
 
-def awaiting_yes(state: CallState) -> bool:
-    """The agent's previous reply ended with the confirmation question (the read-back's, for a
-    booking): only then may the caller's yes book, cancel or move anything."""
-    if state.phase not in CONFIRM_PHASES or state.asked != "confirm":
-        return False
-    previous = next((t.text for t in reversed(state.history) if t.role == "agent"), "")
-    return previous.rstrip().endswith(confirm_question(state))
-
-
-def _has_details(u: Understanding) -> bool:
-    return bool(
-        u.name or u.phone or u.phone_digits or u.street or u.zip or u.unit or u.issue or u.window or u.correction
-    )
-
-
-def _question_for(state: CallState, expect: Expect | None) -> str:
-    if expect is None:
+def _closing_question(s: CallState, parts: list[str], expect: Expect, question: str | None, extra: bool) -> str:
+    """The question a listening turn must end with, or "" when the words already end with one."""
+    if expect == "confirm" and s.awaiting_yes:
+        confirm = scripts.CONFIRM_QUESTIONS[s.awaiting_yes]
+        return "" if parts and parts[-1].rstrip().endswith(confirm) else confirm
+    asked = any(p.rstrip().endswith("?") for p in parts[-2:])
+    if asked and not (extra and not parts[-1].endswith("?")):
         return ""
-    if expect == "confirm":
-        return confirm_question(state)
-    if expect in QUESTION_FOR:
-        return QUESTION_FOR[expect]
-    return scripts.QUESTIONS.get(expect, scripts.QUESTIONS["intent"])
+    return question or _question_for(s, expect)
 
 
 TurnItem = str | tuple[CallState, Reply]
@@ -202,30 +144,14 @@ class LlmAgent:
                 yield item
             return
         u = understand(text, nlu_context(state, ctx))
-        plain_no = state.phase in CONFIRM_PHASES and u.yes_no == "no" and not _has_details(u)
-        if u.emergency or plain_no or (u.intent == "goodbye" and state.phase not in CONFIRM_PHASES):
-            # Safety scripts, ending the call and a plain "no" to a confirmation question are code's
-            # (the rules agent's) to handle: nothing is booked, cancelled or moved on a "no".
-            async for item in self._delegate(state, event, ctx, booking):
-                yield item
-            return
         guess = await self._intent(state, text, u)
         s = state.model_copy(deep=True)
-        s.turn += 1
-        s.silences = 0
-        s.remember("caller", text, ctx.now)
-        s.frustration = max(s.frustration * 0.85, u.frustration)
-        wants_person = guess is not None and guess.intent == "human" and guess.confidence >= INTENT_THRESHOLD
-        if u.intent == "human" or wants_person or s.frustration >= FRUSTRATION_TRANSFER:
-            reason: Literal["requested", "frustration"] = (
-                "frustration" if s.frustration >= FRUSTRATION_TRANSFER and u.intent != "human" else "requested"
-            )
-            runner = ToolRunner(s, ctx, booking, u, confirmed_at_start=False)
-            outcome = await runner.run("transfer_to_human", f'{{"reason": "{reason}"}}')
-            async for item in self._finish(s, ctx, [], outcome):
+        policy.heard(s, text, ctx)
+        if (by_code := self._by_code(s, u, guess, ctx)) is not None:
+            async for item in self._finish(s, ctx, [], by_code):
                 yield item
             return
-        if self.faq is not None and s.phase in ("collecting", "choosing_window") and not carries_caller_data(text, u):
+        if self.faq is not None and s.phase in ("collecting", "choosing_window") and not u.carries_data:
             hit = await asyncio.to_thread(self.faq.lookup, text, u)
             if hit is not None:
                 question = s.last_question or _question_for(s, s.asked or "intent")
@@ -235,7 +161,27 @@ class LlmAgent:
         async for item in self._model_turn(state, s, u, guess, ctx, booking, rung):
             yield item
 
+    @staticmethod
+    def _by_code(s: CallState, u: Understanding, guess: IntentGuess | None, ctx: DialogueContext) -> Reply | None:
+        """The turns code answers without the model: the policy's triage (safety, a person,
+        frustration, goodbye), and a plain "no" to a confirmation question, on which nothing is
+        booked, cancelled or moved."""
+        wants_person = guess is not None and guess.intent == "human" and guess.confidence >= INTENT_THRESHOLD
+        if (first := policy.triage(s, u, ctx, asks_for_person=wants_person)) is not None:
+            return first
+        if s.awaiting_yes and u.yes_no == "no" and not (u.details or u.correction):
+            return policy.decline(s, ctx)
+        return None
+
     # ---- the model's turn -----------------------------------------------------------------
+
+    def _model_for(self, s: CallState, u: Understanding, rung: LlmRung) -> tuple[str, float]:
+        if rung == "fast_llm" and self.fast_model:
+            return self.fast_model, self.budgets.fast_s
+        model = choose_model(s, u, main=self.model, fast=self.fast_model)
+        if model != self.model and self.client.breaker_for(model).state == "open":
+            model = self.model  # a simple turn, but the fast model is down: the main one answers
+        return model, self.budgets.fast_s if model == self.fast_model else self.budgets.full_s
 
     async def _model_turn(
         self,
@@ -247,61 +193,13 @@ class LlmAgent:
         booking: BookingPort,
         rung: LlmRung,
     ) -> AsyncIterator[TurnItem]:
-        if rung == "fast_llm" and self.fast_model:
-            model, budget = self.fast_model, self.budgets.fast_s
-        else:
-            model = choose_model(s, u, main=self.model, fast=self.fast_model)
-            if model != self.model and self.client.breaker_for(model).state == "open":
-                model = self.model  # a simple turn, but the fast model is down: the main one answers
-            budget = self.budgets.fast_s if model == self.fast_model else self.budgets.full_s
-        confirmed_at_start = awaiting_yes(before)
-        runner = ToolRunner(s, ctx, booking, u, confirmed_at_start=confirmed_at_start)
-        guard = SpeechGuard(ctx.profile)
-        messages = self._messages(s, ctx, guess)
+        model, budget = self._model_for(s, u, rung)
+        runner = ToolRunner(s, ctx, booking, u, awaiting=before.awaiting_yes)
+        exchange = _Exchange()
         deadline = asyncio.get_running_loop().time() + budget
-        spoken: list[str] = []
-        final: ToolOutcome | None = None
         try:
-            for _ in range(MAX_TOOL_ROUNDS):
-                splitter = SentenceSplitter()
-                completed: Completed | None = None
-                async for piece in self.client.stream(
-                    model=model, messages=messages, tools=TOOL_SCHEMAS, deadline=deadline
-                ):
-                    if isinstance(piece, TextDelta):
-                        for sentence in splitter.feed(piece.text):
-                            if checked := guard.check(sentence):
-                                spoken.append(checked)
-                                yield checked
-                    else:
-                        completed = piece
-                for sentence in splitter.flush():
-                    if checked := guard.check(sentence):
-                        spoken.append(checked)
-                        yield checked
-                if completed is None or not completed.tool_calls:
-                    break
-                messages.append(
-                    {
-                        "role": "assistant",
-                        "content": completed.text or None,
-                        "tool_calls": [
-                            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-                            for c in completed.tool_calls
-                        ],
-                    }
-                )
-                for call in completed.tool_calls:
-                    if final is not None:
-                        content = '{"ok": false, "error": "skipped: the turn already ended"}'
-                    else:
-                        outcome = await runner.run(call.name, call.arguments)
-                        content = outcome.to_message()
-                        if outcome.stop:
-                            final = outcome
-                    messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
-                if final is not None:
-                    break
+            async for sentence in self._converse(model, deadline, runner, self._messages(s, ctx, guess), exchange):
+                yield sentence
         except LlmError as error:
             recovered = s.model_copy(
                 update={
@@ -311,58 +209,103 @@ class LlmAgent:
                     "frustration": before.frustration,
                 }
             )
-            raise LlmTurnFailed(recovered, spoken, error, model) from error
-        if final is None and confirmed_at_start and runner.caller_said_yes and s.phase in CONFIRM_PHASES:
-            # The caller said yes to the code's confirmation question but the model did not act:
-            # the code does what the caller agreed to (the guards have all been met).
-            tool = {
-                "confirming": "create_booking",
-                "cancel_confirm": "cancel_booking",
-                "reschedule_confirm": "reschedule_booking",
-            }[s.phase]
-            outcome = await runner.run(tool, "{}")
-            if outcome.stop:
-                final = outcome
-                spoken.clear()  # whatever the model said is superseded by what was done
-        if final is None and s.phase == "collecting" and s.intent == "book" and not missing_slots(s):
-            # Every detail is in but the model did not look for windows: the code offers them, so
-            # the call never stalls (and any rung can take the next turn from a real offer).
-            outcome = await runner.run("check_availability", "{}")
-            if outcome.stop:
-                final = outcome
-            elif s.offered:
-                s.last_question = offer_question(s.offered, ctx)
-                final = ToolOutcome(result={}, say=s.last_question, stop=True, expect="window")
+            raise LlmTurnFailed(recovered, exchange.spoken, error, model) from error
+        await self._complete_by_code(s, runner, exchange, ctx)
         extra: list[str] = []
         keypad = False
+        final = exchange.final.reply if exchange.final else None
         if final is None:
             final, extra, keypad = self._misunderstood(s, u, runner.progress, ctx)
-        async for item in self._finish(s, ctx, spoken, final, already_streamed=True, extra=extra, keypad=keypad):
+        async for item in self._finish(
+            s, ctx, exchange.spoken, final, already_streamed=True, extra=extra, keypad=keypad
+        ):
             yield item
 
+    async def _converse(
+        self, model: str, deadline: float, runner: ToolRunner, messages: list[dict[str, Any]], exchange: _Exchange
+    ) -> AsyncIterator[str]:
+        """Stream the model's sentences (through the speech guard) and run its tool calls, round
+        after round, until it answers without tools or a tool's outcome ends the turn."""
+        guard = SpeechGuard(runner.ctx.profile)
+
+        def speakable(sentences: list[str]) -> list[str]:
+            kept = [checked for checked in map(guard.check, sentences) if checked]
+            exchange.spoken += kept
+            return kept
+
+        for _ in range(MAX_TOOL_ROUNDS):
+            splitter = SentenceSplitter()
+            completed: Completed | None = None
+            stream = self.client.stream(model=model, messages=messages, tools=TOOL_SCHEMAS, deadline=deadline)
+            async for piece in stream:
+                if isinstance(piece, TextDelta):
+                    for sentence in speakable(splitter.feed(piece.text)):
+                        yield sentence
+                else:
+                    completed = piece
+            for sentence in speakable(splitter.flush()):
+                yield sentence
+            if completed is None or not completed.tool_calls:
+                return
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": completed.text or None,
+                    "tool_calls": [
+                        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                        for c in completed.tool_calls
+                    ],
+                }
+            )
+            for call in completed.tool_calls:
+                if exchange.final is not None:
+                    content = '{"ok": false, "error": "skipped: the turn already ended"}'
+                else:
+                    outcome = await runner.run(call.name, call.arguments)
+                    content = outcome.to_message()
+                    if outcome.stop:
+                        exchange.final = outcome
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": content})
+            if exchange.final is not None:
+                return
+
+    @staticmethod
+    async def _complete_by_code(s: CallState, runner: ToolRunner, exchange: _Exchange, ctx: DialogueContext) -> None:
+        """What the model left undone that the call needs: the caller's yes acted on, or the
+        windows offered once every detail is in (so the call never stalls)."""
+        agreed = runner.awaiting
+        if exchange.final is None and agreed and runner.caller_said_yes and s.awaiting_yes == agreed:
+            # The caller said yes to the code's confirmation question but the model did not act:
+            # the code does what the caller agreed to (the guards have all been met).
+            outcome = await runner.run(TOOL_FOR_YES[agreed], "{}")
+            if outcome.stop:
+                exchange.final = outcome
+                exchange.spoken.clear()  # whatever the model said is superseded by what was done
+        if exchange.final is None and s.phase == "collecting" and s.intent == "book" and not policy.missing_slots(s):
+            outcome = await runner.run("check_availability", "{}")
+            if outcome.stop:
+                exchange.final = outcome
+            elif s.offered:
+                exchange.final = ToolOutcome({}, policy.offer(s, ctx))
+
+    @staticmethod
     def _misunderstood(
-        self, s: CallState, u: Understanding, progress: bool, ctx: DialogueContext
-    ) -> tuple[ToolOutcome | None, list[str], bool]:
-        """Rule 8 by code: the same question missed twice gets an example (and the keypad for
-        numbers); a third miss goes to a person. A miss: the NLU heard nothing usable and no tool
-        recorded anything."""
+        s: CallState, u: Understanding, progress: bool, ctx: DialogueContext
+    ) -> tuple[Reply | None, list[str], bool]:
+        """Rule 8, counted by the policy: a miss is a turn where the NLU heard nothing usable and
+        no tool recorded anything; the second on one question adds an example (and the keypad for
+        numbers), the third goes to a person."""
         key = s.asked or "intent"
-        if progress or carries_caller_data(u.text, u) or u.question or key in ("intent", "anything_else"):
-            s.misunderstood.pop(key, None)
+        if progress or u.carries_data or u.question or key in ("intent", "anything_else"):
+            policy.clear_misses(s)
             return None, [], False
-        misses = s.misunderstood.get(key, 0) + 1
-        s.misunderstood[key] = misses
-        if misses >= MISSES_FOR_PERSON:
-            runner = ToolRunner(s, ctx, _NO_BOOKING, u, confirmed_at_start=False)
-            return runner.transfer("fallback", {"ok": True}), [], False
-        if misses >= MISSES_FOR_EXAMPLE:
-            example = scripts.EXAMPLES.get(key, "")
-            return None, [example] if example else [], key in scripts.KEYPAD_EXPECTS
-        return None, [], False
+        miss = policy.note_miss(s)
+        if miss.to_person:
+            return policy.transfer(s, ctx, "fallback"), [], False
+        return None, [miss.example] if miss.example else [], miss.keypad
 
     def _messages(self, s: CallState, ctx: DialogueContext, guess: IntentGuess | None) -> list[dict[str, Any]]:
-        missing = missing_slots(s)
-        expect = next_expect(s)
+        missing = policy.missing_slots(s)
         hints = []
         opening = s.asked in (None, "intent") and s.phase == "collecting"
         if opening and guess is not None and guess.intent and guess.confidence >= INTENT_THRESHOLD:
@@ -370,11 +313,7 @@ class LlmAgent:
                 hints.append(f"caller intent (classifier): {guess.intent}")
         if s.pending_phone_digits and not s.slots.phone:
             hints.append(f"partial callback number heard: {s.pending_phone_digits} (ask for the rest)")
-        next_item = NEXT_WORDS.get(missing[0]) if missing and s.phase == "collecting" else None
-        if expect == "phone_confirm" and s.caller_id:
-            next_item = "ask whether the number they are calling from is the best callback number"
-        if not missing and s.phase == "collecting" and s.intent == "book":
-            next_item = "call check_availability and offer the windows"
+        next_item = next_step(s, missing, policy.next_expect(s))
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system_prompt(ctx)},
             {"role": "system", "content": state_summary(s, missing=missing, next_item=next_item, hints=hints)},
@@ -388,56 +327,39 @@ class LlmAgent:
         s: CallState,
         ctx: DialogueContext,
         spoken: list[str],
-        outcome: ToolOutcome | None,
+        reply: Reply | None,
         *,
         question: str | None = None,
         already_streamed: bool = False,
-        extra: list[str] | None = None,
+        extra: Sequence[str] = (),
         keypad: bool = False,
     ) -> AsyncIterator[TurnItem]:
-        """Add the code's words, make sure a listening turn ends with a question, and settle state."""
-        fresh: list[str] = [] if already_streamed else list(spoken)
-        parts = list(spoken)
-        if extra:
-            parts += extra
-            fresh += extra
-        if outcome is not None and outcome.say:
-            code_words = split_sentences(outcome.say)
-            parts += code_words
-            fresh += code_words
-        action = outcome.action if outcome else "listen"
+        """Add the code's words, make sure a listening turn ends with a question, settle the state."""
+        code_words = [*extra, *(split_sentences(reply.say) if reply and reply.say else [])]
+        parts = [*spoken, *code_words]
+        fresh = list(code_words) if already_streamed else list(parts)
+        action = reply.action if reply else "listen"
         expect: Expect | None = None
         if action == "listen":
-            expect = (outcome.expect if outcome and outcome.expect else None) or next_expect(s)
-            if expect == "confirm" and s.phase in CONFIRM_PHASES:
-                if not (parts and parts[-1].rstrip().endswith(confirm_question(s))):
-                    parts.append(confirm_question(s))
-                    fresh.append(confirm_question(s))
-            elif not any(p.rstrip().endswith("?") for p in parts[-2:]) or (extra and not parts[-1].endswith("?")):
-                ask = question or _question_for(s, expect)
-                if ask:
-                    parts.append(ask)
-                    fresh.append(ask)
+            expect = (reply.expect if reply else None) or policy.next_expect(s)
+            if closing := _closing_question(s, parts, expect, question, bool(extra)):
+                parts.append(closing)
+                fresh.append(closing)
         for sentence in fresh:
             yield sentence
-        say = " ".join(parts).strip()
-        reply = Reply(
-            say=say,
+        final = Reply(
+            say=" ".join(parts).strip(),
             action=action,
             expect=expect,
-            transfer_to=outcome.transfer_to if outcome else None,
-            transfer_reason=outcome.transfer_reason if outcome else None,
+            transfer_to=reply.transfer_to if reply else None,
+            transfer_reason=reply.transfer_reason if reply else None,
             keypad=keypad and action == "listen",
         )
-        s.remember("agent", say, ctx.now)
-        if action == "listen":
-            s.asked = expect
-            questions = [p for p in parts if p.rstrip().endswith("?")]
-            if questions:
-                s.last_question = questions[-1]
-        else:
-            s.ended, s.asked = True, None
-        yield s, reply
+        policy.settle(s, final, ctx)
+        questions = [p for p in parts if p.rstrip().endswith("?")]
+        if action == "listen" and questions:
+            s.last_question = questions[-1]
+        yield s, final
 
     async def _delegate(
         self, state: CallState, event: Event, ctx: DialogueContext, booking: BookingPort
@@ -451,12 +373,13 @@ class LlmAgent:
 
     async def _intent(self, state: CallState, text: str, u: Understanding) -> IntentGuess | None:
         """Embedding intent for words without caller data; the fast model decides below 0.7."""
-        if self.classifier is None or u.intent is not None or carries_caller_data(text, u):
+        if self.classifier is None or u.intent is not None or u.carries_data:
             return None
         fallback = self.classify_with_llm if state.asked in (None, "intent") else None
         try:
             return await self.classifier.aclassify(text, fallback)
-        except Exception:  # noqa: BLE001 - no classifier (model files broken): the NLU and the model remain
+        except Exception:  # no classifier (model files broken): the NLU and the model remain
+            log.exception("intent_classifier_failed", call_sid=state.call_sid)
             return None
 
     async def classify_with_llm(self, text: str) -> Intent | None:

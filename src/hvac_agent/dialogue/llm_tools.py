@@ -1,14 +1,14 @@
-"""The LLM agent's tools, and the code that keeps the guarantees whatever the model asks for.
+"""The LLM agent's tools: the model's arguments validated, then the same policy as the rules agent.
 
-Every tool validates its arguments and the call state before it touches the `BookingPort`; a
-refusal or failure goes back to the model as a tool result (`{"ok": false, "error": ...}`), never
-as an exception. Words that carry a guarantee — the read-back, the booking confirmation, the
-safety script, the out-of-area notice — are written by code here, not by the model, and end the
-model's turn (`ToolOutcome.stop`).
+Every tool checks its arguments and the call state before anything happens; a refusal or failure
+goes back to the model as a tool result (`{"ok": false, "error": ...}`), never as an exception.
+What follows a valid call is `policy.py`'s, exactly as for the rules agent: the read-back, the
+booking and its confirmation, a lost window, cancel and reschedule results, the safety script, the
+out-of-area notice. Words that carry a guarantee are the policy's (`scripts`), not the model's,
+and end the model's turn (`ToolOutcome.reply`).
 
-The state is kept exactly as the rules agent keeps it (phase, asked, slots, offered, target), so
-the degradation ladder can hand the call to the rules agent at any turn without a question asked
-twice.
+The state is the rules agent's (phase, asked, slots, offered, target), so the degradation ladder
+can hand the call to the rules agent at any turn without a question asked twice.
 """
 
 from __future__ import annotations
@@ -17,28 +17,42 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, TypeVar, get_args
 
-from hvac_agent.dialogue import scripts
+from hvac_agent.dialogue import policy
+from hvac_agent.dialogue.agent import carry_out
 from hvac_agent.dialogue.context import DialogueContext
-from hvac_agent.dialogue.nlu import speak_phone, speak_window
 from hvac_agent.dialogue.nlu.phone import to_e164
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.ports import BookingPort
+from hvac_agent.dialogue.scripts import spoken_window
 from hvac_agent.dialogue.state import (
-    URGENCY_RANK,
+    AppointmentsFound,
+    BookingResult,
     CallState,
+    ChangeResult,
+    ConfirmKind,
     EmergencyKind,
-    Expect,
     IssueCategory,
+    Reply,
+    Result,
     WindowOffer,
 )
+from hvac_agent.observability.logging import get_logger
 
+log = get_logger("hvac_agent.dialogue.llm_tools")
 ISSUE_CATEGORIES: tuple[str, ...] = get_args(IssueCategory)
 EMERGENCY_KINDS: tuple[str, ...] = get_args(EmergencyKind)
-UNIT_EXPECT: Expect = "unit"
+LOST_WINDOW = ("window_full", "invalid_window")
+# The tool that acts on the caller's yes, for each thing a yes can agree to.
+TOOL_FOR_YES: dict[ConfirmKind, str] = {
+    "book": "create_booking",
+    "cancel": "cancel_booking",
+    "reschedule": "reschedule_booking",
+}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z .'\-]{0,58}[A-Za-z.]$")
 _STREET = re.compile(r"^\d{1,6}[A-Za-z]?\s+\S.{1,70}$")
+_R = TypeVar("_R", BookingResult, ChangeResult, AppointmentsFound)
 
 
 def _schema(
@@ -124,18 +138,26 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
 TOOL_NAMES = frozenset(t["function"]["name"] for t in TOOL_SCHEMAS)
 
 
+
 @dataclass
 class ToolOutcome:
-    """What one tool call did: the JSON result for the model, and code-authored words to speak."""
+    """What one tool call did: the JSON result for the model and, when the policy spoke, its reply
+    (code-authored words and action), which ends the model's turn."""
 
     result: dict[str, Any]
-    say: str = ""
-    stop: bool = False  # the code spoke for this turn; do not ask the model again
-    action: Literal["listen", "transfer", "hangup"] = "listen"
-    transfer_to: str | None = None
-    transfer_reason: Literal["requested", "frustration", "emergency", "out_of_area", "fallback"] | None = None
-    expect: Expect | None = None
-    booked: bool = False
+    reply: Reply | None = None
+
+    @property
+    def stop(self) -> bool:
+        return self.reply is not None
+
+    @property
+    def say(self) -> str:
+        return self.reply.say if self.reply else ""
+
+    @property
+    def action(self) -> Literal["listen", "transfer", "hangup"]:
+        return self.reply.action if self.reply else "listen"
 
     def to_message(self) -> str:
         return json.dumps(self.result, default=str)
@@ -143,58 +165,6 @@ class ToolOutcome:
 
 def _error(message: str, **extra: Any) -> ToolOutcome:
     return ToolOutcome(result={"ok": False, "error": message, **extra})
-
-
-def missing_slots(state: CallState) -> list[str]:
-    """What the booking still needs, in the rules agent's order of asking."""
-    sl = state.slots
-    out: list[str] = []
-    if not sl.issue:
-        out.append("issue")
-    if not sl.name:
-        out.append("name")
-    if not sl.phone:
-        out.append("phone")
-    if not sl.street:
-        out.append("address")
-    if not sl.zip:
-        out.append("zip")
-    if not sl.unit and not state.unit_asked:
-        out.append("unit")
-    if sl.urgency is None:
-        out.append("urgency")
-    return out
-
-
-def next_expect(state: CallState) -> Expect | None:
-    """What the agent is waiting to hear next, named as the rules agent names it."""
-    if state.phase in ("confirming", "cancel_confirm", "reschedule_confirm"):
-        return "confirm"
-    if state.phase in ("choosing_window", "reschedule_choose"):
-        return "window"
-    if state.phase in ("out_of_area", "offer_transfer"):
-        return "yes_no"
-    if state.phase == "taking_message":
-        return "message"
-    if state.phase == "cancel_lookup":
-        return "phone"
-    missing = missing_slots(state)
-    if not missing:
-        return "window"
-    first = missing[0]
-    if first == "phone" and state.caller_id and not state.caller_id_declined and not state.pending_phone_digits:
-        return "phone_confirm"
-    if first == "unit":
-        return UNIT_EXPECT
-    return first  # type: ignore[return-value]
-
-
-def read_back_text(state: CallState, ctx: DialogueContext) -> str:
-    return f"{scripts.read_back(state.slots, ctx)} {scripts.CONFIRM_QUESTION}"
-
-
-def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
-    return scripts.offer_question(offers, ctx)
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -207,22 +177,71 @@ def _parse_date(value: Any) -> dt.date | None:
 
 
 def _offer_json(offer: WindowOffer, ctx: DialogueContext) -> dict[str, str]:
-    return {
-        "date": offer.date.isoformat(),
-        "window": offer.window,
-        "say": speak_window(offer, ctx.now, ctx.profile.timezone),
-    }
+    return {"date": offer.date.isoformat(), "window": offer.window, "say": spoken_window(offer, ctx)}
+
+
+def _first(results: list[Result], kind: type[_R]) -> _R:
+    return next(r for r in results if isinstance(r, kind))
+
+
+def _short_text(args: dict[str, Any], key: str, limit: int, errors: dict[str, str]) -> str | None:
+    value = args.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.strip()) > limit:
+        errors[key] = "not a short text"
+        return None
+    return " ".join(value.split())
+
+
+def validated_details(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The plain details the model passed, checked one by one: (values to record, errors by field).
+    Phone numbers and windows need the call state and are checked by the runner."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    if (name := _short_text(args, "name", 60, errors)) is not None:
+        if _NAME.match(name) and len(name.split()) <= 4:
+            values["name"] = name.title() if name.islower() else name
+        else:
+            errors["name"] = "not a plausible name"
+    if (street := _short_text(args, "street", 80, errors)) is not None:
+        if _STREET.match(street):
+            values["street"] = street
+        else:
+            errors["street"] = "needs a house number and street name"
+    if (unit := _short_text(args, "unit", 20, errors)) is not None:
+        values["unit"] = unit
+    if (zip_code := _short_text(args, "zip", 10, errors)) is not None:
+        if re.fullmatch(r"\d{5}", zip_code):
+            values["zip"] = zip_code
+        else:
+            errors["zip"] = "needs 5 digits"
+    if (issue := _short_text(args, "issue", 200, errors)) is not None:
+        values["issue"] = issue
+    if (category := args.get("issue_category")) is not None:
+        if category in ISSUE_CATEGORIES:
+            values["issue_category"] = category
+        else:
+            errors["issue_category"] = f"one of {list(ISSUE_CATEGORIES)}"
+    if (urgency := args.get("urgency")) is not None:
+        if urgency in ("urgent", "routine"):
+            values["urgency"] = urgency
+        else:
+            errors["urgency"] = "urgent or routine (emergencies: report_emergency)"
+    return values, errors
 
 
 @dataclass
 class ToolRunner:
-    """Runs the model's tool calls for one turn against `state` (mutated in place)."""
+    """Runs the model's tool calls for one turn against `state` (the turn's working copy)."""
 
     state: CallState
     ctx: DialogueContext
     booking: BookingPort
     understanding: Understanding | None  # of the caller's latest words; None for non-speech turns
-    confirmed_at_start: bool  # the agent's previous reply was a confirmation question (read-back)
+    # What the caller's yes this turn may agree to: the confirmation pending when the turn began,
+    # until a detail it covered changes.
+    awaiting: ConfirmKind | None = None
     log: list[str] = field(default_factory=list)
     progress: bool = False  # some tool recorded or did something this turn
 
@@ -239,7 +258,8 @@ class ToolRunner:
         handler = getattr(self, f"_tool_{name}")
         try:
             outcome: ToolOutcome = await handler(args)
-        except Exception as error:  # noqa: BLE001 - a tool failure is a result for the model
+        except Exception as error:  # a tool failure is a result for the model, and a logged bug
+            log.exception("llm_tool_failed", call_sid=self.state.call_sid, tool=name)
             return _error(f"{name} failed: {type(error).__name__}")
         if outcome.result.get("ok") or outcome.result.get("saved") or outcome.stop:
             self.progress = True
@@ -250,383 +270,218 @@ class ToolRunner:
         u = self.understanding
         return bool(u and u.yes_no == "yes" and not u.correction)
 
+    def _may_act(self, kind: ConfirmKind) -> bool:
+        """The caller's yes answers the confirmation of `kind` they heard, unchanged since."""
+        return self.awaiting == kind == self.state.awaiting_yes
+
+    async def _agreed(self) -> tuple[Reply, list[Result]]:
+        agreed = policy.agree(self.state)
+        assert agreed is not None, "guarded by _may_act"
+        return await carry_out(self.state, agreed, self.ctx, self.booking)
+
+    def _windows_json(self) -> dict[str, Any]:
+        s = self.state
+        if s.phase == "offer_transfer":
+            return {"ok": False, "error": "no open windows"}
+        result: dict[str, Any] = {"ok": True, "windows": [_offer_json(w, self.ctx) for w in s.offered]}
+        if s.awaiting_yes == "book":
+            chosen = "urgent visit: the earliest window" if policy.is_urgent(s) else "the window asked for"
+            result["note"] = f"{chosen} was chosen and read back by the system"
+        return result
+
+    def _lost_json(self) -> dict[str, Any]:
+        after = self._windows_json()
+        if not after["ok"]:
+            return {"ok": False, "error": "that window was just taken and no other is open"}
+        return after | {"ok": False, "error": "that window was just taken; other windows were offered"}
+
+    async def _windows(self, reply: Reply) -> ToolOutcome:
+        """Load windows through the policy. A plain offer is the model's to word; anything else
+        (no window open, the urgent earliest window read back) is said by code."""
+        reply, _ = await carry_out(self.state, reply, self.ctx, self.booking)
+        if self.state.phase in policy.CHOOSING_PHASES:
+            return ToolOutcome(self._windows_json())
+        return ToolOutcome(self._windows_json(), reply)
+
     # ---- details ---------------------------------------------------------------------------
 
     async def _tool_update_caller_details(self, args: dict[str, Any]) -> ToolOutcome:
-        s, sl, profile = self.state, self.state.slots, self.ctx.profile
+        s, sl = self.state, self.state.slots
+        values, errors = validated_details(args)
+        saved = self._record(values)
+        partial = self._take_phone(args, errors, saved)
+        if args.get("no_unit") is True:
+            s.unit_asked = True
+            saved.append("no_unit")
+        chosen = self._take_window(args, errors)
+        if chosen is not None:
+            saved.append("window")
+        if saved and s.awaiting_yes:  # what the caller would say yes to has changed: read it again
+            s.awaiting_yes = self.awaiting = None
+        if (outside := policy.area_check(s, self.ctx)) is not None:
+            return ToolOutcome({"ok": False, "error": "ZIP code outside the service area"}, outside)
+        missing = policy.missing_slots(s)
+        result: dict[str, Any] = {"ok": not errors, "saved": saved, "still_needed": missing}
+        if errors:
+            result["errors"] = errors
+        if partial:
+            result |= {"partial_phone": partial, "note": "only part of the number so far: ask for the rest"}
+        if s.intent == "reschedule" and chosen is not None and s.target is not None:
+            proposed = policy.choose_window(s, chosen, self.ctx)
+            return ToolOutcome(result | {"confirmation": "asked by the system"}, proposed)
+        if chosen is not None:
+            sl.date, sl.window = chosen.date, chosen.window
+        if s.intent == "book" and not missing and sl.date and sl.window and (saved or s.phase != "confirming"):
+            return ToolOutcome(result | {"read_back": "given by the system"}, policy.read_back(s, self.ctx))
+        return ToolOutcome(result)
+
+    def _record(self, values: dict[str, Any]) -> list[str]:
+        s, sl = self.state, self.state.slots
         saved: list[str] = []
-        errors: dict[str, str] = {}
+        for key in ("name", "street", "zip", "issue"):
+            if key in values and values[key] != getattr(sl, key):
+                setattr(sl, key, values[key])
+                saved.append(key)
+        if "unit" in values and policy.set_unit(s, values["unit"]):
+            saved.append("unit")
+        if "issue_category" in values:
+            sl.issue_category = values["issue_category"]
+        if "urgency" in values and policy.raise_urgency(s, values["urgency"]):
+            saved.append("urgency")
+        return saved
 
-        def text(key: str, limit: int) -> str | None:
-            value = args.get(key)
-            if value is None or value == "":
-                return None
-            if not isinstance(value, str) or len(value.strip()) > limit:
-                errors[key] = "not a short text"
-                return None
-            return " ".join(value.split())
-
-        if (name := text("name", 60)) is not None:
-            if _NAME.match(name) and len(name.split()) <= 4:
-                if name != sl.name:
-                    sl.name = name.title() if name.islower() else name
-                    saved.append("name")
-            else:
-                errors["name"] = "not a plausible name"
-        phone_raw = args.get("phone")
-        partial: str | None = None
-        if isinstance(phone_raw, str | int) and str(phone_raw).strip():
-            digits = re.sub(r"\D", "", str(phone_raw))
+    def _take_phone(self, args: dict[str, Any], errors: dict[str, str], saved: list[str]) -> str | None:
+        """Record the callback number; returns the digits so far when only part of it was given."""
+        s = self.state
+        raw = args.get("phone")
+        if isinstance(raw, str | int) and str(raw).strip():
+            digits = re.sub(r"\D", "", str(raw))
             e164 = to_e164(digits)
-            if e164 is None and s.pending_phone_digits and not sl.phone:
+            if e164 is None and s.pending_phone_digits and not s.slots.phone:
                 e164 = to_e164(s.pending_phone_digits + digits)  # the rest of a number said in parts
-            if e164 is None and 3 <= len(digits) <= 9 and not sl.phone:
+            if e164 is not None:
+                saved.extend(["phone"] if policy.set_phone(s, e164) else [])
+            elif 3 <= len(digits) <= 9 and not s.slots.phone:
                 s.pending_phone_digits = (s.pending_phone_digits + digits)[-9:]
-                partial = s.pending_phone_digits
-            elif e164 is None:
+                return s.pending_phone_digits
+            else:
                 errors["phone"] = "not a valid 10-digit number; ask again digit by digit"
-            elif e164 != sl.phone:
-                sl.phone = e164
-                s.pending_phone_digits = ""
-                saved.append("phone")
         elif args.get("use_caller_id") is True:
             if s.caller_id:
-                if sl.phone != s.caller_id:
-                    sl.phone = s.caller_id
-                    saved.append("phone")
+                saved.extend(["phone"] if policy.set_phone(s, s.caller_id) else [])
             else:
                 errors["phone"] = "no caller ID on this call; ask for the number"
         elif args.get("use_caller_id") is False:
             s.caller_id_declined = True
-        if (street := text("street", 80)) is not None:
-            if _STREET.match(street):
-                if street != sl.street:
-                    sl.street = street
-                    saved.append("street")
-            else:
-                errors["street"] = "needs a house number and street name"
-        if (unit := text("unit", 20)) is not None:
-            if unit != sl.unit:
-                sl.unit = unit
-                saved.append("unit")
-            s.unit_asked = True
-        if args.get("no_unit") is True:
-            s.unit_asked = True
-            saved.append("no_unit")
-        if (zip_code := text("zip", 10)) is not None:
-            if re.fullmatch(r"\d{5}", zip_code):
-                if zip_code != sl.zip:
-                    sl.zip = zip_code
-                    saved.append("zip")
-            else:
-                errors["zip"] = "needs 5 digits"
-        if (issue := text("issue", 200)) is not None:
-            if issue != sl.issue:
-                sl.issue = issue
-                saved.append("issue")
-        category = args.get("issue_category")
-        if category is not None:
-            if category in ISSUE_CATEGORIES:
-                sl.issue_category = category
-            else:
-                errors["issue_category"] = f"one of {list(ISSUE_CATEGORIES)}"
-        urgency = args.get("urgency")
-        if urgency is not None:
-            if urgency in ("urgent", "routine"):
-                if sl.urgency is None or URGENCY_RANK[urgency] > URGENCY_RANK[sl.urgency]:
-                    sl.urgency = urgency
-                    saved.append("urgency")
-            else:
-                errors["urgency"] = "urgent or routine (emergencies: report_emergency)"
-        window_changed = False
-        if args.get("date") is not None or args.get("window") is not None:
-            day, label = _parse_date(args.get("date")), args.get("window")
-            offer = next((o for o in s.offered if o.date == day and o.window == label), None)
-            if offer is None:
-                errors["window"] = "not one of the open windows offered; offer only check_availability's windows"
-            elif (sl.date, sl.window) != (offer.date, offer.window):
-                sl.date, sl.window = offer.date, offer.window
-                window_changed = True
-                saved.append("window")
+        return None
 
-        if sl.zip and not profile.serves_zip(sl.zip):
-            return self._out_of_area()
-        if saved and s.phase in ("confirming", "choosing_window") and not window_changed:
-            if s.phase == "confirming":
-                s.phase = "choosing_window" if sl.date else "collecting"
-        result: dict[str, Any] = {"ok": not errors, "saved": saved, "still_needed": missing_slots(s)}
-        if errors:
-            result["errors"] = errors
-        if partial:
-            result["partial_phone"] = partial
-            result["note"] = "only part of the number so far: ask for the rest"
-        if s.intent == "reschedule" and window_changed and s.target:
-            return self._propose_reschedule()
-        if not missing_slots(s) and sl.date and sl.window and (saved or s.phase != "confirming"):
-            s.phase = "confirming"
-            return ToolOutcome(
-                result=result | {"read_back": "given by the system"},
-                say=read_back_text(s, self.ctx),
-                stop=True,
-                expect="confirm",
-            )
-        return ToolOutcome(result=result)
-
-    def _out_of_area(self) -> ToolOutcome:
-        s = self.state
-        assert s.slots.zip
-        s.phase = "out_of_area"
-        s.outcome = "out_of_area"
-        s.last_question = "Would you like to leave a message?"
-        return ToolOutcome(
-            result={"ok": False, "error": "ZIP code outside the service area"},
-            say=scripts.out_of_area(self.ctx.profile, s.slots.zip),
-            stop=True,
-            expect="yes_no",
-        )
+    def _take_window(self, args: dict[str, Any], errors: dict[str, str]) -> WindowOffer | None:
+        """The offered window the model recorded, when it is a new choice."""
+        if args.get("date") is None and args.get("window") is None:
+            return None
+        day, label, sl = _parse_date(args.get("date")), args.get("window"), self.state.slots
+        offer = next((o for o in self.state.offered if o.date == day and o.window == label), None)
+        if offer is None:
+            errors["window"] = "not one of the open windows offered; offer only check_availability's windows"
+            return None
+        return None if (sl.date, sl.window) == (offer.date, offer.window) else offer
 
     # ---- availability and booking ---------------------------------------------------------
 
     async def _tool_check_availability(self, args: dict[str, Any]) -> ToolOutcome:
         s = self.state
-        missing = missing_slots(s)
+        missing = policy.missing_slots(s)
         if missing and s.intent != "reschedule":
             return _error("collect the caller's details first", still_needed=missing)
-        urgent = s.slots.urgency in ("urgent", "emergency")
-        part = args.get("part_of_day") if args.get("part_of_day") in ("morning", "afternoon") else None
-        not_before = _parse_date(args.get("not_before"))
-        windows = await self.booking.open_windows(
-            limit=3,
-            not_before=None if urgent else not_before,
-            exclude_dates=list(s.declined_dates),
-            part_of_day=None if urgent else part,
-        )
-        if s.intent == "reschedule" and s.target:
-            windows = [w for w in windows if (w.date, w.window) != (s.target.date, s.target.window)]
-        if not windows:
-            s.phase = "offer_transfer"
-            s.last_question = "Would you like me to connect you with our office?"
-            return ToolOutcome(
-                result={"ok": False, "error": "no open windows"},
-                say="I'm sorry, I don't have any open arrival windows that fit. " + s.last_question,
-                stop=True,
-                expect="yes_no",
+        part = args.get("part_of_day")
+        return await self._windows(
+            policy.load_windows(
+                s,
+                not_before=_parse_date(args.get("not_before")),
+                part_of_day="morning" if part == "morning" else "afternoon" if part == "afternoon" else None,
             )
-        s.offered = windows
-        s.phase = "reschedule_choose" if s.intent == "reschedule" else "choosing_window"
-        result: dict[str, Any] = {"ok": True, "windows": [_offer_json(w, self.ctx) for w in windows]}
-        if urgent:
-            result["note"] = "urgent visit: offer the first window"
-        return ToolOutcome(result=result)
+        )
 
     async def _tool_create_booking(self, args: dict[str, Any]) -> ToolOutcome:
         s, sl = self.state, self.state.slots
-        if s.appointment_id is not None and s.outcome == "booked":
+        if s.outcome == "booked":
             return _error("already booked on this call")
-        missing = missing_slots(s)
+        missing = policy.missing_slots(s)
         if missing or not (sl.date and sl.window):
             return _error("details incomplete", still_needed=missing + ([] if sl.date else ["window"]))
         if not any(o.date == sl.date and o.window == sl.window for o in s.offered):
             return _error("the window was not offered from check_availability")
-        if not (self.confirmed_at_start and s.phase == "confirming"):
+        if not self._may_act("book"):
             return _error("the system must read the details back first; it will once all are recorded")
         if not self.caller_said_yes:
             return _error("the caller has not said an explicit yes to the read-back; ask them to confirm")
-        return await self.book_now()
-
-    async def book_now(self) -> ToolOutcome:
-        """Book from the state (the guards above have passed)."""
-        s, sl = self.state, self.state.slots
-        result = await self.booking.book(self.state.booking_request())
-        if result.ok:
-            s.phase, s.outcome, s.appointment_id = "booked", "booked", result.appointment_id
-            date, window = result.date or sl.date, result.window or sl.window
-            assert date and window and sl.phone
-            when = speak_window(WindowOffer(date=date, window=window), self.ctx.now, self.ctx.profile.timezone)
-            say = (
-                f"You're all set. A technician will arrive {when}, and will call {speak_phone(sl.phone)} "
-                f"when they're on the way. {scripts.goodbye(self.ctx.profile)}"
-            )
-            return ToolOutcome(
-                result={"ok": True, "appointment_id": result.appointment_id},
-                say=say,
-                stop=True,
-                action="hangup",
-                booked=True,
-            )
-        if result.reason in ("window_full", "invalid_window"):
-            # Lost the race for the last place: the code re-reads capacity and offers what is open,
-            # so the caller is never told a stale window is available.
-            lost = (sl.date, sl.window)
-            sl.date, sl.window = None, None
-            s.phase = "collecting"
-            again = await self._tool_check_availability({})
-            if again.stop:
-                return again  # nothing open at all: a person was offered
-            s.offered = [o for o in s.offered if (o.date, o.window) != lost]
-            if not s.offered:
-                s.phase = "offer_transfer"
-                s.last_question = "Would you like me to connect you with our office?"
-                return ToolOutcome(
-                    result={"ok": False, "error": "that window was just taken and no other is open"},
-                    say=f"I'm sorry, that window was just taken, and I have no other opening. {s.last_question}",
-                    stop=True,
-                    expect="yes_no",
-                )
-            s.last_question = offer_question(s.offered, self.ctx)
-            return ToolOutcome(
-                result={
-                    "ok": False,
-                    "error": "that window was just taken; other windows were offered",
-                    "windows": [_offer_json(w, self.ctx) for w in s.offered],
-                },
-                say=f"I'm sorry, that window was just taken. {s.last_question}",
-                stop=True,
-                expect="window",
-            )
-        return self.transfer("fallback", {"ok": False, "error": "booking system unavailable"})
+        reply, results = await self._agreed()
+        booked = _first(results, BookingResult)
+        if booked.ok:
+            return ToolOutcome({"ok": True, "appointment_id": booked.appointment_id}, reply)
+        if booked.reason in LOST_WINDOW:
+            return ToolOutcome(self._lost_json(), reply)
+        return ToolOutcome({"ok": False, "error": "booking system unavailable"}, reply)
 
     # ---- existing appointments -------------------------------------------------------------
 
-    async def _find(self, phone_arg: Any) -> ToolOutcome | None:
-        """Look up the caller's appointment into `state.target`; an outcome when that ends the turn."""
+    async def _look_up(self, intent: Literal["cancel", "reschedule"], phone_arg: Any) -> ToolOutcome:
+        """Find the caller's appointment (under the number given, or theirs) through the policy."""
         s = self.state
         phone = to_e164(re.sub(r"\D", "", str(phone_arg))) if phone_arg else None
-        phone = phone or s.slots.phone or s.caller_id
-        if phone is None:
-            s.phase = "cancel_lookup"
-            return _error("no number to look up: ask what number the appointment was booked under")
-        found = [a for a in await self.booking.find_by_phone(phone) if a.status == "booked"]
-        s.slots.phone = phone
-        if not found:
-            return _error("no upcoming appointment under that number")
-        s.existing, s.target = found, found[0]
-        return None
+        reply, results = await carry_out(s, policy.start_change(s, intent, phone), self.ctx, self.booking)
+        if not results:
+            asked = "no number to look up: ask what number the appointment was booked under"
+            return ToolOutcome({"ok": False, "error": asked}, reply)
+        found = _first(results, AppointmentsFound)
+        if not any(a.status == "booked" for a in found.appointments):
+            return ToolOutcome({"ok": False, "error": "no upcoming appointment under that number"}, reply)
+        if intent == "cancel":
+            return ToolOutcome({"ok": True, "found": True, "confirmation": "asked by the system"}, reply)
+        return ToolOutcome({"found": True} | self._windows_json(), reply)
 
     async def _tool_cancel_booking(self, args: dict[str, Any]) -> ToolOutcome:
         s = self.state
-        s.intent = "cancel"
-        if s.phase == "cancel_confirm" and s.target:
-            if not (self.confirmed_at_start and self.caller_said_yes):
-                return _error("the caller has not said yes to cancelling")
-            result = await self.booking.cancel(s.target.id, call_sid=s.call_sid)
-            if not result.ok:
-                return self.transfer("fallback", {"ok": False, "error": f"cancel failed: {result.reason}"})
-            s.outcome, s.appointment_id, s.phase = "cancelled", s.target.id, "done"
-            return ToolOutcome(
-                result={"ok": True},
-                stop=True,
-                action="hangup",
-                say=f"Your appointment has been cancelled. {scripts.goodbye(self.ctx.profile)}",
-            )
-        failed = await self._find(args.get("phone"))
-        if failed is not None:
-            return failed
-        assert s.target
-        s.phase = "cancel_confirm"
-        s.last_question = "Would you like me to cancel it?"
-        return ToolOutcome(
-            result={"ok": True, "found": True, "confirmation": "asked by the system"},
-            say=f"{scripts.found_appointment(s.target, self.ctx)} {s.last_question}",
-            stop=True,
-            expect="confirm",
-        )
+        if s.phase != "cancel_confirm" or s.target is None:
+            return await self._look_up("cancel", args.get("phone"))
+        if not (self._may_act("cancel") and self.caller_said_yes):
+            return _error("the caller has not said yes to cancelling")
+        reply, results = await self._agreed()
+        done = _first(results, ChangeResult)
+        return ToolOutcome({"ok": True} if done.ok else {"ok": False, "error": f"cancel failed: {done.reason}"}, reply)
 
     async def _tool_reschedule_booking(self, args: dict[str, Any]) -> ToolOutcome:
         s = self.state
-        s.intent = "reschedule"
         if s.phase == "reschedule_confirm" and s.target and s.slots.date and s.slots.window:
-            if not (self.confirmed_at_start and self.caller_said_yes):
+            if not (self._may_act("reschedule") and self.caller_said_yes):
                 return _error("the caller has not said yes to the new time")
-            result = await self.booking.reschedule(
-                s.target.id, date=s.slots.date, window=s.slots.window, call_sid=s.call_sid
-            )
-            if result.ok:
-                s.outcome, s.appointment_id, s.phase = "rescheduled", s.target.id, "done"
-                when = speak_window(
-                    WindowOffer(date=s.slots.date, window=s.slots.window), self.ctx.now, self.ctx.profile.timezone
-                )
-                return ToolOutcome(
-                    result={"ok": True},
-                    stop=True,
-                    action="hangup",
-                    say=f"Done. Your appointment is now {when}. {scripts.goodbye(self.ctx.profile)}",
-                )
-            if result.reason in ("window_full", "invalid_window"):
-                s.slots.date, s.slots.window, s.phase = None, None, "reschedule_choose"
-                return _error("that window was just taken: call check_availability again")
-            return self.transfer("fallback", {"ok": False, "error": "reschedule failed"})
+            reply, results = await self._agreed()
+            done = _first(results, ChangeResult)
+            if done.ok:
+                return ToolOutcome({"ok": True}, reply)
+            if done.reason in LOST_WINDOW:
+                return ToolOutcome(self._lost_json(), reply)
+            return ToolOutcome({"ok": False, "error": "reschedule failed"}, reply)
         if args.get("date") or args.get("window"):
             if s.target is None:
                 return _error("find the appointment first: call reschedule_booking without a window")
             return await self._tool_update_caller_details({"date": args.get("date"), "window": args.get("window")})
-        found_now = s.target is None
-        if found_now:
-            failed = await self._find(args.get("phone"))
-            if failed is not None:
-                return failed
-        assert s.target
-        offers = await self._tool_check_availability({})
-        if offers.stop or not found_now:
-            return offers
-        s.last_question = offer_question(s.offered, self.ctx)
-        return ToolOutcome(
-            result=offers.result,
-            stop=True,
-            expect="window",
-            say=f"{scripts.found_appointment(s.target, self.ctx)} {s.last_question}",
-        )
-
-    def _propose_reschedule(self) -> ToolOutcome:
-        s = self.state
-        assert s.slots.date and s.slots.window
-        s.phase = "reschedule_confirm"
-        when = speak_window(
-            WindowOffer(date=s.slots.date, window=s.slots.window), self.ctx.now, self.ctx.profile.timezone
-        )
-        s.last_question = f"I'll move your appointment to {when}. Shall I go ahead?"
-        return ToolOutcome(
-            result={"ok": True, "confirmation": "asked by the system"}, say=s.last_question, stop=True, expect="confirm"
-        )
+        if s.target is None:
+            return await self._look_up("reschedule", args.get("phone"))
+        s.intent = "reschedule"
+        return await self._windows(policy.load_windows(s))
 
     # ---- hand-offs -------------------------------------------------------------------------
 
-    def transfer(self, reason: Literal["requested", "frustration", "fallback"], result: dict[str, Any]) -> ToolOutcome:
-        s = self.state
-        if s.outcome in ("in_progress", "out_of_area"):
-            s.outcome = "transferred"
-        s.phase = "done"
-        return ToolOutcome(
-            result=result,
-            say=scripts.transfer(reason),
-            stop=True,
-            action="transfer",
-            transfer_to=self.ctx.profile.transfer_number,
-            transfer_reason=reason,
-        )
-
     async def _tool_transfer_to_human(self, args: dict[str, Any]) -> ToolOutcome:
         reason = args.get("reason")
-        if reason not in ("frustration", "fallback"):
-            reason = "requested"
-        return self.transfer(cast(Literal["requested", "frustration", "fallback"], reason), {"ok": True})
+        chosen: Literal["requested", "frustration", "fallback"] = (
+            reason if reason in ("frustration", "fallback") else "requested"
+        )
+        return ToolOutcome({"ok": True}, policy.transfer(self.state, self.ctx, chosen))
 
     async def _tool_report_emergency(self, args: dict[str, Any]) -> ToolOutcome:
         kind = args.get("kind")
         if kind not in EMERGENCY_KINDS:
             return _error(f"kind must be one of {list(EMERGENCY_KINDS)}")
-        return emergency_outcome(self.state, kind, self.ctx)
-
-
-def emergency_outcome(state: CallState, kind: EmergencyKind, ctx: DialogueContext) -> ToolOutcome:
-    """The contract's safety script, then the on-call line: the same words as the rules agent."""
-    state.emergency, state.phase, state.outcome = kind, "emergency", "emergency"
-    state.slots.urgency = "emergency"
-    return ToolOutcome(
-        result={"ok": True},
-        say=scripts.emergency(ctx.profile, kind),
-        stop=True,
-        action="transfer",
-        transfer_to=ctx.profile.oncall_number,
-        transfer_reason="emergency",
-    )
+        return ToolOutcome({"ok": True}, policy.emergency(self.state, kind, self.ctx))

@@ -1,4 +1,8 @@
-"""Everything the rules agent says, in one place, filled from the business profile.
+"""Everything the agents say, in one place, filled from the business profile and the call.
+
+The policy (`policy.py`) picks what to say; this module holds the words. The LLM agent's model
+speaks in its own words, but every sentence that carries a guarantee (safety, read-back, booking,
+confirmation questions) comes from here.
 
 Wording rules: disclose the virtual assistant up front; safety first; never a price but the dispatch
 fee; never an exact arrival time (windows only); never a diagnosis presented as certain.
@@ -9,7 +13,15 @@ from __future__ import annotations
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.nlu import speak_phone, speak_street, speak_window
-from hvac_agent.dialogue.state import AppointmentRef, EmergencyKind, Expect, Slots, WindowOffer
+from hvac_agent.dialogue.state import (
+    AppointmentRef,
+    ConfirmKind,
+    EmergencyKind,
+    Expect,
+    QuestionTopic,
+    Slots,
+    WindowOffer,
+)
 
 SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
     "gas": (
@@ -82,6 +94,71 @@ EXAMPLES: dict[str, str] = {
 
 KEYPAD_EXPECTS: frozenset[Expect] = frozenset({"phone", "zip"})
 
+# The question that ends a reply when the model's own words did not ask one.
+SHORT_QUESTIONS: dict[str, str] = {
+    "window": "Which of those arrival windows works best for you?",
+    "yes_no": "Is that a yes or a no?",
+    "phone_confirm": "Is the number you're calling from the best one to reach you?",
+    "confirm": "Shall I go ahead?",
+}
+# The confirmation question for each thing a yes can agree to; a reply awaiting a yes ends with it.
+CONFIRM_QUESTIONS: dict[ConfirmKind, str] = {
+    "book": "Shall I book it?",
+    "cancel": "Would you like me to cancel it?",
+    "reschedule": "Shall I go ahead?",
+}
+
+
+def short_question(expect: Expect) -> str:
+    return SHORT_QUESTIONS.get(expect) or QUESTIONS.get(expect, QUESTIONS["intent"])
+
+
+def caller_id_question(caller_id: str) -> str:
+    return f"Is the number you're calling from, {speak_phone(caller_id)}, the best number to reach you?"
+
+
+def number_so_far(digits: str) -> str:
+    return f"I have {' '.join(digits)} so far."
+
+
+# ---- turn-taking ----------------------------------------------------------------------------
+HEARD_NOTHING = "Sorry, I didn't hear anything."
+STILL_THERE = "Are you still there?"
+CANT_HEAR = "I'm sorry, I can't hear you. Please call us back when you're able."
+DIDNT_CATCH = "Sorry, I didn't catch that."
+STILL_NOT_GETTING = "Sorry, I'm still not getting that."
+GOT_IT = "Got it."
+NO_PROBLEM = "No problem."
+THANKS_FOR_CORRECTION = "Thanks for the correction."
+UNIT_NUMBER = "What's the apartment or unit number?"
+REST_OF_NUMBER = "Go ahead with the rest of the number."
+
+# ---- windows --------------------------------------------------------------------------------
+CHECKING_SCHEDULE = "Let me check our schedule."
+LOOKING_FOR_THAT = "Let me look for that."
+LOOKING_FURTHER_OUT = "No problem, let me look further out."
+URGENT_EARLIEST = "Since this is urgent, I'll put you in our earliest opening."
+NOT_THAT_TIME = "I don't have that exact time open."
+NO_WINDOWS = "I'm sorry, I don't have any open arrival windows that fit."
+WINDOW_TAKEN = "I'm sorry, that window was just taken."
+WINDOW_TAKEN_NO_OTHER = "I'm sorry, that window was just taken, and I have no other opening."
+OFFER_OFFICE = "Would you like me to connect you with our office?"
+
+# ---- out of area, messages ------------------------------------------------------------------
+LEAVE_MESSAGE = "Would you like to leave a message?"
+ZIP_IN_AREA = "Thanks, that ZIP code is in our area."
+SORRY_NO_HELP = "I'm sorry we couldn't help this time."
+MESSAGE_TAKEN = "Thank you, I'll pass your message to our office."
+
+# ---- existing appointments ------------------------------------------------------------------
+LOOKING_UP = "Let me look up your appointment."
+LOOKING_THAT_UP = "Let me look that up."
+BOOKED_UNDER = "What phone number was the appointment booked under?"
+NOT_UNDER_CALLER_ID = "I don't see an upcoming appointment under the number you're calling from."
+NOT_FOUND = "I couldn't find an upcoming appointment under that number."
+KEEP_APPOINTMENT = "Okay, I'll leave your appointment as it is."
+CANCELLED = "Your appointment has been cancelled."
+
 
 def fee_sentence(profile: BusinessProfile) -> str:
     return (
@@ -90,11 +167,26 @@ def fee_sentence(profile: BusinessProfile) -> str:
     )
 
 
+def no_quotes(profile: BusinessProfile) -> str:
+    """Said instead of a model's sentence that named a price (the speech guard)."""
+    return f"I can't quote prices. {fee_sentence(profile)}"
+
+
 def price_answer(profile: BusinessProfile) -> str:
     return (
         f"Our dispatch fee is ${profile.dispatch_fee}. The technician will diagnose the problem on site "
         "and give you a price before doing any repair."
     )
+
+
+def answer(profile: BusinessProfile, topic: QuestionTopic) -> str:
+    """The answer to a caller's question on `topic`, from the profile only."""
+    return {
+        "price": price_answer,
+        "hours": hours_answer,
+        "service_area": area_answer,
+        "identity": identity_answer,
+    }[topic](profile)
 
 
 def hours_answer(profile: BusinessProfile) -> str:
@@ -126,7 +218,7 @@ def read_back(slots: Slots, ctx: DialogueContext) -> str:
     """The summary said before booking: every slot, the window and the dispatch fee."""
     assert slots.date and slots.window and slots.phone and slots.zip
     unit = f", {slots.unit}" if slots.unit else ""
-    when = speak_window(WindowOffer(date=slots.date, window=slots.window), ctx.now, ctx.profile.timezone)
+    when = spoken_window(WindowOffer(date=slots.date, window=slots.window), ctx)
     return (
         f"Let me read that back. Name: {slots.name}. Callback number: {speak_phone(slots.phone)}. "
         f"Address: {speak_street(slots.street or '')}{unit}, ZIP code {' '.join(slots.zip)}. "
@@ -134,18 +226,32 @@ def read_back(slots: Slots, ctx: DialogueContext) -> str:
     )
 
 
-CONFIRM_QUESTION = "Shall I book it?"
+def booked(visit: WindowOffer, phone: str, ctx: DialogueContext) -> str:
+    return (
+        f"You're all set. A technician will arrive {spoken_window(visit, ctx)}, and will call "
+        f"{speak_phone(phone)} when they're on the way."
+    )
+
+
+def move_question(visit: WindowOffer, ctx: DialogueContext) -> str:
+    return f"I'll move your appointment to {spoken_window(visit, ctx)}. {CONFIRM_QUESTIONS['reschedule']}"
+
+
+def moved(visit: WindowOffer, ctx: DialogueContext) -> str:
+    return f"Done. Your appointment is now {spoken_window(visit, ctx)}."
+
+
+def spoken_window(offer: WindowOffer | AppointmentRef, ctx: DialogueContext) -> str:
+    """A window as said on the phone ("tomorrow between 8 AM and noon")."""
+    return speak_window(WindowOffer(date=offer.date, window=offer.window), ctx.now, ctx.profile.timezone)
 
 
 def found_appointment(appointment: AppointmentRef, ctx: DialogueContext) -> str:
-    when = speak_window(
-        WindowOffer(date=appointment.date, window=appointment.window), ctx.now, ctx.profile.timezone
-    )
-    return f"I found your appointment {when} at {speak_street(appointment.address)}."
+    return f"I found your appointment {spoken_window(appointment, ctx)} at {speak_street(appointment.address)}."
 
 
 def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
-    spoken = [speak_window(o, ctx.now, ctx.profile.timezone) for o in offers]
+    spoken = [spoken_window(o, ctx) for o in offers]
     if len(spoken) == 1:
         return f"The first opening I have is {spoken[0]}. Does that work for you?"
     listing = ", ".join(spoken[:-1]) + f", or {spoken[-1]}"

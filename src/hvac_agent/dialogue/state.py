@@ -32,6 +32,7 @@ Outcome = Literal[
 EmergencyKind = Literal["gas", "carbon_monoxide", "smoke_fire"]
 Intent = Literal["book", "cancel", "reschedule", "question", "human", "goodbye"]
 QuestionTopic = Literal["hours", "service_area", "price", "identity"]
+PartOfDay = Literal["morning", "afternoon"]
 # What the agent just asked for: drives understanding, Gather hints, keypad input and endpointing.
 Expect = Literal[
     "intent",
@@ -65,6 +66,10 @@ Phase = Literal[
     "done",
 ]
 AgentRung = Literal["llm", "fast_llm", "rules", "transfer"]
+# What the caller's next "yes" agrees to: set when code asks the confirmation question, kept while
+# every reply ends with it again, cleared by anything else (a changed detail needs a new read-back).
+ConfirmKind = Literal["book", "cancel", "reschedule"]
+TransferReason = Literal["requested", "frustration", "emergency", "out_of_area", "fallback"]
 HISTORY_TURNS = 30  # caller + agent lines kept in state (the LLM sees the last 15 exchanges)
 
 
@@ -129,6 +134,7 @@ class CallState(_Model):
     unit_asked: bool = False  # the "any apartment or unit number?" question was put once
     caller_id_declined: bool = False  # the caller said the number they call from is not the one
     asked: Expect | None = None
+    awaiting_yes: ConfirmKind | None = None
     last_question: str = ""  # the words of the last question, for reprompts
     misunderstood: dict[str, int] = Field(default_factory=dict)  # per question asked
     silences: int = 0  # consecutive silent turns
@@ -136,7 +142,7 @@ class CallState(_Model):
     declined_dates: list[dt.date] = Field(default_factory=list)
     # A visit-time preference heard before windows were offered ("tomorrow morning").
     pref_date: dt.date | None = None
-    pref_part: Literal["morning", "afternoon"] | None = None
+    pref_part: PartOfDay | None = None
     pref_earliest: bool = False
     pending_phone_digits: str = ""  # a number spread over several utterances
     emergency: EmergencyKind | None = None
@@ -212,6 +218,7 @@ class HangUp(_Model):
 class WindowsLoaded(_Model):
     kind: Literal["windows_loaded"] = "windows_loaded"
     windows: list[WindowOffer]
+    lost: WindowOffer | None = None  # echoed from `LoadWindows.lost`
 
 
 class BookingResult(_Model):
@@ -237,6 +244,9 @@ class ChangeResult(_Model):
     appointment: AppointmentRef | None = None
 
 
+# What carrying out an effect gives back (fed to the core as the next event).
+Result = WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult
+
 Event = Annotated[
     CallStarted
     | CallerSaid
@@ -260,7 +270,8 @@ class LoadWindows(_Model):
     limit: int = 3
     not_before: dt.date | None = None
     exclude_dates: list[dt.date] = Field(default_factory=list)
-    part_of_day: Literal["morning", "afternoon"] | None = None
+    part_of_day: PartOfDay | None = None
+    lost: WindowOffer | None = None  # the window just lost to another caller: never offered again at once
 
 
 class BookingRequest(_Model):
@@ -320,7 +331,7 @@ class Reply(_Model):
     action: Literal["listen", "transfer", "hangup"] = "listen"
     expect: Expect | None = None
     transfer_to: str | None = None
-    transfer_reason: Literal["requested", "frustration", "emergency", "out_of_area", "fallback"] | None = None
+    transfer_reason: TransferReason | None = None
     effect: Effect | None = None
     hints: list[str] = Field(default_factory=list)
     keypad: bool = False  # invite keypad entry (numbers, ZIP) after repeated misunderstanding

@@ -72,7 +72,7 @@ class SpeechGuard:
         self.dropped.append(reason)
         if reason in ("price", "freebie") and not self._fee_said:
             self._fee_said = True
-            return "I can't quote prices. " + scripts.fee_sentence(self.profile)
+            return scripts.no_quotes(self.profile)
         return ""
 
     def _violation(self, sentence: str) -> str | None:

@@ -71,3 +71,35 @@ class Understanding(BaseModel):
     correction: bool = False  # "no, it's…", "actually…", "wrong number"
     corrected: list[SlotName] = Field(default_factory=list)  # slots the correction targets
     frustration: float = 0.0  # 0..1 for this utterance in its context
+
+    # ---- what the utterance carries, as the agents ask it ------------------------------------
+
+    @property
+    def details(self) -> bool:
+        """A value to record: a slot or part of a number, the problem, a visit time."""
+        return bool(
+            self.name or self.phone or self.phone_digits or self.street or self.zip or self.unit
+            or self.issue or self.window
+        )
+
+    @property
+    def answers(self) -> bool:
+        """An answer to a question: details, a yes or no, the caller ID, a cancel/reschedule request."""
+        return self.details or bool(self.yes_no or self.use_caller_id) or self.intent in ("cancel", "reschedule")
+
+    @property
+    def corrects_read_back(self) -> bool:
+        """A value that, said at the read-back without a plain yes, replaces what was read."""
+        picked = self.window is not None and self.window.offer_index is not None
+        return bool(self.name or self.phone or self.street or self.zip or self.unit or picked)
+
+    @property
+    def carries_data(self) -> bool:
+        """Anything to record or act on (digits, a slot, a yes/no, an emergency, a request): such
+        words must reach the agent that records them, never a canned answer."""
+        return (
+            self.answers
+            or any(ch.isdigit() for ch in self.text)
+            or bool(self.emergency or self.correction or self.urgency or self.issue_category)
+            or self.intent not in (None, "question")
+        )
