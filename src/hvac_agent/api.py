@@ -59,7 +59,7 @@ async def list_appointments(
     call_sid: str | None = None,
     phone: str | None = None,
     date: Annotated[dt.date | None, Query()] = None,
-    status: Literal["booked", "cancelled"] | None = None,
+    status: Literal["booked", "cancelled", "completed"] | None = None,
 ) -> list[dict[str, Any]]:
     booking = request.app.state.booking
     found = await booking.list_appointments(call_sid=call_sid, phone=_e164(phone), date=date, status=status)
@@ -76,10 +76,14 @@ async def get_appointment(request: Request, appointment_id: int, _: ApiAccess) -
 
 @router.get("/api/calls/{call_sid}")
 async def get_call(request: Request, call_sid: str, _: ApiAccess) -> dict[str, Any]:
-    record = await request.app.state.records.get_call(call_sid)
+    record: dict[str, Any] | None = await request.app.state.records.get_call(call_sid)
     if record is None:
         raise HTTPException(status_code=404, detail="call not found")
-    return record  # type: ignore[no-any-return]
+    facts = getattr(request.app.state, "facts", None)
+    if facts is not None:  # the call's analytics, kept beside the record (analytics/facts.py)
+        found = await facts.get(call_sid)
+        record["facts"] = found.model_dump(mode="json") if found is not None else None
+    return record
 
 
 def _e164(phone: str | None) -> str | None:

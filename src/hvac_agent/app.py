@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hvac_agent.analytics.store import FactsStore
 from hvac_agent.api import router as api_router
 from hvac_agent.booking.db import create_engine, run_migrations
 from hvac_agent.booking.records import CallRecords
@@ -18,6 +19,7 @@ from hvac_agent.booking.service import BookingService
 from hvac_agent.calls import CallService
 from hvac_agent.clock import SYSTEM_CLOCK, Clock, SystemClock
 from hvac_agent.config import BusinessProfile, Settings, load_profile
+from hvac_agent.console.mount import mount_console
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
 from hvac_agent.dialogue.nlu import warm_up as nlu_warm_up
@@ -31,7 +33,7 @@ from hvac_agent.telephony.gather import router as gather_router
 from hvac_agent.telephony.media_stream import MediaStreamLane
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
 from hvac_agent.telephony.sms import router as sms_router
-from hvac_agent.voice.factory import build_voice
+from hvac_agent.voice.factory import build_voice, speech_engine_labels
 from hvac_agent.voice.runtime import tune_gc_for_audio
 
 log = get_logger("hvac_agent.app")
@@ -51,6 +53,7 @@ class Services:
     booking: BookingService
     records: CallRecords
     calls: CallService
+    facts: FactsStore
 
     async def aclose(self) -> None:
         closer = getattr(self.calls.agent, "aclose", None)
@@ -69,6 +72,7 @@ async def start_services(
     store = make_session_store(settings, clock)
     booking = BookingService(engine, profile, clock)
     records = CallRecords(engine, clock)
+    facts = FactsStore(engine, clock)
     the_agent = agent or build_agent(settings, clock, profile)
     # Slow first-use loads (dateparser, usaddress, the embedding model) happen now, off the loop.
     await asyncio.to_thread(nlu_warm_up)
@@ -84,8 +88,10 @@ async def start_services(
         clock=clock,
         metrics=metrics,
         session_ttl_s=settings.session_ttl_s,
+        facts=facts,
     )
-    return Services(engine=engine, store=store, booking=booking, records=records, calls=calls)
+    calls.speech_engines = speech_engine_labels(settings)
+    return Services(engine=engine, store=store, booking=booking, records=records, calls=calls, facts=facts)
 
 
 def create_app(
@@ -114,6 +120,7 @@ def create_app(
         app.state.booking = services.booking
         app.state.records = services.records
         app.state.calls = services.calls
+        app.state.facts = services.facts
         followups = build_followups(settings, profile, engine=services.engine, booking=services.booking,
                                     records=services.records, clock=clock)
         if followups.in_process:
@@ -147,6 +154,7 @@ def create_app(
     app.state.public_url = lambda: settings.effective_public_url()
     app.include_router(gather_router)
     app.include_router(api_router)
+    mount_console(app)
     app.include_router(followups_router)
     app.include_router(sms_router)
     app.add_middleware(MediaStreamLane)  # WS /twilio/stream, served on raw ASGI (see its docstring)

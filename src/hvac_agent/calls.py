@@ -12,11 +12,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import phonenumbers
 from pydantic import BaseModel, Field
 
+from hvac_agent.analytics.facts import CallFacts, channel_of, observe_start, observe_turn
+from hvac_agent.analytics.variants import running
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.agent import Agent
@@ -61,6 +63,15 @@ class Session(BaseModel):
     state: CallState
     replies: dict[str, StoredReply] = Field(default_factory=dict)
     tokens: dict[str, str] = Field(default_factory=dict)  # idempotency token → reply key
+    facts: CallFacts = Field(default_factory=CallFacts)  # analytics, written beside the record at the end
+
+
+class FactsSink(Protocol):
+    """Where per-call facts go (analytics/store.py): the call's A/B variant at start, all at the end."""
+
+    async def save(self, call_sid: str, facts: CallFacts) -> None: ...
+
+    async def note_transfer_unanswered(self, call_sid: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,7 @@ class TurnOutcome:
     next_turn: int  # the turn number the next request of this call should carry
     duplicate: bool = False
     state: CallState | None = None
+    voice: str | None = None  # the call's TwiML voice (the profile's or its A/B variant's); None = default
 
 
 def caller_id_e164(raw: str | None) -> str | None:
@@ -96,6 +108,7 @@ class CallService:
         clock: Clock,
         metrics: Metrics,
         session_ttl_s: int = 7200,
+        facts: FactsSink | None = None,
     ) -> None:
         self.store = store
         self.records = records
@@ -107,6 +120,8 @@ class CallService:
         self.session_ttl_s = session_ttl_s
         self._locks: dict[str, asyncio.Lock] = {}
         self._active: set[str] = set()
+        self.facts = facts
+        self.speech_engines: list[str] = []  # "stt:…", "tts:…" as configured, for stream calls' facts
 
     # ---- public API used by the edges --------------------------------------------------------
 
@@ -128,12 +143,16 @@ class CallService:
                 stored = session.replies.get(START_KEY)
                 if stored is not None:
                     self.metrics.duplicate_webhooks.inc()
-                    return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state)
+                    return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state,
+                                       voice=self._voice(session.facts))
             now = self.clock.now()
             state = CallState(call_sid=call_sid, caller_id=caller_id_e164(caller), started_at=now)
+            facts = self._new_facts(call_sid, state.caller_id or caller, mode)
             state, reply = await self.agent.respond(state, CallStarted(caller_id=state.caller_id),
-                                                    self._ctx(), self.booking)
-            session = Session(state=state, replies={START_KEY: StoredReply(reply=reply, next_turn=state.turn)})
+                                                    self._ctx(facts), self.booking)
+            facts = observe_start(facts, state, reply)
+            session = Session(state=state, replies={START_KEY: StoredReply(reply=reply, next_turn=state.turn)},
+                              facts=facts)
             if token:
                 session.tokens[token] = START_KEY
             if await self._save(call_sid, session, None) is None:
@@ -144,8 +163,10 @@ class CallService:
             await self._safe(self.records.start_call(call_sid, caller=caller, started_at=now))
             if record_agent:
                 await self._safe(self.records.add_turn(call_sid, role="agent", text=reply.say, at=now))
-            log.info("call_started", call_sid=call_sid, caller=caller, mode=mode)
-            return TurnOutcome(reply, state.turn, state=state)
+            if self.facts is not None:
+                await self._safe(self.facts.save(call_sid, facts))
+            log.info("call_started", call_sid=call_sid, caller=caller, mode=mode, variant=facts.variant)
+            return TurnOutcome(reply, state.turn, state=state, voice=self._voice(facts))
         raise SessionStoreUnavailable("could not create the session")
 
     async def turn(
@@ -176,14 +197,17 @@ class CallService:
                 duplicate = self._stored_answer(session, turn, token)
                 if duplicate is not None:
                     self.metrics.duplicate_webhooks.inc()
-                    return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True, state=session.state)
+                    return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True, state=session.state,
+                                       voice=self._voice(session.facts))
                 before = session.state
                 key = str(before.turn)
                 if on_sentence is not None:
                     # Streamed speech may reach the record before the turn is saved: the caller's
                     # words go in first (a stream has no retries to de-duplicate).
                     await self._record_caller(call_sid, event)
-                state, reply = await self._respond(before, event, on_sentence)
+                state, reply = await self._respond(before, event, on_sentence, session.facts)
+                latency_ms = round((time.perf_counter() - started) * 1000)
+                session.facts = observe_turn(session.facts, before, state, event, reply, latency_ms)
                 session.state = state
                 session.replies[key] = StoredReply(reply=reply, next_turn=state.turn)
                 for old in list(session.replies)[:-KEEP_REPLIES]:
@@ -211,7 +235,7 @@ class CallService:
                     call_sid, before, state, event, reply, record_agent=record_agent, caller_recorded=streamed
                 )
                 self.metrics.turn_latency.labels(mode="turn").observe(time.perf_counter() - started)
-                return TurnOutcome(reply, state.turn, state=state)
+                return TurnOutcome(reply, state.turn, state=state, voice=self._voice(session.facts))
         raise SessionStoreUnavailable("too many concurrent writers for one call")
 
     async def start_call(self, call_sid: str, caller_id: str | None, *, record_agent: bool = True) -> Reply:
@@ -246,11 +270,17 @@ class CallService:
     async def end_call(self, call_sid: str, *, duration_s: int | None = None) -> None:
         """The call is over (status callback, stream stop, dropped socket): finalise, forget the session."""
         state: CallState | None = None
+        session: Session | None = None
         try:
-            state = await self.state(call_sid)
+            loaded = await self._load(call_sid)
+            session = loaded[0] if loaded is not None else None
+            state = session.state if session is not None else None
         except SessionStoreUnavailable:
             log.warning("session_store_unavailable_at_end", call_sid=call_sid)
         outcome = state.outcome if state else None
+        if session is not None and self.facts is not None:
+            final = outcome if outcome not in (None, "in_progress") else "abandoned"
+            await self._safe(self.facts.save(call_sid, session.facts.model_copy(update={"outcome": final})))
         ended = call_ended_event(call_sid, state)
         summary = summary_from_facts(ended.payload) if state is not None else None
         await self._safe(self.records.finish_call(
@@ -299,6 +329,8 @@ class CallService:
         state = await self.state(call_sid)
         event = transfer_unanswered_event(call_sid, dial_status, state, caller_id_e164(caller), attempt=dial_sid)
         await self._safe(self.records.update_call(call_sid, follow_up=event))
+        if self.facts is not None:  # and the call goes to the console's inbox
+            await self._safe(self.facts.note_transfer_unanswered(call_sid))
 
     @property
     def active_calls(self) -> int:
@@ -307,12 +339,12 @@ class CallService:
     # ---- internals ---------------------------------------------------------------------------
 
     async def _respond(
-        self, before: CallState, event: Event, on_sentence: SentenceSink | None
+        self, before: CallState, event: Event, on_sentence: SentenceSink | None, facts: CallFacts | None = None
     ) -> tuple[CallState, Reply]:
         if on_sentence is None:
-            return await self.agent.respond(before, event, self._ctx(), self.booking)
+            return await self.agent.respond(before, event, self._ctx(facts), self.booking)
         final: tuple[CallState, Reply] | None = None
-        async for item in stream_reply(self.agent, before, event, self._ctx(), self.booking):
+        async for item in stream_reply(self.agent, before, event, self._ctx(facts), self.booking):
             if isinstance(item, str):
                 await on_sentence(item)
             else:
@@ -320,8 +352,31 @@ class CallService:
         assert final is not None, "an agent stream always ends with (state, reply)"
         return final
 
-    def _ctx(self) -> DialogueContext:
-        return DialogueContext(profile=self.profile, now=self.clock.now())
+    def _ctx(self, facts: CallFacts | None = None) -> DialogueContext:
+        return DialogueContext(profile=self._profile_for(facts), now=self.clock.now())
+
+    def _new_facts(self, call_sid: str, caller_key: str | None, mode: str) -> CallFacts:
+        """A new call's facts: its channel and, while a test runs, the caller's sticky variant."""
+        channel = channel_of(call_sid, mode)
+        facts = CallFacts(channel=channel, engines=list(self.speech_engines) if channel != "gather" else [])
+        experiment = running(self.profile.experiments)
+        if experiment is not None:
+            variant = experiment.assign(caller_key or call_sid)
+            facts = facts.model_copy(update={"experiment": experiment.name, "variant": variant.name})
+        return facts
+
+    def _profile_for(self, facts: CallFacts | None) -> BusinessProfile:
+        """The profile this call hears: the business's, with its A/B variant's changes if it has one
+        (kept to the end of the call even if the test ends meanwhile)."""
+        if facts is None or facts.experiment is None:
+            return self.profile
+        experiment = next((e for e in self.profile.experiments if e.name == facts.experiment), None)
+        variant = experiment.variant(facts.variant) if experiment is not None else None
+        overrides = variant.overrides() if variant is not None else {}
+        return self.profile.model_copy(update=overrides) if overrides else self.profile
+
+    def _voice(self, facts: CallFacts) -> str | None:
+        return self._profile_for(facts).voice
 
     def _lock(self, call_sid: str) -> asyncio.Lock:
         lock = self._locks.get(call_sid)

@@ -199,7 +199,8 @@ def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: s
 @main.command()
 @click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Only this day (YYYY-MM-DD, business timezone).")
-@click.option("--status", type=click.Choice(["booked", "cancelled"]), default=None, help="Only this status.")
+@click.option("--status", type=click.Choice(["booked", "cancelled", "completed"]), default=None,
+              help="Only this status.")
 def appointments(date_: dt.datetime | None, status: str | None) -> None:
     """List bookings as a table."""
     rows = asyncio.run(_appointments(date_.date() if date_ else None, status))

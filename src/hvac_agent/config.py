@@ -18,6 +18,8 @@ import yaml
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hvac_agent.analytics.variants import Experiment, check_experiments
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -76,6 +78,17 @@ class BusinessProfile(BaseModel):
     # What the agent says when it answers; None → the short built-in greeting. Say that it is a
     # virtual assistant (the disclosure callers are owed) and keep it to a few seconds.
     greeting: str | None = Field(default=None, max_length=400)
+    # The TwiML <Say> voice of gather mode (None: the built-in one), and extra conduct notes for
+    # the LLM agent's system prompt; both are what an A/B test's variants may change.
+    voice: str | None = Field(default=None, max_length=60)
+    llm_instructions: str | None = Field(default=None, max_length=2000)
+    # A/B tests (see analytics/variants.py); at most one runs at a time.
+    experiments: list[Experiment] = Field(default_factory=list)
+
+    @field_validator("experiments")
+    @classmethod
+    def _experiments(cls, value: list[Experiment]) -> list[Experiment]:
+        return check_experiments(value)
 
     @field_validator("business_days")
     @classmethod

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -82,7 +84,8 @@ appointments = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # The call that last cancelled or rescheduled it (audit trail).
     Column("changed_by_call_sid", String(64), nullable=True),
-    CheckConstraint("status IN ('booked', 'cancelled')", name="status"),
+    # `completed`: the visit happened (set from the office console); it keeps its window's place.
+    CheckConstraint("status IN ('booked', 'cancelled', 'completed')", name="status"),
     Index(None, "date", "window"),
 )
 
@@ -128,6 +131,22 @@ call_turns = Table(
     CheckConstraint("role IN ('caller', 'agent')", name="role"),
 )
 
+# Per-call facts (analytics/facts.py) beside the call record: one row per call, written when the
+# call starts (channel, A/B variant) and when it ends; `handled_at` is the office's "dealt with".
+call_facts = Table(
+    "call_facts",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("channel", String(12), nullable=False, server_default="gather"),
+    Column("experiment", String(40), nullable=True),
+    Column("variant", String(40), nullable=True),
+    Column("facts", Text, nullable=False, server_default="{}"),
+    Column("transfer_unanswered", Boolean, nullable=False, server_default=false()),
+    Column("fallback", Boolean, nullable=False, server_default=false()),
+    Column("handled_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "experiment", "variant"),
+)
 # The follow-up tables (outbox, deliveries, SMS consent) share this metadata; importing them here
 # makes `metadata` complete wherever it is used (migrations, the schema-agreement test).
 from hvac_agent.followups import models as _followup_models  # noqa: E402, F401

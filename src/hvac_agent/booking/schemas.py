@@ -20,7 +20,7 @@ class AppointmentOut(BookingRequest):
     status and `created_at` (UTC)."""
 
     id: int
-    status: Literal["booked", "cancelled"]
+    status: Literal["booked", "cancelled", "completed"]
     created_at: dt.datetime
 
     @classmethod

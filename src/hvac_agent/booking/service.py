@@ -58,6 +58,10 @@ class BookingService:
         self._profile = profile
         self._clock = clock
 
+    def use_profile(self, profile: BusinessProfile) -> None:
+        """Apply an edited business profile from the next request on (no restart)."""
+        self._profile = profile
+
     @property
     def capacity_per_window(self) -> int:
         return self._profile.technicians_per_window
@@ -131,6 +135,8 @@ class BookingService:
                 return ChangeResult(ok=False, reason="not_found")
             if row["status"] == "cancelled":
                 return ChangeResult(ok=True, reason="done", appointment=AppointmentOut.from_row(row).to_ref())
+            if row["status"] != "booked":  # a completed visit happened: there is nothing to cancel
+                return ChangeResult(ok=False, reason="not_found")
             await conn.execute(
                 update(_A)
                 .where(_A.c.id == appointment_id)
@@ -173,7 +179,30 @@ class BookingService:
             return abort.result
         return ChangeResult(ok=True, reason="done", appointment=moved.to_ref())
 
+    async def complete(self, appointment_id: int, *, changed_by: str) -> AppointmentOut | None:
+        """The visit happened: `booked` → `completed` (it keeps its window's place). Completing a
+        completed one is a no-op; None when there is no such booked or completed appointment."""
+        now = self._clock.now()
+        async with database_errors("complete"), write_transaction(self._engine) as conn:
+            row = await self._locked_appointment(conn, appointment_id)
+            if row is None or row["status"] not in ("booked", "completed"):
+                return None
+            if row["status"] == "booked":
+                await conn.execute(
+                    update(_A)
+                    .where(_A.c.id == appointment_id)
+                    .values(status="completed", updated_at=now, changed_by_call_sid=changed_by)
+                )
+            done = {**row, "status": "completed"}
+        return AppointmentOut.from_row(done)
+
     # ---- API / CLI helpers ---------------------------------------------------------------------
+
+    async def booked_counts(self, first: dt.date, last: dt.date) -> dict[tuple[dt.date, str], tuple[int, int]]:
+        """(capacity, booked) per (date, window) that has a capacity row, for the office's day view."""
+        query = select(_W.c.date, _W.c.window, _W.c.capacity, _W.c.booked).where(_W.c.date.between(first, last))
+        async with database_errors("booked_counts"), self._engine.connect() as conn:
+            return {(row.date, row.window): (row.capacity, row.booked) for row in await conn.execute(query)}
 
     async def list_appointments(
         self,

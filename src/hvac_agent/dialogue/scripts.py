@@ -42,7 +42,8 @@ SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
 
 def greeting(profile: BusinessProfile) -> str:
     """About six seconds of speech: who answers, that it is a virtual assistant, the emergency hint
-    (briefly), the question. The business's own greeting (profile `greeting`) replaces it."""
+    (briefly), the question. The business's own greeting (profile `greeting`, or an A/B variant's)
+    replaces it."""
     if profile.greeting and profile.greeting.strip():
         return profile.greeting.strip()
     return f"{profile.name}, virtual assistant here. If you smell gas, say so now. How can I help?"

@@ -96,7 +96,7 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
     except Exception as error:  # noqa: BLE001
         log.error("start_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
         return _fallback(request)
-    return _render(request, outcome.reply, outcome.next_turn)
+    return _render(request, outcome.reply, outcome.next_turn, outcome.voice)
 
 
 @router.post("/twilio/gather")
@@ -125,7 +125,7 @@ async def gather_result(request: Request, calls: Calls) -> Response:
     except Exception as error:  # noqa: BLE001
         log.error("turn_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
         return _fallback(request)
-    return _render(request, outcome.reply, outcome.next_turn)
+    return _render(request, outcome.reply, outcome.next_turn, outcome.voice)
 
 
 def _float(raw: str | None) -> float | None:
@@ -135,12 +135,13 @@ def _float(raw: str | None) -> float | None:
         return None
 
 
-def _render(request: Request, reply: Reply, next_turn: int) -> Response:
+def _render(request: Request, reply: Reply, next_turn: int, voice: str | None = None) -> Response:
     return xml(
         twiml.render(
             reply,
             action_url=public(request, f"/twilio/gather?turn={next_turn}"),
             dial_done_url=public(request, "/twilio/dial-done"),
+            voice=voice,
         )
     )
 

@@ -215,7 +215,16 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
         clock=getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK,
         stats=GLOBAL_STATS, config=getattr(app.state, "voice_config", None),
     )
-    feed = session.feed
+    await pump(session, receive)
+
+
+async def pump(
+    session: MediaStreamSession, receive: Receive,
+    feed: Callable[[str | bytes], Coroutine[Any, Any, None] | None] | None = None,
+) -> None:
+    """Feed every message of an accepted socket to `session` until it stops or the socket drops,
+    then finalise the call (shared by Twilio's stream and the console's softphone)."""
+    feed = feed or session.feed
     try:
         while not session.stopped:
             message = await receive()

@@ -38,7 +38,7 @@ def _xml(response: VoiceResponse) -> str:
     return str(response.to_xml(xml_declaration=True))
 
 
-def listen(reply: Reply, action_url: str) -> str:
+def listen(reply: Reply, action_url: str, *, voice: str | None = None) -> str:
     """A turn that waits for the caller: `<Gather>` holding the `<Say>`.
 
     `actionOnEmptyResult` makes silence a normal turn (Twilio posts with no SpeechResult).
@@ -58,24 +58,24 @@ def listen(reply: Reply, action_url: str) -> str:
         hints=_HINTS.get(reply.expect or "", None),
     )
     if reply.say:
-        gather.say(clean(reply.say), voice=VOICE, language=LANGUAGE)
+        gather.say(clean(reply.say), voice=voice or VOICE, language=LANGUAGE)
     response.append(gather)
     return _xml(response)
 
 
-def speak_then_hang_up(text: str) -> str:
+def speak_then_hang_up(text: str, *, voice: str | None = None) -> str:
     response = VoiceResponse()
     if text:
-        response.say(clean(text), voice=VOICE, language=LANGUAGE)
+        response.say(clean(text), voice=voice or VOICE, language=LANGUAGE)
     response.hangup()
     return _xml(response)
 
 
-def transfer(text: str, number: str, dial_done_url: str) -> str:
+def transfer(text: str, number: str, dial_done_url: str, *, voice: str | None = None) -> str:
     """`<Dial>` to a person; `dial_done_url` hears how it went (no answer → take a message)."""
     response = VoiceResponse()
     if text:
-        response.say(clean(text), voice=VOICE, language=LANGUAGE)
+        response.say(clean(text), voice=voice or VOICE, language=LANGUAGE)
     dial = Dial(action=dial_done_url, method="POST", timeout=DIAL_TIMEOUT_S)
     dial.number(number)
     response.append(dial)
@@ -111,11 +111,11 @@ def connect_stream(stream_url: str, action_url: str, parameters: dict[str, str])
     return _xml(response)
 
 
-def render(reply: Reply, *, action_url: str, dial_done_url: str) -> str:
-    """The TwiML for one dialogue reply in gather mode."""
+def render(reply: Reply, *, action_url: str, dial_done_url: str, voice: str | None = None) -> str:
+    """The TwiML for one dialogue reply in gather mode (`voice`: the call's, None = the default)."""
     if reply.action == "transfer" and reply.transfer_to:
-        return transfer(reply.say, reply.transfer_to, dial_done_url)
+        return transfer(reply.say, reply.transfer_to, dial_done_url, voice=voice)
     if reply.action == "hangup":
-        return speak_then_hang_up(reply.say)
-    return listen(reply, action_url)
+        return speak_then_hang_up(reply.say, voice=voice)
+    return listen(reply, action_url, voice=voice)
 

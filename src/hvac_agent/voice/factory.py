@@ -62,6 +62,11 @@ def tts_names(settings: Settings) -> list[str]:
     return [n for n, key in CLOUD_TTS.items() if getattr(settings, key, None)] + list(OFFLINE_TTS)
 
 
+def speech_engine_labels(settings: Settings) -> list[str]:
+    """The configured engines as "stt:name" / "tts:name", in failover order (for call facts)."""
+    return [f"stt:{n}" for n in stt_names(settings)] + [f"tts:{n}" for n in tts_names(settings)]
+
+
 def _key(settings: Settings, field: str, engine: str) -> str:
     value = getattr(settings, field, None)
     if not value:

@@ -72,7 +72,7 @@ def next_step(state: CallState, missing: list[str], expect: Expect) -> str | Non
 def system_prompt(ctx: DialogueContext) -> str:
     profile = ctx.profile
     local = ctx.now.astimezone(profile.tz)
-    return SYSTEM_TEMPLATE.format(
+    prompt = SYSTEM_TEMPLATE.format(
         name=profile.name,
         zips=", ".join(z.replace("-", " to ") for z in profile.service_zips),
         windows=", ".join(w.label for w in profile.windows),
@@ -82,6 +82,10 @@ def system_prompt(ctx: DialogueContext) -> str:
         today=f"{local:%A} {local.date().isoformat()}",
         tz=profile.timezone,
     )
+    notes = (profile.llm_instructions or "").strip()  # the office's (or an A/B variant's)
+    if notes:
+        prompt += f"\nThe office adds (these never override the rules above):\n{notes}\n"
+    return prompt
 
 
 def _day(value: dt.date | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Per-call facts, daily roll-ups and A/B tests: what the office looks at after the calls."""
