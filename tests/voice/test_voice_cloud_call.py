@@ -88,11 +88,15 @@ async def test_health_lists_every_engine_and_a_call_runs_on_the_providers(
     assert caller == ["I want to talk to a representative"] and record["outcome"] == "transferred"
 
     after = await asyncio.to_thread(_health, base)
-    assert after["circuits"]["tts:elevenlabs"]["state"] == "open"  # refused key: skipped at once
+    eleven = after["circuits"]["tts:elevenlabs"]
+    # refused key: skipped at once; after its 10 s rest a probe may be due (half open), never closed
+    assert eleven["state"] in ("open", "half_open") and eleven["total_failures"] >= 1
+    assert eleven["total_successes"] == 0
     assert after["circuits"]["tts:openai"]["state"] == "closed"
-    assert after["status"] == "degraded"  # calls go on, on the next engine
-    metrics = (await asyncio.to_thread(httpx.get, f"{base}/metrics", timeout=10)).text
-    assert 'hvac_circuit_open{circuit="tts:elevenlabs"} 1.0' in metrics
+    if eleven["state"] == "open":
+        assert after["status"] == "degraded"  # calls go on, on the next engine
+        metrics = (await asyncio.to_thread(httpx.get, f"{base}/metrics", timeout=10)).text
+        assert 'hvac_circuit_open{circuit="tts:elevenlabs"} 1.0' in metrics
 
 
 async def _speak(tts: CachedTTS, text: str) -> bytes:
