@@ -59,3 +59,15 @@ def redis_url() -> str:
     except Exception as error:  # noqa: BLE001
         _unavailable("Redis", error)
     return REDIS_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _phrase_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Synthesised phrases go to a temporary directory, never the working tree."""
+    previous = os.environ.get("HVAC_PHRASE_CACHE_DIR")
+    os.environ["HVAC_PHRASE_CACHE_DIR"] = str(tmp_path_factory.mktemp("phrases"))
+    yield
+    if previous is None:
+        os.environ.pop("HVAC_PHRASE_CACHE_DIR", None)
+    else:
+        os.environ["HVAC_PHRASE_CACHE_DIR"] = previous

@@ -56,3 +56,18 @@ def test_settings_read_the_contract_variables(monkeypatch: pytest.MonkeyPatch) -
     assert s.database_url == "postgresql://db/x" and s.voice_mode == "stream"
     assert s.llm_api_key == "sk-test" and s.llm_enabled and s.twilio_auth_token == "tok"
     assert s.effective_public_url("0.0.0.0", 9000) == "http://0.0.0.0:9000"
+
+
+def test_the_business_greeting_replaces_the_short_default() -> None:
+    from pathlib import Path
+
+    from hvac_agent.config import BusinessProfile, load_profile
+    from hvac_agent.dialogue import scripts
+
+    default = scripts.greeting(BusinessProfile())
+    assert "virtual assistant" in default and "gas" in default  # disclosure and the emergency hint
+    assert len(default.split()) <= 20  # about six seconds of speech
+    example = load_profile(Path(__file__).resolve().parents[1] / "examples" / "business.toml")
+    assert example.greeting and scripts.greeting(example) == example.greeting
+    own = BusinessProfile(greeting="Hi, this is Ace Air's virtual assistant. How can I help?")
+    assert scripts.greeting(own) == "Hi, this is Ace Air's virtual assistant. How can I help?"

@@ -18,7 +18,7 @@ from hvac_agent.booking.db import create_engine, run_migrations
 from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
 from hvac_agent.calls import CallService
-from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.clock import SYSTEM_CLOCK, Clock, SystemClock
 from hvac_agent.config import BusinessProfile, Settings, load_profile
 from hvac_agent.console.mount import mount_console
 from hvac_agent.dialogue.agent import Agent
@@ -146,7 +146,9 @@ def create_app(
         app.state.followups = followups
         voice: Any = None
         if settings.voice_mode == "stream":
-            voice = build_voice(settings)
+            # one clock for the speech side: pacing, timers, breakers and rate limits (tests may
+            # set a faster one before start-up)
+            voice = build_voice(settings, clock=app.state.voice_clock)
         app.state.voice = voice
         if voice is not None:
             tune_gc_for_audio()  # no full collections pausing every call's audio from here on
@@ -166,6 +168,7 @@ def create_app(
     app.state.profile = profile
     app.state.metrics = metrics
     app.state.clock = clock
+    app.state.voice_clock = SYSTEM_CLOCK  # real time for audio, whatever the business clock says
     app.state.public_url = lambda: settings.effective_public_url()
     app.state.stream_slots = StreamSlots(settings.max_streams)
     app.include_router(gather_router)

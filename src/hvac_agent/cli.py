@@ -218,7 +218,7 @@ def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: s
     URL is the media-stream WebSocket, e.g. ws://127.0.0.1:8000/twilio/stream. A line `dtmf:78751`
     presses keypad digits. Prints what the agent said (offline speech recognition) and each line.
     """
-    from hvac_agent.voice.simulator import run_script
+    from hvac_agent.tools.simulator import run_script
 
     asyncio.run(run_script(url, list(lines), auth_token=auth_token, caller=caller, echo=click.echo))
 

@@ -192,6 +192,24 @@ class Settings(BaseSettings):
     aws_region: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
+    aws_secret_access_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY"), repr=False
+    )
+    aws_endpoint_url_polly: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_POLLY", "AWS_ENDPOINT_URL")
+    )
+    # Speech providers' endpoints and voices (the defaults are the vendors' public APIs).
+    openai_speech_key: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"), repr=False)
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+    elevenlabs_url: str = Field(default="wss://api.elevenlabs.io", validation_alias=AliasChoices("HVAC_ELEVENLABS_URL"))
+    elevenlabs_voice: str = Field(
+        default="21m00Tcm4TlvDq8ikWAM", validation_alias=AliasChoices("HVAC_ELEVENLABS_VOICE")
+    )
+    elevenlabs_model: str = Field(default="eleven_flash_v2_5", validation_alias=AliasChoices("HVAC_ELEVENLABS_MODEL"))
+    deepgram_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_DEEPGRAM_URL"))
+    deepgram_model: str = Field(default="nova-3", validation_alias=AliasChoices("HVAC_DEEPGRAM_MODEL"))
+    polly_voice: str = Field(default="Joanna", validation_alias=AliasChoices("HVAC_POLLY_VOICE"))
+    phrase_cache_dir: str = Field(default="./hvac_phrase_cache", validation_alias=AliasChoices("HVAC_PHRASE_CACHE_DIR"))
     stt_engines: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_STT_ENGINES"))
     tts_engines: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_TTS_ENGINES"))
     fake_transcript: str = Field(

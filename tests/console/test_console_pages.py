@@ -177,10 +177,10 @@ def test_live_transcript_feed_streams_new_turns_then_says_ended(console_server: 
             while "event: ended" not in seen:
                 seen.append(next(lines))
     data = "\n".join(seen)
-    assert "Thanks for calling" in data and "my furnace stopped working" in data
+    assert "virtual assistant here" in data and "my furnace stopped working" in data
     # Reconnecting with Last-Event-ID resumes after the turns already seen.
     resumed = browser.client.get(f"/console/calls/{call.call_sid}/events", headers={"Last-Event-ID": "3"})
-    assert "Thanks for calling" not in resumed.text and "event: ended" in resumed.text
+    assert "virtual assistant here" not in resumed.text and "event: ended" in resumed.text
 
 
 def test_inbox_lists_emergencies_messages_and_unanswered_transfers_until_handled(console_server: ConsoleServer,

@@ -14,7 +14,7 @@ import pytest
 import trustme
 from twilio.request_validator import RequestValidator
 
-from hvac_agent.voice.simulator import CallerSimulator
+from hvac_agent.tools.simulator import CallerSimulator
 from tests.deploy.nginx import Nginx
 from tests.e2e.scripts import COOPERATIVE, book_cooperatively
 from tests.guard.conftest import fresh_number

@@ -15,9 +15,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from hvac_agent.app import create_app
-from hvac_agent.clock import FixedClock
+from hvac_agent.clock import FixedClock, ScaledClock
 from hvac_agent.config import Settings
-from hvac_agent.voice.simulator import CallerSimulator, ScaledClock
+from hvac_agent.tools.simulator import CallerSimulator
 from tests.e2e.conftest import make_settings
 from tests.support.server import free_port, serve_in_thread
 from tests.support.twilio_sim import TwilioCall

@@ -161,3 +161,19 @@ def stop_process_group(process: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+def stream_settings(tmp_path: Any, port: int, token: str, **overrides: Any) -> Any:
+    """Settings for a stream-mode test server on `port`: its own SQLite files, signed upgrades."""
+    from hvac_agent.config import Settings
+
+    return Settings.model_validate({
+        "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
+        "session_db_path": str(tmp_path / "sessions.db"),
+        "twilio_auth_token": token,
+        "public_url": f"http://127.0.0.1:{port}",
+        "voice_mode": "stream",
+        "log_level": "WARNING",
+        "calls_per_number": 100_000,  # the shared Redis must never trip the per-number limit
+        **overrides,
+    })

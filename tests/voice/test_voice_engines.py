@@ -21,6 +21,7 @@ from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
 from hvac_agent.voice.stt.fake import FakeSTT
 from hvac_agent.voice.stt.moonshine import clean_transcript
+from hvac_agent.voice.tts.base import TtsChunk
 from hvac_agent.voice.tts.espeak import EspeakTTS
 from hvac_agent.voice.tts.fake import FakeTTS
 
@@ -58,9 +59,9 @@ async def test_unknown_engines_are_skipped_and_offline_is_the_last_resort() -> N
 async def test_tts_failover_skips_a_broken_engine_and_rests_it() -> None:
     broken, good = FakeTTS(fail=True), FakeTTS()
     broken.name = "broken"
-    failover = FailoverTTS([broken, good])
+    failover = FailoverTTS([broken, good], failure_threshold=1)
     assert len(await _collect(failover, "Hi.")) == 1600  # 210 ms, in whole 20 ms frames
-    assert failover.states() == {"broken": "down", "fake": "ok"}
+    assert failover.states() == {"broken": "open", "fake": "closed"}
     assert len(await _collect(failover, "Hi.")) > 0
     assert broken.calls == ["Hi."]  # resting: not tried again at once
     with pytest.raises(EngineError):
@@ -77,8 +78,8 @@ async def test_phrase_cache_synthesises_a_phrase_once_per_voice_and_is_bounded()
     again = await _collect(cached, "Okay.")
     assert first == again and engine.calls == ["Okay."]
     await cached.prewarm([longer])
-    assert cached.cache.get(cached.voice, "Okay.") is None  # evicted: the cache stays under its bound
-    assert cached.cache.get(cached.voice, longer) is not None
+    assert await cached.cache.get(cached.voice, "Okay.") is None  # evicted: the cache stays under its bound
+    assert await cached.cache.get(cached.voice, longer) is not None
     assert sum(len(v) for v in cached.cache._items.values()) <= limit
 
 
@@ -169,20 +170,40 @@ def test_fake_stt_script_then_default() -> None:
     assert [stt.next_text() for _ in range(3)] == ["one", "two", "default"]
 
 
-async def test_streamed_text_is_spoken_sentence_by_sentence_as_it_arrives() -> None:
+async def test_an_utterance_is_spoken_sentence_by_sentence_as_its_pieces_arrive() -> None:
     tts = FakeTTS()
-    spoken: list[str] = []
     arrived: list[str] = []
 
-    async def tokens() -> AsyncIterator[str]:
-        for piece in ["Sure", ", I can", " help. Which", " day works", " best? Tomorrow", " is open"]:
+    async def pieces() -> AsyncIterator[str]:
+        for piece in ["Sure, I can help. Which day works best?", "Tomorrow is open."]:
             arrived.append(piece)
             yield piece
 
-    async for sentence, audio in tts.stream_text(tokens()):
-        assert audio
-        if not spoken or spoken[-1] != sentence:
-            spoken.append(sentence)
-            if sentence == "Sure, I can help.":
-                assert len(arrived) == 3  # spoken before the rest of the text existed
-    assert spoken == ["Sure, I can help.", "Which day works best?", "Tomorrow is open"]
+    seen: list[tuple[int, TtsChunk]] = [(len(arrived), chunk) async for chunk in tts.speak(pieces())]
+    text = "Sure, I can help. Which day works best? Tomorrow is open."
+    assert [c.spoken_chars for _, c in seen if c.spoken_chars is not None] == [17, 39, len(text)]
+    assert tts.calls == ["Sure, I can help.", "Which day works best?", "Tomorrow is open."]
+    assert next(n for n, c in seen if c.audio) == 1  # heard before the next piece existed
+
+
+async def test_a_failed_engine_is_probed_back_in_the_background_not_on_live_calls() -> None:
+    import datetime as dt
+
+    from hvac_agent.clock import FixedClock
+
+    clock = FixedClock(dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC))
+    flaky, good = FakeTTS(fail=True), FakeTTS()
+    flaky.name = "flaky"
+    failover = FailoverTTS([flaky, good], clock=clock, failure_threshold=1, recovery_s=10.0, probe_every_s=2.0)
+    assert len(await _collect(failover, "Hi.")) > 0  # the good engine answered
+    assert failover.states()["flaky"] == "open" and flaky.calls == ["Hi."]
+    await _collect(failover, "Hello.")
+    assert "Hello." not in flaky.calls and "Hello." in good.calls  # live traffic stays off it while it rests
+    flaky.fail = False  # the provider is back
+    prober = failover.children._prober
+    assert prober is not None
+    await asyncio.wait_for(prober, timeout=5)  # virtual time: the rest passes, a probe closes the circuit
+    assert failover.states()["flaky"] == "closed" and flaky.calls[-1] == "OK."
+    await _collect(failover, "Welcome back.")
+    assert flaky.calls[-1] == "Welcome back."
+    await failover.aclose()

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from voice_fakes import ScriptedResponder, Wire, feed, until
 
+from hvac_agent.clock import ScaledClock
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Reply, Silence
 from hvac_agent.voice.codec import silence
 from hvac_agent.voice.failover import FailoverSTT
 from hvac_agent.voice.phrase_cache import CachedTTS
 from hvac_agent.voice.pipeline import CallPipeline, PipelineConfig, VoiceEngines, answer_complete
-from hvac_agent.voice.simulator import ScaledClock
 from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
 from hvac_agent.voice.stt.fake import FakeSTT
@@ -88,9 +88,17 @@ def make(calls: list[Call], *args: object, **kwargs: object) -> Call:
 
 async def test_greeting_is_paced_in_20ms_frames_with_marks_and_recorded_as_it_starts(call_factory: list[Call]) -> None:
     call = make(call_factory, ScriptedResponder(Reply(say=LONG, expect="intent")))
+    frames_when_recorded: list[int] = []
+    record = call.responder.record_agent_turn
+
+    async def recording(call_sid: str, text: str) -> int | None:
+        frames_when_recorded.append(len(call.wire.events("media")))
+        return await record(call_sid, text)
+
+    call.responder.record_agent_turn = recording  # type: ignore[method-assign]
     await call.pipeline.begin()
-    await until(lambda: call.responder.recorded == [LONG])  # in the record as soon as it is being said
-    assert not any(m["mark"]["name"] == "1:end" for m in call.wire.events("mark"))
+    await until(lambda: call.responder.recorded == [LONG])
+    assert frames_when_recorded[0] <= 10  # in the record as soon as it is being said (its lead went out)
     await until(lambda: any(m["mark"]["name"] == "1:end" for m in call.wire.events("mark")))
     assert call.responder.recorded == [LONG] and call.responder.amended == []
     media = call.wire.events("media")
@@ -225,13 +233,13 @@ async def test_silence_after_a_question_becomes_a_silence_turn(call_factory: lis
 
 async def test_stt_failover_answers_with_the_next_engine(call_factory: list[Call], speech: bytes) -> None:
     responder = ScriptedResponder(Reply(say="Hi.", expect="intent"))
-    stt = FailoverSTT([FakeSTT(fail=True), FakeSTT("I need a repair")])
+    stt = FailoverSTT([FakeSTT(fail=True), FakeSTT("I need a repair")], failure_threshold=1)
     call = make(call_factory, responder, stt=stt)
     await call.pipeline.begin()
     await feed(call.pipeline, speech, trailing_ms=1500)
     await until(lambda: len(responder.events) == 1)
     assert responder.events == [CallerSaid(text="I need a repair")]
-    assert stt.states() == {"fake#0": "down", "fake#1": "ok"}
+    assert stt.states() == {"fake#0": "open", "fake#1": "closed"}
 
 
 async def test_a_failing_dialogue_still_answers_the_caller(call_factory: list[Call], speech: bytes) -> None:
@@ -310,12 +318,12 @@ async def test_a_streamed_reply_starts_speaking_with_its_first_sentence(
     assert "Okay." not in call.tts.calls  # the first sentence came in time: no filler
 
 
-async def test_an_open_answer_is_acknowledged_at_its_likely_end_before_the_turn_ends(
+async def test_a_grouped_answer_is_acknowledged_at_its_likely_end_before_the_turn_ends(
     call_factory: list[Call], speech: bytes
 ) -> None:
-    """An open question waits 700+ ms of silence before answering; "Okay." goes out at ~300 ms."""
-    name_please = Reply(say="May I have your name?", expect="name")
-    responder = ScriptedResponder(Reply(say="Hi.", expect="intent"), [name_please])
+    """An address comes in groups with pauses: the turn waits 1 s of silence, and "Okay." goes out
+    at ~300 ms so the caller is never left in silence."""
+    responder = ScriptedResponder(Reply(say="Hi.", expect="address"), [Reply(say="And the ZIP?", expect="zip")])
     call = make(call_factory, responder)
     await call.pipeline.begin()
     await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
@@ -324,9 +332,25 @@ async def test_an_open_answer_is_acknowledged_at_its_likely_end_before_the_turn_
     assert responder.events == []  # acknowledged, not answered: the turn is still open
     assert call.pipeline.endpointer.in_turn
     await feed(call.pipeline, silence(1000))
-    await until(lambda: responder.recorded == ["Hi.", "May I have your name?"])
+    await until(lambda: responder.recorded == ["Hi.", "And the ZIP?"])
     assert responder.events == [CallerSaid(text="my furnace stopped working")]
     assert call.tts.calls.count("Okay.") == 1  # no second filler at the end of the turn
+
+
+async def test_a_complete_open_answer_gets_the_reply_at_its_likely_end_not_a_filler(
+    call_factory: list[Call], speech: bytes
+) -> None:
+    """Issue 11 item 5: the words decide too. "my furnace stopped working" answers "how can I
+    help": the reply itself starts at the likely end (~300 ms), not an "Okay." and a wait."""
+    responder = ScriptedResponder(Reply(say="Hi.", expect="intent"), [Reply(say="Sorry to hear.", expect="name")])
+    call = make(call_factory, responder)
+    await call.pipeline.begin()
+    await until(lambda: responder.recorded == ["Hi."] and not call.pipeline.speaking)
+    await feed(call.pipeline, speech + silence(400))  # well short of the 700 ms end-of-turn silence
+    await until(lambda: responder.recorded == ["Hi.", "Sorry to hear."])
+    assert "Okay." not in call.tts.calls
+    [(from_speech_ms, _)] = call.pipeline.reply_ms
+    assert from_speech_ms < 700  # answered before the silence alone would have ended the turn
 
 
 async def test_a_caller_who_goes_on_after_the_acknowledgement_keeps_one_turn(

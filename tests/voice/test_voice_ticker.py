@@ -9,6 +9,7 @@ import contextvars
 import datetime as dt
 import json
 import random
+from collections.abc import Callable
 
 from hvac_agent.voice import ticker as ticker_mod
 from hvac_agent.voice.codec import silence
@@ -37,6 +38,16 @@ class LateClock:
         self.sleeps += 1
         self.t += max(0.0, seconds) + self.rng.uniform(0.0, 0.005)
         await asyncio.sleep(0)
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.Handle:
+        """A timer that fires 0-5 ms late: virtual time jumps to it on the next loop pass."""
+        self.sleeps += 1
+
+        def fire() -> None:
+            self.t = max(self.t, when) + self.rng.uniform(0.0, 0.005)
+            callback()
+
+        return asyncio.get_running_loop().call_soon(fire)
 
 
 class Recorder:

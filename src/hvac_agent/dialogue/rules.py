@@ -20,6 +20,7 @@ from hvac_agent.dialogue.state import (
     AppointmentsFound,
     BookingResult,
     CallerSaid,
+    CallerUnclear,
     CallStarted,
     CallState,
     ChangeResult,
@@ -70,6 +71,9 @@ def respond(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
         understood = parse_keypad(event.digits, nlu_context(s, ctx))
         policy.heard(s, f"(keypad) {event.digits}", ctx)
         return on_understanding(s, understood, ctx)
+    if isinstance(event, CallerUnclear):  # speech heard, no words made out: a miss, never a silence
+        policy.heard(s, "", ctx)
+        return policy.miss(s, ctx)
     s.turn += 1  # silence, or words that came out empty
     return policy.silence(s, ctx)
 

@@ -41,13 +41,12 @@ SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
 
 
 def greeting(profile: BusinessProfile) -> str:
-    if profile.greeting and profile.greeting.strip():  # the business's own (or an A/B variant's)
+    """About six seconds of speech: who answers, that it is a virtual assistant, the emergency hint
+    (briefly), the question. The business's own greeting (profile `greeting`, or an A/B variant's)
+    replaces it."""
+    if profile.greeting and profile.greeting.strip():
         return profile.greeting.strip()
-    return (
-        f"Thanks for calling {profile.name}. I'm the virtual assistant, and I can book a technician "
-        "visit for you. If you smell gas, or a carbon monoxide alarm is going off, tell me right away. "
-        "How can I help you today?"
-    )
+    return f"{profile.name}, virtual assistant here. If you smell gas, say so now. How can I help?"
 
 
 def emergency(profile: BusinessProfile, kind: EmergencyKind) -> str:

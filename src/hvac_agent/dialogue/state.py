@@ -195,6 +195,13 @@ class CallerSaid(_Model):
     confidence: float | None = None
 
 
+class CallerUnclear(_Model):
+    """The caller spoke (speech was detected) but no words could be made out: a miss on the
+    question, never a silence ("I didn't hear anything" would be false)."""
+
+    kind: Literal["caller_unclear"] = "caller_unclear"
+
+
 class DigitsPressed(_Model):
     kind: Literal["digits"] = "digits"
     digits: str
@@ -243,6 +250,7 @@ Result = WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult
 Event = Annotated[
     CallStarted
     | CallerSaid
+    | CallerUnclear
     | DigitsPressed
     | Silence
     | HangUp

@@ -38,13 +38,10 @@ def _circuits(app: Any) -> dict[str, Any]:
     if callable(snapshot):
         circuits.update(snapshot())
     voice = getattr(app.state, "voice", None)
-    for kind in ("stt", "tts"):
-        engine = getattr(voice, kind, None)
-        engine = getattr(engine, "engine", engine)  # through the phrase cache to the failover engine
-        states = getattr(engine, "states", None)
-        if callable(states):  # speech engines in failover order: "ok", or "down" while backing off
-            for name, state in states().items():
-                circuits[f"{kind}:{name}"] = {"state": "closed" if state == "ok" else "open"}
+    if voice is not None:  # every speech engine, in failover order, with its breaker's state
+        from hvac_agent.voice.factory import engine_circuits
+
+        circuits.update(engine_circuits(voice))
     return circuits
 
 

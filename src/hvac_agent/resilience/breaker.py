@@ -98,6 +98,13 @@ class CircuitBreaker:
             self._opened_at = self._clock.monotonic()
         self._trial_in_flight = False
 
+    def trip(self) -> None:
+        """Open now, whatever the count (a failure that will not heal by itself: bad credentials)."""
+        self._consecutive = max(self._consecutive + 1, self._threshold)
+        self._total_failures += 1
+        self._opened_at = self._clock.monotonic()
+        self._trial_in_flight = False
+
     def release(self) -> None:
         """A guarded call ended with neither verdict (cancelled): free the half-open trial slot."""
         self._trial_in_flight = False

@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.voice import twilio_frames as tf
 from hvac_agent.voice.pipeline import CallPipeline, CallServiceResponder, PipelineConfig, Responder, VoiceEngines
@@ -54,7 +54,7 @@ class MediaStreamSession:
         self.responder = responder
         self.voice = voice
         self._close_socket = close_socket
-        self.clock = clock or SystemClock()
+        self.clock = clock or SYSTEM_CLOCK
         self.stats = stats
         self.config = config
         self.pipeline: CallPipeline | None = None
@@ -70,7 +70,7 @@ class MediaStreamSession:
             return
         try:
             await self._send(text)
-        except Exception:  # socket gone: the receive loop will see the disconnect
+        except (OSError, RuntimeError):  # socket gone (or closed): the receive loop sees the disconnect
             self.stopped = True
 
     def _ignore(self, why: str, **fields: Any) -> None:
@@ -172,7 +172,8 @@ async def get_voice(app: Any) -> VoiceEngines:
         if voice is None:
             from hvac_agent.voice.factory import build_voice
 
-            voice = await asyncio.to_thread(build_voice, app.state.settings)
+            clock = getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK
+            voice = await asyncio.to_thread(build_voice, app.state.settings, clock=clock)
             app.state.voice = voice
     return voice
 
@@ -222,7 +223,7 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
     tokens = getattr(app.state, "stream_tokens", None)  # create_app always sets it
     session = MediaStreamSession(
         send_text, responder, voice, close_socket=close_socket,
-        clock=getattr(app.state, "voice_clock", None) or SystemClock(),
+        clock=getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK,
         stats=GLOBAL_STATS, config=getattr(app.state, "voice_config", None),
         admit=(lambda start: tokens.refusal(start.call_sid, start.custom)) if tokens is not None else None,
     )

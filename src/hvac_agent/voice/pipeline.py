@@ -1,35 +1,36 @@
-"""One call's turn-taking: caller audio → VAD → endpointing → STT → dialogue → TTS → paced sink.
+"""One call in stream mode: the loop between what the caller says (`TurnDetector`) and what the
+caller hears (`Playout`), recording the call as it goes.
 
-The pipeline never touches the WebSocket or the dialogue internals: it talks to a `Responder`
-(the dialogue core behind a small async protocol) and a `PacedSink` (Twilio-shaped output), so it
-runs the same against the real app, fakes in tests and the benchmarks.
+The loop never touches the WebSocket or the dialogue internals: it talks to a `Responder` (the
+dialogue core behind a small async protocol) and a `PacedSink` (Twilio-shaped output), so it runs
+the same against the real app, fakes in tests and the benchmarks.
 
-What the caller heard is known only from Twilio `mark` echoes: every utterance carries marks
-(about one a second, named `<utterance>:<char offset>`, and `<utterance>:end`), and the agent
-turn is recorded when its first frame goes out — and after a barge-in cut to the last mark heard.
+Its own rules: the 200 ms rule (an "Okay." when the answer is late, or at a turn's likely end),
+barge-in, the no-input timer, and the call record — an agent turn is recorded when its first
+frame goes out, and amended to what was heard (from the marks) if the caller cut it short.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hvac_agent.clock import Clock, SystemClock
-from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Expect, Reply, Silence
+from hvac_agent.clock import SYSTEM_CLOCK, Clock
+from hvac_agent.dialogue.state import CallerSaid, CallerUnclear, DigitsPressed, Event, Expect, Reply, Silence
 from hvac_agent.observability.logging import get_logger
-from hvac_agent.voice.codec import FRAME_MS, FRAME_SAMPLES, ulaw_decode
-from hvac_agent.voice.endpointing import Endpointer, EndpointEvent, EndpointPolicy
-from hvac_agent.voice.errors import EngineError
+from hvac_agent.voice.endpointing import Endpointer, EndpointPolicy
+from hvac_agent.voice.playout import Playout, Speech
 from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
-from hvac_agent.voice.stt.base import STTEngine, SttStream
+from hvac_agent.voice.stt.base import STTEngine
 from hvac_agent.voice.tts.base import TTSEngine, split_sentences
+from hvac_agent.voice.turns import TurnConfig, TurnDetector, TurnEnd, answer_complete
 from hvac_agent.voice.vad import Vad
+
+__all__ = ["CallPipeline", "CallServiceResponder", "PipelineConfig", "Responder", "VoiceEngines", "answer_complete"]
 
 log = get_logger("hvac_agent.voice.pipeline")
 
@@ -67,9 +68,7 @@ class CallServiceResponder:
         return reply
 
     async def handle(self, call_sid: str, event: Event, on_sentence: SentenceSink | None = None) -> Reply:
-        reply: Reply = await self.calls.handle_event(
-            call_sid, event, record_agent=False, on_sentence=on_sentence
-        )
+        reply: Reply = await self.calls.handle_event(call_sid, event, record_agent=False, on_sentence=on_sentence)
         return reply
 
     async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
@@ -111,82 +110,12 @@ class PipelineConfig:
     mark_every_ms: int = 1000
     preroll_ms: int = 200  # audio kept from before the turn was detected, so onsets are not clipped
     final_mark_grace_ms: int = 3000
-    min_voiced_for_reprompt_ms: int = 400  # unrecognised speech this long gets a reprompt
+    # Speech this long that no words came out of is "words, not understood" (a reprompt on the
+    # question), never a silence; shorter sounds may be a click or a breath: keep listening.
+    min_voiced_for_reprompt_ms: int = 300
     min_voiced_for_ack_ms: int = 200  # shorter sounds may be noise: no "Okay." for them
     stt_busy_ms: int = 60  # recognition still running this long after the turn → acknowledge at once
     early_end: bool = True
-
-
-_YES_NO = re.compile(r"\b(yes|yeah|yep|yup|sure|correct|right|okay|ok|no|nope|wrong)\b", re.I)
-_WINDOW = re.compile(r"\b(first|second|third|morning|afternoon|earliest|monday|tuesday|wednesday|"
-                     r"thursday|friday|saturday|tomorrow|one|two|three)\b", re.I)
-_DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
-
-
-def _count_digits(text: str) -> int:
-    n = sum(ch.isdigit() for ch in text)
-    for word in re.findall(r"[a-z]+", text.lower()):
-        if word in _DIGIT_WORDS:
-            n += 1
-        elif word == "double":
-            n += 1
-    return n
-
-
-def answer_complete(expect: Expect | None, text: str) -> bool:
-    """Do the words so far already answer what was asked? Then the turn may end before the full
-    end-of-turn silence (semantic endpointing)."""
-    text = text.strip()
-    if not text:
-        return False
-    if expect in ("yes_no", "confirm", "phone_confirm", "anything_else", "unit"):
-        return bool(_YES_NO.search(text)) and len(text.split()) <= 6
-    if expect == "zip":
-        return _count_digits(text) >= 5
-    if expect == "phone":
-        return _count_digits(text) >= 10
-    if expect == "window":
-        return bool(_WINDOW.search(text))
-    if expect in ("intent", "issue", "name"):
-        return len(text.split()) >= 2 and text[-1] in ".!?"
-    return False
-
-
-@dataclass
-class _Utterance:
-    id: int
-    text: str
-    record: bool
-    action: str
-    barge_in: bool
-    heard_chars: int = 0
-    queued: bool = False
-    finished: bool = False
-    interrupted: bool = False
-    recorded: bool = False
-    recorded_text: str = ""  # what the call record holds for this utterance so far
-    # Sentences still to come (a streamed reply); None ends the utterance. None: `text` is all.
-    pending: asyncio.Queue[str | None] | None = None
-    turn_seq: int | None = None  # the call-record turn, written when the first frame goes out
-    recording: asyncio.Task[None] | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def active(self) -> bool:
-        return not self.finished and not self.interrupted
-
-    def heard_text(self) -> str:
-        if self.finished:
-            return self.text
-        return self.text[: self.heard_chars].strip()
-
-
-def _snap_to_word(text: str, offset: int) -> int:
-    if offset >= len(text):
-        return len(text)
-    cut = text.rfind(" ", 0, offset + 1)
-    return max(cut, 0)
 
 
 class CallPipeline:
@@ -208,42 +137,36 @@ class CallPipeline:
         self.responder = responder
         self.engines = engines
         self.sink = sink
-        self.clock = clock or SystemClock()
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self.config = config or PipelineConfig()
         self.stats = stats
         self.on_finished = on_finished  # called with the reply action when the stream should close
-        self.vad = engines.vad_factory()
-        self.endpointer = Endpointer(self.config.endpoint)
-        self.expect: Expect | None = None
-        self.hints: list[str] = []
         self.closed = False
         self.finishing = False  # a transfer/hang-up reply is playing: caller input is ignored
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._utterances: dict[int, _Utterance] = {}
-        self._next_utt = 0
-        self._speak_tasks: dict[int, asyncio.Task[None]] = {}
-        self._speak_lock = asyncio.Lock()
-        self._partial_frame = b""  # caller audio shorter than a frame, waiting for the rest
-        self._preroll: deque[bytes] = deque(maxlen=max(1, self.config.preroll_ms // FRAME_MS))
-        self._stream: SttStream | None = None
-        self._turn_voiced_ms = 0
-        self._turn_acked = False  # "Okay." already said at this turn's likely end
-        self._voiced_over_agent_ms = 0
-        self._last_voiced_at = 0.0
+        self.stt_session = engines.stt.open_session()
+        c = self.config
+        self.turns = TurnDetector(self.stt_session, engines.vad_factory(), self, self.clock,
+                                  TurnConfig(c.endpoint, barge_in_ms=c.barge_in_ms, preroll_ms=c.preroll_ms,
+                                             dtmf_gap_ms=c.dtmf_gap_ms, early_end=c.early_end),
+                                  call_sid=call_sid, spawn=self._spawn)
+        self.playout = Playout(engines.tts, sink, self.clock, on_finished=self._heard, on_started=self._on_first_frame,
+                               mark_every_ms=c.mark_every_ms, final_mark_grace_ms=c.final_mark_grace_ms,
+                               call_sid=call_sid)
         self._turn_lock = asyncio.Lock()
         self._no_input: asyncio.Task[None] | None = None
-        self._dtmf_digits = ""
-        self._dtmf_timer: asyncio.Task[None] | None = None
         self._pending_latency: tuple[float, float] | None = None  # (speech end, turn end)
         self._pending_reply_latency: tuple[float, float] | None = None
         self._in_flight: asyncio.Task[Any] | None = None  # the turn task while the dialogue works
+        self._recording: dict[int, asyncio.Task[None]] = {}
         self.turn_end_listeners: list[Callable[[float, float], None]] = []
         self.response_ms: list[tuple[float, float]] = []  # first agent audio: (from speech end, turn end)
         self.reply_ms: list[tuple[float, float]] = []  # first audio of the reply's words (not the "Okay.")
 
     # ---- task ownership -------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=f"{name}:{self.call_sid}")
+    def _spawn(self, coro: Coroutine[Any, Any, Any] | Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"{name}:{self.call_sid}")
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
@@ -252,11 +175,35 @@ class CallPipeline:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("voice_task_failed", call_sid=self.call_sid, task=task.get_name(),
-                      error=repr(task.exception()))
+                      error=repr(task.exception()), exc_info=task.exception())
+            self._count_error()
+
+    def _unexpected(self, event: str) -> None:
+        """A failure no handler expected: logged with its traceback, counted for /health."""
+        log.exception(event, call_sid=self.call_sid)
+        self._count_error()
+
+    def _count_error(self) -> None:
+        if self.stats is not None:
+            self.stats.record_error()
 
     @property
     def open_tasks(self) -> int:
-        return len(self._tasks)
+        return len(self._tasks) + self.playout.open_tasks
+
+    # ---- what tests and the edge read -----------------------------------------------------------
+    @property
+    def expect(self) -> Expect | None:
+        return self.turns.expect
+
+    @property
+    def endpointer(self) -> Endpointer:
+        return self.turns.endpointer
+
+    @property
+    def speaking(self) -> bool:
+        """Is the agent being heard right now (an utterance not yet played out or cut)?"""
+        return self.playout.current() is not None
 
     # ---- lifecycle ------------------------------------------------------------------------------
     async def begin(self) -> None:
@@ -265,9 +212,8 @@ class CallPipeline:
         try:
             reply = await self.responder.start(self.call_sid, self.caller_id)
         except Exception:
-            log.exception("start_call_failed", call_sid=self.call_sid)
-            reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.",
-                          action="hangup")
+            self._unexpected("start_call_failed")
+            reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.", action="hangup")
         self._play(reply)
 
     async def close(self) -> None:
@@ -275,165 +221,103 @@ class CallPipeline:
         if self.closed:
             return
         self.closed = True
-        for utt in list(self._utterances.values()):
-            if utt.record and not utt.finished and not utt.interrupted:
-                await self._record(utt, utt.heard_text())
+        await self.turns.close()
         in_flight = self._in_flight
         if in_flight is not None and not in_flight.done() and in_flight is not asyncio.current_task():
-            with contextlib.suppress(Exception, asyncio.CancelledError):
+            # A turn still inside the dialogue is left to finish (it may be saving a booking the
+            # caller confirmed before hanging up).
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(asyncio.shield(in_flight), timeout=5.0)
+        await self.playout.close()
         current = asyncio.current_task()
-        # A turn still inside the dialogue is left to finish (it may be saving a booking the
-        # caller confirmed before hanging up); everything else stops now.
         tasks = [t for t in self._tasks if t is not current and t is not self._in_flight]
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._stream is not None:
-            with contextlib.suppress(Exception):
-                await self._stream.aclose()
+        await self.stt_session.aclose()
         await self.sink.aclose()
         try:
             await self.responder.end(self.call_sid)
         except Exception:
-            log.exception("end_call_failed", call_sid=self.call_sid)
+            self._unexpected("end_call_failed")
 
-    # ---- caller audio ---------------------------------------------------------------------------
+    # ---- caller input (from the edge) -----------------------------------------------------------
     def on_media(self, ulaw: bytes) -> None:
-        """Caller audio as it arrives (μ-law); decoded only where a turn needs the samples."""
-        if self.closed or not ulaw:
-            return
-        if len(ulaw) == FRAME_SAMPLES and not self._partial_frame:  # the usual case: one whole frame
-            self._on_frame(ulaw)
-            return
-        data = self._partial_frame + ulaw
-        n_whole = len(data) - len(data) % FRAME_SAMPLES
-        for i in range(0, n_whole, FRAME_SAMPLES):
-            self._on_frame(data[i : i + FRAME_SAMPLES])
-        self._partial_frame = data[n_whole:]
+        if not self.closed:
+            self.turns.on_media(ulaw)
 
-    @property
-    def speaking(self) -> bool:
-        """Is the agent being heard right now (an utterance not yet played out or cut)?"""
-        return self._agent_speaking() is not None
+    def on_dtmf(self, digit: str) -> None:
+        if not self.closed:
+            self._cancel_no_input()
+            self.turns.on_dtmf(digit)
 
-    def _agent_speaking(self) -> _Utterance | None:
-        for utt in reversed(self._utterances.values()):
-            if utt.active:
-                return utt
-        return None
+    def on_mark(self, name: str) -> None:
+        speech = self.playout.on_mark(name)
+        if speech is not None:
+            self._spawn(self.playout.finish(speech), "finished")
 
-    def _on_frame(self, frame: bytes) -> None:
-        voiced = self.vad.is_speech(frame)
-        if voiced:
-            self._last_voiced_at = self.clock.monotonic()
-        if self.finishing:
-            return
-        self._preroll.append(frame)
-        was_in_turn = self.endpointer.in_turn
-        for event in self.endpointer.feed(voiced):
-            if event is EndpointEvent.SPEECH_START:
-                self._turn_start()
-            elif event is EndpointEvent.PAUSE:
-                if self._stream is not None:
-                    self._spawn(self._speculate(self._stream), "stt-partial")
-            elif event is EndpointEvent.LIKELY_END:
-                self._likely_end()
-            elif event is EndpointEvent.RESUME:
-                self._turn_acked = False  # they went on: the next likely end is acknowledged again
-            elif event is EndpointEvent.END_OF_TURN:
-                self._turn_end()
-        if self.endpointer.in_turn:
-            if was_in_turn and self._stream is not None:
-                self._stream.push(ulaw_decode(frame), voiced)
-            if voiced:
-                self._turn_voiced_ms += FRAME_MS
-            speaking = self._agent_speaking()
-            if speaking is not None and speaking.barge_in:
-                self._voiced_over_agent_ms += FRAME_MS if voiced else 0
-                if self._voiced_over_agent_ms >= self.config.barge_in_ms:
-                    self._spawn(self.barge_in(), "barge-in")
-                    self._voiced_over_agent_ms = 0
-        else:
-            self._voiced_over_agent_ms = 0
+    # ---- TurnListener ---------------------------------------------------------------------------
+    def agent_interruptible(self) -> bool:
+        current = self.playout.current()
+        return current is not None and current.barge_in
 
-    def _likely_end(self) -> None:
+    def ignoring_caller(self) -> bool:
+        return self.finishing or self.closed
+
+    def on_speech_start(self) -> None:
+        self._cancel_no_input()
+
+    def on_barge_in(self) -> None:
+        self._spawn(self.barge_in(), "barge-in")
+
+    def on_likely_end(self, speech_end: float, voiced_ms: int) -> None:
         """Probably done: acknowledge now; the turn itself ends at the end-of-turn silence (or
         earlier, when the words already answer the question)."""
-        if (not self.config.ack_at_likely_end or self._turn_acked or self.finishing or self.speaking
-                or self._turn_voiced_ms < self.config.min_voiced_for_ack_ms or not self.engines.ack_phrases):
+        if (not self.config.ack_at_likely_end or self.finishing or self.speaking
+                or voiced_ms < self.config.min_voiced_for_ack_ms or not self.engines.ack_phrases):
             return
-        self._turn_acked = True
-        now = self.clock.monotonic()
-        self._pending_latency = (self._last_voiced_at or now, now)
+        self._pending_latency = (speech_end, self.clock.monotonic())
         self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
 
-    def _turn_start(self) -> None:
-        self._cancel_no_input()
-        self._turn_acked = False
-        self._turn_voiced_ms = 0
-        self._stream = self.engines.stt.stream(self.expect, self.hints)
-        for frame in self._preroll:
-            self._stream.push(ulaw_decode(frame))
-
-    async def _speculate(self, stream: SttStream) -> None:
-        """At a pause: transcribe what is buffered; end the turn early if it already answers."""
-        try:
-            result = await stream.partial()
-        except EngineError as error:
-            log.warning("stt_partial_failed", call_sid=self.call_sid, error=str(error))
-            return
-        if (self.config.early_end and stream is self._stream and self.endpointer.in_turn
-                and self.endpointer.silence_ms >= self.config.endpoint.pause_ms
-                and answer_complete(self.expect, result.text)):
-            if self.endpointer.end_now() is not None:
-                self._turn_end()
-
-    def _turn_end(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        now = self.clock.monotonic()
-        speech_end = self._last_voiced_at or now
-        voiced_ms = self._turn_voiced_ms
-        acked, self._turn_acked = self._turn_acked, False
+    def on_turn_end(self, turn: TurnEnd) -> None:
         for listener in self.turn_end_listeners:
-            listener(speech_end, now)
-        self._spawn(self._finish_turn(stream, speech_end, now, voiced_ms, acked), "turn")
+            listener(turn.speech_end, turn.turn_end)
+        self._spawn(self._finish_turn(turn), "turn")
 
-    async def _finish_turn(self, stream: SttStream, speech_end: float, turn_end: float, voiced_ms: int,
-                           acked: bool = False) -> None:
-        self._pending_reply_latency = (speech_end, turn_end)
-        if not acked:
-            self._pending_latency = (speech_end, turn_end)
+    def on_digits(self, digits: str) -> None:
+        now = self.clock.monotonic()
+        self._spawn(self._respond(DigitsPressed(digits=digits), now, now), "turn")
+
+    # ---- thinking -------------------------------------------------------------------------------
+    async def _finish_turn(self, turn: TurnEnd) -> None:
+        self._pending_reply_latency = (turn.speech_end, turn.turn_end)
+        if not turn.acknowledged:
+            self._pending_latency = (turn.speech_end, turn.turn_end)
         # The 200 ms rule: if words (recognition + dialogue) are not ready soon, say "Okay." first
         # (unless it was said at the likely end already).
         recognised = asyncio.Event()
-        ack = self._spawn(self._ack_later(turn_end, recognised), "ack") \
-            if voiced_ms >= self.config.min_voiced_for_ack_ms and not acked else None
+        ack = self._spawn(self._ack_later(turn.turn_end, recognised), "ack") \
+            if turn.voiced_ms >= self.config.min_voiced_for_ack_ms and not turn.acknowledged else None
         try:
             # awaited in place (no task, no wait-with-timeout): an engine that has the words
             # ready answers without a trip through the event loop
-            result = await stream.final()
-            text = result.text.strip()
-        except EngineError as error:
-            log.warning("stt_failed", call_sid=self.call_sid, error=str(error))
-            text = ""
+            result = await turn.recognition
         finally:
             recognised.set()
+        text = result.text.strip() if result is not None else ""
         event: Event
         if text:
-            event = CallerSaid(text=text)
-        elif voiced_ms >= self.config.min_voiced_for_reprompt_ms:
-            event = Silence()  # speech we could not make out: the core reprompts
+            event = CallerSaid(text=text, confidence=result.confidence if result is not None else None)
+        elif turn.voiced_ms >= self.config.min_voiced_for_reprompt_ms:
+            event = CallerUnclear()  # speech we could not make out: a miss on the question, not a silence
         else:
             if ack is not None:
                 ack.cancel()
             self._start_no_input()  # a click or a breath: keep listening
             return
-        await self._respond(event, speech_end, turn_end, ack=ack, spoken=True)
+        await self._respond(event, turn.speech_end, turn.turn_end, ack=ack, spoken=True)
 
     async def _ack_later(self, turn_end: float, recognised: asyncio.Event | None = None) -> None:
         """The 200 ms rule: "Okay." once the reply is `ack_after_ms` late — or as soon as
@@ -451,39 +335,6 @@ class CallPipeline:
         if delay_s > 0:
             await self.clock.sleep(delay_s)
 
-    # ---- keypad ---------------------------------------------------------------------------------
-    def on_dtmf(self, digit: str) -> None:
-        if self.closed or self.finishing:
-            return
-        self._cancel_no_input()
-        speaking = self._agent_speaking()
-        if speaking is not None and speaking.barge_in:
-            self._spawn(self.barge_in(), "barge-in")
-        if self._dtmf_timer is not None:
-            self._dtmf_timer.cancel()
-            self._dtmf_timer = None
-        if digit != "#":
-            self._dtmf_digits += digit
-        digits = self._dtmf_digits
-        complete = digit == "#" or (self.expect == "zip" and len(digits) >= 5) or (
-            self.expect == "phone" and (len(digits) >= 11 or (len(digits) == 10 and not digits.startswith("1"))))
-        if complete:
-            self._flush_dtmf()
-        else:
-            self._dtmf_timer = self._spawn(self._dtmf_wait(), "dtmf")
-
-    async def _dtmf_wait(self) -> None:
-        await self.clock.sleep(self.config.dtmf_gap_ms / 1000.0)
-        self._dtmf_timer = None
-        self._flush_dtmf()
-
-    def _flush_dtmf(self) -> None:
-        digits, self._dtmf_digits = self._dtmf_digits, ""
-        if digits:
-            now = self.clock.monotonic()
-            self._spawn(self._respond(DigitsPressed(digits=digits), now, now), "turn")
-
-    # ---- thinking -------------------------------------------------------------------------------
     async def _respond(self, event: Event, speech_end: float, turn_end: float,
                        ack: asyncio.Task[None] | None = None, *, spoken: bool = False) -> None:
         if not spoken:  # keypad or no-input turns (spoken turns set these up before recognition)
@@ -495,7 +346,7 @@ class CallPipeline:
                     ack.cancel()
                 return
             streamed: list[str] = []
-            live: _Utterance | None = None
+            live: Speech | None = None
 
             async def on_sentence(sentence: str) -> None:
                 """Speak each sentence as soon as the agent has it (an LLM still writing the rest)."""
@@ -506,69 +357,51 @@ class CallPipeline:
                     ack.cancel()
                 streamed.append(sentence.strip())
                 if live is None:
-                    live = self._start_streamed(sentence.strip())
-                elif live.pending is not None:
-                    live.pending.put_nowait(sentence.strip())
+                    self._cancel_no_input()
+                    live = self.playout.begin(record=True)
+                live.add(sentence)
 
             # Awaited in place (no extra task): `close()` waits for this turn rather than cancel it.
             self._in_flight = asyncio.current_task()
             try:
                 reply = await self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
             except Exception:
-                log.exception("dialogue_turn_failed", call_sid=self.call_sid)
+                self._unexpected("dialogue_turn_failed")
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)
             finally:
                 self._in_flight = None
                 if ack is not None:
                     ack.cancel()  # too late for it once the words are ready (if it has not spoken yet)
             if self.closed:
+                if live is not None:
+                    live.end()
                 return
             if live is None:
                 self._play(reply)
             else:
                 self._finish_streamed(live, reply, streamed)
 
-    def _start_streamed(self, first_sentence: str) -> _Utterance:
-        """An utterance that starts with the reply's first sentence and grows as more arrive."""
-        self._cancel_no_input()
-        self._next_utt += 1
-        utt = _Utterance(id=self._next_utt, text="", record=True, action="listen", barge_in=True,
-                         pending=asyncio.Queue())
-        assert utt.pending is not None
-        utt.pending.put_nowait(first_sentence)
-        self._utterances[utt.id] = utt
-        self._speak_tasks[utt.id] = self._spawn(self._speak(utt), "speak")
-        return utt
-
-    def _finish_streamed(self, utt: _Utterance, reply: Reply, streamed: list[str]) -> None:
+    def _finish_streamed(self, speech: Speech, reply: Reply, streamed: list[str]) -> None:
         """The whole reply is known: queue what was not streamed yet, then close the utterance."""
-        assert utt.pending is not None
-        self.expect = reply.expect
-        self.hints = list(reply.hints)
-        self.endpointer.set_expect(reply.expect)
+        self.turns.listen_for(reply.expect, reply.hints)
         final = reply.action in ("transfer", "hangup")
-        utt.action = reply.action
         if final:
             self.finishing = True
-            utt.barge_in = False
             self._cancel_no_input()
-        sentences = split_sentences(reply.say)
-        if [x.strip() for x in sentences[: len(streamed)]] == streamed:
+        sentences = [x.strip() for x in split_sentences(reply.say)]
+        if sentences[: len(streamed)] == streamed:
             rest = sentences[len(streamed):]
         else:  # the whole text differs from what streamed (a guard rewrote it): never repeat a sentence
-            rest = [x for x in sentences if x.strip() not in streamed]
+            rest = [x for x in sentences if x not in streamed]
         for sentence in rest:
-            if sentence.strip():
-                utt.pending.put_nowait(sentence.strip())
-        utt.pending.put_nowait(None)
+            speech.add(sentence)
+        speech.end(reply.action, barge_in=not final)
 
     # ---- speaking -------------------------------------------------------------------------------
     def _play(self, reply: Reply, *, record: bool = True) -> None:
         final = reply.action in ("transfer", "hangup")
         if record:
-            self.expect = reply.expect
-            self.hints = list(reply.hints)
-            self.endpointer.set_expect(reply.expect)
+            self.turns.listen_for(reply.expect, reply.hints)
         if final:
             self.finishing = True
             self._cancel_no_input()
@@ -578,164 +411,60 @@ class CallPipeline:
             elif record:
                 self._start_no_input()
             return
-        self._next_utt += 1
-        utt = _Utterance(id=self._next_utt, text=reply.say.strip(), record=record, action=reply.action,
-                         barge_in=not final)
-        self._utterances[utt.id] = utt
-        # keep only utterances that can still change (bounded memory on long calls)
-        for old_id in [k for k, u in self._utterances.items() if k != utt.id and not u.active]:
-            del self._utterances[old_id]
-        self._speak_tasks[utt.id] = self._spawn(self._speak(utt), "speak")
-
-    async def _sentences(self, utt: _Utterance) -> AsyncIterator[tuple[str, int, int]]:
-        """(sentence, start, end) offsets into `utt.text`; a streamed utterance grows as they come."""
-        if utt.pending is None:
-            cursor = 0
-            for sentence in split_sentences(utt.text):
-                start = utt.text.find(sentence, cursor)
-                start = cursor if start < 0 else start
-                cursor = start + len(sentence)
-                yield sentence, start, cursor
-            return
-        while (piece := await utt.pending.get()) is not None:
-            start = len(utt.text) + 1 if utt.text else 0
-            utt.text = f"{utt.text} {piece}" if utt.text else piece
-            yield piece, start, start + len(piece)
-
-    async def _speak(self, utt: _Utterance) -> None:
-        try:
-            async with self._speak_lock:  # utterances are heard one after another, never interleaved
-                if utt.interrupted or self.closed:
-                    return
-                self.sink.notify_next_frame(lambda at: self._on_first_frame(at, utt))
-                async for sentence, start, end in self._sentences(utt):
-                    if utt.interrupted or self.closed:
-                        return
-                    await self._speak_sentence(utt, sentence, start, end)
-                self.sink.mark(f"{utt.id}:end")
-                utt.queued = True
-                if utt.action in ("transfer", "hangup"):
-                    # Twilio echoes the last mark when played; if it never does, close anyway.
-                    grace_s = (self.sink.queued_ms + self.config.final_mark_grace_ms) / 1000.0
-                    self._spawn(self._final_watchdog(utt, grace_s), "final-watchdog")
-        finally:
-            self._speak_tasks.pop(utt.id, None)
-
-    async def _speak_sentence(self, utt: _Utterance, sentence: str, start: int, end: int) -> None:
-        """One sentence to the sink, with a mark about every second (offsets say what was heard)."""
-        expected_ms = max(1.0, len(sentence) * 70.0)
-        audio_ms = 0.0
-        next_mark_ms = float(self.config.mark_every_ms)
-        try:
-            async for chunk in self.engines.tts.synthesize(sentence):
-                if utt.interrupted or self.closed:
-                    return
-                chunk_ms = len(chunk) / 8.0
-                pos = 0
-                while audio_ms + chunk_ms - (pos / 8.0) > next_mark_ms and audio_ms + chunk_ms > next_mark_ms:
-                    cut = int((next_mark_ms - audio_ms) * 8)
-                    if cut <= pos:
-                        break
-                    self.sink.push(chunk[pos:cut])
-                    pos = cut
-                    total = max(expected_ms, audio_ms + chunk_ms)
-                    offset = start + int(len(sentence) * next_mark_ms / total)
-                    self.sink.mark(f"{utt.id}:{_snap_to_word(utt.text, min(offset, end))}")
-                    next_mark_ms += self.config.mark_every_ms
-                self.sink.push(chunk[pos:])
-                audio_ms += chunk_ms
-        except EngineError as error:
-            log.warning("tts_failed", call_sid=self.call_sid, error=str(error))
-            return
-        self.sink.mark(f"{utt.id}:{end}")
-
-    async def _final_watchdog(self, utt: _Utterance, grace_s: float) -> None:
-        await self.clock.sleep(grace_s)
-        if not utt.finished and not self.closed:
-            log.warning("final_mark_never_echoed", call_sid=self.call_sid)
-            await self._utterance_finished(utt)
-
-    def on_mark(self, name: str) -> None:
-        utt_id, _, where = name.partition(":")
-        try:
-            utt = self._utterances.get(int(utt_id))
-        except ValueError:
-            return
-        if utt is None or not utt.active:
-            return  # echoes after a clear, or of an old utterance
-        if where == "end":
-            self._spawn(self._utterance_finished(utt), "finished")
-            return
-        try:
-            utt.heard_chars = max(utt.heard_chars, int(where))
-        except ValueError:
-            return
-
-    async def _utterance_finished(self, utt: _Utterance) -> None:
-        if utt.finished:
-            return
-        utt.finished = True
-        utt.heard_chars = len(utt.text)
-        utt.done.set()
-        if utt.record:
-            await self._record(utt, utt.text)
-        if utt.action in ("transfer", "hangup"):
-            await self._finish(utt.action)
-        elif utt.record and utt.id == self._next_utt:
-            self._start_no_input()
-
-    async def _record_start(self, utt: _Utterance) -> None:
-        """The agent starts speaking: the turn goes into the call record now, whole (contract)."""
-        if utt.recorded or not utt.text:
-            return
-        utt.recorded = True
-        utt.recorded_text = utt.text
-        try:
-            utt.turn_seq = await self.responder.record_agent_turn(self.call_sid, utt.text)
-        except Exception:
-            log.exception("record_agent_turn_failed", call_sid=self.call_sid)
-
-    async def _record(self, utt: _Utterance, text: str) -> None:
-        """The utterance is over: make the record say what the caller actually heard."""
-        if utt.recording is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.shield(utt.recording)
-        if not utt.recorded:
-            if not text:
-                return
-            utt.recorded = True
-            utt.recorded_text = text
-            try:
-                utt.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
-            except Exception:
-                log.exception("record_agent_turn_failed", call_sid=self.call_sid)
-            return
-        if utt.turn_seq is not None and text != utt.recorded_text:
-            utt.recorded_text = text
-            try:
-                await self.responder.amend_agent_turn(self.call_sid, utt.turn_seq, text)
-            except Exception:
-                log.exception("amend_agent_turn_failed", call_sid=self.call_sid)
+        if record:
+            self._cancel_no_input()
+        self.playout.say(reply.say, record=record, action=reply.action, barge_in=not final)
 
     async def barge_in(self) -> None:
         """Caller talks over the agent: `clear` at once, stop TTS, keep only what was heard."""
-        interrupted = [u for u in self._utterances.values() if u.active and u.barge_in]
-        if not interrupted:
+        await self.playout.interrupt()
+
+    async def _heard(self, speech: Speech, heard: str, interrupted: bool) -> None:
+        """Playout says an utterance is over: the record holds what was heard; what comes next."""
+        if speech.record:
+            await self._record(speech, heard)
+        if interrupted or self.closed:
             return
-        for utt in interrupted:
-            utt.interrupted = True
-            utt.done.set()
-            task = self._speak_tasks.pop(utt.id, None)
-            if task is not None:
-                task.cancel()
-        await self.sink.clear()
-        for utt in interrupted:
-            if utt.record:
-                await self._record(utt, utt.text[: utt.heard_chars].strip())
+        if speech.action in ("transfer", "hangup"):
+            await self._finish(speech.action)
+        elif speech.record and speech.id == self.playout.last_id:
+            self._start_no_input()
 
     async def _finish(self, action: str) -> None:
         if self.on_finished is not None and not self.closed:
             await self.on_finished(action)
+
+    # ---- the call record ------------------------------------------------------------------------
+    async def _record_start(self, speech: Speech) -> None:
+        """The agent starts speaking: the turn goes into the call record now, whole (contract)."""
+        if speech.turn_seq is not None or speech.recorded_text or not speech.text:
+            return
+        speech.recorded_text = speech.text
+        try:
+            speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, speech.text)
+        except Exception:
+            self._unexpected("record_agent_turn_failed")
+
+    async def _record(self, speech: Speech, text: str) -> None:
+        """The utterance is over: make the record say what the caller actually heard."""
+        started = self._recording.pop(speech.id, None)
+        if started is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(started)
+        if not speech.recorded_text:
+            if text:
+                speech.recorded_text = text
+                try:
+                    speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
+                except Exception:
+                    self._unexpected("record_agent_turn_failed")
+            return
+        if speech.turn_seq is not None and text != speech.recorded_text:
+            speech.recorded_text = text
+            try:
+                await self.responder.amend_agent_turn(self.call_sid, speech.turn_seq, text)
+            except Exception:
+                self._unexpected("amend_agent_turn_failed")
 
     # ---- silence --------------------------------------------------------------------------------
     def _start_no_input(self) -> None:
@@ -751,14 +480,14 @@ class CallPipeline:
     async def _no_input_wait(self) -> None:
         await self.clock.sleep(self.config.no_input_ms / 1000.0)
         self._no_input = None
-        if not self.endpointer.in_turn and not self.closed:
+        if not self.turns.in_turn and not self.closed:
             now = self.clock.monotonic()
             self._spawn(self._respond(Silence(), now, now), "turn")
 
     # ---- measurements ---------------------------------------------------------------------------
-    def _on_first_frame(self, at: float, utt: _Utterance) -> None:
-        if utt.record and not utt.recorded and utt.recording is None:
-            utt.recording = self._spawn(self._record_start(utt), "record")
+    def _on_first_frame(self, speech: Speech, at: float) -> None:
+        if speech.record and speech.id not in self._recording and not speech.recorded_text:
+            self._recording[speech.id] = self._spawn(self._record_start(speech), "record")
         if self._pending_latency is not None:
             speech_end, turn_end = self._pending_latency
             self._pending_latency = None
@@ -767,7 +496,7 @@ class CallPipeline:
             del self.response_ms[:-50]
             if self.stats is not None:
                 self.stats.record_response(sample[1], sample[0])
-        if utt.record and self._pending_reply_latency is not None:
+        if speech.record and self._pending_reply_latency is not None:
             speech_end, turn_end = self._pending_reply_latency
             self._pending_reply_latency = None
             self.reply_ms.append(((at - speech_end) * 1000.0, (at - turn_end) * 1000.0))

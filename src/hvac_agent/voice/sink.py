@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.voice import twilio_frames
 from hvac_agent.voice.codec import FRAME_MS, FRAME_SAMPLES, ULAW_SILENCE
 from hvac_agent.voice.stats import VoiceStats
@@ -41,7 +41,7 @@ class PacedSink:
                  lead_ms: int = 100, stats: VoiceStats | None = None) -> None:
         self._send = send_text
         self.stream_sid = stream_sid
-        self.clock = clock or SystemClock()
+        self.clock = clock or SYSTEM_CLOCK
         self.lead_ms = lead_ms
         self.stats = stats
         # media frames as ready Twilio JSON (str); marks and listeners in order between them

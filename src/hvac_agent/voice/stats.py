@@ -38,6 +38,10 @@ class VoiceStats:
         self.bursts = 0
         self.frames = 0
         self.underruns = 0
+        self.unexpected_errors = 0  # failures no handler expected (logged with a traceback)
+
+    def record_error(self) -> None:
+        self.unexpected_errors += 1
 
     def record_lateness(self, ms: float, lead_ms: float = float("inf")) -> None:
         self.lateness_ms.add(ms)
@@ -64,6 +68,7 @@ class VoiceStats:
         self.bursts = 0
         self.frames = 0
         self.underruns = 0
+        self.unexpected_errors = 0
 
     def summary(self) -> dict[str, float]:
         return {
@@ -78,6 +83,7 @@ class VoiceStats:
             "frames": float(self.frames),
             "underrun_pct": 100.0 * self.underruns / self.frames if self.frames else 0.0,
             "responses": float(len(self.response_ms)),
+            "unexpected_errors": float(self.unexpected_errors),
         }
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import math
 from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, Protocol
 
-from hvac_agent.clock import Clock, SystemClock
+from hvac_agent.clock import Clock
 from hvac_agent.observability.logging import get_logger
 
 log = get_logger("hvac_agent.voice.ticker")
@@ -52,7 +53,7 @@ class _Continue:
         while True:
             try:
                 sent = yield value
-            except BaseException as exc:  # e.g. the task is cancelled while the send waits
+            except BaseException as exc:  # noqa: BLE001 - forwarded into the send (e.g. a cancel), which decides
                 try:
                     value = coro.throw(exc)
                 except StopIteration as stop:
@@ -138,25 +139,20 @@ class PacingTicker:
     async def _run(self) -> None:
         clock, period = self.clock, self.period_s
         loop = asyncio.get_running_loop()
-        on_timer = type(clock) is SystemClock  # real time: the pass runs in the timer callback itself
         while True:
             if not self._busy:
                 self._work.clear()
                 await self._work.wait()
             now = clock.monotonic()
             tick = self.origin + (math.floor((now - self.origin) / period) + 1) * period
-            if on_timer:
-                # A task wake-up would wait behind the socket callbacks of its loop iteration; a timer
-                # callback runs first. The pass is synchronous, so it can run right there.
-                done = loop.create_future()
-                handle = loop.call_later(tick - now, self._pass_then, tick, done)
-                try:
-                    await done
-                finally:
-                    handle.cancel()
-            else:
-                await clock.sleep(tick - now)
-                self._pass(tick)
+            # The pass runs in the clock's timer callback itself (synchronous, no task wake-up to
+            # wait behind the socket callbacks of its loop iteration), on every kind of clock.
+            done = loop.create_future()
+            handle = clock.call_at(tick, functools.partial(self._pass_then, tick, done))
+            try:
+                await done
+            finally:
+                handle.cancel()
 
     def _pass_then(self, tick: float, done: asyncio.Future[None]) -> None:
         try:
@@ -176,14 +172,11 @@ class PacingTicker:
 
 
 _TICKERS: dict[tuple[asyncio.AbstractEventLoop, int], PacingTicker] = {}
-_SYSTEM_CLOCK = SystemClock()
 
 
 def ticker_for(clock: Clock) -> PacingTicker:
-    """The running loop's ticker for `clock` (every `SystemClock` shares one), made on first use."""
+    """The running loop's ticker for `clock`, made on first use."""
     loop = asyncio.get_running_loop()
-    if type(clock) is SystemClock:
-        clock = _SYSTEM_CLOCK
     for stale in [key for key in _TICKERS if key[0].is_closed()]:
         del _TICKERS[stale]
     key = (loop, id(clock))

@@ -48,9 +48,14 @@ class LoudnessGate:
 
 
 class WebRtcVad:
-    """webrtcvad (aggressiveness 0–3) behind a loudness gate (dBFS)."""
+    """webrtcvad (aggressiveness 0–3) behind a loudness gate (dBFS).
 
-    def __init__(self, aggressiveness: int = 3, min_dbfs: float = -45.0) -> None:
+    Measured on synthesized speech through μ-law: a two-word name at a quiet phone level (-38 to
+    -42 dBFS RMS) loses its onset and end at aggressiveness 3 behind the old -45 dBFS gate, and is
+    kept whole at 2 behind a -48 dBFS gate, while line hiss (-55 dBFS) and 60 Hz hum are never
+    voiced (at -50 dBFS a few hiss frames are)."""
+
+    def __init__(self, aggressiveness: int = 2, min_dbfs: float = -48.0) -> None:
         import webrtcvad
 
         self._vad = webrtcvad.Vad(aggressiveness)

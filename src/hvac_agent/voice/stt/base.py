@@ -1,10 +1,15 @@
 """The STT protocol as a template method.
 
-A turn is a `SttStream`: the pipeline `push()`es 8 kHz PCM16 while the caller talks, asks for a
-`partial()` at each pause (batch engines transcribe the buffered segment then, while the caller is
-still thinking, so little is left at the end of the turn) and a `final()` at end of turn.
-Batch engines implement only `_transcribe_impl(audio, expect)`; a cloud streaming engine
-overrides `stream()`. Every failure leaves as `EngineError`.
+A call opens one `SttSession` (a cloud engine keeps one connection per call there); each caller
+turn is a `SttStream`: the turn detector `push()`es the caller's μ-law frames while they talk,
+asks for a `partial()` at each pause (batch engines transcribe the buffered segment then, while the
+caller is still thinking, so little is left at the end of the turn) and a `final()` at end of turn.
+Streaming engines report words as they come through `on_words` (interim results, and the
+provider's own end-of-speech verdict as `speech_final`), which the turn detector uses to end a
+turn from the words as well as the silence.
+
+Batch engines implement only `_transcribe_impl(audio, expect)`; a cloud streaming engine overrides
+`open_session()`. Every failure leaves as `EngineError`.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hvac_agent.dialogue.state import Expect
+from hvac_agent.voice.codec import ulaw_decode
 from hvac_agent.voice.errors import EngineError
+from hvac_agent.voice.limits import ProviderLimits
 
 
 @dataclass(frozen=True)
@@ -28,14 +35,20 @@ class SttResult:
     final: bool
     confidence: float | None = None
     engine: str = ""
+    speech_final: bool = False  # the provider's endpointing says the caller finished speaking
+
+
+WordsListener = Callable[[SttResult], None]
 
 
 class SttStream(ABC):
     """One caller turn."""
 
+    on_words: WordsListener | None = None
+
     @abstractmethod
-    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
-        """Caller audio (8 kHz PCM16); `voiced` as the VAD judged it."""
+    def push(self, ulaw: bytes, voiced: bool = True) -> None:
+        """Caller audio (μ-law 8 kHz, whole 20 ms frames); `voiced` as the VAD judged it."""
 
     @abstractmethod
     async def partial(self) -> SttResult: ...
@@ -47,6 +60,19 @@ class SttStream(ABC):
         """Drop the turn (caller hung up, turn abandoned)."""
 
 
+class SttSession:
+    """One call's recognition: turns are streams; a cloud engine keeps its connection here."""
+
+    def __init__(self, engine: STTEngine) -> None:
+        self.engine = engine
+
+    def stream(self, expect: Expect | None = None, hints: list[str] | None = None) -> SttStream:
+        return self.engine.stream(expect, hints)
+
+    async def aclose(self) -> None:
+        """The call is over."""
+
+
 class STTEngine(ABC):
     """Base of every STT engine. `name` is the product's engine name (HVAC_STT_ENGINES)."""
 
@@ -54,24 +80,36 @@ class STTEngine(ABC):
     # Audio shorter than this is not worth a decode (a click, a breath).
     min_segment_ms: int = 120
     last_latency_s: float = 0.0
+    # Transcribe at pauses while the caller talks (free offline; a paid API only at end of turn).
+    transcribe_partials: bool = True
+    limits: ProviderLimits | None = None
+
+    def open_session(self) -> SttSession:
+        return SttSession(self)
 
     def stream(self, expect: Expect | None = None, hints: list[str] | None = None) -> SttStream:
         return SegmentingStream(self, expect, hints or [])
 
     async def transcribe(self, audio: NDArray[np.int16], expect: Expect | None = None,
                          hints: list[str] | None = None) -> str:
-        """8 kHz PCM16 segment → text. Owns timing and the error vocabulary."""
+        """8 kHz PCM16 segment → text. Owns timing, the rate limit and the error vocabulary."""
         started = time.perf_counter()
+
+        def attempt() -> Awaitable[str]:
+            return self._transcribe_impl(audio, expect, hints or [])
+
         try:
-            text = await self._transcribe_impl(audio, expect, hints or [])
+            text = await (self.limits.run(attempt) if self.limits is not None else attempt())
         except EngineError:
             raise
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
+        except (OSError, ValueError, RuntimeError, TimeoutError) as error:
             raise EngineError(self.name, repr(error)) from error
         self.last_latency_s = time.perf_counter() - started
         return " ".join(text.split())
+
+    async def probe(self) -> None:
+        """A recovery probe: a short silent segment must come back without an error."""
+        await self.transcribe(np.zeros(4000, dtype=np.int16))
 
     @abstractmethod
     async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
@@ -93,7 +131,7 @@ class SegmentingStream(SttStream):
         self.engine = engine
         self.expect = expect
         self.hints = hints
-        self._audio: list[NDArray[np.int16]] = []
+        self._audio: list[bytes] = []
         self._samples = 0
         self._committed: list[str] = []
         self._cached: tuple[int, str] | None = None  # (samples transcribed, text)
@@ -101,9 +139,9 @@ class SegmentingStream(SttStream):
         self._requested = 0  # snapshot of the newest transcription asked for
         self._lock = asyncio.Lock()  # one transcription at a time, in order
 
-    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
-        self._audio.append(pcm)
-        self._samples += pcm.size
+    def push(self, ulaw: bytes, voiced: bool = True) -> None:
+        self._audio.append(ulaw)
+        self._samples += len(ulaw)
         if voiced:
             self._voiced_at = self._samples
 
@@ -117,7 +155,7 @@ class SegmentingStream(SttStream):
                     and self._cached[0] <= upto:
                 text = self._cached[1]
             else:
-                audio = np.concatenate(self._audio)[:upto] if self._audio else np.zeros(0, dtype=np.int16)
+                audio = ulaw_decode(b"".join(self._audio)[:upto])
                 if audio.size * 1000 // 8000 < self.engine.min_segment_ms:
                     text = ""
                 else:
@@ -135,6 +173,8 @@ class SegmentingStream(SttStream):
         upto = self._requested = self._samples
 
         async def run() -> SttResult:
+            if not self.engine.transcribe_partials:
+                return SttResult("", final=False, engine=self.engine.name)
             return SttResult(await self._transcribe_all(upto), final=False, engine=self.engine.name)
 
         return run()

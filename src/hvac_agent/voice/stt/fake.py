@@ -15,7 +15,7 @@ from hvac_agent.voice.stt.base import STTEngine, SttResult, SttStream
 
 class FakeSTT(STTEngine):
     """`fake` engine: `final()` yields the next scripted line (or `transcript` when the script is
-    used up); partials are empty. `fail=True` raises like a broken provider."""
+    used up); partials give the same words at once. `fail=True` raises like a broken provider."""
 
     name = "fake"
 
@@ -25,6 +25,11 @@ class FakeSTT(STTEngine):
         self.script: deque[str] = deque(script)
         self.fail = fail
         self.turns = 0
+
+    def peek_text(self) -> str:
+        if self.fail:
+            raise EngineError(self.name, "scripted fake STT failure")
+        return self.script[0] if self.script else self.transcript
 
     def next_text(self) -> str:
         if self.fail:
@@ -45,11 +50,12 @@ class _FakeStream(SttStream):
         self.engine = engine
         self.samples = 0
 
-    def push(self, pcm: NDArray[np.int16], voiced: bool = True) -> None:
-        self.samples += pcm.size
+    def push(self, ulaw: bytes, voiced: bool = True) -> None:
+        self.samples += len(ulaw)
 
     async def partial(self) -> SttResult:
-        return SttResult("", final=False, engine="fake")
+        """The words so far, at once (like a streaming provider's interim results)."""
+        return SttResult(self.engine.peek_text(), final=False, engine="fake")
 
     async def final(self) -> SttResult:
         return SttResult(self.engine.next_text(), final=True, engine="fake")

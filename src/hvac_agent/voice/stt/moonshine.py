@@ -71,8 +71,17 @@ class MoonshineSTT(STTEngine):
     pad_after_ms = 500
 
     def transcribe_blocking(self, audio_8k: NDArray[np.int16]) -> str:
+        text = self._decode(audio_8k, self.pad_after_ms)
+        if not text and audio_8k.size >= 8000:
+            # Seen here: on some longer segments the padded decode ends at once with nothing (a
+            # 6 s greeting: exact unpadded, empty with 500 ms of silence after it). Words were
+            # there: decode them as they came.
+            text = self._decode(audio_8k, 0)
+        return clean_transcript(text, audio_8k.size / 8000)
+
+    def _decode(self, audio_8k: NDArray[np.int16], pad_after_ms: int) -> str:
         padded = np.concatenate([np.zeros(self.pad_before_ms * 8, dtype=np.int16), audio_8k,
-                                 np.zeros(self.pad_after_ms * 8, dtype=np.int16)])
+                                 np.zeros(pad_after_ms * 8, dtype=np.int16)])
         pcm = np.ascontiguousarray(resample(padded, 8000, 16000).astype(np.float32) / 32768.0)
         out = ctypes.c_char_p()
         with self._lock:
@@ -84,7 +93,7 @@ class MoonshineSTT(STTEngine):
             text = (out.value or b"").decode("utf-8", "replace")
             if out.value is not None:
                 self._lib.moonshine_free_text(out)
-        return clean_transcript(text, audio_8k.size / 8000)
+        return text
 
     async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
                                hints: list[str]) -> str:

@@ -19,30 +19,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from hvac_agent.voice.codec import FRAME_SAMPLES, b64decode, b64encode, frames, silence
 from hvac_agent.voice.phrase_cache import ACK_PHRASES
 
 Listener = Callable[[bytes], Awaitable[str]]
-
-
-class ScaledClock:
-    """Monotonic time and sleeps running `speed` times faster than real time."""
-
-    def __init__(self, speed: float = 10.0) -> None:
-        import datetime as dt
-
-        self.speed = speed
-        self._origin = time.monotonic()
-        self._dt = dt
-
-    def now(self) -> Any:
-        return self._dt.datetime.now(self._dt.UTC)
-
-    def monotonic(self) -> float:
-        return self._origin + (time.monotonic() - self._origin) * self.speed
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds / self.speed)
 
 
 @dataclass
@@ -162,7 +144,7 @@ class CallerSimulator:
         text = message if isinstance(message, str) else json.dumps(message)
         try:
             await self.ws.send(text)
-        except Exception:
+        except (ConnectionClosed, OSError):
             self.closed = True
         if isinstance(message, dict):
             self.sent.append({"event": message.get("event")})
@@ -176,7 +158,7 @@ class CallerSimulator:
                     await self.send({"event": "mark", "streamSid": self.stream_sid,
                                      "sequenceNumber": str(self._next_seq()), "mark": msg.get("mark", {})})
                 await self._inbox.put(msg)
-        except Exception:  # closed by the server
+        except (ConnectionClosed, OSError):  # closed by the server
             pass
         finally:
             self.closed = True
@@ -359,7 +341,7 @@ async def run_script(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m hvac_agent.voice.simulator ws://127.0.0.1:8000/twilio/stream "line one" "line two"`"""
+    """`python -m hvac_agent.tools.simulator ws://127.0.0.1:8000/twilio/stream "line one" "line two"`"""
     import sys
 
     args = list(argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Developer tools run from the command line (`hvac-agent simulate`); never imported by the server."""
