@@ -295,6 +295,7 @@ class CallService:
             call_sid, ended_at=self.clock.now(), outcome=outcome, duration_s=duration_s, summary=summary,
             follow_up=ended,
         ))
+        await self._safe(self.booking.release_holds(call_sid))  # what it was offered is free again
         try:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:
