@@ -89,7 +89,8 @@ def _calendar_ok(profile: BusinessProfile, now: dt.datetime, day: dt.date, windo
     if not local_today(profile, now) <= day <= last_bookable_date(profile, now):
         return False
     local = now.astimezone(profile.tz)
-    if profile.same_day_cutoff and day == local.date() and local.time() >= dt.time.fromisoformat(profile.same_day_cutoff):
+    cutoff = profile.same_day_cutoff
+    if cutoff and day == local.date() and local.time() >= dt.time.fromisoformat(cutoff):
         return False
     lead = dt.timedelta(minutes=profile.min_lead_minutes)
     return window_start(profile, day, window) - now >= lead

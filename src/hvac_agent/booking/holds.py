@@ -76,9 +76,7 @@ def room_for(profile: BusinessProfile, day: dt.date, window: str, job: JobType, 
     used = used or Usage()
     room = (profile.capacity_units(day, window) - used.units) // job.units
     for skill in job.skills:
-        skilled_used = sum(
-            units for name, units in used.by_job.items() if skill in profile.job_named(name).skills
-        )
+        skilled_used = sum(units for name, units in used.by_job.items() if skill in profile.job_named(name).skills)
         room = min(room, (profile.skill_units(day, window, skill) - skilled_used) // job.units)
     return max(room, 0)
 
@@ -89,8 +87,14 @@ async def replace_holds(
     """The call now holds exactly `keys` (one place each) until `expires_at`."""
     await conn.execute(delete(_H).where(_H.c.call_sid == call_sid))
     rows = [
-        {"call_sid": call_sid, "date": day, "window": window, "job_type": job.name, "units": job.units,
-         "expires_at": expires_at}
+        {
+            "call_sid": call_sid,
+            "date": day,
+            "window": window,
+            "job_type": job.name,
+            "units": job.units,
+            "expires_at": expires_at,
+        }
         for day, window in keys
     ]
     if rows:

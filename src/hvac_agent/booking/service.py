@@ -33,8 +33,8 @@ from hvac_agent.booking.db import write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import appointments, window_capacity
 from hvac_agent.booking.schemas import AppointmentOut
-from hvac_agent.clock import Clock
 from hvac_agent.business.jobs import JobType
+from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import AppointmentRef, BookingRequest, BookingResult, ChangeResult, WindowOffer
@@ -320,9 +320,11 @@ class BookingService:
         await holds.lock_schedule(conn)
         # Room counts other calls' holds, not this call's own: what it was offered is still its.
         used = await holds.usage(conn, request.date, request.date, now=now, exclude_call=request.call_sid)
-        if holds.room_for(self._profile, request.date, request.window, job, used.get((request.date, request.window))) < 1:
+        key = (request.date, request.window)
+        if holds.room_for(self._profile, request.date, request.window, job, used.get(key)) < 1:
             return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
-        values = {**request.model_dump(), "status": "booked", "updated_at": now, "job_type": job.name, "units": job.units}
+        values = {**request.model_dump(), "status": "booked", "updated_at": now}
+        values |= {"job_type": job.name, "units": job.units}
         if existing is not None:
             # This call booked, cancelled, and books again: the call's one row is reused.
             appointment_id: int = existing["id"]

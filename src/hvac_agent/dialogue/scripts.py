@@ -60,7 +60,10 @@ def after_hours(profile: BusinessProfile) -> str:
 def closed_day(profile: BusinessProfile, name: str) -> str:
     """Said before the greeting on a holiday or closed date."""
     reason = f" for {name}" if name else " today"
-    return f"Our office is closed{reason}. I can still book the next open visit, and emergencies go to our on-call technician."
+    return (
+        f"Our office is closed{reason}. I can still book the next open visit, "
+        "and emergencies go to our on-call technician."
+    )
 
 
 ONCALL_OFFER = "Since this is urgent, would you like me to connect you with our on-call technician now?"
