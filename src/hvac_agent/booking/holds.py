@@ -7,6 +7,14 @@ read-back, a booking, a reschedule — first takes the schedule lock: a PostgreS
 advisory lock (one key for the whole schedule: the work under it is a few small statements), and
 on SQLite the write transaction's own `BEGIN IMMEDIATE`. So two workers can never both see the
 last place free and both take it; the capacity CHECK on `window_capacity` still backs bookings.
+
+Holds come in two strengths. The windows offered are held "offered"; the one chosen for the
+read-back is held "chosen". Offers count both kinds, so normally a window heard is a window got.
+Only when offered holds alone would leave a caller without enough windows (a nearly full
+calendar: three offers per caller use capacity three times over) does an offer also name windows
+that other callers merely heard, and a read-back then takes a window if bookings and chosen holds
+leave room: that is the edge where a race can still be lost, and the loser hears the next free
+window at once.
 """
 
 from __future__ import annotations
@@ -50,9 +58,16 @@ async def lock_schedule(conn: AsyncConnection) -> None:
 
 
 async def usage(
-    conn: AsyncConnection, first: dt.date, last: dt.date, *, now: dt.datetime, exclude_call: str | None
+    conn: AsyncConnection,
+    first: dt.date,
+    last: dt.date,
+    *,
+    now: dt.datetime,
+    exclude_call: str | None,
+    chosen_only: bool = False,
 ) -> dict[WindowKey, Usage]:
-    """Per window from `first` to `last`: booked units plus live holds of calls other than `exclude_call`."""
+    """Per window from `first` to `last`: booked units plus live holds of calls other than
+    `exclude_call` (only chosen ones with `chosen_only`)."""
     found: dict[WindowKey, Usage] = {}
     booked = (
         select(_A.c.date, _A.c.window, _A.c.job_type, func.sum(_A.c.units))
@@ -64,6 +79,8 @@ async def usage(
     )
     if exclude_call is not None:
         held = held.where(_H.c.call_sid != exclude_call)
+    if chosen_only:
+        held = held.where(_H.c.chosen.is_(True))
     held = held.group_by(_H.c.date, _H.c.window, _H.c.job_type)
     for query in (booked, held):
         for day, window, job_type, units in await conn.execute(query):
@@ -82,7 +99,13 @@ def room_for(profile: BusinessProfile, day: dt.date, window: str, job: JobType, 
 
 
 async def replace_holds(
-    conn: AsyncConnection, call_sid: str, keys: Iterable[WindowKey], job: JobType, expires_at: dt.datetime
+    conn: AsyncConnection,
+    call_sid: str,
+    keys: Iterable[WindowKey],
+    job: JobType,
+    expires_at: dt.datetime,
+    *,
+    chosen: bool = False,
 ) -> None:
     """The call now holds exactly `keys` (one place each) until `expires_at`."""
     await conn.execute(delete(_H).where(_H.c.call_sid == call_sid))
@@ -93,6 +116,7 @@ async def replace_holds(
             "window": window,
             "job_type": job.name,
             "units": job.units,
+            "chosen": chosen,
             "expires_at": expires_at,
         }
         for day, window in keys

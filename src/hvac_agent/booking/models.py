@@ -144,6 +144,8 @@ held_offers = Table(
     Column("window", String(11), primary_key=True, quote=True),
     Column("job_type", String(40), nullable=False, server_default="service_call"),
     Column("units", Integer, nullable=False, server_default="1"),
+    # Offered (one of the windows heard) or chosen (read back): see booking/holds.py.
+    Column("chosen", Boolean, nullable=False, server_default=false()),
     Column("expires_at", UTCDateTime, nullable=False),
     CheckConstraint("units >= 1", name="units_positive"),
     Index(None, "date", "window"),

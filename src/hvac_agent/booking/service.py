@@ -118,17 +118,18 @@ class BookingService:
 
     async def hold_window(self, call_sid: str, day: dt.date, window: str, *, job_type: str | None = None) -> bool:
         """Hold the chosen window for the call (dropping its other holds); False when it is gone:
-        full for the job, or no longer bookable."""
+        full for the job, or no longer bookable. See booking/holds.py for the edge case."""
         now = self._clock.now()
         job = self._profile.job_named(job_type)
         if not is_bookable(self._profile, now, day, window):
             return False
         async with database_errors("hold_window"), write_transaction(self._engine) as conn:
             await holds.lock_schedule(conn)
-            used = await holds.usage(conn, day, day, now=now, exclude_call=call_sid)
-            if holds.room_for(self._profile, day, window, job, used.get((day, window))) < 1:
+            key = (day, window)
+            used = await holds.usage(conn, day, day, now=now, exclude_call=call_sid, chosen_only=True)
+            if holds.room_for(self._profile, day, window, job, used.get(key)) < 1:
                 return False
-            await holds.replace_holds(conn, call_sid, [(day, window)], job, self._hold_until(now))
+            await holds.replace_holds(conn, call_sid, [key], job, self._hold_until(now), chosen=True)
         return True
 
     async def release_holds(self, call_sid: str) -> None:
@@ -149,7 +150,22 @@ class BookingService:
         *,
         exclude_call: str | None,
     ) -> list[WindowOffer]:
-        used = await holds.usage(conn, candidates[0].date, candidates[-1].date, now=now, exclude_call=exclude_call)
+        """Soonest windows with room counting every other call's holds; when those are fewer
+        than `limit`, windows that other callers only heard fill the rest (booking/holds.py)."""
+        first, last = candidates[0].date, candidates[-1].date
+        everyone = await holds.usage(conn, first, last, now=now, exclude_call=exclude_call)
+        offers = self._fitting(candidates, job, everyone, limit)
+        if len(offers) < limit and exclude_call is not None:
+            chosen = await holds.usage(conn, first, last, now=now, exclude_call=exclude_call, chosen_only=True)
+            more = self._fitting(candidates, job, chosen, limit)
+            taken = {(o.date, o.window) for o in offers}
+            offers += [o for o in more if (o.date, o.window) not in taken]
+            offers = sorted(offers, key=lambda o: (o.date, o.window))[:limit]
+        return offers
+
+    def _fitting(
+        self, candidates: list[CandidateWindow], job: JobType, used: dict[holds.WindowKey, holds.Usage], limit: int
+    ) -> list[WindowOffer]:
         offers: list[WindowOffer] = []
         for cand in candidates:
             room = holds.room_for(self._profile, cand.date, cand.window, job, used.get((cand.date, cand.window)))
@@ -318,8 +334,10 @@ class BookingService:
             return BookingResult(ok=False, reason="invalid_window", date=request.date, window=request.window)
         job = self._profile.job_for(request.issue_category, request.issue)
         await holds.lock_schedule(conn)
-        # Room counts other calls' holds, not this call's own: what it was offered is still its.
-        used = await holds.usage(conn, request.date, request.date, now=now, exclude_call=request.call_sid)
+        # Room counts other calls' chosen holds (a booking follows this call's own read-back hold).
+        used = await holds.usage(
+            conn, request.date, request.date, now=now, exclude_call=request.call_sid, chosen_only=True
+        )
         key = (request.date, request.window)
         if holds.room_for(self._profile, request.date, request.window, job, used.get(key)) < 1:
             return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)

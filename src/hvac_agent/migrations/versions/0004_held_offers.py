@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("window", sa.String(11), nullable=False, quote=True),
         sa.Column("job_type", sa.String(40), nullable=False, server_default="service_call"),
         sa.Column("units", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("chosen", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("expires_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("call_sid", "date", "window", name="pk_held_offers"),
         sa.CheckConstraint("units >= 1", name="ck_held_offers_units_positive"),
