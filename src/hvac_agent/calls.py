@@ -128,6 +128,8 @@ class CallService:
         self._active: set[str] = set()
         self.facts = facts
         self.speech_engines: list[str] = []  # "stt:…", "tts:…" as configured, for stream calls' facts
+        # Looks at the business file at each call start: an edited profile applies without a restart.
+        self.profile_check: Callable[[], object] | None = None
 
     # ---- public API used by the edges --------------------------------------------------------
 
@@ -136,6 +138,11 @@ class CallService:
         mode: str = "gather",
     ) -> TurnOutcome:
         """The incoming call: greet (once, however often Twilio posts it)."""
+        if self.profile_check is not None:
+            try:
+                self.profile_check()
+            except Exception as error:  # noqa: BLE001 - a profile problem never stops a call
+                log.warning("profile_check_failed", error=type(error).__name__)
         async with self._lock(call_sid):
             return await self._start_unlocked(call_sid, caller, token=token, record_agent=record_agent, mode=mode)
 

@@ -222,10 +222,12 @@ class BusinessProfile(BaseModel):
         return min(skilled, self.technicians_on(day, label)) * self.units_per_technician
 
     def job_for(self, category: str | None, issue: str | None = None) -> JobType:
-        return pick_job(self.job_types, category, issue)
+        """The job type of a caller's problem (business/jobs.py); a plain visit takes one
+        technician's whole window."""
+        return pick_job(self.job_types, category, issue, default_units=self.units_per_technician)
 
     def job_named(self, name: str | None) -> JobType:
-        return job_named(self.job_types, name)
+        return job_named(self.job_types, name, default_units=self.units_per_technician)
 
     def office_open(self, at: dt.datetime) -> bool:
         """Whether a person answers at the office at `at` (aware); holidays are closed."""

@@ -37,9 +37,14 @@ class JobType(BaseModel):
         return any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in self.keywords)
 
 
-def pick_job(job_types: list[JobType], category: str | None, issue: str | None) -> JobType:
+def plain_visit(units: int, name: str | None = None) -> JobType:
+    """A visit no job type describes: one technician's whole window."""
+    return JobType(name=name or DEFAULT_JOB, label="service call", units=units)
+
+
+def pick_job(job_types: list[JobType], category: str | None, issue: str | None, *, default_units: int = 1) -> JobType:
     """The job type for a caller's problem: a keyword match first, then the category, then the
-    first type covering `other`, else a plain one-unit service call."""
+    first type covering `other`, else a plain visit of `default_units`."""
     if issue:
         for job in job_types:
             if job.keywords and job.matches_words(issue):
@@ -49,12 +54,14 @@ def pick_job(job_types: list[JobType], category: str | None, issue: str | None) 
             for job in job_types:
                 if wanted in job.categories:
                     return job
-    return JobType(name=DEFAULT_JOB, label="service call")
+    return plain_visit(default_units)
 
 
-def job_named(job_types: list[JobType], name: str | None) -> JobType:
+def job_named(job_types: list[JobType], name: str | None, *, default_units: int = 1) -> JobType:
+    """The job type called `name`; an unknown name (a type removed from the profile since) is a
+    plain visit."""
     if name:
         for job in job_types:
             if job.name == name:
                 return job
-    return JobType(name=name or DEFAULT_JOB, label="service call")
+    return plain_visit(default_units, name)
