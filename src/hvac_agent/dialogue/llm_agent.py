@@ -42,7 +42,9 @@ LlmRung = Literal["llm", "fast_llm"]
 HISTORY_MESSAGES = 30  # the last 15 exchanges
 INTENT_THRESHOLD = 0.7
 MAX_TOOL_ROUNDS = 4
-RULES_PHASES = frozenset({"emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done"})
+RULES_PHASES = frozenset(
+    {"emergency", "out_of_area", "taking_message", "offer_transfer", "offer_oncall", "booked", "done"}
+)
 
 
 class LlmTurnFailed(Exception):
