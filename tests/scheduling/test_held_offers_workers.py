@@ -90,6 +90,15 @@ def test_concurrent_callers_on_two_workers_all_book_the_first_window_offered(
         for call in calls:
             record = httpx.get(f"{workers[1].base_url}/api/calls/{call.call_sid}").json()
             assert record["outcome"] == "booked"
+
+        # A profile change reaches every worker without a restart: reloaded through one worker's
+        # API, seen by the other at its next call's start.
+        profile.write_text(f'name = "Polar Air"\ntechnicians_per_window = {TECHNICIANS}\n', encoding="utf-8")
+        reloaded = httpx.post(f"{workers[0].base_url}/api/profile/reload", timeout=10).json()
+        assert reloaded["changed"] and reloaded["name"] == "Polar Air"
+        for worker in workers:
+            with TwilioCall(worker.base_url, AUTH_TOKEN, public_url=public, caller="+15125559999") as later:
+                assert "Polar Air" in later.start().text
     finally:
         for call in calls:
             call.close()
