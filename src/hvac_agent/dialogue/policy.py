@@ -100,7 +100,6 @@ def settle(s: CallState, reply: Reply, ctx: DialogueContext) -> None:
 def greet(s: CallState, caller_id: str | None, ctx: DialogueContext) -> Reply:
     if caller_id and not s.caller_id:
         s.caller_id = caller_id
-    s.after_hours = not ctx.profile.office_open(ctx.now)
     return ask(s, "intent", scripts.greeting(ctx.profile), closed_notice(ctx))
 
 

@@ -146,7 +146,6 @@ class CallState(_Model):
     pref_part: PartOfDay | None = None
     pref_earliest: bool = False
     pending_phone_digits: str = ""  # a number spread over several utterances
-    after_hours: bool = False  # the call came in outside office hours
     job_type: str | None = None  # the visit's job type (from the problem), once windows are sought
     emergency: EmergencyKind | None = None
     frustration: float = 0.0
