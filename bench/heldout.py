@@ -157,8 +157,11 @@ def _check_answer(row: dict[str, Any], u: Understanding) -> tuple[bool, str]:
             return bool(u.use_caller_id or u.phone == CALLER_ID or u.yes_no == "yes"), f"caller id? {u.use_caller_id}"
         return u.phone == want["phone"], f"phone {u.phone!r} digits {u.phone_digits!r}"
     if asked == "address":
-        ok = (_street(u.street) == _street(want.get("street")) and _unit(u.unit) == _unit(want.get("unit"))
-              and (want.get("zip") is None or u.zip == want["zip"]))
+        ok = (
+            _street(u.street) == _street(want.get("street"))
+            and _unit(u.unit) == _unit(want.get("unit"))
+            and (want.get("zip") is None or u.zip == want["zip"])
+        )
         return ok, f"street {u.street!r} unit {u.unit!r} zip {u.zip!r}"
     if asked == "unit":
         if want["unit"] is None:
@@ -179,8 +182,10 @@ def _check_answer(row: dict[str, Any], u: Understanding) -> tuple[bool, str]:
 
 def _check_correction(row: dict[str, Any], u: Understanding) -> tuple[bool, str]:
     slot, value = row["expect"]["slot"], str(row["expect"]["value"])
-    note = f"street {u.street!r} house {getattr(u, 'house_number', None)!r} unit {u.unit!r} zip {u.zip!r} " \
-           f"phone {u.phone!r} name {u.name!r}"
+    note = (
+        f"street {u.street!r} house {getattr(u, 'house_number', None)!r} unit {u.unit!r} zip {u.zip!r} "
+        f"phone {u.phone!r} name {u.name!r}"
+    )
     if slot == "address":
         house = getattr(u, "house_number", None)
         lands = value.lower() in _street(u.street) or house == value
@@ -200,8 +205,14 @@ def answer_context(row: dict[str, Any]) -> NluContext:
     asked = row["asked"]
     if asked == "correction":
         during = row.get("asked_during") or "confirm"
-        expect = {"address": "address", "unit": "unit", "zip": "zip", "name": "name", "phone": "phone",
-                  "confirm": "confirm"}.get(during, during)
+        expect = {
+            "address": "address",
+            "unit": "unit",
+            "zip": "zip",
+            "name": "name",
+            "phone": "phone",
+            "confirm": "confirm",
+        }.get(during, during)
         return context(expect, current_phone=EARLIER_PHONE)
     if asked == "window":
         return context("window", offered=OFFERED)

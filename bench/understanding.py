@@ -33,10 +33,10 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "nlu"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import hvac_agent  # noqa: E402
-from heldout import Tally, read_jsonl, score_answers, score_openings  # noqa: E402
 from nlu_corpus import CASES, context, mismatches  # noqa: E402
 
+import hvac_agent  # noqa: E402
+from heldout import Tally, read_jsonl, score_answers, score_openings  # noqa: E402
 from hvac_agent.dialogue.nlu import understand  # noqa: E402
 
 # Lines of batch A whose label looks wrong to us; listed in the output, still counted as written.
@@ -78,8 +78,14 @@ def heldout(folder: Path, show_failures: bool, rules_only: bool) -> int:
     elapsed_ms = (time.perf_counter() - t0) * 1000
     n_items = len(open_rows) + len(answer_rows)
     print(f"{'label':<38}{'n':>6}{'correct':>9}{'accuracy':>10}")
-    order = ["opening intent", "service category", "urgency", "emergency recall",
-             "false emergencies (lower is better)", "question topic"]
+    order = [
+        "opening intent",
+        "service category",
+        "urgency",
+        "emergency recall",
+        "false emergencies (lower is better)",
+        "question topic",
+    ]
     order += sorted(k for k in tally.total if k.startswith("answer: "))
     order += ["openings overall", "answers overall"]
     for label in order:
@@ -105,8 +111,10 @@ def heldout(folder: Path, show_failures: bool, rules_only: bool) -> int:
             encode(text)
             times.append((time.perf_counter() - s) * 1000)
         qs = statistics.quantiles(times, n=100)
-        print(f"encoder per utterance (one core, uncached, {len(times)} lines): p50 {_pct(qs, 50):.2f} ms, "
-              f"p99 {_pct(qs, 99):.2f} ms, max {max(times):.2f} ms")
+        print(
+            f"encoder per utterance (one core, uncached, {len(times)} lines): p50 {_pct(qs, 50):.2f} ms, "
+            f"p99 {_pct(qs, 99):.2f} ms, max {max(times):.2f} ms"
+        )
     if DISPUTED:
         print("labels we think are wrong (counted as written):")
         for key, why in DISPUTED.items():
