@@ -32,6 +32,7 @@ from hvac_agent.dialogue.nlu.frustration import frustration_score
 from hvac_agent.dialogue.nlu.intents import extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
 from hvac_agent.dialogue.nlu.names import extract_name
+from hvac_agent.dialogue.nlu.opening import OPENING_EXPECTS, opening
 from hvac_agent.dialogue.nlu.phone import complete_number, extract_phone, splice_tail
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext, SlotName, Understanding, WindowChoice
@@ -77,6 +78,8 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     name = extract_name(utt, ctx)
     iss = extract_issue(utt, ctx, emergency)
     intent, question = extract_intent(utt, ctx)
+    if ctx.expect in OPENING_EXPECTS:
+        emergency, intent, question = opening(utt, ctx, iss, emergency, intent, question)
     if iss.category == "other" and intent in ("human", "question", "cancel", "reschedule", "goodbye"):
         iss.issue, iss.category = None, None  # "can I talk to a person" is a request, not the problem
     if intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
