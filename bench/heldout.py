@@ -76,8 +76,8 @@ def opening_intent(u: Understanding) -> str:
         return "person"
     if u.intent == "goodbye":
         return "goodbye"
-    if u.question and not u.answers:
-        return "question"
+    if u.question and not u.issue and u.intent != "book":
+        return "question"  # answered; what else it carries (a ZIP, a day) is kept for later
     if u.intent in ("cancel", "reschedule"):
         return str(u.intent)
     if u.details or u.intent == "book":

@@ -21,7 +21,8 @@ OPENING_EXPECTS = frozenset({None, "intent", "issue"})
 # Thresholds on the mean cosine of the two nearest examples (MiniLM, unit vectors).
 INTENT_MIN = 0.45  # an intent the rules did not see is taken at or above this
 INTENT_OVERRIDE = 0.6  # ...and replaces a rules "book" (cancel/reschedule/person said around a visit)
-EMERGENCY_MIN = 0.62  # the second emergency net; false alarms cost a safety script, so set high
+EMERGENCY_MIN = 0.7  # the second emergency net; false alarms cost a safety script, so set high
+EMERGENCY_MARGIN = 0.1
 CATEGORY_MIN = 0.4
 TOPIC_MIN = 0.35
 
@@ -32,6 +33,10 @@ _FILLER = frozenset(
 _GAS_WORDS = re.compile(r"\b(?:gas|propane|eggs?|sulfur|sulphur|stove)\b")
 _CO_WORDS = re.compile(r"\b(?:co|c o|monoxide|headaches?|dizzy|nause\w*|alarm|detector)\b")
 _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
+# Smells callers name that are not dangerous, and the caller's own "not gas".
+_BENIGN_SMELL = re.compile(
+    r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|dog|gym|stale|swampy|earthy|dusty|dust|not (?:like )?(?:gas|smoke))\b"
+)
 _QUESTION_SHAPE = re.compile(r"\b(?:is (?:it|that|this) normal|should i|how often|do you|are you|what size)\b")
 
 
@@ -55,7 +60,9 @@ def opening(
         and guess is not None
         and guess.intent == "emergency"
         and guess.emergency_score >= EMERGENCY_MIN
+        and guess.intent_margin >= EMERGENCY_MARGIN
         and not _QUESTION_SHAPE.search(utt.norm)
+        and not _BENIGN_SMELL.search(utt.norm)
     ):
         emergency = _kind(utt)
         iss.urgency = "emergency"
