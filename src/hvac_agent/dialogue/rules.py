@@ -117,6 +117,10 @@ def _merge(s: CallState, u: Understanding) -> bool:
         if u.unit is None and sl.unit and "address" in open_to:
             sl.unit = None
             s.unit_asked = False
+    if u.house_number and sl.street and not u.street:
+        number, _, rest = sl.street.partition(" ")
+        if number.isdigit() and number != u.house_number:
+            sl.street, changed = f"{u.house_number} {rest}", True
     if u.unit:
         changed = policy.set_unit(s, u.unit) or changed
     if u.no_unit and s.asked == "unit":

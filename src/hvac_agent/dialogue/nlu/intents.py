@@ -128,12 +128,14 @@ def extract_intent(
         for topic, pattern in _TOPIC_PATTERNS:
             if pattern.search(t):
                 return "question", topic  # type: ignore[return-value]  # the labels are QuestionTopics
-    wants_quote = re.search(r"\b(?:quote|estimate)\b", t) and not re.search(r"\bhow much\b", t)
+    wants_quote = re.search(r"\b(?:quote|estimate)\b", t) and not re.search(
+        r"\b(?:how much|charge|cost|costs|fee|free)\b", t)
     if not wants_quote and (_QUOTE.search(t) or _PRICE.search(t) and (question or len(utt.tokens) <= 4)):
         return "question", "price"
     if _HOURS.search(t):
         return "question", "hours"
-    if _AREA.search(t) and not re.search(r"\bservice (?:my|the|our)\b", t):
+    if _AREA.search(t) and not re.search(
+            r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t):
         return "question", "service_area"
     if _FAREWELL.search(t) and not _BOOK.search(t):
         return "goodbye", None

@@ -31,6 +31,7 @@ from hvac_agent.dialogue.nlu.emergency import extract_emergency
 from hvac_agent.dialogue.nlu.frustration import frustration_score
 from hvac_agent.dialogue.nlu.intents import extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
+from hvac_agent.dialogue.nlu.named_slot import named_correction
 from hvac_agent.dialogue.nlu.names import extract_name
 from hvac_agent.dialogue.nlu.opening import OPENING_EXPECTS, opening
 from hvac_agent.dialogue.nlu.phone import complete_number, extract_phone, splice_tail
@@ -98,6 +99,19 @@ def understand(text: str, ctx: NluContext) -> Understanding:
                              agreed=yes_no == "yes")
     if yes_but:
         yes_no = None
+    house_number = None
+    named = named_correction(utt) if ad.street is None else None
+    if named is not None:
+        # The slot the words name wins over the one the question expected (issue 10 item 5).
+        cor.correction, cor.corrected = True, [named.slot]  # type: ignore[list-item]
+        if named.slot == "zip":
+            zip_code = named.value
+        else:
+            house_number = named.value
+        if ad.unit and named.value in ad.unit:
+            ad.unit = None
+        if phone and named.value in phone or phone_digits and named.value in phone_digits:
+            phone, phone_digits = None, None
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
         tail = phone_digits or max((r.digits for r in utt.runs), key=len, default="")
         spliced = splice_tail(ctx.current_phone, tail)  # "no, it's 0132"
@@ -115,6 +129,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         use_caller_id=ph.use_caller_id and phone is None and not phone_digits,
         street=ad.street,
         unit=ad.unit,
+        house_number=house_number,
         no_unit=no_unit,
         zip=zip_code,
         issue=iss.issue,
