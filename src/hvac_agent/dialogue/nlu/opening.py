@@ -40,7 +40,8 @@ _BENIGN_SMELL = re.compile(
 # Words about an existing visit or the call itself, not a problem: without the encoder to tell,
 # such a line is not taken as a service request by default.
 _ABOUT_A_VISIT = re.compile(
-    r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b")
+    r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b"
+)
 _ASKS_FIRST = re.compile(r"(?:is|are|do|does|can i|could i|what|how|who|why|when|where)\b")
 _QUESTION_SHAPE = re.compile(r"\b(?:is (?:it|that|this) normal|should i|how often|do you|are you|what size)\b")
 
@@ -101,8 +102,9 @@ def opening(
         if guess is not None:
             service = guess.intent == "service" or (guess.intent != "unclear" and content_words(utt) >= 3)
         else:
-            service = (content_words(utt) >= 3 and not _ABOUT_A_VISIT.search(utt.norm)
-                       and not _ASKS_FIRST.match(utt.norm))
+            service = (
+                content_words(utt) >= 3 and not _ABOUT_A_VISIT.search(utt.norm) and not _ASKS_FIRST.match(utt.norm)
+            )
     if not service:
         return emergency, intent, question
     intent = "book"
@@ -116,7 +118,11 @@ def opening(
 
 
 _INTENT: dict[str, Intent] = {
-    "cancel": "cancel", "reschedule": "reschedule", "person": "human", "question": "question", "goodbye": "goodbye",
+    "cancel": "cancel",
+    "reschedule": "reschedule",
+    "person": "human",
+    "question": "question",
+    "goodbye": "goodbye",
 }
 
 

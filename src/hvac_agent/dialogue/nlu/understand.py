@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 
+from hvac_agent.dialogue.nlu import semantic
 from hvac_agent.dialogue.nlu.address import extract_address
 from hvac_agent.dialogue.nlu.corrections import extract_correction
 from hvac_agent.dialogue.nlu.dates import extract_window
@@ -197,3 +198,6 @@ def warm_up() -> None:
 
     parse_with_dateparser("in a fortnight", dt.datetime(2026, 1, 1, 9, 0), "America/Chicago")
     usaddress_street("4410 duval street")
+    if semantic.active() is None:
+        # The sentence encoder for the rules path (absent weights: rules only, said in /health).
+        semantic.install(semantic.load())
