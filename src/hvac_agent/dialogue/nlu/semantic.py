@@ -81,7 +81,7 @@ class SemanticModel:
         self._encoder = encoder
         tables = (exemplars.INTENTS, exemplars.CATEGORIES, exemplars.TOPICS)
         texts = [t for table in tables for label in table for t in table[label]]
-        vectors = encoder.embed(texts)  # one batch at load time
+        vectors = _embed_by_length(encoder, texts)
         heads: list[_Head] = []
         start = 0
         for table in tables:
@@ -122,6 +122,17 @@ class SemanticModel:
         return Guess(intent, i_score, i_margin, category, c_score, c_margin, topic, t_score, emergency)
 
 
+def _embed_by_length(encoder: Encoder, texts: list[str], batch: int = 32) -> Vectors:
+    """Embed in batches of similar length: padding a short sentence to the longest costs as much
+    as the long one."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    for start in range(0, len(order), batch):
+        idx = order[start : start + batch]
+        out[idx] = encoder.embed([texts[i] for i in idx])
+    return out
+
+
 def _cap(text: str) -> str:
     words = text.split()
     return " ".join(words[:MAX_TOKENS]) if len(words) > MAX_TOKENS else text
@@ -147,6 +158,20 @@ def load() -> SemanticModel | None:
     return model
 
 
+def load_in_background() -> threading.Thread:
+    """Start loading the model off the event loop and the start-up path: calls are answered by the
+    rules alone until it is in (/health says "loading")."""
+    global _state
+    _state = "loading (rules only until loaded)"
+
+    def run() -> None:
+        install(load())
+
+    thread = threading.Thread(target=run, name="semantic-load", daemon=True)
+    thread.start()
+    return thread
+
+
 def install(model: SemanticModel | None) -> None:
     """Make `model` the one `understand()` uses (None: rules only)."""
     global _active, _state
@@ -161,4 +186,6 @@ def active() -> SemanticModel | None:
 
 def status() -> str:
     """For start-up logs and /health: whether understanding runs with the encoder."""
-    return _state if _active is not None or not _state.startswith("semantic") else "rules only"
+    if _active is not None:
+        return _state
+    return "rules only" if _state.startswith("semantic") else _state

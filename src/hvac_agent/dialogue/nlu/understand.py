@@ -198,6 +198,7 @@ def warm_up() -> None:
 
     parse_with_dateparser("in a fortnight", dt.datetime(2026, 1, 1, 9, 0), "America/Chicago")
     usaddress_street("4410 duval street")
-    if semantic.active() is None:
-        # The sentence encoder for the rules path (absent weights: rules only, said in /health).
-        semantic.install(semantic.load())
+    if semantic.active() is None and not semantic.status().startswith("loading"):
+        # The sentence encoder for the rules path, loaded in the background (absent weights:
+        # rules only, said at start-up and in /health).
+        semantic.load_in_background()
