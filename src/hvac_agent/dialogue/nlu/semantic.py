@@ -97,7 +97,8 @@ class SemanticModel:
         return f"all-MiniLM-L6-v2, {self.examples} examples"
 
     def encode_uncached(self, text: str) -> Vectors:
-        return self._encoder.embed([_cap(text)])[0]
+        vector: Vectors = self._encoder.embed([_cap(text)])[0]
+        return vector
 
     def encode(self, text: str) -> Vectors:
         key = _cap(text)
@@ -106,7 +107,7 @@ class SemanticModel:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        vector = self._encoder.embed([key])[0]
+        vector: Vectors = self._encoder.embed([key])[0]
         with self._lock:
             self._cache[key] = vector
             while len(self._cache) > CACHE_SIZE:
