@@ -31,6 +31,7 @@ from hvac_agent.business.calendar import (
     check_hhmm,
     weekday_key,
 )
+from hvac_agent.business.faq import Faq
 from hvac_agent.business.jobs import JobType, job_named, pick_job
 from hvac_agent.business.oncall import OnCallChain
 
@@ -70,6 +71,8 @@ class BusinessProfile(BaseModel):
     llm_instructions: str | None = Field(default=None, max_length=2000)
     # A/B tests (see analytics/variants.py); at most one runs at a time.
     experiments: list[Experiment] = Field(default_factory=list)
+    # Answers to common questions (brands, financing, payment, licensing, warranty, discounts).
+    faq: Faq = Field(default_factory=Faq)
 
     # ---- the calendar (business/calendar.py) ----
     # Per-weekday windows with their own technician counts and skills; a weekday listed here
