@@ -73,6 +73,8 @@ class FactsSink(Protocol):
 
     async def note_transfer_unanswered(self, call_sid: str) -> None: ...
 
+    async def get(self, call_sid: str) -> CallFacts | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class TurnOutcome:
@@ -321,6 +323,15 @@ class CallService:
             return state.outcome
         record = await self.records.get_call(call_sid)
         return str(record["outcome"]) if record else None
+
+    async def wants_oncall(self, call_sid: str) -> bool:
+        """Whether the call ended by taking up the on-call line (an urgent caller after hours,
+        booked and then connected): stream mode's `<Connect>` action dials the chain then."""
+        loaded = await self._load(call_sid)
+        facts = loaded[0].facts if loaded is not None else None
+        if facts is None and self.facts is not None:
+            facts = await self.facts.get(call_sid)
+        return facts is not None and any(t.reason == "oncall" for t in facts.transfers)
 
     async def take_message(self, call_sid: str, text: str) -> None:
         """A message left after an unanswered transfer: into the call record, outcome `message`."""

@@ -119,6 +119,11 @@ def test_after_hours_urgent_is_booked_first_thing_and_offered_the_oncall_line(ni
         assert booked.gather_action is not None  # a question: the caller chooses
         connected = call.say("yes please")
         assert connected.dial_numbers == [ONCALL[0]]
+        # Stream mode hands over through `<Connect action>` after the stream closed and the
+        # call's session is gone: the same booked call still goes to the on-call chain.
+        call.hang_up()
+        ended = call._post("/twilio/stream-ended", {})
+        assert ended.dial_numbers == [ONCALL[0]]
     [visit] = night.appointments()
     assert (visit["date"], visit["window"], visit["urgency"]) == ("2026-12-03", "08:00-12:00", "urgent")
 

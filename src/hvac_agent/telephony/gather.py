@@ -225,7 +225,17 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
         return xml(oncall_chain.dial("", calls.profile, dial_done))
     if outcome == "transferred":
         return xml(twiml.transfer("", profile.transfer_number, dial_done))
+    if outcome == "booked" and call_sid and await _wants_oncall(calls, call_sid):
+        return xml(oncall_chain.dial("", calls.profile, dial_done))
     return xml(twiml.speak_then_hang_up(""))
+
+
+async def _wants_oncall(calls: CallService, call_sid: str) -> bool:
+    try:
+        return await calls.wants_oncall(call_sid)
+    except Exception as error:  # noqa: BLE001 - the booking stands; the call ends politely
+        log.error("oncall_lookup_failed", call_sid=call_sid, error=type(error).__name__)
+        return False
 
 
 @router.post("/twilio/status")
