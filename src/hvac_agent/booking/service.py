@@ -333,6 +333,10 @@ class BookingService:
         if not is_bookable(self._profile, now, request.date, request.window):
             return BookingResult(ok=False, reason="invalid_window", date=request.date, window=request.window)
         job = self._profile.job_for(request.issue_category, request.issue)
+        if await self._looks_full(conn, request.date, request.window, job.units):
+            # Fast refusal without the schedule lock; a window that looks open is still only won
+            # under the lock (holds) and by the conditional UPDATE in `_reserve`.
+            return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
         await holds.lock_schedule(conn)
         # Room counts other calls' chosen holds (a booking follows this call's own read-back hold).
         used = await holds.usage(
@@ -390,6 +394,11 @@ class BookingService:
             .values(booked=_W.c.booked + units)
         )
         return taken.rowcount == 1
+
+    async def _looks_full(self, conn: AsyncConnection, day: dt.date, window: str, units: int) -> bool:
+        query = select(_W.c.booked).where(_W.c.date == day, _W.c.window == window)
+        booked = (await conn.execute(query)).scalar_one_or_none() or 0
+        return booked + units > self._profile.capacity_units(day, window)
 
     async def _release(self, conn: AsyncConnection, day: dt.date, window: str, units: int = 1) -> None:
         await conn.execute(
