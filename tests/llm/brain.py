@@ -53,6 +53,7 @@ class Summary:
             WindowOffer(date=dt.date.fromisoformat(d), window=w)
             for d, w in re.findall(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d-\d\d:\d\d)", fields.get("windows offered", ""))
         ]
+        self.next = fields.get("next", "")
         today = re.search(r"Today is \w+ (\d{4}-\d\d-\d\d) \(([^)]+)\)", system)
         assert today, "system prompt names today's date"
         self.timezone = today.group(2)
@@ -62,6 +63,8 @@ class Summary:
 
     @property
     def expect(self) -> Expect:
+        if self.next.startswith("ask whether the visit is for"):
+            return "returning"
         if self.phase in ("confirming", "cancel_confirm", "reschedule_confirm"):
             return "confirm"
         if self.phase in ("choosing_window", "reschedule_choose"):
@@ -93,6 +96,8 @@ def _details(u: Understanding, info: Summary) -> dict[str, Any]:
             args["use_caller_id"] = True
         elif u.yes_no == "no":
             args["use_caller_id"] = False
+    if expect == "returning" and u.yes_no:
+        args["previous_details"] = u.yes_no == "yes"
     if expect == "unit" and (u.no_unit or u.yes_no == "no"):
         args["no_unit"] = True
     if expect == "urgency" and u.yes_no:
@@ -131,6 +136,8 @@ def _after_tool(body: dict[str, Any], info: Summary) -> FakeResponse:
     if result.get("ok") and not needed and info.phase == "collecting":
         return FakeResponse(tool_calls=[_call("check_availability")])
     lead = "" if result.get("ok", True) else "Sorry, I didn't quite get that. "
+    if info.expect == "returning":
+        return FakeResponse(text=lead + "Is this for the same address as last time?")
     if needed:
         first = needed[0]
         key = "phone_confirm" if first == "phone" and info.caller_id else first

@@ -17,12 +17,16 @@ from hvac_agent.dialogue.state import (
     AppointmentsFound,
     Book,
     BookingResult,
+    CallerForgotten,
     CallState,
     CancelAppointment,
     ChangeResult,
     Effect,
     Event,
     FindAppointments,
+    ForgetCaller,
+    HistoryLoaded,
+    LoadHistory,
     LoadWindows,
     Reply,
     RescheduleAppointment,
@@ -64,6 +68,10 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
             return await booking.reschedule(
                 effect.appointment_id, date=effect.date, window=effect.window, call_sid=effect.call_sid
             )
+        if isinstance(effect, LoadHistory):
+            return HistoryLoaded(visits=await booking.past_visits(effect.phone))
+        if isinstance(effect, ForgetCaller):
+            return CallerForgotten(ok=await booking.forget_caller(effect.phone))
     except Exception:  # the caller gets a polite route, never a crash; the failure is logged
         log.exception("effect_failed", effect=effect.kind)
         if isinstance(effect, Book):
@@ -72,6 +80,10 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
             return ChangeResult(ok=False, reason="error")
         if isinstance(effect, LoadWindows):
             return WindowsLoaded(windows=[], lost=effect.lost)
+        if isinstance(effect, LoadHistory):  # a stranger's greeting, never a failed call
+            return HistoryLoaded(visits=[])
+        if isinstance(effect, ForgetCaller):
+            return CallerForgotten(ok=False)
         return AppointmentsFound(appointments=[])
     raise TypeError(f"unknown effect {effect!r}")
 
