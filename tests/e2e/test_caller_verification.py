@@ -141,7 +141,8 @@ def test_a_returning_caller_is_offered_their_details_and_books_in_fewer_turns(se
     assert returning_turns < new_turns, (returning_turns, new_turns)
     assert (new_turns, returning_turns) == (8, 5)
     second = server.api("/api/appointments", call_sid=again.call_sid).json()
-    assert [(a["customer_name"], a["address"], a["zip"]) for a in second] == [("Dana Kim", "4410 Duval Street", "78751")]
+    details = [(a["customer_name"], a["address"], a["zip"]) for a in second]
+    assert details == [("Dana Kim", "4410 Duval Street", "78751")]
 
 
 def test_a_returning_caller_who_says_no_gives_new_details(server: Server) -> None:

@@ -81,14 +81,13 @@ def _call(tool_name: str, /, **args: Any) -> FakeToolCall:
     return FakeToolCall(tool_name, args)
 
 
-def _details(u: Understanding, info: Summary) -> dict[str, Any]:
+def _details(u: Understanding, info: Summary, expect: Expect) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key in ("name", "phone", "street", "unit", "zip", "issue", "issue_category"):
         if getattr(u, key):
             args[key] = getattr(u, key)
     if u.phone_digits and not u.phone and info.expect in ("phone", "phone_confirm"):
         args["phone"] = u.phone_digits  # part of a number: the tool keeps it until the rest comes
-    expect = info.expect
     if u.urgency == "urgent":
         args["urgency"] = "urgent"
     if expect == "phone_confirm" and not u.phone:
@@ -155,6 +154,9 @@ def nlu_brain(body: dict[str, Any]) -> FakeResponse:
     if last["role"] == "tool":
         return _after_tool(body, info)
     expect = info.expect
+    before = messages[-2] if len(messages) > 2 else {}
+    if before.get("role") == "assistant" and str(before.get("content") or "").rstrip().endswith("again?"):
+        expect = "returning"  # the caller answers the returning-caller question the agent just asked
     u = understand(
         last["content"],
         NluContext(
@@ -171,7 +173,7 @@ def nlu_brain(body: dict[str, Any]) -> FakeResponse:
         name = "cancel_booking" if u.intent == "cancel" else "reschedule_booking"
         calls.append(_call(name, **({"phone": u.phone} if u.phone else {})))
         return FakeResponse(tool_calls=calls)
-    details = _details(u, info)
+    details = _details(u, info, expect)
     if info.phase in ("choosing_window", "reschedule_choose"):
         offer = _choice(u, info)
         if offer is not None:

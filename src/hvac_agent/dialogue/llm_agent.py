@@ -43,10 +43,14 @@ LlmRung = Literal["llm", "fast_llm"]
 HISTORY_MESSAGES = 30  # the last 15 exchanges
 INTENT_THRESHOLD = 0.7
 MAX_TOOL_ROUNDS = 4
-# Procedure owned by code. "verifying": the second factor for a booking under another number is
-# checked by code only, and the model sees nothing of that booking until it matches.
+# Procedure owned by code. The number a booking is under and the second factor for it are taken
+# and checked by code only ("cancel_lookup", "verifying"): the model sees nothing of a booking under
+# another number until the factor matches, not even whether there is one.
 RULES_PHASES = frozenset(
-    {"emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done", "verifying", "forget_confirm"}
+    {
+        "emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done",
+        "cancel_lookup", "verifying", "forget_confirm",
+    }
 )
 
 

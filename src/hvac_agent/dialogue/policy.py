@@ -38,8 +38,8 @@ from hvac_agent.dialogue.state import (
     HistoryLoaded,
     LoadHistory,
     LoadWindows,
-    PastVisit,
     PartOfDay,
+    PastVisit,
     Phase,
     Reply,
     RescheduleAppointment,
@@ -555,7 +555,7 @@ def factor_matches(appointment: AppointmentRef, factor: SecondFactor) -> bool:
             return True
     if factor.house_number and factor.zip:
         house = re.match(r"\s*(\d+)", appointment.address)
-        return bool(house) and house.group(1) == factor.house_number and appointment.zip == factor.zip
+        return house is not None and house.group(1) == factor.house_number and appointment.zip == factor.zip
     return False
 
 
