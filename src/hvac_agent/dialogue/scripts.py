@@ -43,10 +43,11 @@ SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
 def greeting(profile: BusinessProfile, *, returning: bool = False) -> str:
     """About six seconds of speech: who answers, that it is a virtual assistant, the emergency hint
     (briefly), the question. The business's own greeting (profile `greeting`, or an A/B variant's)
-    replaces it. A returning caller (the caller ID has bookings) is welcomed back."""
+    replaces it, word for word (it may be an A/B test's arm). A returning caller (the caller ID has
+    bookings) is welcomed back by the built-in one; with either, their earlier address is offered at
+    the first question that needs it (`returning_question`)."""
     if profile.greeting and profile.greeting.strip():
-        custom = profile.greeting.strip()
-        return f"Welcome back. {custom}" if returning else custom
+        return profile.greeting.strip()
     if returning:
         return f"{profile.name}, virtual assistant here. Welcome back! If you smell gas, say so now. How can I help?"
     return f"{profile.name}, virtual assistant here. If you smell gas, say so now. How can I help?"
