@@ -89,8 +89,11 @@ def test_the_llm_agent_reveals_and_changes_nothing_without_the_second_factor(
     # The model was asked (and looked the number up through its tool) ...
     assert ("cancel_booking", {"phone": BOOKED_NUMBER}) in brain.tool_calls(since)
     # ... but nothing it was sent, and nothing the caller heard, says anything about the booking.
-    sent = json.dumps([body["messages"] for body in brain.bodies[since:]])
-    assert [s for s in SECRETS if s in sent] == []
+    # (Dialogue turns only: the summary of Dana's own call may be written by the model meanwhile.)
+    turns = [body["messages"] for body in brain.bodies[since:] if body.get("tools")]
+    assert turns
+    sent = json.dumps(turns)
+    assert [s for s in SECRETS if s in sent] == [], sent
     assert [s for s in SECRETS for text in heard if s.lower() in text.lower()] == [], heard
     after = server.api(f"/api/appointments/{appointment['id']}").json()
     assert after["status"] == "booked"

@@ -110,14 +110,20 @@ def greet(s: CallState, caller_id: str | None, ctx: DialogueContext) -> Reply:
         s.caller_id = caller_id
     if s.caller_id:
         return Reply(effect=LoadHistory(phone=s.caller_id))
-    return ask(s, "intent", scripts.greeting(ctx.profile))
+    return _greeting(s, ctx, returning=False)
+
+
+def _greeting(s: CallState, ctx: DialogueContext, *, returning: bool) -> Reply:
+    reply = ask(s, "intent", scripts.greeting(ctx.profile, returning=returning))
+    s.last_question = scripts.QUESTIONS["intent_again"]  # a re-ask never replays the greeting
+    return reply
 
 
 def on_history(s: CallState, loaded: HistoryLoaded, ctx: DialogueContext) -> Reply:
     """Past bookings are only ever loaded for the caller ID, the number the call comes from: the
     caller holds that number, so they may hear its details (contract rule 7)."""
     s.past = [v for v in loaded.visits if _usable(v)][:PAST_VISITS]
-    return ask(s, "intent", scripts.greeting(ctx.profile, returning=bool(s.past)))
+    return _greeting(s, ctx, returning=bool(s.past))
 
 
 def _usable(visit: PastVisit) -> bool:
@@ -252,7 +258,7 @@ def miss(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
         return transfer(s, ctx, "fallback")
     if m.count >= MISSES_FOR_EXAMPLE:
         return ask_again(s, join(lead, scripts.STILL_NOT_GETTING, m.example), keypad=m.keypad)
-    return ask_again(s, join(lead, scripts.DIDNT_CATCH))
+    return ask_again(s, join(lead, scripts.DIDNT_CATCH, scripts.EXAMPLES.get(s.asked or "intent", "")))
 
 
 # ---- collecting -------------------------------------------------------------------------------
