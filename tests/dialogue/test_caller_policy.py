@@ -12,8 +12,14 @@ from hvac_agent.dialogue.policy import SecondFactor, factor_matches
 from hvac_agent.dialogue.state import AppointmentRef
 
 DANA = AppointmentRef(
-    id=1, customer_name="Dana Kim", phone="+15125550123", address="4410 Duval Street", zip="78751",
-    issue="no heat", date=dt.date(2026, 12, 3), window="08:00-12:00",
+    id=1,
+    customer_name="Dana Kim",
+    phone="+15125550123",
+    address="4410 Duval Street",
+    zip="78751",
+    issue="no heat",
+    date=dt.date(2026, 12, 3),
+    window="08:00-12:00",
 )
 
 
@@ -56,8 +62,13 @@ def test_asking_to_be_forgotten(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["forget it", "never mind, forget about it", "I forgot my appointment time", "delete the appointment",
-     "my furnace stopped working"],
+    [
+        "forget it",
+        "never mind, forget about it",
+        "I forgot my appointment time",
+        "delete the appointment",
+        "my furnace stopped working",
+    ],
 )
 def test_words_that_only_sound_like_it(text: str) -> None:
     assert not wants_forgotten(text)

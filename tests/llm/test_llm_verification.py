@@ -55,7 +55,11 @@ def llm_server(tmp_path: Path, brain: RecordingBrain) -> Iterator[tuple[Server, 
     with serve_in_thread(brain) as fake:
         port = free_port()
         settings = make_settings(
-            tmp_path, port, llm_base_url=fake.base_url, llm_model="big-model", llm_fast_model="small-model",
+            tmp_path,
+            port,
+            llm_base_url=fake.base_url,
+            llm_model="big-model",
+            llm_fast_model="small-model",
             llm_api_key="test-key",
         )
         clock = FixedClock(NOW)
