@@ -30,6 +30,7 @@ DANA = AppointmentRef(
         (SecondFactor(name="dana kim"), True),
         (SecondFactor(name="Kim, Dana"), True),
         (SecondFactor(name="Dana J. Kim"), True),
+        (SecondFactor(name="Dana Kim Pat Jones"), False),  # a list of names to pick from
         (SecondFactor(name="Kim"), False),  # the surname alone is not the name on the booking
         (SecondFactor(name="Dana"), False),
         (SecondFactor(name="Dan Kim"), False),

@@ -511,13 +511,13 @@ def on_found(s: CallState, found: AppointmentsFound, ctx: DialogueContext) -> Re
     nothing is said (not even whether there is a booking) until a second factor matches."""
     booked = [a for a in found.appointments if a.status == "booked"]
     number = s.slots.phone
-    if number is None or number != s.caller_id:
+    if number is None or number not in (s.caller_id, s.verified_phone):
         s.unverified, s.existing, s.target, s.verify_tries = booked, [], None, 0
         s.phase = "verifying"
         return ask(s, "name", scripts.VERIFY_QUESTION)
     s.verified_phone = number
     if not booked:
-        if s.asked != "phone":
+        if number == s.caller_id and s.asked != "phone":
             s.slots.phone = None
             return ask(s, "phone", scripts.BOOKED_UNDER, scripts.NOT_UNDER_CALLER_ID)
         return offer_office(s, scripts.NOT_FOUND)
@@ -553,11 +553,12 @@ def _name_tokens(name: str) -> list[str]:
 
 
 def factor_matches(appointment: AppointmentRef, factor: SecondFactor) -> bool:
-    """The name on the booking (first and last, any order, extra middle names allowed), or the
-    house number and ZIP code of the visit together."""
+    """The name on the booking (first and last, any order, one middle name allowed, never a list of
+    names to pick from), or the house number and ZIP code of the visit together."""
     if factor.name:
         booked, given = _name_tokens(appointment.customer_name), _name_tokens(factor.name)
-        if booked and set(booked) <= set(given) and (len(booked) >= 2 or booked == given):
+        whole = len(booked) >= 2 or booked == given  # a one-word name on the booking: exactly that
+        if booked and set(booked) <= set(given) and len(given) <= len(booked) + 1 and whole:
             return True
     if factor.house_number and factor.zip:
         house = re.match(r"\s*(\d+)", appointment.address)
