@@ -119,3 +119,24 @@ def test_the_llm_agent_cancels_once_the_name_on_the_booking_is_given(
         call.hang_up()
     assert [name for name, _ in brain.tool_calls(since)].count("cancel_booking") >= 2  # look-up, then the cancel
     assert server.api(f"/api/appointments/{appointment['id']}").json()["status"] == "cancelled"
+
+
+def test_the_model_knows_a_returning_callers_bookings_and_only_theirs(
+    llm_server: tuple[Server, FakeOpenAI], brain: RecordingBrain
+) -> None:
+    server, _ = llm_server
+    _book_for_dana(server)
+
+    def summaries(caller: str) -> list[str]:
+        since = len(brain.bodies)
+        with server.call(caller=caller) as call:
+            call.start()
+            call.say("the ac is blowing warm air")
+            call.hang_up()
+        return [body["messages"][1]["content"] for body in brain.bodies[since:] if body.get("tools")]
+
+    returning = summaries(BOOKED_NUMBER)
+    assert returning and all("returning caller (caller ID)" in text for text in returning)
+    assert "Dana Kim at 4410 Duval Street" in returning[0] and "past bookings: 2026-12-02" in returning[0]
+    stranger = summaries(OTHER_PHONE)
+    assert stranger and not any(secret in text for text in stranger for secret in SECRETS)
