@@ -138,7 +138,7 @@ def answer_returning(s: CallState, yes: bool) -> None:
         return
     last, sl = s.past[0], s.slots
     sl.name = sl.name or last.customer_name
-    if not sl.phone and s.caller_id:
+    if not sl.phone and s.caller_id and not s.caller_id_declined:
         sl.phone = s.caller_id
     if not sl.street:
         sl.street, sl.zip = last.address, last.zip
