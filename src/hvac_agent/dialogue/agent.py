@@ -8,6 +8,7 @@ know which one answered.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from hvac_agent.dialogue import policy, rules
@@ -17,13 +18,17 @@ from hvac_agent.dialogue.state import (
     AppointmentsFound,
     Book,
     BookingResult,
+    CallerForgotten,
     CallState,
     CancelAppointment,
     ChangeResult,
     Effect,
     Event,
     FindAppointments,
+    ForgetCaller,
+    HistoryLoaded,
     HoldWindow,
+    LoadHistory,
     LoadWindows,
     Reply,
     RescheduleAppointment,
@@ -35,6 +40,9 @@ from hvac_agent.observability.logging import get_logger
 
 log = get_logger("hvac_agent.dialogue.agent")
 MAX_EFFECTS_PER_TURN = 6  # a turn never loops on effects (e.g. a window lost twice in a row)
+# The greeting never waits long on a slow database for a nicety: past the budget the caller is
+# greeted as a new caller.
+HISTORY_BUDGET_S = 1.5
 
 
 class Agent(Protocol):
@@ -71,6 +79,10 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
             return await booking.reschedule(
                 effect.appointment_id, date=effect.date, window=effect.window, call_sid=effect.call_sid
             )
+        if isinstance(effect, LoadHistory):
+            return HistoryLoaded(visits=await asyncio.wait_for(booking.past_visits(effect.phone), HISTORY_BUDGET_S))
+        if isinstance(effect, ForgetCaller):
+            return CallerForgotten(ok=await booking.forget_caller(effect.phone))
     except Exception:  # the caller gets a polite route, never a crash; the failure is logged
         log.exception("effect_failed", effect=effect.kind)
         if isinstance(effect, Book):
@@ -83,6 +95,10 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
             # The hold is a promise kept best-effort: without the database the read-back goes on
             # and the booking itself decides (a lost window is then offered again).
             return WindowHeld(ok=True, date=effect.date, window=effect.window)
+        if isinstance(effect, LoadHistory):  # a stranger's greeting, never a failed call
+            return HistoryLoaded(visits=[])
+        if isinstance(effect, ForgetCaller):
+            return CallerForgotten(ok=False)
         return AppointmentsFound(appointments=[])
     raise TypeError(f"unknown effect {effect!r}")
 
