@@ -25,6 +25,7 @@ from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.degrade import stream_reply
 from hvac_agent.dialogue.ports import BookingPort, CallRecordPort
+from hvac_agent.dialogue.scripts import CALL_ALREADY_ENDED
 from hvac_agent.dialogue.state import (
     CallerSaid,
     CallStarted,
@@ -42,6 +43,7 @@ from hvac_agent.followups.events import (
 from hvac_agent.followups.summary import summary_from_facts
 from hvac_agent.observability.logging import get_logger, note_personal
 from hvac_agent.observability.metrics import Metrics
+from hvac_agent.sessions.call_registry import CallRegistry
 from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
 
 log = get_logger("hvac_agent.calls")
@@ -81,6 +83,7 @@ class TurnOutcome:
     duplicate: bool = False
     state: CallState | None = None
     voice: str | None = None  # the call's TwiML voice (the profile's or its A/B variant's); None = default
+    refused: bool = False  # the call has ended, or the turn is too old to be a retry: nothing changed
 
 
 def caller_id_e164(raw: str | None) -> str | None:
@@ -125,7 +128,7 @@ class CallService:
         self.metrics = metrics
         self.session_ttl_s = session_ttl_s
         self._locks: dict[str, asyncio.Lock] = {}
-        self._active: set[str] = set()
+        self.registry = CallRegistry(store, clock, ttl_s=session_ttl_s)
         self.facts = facts
         self.speech_engines: list[str] = []  # "stt:…", "tts:…" as configured, for stream calls' facts
 
@@ -151,6 +154,8 @@ class CallService:
                     self.metrics.duplicate_webhooks.inc()
                     return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state,
                                        voice=self._voice(session.facts))
+            elif await self.registry.has_ended(call_sid):
+                return self._refuse(call_sid, "call_ended")
             now = self.clock.now()
             note_personal(caller)
             state = CallState(call_sid=call_sid, caller_id=caller_id_e164(caller), started_at=now)
@@ -164,8 +169,7 @@ class CallService:
                 session.tokens[token] = START_KEY
             if await self._save(call_sid, session, None) is None:
                 continue
-            self._active.add(call_sid)
-            self.metrics.active_calls.set(len(self._active))
+            await self._safe(self.registry.began(call_sid))
             self.metrics.calls.labels(mode=mode).inc()
             await self._safe(self.records.start_call(call_sid, caller=caller, started_at=now))
             if record_agent:
@@ -186,8 +190,13 @@ class CallService:
         caller: str | None = None,
         record_agent: bool = True,
         on_sentence: SentenceSink | None = None,
+        webhook: bool = True,
     ) -> TurnOutcome:
         """One caller event. `turn` is the number the request carries (None: whatever is current).
+
+        Webhooks (`webhook=True`) may be retried or replayed: their answers are kept for retries,
+        and a turn older than those, or one after the dialogue hung up, changes nothing. A stream
+        delivers each event once, so it pays for none of that.
 
         With `on_sentence` (stream mode), each sentence of the reply is handed over as soon as the
         agent has it — an LLM's first sentence is spoken while it is still writing the rest.
@@ -197,15 +206,24 @@ class CallService:
             for _ in range(CAS_ATTEMPTS):
                 loaded = await self._load(call_sid)
                 if loaded is None:
-                    # Unknown call (expired, or the greeting never reached us): start it now.
-                    await self._start_unlocked(call_sid, caller, token=None, record_agent=record_agent, mode="gather")
+                    # Unknown call (expired, or the greeting never reached us): start it now —
+                    # unless it has ended, when nothing may bring it back.
+                    started_now = await self._start_unlocked(
+                        call_sid, caller, token=None, record_agent=record_agent, mode="gather"
+                    )
+                    if started_now.refused:
+                        return started_now
                     continue
                 session, version = loaded
-                duplicate = self._stored_answer(session, turn, token)
-                if duplicate is not None:
-                    self.metrics.duplicate_webhooks.inc()
-                    return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True, state=session.state,
-                                       voice=self._voice(session.facts))
+                if webhook:
+                    duplicate = self._stored_answer(session, turn, token)
+                    if duplicate is not None:
+                        self.metrics.duplicate_webhooks.inc()
+                        return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True,
+                                           state=session.state, voice=self._voice(session.facts))
+                    if (turn is not None and turn < session.state.turn) or session.state.ended:
+                        # Older than any retry we still answer, or after the dialogue hung up: a replay.
+                        return self._refuse(call_sid, "stale_turn")
                 before = session.state
                 key = str(before.turn)
                 if on_sentence is not None:
@@ -217,14 +235,8 @@ class CallService:
                 latency_ms = round((time.perf_counter() - started) * 1000)
                 session.facts = observe_turn(session.facts, before, state, event, reply, latency_ms)
                 session.state = state
-                session.replies[key] = StoredReply(reply=reply, next_turn=state.turn)
-                for old in list(session.replies)[:-KEEP_REPLIES]:
-                    if old != START_KEY:
-                        session.replies.pop(old, None)
-                if token:
-                    session.tokens[token] = key
-                    for old_token in list(session.tokens)[:-KEEP_REPLIES]:
-                        session.tokens.pop(old_token, None)
+                if webhook:
+                    self._keep_reply(session, key, StoredReply(reply=reply, next_turn=state.turn), token)
                 if await self._save(call_sid, session, version) is None:
                     continue  # another request for this call won: re-read and answer from its result
                 self.metrics.turns.labels(agent=state.rung).inc()
@@ -254,7 +266,8 @@ class CallService:
         self, call_sid: str, event: Event, *, record_agent: bool = True, on_sentence: SentenceSink | None = None
     ) -> Reply:
         """Stream mode's turn: events arrive once over the socket, so no turn numbers are needed."""
-        return (await self.turn(call_sid, event, record_agent=record_agent, on_sentence=on_sentence)).reply
+        outcome = await self.turn(call_sid, event, record_agent=record_agent, on_sentence=on_sentence, webhook=False)
+        return outcome.reply
 
     async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
         """Stream mode: the agent starts saying `text` now. Returns the turn's number for amending."""
@@ -276,7 +289,11 @@ class CallService:
         return loaded[0].state if loaded else None
 
     async def end_call(self, call_sid: str, *, duration_s: int | None = None) -> None:
-        """The call is over (status callback, stream stop, dropped socket): finalise, forget the session."""
+        """The call is over (status callback, stream stop, dropped socket): finalise, forget the session.
+
+        Only the first end counts; a later one (the status callback after a stream's `stop`, a
+        replay) may still supply Twilio's duration and changes nothing else.
+        """
         state: CallState | None = None
         session: Session | None = None
         try:
@@ -286,6 +303,17 @@ class CallService:
         except SessionStoreUnavailable:
             log.warning("session_store_unavailable_at_end", call_sid=call_sid)
         outcome = state.outcome if state else None
+        try:
+            first = await self.registry.ended(call_sid, outcome)
+        except SessionStoreUnavailable:
+            log.warning("call_registry_unavailable_at_end", call_sid=call_sid)
+            first = True
+        if not first:
+            if duration_s is not None:
+                await self._safe(self.records.finish_call(call_sid, ended_at=self.clock.now(), duration_s=duration_s))
+            self._locks.pop(call_sid, None)
+            log.info("call_already_ended", call_sid=call_sid)
+            return
         if session is not None and self.facts is not None:
             final = outcome if outcome not in (None, "in_progress") else "abandoned"
             await self._safe(self.facts.save(call_sid, session.facts.model_copy(update={"outcome": final})))
@@ -299,10 +327,7 @@ class CallService:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:
             log.warning("session_not_deleted", call_sid=call_sid)
-        if call_sid in self._active:
-            self._active.discard(call_sid)
-            self.metrics.calls_ended.labels(outcome=outcome or "abandoned").inc()
-        self.metrics.active_calls.set(len(self._active))
+        self.metrics.calls_ended.labels(outcome=outcome if outcome not in (None, "in_progress") else "abandoned").inc()
         self._locks.pop(call_sid, None)
         log.info("call_ended", call_sid=call_sid, outcome=outcome)
 
@@ -340,9 +365,14 @@ class CallService:
         if self.facts is not None:  # and the call goes to the console's inbox
             await self._safe(self.facts.note_transfer_unanswered(call_sid))
 
-    @property
-    def active_calls(self) -> int:
-        return len(self._active)
+    async def active_calls(self) -> int | None:
+        """Calls in progress across every worker sharing the session store (None: store unavailable)."""
+        try:
+            count = await self.registry.count()
+        except SessionStoreUnavailable:
+            return None
+        self.metrics.active_calls.set(count)
+        return count
 
     # ---- internals ---------------------------------------------------------------------------
 
@@ -359,6 +389,12 @@ class CallService:
                 final = item
         assert final is not None, "an agent stream always ends with (state, reply)"
         return final
+
+    def _refuse(self, call_sid: str, reason: str) -> TurnOutcome:
+        """A polite hang-up that changes nothing: the call has ended or the request is a replay."""
+        self.metrics.requests_refused.labels(reason=reason).inc()
+        log.info("webhook_for_ended_call", call_sid=call_sid, reason=reason)
+        return TurnOutcome(Reply(say=CALL_ALREADY_ENDED, action="hangup"), 0, refused=True)
 
     def _ctx(self, facts: CallFacts | None = None) -> DialogueContext:
         return DialogueContext(profile=self._profile_for(facts), now=self.clock.now())
@@ -391,6 +427,18 @@ class CallService:
         if lock is None:
             lock = self._locks[call_sid] = asyncio.Lock()
         return lock
+
+    @staticmethod
+    def _keep_reply(session: Session, key: str, stored: StoredReply, token: str | None) -> None:
+        """Keep this turn's answer for retries (the last few turns' answers, and the greeting)."""
+        session.replies[key] = stored
+        for old in list(session.replies)[:-KEEP_REPLIES]:
+            if old != START_KEY:
+                session.replies.pop(old, None)
+        if token:
+            session.tokens[token] = key
+            for old_token in list(session.tokens)[:-KEEP_REPLIES]:
+                session.tokens.pop(old_token, None)
 
     @staticmethod
     def _stored_answer(session: Session, turn: int | None, token: str | None) -> StoredReply | None:
@@ -448,7 +496,7 @@ class CallService:
             await self._safe(self.records.update_call(call_sid, **changes, follow_up=follow_up))
         if after.appointment_id != before.appointment_id and after.outcome == "booked":
             self.metrics.bookings.labels(result="booked").inc()
-        if after.ended and call_sid in self._active:
+        if after.ended:
             log.info("call_finishing", call_sid=call_sid, outcome=after.outcome)
 
     async def _safe(self, work: Any) -> None:

@@ -21,7 +21,9 @@ class Metrics:
         r = self.registry
         self.calls = Counter("hvac_calls", "Calls started", ["mode"], registry=r)
         self.calls_ended = Counter("hvac_calls_ended", "Calls ended, by outcome", ["outcome"], registry=r)
-        self.active_calls = Gauge("hvac_active_calls", "Calls in progress in this process", registry=r)
+        self.active_calls = Gauge(
+            "hvac_active_calls", "Calls in progress (every worker sharing the session store)", registry=r
+        )
         self.turns = Counter("hvac_turns", "Caller turns handled", ["agent"], registry=r)
         self.bookings = Counter("hvac_bookings", "Booking attempts by result", ["result"], registry=r)
         self.turn_latency = Histogram(
@@ -39,7 +41,7 @@ class Metrics:
         )
         self.requests_refused = Counter(
             "hvac_requests_refused", "Requests refused at the edge, by reason (body_too_large, body_timeout, "
-            "not_form, stream_cap, stream_token, call_limit)", ["reason"], registry=r,
+            "not_form, stream_cap, stream_token, call_limit, call_ended, stale_turn)", ["reason"], registry=r,
         )
         self.duplicate_webhooks = Counter(
             "hvac_duplicate_webhooks", "Retried webhooks answered from the stored reply", registry=r
