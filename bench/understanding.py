@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "nlu"))
 
-from nlu_corpus import CASES, context, mismatches  # noqa: E402
+from nlu_corpus import CASES, context, mismatches
 
-from hvac_agent.dialogue.nlu import understand  # noqa: E402
+from hvac_agent.dialogue.nlu import understand
 
 
 def main() -> int:

@@ -150,7 +150,7 @@ class Deliverer:
         facts = {**claimed.payload, "outcome": record["outcome"]}
         try:
             text = await summariser.summarise(facts, record["turns"])
-        except Exception as error:  # noqa: BLE001 - any LLM failure: keep the built summary, retry later
+        except Exception as error:
             raise DeliveryError(f"llm: {type(error).__name__}", retryable=True) from error
         await self.records.set_summary(call_sid, text)
         return Result("delivered")

@@ -28,7 +28,7 @@ MAX_BACKOFF_S = 3600.0
 def backoff_s(attempts: int, base_s: float, *, jitter: float = 0.2) -> float:
     """Exponential back-off after the `attempts`-th failure, capped at an hour, ±`jitter`."""
     delay = min(MAX_BACKOFF_S, base_s * 2.0 ** max(0, attempts - 1))
-    return float(delay * (1 + random.uniform(-jitter, jitter)))  # noqa: S311 - spreading retries, not security
+    return float(delay * (1 + random.uniform(-jitter, jitter)))
 
 
 class Dispatcher:
@@ -90,7 +90,7 @@ class Dispatcher:
             except BookingUnavailable:
                 log.warning("followups_database_unavailable")
                 busy = False
-            except Exception:  # noqa: BLE001 - the loop must outlive any one bad pass
+            except Exception:
                 log.exception("followups_pass_failed")
                 busy = False
             if busy:

@@ -24,7 +24,7 @@ FORGOTTEN = "(forgotten)"
 
 async def forget_caller(engine: AsyncEngine, phone: str, now: dt.datetime) -> dict[str, Any]:
     """Erase `phone`'s personal data; returns how many rows of each kind were touched."""
-    A, C, E, D = appointments, calls, outbox_events, outbox_deliveries  # noqa: N806
+    A, C, E, D = appointments, calls, outbox_events, outbox_deliveries
     async with database_errors("forget_caller"), write_transaction(engine) as conn:
         booked = (await conn.execute(select(A.c.id, A.c.call_sid).where(A.c.phone == phone))).all()
         call_sids = {row.call_sid for row in booked}

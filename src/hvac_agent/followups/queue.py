@@ -58,7 +58,7 @@ class Relay:
                 await self.run_once()
             except BookingUnavailable:
                 log.warning("relay_database_unavailable")
-            except Exception:  # noqa: BLE001 - Redis or the database blinked: try again next poll
+            except Exception:
                 log.exception("relay_pass_failed")
             await asyncio.sleep(self.dispatcher.poll_s)
 

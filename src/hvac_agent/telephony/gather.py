@@ -106,7 +106,7 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
         return xml(twiml.connect_stream(stream_url, public(request, "/twilio/stream-ended"), parameters))
     try:
         outcome = await calls.start(call_sid, caller, token=request.headers.get(IDEMPOTENCY_HEADER))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         log.error("start_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
         return _fallback(request)
     return _render(request, outcome.reply, outcome.next_turn, outcome.voice)
@@ -135,7 +135,7 @@ async def gather_result(request: Request, calls: Calls) -> Response:
             token=request.headers.get(IDEMPOTENCY_HEADER),
             caller=form.get("From"),
         )
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         log.error("turn_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
         return _fallback(request)
     return _render(request, outcome.reply, outcome.next_turn, outcome.voice)

@@ -211,7 +211,7 @@ class CallPipeline:
         self.sink.start()
         try:
             reply = await self.responder.start(self.call_sid, self.caller_id)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
             self._unexpected("start_call_failed")
             reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.", action="hangup")
         self._play(reply)
@@ -240,7 +240,7 @@ class CallPipeline:
         await self.sink.aclose()
         try:
             await self.responder.end(self.call_sid)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
             self._unexpected("end_call_failed")
 
     # ---- caller input (from the edge) -----------------------------------------------------------
@@ -365,7 +365,7 @@ class CallPipeline:
             self._in_flight = asyncio.current_task()
             try:
                 reply = await self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
                 self._unexpected("dialogue_turn_failed")
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)
             finally:
@@ -442,7 +442,7 @@ class CallPipeline:
         speech.recorded_text = speech.text
         try:
             speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, speech.text)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
             self._unexpected("record_agent_turn_failed")
 
     async def _record(self, speech: Speech, text: str) -> None:
@@ -456,14 +456,14 @@ class CallPipeline:
                 speech.recorded_text = text
                 try:
                     speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
-                except Exception:
+                except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
                     self._unexpected("record_agent_turn_failed")
             return
         if speech.turn_seq is not None and text != speech.recorded_text:
             speech.recorded_text = text
             try:
                 await self.responder.amend_agent_turn(self.call_sid, speech.turn_seq, text)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
                 self._unexpected("amend_agent_turn_failed")
 
     # ---- silence --------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def usaddress_street(text: str) -> str | None:
 
     try:
         parsed = usaddress.parse(text)
-    except Exception:  # usaddress raises on odd input; the fallback then finds nothing
+    except (usaddress.RepeatedLabelError, ValueError):  # odd input: the fallback then finds nothing
         return None
     keep = ("AddressNumber", "StreetNamePreDirectional", "StreetName", "StreetNamePostType",
             "StreetNamePostDirectional")
