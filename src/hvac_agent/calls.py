@@ -99,6 +99,15 @@ def caller_id_e164(raw: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _caller_words(event: Event) -> str | None:
+    """What the call record shows for the caller's side of a turn (None: nothing to record)."""
+    if isinstance(event, CallerSaid):
+        return event.text.strip() or None
+    if isinstance(event, DigitsPressed):
+        return f"(keypad) {event.digits}"
+    return None
+
+
 def _note_personal(state: CallState) -> None:
     """The call's personal values are masked in every later log line of it (tracebacks too)."""
     slots = state.slots
@@ -462,11 +471,9 @@ class CallService:
         )
 
     async def _record_caller(self, call_sid: str, event: Event) -> None:
-        now = self.clock.now()
-        if isinstance(event, CallerSaid) and event.text.strip():
-            await self._safe(self.records.add_turn(call_sid, role="caller", text=event.text.strip(), at=now))
-        elif isinstance(event, DigitsPressed):
-            await self._safe(self.records.add_turn(call_sid, role="caller", text=f"(keypad) {event.digits}", at=now))
+        said = _caller_words(event)
+        if said:
+            await self._safe(self.records.add_turn(call_sid, role="caller", text=said, at=self.clock.now()))
 
     async def _record_turn(
         self,
@@ -479,11 +486,13 @@ class CallService:
         record_agent: bool,
         caller_recorded: bool = False,
     ) -> None:
-        now = self.clock.now()
+        turns: list[tuple[str, str]] = []
         if not caller_recorded:
-            await self._record_caller(call_sid, event)
+            said = _caller_words(event)
+            if said:
+                turns.append(("caller", said))
         if record_agent and reply.say:
-            await self._safe(self.records.add_turn(call_sid, role="agent", text=reply.say, at=now))
+            turns.append(("agent", reply.say))
         changes: dict[str, Any] = {}
         if after.outcome != before.outcome:
             changes["outcome"] = after.outcome
@@ -492,8 +501,10 @@ class CallService:
         if after.appointment_id != before.appointment_id and after.appointment_id:
             changes["appointment_id"] = after.appointment_id
         follow_up = emergency_event(after) if changes.get("outcome") == "emergency" else None
-        if changes:
-            await self._safe(self.records.update_call(call_sid, **changes, follow_up=follow_up))
+        if turns or changes:  # one transaction for the whole turn
+            await self._safe(self.records.record_turn(
+                call_sid, turns=turns, at=self.clock.now(), follow_up=follow_up, **changes
+            ))
         if after.appointment_id != before.appointment_id and after.outcome == "booked":
             self.metrics.bookings.labels(result="booked").inc()
         if after.ended:

@@ -17,7 +17,7 @@ from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, S
 from hvac_agent.guard.call_limit import admit_new_call, limit_message
 from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.telephony import twiml
-from hvac_agent.telephony.security import websocket_url
+from hvac_agent.telephony.security import FORM_STATE_KEY, websocket_url
 
 log = get_logger("hvac_agent.gather")
 router = APIRouter()
@@ -49,6 +49,9 @@ def public(request: Request, path: str) -> str:
 
 
 async def _form(request: Request) -> dict[str, str]:
+    checked: dict[str, str] | None = request.scope.get("state", {}).get(FORM_STATE_KEY)
+    if checked is not None:  # the signature check has parsed it already
+        return checked
     try:
         form = await request.form()
     except Exception:  # noqa: BLE001 - malformed bodies get a polite answer, not a 500

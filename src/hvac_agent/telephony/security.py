@@ -18,6 +18,7 @@ from hvac_agent.guard.peers import client_address, header
 from hvac_agent.observability.logging import get_logger
 
 log = get_logger("hvac_agent.security")
+FORM_STATE_KEY = "twilio_form"  # the checked form, for the handler (`request.state`): parsed once
 
 
 def websocket_url(public_url: str) -> str:
@@ -75,6 +76,7 @@ class TwilioSignatureMiddleware:
             self._reject(scope)
             await _forbidden(send)
             return
+        scope.setdefault("state", {})[FORM_STATE_KEY] = params
         await self.app(scope, replay_body(body, receive), send)
 
     def _reject(self, scope: Scope) -> None:
