@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import phonenumbers
+from cachetools import LRUCache
 from pydantic import BaseModel, Field
 
 from hvac_agent.analytics.facts import CallFacts, channel_of, observe_start, observe_turn
@@ -51,6 +52,7 @@ log = get_logger("hvac_agent.calls")
 SentenceSink = Callable[[str], Awaitable[None]]
 KEEP_REPLIES = 6  # answers kept for retried webhooks (Twilio retries within seconds)
 CAS_ATTEMPTS = 8
+DECODED_SESSIONS = 2000  # decoded sessions kept per process (the calls it is serving)
 START_KEY = "start"
 
 
@@ -138,6 +140,8 @@ class CallService:
         self.session_ttl_s = session_ttl_s
         self._locks: dict[str, asyncio.Lock] = {}
         self.registry = CallRegistry(store, clock, ttl_s=session_ttl_s)
+        # The last session object this process saved per call, with its payload (see `_load`).
+        self._decoded: LRUCache[str, tuple[str, Session]] = LRUCache(maxsize=DECODED_SESSIONS)
         self.facts = facts
         self.speech_engines: list[str] = []  # "stt:…", "tts:…" as configured, for stream calls' facts
 
@@ -213,7 +217,7 @@ class CallService:
         started = time.perf_counter()
         async with self._lock(call_sid):
             for _ in range(CAS_ATTEMPTS):
-                loaded = await self._load(call_sid)
+                loaded = await self._load(call_sid, reuse=True)
                 if loaded is None:
                     # Unknown call (expired, or the greeting never reached us): start it now —
                     # unless it has ended, when nothing may bring it back.
@@ -321,6 +325,7 @@ class CallService:
             if duration_s is not None:
                 await self._safe(self.records.finish_call(call_sid, ended_at=self.clock.now(), duration_s=duration_s))
             self._locks.pop(call_sid, None)
+            self._decoded.pop(call_sid, None)
             log.info("call_already_ended", call_sid=call_sid)
             return
         if session is not None and self.facts is not None:
@@ -338,6 +343,7 @@ class CallService:
             log.warning("session_not_deleted", call_sid=call_sid)
         self.metrics.calls_ended.labels(outcome=outcome if outcome not in (None, "in_progress") else "abandoned").inc()
         self._locks.pop(call_sid, None)
+        self._decoded.pop(call_sid, None)
         log.info("call_ended", call_sid=call_sid, outcome=outcome)
 
     async def final_outcome(self, call_sid: str) -> str | None:
@@ -457,18 +463,25 @@ class CallService:
             return session.replies.get(str(turn))
         return None
 
-    async def _load(self, call_sid: str) -> tuple[Session, int] | None:
+    async def _load(self, call_sid: str, *, reuse: bool = False) -> tuple[Session, int] | None:
+        """The stored session. With `reuse` (a turn, which writes it back), the object this process
+        last saved is taken when the store still holds exactly that payload: no parse on the hot path."""
         versioned = await self.store.get(call_sid)
         if versioned is None:
             return None
+        kept = self._decoded.pop(call_sid, None) if reuse else None
+        if kept is not None and kept[0] == versioned.payload:
+            return kept[1], versioned.version
         session = Session.model_validate_json(versioned.payload)
         _note_personal(session.state)
         return session, versioned.version
 
     async def _save(self, call_sid: str, session: Session, version: int | None) -> int | None:
-        return await self.store.put(
-            call_sid, session.model_dump_json(), expected_version=version, ttl_s=self.session_ttl_s
-        )
+        payload = session.model_dump_json(exclude_defaults=True)
+        saved = await self.store.put(call_sid, payload, expected_version=version, ttl_s=self.session_ttl_s)
+        if saved is not None:
+            self._decoded[call_sid] = (payload, session)
+        return saved
 
     async def _record_caller(self, call_sid: str, event: Event) -> None:
         said = _caller_words(event)
