@@ -92,7 +92,6 @@ class CallRecords:
         given = {"outcome": outcome, "urgency": urgency, "appointment_id": appointment_id}
         values: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         async with database_errors("record_turn"), write_transaction(self._engine) as conn:
-            await self._ensure(conn, call_sid, started_at=at)
             if turns:
                 bump = (
                     update(calls)
@@ -100,13 +99,19 @@ class CallRecords:
                     .values(turn_count=calls.c.turn_count + len(turns))
                     .returning(calls.c.turn_count)
                 )
-                last = int((await conn.execute(bump)).scalar_one())
+                counted = (await conn.execute(bump)).scalar_one_or_none()
+                if counted is None:  # no record yet (its start was lost): create it, then count
+                    await self._ensure(conn, call_sid, started_at=at)
+                    counted = (await conn.execute(bump)).scalar_one()
+                last = int(counted)
                 first = last - len(turns) + 1
                 rows = [
                     {"call_sid": call_sid, "seq": first + k, "role": role, "text": text.replace("\x00", ""), "at": at}
                     for k, (role, text) in enumerate(turns)
                 ]
                 await conn.execute(call_turns.insert(), rows)
+            else:
+                await self._ensure(conn, call_sid, started_at=at)
             if values:
                 await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
             if follow_up is not None:
