@@ -212,7 +212,10 @@ def _describe(a: dict[str, Any]) -> str:
 @click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default=None,
               help="Sign the WebSocket upgrade like Twilio (defaults to TWILIO_AUTH_TOKEN).")
 @click.option("--caller", default="+15125550123", show_default=True, help="Caller ID sent in the stream start.")
-def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: str) -> None:
+@click.option("--api-token", envvar="HVAC_API_TOKEN", default=None,
+              help="The server's API token, to read the agent's words from the call record where the "
+                   "offline recogniser can't run (defaults to HVAC_API_TOKEN).")
+def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: str, api_token: str | None) -> None:
     """Phone a stream-mode server as a synthetic caller: speaks LINES as audio, one per agent turn.
 
     URL is the media-stream WebSocket, e.g. ws://127.0.0.1:8000/twilio/stream. A line `dtmf:78751`
@@ -220,7 +223,8 @@ def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: s
     """
     from hvac_agent.tools.simulator import run_script
 
-    asyncio.run(run_script(url, list(lines), auth_token=auth_token, caller=caller, echo=click.echo))
+    asyncio.run(run_script(url, list(lines), auth_token=auth_token, caller=caller, echo=click.echo,
+                           api_token=api_token))
 
 
 @main.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -308,9 +309,46 @@ def moonshine_listener() -> Listener:
     return listen
 
 
+def record_listener(base_url: str, call_sid: str, *, api_token: str | None = None) -> Listener:
+    """Hear the agent by reading its new turns from the server's call record (`/api/calls/…`), for
+    machines where the offline recogniser can't run. Words are the agent's own, not as heard."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {api_token}"} if api_token else {}
+    seen = 0
+
+    async def listen(_audio: bytes) -> str:
+        nonlocal seen
+        async with httpx.AsyncClient(timeout=10.0, headers=headers) as client:
+            response = await client.get(f"{base_url}/api/calls/{call_sid}")
+        if response.status_code != 200:
+            return ""
+        said = [turn["text"] for turn in response.json().get("turns", []) if turn.get("role") == "agent"]
+        new, seen = said[seen:], len(said)
+        return " ".join(text for text in new if not is_acknowledgement(text))
+
+    return listen
+
+
+def choose_listener(stream_url: str, call_sid: str, *, api_token: str | None = None,
+                    note: Callable[[str], None] | None = None) -> Listener:
+    """The offline recogniser when it runs here, else the call record of the server called."""
+    from hvac_agent.voice.errors import EngineUnavailable
+
+    try:
+        return moonshine_listener()
+    except EngineUnavailable as error:
+        message = f"offline recogniser unavailable ({error}): the agent's words are read from the call record"
+        (note or (lambda text: print(text, file=sys.stderr)))(message)
+    from hvac_agent.telephony.dial_in import voice_url_for
+
+    base_url = voice_url_for(stream_url).split("/twilio/", 1)[0]
+    return record_listener(base_url, call_sid, api_token=api_token)
+
+
 async def run_script(
     url: str, lines: Sequence[str], *, auth_token: str | None = None, caller: str = "+15125550123",
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = print, api_token: str | None = None,
 ) -> list[tuple[str, str]]:
     """Call the server at `url` (ws:// or wss://) and say `lines` in turn, each after the agent has
     spoken; `dtmf:123` presses keys. The upgrade is signed like Twilio's when `auth_token` is given."""
@@ -322,8 +360,10 @@ async def run_script(
     transcript: list[tuple[str, str]] = []
     from hvac_agent.telephony.dial_in import voice_url_for
 
-    sim = CallerSimulator(url, caller=caller, headers=headers, listener=moonshine_listener(), quiet_s=1.0,
-                          voice_url=voice_url_for(url), auth_token=auth_token)
+    call_sid = f"CA{uuid.uuid4().hex}"
+    listener = choose_listener(url, call_sid, api_token=api_token)
+    sim = CallerSimulator(url, caller=caller, headers=headers, listener=listener, quiet_s=1.0,
+                          voice_url=voice_url_for(url), auth_token=auth_token, call_sid=call_sid)
     async with sim:
         for line in [*lines, None]:
             turn = await sim.next_turn(timeout_s=60)

@@ -24,7 +24,31 @@ from hvac_agent.voice.stt.base import STTEngine
 _MAX_WORDS_PER_S = 4.0
 
 
+# PyPI's libmoonshine.so is built for AVX-512 (seen: `vpbroadcastq` from a general register while
+# loading the model): on a CPU without it the process dies of SIGILL, taking every call with it.
+_NEEDED_CPU_FLAGS = frozenset({"avx512f", "avx512vl", "avx512bw", "avx512dq"})
+
+
+def missing_cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
+    """The instruction sets the packaged library needs that this CPU lacks (empty when it has
+    them all, or when the CPU can't be read: then loading is tried)."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+                cpuinfo = handle.read()
+        except OSError:
+            return frozenset()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return _NEEDED_CPU_FLAGS - set(value.split())
+    return frozenset()
+
+
 def _load() -> tuple[ctypes.CDLL, int]:
+    missing = missing_cpu_flags()
+    if missing:
+        raise EngineUnavailable("moonshine", f"this CPU lacks {', '.join(sorted(missing))}")
     try:
         from moonshine_cpp import moonshine_cpp as mc
     except (ImportError, OSError) as error:
