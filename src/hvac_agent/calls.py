@@ -471,9 +471,10 @@ class CallService:
             return None
         kept = self._decoded.pop(call_sid, None) if reuse else None
         if kept is not None and kept[0] == versioned.payload:
-            return kept[1], versioned.version
-        session = Session.model_validate_json(versioned.payload)
-        _note_personal(session.state)
+            session = kept[1]
+        else:
+            session = Session.model_validate_json(versioned.payload)
+        _note_personal(session.state)  # masked in this request's log lines too
         return session, versioned.version
 
     async def _save(self, call_sid: str, session: Session, version: int | None) -> int | None:
