@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from hvac_agent.analytics.facts import CallFacts, channel_of, observe_start, observe_turn
 from hvac_agent.analytics.variants import running
+from hvac_agent.booking.errors import BookingUnavailable
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.agent import Agent
@@ -286,12 +287,14 @@ class CallService:
         """Stream mode: the agent starts saying `text` now. Returns the turn's number for amending."""
         if not text.strip():
             return None
-        try:
-            return await self.records.add_turn(call_sid, role="agent", text=text, at=self.clock.now())
-        except Exception as error:  # noqa: BLE001 - a record outage never breaks the call
-            self.metrics.provider_errors.labels(provider="database").inc()
-            log.warning("call_record_write_failed", error=type(error).__name__)
-            return None
+        seq: int | None = None
+
+        async def add() -> None:
+            nonlocal seq
+            seq = await self.records.add_turn(call_sid, role="agent", text=text, at=self.clock.now())
+
+        await self._safe(add())
+        return seq
 
     async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
         """Stream mode: a barge-in cut the agent short; keep only the words the caller heard."""
@@ -528,6 +531,9 @@ class CallService:
         """Call-record writes never break a call: a database outage is logged, the call goes on."""
         try:
             await work
-        except Exception as error:  # noqa: BLE001
+        except BookingUnavailable as error:  # the database is down or busy: expected, counted
             self.metrics.provider_errors.labels(provider="database").inc()
             log.warning("call_record_write_failed", error=type(error).__name__)
+        except Exception:  # a bug: logged with its traceback and counted; the call goes on
+            self.metrics.unexpected_errors.labels(where="call_record").inc()
+            log.exception("call_record_write_bug")

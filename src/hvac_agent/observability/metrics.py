@@ -43,6 +43,10 @@ class Metrics:
             "hvac_requests_refused", "Requests refused at the edge, by reason (body_too_large, body_timeout, "
             "not_form, stream_cap, stream_token, call_limit, call_ended, stale_turn)", ["reason"], registry=r,
         )
+        self.unexpected_errors = Counter(
+            "hvac_unexpected_errors", "Failures no handler expected (logged with their traceback), by place",
+            ["where"], registry=r,
+        )
         self.duplicate_webhooks = Counter(
             "hvac_duplicate_webhooks", "Retried webhooks answered from the stored reply", registry=r
         )
