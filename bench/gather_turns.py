@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,7 +289,23 @@ def start_server(kind: str, port: int, workdir: Path, cpu: str, profile: str | N
     log = open(workdir / f"{kind}.log", "ab")
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True, cwd=ROOT)
     wait_up(port, process)
+    if kind == "hvac":
+        wait_understanding(port)
     return process
+
+
+def wait_understanding(port: int, timeout_s: float = 180) -> str:
+    """Until the encoder has loaded in the background (its load would be counted against the turns)."""
+    deadline = time.monotonic() + timeout_s
+    mode = "?"
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as answer:
+            mode = str(json.load(answer).get("metrics", {}).get("understanding", "?"))
+        if not mode.startswith("loading"):
+            break
+        time.sleep(0.5)
+    print(f"hvac understanding: {mode}", file=sys.stderr)
+    return mode
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
