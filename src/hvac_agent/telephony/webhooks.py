@@ -1,4 +1,5 @@
-"""Twilio voice webhooks: translate form posts to dialogue events and replies to TwiML.
+"""Twilio voice webhooks of both modes (incoming call, gather turns, stream ended, dial result,
+message, status): translate form posts to dialogue events and replies to TwiML.
 
 Nothing here decides what to say; it only translates. Whatever goes wrong behind it (session store
 or database down, odd fields), Twilio gets valid TwiML — go on, or hand the caller to a person.
@@ -21,7 +22,7 @@ from hvac_agent.sessions.store import SessionStoreUnavailable
 from hvac_agent.telephony import twiml
 from hvac_agent.telephony.security import FORM_STATE_KEY, websocket_url
 
-log = get_logger("hvac_agent.gather")
+log = get_logger("hvac_agent.webhooks")
 router = APIRouter()
 
 IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
