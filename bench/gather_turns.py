@@ -97,8 +97,7 @@ def bare_app(public_url: str) -> FastAPI:
 def run_bare(port: int) -> None:
     import uvicorn
 
-    uvicorn.run(bare_app(f"http://127.0.0.1:{port}"), host="127.0.0.1", port=port, log_config=None,
-                access_log=False)
+    uvicorn.run(bare_app(f"http://127.0.0.1:{port}"), host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
 # ---- a small keep-alive HTTP/1.1 client (httpx would cost more CPU than the bare app) -------------
@@ -163,7 +162,7 @@ class Caller:
         self.tally = tally
 
     async def _post(self, url: str, params: dict[str, str]) -> bytes:
-        path = url[len(self.base_url):]
+        path = url[len(self.base_url) :]
         status, body = await self.conn.post(path, urlencode(params).encode(), sign(url, params))
         if status != 200:
             self.tally.errors += 1
@@ -183,8 +182,10 @@ class Caller:
             if pace is not None:
                 due = await pace.get()
                 pace.task_done()
-            body = await self._post(found.group(1).decode().replace("&amp;", "&"),
-                                    {**base, "SpeechResult": line, "Confidence": "0.92", "CallStatus": "in-progress"})
+            body = await self._post(
+                found.group(1).decode().replace("&amp;", "&"),
+                {**base, "SpeechResult": line, "Confidence": "0.92", "CallStatus": "in-progress"},
+            )
             self.tally.gather_ms.append((time.perf_counter() - due) * 1000)
         t0 = time.perf_counter()
         await self._post(self.base_url + "/twilio/status", {**base, "CallStatus": "completed", "CallDuration": "60"})
@@ -274,15 +275,17 @@ def start_server(kind: str, port: int, workdir: Path, cpu: str, profile: str | N
         business = workdir / "business.toml"
         text = (ROOT / "examples" / "business.toml").read_text()
         business.write_text(re.sub(r"technicians_per_window\s*=\s*\d+", "technicians_per_window = 1000000", text))
-        env.update({
-            "HVAC_DATABASE_URL": f"sqlite:///{workdir / 'hvac.db'}",
-            "HVAC_SESSION_DB": str(workdir / "sessions.db"),
-            "HVAC_BUSINESS_FILE": str(business),
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "HVAC_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "HVAC_LOG_LEVEL": "WARNING",
-            "HVAC_CALLS_PER_NUMBER": "100000000",
-        })
+        env.update(
+            {
+                "HVAC_DATABASE_URL": f"sqlite:///{workdir / 'hvac.db'}",
+                "HVAC_SESSION_DB": str(workdir / "sessions.db"),
+                "HVAC_BUSINESS_FILE": str(business),
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "HVAC_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "HVAC_LOG_LEVEL": "WARNING",
+                "HVAC_CALLS_PER_NUMBER": "100000000",
+            }
+        )
         env.pop("HVAC_REDIS_URL", None)
         runner = ["-m", "cProfile", "-o", profile] if profile else []
         cmd = [*pin, sys.executable, *runner, "-m", "hvac_agent.cli", "serve", "--port", str(port)]
@@ -333,9 +336,24 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
         asyncio.run(closed_loop(base, 4, 2.0))  # warm-up: first-use loads, caches
         spy = None
         if kind == "hvac" and args.py_spy:  # sampled stacks of the server (collapsed, for flame graphs)
-            spy = subprocess.Popen(["py-spy", "record", "--format", "raw", "-o", args.py_spy, "-r", "250",
-                                    "-d", str(int(args.seconds)), "-p", str(process.pid)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            spy = subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--format",
+                    "raw",
+                    "-o",
+                    args.py_spy,
+                    "-r",
+                    "250",
+                    "-d",
+                    str(int(args.seconds)),
+                    "-p",
+                    str(process.pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         started = time.perf_counter()
         tally = asyncio.run(closed_loop(base, args.concurrency, args.seconds))
         elapsed = time.perf_counter() - started
@@ -393,13 +411,17 @@ def main() -> int:
         print(json.dumps(results, indent=2))
     else:
         for kind, r in results.items():
-            print(f"{kind:5}  {r['turns_per_s']:8.0f} gather turns/s (closed loop, {args.concurrency} callers, "
-                  f"p50 {r['closed_p50_ms']:.1f} ms)   at {r['paced_rate']:.0f}/s: p50 {r['paced_p50_ms']:.2f} ms "
-                  f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}")
+            print(
+                f"{kind:5}  {r['turns_per_s']:8.0f} gather turns/s (closed loop, {args.concurrency} callers, "
+                f"p50 {r['closed_p50_ms']:.1f} ms)   at {r['paced_rate']:.0f}/s: p50 {r['paced_p50_ms']:.2f} ms "
+                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}"
+            )
         if "bare" in results and "hvac" in results:
             share = results["hvac"]["turns_per_s"] / results["bare"]["turns_per_s"]
-            print(f"hvac / bare: {share:.1%} (goal ≥ 25%); hvac p99 at {args.rate:.0f}/s: "
-                  f"{results['hvac']['paced_p99_ms']:.2f} ms (goal ≤ 10 ms)")
+            print(
+                f"hvac / bare: {share:.1%} (goal ≥ 25%); hvac p99 at {args.rate:.0f}/s: "
+                f"{results['hvac']['paced_p99_ms']:.2f} ms (goal ≤ 10 ms)"
+            )
     return 0
 
 

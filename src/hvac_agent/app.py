@@ -141,8 +141,9 @@ def create_app(
         if api_locked(settings):
             log.warning("api_locked", reason=API_LOCKED)
         app.state.facts = services.facts
-        followups = build_followups(settings, profile, engine=services.engine, booking=services.booking,
-                                    records=services.records, clock=clock)
+        followups = build_followups(
+            settings, profile, engine=services.engine, booking=services.booking, records=services.records, clock=clock
+        )
         if followups.in_process:
             followups.dispatcher.start()  # embedded default; with Redis, `hvac-agent worker` delivers
         app.state.followups = followups
@@ -154,8 +155,13 @@ def create_app(
         app.state.voice = voice
         if voice is not None:
             tune_gc_for_audio()  # no full collections pausing every call's audio from here on
-        log.info("started", voice_mode=settings.voice_mode, agent=type(services.calls.agent).__name__,
-                 sessions=type(services.store).__name__, database=services.engine.dialect.name)
+        log.info(
+            "started",
+            voice_mode=settings.voice_mode,
+            agent=type(services.calls.agent).__name__,
+            sessions=type(services.store).__name__,
+            database=services.engine.dialect.name,
+        )
         try:
             yield
         finally:

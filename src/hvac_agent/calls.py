@@ -149,7 +149,12 @@ class CallService:
     # ---- public API used by the edges --------------------------------------------------------
 
     async def start(
-        self, call_sid: str, caller: str | None, *, token: str | None = None, record_agent: bool = True,
+        self,
+        call_sid: str,
+        caller: str | None,
+        *,
+        token: str | None = None,
+        record_agent: bool = True,
         mode: str = "gather",
     ) -> TurnOutcome:
         """The incoming call: greet (once, however often Twilio posts it)."""
@@ -166,19 +171,26 @@ class CallService:
                 stored = session.replies.get(START_KEY)
                 if stored is not None:
                     self.metrics.duplicate_webhooks.inc()
-                    return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state,
-                                       voice=self._voice(session.facts))
+                    return TurnOutcome(
+                        stored.reply,
+                        stored.next_turn,
+                        duplicate=True,
+                        state=session.state,
+                        voice=self._voice(session.facts),
+                    )
             elif await self.registry.has_ended(call_sid):
                 return self._refuse(call_sid, "call_ended")
             now = self.clock.now()
             note_personal(caller)
             state = CallState(call_sid=call_sid, caller_id=caller_id_e164(caller), started_at=now)
             facts = self._new_facts(call_sid, state.caller_id or caller, mode)
-            state, reply = await self.agent.respond(state, CallStarted(caller_id=state.caller_id),
-                                                    self._ctx(facts), self.booking)
+            state, reply = await self.agent.respond(
+                state, CallStarted(caller_id=state.caller_id), self._ctx(facts), self.booking
+            )
             facts = observe_start(facts, state, reply)
-            session = Session(state=state, replies={START_KEY: StoredReply(reply=reply, next_turn=state.turn)},
-                              facts=facts)
+            session = Session(
+                state=state, replies={START_KEY: StoredReply(reply=reply, next_turn=state.turn)}, facts=facts
+            )
             if token:
                 session.tokens[token] = START_KEY
             if await self._save(call_sid, session, None) is None:
@@ -233,8 +245,13 @@ class CallService:
                     duplicate = self._stored_answer(session, turn, token)
                     if duplicate is not None:
                         self.metrics.duplicate_webhooks.inc()
-                        return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True,
-                                           state=session.state, voice=self._voice(session.facts))
+                        return TurnOutcome(
+                            duplicate.reply,
+                            duplicate.next_turn,
+                            duplicate=True,
+                            state=session.state,
+                            voice=self._voice(session.facts),
+                        )
                     if (turn is not None and turn < session.state.turn) or session.state.ended:
                         # Older than any retry we still answer, or after the dialogue hung up: a replay.
                         return self._refuse(call_sid, "stale_turn")
@@ -336,10 +353,16 @@ class CallService:
             await self._safe(self.facts.save(call_sid, session.facts.model_copy(update={"outcome": final})))
         ended = call_ended_event(call_sid, state)
         summary = summary_from_facts(ended.payload) if state is not None else None
-        await self._safe(self.records.finish_call(
-            call_sid, ended_at=self.clock.now(), outcome=outcome, duration_s=duration_s, summary=summary,
-            follow_up=ended,
-        ))
+        await self._safe(
+            self.records.finish_call(
+                call_sid,
+                ended_at=self.clock.now(),
+                outcome=outcome,
+                duration_s=duration_s,
+                summary=summary,
+                follow_up=ended,
+            )
+        )
         try:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:
@@ -519,9 +542,9 @@ class CallService:
             changes["appointment_id"] = after.appointment_id
         follow_up = emergency_event(after) if changes.get("outcome") == "emergency" else None
         if turns or changes:  # one transaction for the whole turn
-            await self._safe(self.records.record_turn(
-                call_sid, turns=turns, at=self.clock.now(), follow_up=follow_up, **changes
-            ))
+            await self._safe(
+                self.records.record_turn(call_sid, turns=turns, at=self.clock.now(), follow_up=follow_up, **changes)
+            )
         if after.appointment_id != before.appointment_id and after.outcome == "booked":
             self.metrics.bookings.labels(result="booked").inc()
         if after.ended:

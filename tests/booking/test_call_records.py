@@ -126,8 +126,7 @@ async def test_an_agent_turn_cut_by_a_barge_in_is_amended_to_what_was_heard(reco
     await records.amend_turn("CA9", greeting, "Thanks for calling.")
     await records.amend_turn("CA9", unheard, "")  # cut before a word was heard: gone
     turns = (await records.get_call("CA9"))["turns"]  # type: ignore[index]
-    assert [(t["role"], t["text"]) for t in turns] == [
-        ("agent", "Thanks for calling."), ("caller", "my heat is out")]
+    assert [(t["role"], t["text"]) for t in turns] == [("agent", "Thanks for calling."), ("caller", "my heat is out")]
     assert await records.add_turn("CA9", role="agent", text="May I have your name?", at=at(5)) == 4
 
 

@@ -59,9 +59,15 @@ class FakeBooking:
         if (request.date, request.window) in self.full:
             return BookingResult(ok=False, reason="window_full")
         ref = AppointmentRef(
-            id=len(self.booked) + 1, customer_name=request.customer_name, phone=request.phone,
-            address=request.address, unit=request.unit, zip=request.zip, issue=request.issue,
-            date=request.date, window=request.window,
+            id=len(self.booked) + 1,
+            customer_name=request.customer_name,
+            phone=request.phone,
+            address=request.address,
+            unit=request.unit,
+            zip=request.zip,
+            issue=request.issue,
+            date=request.date,
+            window=request.window,
         )
         self.booked[request.call_sid] = ref
         return BookingResult(ok=True, appointment_id=ref.id, date=ref.date, window=ref.window)

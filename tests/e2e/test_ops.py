@@ -48,8 +48,7 @@ def test_ended_calls_leave_no_session_behind(server: Server) -> None:
         # ended-call markers: sessions/call_registry.py) share the store and expire by themselves.
         not_sessions = " where key not like 'guard:%' and key not like 'calls:%'"
         leftovers = sum(
-            db.execute(f"select count(*) from {t}" + (not_sessions if t == "sessions" else ""))
-            .fetchone()[0]
+            db.execute(f"select count(*) from {t}" + (not_sessions if t == "sessions" else "")).fetchone()[0]
             for t in tables
         )
     assert leftovers == 0

@@ -72,8 +72,14 @@ def wait_for(check: Callable[[], Any], timeout_s: float = 15.0, what: str = "con
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def followup_settings(tmp_path: Path, port: int, twilio: FakeTwilioMessaging, receiver: WebhookReceiver,
-                      mailbox: Mailbox, **overrides: Any) -> Any:
+def followup_settings(
+    tmp_path: Path,
+    port: int,
+    twilio: FakeTwilioMessaging,
+    receiver: WebhookReceiver,
+    mailbox: Mailbox,
+    **overrides: Any,
+) -> Any:
     values: dict[str, Any] = {
         "twilio_account_sid": ACCOUNT_SID,
         "sms_from": SMS_FROM,

@@ -70,7 +70,10 @@ def test_a_bug_in_the_dialogue_is_logged_with_its_traceback_and_counted(
     ids=["bug", "outage"],
 )
 def test_a_failed_record_write_never_breaks_the_call_and_shows(
-    guard_server: ServerFactory, capfd: pytest.CaptureFixture[str], error: Exception, unexpected: int,
+    guard_server: ServerFactory,
+    capfd: pytest.CaptureFixture[str],
+    error: Exception,
+    unexpected: int,
     database_errors: int,
 ) -> None:
     with guard_server(configure_logs=True, log_level="INFO") as server:

@@ -121,8 +121,10 @@ class CallRecords:
         """Replace a turn's words (an agent turn cut by a barge-in); empty words remove the turn."""
         text = text.replace("\x00", "")
         where = (call_turns.c.call_sid == call_sid) & (call_turns.c.seq == seq)
-        statement = call_turns.delete().where(where) if not text.strip() else (
-            call_turns.update().where(where).values(text=text)
+        statement = (
+            call_turns.delete().where(where)
+            if not text.strip()
+            else (call_turns.update().where(where).values(text=text))
         )
         async with database_errors("amend_turn"), write_transaction(self._engine) as conn:
             await conn.execute(statement)

@@ -43,9 +43,7 @@ class BookingPort(Protocol):
 
     async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult: ...
 
-    async def reschedule(
-        self, appointment_id: int, *, date: dt.date, window: str, call_sid: str
-    ) -> ChangeResult: ...
+    async def reschedule(self, appointment_id: int, *, date: dt.date, window: str, call_sid: str) -> ChangeResult: ...
 
 
 class CallRecordPort(Protocol):

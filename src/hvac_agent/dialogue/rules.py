@@ -220,7 +220,8 @@ def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Rep
         candidates = [
             o
             for o in offers
-            if w.date in (None, o.date) and w.part_of_day in (None, policy.part_of(o.window))
+            if w.date in (None, o.date)
+            and w.part_of_day in (None, policy.part_of(o.window))
             and o.date not in s.declined_dates
         ]
         if candidates and (w.date or w.part_of_day):

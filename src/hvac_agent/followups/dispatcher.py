@@ -33,8 +33,17 @@ def backoff_s(attempts: int, base_s: float, *, jitter: float = 0.2) -> float:
 
 class Dispatcher:
     def __init__(
-        self, *, store: OutboxStore, deliverer: Deliverer, routes: Routes, profile: BusinessProfile, clock: Clock,
-        poll_s: float = 1.0, max_attempts: int = 12, retry_base_s: float = 10.0, batch: int = 20,
+        self,
+        *,
+        store: OutboxStore,
+        deliverer: Deliverer,
+        routes: Routes,
+        profile: BusinessProfile,
+        clock: Clock,
+        poll_s: float = 1.0,
+        max_attempts: int = 12,
+        retry_base_s: float = 10.0,
+        batch: int = 20,
     ) -> None:
         self.store = store
         self.deliverer = deliverer
@@ -69,8 +78,15 @@ class Dispatcher:
         status = await self.store.finish(
             claimed, result, retry_in_s=backoff_s(claimed.attempts, self.retry_base_s), dead_after=self.max_attempts
         )
-        log.info("delivery", delivery=claimed.id, channel=claimed.channel, event_kind=claimed.event_kind,
-                 attempt=claimed.attempts, status=status, detail=result.detail)
+        log.info(
+            "delivery",
+            delivery=claimed.id,
+            channel=claimed.channel,
+            event_kind=claimed.event_kind,
+            attempt=claimed.attempts,
+            status=status,
+            detail=result.detail,
+        )
         return status
 
     async def run_once(self) -> int:

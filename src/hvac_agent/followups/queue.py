@@ -46,7 +46,9 @@ class Relay:
         enqueued = 0
         for delivery_id, attempts in await self.dispatcher.prepare():
             job = await self.redis.enqueue_job(
-                "deliver", delivery_id, _job_id=f"{self.queue_name}:{delivery_id}:{attempts}",
+                "deliver",
+                delivery_id,
+                _job_id=f"{self.queue_name}:{delivery_id}:{attempts}",
                 _queue_name=self.queue_name,
             )
             enqueued += job is not None

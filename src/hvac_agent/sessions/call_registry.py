@@ -71,8 +71,9 @@ class CallRegistry:
                 else:
                     del active[call_sid]
                 version = found.version if found is not None else None
-                written = await self.store.put(ACTIVE_KEY, json.dumps(active), expected_version=version,
-                                               ttl_s=self.ttl_s)
+                written = await self.store.put(
+                    ACTIVE_KEY, json.dumps(active), expected_version=version, ttl_s=self.ttl_s
+                )
                 if written is not None:
                     return
         raise SessionStoreUnavailable("active-call set too contended")

@@ -82,11 +82,14 @@ class TwilioSignatureMiddleware:
     def _reject(self, scope: Scope) -> None:
         self.rejected += 1
         if self.rejected <= 20 or self.rejected % 1000 == 0:  # a flood of forgeries must not flood the logs
-            log.warning("twilio_signature_rejected", path=scope.get("path", "")[:200], client=client_address(scope),
-                        count=self.rejected)
+            log.warning(
+                "twilio_signature_rejected",
+                path=scope.get("path", "")[:200],
+                client=client_address(scope),
+                count=self.rejected,
+            )
         if self.on_reject:
             self.on_reject(scope)
-
 
 
 async def _forbidden(send: Send) -> None:

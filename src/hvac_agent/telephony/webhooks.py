@@ -186,8 +186,9 @@ async def dial_done(request: Request, calls: Calls) -> Response:
         return xml(twiml.speak_then_hang_up(""))
     if call_sid:
         try:
-            await calls.transfer_unanswered(call_sid, dial_status=status, caller=form.get("From"),
-                                            dial_sid=form.get("DialCallSid"))
+            await calls.transfer_unanswered(
+                call_sid, dial_status=status, caller=form.get("From"), dial_sid=form.get("DialCallSid")
+            )
         except Exception as error:  # noqa: BLE001 - the caller still gets to leave a message (_failed logs it)
             _failed(request, "transfer_alert_failed", call_sid, error)
     return xml(
@@ -247,4 +248,3 @@ async def status_callback(request: Request, calls: Calls) -> Response:
         except Exception as error:  # noqa: BLE001 - Twilio gets its empty answer (_failed logs it)
             _failed(request, "status_finalise_failed", call_sid, error)
     return xml('<?xml version="1.0" encoding="UTF-8"?><Response />')
-
