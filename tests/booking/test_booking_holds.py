@@ -59,9 +59,7 @@ async def test_capacity_override_and_holiday(engine: AsyncEngine, clock: FixedCl
     assert refused.reason == "window_full"
 
 
-async def test_whole_window_job_needs_a_whole_technician_and_its_skill(
-    engine: AsyncEngine, clock: FixedClock
-) -> None:
+async def test_whole_window_job_needs_a_whole_technician_and_its_skill(engine: AsyncEngine, clock: FixedClock) -> None:
     jobs = [
         JobType(name="tune_up", units=1, categories=["maintenance"]),
         JobType(name="install_estimate", units=2, skills=["install"], keywords=["estimate"]),
