@@ -32,6 +32,7 @@ _FILLER = frozenset(
 )
 _GAS_WORDS = re.compile(r"\b(?:gas|propane|eggs?|sulfur|sulphur|stove)\b")
 _CO_WORDS = re.compile(r"\b(?:co|c o|monoxide|headaches?|dizzy|nause\w*|alarm|detector)\b")
+_FIRE_SEEN = re.compile(r"\b(?:sparks?|sparking|smok\w*|fire|flames?|haze|hazy|arcing)\b")
 _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 # Smells callers name that are not dangerous, and the caller's own "not gas".
 _BENIGN_SMELL = re.compile(
@@ -74,19 +75,20 @@ def opening(
         iss.urgency = "emergency"
         iss.reasons = [emergency.replace("_", " "), *iss.reasons]
     if emergency is not None:
-        if iss.category is None:
-            iss.category = _emergency_category(utt, emergency)
+        iss.category = _emergency_category(utt, emergency)
         if iss.issue is None:
             iss.issue = whole_issue(utt)
         return emergency, intent, question
     if ctx.expect == "issue":
-        if guess is not None and iss.category in (None, "other"):
+        if guess is not None and iss.category in (None, "other") and not iss.firm:
             iss.category = _category(guess) or iss.category
         return emergency, intent, question
 
     if guess is not None and guess.intent in ("cancel", "reschedule", "person", "question", "goodbye"):
         strong = guess.intent_score >= INTENT_OVERRIDE
-        if intent is None and guess.intent_score >= INTENT_MIN or intent == "book" and strong:
+        # A category the rules named (a tune-up, a noise) is a service unless the head is sure.
+        named = iss.firm and iss.category != "other"
+        if intent is None and not named and guess.intent_score >= INTENT_MIN or (intent == "book" or named) and strong:
             intent = _INTENT[guess.intent]
             if intent == "question":
                 question = None
@@ -108,7 +110,7 @@ def opening(
     if not service:
         return emergency, intent, question
     intent = "book"
-    if iss.category in (None, "other") and guess is not None:
+    if iss.category in (None, "other") and not iss.firm and guess is not None:
         iss.category = _category(guess) or iss.category
     if iss.issue is None:
         iss.issue = whole_issue(utt)
@@ -142,6 +144,8 @@ def _kind(utt: Utterance) -> EmergencyKind:
 
 def _emergency_category(utt: Utterance, kind: EmergencyKind) -> IssueCategory:
     """The writer's convention: gas, CO and burning smells are `smell`; sparks and smoke `other`."""
-    if kind != "smoke_fire" or _BURN_SMELL.search(utt.norm):
+    if kind != "smoke_fire":
         return "smell"
-    return "other"
+    if _FIRE_SEEN.search(utt.norm) or not _BURN_SMELL.search(utt.norm):
+        return "other"
+    return "smell"
