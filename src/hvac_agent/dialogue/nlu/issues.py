@@ -257,7 +257,7 @@ _WATER_PIPES = re.compile(r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|g
 _THERMOSTAT_FAULT = re.compile(
     r"\b(?:thermostat|nest|ecobee|honeywell|t ?stat)(?: thing)?(?:'s| is)? (?:\S+ ){0,3}(?:blank|error|codes?|"
     r"flashing|blinking|keeps? saying|dead|broke\w*|wrong|off by|frozen|stuck|"
-    r"unresponsive|not responding|won'?t (?:change|respond|let|turn|go|switch|hold|stay|read)|doesn'?t "
+    r"unresponsive|not responding|(?:isn'?t|is not|not) turning on|won'?t (?:change|respond|let|turn|go|switch|hold|stay|read)|doesn'?t "
     r"(?:respond|change|do anything|work)|isn'?t (?:responding|working|reading)|not (?:working|reading)|"
     r"reads? (?:\d+|wrong)|says? \d+|shows? \d+|keeps? (?:resetting|changing|going)|screen|display|"
     r"batter\w*|no power|went out|lost power|clicks? but)\b|\bthermostat\b.*\b(?:checked|another "
@@ -336,7 +336,10 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "noise"
     if _any(_SEASONAL, utt) and not strong:
         return "maintenance"
-    if _ICE.search(utt.norm) and _house_feel(utt) != "no_heat" and not _WATER_PIPES.search(utt.norm) and not re.search(
+    winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
+    heat_pump_in_winter = winter and "heat pump" in utt.norm and not _COOL_NAMED.search(utt.norm)
+    if _ICE.search(utt.norm) and _house_feel(utt) != "no_heat" and not heat_pump_in_winter \
+            and not _WATER_PIPES.search(utt.norm) and not re.search(
             r"\b(?:ice storm|icy roads?|freezing out|below freezing)\b", utt.norm):
         return "no_cooling"
     if not strong:
@@ -508,7 +511,7 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
             reasons.append(reason)
     if "elderly occupant" not in reasons and _ELDER_AGE.search(utt.dig):
         reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
-    if res.category not in ("no_heat", "no_cooling"):
+    if res.category is not None and res.category not in ("no_heat", "no_cooling"):
         # The writer's rule: occupants make it urgent only when the home has no heat or cooling.
         reasons = []
     if res.category == "no_heat" and (_any(_FREEZING, utt) or _COLD_FORECAST.search(utt.dig)):
