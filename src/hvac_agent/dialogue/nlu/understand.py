@@ -82,6 +82,10 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     intent, question = extract_intent(utt, ctx)
     if ctx.expect in OPENING_EXPECTS:
         emergency, intent, question = opening(utt, ctx, iss, emergency, intent, question)
+    if intent == "question" and ctx.expect in OPENING_EXPECTS and (
+        iss.category in ("maintenance", "smell", "noise") or question == "other" and emergency is None
+    ):
+        iss.issue, iss.category = None, None  # "how much for a tune up", "is that smell normal": asked, not booked
     if iss.category == "other" and intent in ("human", "question", "cancel", "reschedule", "goodbye"):
         iss.issue, iss.category = None, None  # "can I talk to a person" is a request, not the problem
     if intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
