@@ -316,7 +316,7 @@ c("address", "123 main street apartment five c", "address", street="123 Main Str
 c("address", "apartment two b", "address", unit="Apt 2B")
 c("address", "unit b", "address", unit="Unit B")
 c("address", "it's apartment three oh four", "address", unit="Apt 304")
-c("address", "building three apartment two", "address", unit="Bldg 3")
+c("address", "building three apartment two", "address", unit="Apt 2")  # the apartment is the unit (writer.md labels)
 c("address", "no unit it's a house", "address", no_unit=True, unit=None)
 c("address", "it's a single family home", "address", no_unit=True)
 c("address", "no it's just a house", "address", no_unit=True)
