@@ -26,8 +26,15 @@ _CO = re.compile(
 )
 _SYMPTOMS = re.compile(
     r"\b(?:dizzy|dizziness|headaches?|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
-    r"|drowsy|confused|passed out|fainted|feel(?:ing)? sick|feel(?:ing)? faint)\b"
+    r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
+    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy)\b"
 )
+# A symptom shared by the household, or tied to the heat coming on, is the carbon monoxide pattern.
+_SHARED = re.compile(
+    r"\b(?:everyone|everybody|all of us|we all|we both|both of us|the whole family|whole family|the kids|my kids|"
+    r"the family|all (?:have|got|feel))\b"
+    r"|\b(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|kick|kicked|started|start)\w* "
+    r"(?:on )?(?:the )?(?:heat|heater|furnace|heating)\b")
 _SMOKE_FIRE = re.compile(
     r"\bsmoke\b(?! detectors?\b| alarms?\b)|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
     r"(?:going off|went off|sounding|blaring|goes off)\b"
@@ -66,7 +73,9 @@ _BATTERY = re.compile(r"\b(?:chirp\w*|batter(?:y|ies)|low battery)\b")
 def extract_emergency(utt: Utterance) -> EmergencyKind | None:
     if _hits(_GAS, utt):
         return "gas"
-    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or _hits(_SYMPTOMS, utt) >= 2:
+    symptoms = _hits(_SYMPTOMS, utt)
+    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (
+            symptoms and _SHARED.search(utt.norm)):
         return "carbon_monoxide"
     if _hits(_SMOKE_FIRE, utt):
         return "smoke_fire"

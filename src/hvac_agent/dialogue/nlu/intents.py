@@ -111,7 +111,8 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("discounts", re.compile(r"\b(?:discount\w*|first responders?|veterans? pricing|coupons?|specials?|promotions?|deals?|rebates? (?:do|from) you)\b")),
     ("licensing", re.compile(r"\b(?:licen[sc]ed?|license number|insured|bonded|liability insurance|certified)\b")),
     ("payment", re.compile(r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?|checks? (?:okay|ok|"
-                           r"fine)|cash|venmo|zelle|paypal|apple pay|pay (?:up front|"
+                           r"fine)|cash|amex|american express|visa|mastercard|master card|discover card|google pay|"
+                           r"samsung pay|venmo|zelle|paypal|apple pay|pay (?:up front|"
                            r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b")),
     ("brands", re.compile(r"\b(?:brands?|trane|carrier|lennox|rheem|goodman|mitsubishi|daikin|bryant|york|ruud|"
                           r"american standard|amana|fujitsu|dealer)\b")),

@@ -71,7 +71,9 @@ _LEAK = re.compile(
     r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
     r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
     r"|\b(?:soaked|soaking|soggy|sweating|wet (?:spot|floor|carpet|ceiling|wall|drywall)|is wet|are wet|"
-    r"getting wet|bucket|water stains?)\b|\bwater (?:inside|under|by|near|around|behind|from)\b"
+    r"getting wet|bucket|water stains?|stains? on (?:the |my )?ceiling|ceiling stains?|backed up|backing up|"
+    r"(?:drain |condensate |drip )?pan (?:is |was )?(?:full|overflowing)|drain (?:line|pipe) (?:is )?(?:clogged|"
+    r"plugged|stopped up))\b|\bwater (?:inside|under|by|near|around|behind|from)\b"
     r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
 )
 _NOISE = re.compile(
@@ -145,7 +147,7 @@ _ACTIVE_LEAK = re.compile(
 )
 # Water where it should not be is an active leak (turn the system off); refrigerant is not water.
 _WATER = re.compile(r"\b(?:water|wet|soaked|soaking|soggy|damp|drip\w*|puddles?|flood\w*|overflow\w*|"
-                    r"leak(?:s|ing)?|ceiling|bucket|towels?|stain\w*)\b")
+                    r"leak(?:s|ing)?|ceiling|bucket|towels?|stain\w*|backed up|backing up|full)\b")
 _REFRIGERANT = re.compile(r"\b(?:freon|refrigerant|coolant|r ?22|r ?410a?|hiss\w*|leak in the coil)\b")
 _PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a (?:\w+ )?(?:leak|puddle)|stopped leaking|fixed|"
                         r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping) (?:now|anymore)|(?:weeks?|months?|days?) ago|last (?:week|month|year))\b")
@@ -220,7 +222,10 @@ _OTHER = re.compile(
     r"\b(?:install\w*|replac\w*|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
     r"thermostat|ductwork|ducts)|quotes?|estimates?|bids?|second opinion|another opinion|upgrad\w*|"
     r"electric(?:ity)? bills?|power bills?|energy bills?|utility bills?|bills? (?:is|are|was|has been|went)|"
-    r"humid\w*|sticky|clammy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
+    r"humid\w*|sticky|clammy|muggy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
+    r"(?:barely|hardly|never) (?:gets?|puts? out|pushes?|blows?) (?:any |much )?air|(?:hardly any|not much|barely any) "
+    r"air|(?:comes?|turns?|kicks?|fires?) on (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?(?:off|shuts? off|clicks? off|quits)"
+    r"(?: \S+){0,4} (?:back on|again)|"
     r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
     r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
     r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
@@ -505,6 +510,13 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
     res.issue = _issue_text(utt, res.category, ctx)
     if res.category is None and res.issue and ctx.expect == "issue":
         res.category = "other"
+    settle_urgency(utt, ctx, res, emergency)
+    return res
+
+
+def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency: EmergencyKind | None) -> None:
+    """Urgency and its reasons for `res.category` (called again when the semantic head names the
+    category the rules could not)."""
     reasons: list[str] = []
     for pattern, reason in _VULNERABLE:
         if _any(pattern, utt):
@@ -519,10 +531,11 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
     if res.category == "leak" and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm)) \
             and not _PAST_LEAK.search(utt.norm) and not _REFRIGERANT.search(utt.norm):
         reasons.append("active water leak")
+    res.urgency = None
     if emergency is not None:
         res.urgency = "emergency"
         res.reasons = [emergency.replace("_", " ")] + reasons
-        return res
+        return
     if reasons:
         res.urgency = "urgent"
     elif _NOT_URGENT.search(utt.norm):
@@ -531,4 +544,3 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
         res.urgency = "urgent"
         reasons.append("caller says it is urgent")
     res.reasons = reasons
-    return res

@@ -158,6 +158,9 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
         i += 1  # "doctor patel", "mrs johnson"
     while i < len(tokens) and len(words) < limit + 1:
         t = tokens[i]
+        if not words and t in ("actually", "um", "uh", "just", "really"):
+            i += 1  # "my name's actually jon"
+            continue
         if words and t.lstrip("=") == words[-1]:
             i += 1  # "rachel, rachel green", "brooks b r o o k s brooks": said twice, one name
             continue
@@ -188,8 +191,8 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             break  # "this is ridiculous", "this is taking forever"
         words.append(t)
         i += 1
-    if i < len(tokens) and tokens[i] in _STREET_AFTER:
-        return []  # "it's duval street": a street, not a person
+    if i < len(tokens) and tokens[i] in _STREET_AFTER or any(w in _STREET_AFTER for w in words[1:]):
+        return []  # "it's duval street", "it's kerbey lane": a street, not a person
     return words[:limit]
 
 

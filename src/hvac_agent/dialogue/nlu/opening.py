@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from hvac_agent.dialogue.nlu import semantic
-from hvac_agent.dialogue.nlu.issues import IssueResult, whole_issue
+from hvac_agent.dialogue.nlu.issues import IssueResult, settle_urgency, whole_issue
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, Intent, IssueCategory, QuestionTopic
@@ -112,6 +112,7 @@ def opening(
     intent = "book"
     if iss.category in (None, "other") and not iss.firm and guess is not None:
         iss.category = _category(guess) or iss.category
+        settle_urgency(utt, ctx, iss, emergency)
     if iss.issue is None:
         iss.issue = whole_issue(utt)
     if iss.category is None:
