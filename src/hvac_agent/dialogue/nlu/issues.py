@@ -325,11 +325,20 @@ def _house_feel(utt: Utterance) -> IssueCategory | None:
     return None
 
 
+# "the thermostat says it's heating but nothing happens": the mode named fails.
+_MODE_FAILS = re.compile(
+    r"\b(?:says|shows|set to|on|in|calling for) (?:it'?s |its )?(?P<mode>heat|heating|cool|cooling|ac|air)(?: mode)? "
+    r"(?:but|and) (?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|the (?:house|air)|it'?s still)")
+
+
 def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     """The writer's categories by rules of thumb, in order: what the caller asks for (an install,
     a quote, a tune-up) or names (a noise, a leak, the thermostat) settles it unless a heating or
     cooling symptom is said outright."""
     strong = _strong_symptom(utt)
+    mode = _MODE_FAILS.search(utt.norm)
+    if mode:
+        return "no_heat" if mode.group("mode").startswith("heat") else "no_cooling"
     if _THERMOSTAT_FAULT.search(utt.dig) and not re.search(r"\b(?:install\w*|upgrad\w*|new|smart)\b", utt.norm):
         return "thermostat"
     if _any(_OTHER, utt) and not (strong and not re.search(

@@ -32,7 +32,9 @@ _FILLER = frozenset(
 )
 _GAS_WORDS = re.compile(r"\b(?:gas|propane|eggs?|sulfur|sulphur|stove)\b")
 _CO_WORDS = re.compile(r"\b(?:co|c o|monoxide|headaches?|dizzy|nause\w*|alarm|detector)\b")
+# Fire seen, not smelled: "smells like an electrical fire" is a smell, "smoke pouring out" is not.
 _FIRE_SEEN = re.compile(r"\b(?:sparks?|sparking|smok\w*|fire|flames?|haze|hazy|arcing)\b")
+_SMELLED = re.compile(r"\b(?:smell\w*|odou?r|stinks?|scent)(?: \S+){0,4}? (?:fire|smoke|smoky|sparks?)\b")
 _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 # Smells callers name that are not dangerous, and the caller's own "not gas".
 _BENIGN_SMELL = re.compile(
@@ -147,6 +149,8 @@ def _emergency_category(utt: Utterance, kind: EmergencyKind) -> IssueCategory:
     """The writer's convention: gas, CO and burning smells are `smell`; sparks and smoke `other`."""
     if kind != "smoke_fire":
         return "smell"
-    if _FIRE_SEEN.search(utt.norm) or not _BURN_SMELL.search(utt.norm):
+    smelled = [m.span() for m in _SMELLED.finditer(utt.norm)]
+    seen = [m for m in _FIRE_SEEN.finditer(utt.norm) if not any(a <= m.start() < b for a, b in smelled)]
+    if seen or not _BURN_SMELL.search(utt.norm):
         return "other"
     return "smell"
