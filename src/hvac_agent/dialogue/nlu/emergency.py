@@ -41,7 +41,7 @@ _SMOKE_FIRE = re.compile(
     r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) smoking\b|\bsmoking (?:from|out|coming)\b"
     r"|\bspark(?:s|ing|ed)?\b"
     r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
-    r"|\bsmell(?:s|ing|ed)? (?:like )?(?:something )?(?:is )?burn(?:ing|t)\b|\bsmell of burning\b"
+    r"|\bsmell(?:s|ing|ed)?(?: \S+){0,3}? burn(?:ing|t)\b|\bsmell of burning\b|\bburn(?:ing|t) (?:\S+ )?(?:smell|odou?r)\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
     r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
@@ -70,6 +70,11 @@ def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
 _BATTERY = re.compile(r"\b(?:chirp\w*|batter(?:y|ies)|low battery)\b")
 
 
+# The dust that burns off a heater's first run of the season: a question, not a fire.
+_DUST = re.compile(r"\bdust\w*\b")
+_SEEN_FIRE = re.compile(r"\b(?:smoke|smoking|sparks?|sparking|flames?|fire)\b")
+
+
 def extract_emergency(utt: Utterance) -> EmergencyKind | None:
     if _hits(_GAS, utt):
         return "gas"
@@ -77,6 +82,6 @@ def extract_emergency(utt: Utterance) -> EmergencyKind | None:
     if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (
             symptoms and _SHARED.search(utt.norm)):
         return "carbon_monoxide"
-    if _hits(_SMOKE_FIRE, utt):
+    if _hits(_SMOKE_FIRE, utt) and not (_DUST.search(utt.norm) and not _SEEN_FIRE.search(utt.norm)):
         return "smoke_fire"
     return None

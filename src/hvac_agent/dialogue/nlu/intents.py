@@ -130,7 +130,16 @@ _ADVICE = re.compile(
     r"\b(?:is (?:it|that|this) (?:normal|okay|ok|bad|safe|common|a problem)|is it normal|how often (?:should|do)|"
     r"what size|what kind of filter|what(?:'?s| is) the best|should i (?:be|keep|set|leave|turn|run|replace|get)|"
     r"do i (?:need|have) to|are you (?:guys )?the (?:company|ones|people|guys)|was that you|did y'?all|"
-    r"how (?:long|many years) (?:does|do|should|will) (?:a|an|the|my)|what temperature should)\b")
+    r"how (?:long|many years) (?:does|do|should|will) (?:a|an|the|my)|what temperature should|"
+    r"should i (?:be )?(?:worr\w*|concerned)|is (?:that|it|this) something to worry about)\b")
+# A yes/no question to the company ("do you do commercial", "are your techs background checked").
+_COMPANY_Q = re.compile(
+    r"^(?:(?:hi|hey|hello|yeah|um|uh|so|okay|quick question) )*(?:do|does|are) (?:you|y'?all|your)\b")
+
+
+def advice(norm: str) -> bool:
+    """A question asking for advice about the equipment ("is that normal", "should I worry")."""
+    return _ADVICE.search(norm) is not None
 _QUESTION_CUE = re.compile(
     r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b")
 # Farewells end a call anywhere; "that's it", "never mind" only answer "anything else?" (or open a
@@ -195,4 +204,6 @@ def extract_intent(
         return "goodbye", None
     if _BOOK.search(t):
         return "book", None
+    if _COMPANY_Q.search(t) and len(utt.tokens) <= 12:
+        return "question", "other"
     return None, None

@@ -77,7 +77,8 @@ _LEAK = re.compile(
     r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
 )
 _NOISE = re.compile(
-    r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b"
+    r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b|\bscreech\w*\b"
+    r"|\bsqueak\w*\b|\bclank\w*\b|\bwhistl\w*\b|\bgrind\w*\b"
     r"|\bgrind(?:ing|s)?\b|\bbuzz(?:ing|es)?\b|\bhumm?(?:ing)?\b|\bclick(?:ing|s)\b|\bscreech(?:ing)?\b"
     r"|\bwhistl(?:e|ing)\b|\bknock(?:ing|s)?\b|\bthump(?:ing)?\b|\bscreaming\b|\bsqueak(?:ing|y)?\b"
     r"|\bvibrat(?:ing|ion|es)\b|\bhiss(?:ing)?\b|\bpopping\b|\bclanking\b"
@@ -243,7 +244,7 @@ _SYMPTOM = re.compile(
     r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
     r"not (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|cold)|"
     r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
-    r"keep up|turn on|come on|kick on|start)\w*|blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
+    r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
     r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
     r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
     r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
@@ -283,7 +284,8 @@ _SEASONAL = re.compile(
     r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
     r"last serviced|look (?:it|things|everything) over|checked out before|"
     r"(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
-    r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|clean\w* (?:and|&) "
+    r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
+    r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
     r"(?:check|inspect)\w*)\b"
 )
 _NOISE_LIKE = re.compile(
@@ -310,6 +312,10 @@ def _indoor_temperature(utt: Utterance) -> IssueCategory | None:
     return None
 
 
+# "the AC is fine but the fan screeches": whatever else is wrong, it heats or cools.
+_WORKS_FINE = re.compile(
+    r"\b(?:ac|a c|air|heat|heater|furnace|system|it|cooling|heating)(?:'s| is)? (?:working |running |cooling |heating )?"
+    r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b")
 _HOUSE_COLD = re.compile(
     r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
     r"(?:cold|freezing|chilly)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b")
@@ -335,7 +341,7 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     """The writer's categories by rules of thumb, in order: what the caller asks for (an install,
     a quote, a tune-up) or names (a noise, a leak, the thermostat) settles it unless a heating or
     cooling symptom is said outright."""
-    strong = _strong_symptom(utt)
+    strong = _strong_symptom(utt) and not _WORKS_FINE.search(utt.norm)
     mode = _MODE_FAILS.search(utt.norm)
     if mode:
         return "no_heat" if mode.group("mode").startswith("heat") else "no_cooling"

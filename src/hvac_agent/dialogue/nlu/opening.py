@@ -42,6 +42,10 @@ _BENIGN_SMELL = re.compile(
 )
 # Words about an existing visit or the call itself, not a problem: without the encoder to tell,
 # such a line is not taken as a service request by default.
+# The caller's own "no gas", "not smoking": the semantic net must not hear the danger word alone.
+_DENIED_DANGER = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|no|not|never|without|isn'?t|wasn'?t)(?: \S+){0,3}? (?:gas|smoke|smoking|"
+    r"burning|sparks?|fire|carbon monoxide|co|propane|eggs?)\b|\bdust\w*\b")
 _ABOUT_A_VISIT = re.compile(
     r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b"
 )
@@ -72,6 +76,7 @@ def opening(
         and guess.intent_margin >= EMERGENCY_MARGIN
         and not _QUESTION_SHAPE.search(utt.norm)
         and not _BENIGN_SMELL.search(utt.norm)
+        and not _DENIED_DANGER.search(utt.norm)
     ):
         emergency = _kind(utt)
         iss.urgency = "emergency"

@@ -30,7 +30,7 @@ from hvac_agent.dialogue.nlu.corrections import extract_correction
 from hvac_agent.dialogue.nlu.dates import extract_window
 from hvac_agent.dialogue.nlu.emergency import extract_emergency
 from hvac_agent.dialogue.nlu.frustration import frustration_score
-from hvac_agent.dialogue.nlu.intents import extract_intent
+from hvac_agent.dialogue.nlu.intents import advice, extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
 from hvac_agent.dialogue.nlu.named_slot import named_correction
 from hvac_agent.dialogue.nlu.names import extract_name
@@ -83,7 +83,8 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     if ctx.expect in OPENING_EXPECTS:
         emergency, intent, question = opening(utt, ctx, iss, emergency, intent, question)
     if intent == "question" and ctx.expect in OPENING_EXPECTS and (
-        iss.category in ("maintenance", "smell", "noise") or question == "other" and emergency is None
+        iss.category in ("maintenance", "smell", "noise")
+        or question == "other" and emergency is None and (iss.category in (None, "other") or advice(utt.norm))
     ):
         iss.issue, iss.category = None, None  # "how much for a tune up", "is that smell normal": asked, not booked
     if iss.category == "other" and intent in ("human", "question", "cancel", "reschedule", "goodbye"):
