@@ -64,6 +64,7 @@ humming buzzing making doing getting going coming working trying just only still
 normal fine good great terrible awful horrible bad weird odd funny crazy nuts unbearable miserable
 freezing sweltering roasting stifling brutal rough cozy comfortable uncomfortable
 hold huh near rather im ive id ill again what who whom whose which where when how why hey hm
+instead not
 """.split())
 
 # Word shapes that are rarely first names ("taking", "ridiculous", "worried"); "-ly" and most "-ed"

@@ -55,6 +55,7 @@ _SCHEDULING_CUE = re.compile(
 MAX_CHARS = 1000
 # Questions no one answers with yes or no.
 _OPEN_QUESTIONS = frozenset({None, "intent", "issue", "name", "address", "zip", "phone", "message"})
+_TAKEN_BACK = frozenset({"not", "said", "from", "of"})
 _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
 
 
@@ -119,7 +120,12 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
-        tail = phone_digits or max((r.digits for r in utt.runs), key=len, default="")
+        # "should end in 0124 not 0123": the digits taken back are not the new tail.
+        kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
+        if len(utt.runs) > 1 and kept:
+            tail = max(kept, key=len)
+        else:
+            tail = phone_digits or max((r.digits for r in utt.runs), key=len, default="")
         spliced = splice_tail(ctx.current_phone, tail)  # "no, it's 0132"
         if spliced:
             phone, phone_digits = spliced, None
