@@ -19,6 +19,9 @@ _GAS = re.compile(
     r"|\b(?:gas|propane) (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
     r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
     r"|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
+    r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? (?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?)\b"
+    r"|\b(?:hiss\w*|smell\w*|stinks?|odou?r)(?: \S+){0,8}? gas (?:line|meter|pipe|valve|hookup|connection)s?\b"
+    r"|\bgas (?:line|meter|pipe|valve|hookup|connection)s?(?: \S+){0,8}? (?:hiss\w*|smell\w*|stinks?|odou?r)\b"
 )
 _CO = re.compile(
     r"\bcarbon monoxide\b|\bmonoxide\b"
@@ -67,7 +70,7 @@ def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
 
 
 # A chirping detector wants a battery; it is not alarming.
-_BATTERY = re.compile(r"\b(?:chirp\w*|batter(?:y|ies)|low battery)\b")
+_BATTERY = re.compile(r"\b(?:batter(?:y|ies)|low battery)\b|^(?:\S+ ){0,6}chirp\w*(?: \S+){0,3}$")
 
 
 # The dust that burns off a heater's first run of the season: a question, not a fire.

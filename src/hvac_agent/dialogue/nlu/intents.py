@@ -38,6 +38,9 @@ _HUMAN = re.compile(
     r"|^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|oh) )*is (?!(?:it|this|that|there|anyone|anybody|someone|somebody|he|"
     r"she|they|my|the|your|a|an)\b)[a-z]+(?: [a-z]+)? (?:there|in|around|available|working today|in today)\b"
     r"|\bhuman being\b|\breal people\b|\bnot (?:a |an )?(?:robot|machine|computer|bot)\b"
+    rf"|\bis (?:the |your )?{_DESK_ROLE} (?:in|there|available|around)\b"
+    r"|\b(?:can|could|have|will) (?:someone|somebody|you have someone|you have somebody|the office)(?: from "
+    r"(?:the|your) office)? (?:call|give) me (?:back|a call)\b"
     r"|\b(?:don'?t|do not) (?:want to|wanna) (?:talk|speak) (?:to|with) (?:a |the |this |an )?"
     r"(?:robot|machine|computer|bot|ai|a i|recording)\b"
 )
@@ -60,6 +63,8 @@ _CANCEL = re.compile(
     r"(?:anymore|any more|after all|out|to come|tomorrow|today|on \w+day)\b"
     r"|\b(?:don'?t|do not|no need to) (?:send|come)\b(?! (?:the wrong|till|until))"
     r"|\bnever ?mind (?:on|about) (?:the|that|my) (?:appointment|visit|tune ?up|service|repair|booking)\b"
+    r"|\bno (?:need|reason) (?:for|to send) (?:the|a|my|your|anybody|anyone|someone) ?(?:technician|tech|visit|"
+    r"appointment|service|guy|person)?\b"
 )
 _RESCHEDULE = re.compile(
     r"\bre ?schedul(?:e|ing)\b|\b(?:move|change|push|switch|shift|bump) (?:my|the|our) "
