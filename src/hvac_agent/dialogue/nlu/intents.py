@@ -37,6 +37,9 @@ _HUMAN = re.compile(
     r"|\b(?:someone|somebody|anyone|anybody) (?:i can|i could) (?:talk|speak)\b"
     r"|^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|oh) )*is (?!(?:it|this|that|there|anyone|anybody|someone|somebody|he|"
     r"she|they|my|the|your|a|an)\b)[a-z]+(?: [a-z]+)? (?:there|in|around|available|working today|in today)\b"
+    r"|\breturning (?:a|your|his|her|their|the) call\b|\bwho (?:should|do|can|would) i (?:talk|speak)\b"
+    r"|\b(?:get|reach|talk to|speak to|speak with) (?:a|an) (?:person|actual \w+|real \w+|employee|human)\b"
+    r"|\bconnect me (?:with|to)\b"
     r"|\bhuman being\b|\breal people\b|\bnot (?:a |an )?(?:robot|machine|computer|bot)\b"
     rf"|\bis (?:the |your )?{_DESK_ROLE} (?:in|there|available|around)\b"
     r"|\b(?:can|could|have|will) (?:someone|somebody|you have someone|you have somebody|the office)(?: from "
@@ -71,6 +74,8 @@ _RESCHEDULE = re.compile(
     r"(?:appointment|visit|booking|time|day)\b|\b(?:different|another|new) (?:day|time|date)\b"
     r"|\bpush (?:it|that) back\b|\bmove (?:it|that) to\b|\bchange (?:it|that) to\b"
     r"|\b(?:need|want|have|like) to (?:move|change|push|switch|shift) (?:it|that|the appointment)\b"
+    r"|\bpostpon\w*|\brebook\w*|\b(?:push|bump|move|switch|shift) (?:it|that|this|them)(?: over)? (?:to|back|up|out)\b"
+    r"|\b(?:switch|move|change) my (?:\S+ )?(?:slot|window|time)\b|\bcan i move it\b"
     r"|\b(?:be )?(?:moved|pushed|changed|switched|bumped) (?:to|back|up)\b|\bpush(?:ed)? (?:back|out) (?:the|my)\b"
     r"|\b(?:move|push|bump|shift) (?:the|my|our) (?:\S+ )?(?:visit|appointment|tune ?up|service|repair|tech|"
     r"technician|cleaning|install\w*)\b|\b(?:come|do it|make it|switch it) (?:on )?\S+ instead\b"
@@ -123,7 +128,7 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"american standard|amana|fujitsu|dealer)\b")),
 ]
 _ASKS = re.compile(r"\b(?:do you|do y'?all|are you|are your|is (?:it|that|there|your|cash)|can i|what|which|how|"
-                   r"does|is that something|any|when|do i|do we|should i|will i|would i|if)\b|\?$"
+                   r"does|is that something|any|when|do i|do we|should i|will i|would i|if|whether|wondering)\b|\?$"
                    r"|^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|can|will|would)\b")
 # A visit asked for after the question: "what would that run, can somebody come look".
 _BOOKED_AFTER = re.compile(
@@ -153,6 +158,10 @@ _FAREWELL = re.compile(
     r"\b(?:bye|goodbye|good bye|bye bye|see ya|have a good (?:day|night|one|evening|weekend)|"
     r"have a nice (?:day|one|evening)|talk to you later)\b"
 )
+# Leaving at the opening: "wrong number" at a read-back corrects the phone instead.
+_LEAVING = re.compile(
+    r"\b(?:wrong number|wrong place|dialed wrong|misdialed|(?:i'?ll|i will|gonna|going to|let me) call (?:you )?back"
+    r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go)\b")
 _DONE = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|alright|well|yeah|um|uh) )*(?:that'?s all|that'?s it|that'?s everything|"
     r"nothing else|i'?m all set|we'?re all set|i'?m good|we'?re good|never mind|nevermind|forget it|"
@@ -201,6 +210,8 @@ def extract_intent(
             r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t):
         return "question", "service_area"
     if _FAREWELL.search(t) and not _BOOK.search(t):
+        return "goodbye", None
+    if ctx.expect in ("intent", None) and _LEAVING.search(t) and not _BOOK.search(t):
         return "goodbye", None
     if ctx.expect in ("anything_else", "intent", None) and _DONE.search(t) and not _BOOK.search(t):
         return "goodbye", None
