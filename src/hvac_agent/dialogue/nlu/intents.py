@@ -79,7 +79,8 @@ _RESCHEDULE = re.compile(
     r"|\b(?:be )?(?:moved|pushed|changed|switched|bumped) (?:to|back|up)\b|\bpush(?:ed)? (?:back|out) (?:the|my)\b"
     r"|\b(?:move|push|bump|shift) (?:the|my|our) (?:\S+ )?(?:visit|appointment|tune ?up|service|repair|tech|"
     r"technician|cleaning|install\w*)\b|\b(?:come|do it|make it|switch it) (?:on )?\S+ instead\b"
-    r"|\binstead of (?:\w+day|tomorrow|today|the morning|the afternoon)\b|\b(?:earlier|later) (?:time|slot|day|window)\b"
+    r"|\binstead of (?:\w+day|tomorrow|today|the morning|the afternoon)\b"
+    r"|\b(?:earlier|later) (?:time|slot|day|window)\b"
 )
 _BOOK = re.compile(
     r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
@@ -93,7 +94,8 @@ _BOOK = re.compile(
 _HOURS = re.compile(
     r"\b(?:how late|how early|what time (?:does|do|will|is) (?:the office|you|y'?all|your office|somebody|someone) "
     r"(?:open|close|start|get in)|(?:do|will) (?:you|y'?all) (?:guys )?(?:do|work|come(?: out)?) (?:on )?"
-    r"(?:evenings?|nights?|after (?:five|six|hours)|weekends?|saturdays?|sundays?|holidays?)|open (?:late|early|in the morning)|"
+    r"(?:evenings?|nights?|after (?:five|six|hours)|weekends?|saturdays?|sundays?|holidays?)|"
+    r"open (?:late|early|in the morning)|"
     r"hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
     r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
     r"business hours|work (?:on )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays))\b"
@@ -118,7 +120,8 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("financing", re.compile(r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check)\b")),
     ("warranty", re.compile(r"\b(?:warrant\w*|guarantee\w*|(?:breaks?|fails?|goes out|happens|stops working) "
                             r"again|pay (?:again|twice)|covered|stand behind)\b")),
-    ("discounts", re.compile(r"\b(?:discount\w*|first responders?|veterans? pricing|coupons?|specials?|promotions?|deals?|rebates? (?:do|from) you)\b")),
+    ("discounts", re.compile(r"\b(?:discount\w*|first responders?|veterans? pricing|coupons?|specials?|promotions?|"
+                             r"deals?|rebates? (?:do|from) you)\b")),
     ("licensing", re.compile(r"\b(?:licen[sc]ed?|license number|insured|bonded|liability insurance|certified)\b")),
     ("payment", re.compile(r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?|checks? (?:okay|ok|"
                            r"fine)|cash|amex|american express|visa|mastercard|master card|discover card|google pay|"

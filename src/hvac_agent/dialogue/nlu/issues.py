@@ -151,7 +151,8 @@ _WATER = re.compile(r"\b(?:water|wet|soaked|soaking|soggy|damp|drip\w*|puddles?|
                     r"leak(?:s|ing)?|ceiling|bucket|towels?|stain\w*|backed up|backing up|full)\b")
 _REFRIGERANT = re.compile(r"\b(?:freon|refrigerant|coolant|r ?22|r ?410a?|hiss\w*|leak in the coil)\b")
 _PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a (?:\w+ )?(?:leak|puddle)|stopped leaking|fixed|"
-                        r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping) (?:now|anymore)|(?:weeks?|months?|days?) ago|last (?:week|month|year))\b")
+                        r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping) (?:now|anymore)|"
+                        r"(?:weeks?|months?|days?) ago|last (?:week|month|year))\b")
 _NOT_URGENT = re.compile(
     r"\b(?:not (?:really |that |very |super |too )?(?:urgent|an emergency|a big deal|in a (?:rush|hurry))|"
     r"no rush|no hurry|it can wait|"
@@ -220,12 +221,15 @@ def _any(pattern: re.Pattern[str], utt: Utterance) -> bool:
 # other than a repair of a symptom (install, replace, quote, second opinion, move, permit), and
 # complaints that are neither heat nor cold (bills, humidity, airflow, cycling, breakers).
 _OTHER = re.compile(
-    r"\b(?:install\w*|replac\w*|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
+    r"\b(?:install\w*|replac\w*|swap\w* (?:out )?(?:the |my |our )?(?:old )?(?:thermostat|unit|system|furnace|ac|a c|"
+    r"heater|condenser|heat pump|boiler)|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
     r"thermostat|ductwork|ducts)|quotes?|estimates?|bids?|second opinion|another opinion|upgrad\w*|"
     r"electric(?:ity)? bills?|power bills?|energy bills?|utility bills?|bills? (?:is|are|was|has been|went)|"
     r"humid\w*|sticky|clammy|muggy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
     r"(?:barely|hardly|never) (?:gets?|puts? out|pushes?|blows?) (?:any |much )?air|(?:hardly any|not much|barely any) "
-    r"air|(?:comes?|turns?|kicks?|fires?) on (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?(?:off|shuts? off|clicks? off|quits)"
+    r"air|(?:comes?|turns?|kicks?|fires?|clicks?|starts?) (?:on|up) (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?"
+    r"(?:off|shuts? "
+    r"off|clicks? off|quits)"
     r"(?: \S+){0,4} (?:back on|again)|"
     r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
     r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
@@ -233,7 +237,8 @@ _OTHER = re.compile(
     r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right)|on off on off|"
     r"(?:breaker|fuse)s? (?:keeps? )?(?:trip\w*|blow\w*)|tripp?ing the breaker|zon(?:e|es|ing)|dampers?|"
     r"convert\w*|relocat\w*|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
-    r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
+    r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
+    r"inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
     r"tilt\w*|sank|sinking|recharg\w*|top(?:ped)? (?:it |them )?off|(?:more|some|add|low on|needs?) "
     r"(?:freon|refrigerant|coolant)|"
     r"won'?t (?:stop|shut off)|never (?:stops|shuts off)|runs? (?:non ?stop|constantly|all the time))\b"
@@ -244,7 +249,8 @@ _SYMPTOM = re.compile(
     r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
     r"not (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|cold)|"
     r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
-    r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
+    r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|"
+    r"blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
     r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
     r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
     r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
@@ -254,6 +260,7 @@ _SYMPTOM = re.compile(
 _FAN_STILL = re.compile(
     r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
     r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin|turn)\w*\b"
+    r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
 )
 _ICE = re.compile(r"\b(?:ice|iced|icing|icy|frost\w*|frozen|froze)\b")
 _WATER_PIPES = re.compile(r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|going to|are going to) freeze|"
@@ -263,7 +270,8 @@ _WATER_PIPES = re.compile(r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|g
 _THERMOSTAT_FAULT = re.compile(
     r"\b(?:thermostat|nest|ecobee|honeywell|t ?stat)(?: thing)?(?:'s| is)? (?:\S+ ){0,3}(?:blank|error|codes?|"
     r"flashing|blinking|keeps? saying|dead|broke\w*|wrong|off by|frozen|stuck|"
-    r"unresponsive|not responding|(?:isn'?t|is not|not) turning on|won'?t (?:change|respond|let|turn|go|switch|hold|stay|read)|doesn'?t "
+    r"unresponsive|not responding|(?:isn'?t|is not|not) turning on|"
+    r"won'?t (?:change|respond|let|turn|go|switch|hold|stay|read)|doesn'?t "
     r"(?:respond|change|do anything|work)|isn'?t (?:responding|working|reading)|not (?:working|reading)|"
     r"reads? (?:\d+|wrong)|says? \d+|shows? \d+|keeps? (?:resetting|changing|going)|screen|display|"
     r"batter\w*|no power|went out|lost power|clicks? but)\b|\bthermostat\b.*\b(?:checked|another "
@@ -314,7 +322,8 @@ def _indoor_temperature(utt: Utterance) -> IssueCategory | None:
 
 # "the AC is fine but the fan screeches": whatever else is wrong, it heats or cools.
 _WORKS_FINE = re.compile(
-    r"\b(?:ac|a c|air|heat|heater|furnace|system|it|cooling|heating)(?:'s| is)? (?:working |running |cooling |heating )?"
+    r"\b(?:ac|a c|air|heat|heater|furnace|system|it|cooling|heating)(?:'s| is)? "
+    r"(?:working |running |cooling |heating )?"
     r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b")
 _HOUSE_COLD = re.compile(
     r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"

@@ -44,6 +44,7 @@ _YES_BUT = re.compile(
 )
 
 
+_CHANGED_MIND = re.compile(r"\b(?:changed my mind|change of plans|(?:don'?t|do not) book|hold off|not anymore)\b")
 _UNSURE = re.compile(_LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
                      r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b")
 
@@ -79,6 +80,8 @@ def extract_yes_no(norm: str, asked: bool = True) -> tuple[Literal["yes", "no"] 
     if _CONTRADICTION.search(norm):
         return None, False  # "yes not correct" (a recogniser's "yes that's correct"): ask again
     if _NO.search(norm):
+        return "no", False
+    if _CHANGED_MIND.search(norm):
         return "no", False
     if _YES.search(norm):
         return "yes", False
