@@ -44,6 +44,7 @@ _NO_HEAT = re.compile(
     rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
     rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|look at|check on|work on) (?:my|the|our) (?:furnace|heater|"
     rf"boiler|heating)\b|\b(?:furnace|heater|boiler|heating) (?:fixed|repaired|looked at)\b"
+    rf"|\b(?:heat|heater|furnace|heat pump|boiler)s?\b(?: \S+){{0,6}} blow\w* (?:cold|cool|chilly)\b"
 )
 _NO_COOL = re.compile(
     rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
@@ -57,6 +58,7 @@ _NO_COOL = re.compile(
     rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
     rf"looked at)\b"
     rf"|\bblowing (?:warm|hot|room temperature|lukewarm|tepid) air\b"
+    rf"|\b(?:ac|a c|air conditioner|air conditioning|mini split|unit)\b(?: \S+){{0,6}} blow\w* (?:warm|hot)\b"
     rf"|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
     rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
     rf"|\bfrozen (?:coil|coils|lines?|up)\b"
@@ -137,7 +139,8 @@ _FREEZING = re.compile(
 # "supposed to drop to 19 tonight", "a hard freeze", "in the twenties this week".
 _COLD_FORECAST = re.compile(
     r"\b(?:(?:drop|get|go|going|down|dip|fall)\w* (?:down )?(?:to|into|in) (?:the )?(?:[0-3]?\d|teens|twenties|"
-    r"single digits)\b|hard freeze|freeze warning|cold (?:snap|front)|arctic|in the (?:teens|twenties)|"
+    r"single digits)\b|\b(?:[0-9]|[12]\d|3[0-2]) degrees\b|hard freeze|freeze warning|cold (?:snap|front)|arctic|"
+    r"in the (?:teens|twenties)|"
     r"(?:[0-2]?\d|3[0-2]) (?:degrees )?(?:tonight|outside|out there|out|this morning))"
 )
 _ACTIVE_LEAK = re.compile(
@@ -236,7 +239,8 @@ _OTHER = re.compile(
     r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
     r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right)|on off on off|"
     r"(?:breaker|fuse)s? (?:keeps? )?(?:trip\w*|blow\w*)|tripp?ing the breaker|zon(?:e|es|ing)|dampers?|"
-    r"convert\w*|relocat\w*|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
+    r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
+    r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
     r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
     r"inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
     r"tilt\w*|sank|sinking|recharg\w*|top(?:ped)? (?:it |them )?off|(?:more|some|add|low on|needs?) "
