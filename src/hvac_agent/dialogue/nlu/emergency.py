@@ -41,7 +41,8 @@ _SHARED = re.compile(
     r"\b(?:everyone|everybody|all of us|we all|we both|both of us|the whole family|whole family|the kids|my kids|"
     r"the family|all (?:have|got|feel))\b"
     r"|\b(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|kick|kicked|started|start)\w* "
-    r"(?:on )?(?:the )?(?:heat|heater|furnace|heating)\b")
+    r"(?:on )?(?:the )?(?:heat|heater|furnace|heating)\b"
+)
 _SMOKE_FIRE = re.compile(
     r"(?<!cigarette )(?<!cigar )(?<!tobacco )(?<!wildfire )(?<!bbq )(?<!barbecue )\bsmoke\b(?! detectors?\b| alarms?\b)"
     r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
@@ -91,8 +92,7 @@ def extract_emergency(utt: Utterance) -> EmergencyKind | None:
     if _hits(_GAS, utt):
         return "gas"
     symptoms = _hits(_SYMPTOMS, utt)
-    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (
-            symptoms and _SHARED.search(utt.norm)):
+    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (symptoms and _SHARED.search(utt.norm)):
         return "carbon_monoxide"
     past = _PAST_FIRE.search(utt.norm) and not _NOW_FIRE.search(utt.norm)
     if _hits(_SMOKE_FIRE, utt) and not past and not (_DUST.search(utt.norm) and not _SEEN_FIRE.search(utt.norm)):

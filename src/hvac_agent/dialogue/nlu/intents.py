@@ -19,8 +19,10 @@ _IDENTITY = re.compile(
 # Asking for a person. Words that are unambiguous count anywhere; roles ("agent", "manager",
 # "the office", "a person") only when asked for, since callers also mention their insurance agent,
 # their property manager, or the person who came out last time.
-_ROLE = (r"(?:agent|manager|person|human|humans|dispatcher|receptionist|owner|office|someone|somebody|"
-         r"anyone|anybody|supervisor|technician|tech|people|guy|lady|woman|man)")
+_ROLE = (
+    r"(?:agent|manager|person|human|humans|dispatcher|receptionist|owner|office|someone|somebody|"
+    r"anyone|anybody|supervisor|technician|tech|people|guy|lady|woman|man)"
+)
 # "I need someone" / "can I get a technician" ask for a visit; these roles only for a person now.
 _DESK_ROLE = r"(?:agent|manager|person|human|dispatcher|receptionist|supervisor|owner|office)"
 _NOT_OURS = r"(?<!insurance )(?<!property )(?<!building )(?<!leasing )(?<!estate )(?<!apartment )"
@@ -118,25 +120,48 @@ _QUOTE = re.compile(r"\b(?:pricing)\b")
 # The profile's FAQ topics (issue 10): asked about, not a request for a visit.
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("financing", re.compile(r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check)\b")),
-    ("warranty", re.compile(r"\b(?:warrant\w*|guarantee\w*|(?:breaks?|fails?|goes out|happens|stops working) "
-                            r"again|pay (?:again|twice)|covered|stand behind)\b")),
-    ("discounts", re.compile(r"\b(?:discount\w*|first responders?|veterans? pricing|coupons?|specials?|promotions?|"
-                             r"deals?|rebates? (?:do|from) you)\b")),
+    (
+        "warranty",
+        re.compile(
+            r"\b(?:warrant\w*|guarantee\w*|(?:breaks?|fails?|goes out|happens|stops working) "
+            r"again|pay (?:again|twice)|covered|stand behind)\b"
+        ),
+    ),
+    (
+        "discounts",
+        re.compile(
+            r"\b(?:discount\w*|first responders?|veterans? pricing|coupons?|specials?|promotions?|"
+            r"deals?|rebates? (?:do|from) you)\b"
+        ),
+    ),
     ("licensing", re.compile(r"\b(?:licen[sc]ed?|license number|insured|bonded|liability insurance|certified)\b")),
-    ("payment", re.compile(r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?|checks? (?:okay|ok|"
-                           r"fine)|cash|amex|american express|visa|mastercard|master card|discover card|google pay|"
-                           r"samsung pay|venmo|zelle|paypal|apple pay|pay (?:up front|"
-                           r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b")),
-    ("brands", re.compile(r"\b(?:brands?|trane|carrier|lennox|rheem|goodman|mitsubishi|daikin|bryant|york|ruud|"
-                          r"american standard|amana|fujitsu|dealer)\b")),
+    (
+        "payment",
+        re.compile(
+            r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?|checks? (?:okay|ok|"
+            r"fine)|cash|amex|american express|visa|mastercard|master card|discover card|google pay|"
+            r"samsung pay|venmo|zelle|paypal|apple pay|pay (?:up front|"
+            r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b"
+        ),
+    ),
+    (
+        "brands",
+        re.compile(
+            r"\b(?:brands?|trane|carrier|lennox|rheem|goodman|mitsubishi|daikin|bryant|york|ruud|"
+            r"american standard|amana|fujitsu|dealer)\b"
+        ),
+    ),
 ]
-_ASKS = re.compile(r"\b(?:do you|do y'?all|are you|are your|is (?:it|that|there|your|cash)|can i|what|which|how|"
-                   r"does|is that something|any|when|do i|do we|should i|will i|would i|if|whether|wondering)\b|\?$"
-                   r"|^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|can|will|would)\b")
+_ASKS = re.compile(
+    r"\b(?:do you|do y'?all|are you|are your|is (?:it|that|there|your|cash)|can i|what|which|how|"
+    r"does|is that something|any|when|do i|do we|should i|will i|would i|if|whether|wondering)\b|\?$"
+    r"|^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|can|will|would)\b"
+)
 # A visit asked for after the question: "what would that run, can somebody come look".
 _BOOKED_AFTER = re.compile(
     r"\b(?:can|could|will|would) (?:somebody|someone|you|y'?all|a tech|a technician) (?:come|send|get out|stop by)\b"
-    r"|\b(?:send|get) (?:somebody|someone|a tech|a technician) out\b|\bi'?d like to (?:book|schedule)\b")
+    r"|\b(?:send|get) (?:somebody|someone|a tech|a technician) out\b|\bi'?d like to (?:book|schedule)\b"
+)
 # Questions about the equipment or the company that ask for advice, not a visit: answered as
 # `other` (said plainly when the profile has no answer), with an offer to book.
 _ADVICE = re.compile(
@@ -144,17 +169,22 @@ _ADVICE = re.compile(
     r"what size|what kind of filter|what(?:'?s| is) the best|should i (?:be|keep|set|leave|turn|run|replace|get)|"
     r"do i (?:need|have) to|are you (?:guys )?the (?:company|ones|people|guys)|was that you|did y'?all|"
     r"how (?:long|many years) (?:does|do|should|will) (?:a|an|the|my)|what temperature should|"
-    r"should i (?:be )?(?:worr\w*|concerned)|is (?:that|it|this) something to worry about)\b")
+    r"should i (?:be )?(?:worr\w*|concerned)|is (?:that|it|this) something to worry about)\b"
+)
 # A yes/no question to the company ("do you do commercial", "are your techs background checked").
 _COMPANY_Q = re.compile(
-    r"^(?:(?:hi|hey|hello|yeah|um|uh|so|okay|quick question) )*(?:do|does|are) (?:you|y'?all|your)\b")
+    r"^(?:(?:hi|hey|hello|yeah|um|uh|so|okay|quick question) )*(?:do|does|are) (?:you|y'?all|your)\b"
+)
 
 
 def advice(norm: str) -> bool:
     """A question asking for advice about the equipment ("is that normal", "should I worry")."""
     return _ADVICE.search(norm) is not None
+
+
 _QUESTION_CUE = re.compile(
-    r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b")
+    r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b"
+)
 # Farewells end a call anywhere; "that's it", "never mind" only answer "anything else?" (or open a
 # call): "yeah that's it" to a read-back question must not hang up.
 _FAREWELL = re.compile(
@@ -164,7 +194,8 @@ _FAREWELL = re.compile(
 # Leaving at the opening: "wrong number" at a read-back corrects the phone instead.
 _LEAVING = re.compile(
     r"\b(?:wrong number|wrong place|dialed wrong|misdialed|(?:i'?ll|i will|gonna|going to|let me) call (?:you )?back"
-    r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go)\b")
+    r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go)\b"
+)
 _DONE = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|alright|well|yeah|um|uh) )*(?:that'?s all|that'?s it|that'?s everything|"
     r"nothing else|i'?m all set|we'?re all set|i'?m good|we'?re good|never mind|nevermind|forget it|"
@@ -172,9 +203,7 @@ _DONE = re.compile(
 )
 
 
-def extract_intent(
-    utt: Utterance, ctx: NluContext
-) -> tuple[Intent | None, QuestionTopic | None]:
+def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, QuestionTopic | None]:
     t = utt.norm
     m = _HUMAN.search(t)
     if m and m.group(0).startswith(("don't", "dont", "do not")):
@@ -199,7 +228,8 @@ def extract_intent(
             if (found := pattern.search(t)) and not _BOOKED_AFTER.search(t, found.end()):
                 return "question", topic  # type: ignore[return-value]  # the labels are QuestionTopics
     wants_quote = re.search(r"\b(?:quote|estimate)\b", t) and not re.search(
-        r"\b(?:how much|charge|cost|costs|fee|free)\b", t)
+        r"\b(?:how much|charge|cost|costs|fee|free)\b", t
+    )
     price = _PRICE.search(t)
     if price and _BOOKED_AFTER.search(t, price.end()):
         price = None  # "what would that run us, can somebody come look": a visit is asked for
@@ -210,7 +240,8 @@ def extract_intent(
     if _ADVICE.search(t) and not _BOOK.search(t):
         return "question", "other"
     if _AREA.search(t) and not re.search(
-            r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t):
+        r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t
+    ):
         return "question", "service_area"
     if _FAREWELL.search(t) and not _BOOK.search(t):
         return "goodbye", None
@@ -218,8 +249,11 @@ def extract_intent(
         return "goodbye", None
     if ctx.expect in ("anything_else", "intent", None) and _DONE.search(t) and not _BOOK.search(t):
         return "goodbye", None
-    if ctx.expect == "anything_else" and re.fullmatch(r"(?:no|nope|nah|no thanks|no thank you)"
-                                                      r"(?: (?:thanks|thank you))?", t):
+    if ctx.expect == "anything_else" and re.fullmatch(
+        r"(?:no|nope|nah|no thanks|no thank you)"
+        r"(?: (?:thanks|thank you))?",
+        t,
+    ):
         return "goodbye", None
     if _BOOK.search(t):
         return "book", None

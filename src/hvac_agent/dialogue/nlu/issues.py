@@ -11,23 +11,29 @@ from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, IssueCategory, Urgency
 
 _HEAT_EQUIP = r"(?:furnace|heater|heat|heating|boiler|radiators?|heat pump|pilot(?: light)?|baseboards?)"
-_COOL_EQUIP = (r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
-               r"central air|mini split|cooler|condenser|compressor|heat pump|outdoor unit|outside unit|"
-               r"outdoor fan|outside fan|condenser fan)")
-_BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
-           r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
-           r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
-           r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
-           r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
-           r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)")
+_COOL_EQUIP = (
+    r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
+    r"central air|mini split|cooler|condenser|compressor|heat pump|outdoor unit|outside unit|"
+    r"outdoor fan|outside fan|condenser fan)"
+)
+_BROKEN = (
+    r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
+    r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
+    r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
+    r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
+    r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
+    r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)"
+)
 # Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
 # and then shuts off", "the ac runs all day and never reaches the set temperature".
-_FAILS_LATER = (r"(?:shuts? off|turns? off|cuts? (?:out|off)|keeps shutting off|won'?t (?:turn on|start|"
-                r"come on|kick on|stay on|keep up|cool|heat)|never (?:reaches|gets to|gets (?:warm|cold|cool))|"
-                r"can'?t keep up|not keeping up|isn'?t (?:spinning|turning|keeping up)|not spinning|"
-                r"stopped working|doesn'?t (?:cool|heat|get (?:warm|cold|cool))|keeps (?:restarting|rebooting|"
-                r"turning (?:on and off|off and on)|clicking (?:on and off|off))|(?:is |are |got )?(?:frozen|iced up|"
-                r"icing up|covered in ice))")
+_FAILS_LATER = (
+    r"(?:shuts? off|turns? off|cuts? (?:out|off)|keeps shutting off|won'?t (?:turn on|start|"
+    r"come on|kick on|stay on|keep up|cool|heat)|never (?:reaches|gets to|gets (?:warm|cold|cool))|"
+    r"can'?t keep up|not keeping up|isn'?t (?:spinning|turning|keeping up)|not spinning|"
+    r"stopped working|doesn'?t (?:cool|heat|get (?:warm|cold|cool))|keeps (?:restarting|rebooting|"
+    r"turning (?:on and off|off and on)|clicking (?:on and off|off))|(?:is |are |got )?(?:frozen|iced up|"
+    r"icing up|covered in ice))"
+)
 _ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second floor|basement)"
 
 _NO_HEAT = re.compile(
@@ -101,7 +107,8 @@ _MAINT = re.compile(
 _HEAT_WORDS = re.compile(rf"\b{_HEAT_EQUIP}\b|\bcold\b|\bfreezing\b")
 _COOL_WORDS = re.compile(rf"\b{_COOL_EQUIP}\b|\bhot\b")
 _EQUIPMENT_BROKEN = re.compile(
-    rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}")
+    rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}"
+)
 
 _PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
 _COLD_AIR = re.compile(r"\b(?:air|vents?)(?: \S+){0,6} (?:is|are|feels?|blows?|blowing) (?:cold|cool|freezing)\b")
@@ -117,18 +124,32 @@ _ELDER_AGE = re.compile(
     r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
 )
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
-                r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"), "infant in the home"),
-    (re.compile(r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
-                r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
-                r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"),
-     "elderly occupant"),
-    (re.compile(r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
-                r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
-                r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
-                r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
-                r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
-                r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs)\b"), "medical need"),
+    (
+        re.compile(
+            r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
+            r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"
+        ),
+        "infant in the home",
+    ),
+    (
+        re.compile(
+            r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
+            r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
+            r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"
+        ),
+        "elderly occupant",
+    ),
+    (
+        re.compile(
+            r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
+            r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
+            r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
+            r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
+            r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
+            r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs)\b"
+        ),
+        "medical need",
+    ),
 ]
 _FREEZING = re.compile(
     r"\b(?:below freezing|freezing (?:outside|out there|tonight|weather|temperatures?|temps)|"
@@ -150,20 +171,26 @@ _ACTIVE_LEAK = re.compile(
     r"|\bdripping (?:through|from) the ceiling\b|\bceiling is dripping\b|\bwon'?t stop (?:leaking|dripping)\b"
 )
 # Water where it should not be is an active leak (turn the system off); refrigerant is not water.
-_WATER = re.compile(r"\b(?:water|wet|soaked|soaking|soggy|damp|drip\w*|puddles?|flood\w*|overflow\w*|"
-                    r"leak(?:s|ing)?|ceiling|bucket|towels?|stain\w*|backed up|backing up|full)\b")
+_WATER = re.compile(
+    r"\b(?:water|wet|soaked|soaking|soggy|damp|drip\w*|puddles?|flood\w*|overflow\w*|"
+    r"leak(?:s|ing)?|ceiling|bucket|towels?|stain\w*|backed up|backing up|full)\b"
+)
 _REFRIGERANT = re.compile(r"\b(?:freon|refrigerant|coolant|r ?22|r ?410a?|hiss\w*|leak in the coil)\b")
-_PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a (?:\w+ )?(?:leak|puddle)|stopped leaking|fixed|"
-                        r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping) (?:now|anymore)|"
-                        r"(?:weeks?|months?|days?) ago|last (?:week|month|year))\b")
+_PAST_LEAK = re.compile(
+    r"\b(?:was leaking|leaked|used to leak|had a (?:\w+ )?(?:leak|puddle)|stopped leaking|fixed|"
+    r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping) (?:now|anymore)|"
+    r"(?:weeks?|months?|days?) ago|last (?:week|month|year))\b"
+)
 _NOT_URGENT = re.compile(
     r"\b(?:not (?:really |that |very |super |too )?(?:urgent|an emergency|a big deal|in a (?:rush|hurry))|"
     r"no rush|no hurry|it can wait|"
     r"can wait|whenever|not that urgent|nothing urgent|routine|no emergency|just (?:a )?(?:tune|check|"
     r"maintenance))\b"
 )
-_SAYS_URGENT = re.compile(r"\b(?:urgent|emergency|asap|as soon as possible|right away|immediately|"
-                          r"today if possible|really need someone today)\b")
+_SAYS_URGENT = re.compile(
+    r"\b(?:urgent|emergency|asap|as soon as possible|right away|immediately|"
+    r"today if possible|really need someone today)\b"
+)
 # Answers to "what's the problem?" that are not a problem: questions back, asking to repeat or
 # wait, "I don't know" on its own.
 _META = re.compile(
@@ -179,9 +206,11 @@ def _mostly_digits(utt: Utterance) -> bool:
     return spoken_numbers * 2 >= len(utt.tokens)
 
 
-_SPOKEN_DIGIT = (r"(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-                 r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
-                 r"seventy|eighty|ninety)")
+_SPOKEN_DIGIT = (
+    r"(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety)"
+)
 _CLAUSE_CUT = re.compile(
     rf"\b(?:at {_SPOKEN_DIGIT}|my (?:name|number|phone|address|zip)|i'?m at|we'?re at|i live|the address|zip|"
     r"and (?:my|the) (?:name|number|address)|you can reach|call me|this is [a-z]+ [a-z]+ calling|"
@@ -189,8 +218,9 @@ _CLAUSE_CUT = re.compile(
     r"when can|how soon)"
 )
 # Verbs worth keeping before "my filter", "the system": "change my filter", "check the system".
-_LEAD_VERBS = frozenset({"change", "replace", "clean", "check", "service", "inspect", "fix", "repair",
-                         "look", "tune", "install", "move"})
+_LEAD_VERBS = frozenset(
+    {"change", "replace", "clean", "check", "service", "inspect", "fix", "repair", "look", "tune", "install", "move"}
+)
 # Read-backs go to speech synthesis: "ac" must be spelled out, not said as a word.
 _ACRONYMS = re.compile(r"\b(?:ac|a c|a/c|hvac|co|c o)\b")
 _CLAUSE_SPLIT = re.compile(r"[.,;!?]| and | but | so | also ")
@@ -267,8 +297,10 @@ _FAN_STILL = re.compile(
     r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
 )
 _ICE = re.compile(r"\b(?:ice|iced|icing|icy|frost\w*|frozen|froze)\b")
-_WATER_PIPES = re.compile(r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|going to|are going to) freeze|"
-                          r"pipes? (?:burst|bursting))\b")
+_WATER_PIPES = re.compile(
+    r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|going to|are going to) freeze|"
+    r"pipes? (?:burst|bursting))\b"
+)
 # "thermostat says 70 but it's way hotter", "my thermostat's broke it reads 52": the control is
 # the fault. "thermostat says cooling but it's 81" is the cooling that fails.
 _THERMOSTAT_FAULT = re.compile(
@@ -328,13 +360,16 @@ def _indoor_temperature(utt: Utterance) -> IssueCategory | None:
 _WORKS_FINE = re.compile(
     r"\b(?:ac|a c|air|heat|heater|furnace|system|it|cooling|heating)(?:'s| is)? "
     r"(?:working |running |cooling |heating )?"
-    r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b")
+    r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
+)
 _HOUSE_COLD = re.compile(
     r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
-    r"(?:cold|freezing|chilly)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b")
+    r"(?:cold|freezing|chilly)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+)
 _HOUSE_HOT = re.compile(
     r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
-    r"(?:hot|warm|an oven|stuffy|sweltering)\b|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b")
+    r"(?:hot|warm|an oven|stuffy|sweltering)\b|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+)
 
 
 def _house_feel(utt: Utterance) -> IssueCategory | None:
@@ -347,7 +382,8 @@ def _house_feel(utt: Utterance) -> IssueCategory | None:
 # "the thermostat says it's heating but nothing happens": the mode named fails.
 _MODE_FAILS = re.compile(
     r"\b(?:says|shows|set to|on|in|calling for) (?:it'?s |its )?(?P<mode>heat|heating|cool|cooling|ac|air)(?: mode)? "
-    r"(?:but|and) (?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|the (?:house|air)|it'?s still)")
+    r"(?:but|and) (?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|the (?:house|air)|it'?s still)"
+)
 
 
 def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
@@ -360,8 +396,12 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "no_heat" if mode.group("mode").startswith("heat") else "no_cooling"
     if _THERMOSTAT_FAULT.search(utt.dig) and not re.search(r"\b(?:install\w*|upgrad\w*|new|smart)\b", utt.norm):
         return "thermostat"
-    if _any(_OTHER, utt) and not (strong and not re.search(
-            r"\b(?:quote|estimate|bid|second opinion|replace (?:it|the|my)|new (?:system|unit))\b", utt.norm)):
+    if _any(_OTHER, utt) and not (
+        strong
+        and not re.search(
+            r"\b(?:quote|estimate|bid|second opinion|replace (?:it|the|my)|new (?:system|unit))\b", utt.norm
+        )
+    ):
         return "other"
     if _FAN_STILL.search(utt.norm) and not re.search(r"\b(?:furnace|heater|heating|boiler)\b", utt.norm):
         return "no_cooling"
@@ -371,9 +411,13 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "maintenance"
     winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
     heat_pump_in_winter = winter and "heat pump" in utt.norm and not _COOL_NAMED.search(utt.norm)
-    if _ICE.search(utt.norm) and _house_feel(utt) != "no_heat" and not heat_pump_in_winter \
-            and not _WATER_PIPES.search(utt.norm) and not re.search(
-            r"\b(?:ice storm|icy roads?|freezing out|below freezing)\b", utt.norm):
+    if (
+        _ICE.search(utt.norm)
+        and _house_feel(utt) != "no_heat"
+        and not heat_pump_in_winter
+        and not _WATER_PIPES.search(utt.norm)
+        and not re.search(r"\b(?:ice storm|icy roads?|freezing out|below freezing)\b", utt.norm)
+    ):
         return "no_cooling"
     if not strong:
         if _any(_LEAK, utt):
@@ -388,7 +432,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     if heat and cool:
         # "heat pump isn't working": the season decides
         heat_only = _HEAT_WORDS.search(utt.norm) and not re.search(
-            r"\b(?:ac|a c|air conditioner|air conditioning|cooling|hot)\b", utt.norm)
+            r"\b(?:ac|a c|air conditioner|air conditioning|cooling|hot)\b", utt.norm
+        )
         cool_only = not re.search(r"\b(?:furnace|heater|heating|boiler|cold|freezing)\b", utt.norm)
         if heat_only and not cool_only:
             cool = False
@@ -439,16 +484,58 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
 
 
 _PATTERNS_BY_CATEGORY: dict[str, tuple[re.Pattern[str], ...]] = {
-    "no_heat": (_NO_HEAT, _EQUIPMENT_BROKEN), "no_cooling": (_NO_COOL, _EQUIPMENT_BROKEN),
-    "leak": (_LEAK,), "smell": (_SMELL,), "noise": (_NOISE,), "thermostat": (_THERMOSTAT,),
+    "no_heat": (_NO_HEAT, _EQUIPMENT_BROKEN),
+    "no_cooling": (_NO_COOL, _EQUIPMENT_BROKEN),
+    "leak": (_LEAK,),
+    "smell": (_SMELL,),
+    "noise": (_NOISE,),
+    "thermostat": (_THERMOSTAT,),
     "maintenance": (_MAINT,),
 }
 
 
-_DETERMINERS = frozenset({"my", "our", "the", "his", "her", "their", "i", "we", "i've", "we've",
-                          "there's", "it's", "it", "this", "there", "i'm", "we're"})
-_BACK_STOP = frozenset({"at", "and", "but", "so", "calling", "about", "because", "name", "number",
-                        "hi", "hello", "yes", "yeah", "here", "zip", "since", "hey"})
+_DETERMINERS = frozenset(
+    {
+        "my",
+        "our",
+        "the",
+        "his",
+        "her",
+        "their",
+        "i",
+        "we",
+        "i've",
+        "we've",
+        "there's",
+        "it's",
+        "it",
+        "this",
+        "there",
+        "i'm",
+        "we're",
+    }
+)
+_BACK_STOP = frozenset(
+    {
+        "at",
+        "and",
+        "but",
+        "so",
+        "calling",
+        "about",
+        "because",
+        "name",
+        "number",
+        "hi",
+        "hello",
+        "yes",
+        "yeah",
+        "here",
+        "zip",
+        "since",
+        "hey",
+    }
+)
 
 
 def _span(clause: str, start: int) -> str:
@@ -484,8 +571,12 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
             continue
         c = _span(c, m.start())
         c = _ISSUE_LEAD.sub("", c)
-        c = re.sub(r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
-                   r"the (?:problem|issue) is|it'?s that|i think)\s+", "", c)
+        c = re.sub(
+            r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
+            r"the (?:problem|issue) is|it'?s that|i think)\s+",
+            "",
+            c,
+        )
         if c and c not in keep:
             keep.append(c)
     if not keep and category in ("no_heat", "no_cooling"):
@@ -556,8 +647,12 @@ def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency:
         reasons = []
     if res.category == "no_heat" and (_any(_FREEZING, utt) or _COLD_FORECAST.search(utt.dig)):
         reasons.append("no heat in freezing weather")
-    if res.category == "leak" and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm)) \
-            and not _PAST_LEAK.search(utt.norm) and not _REFRIGERANT.search(utt.norm):
+    if (
+        res.category == "leak"
+        and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm))
+        and not _PAST_LEAK.search(utt.norm)
+        and not _REFRIGERANT.search(utt.norm)
+    ):
         reasons.append("active water leak")
     res.urgency = None
     if emergency is not None:

@@ -45,7 +45,8 @@ _BENIGN_SMELL = re.compile(
 # The caller's own "no gas", "not smoking": the semantic net must not hear the danger word alone.
 _DENIED_DANGER = re.compile(
     r"\b(?:don'?t|do not|doesn'?t|does not|no|not|never|without|isn'?t|wasn'?t)(?: \S+){0,3}? (?:gas|smoke|smoking|"
-    r"burning|sparks?|fire|carbon monoxide|co|propane|eggs?)\b|\bdust\w*\b")
+    r"burning|sparks?|fire|carbon monoxide|co|propane|eggs?)\b|\bdust\w*\b"
+)
 _ABOUT_A_VISIT = re.compile(
     r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b"
 )

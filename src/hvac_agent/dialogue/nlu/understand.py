@@ -75,7 +75,9 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
     zip_code = ad.zip or (ph.rest if len(ph.rest) == 5 else None)
     no_unit = ad.no_unit or (
-        ctx.expect in ("address", "unit") and ad.street is None and ad.unit is None
+        ctx.expect in ("address", "unit")
+        and ad.street is None
+        and ad.unit is None
         and (bool(_BARE_NO.match(utt.norm)) or ctx.expect == "unit" and yes_no == "no")
     )
     name = extract_name(utt, ctx)
@@ -83,9 +85,15 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     intent, question = extract_intent(utt, ctx)
     if ctx.expect in OPENING_EXPECTS:
         emergency, intent, question = opening(utt, ctx, iss, emergency, intent, question)
-    if intent == "question" and ctx.expect in OPENING_EXPECTS and (
-        iss.category in ("maintenance", "smell", "noise")
-        or question == "other" and emergency is None and (iss.category in (None, "other") or advice(utt.norm))
+    if (
+        intent == "question"
+        and ctx.expect in OPENING_EXPECTS
+        and (
+            iss.category in ("maintenance", "smell", "noise")
+            or question == "other"
+            and emergency is None
+            and (iss.category in (None, "other") or advice(utt.norm))
+        )
     ):
         iss.issue, iss.category = None, None  # "how much for a tune up", "is that smell normal": asked, not booked
     if iss.category == "other" and intent in ("human", "question", "cancel", "reschedule", "goodbye"):
@@ -97,13 +105,16 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         window = extract_window(utt, ctx)
 
     present: list[tuple[SlotName, object]] = [
-        ("name", name), ("phone", phone or phone_digits), ("address", ad.street), ("zip", zip_code),
-        ("unit", ad.unit), ("window", window),
+        ("name", name),
+        ("phone", phone or phone_digits),
+        ("address", ad.street),
+        ("zip", zip_code),
+        ("unit", ad.unit),
+        ("window", window),
         # An issue said at the read-back or when asked for it replaces the one we had.
         ("issue", iss.category if ctx.expect in ("confirm", "issue") and iss.category != "other" else None),
     ]
-    cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but,
-                             agreed=yes_no == "yes")
+    cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but, agreed=yes_no == "yes")
     if yes_but:
         yes_no = None
     house_number = None

@@ -33,8 +33,10 @@ _NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'
 _CONTRADICTION = re.compile(
     r"^(?:yes|yeah|yep|yup|correct|right)\b.*\b(?:not (?:correct|right)|incorrect|wrong|no no)\b"
 )
-_YES_INSIDE = re.compile(r"\b(?:that'?s (?:right|correct)|sounds good|that works|works for me|yes|go for it|go ahead|"
-                         r"book it)\b")
+_YES_INSIDE = re.compile(
+    r"\b(?:that'?s (?:right|correct)|sounds good|that works|works for me|yes|go for it|go ahead|"
+    r"book it)\b"
+)
 # "yes but the number is …" / "yeah except": a correction, not an agreement.
 _YES_BUT = re.compile(
     r"^(?:(?:oh|well|um|uh)\s+)*(?:yes|yeah|yep|yup|sure|right|correct|mostly|almost|close|"
@@ -45,8 +47,10 @@ _YES_BUT = re.compile(
 
 
 _CHANGED_MIND = re.compile(r"\b(?:changed my mind|change of plans|(?:don'?t|do not) book|hold off|not anymore)\b")
-_UNSURE = re.compile(_LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
-                     r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b")
+_UNSURE = re.compile(
+    _LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
+    r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b"
+)
 
 
 # Where no yes/no question was asked, only a plain leading yes/no counts: "it's not warm enough"
