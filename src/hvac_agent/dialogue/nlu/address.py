@@ -141,6 +141,8 @@ _NO_UNIT = re.compile(
     r"\b(?:no (?:apartment|apt|unit|suite)(?: number)?|not an? (?:apartment|unit|condo)"
     r"|(?:it'?s|its|it is) (?:just )?a (?:single family )?(?:house|home)"
     r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)|(?:just|only) a house"
+    r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
+    r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
     r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number)\b"
 )
 
@@ -260,7 +262,7 @@ def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
     while i + 1 < len(toks) and toks[i] in ("number", "is", "actually", "it's", "its", "no", "num"):
         i += 1  # "apartment number 5", "the apartment is actually 4c"
     t = toks[i]
-    if re.fullmatch(r"#?\d{1,5}[a-z]?", t):
+    if re.fullmatch(r"#?\d{1,5}[a-z]?|\d{6,9}", t):
         value = t.lstrip("#").upper()
         if (
             i + 1 < len(toks)
@@ -391,23 +393,34 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
     if res.street is None and ctx.expect == "address" and run_at:
         res.street = usaddress_street(utt.dig)
     # Unit
+    split_zip: str | None = None
     for i, t in enumerate(toks):
-        if t in UNIT_WORDS or (t.startswith("#") and len(t) > 1):
+        after_street = t == "number" and street_end >= 0 and i == street_end  # "hart lane number 209"
+        if t in UNIT_WORDS or after_street or (t.startswith("#") and len(t) > 1):
             if _equipment_sense(toks, i):
                 continue  # "the unit is 20 years old", "the room is 80 degrees"
-            got = _unit_value(toks, i + 1) if t in UNIT_WORDS else _unit_value(toks, i)
+            got = _unit_value(toks, i + 1) if t in UNIT_WORDS or after_street else _unit_value(toks, i)
             if got and got[1] < len(toks) and toks[got[1]] in _MEASURES:
                 continue
             if got:
                 label = UNIT_WORDS.get(t, "Unit")
-                res.unit = f"{label} {got[0]}"
+                value = got[0]
+                if value.isdigit() and 6 <= len(value) <= 9:
+                    # "apartment three twelve, seven eight seven oh three": one run of digits to the
+                    # recogniser, a unit and a ZIP to the caller.
+                    value, split_zip = value[:-5], value[-5:]
+                res.unit = f"{label} {value}"
                 for idx in range(i, got[1]):
                     if idx in run_at:
                         res.runs.add(run_at[idx])
-                break
+                if label != "Bldg":
+                    break  # "building two, apartment 215": the apartment is the unit
     if res.unit is None and ctx.expect == "unit" and not _NO_UNIT.search(utt.norm):
         # A bare answer to "any apartment or unit number?": "two b", "it's 204", "b".
         for i, t in enumerate(toks):
+            if re.fullmatch(r"\d{1,4}[a-z]|[a-z]\d{1,4}", t):
+                res.unit = f"Unit {t.upper()}"  # "4b", "b12": said as one word
+                break
             if i in run_at or (t in LETTERS and len(t) == 1 and t not in ("a", "i")):
                 got = _unit_value(toks, i)
                 if got:
@@ -445,4 +458,6 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             res.zip = digits[:5]
             res.runs.add(k)
             break
+    if res.zip is None and split_zip is not None:
+        res.zip = split_zip
     return res

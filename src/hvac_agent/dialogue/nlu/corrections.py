@@ -14,7 +14,8 @@ _CUE = re.compile(
     r"|\bactually\b|\bi meant\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\blet me correct\b"
     r"|\bwrong (?:number|name|address|zip|street|apartment|unit|day|time)\b"
     r"|\bthat'?s not (?:my|the right|right|correct|it)\b|\bthat isn'?t (?:my|right)\b"
-    r"|\bshould (?:be|say)\b|\bit'?s not [a-z0-9]+ it'?s\b|\bnot [a-z0-9]+ but\b|\binstead\b"
+    r"|\bshould (?:be|say|end (?:in|with))\b|\bends? (?:in|with) \S+ not\b|\bit'?s not [a-z0-9]+ it'?s\b"
+    r"|\bnot [a-z0-9]+ but\b|\binstead\b"
     r"|\bchange (?:my|the) (?:name|number|phone|address|zip|apartment|unit|street|day|date|time|window)\b"
     r"|^(?:no|nope|nah)\s+\d"
     r"|\bmisspelled\b|\bspelled wrong\b|\byou (?:have|got) (?:it|that|my \w+) wrong\b|\bi said\b"
@@ -24,7 +25,7 @@ _CUE = re.compile(
 # Cues that are a correction by themselves; "actually", "instead", "i mean" need a slot to act on.
 _STRONG_CUE = re.compile(
     r"^(?:(?:oh|well|um|uh|sorry|wait|hold on)\s+)*(?:no|nope|nah|not)\b|\bwrong\b|\bthat'?s not\b"
-    r"|\bi said\b|\bcorrection\b|\bscratch that\b|\bmisspelled\b|\bshould (?:be|say)\b"
+    r"|\bi said\b|\bcorrection\b|\bscratch that\b|\bmisspelled\b|\bshould (?:be|say|end (?:in|with))\b"
 )
 _SLOT_WORDS: list[tuple[re.Pattern[str], SlotName]] = [
     (re.compile(r"\b(?:name|spell(?:ed|ing)?|last name|first name|with an? [a-z])\b"), "name"),

@@ -119,7 +119,7 @@ _MORNING = re.compile(
     r"(?:12|twelve|noon)|(?:7|seven|8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock))\b"
 )
 _AFTERNOON = re.compile(
-    r"\b(?:afternoon|afternoons|after noon|after lunch|later in the day|evening|"
+    r"\b(?:afternoon|afternoons|after noon|after lunch|later in the day|after (?:12|twelve|1|one)(?: pm| o'?clock)?|"
     r"(?:12|twelve|noon|1|one|2|two)(?: pm| p m| o'?clock)? (?:to|till|until|and|through) "
     r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three|4|four) (?:pm|p m|o'?clock)))\b"
 )
@@ -127,6 +127,7 @@ _PICK = re.compile(
     r"\b(?:(?:the )?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last|latter|former|middle|"
     r"earlier|later|other)(?: one| option| choice| window| slot| time| day| appointment)"
     r"|(?:option|number|choice) (?P<num>one|two|three|four|1|2|3|4)\b"
+    r"|^(?:(?:um|uh|the|number|option) )*(?P<num2>one|two|three|1|2|3)(?: please| works| is (?:good|fine)| then)?$"
     r"|^(?:the )?(?P<ord2>first|1st|second|2nd|third|3rd|last)(?: please| works| is (?:good|fine)|"
     r" sounds good| thanks)?$"
     r"|\bthe (?P<ord3>first|second|third|last)(?: please| works| is (?:good|fine)| sounds good| "
@@ -384,7 +385,7 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
     found = False
     pick = _PICK.search(utt.norm) if (offered or ctx.expect == "window") else None
     if pick:
-        key = pick.group("ord") or pick.group("num") or pick.group("ord2") or pick.group("ord3")
+        key = pick.group("ord") or pick.group("num") or pick.group("num2") or pick.group("ord2") or pick.group("ord3")
         if key in ("last", "latter", "later"):
             idx = len(offered) - 1 if offered else None
         elif key in ("middle",) and len(offered) == 3:

@@ -14,27 +14,44 @@ from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.state import EmergencyKind
 
 _GAS = re.compile(
-    r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent)(?: (?:strongly|really|kind of|kinda|a lot|faintly|"
+    r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent|reek(?:s|ing|ed)?|stinks?|stinking)(?: (?:strongly|really|kind of|"
+    r"kinda|a lot|faintly|"
     r"like|of|some|natural|propane|a|little|bit))* (?:gas|propane)\b"
     r"|\b(?:gas|propane) (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
     r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
+    r"|\b(?:gas|propane|natural gas|methane) (?:detector|alarm|monitor|sensor)s?\b"
+    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:stove|burner|range|oven)(?: \S+){0,2}? (?:on|running|left on)\b"
     r"|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
+    r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? (?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?)\b"
+    r"|\b(?:hiss\w*|smell\w*|stinks?|odou?r)(?: \S+){0,8}? gas (?:line|meter|pipe|valve|hookup|connection)s?\b"
+    r"|\bgas (?:line|meter|pipe|valve|hookup|connection)s?(?: \S+){0,8}? (?:hiss\w*|smell\w*|stinks?|odou?r)\b"
 )
 _CO = re.compile(
     r"\bcarbon monoxide\b|\bmonoxide\b"
-    r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl) (?:alarm|alarms|detector|detectors|monitor|sensor)\b"
+    r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl) (?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
+    r"levels?|reading)\b"
 )
 _SYMPTOMS = re.compile(
     r"\b(?:dizzy|dizziness|headaches?|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
-    r"|drowsy|confused|passed out|fainted|feel(?:ing)? sick|feel(?:ing)? faint)\b"
+    r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
+    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy)\b"
+)
+# A symptom shared by the household, or tied to the heat coming on, is the carbon monoxide pattern.
+_SHARED = re.compile(
+    r"\b(?:everyone|everybody|all of us|we all|we both|both of us|the whole family|whole family|the kids|my kids|"
+    r"the family|all (?:have|got|feel))\b"
+    r"|\b(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|kick|kicked|started|start)\w* "
+    r"(?:on )?(?:the )?(?:heat|heater|furnace|heating)\b"
 )
 _SMOKE_FIRE = re.compile(
-    r"\bsmoke\b(?! detectors?\b| alarms?\b)|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
+    r"(?<!cigarette )(?<!cigar )(?<!tobacco )(?<!wildfire )(?<!bbq )(?<!barbecue )\bsmoke\b(?! detectors?\b| alarms?\b)"
+    r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
     r"(?:going off|went off|sounding|blaring|goes off)\b"
     r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) smoking\b|\bsmoking (?:from|out|coming)\b"
     r"|\bspark(?:s|ing|ed)?\b"
     r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
-    r"|\bsmell(?:s|ing|ed)? (?:like )?(?:something )?(?:is )?burn(?:ing|t)\b|\bsmell of burning\b"
+    r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t)\b|\bsmell of burning\b"
+    r"|\bburn(?:ing|t) (?:\S+ )?(?:smell|odou?r)\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
     r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
@@ -60,14 +77,24 @@ def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
 
 
 # A chirping detector wants a battery; it is not alarming.
-_BATTERY = re.compile(r"\b(?:chirp\w*|batter(?:y|ies)|low battery)\b")
+_BATTERY = re.compile(r"\b(?:batter(?:y|ies)|low battery)\b|^(?:\S+ ){0,6}chirp\w*(?: \S+){0,3}$")
+
+
+# The dust that burns off a heater's first run of the season: a question, not a fire.
+_DUST = re.compile(r"\bdust\w*\b")
+# "we had a fire in the kitchen last year": history, not a fire now.
+_PAST_FIRE = re.compile(r"\b(?:had|was) a (?:\w+ )?fire\b|\bfire (?:\S+ ){0,5}(?:last (?:year|month|week)|ago)\b")
+_NOW_FIRE = re.compile(r"\b(?:now|right now|again|still|smok\w+|sparks?|sparking|flames?|burning)\b")
+_SEEN_FIRE = re.compile(r"\b(?:smoke|smoking|sparks?|sparking|flames?|fire)\b")
 
 
 def extract_emergency(utt: Utterance) -> EmergencyKind | None:
     if _hits(_GAS, utt):
         return "gas"
-    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or _hits(_SYMPTOMS, utt) >= 2:
+    symptoms = _hits(_SYMPTOMS, utt)
+    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (symptoms and _SHARED.search(utt.norm)):
         return "carbon_monoxide"
-    if _hits(_SMOKE_FIRE, utt):
+    past = _PAST_FIRE.search(utt.norm) and not _NOW_FIRE.search(utt.norm)
+    if _hits(_SMOKE_FIRE, utt) and not past and not (_DUST.search(utt.norm) and not _SEEN_FIRE.search(utt.norm)):
         return "smoke_fire"
     return None

@@ -37,6 +37,15 @@ _HUMAN = re.compile(
     rf"|actual |other )?{_NOT_OURS}{_DESK_ROLE}\b"
     rf"|^(?:an? |the |your |some )?(?:real |live )?{_ROLE}(?: please| now| right now)?$"
     r"|\b(?:someone|somebody|anyone|anybody) (?:i can|i could) (?:talk|speak)\b"
+    r"|^(?:(?:hi|hey|hello|yeah|yes|um|uh|so|oh) )*is (?!(?:it|this|that|there|anyone|anybody|someone|somebody|he|"
+    r"she|they|my|the|your|a|an)\b)[a-z]+(?: [a-z]+)? (?:there|in|around|available|working today|in today)\b"
+    r"|\breturning (?:a|your|his|her|their|the) call\b|\bwho (?:should|do|can|would) i (?:talk|speak)\b"
+    r"|\b(?:get|reach|talk to|speak to|speak with) (?:a|an) (?:person|actual \w+|real \w+|employee|human)\b"
+    r"|\bconnect me (?:with|to)\b"
+    r"|\bhuman being\b|\breal people\b|\bnot (?:a |an )?(?:robot|machine|computer|bot)\b"
+    rf"|\bis (?:the |your )?{_DESK_ROLE} (?:in|there|available|around)\b"
+    r"|\b(?:can|could|have|will) (?:someone|somebody|you have someone|you have somebody|the office)(?: from "
+    r"(?:the|your) office)? (?:call|give) me (?:back|a call)\b"
     r"|\b(?:don'?t|do not) (?:want to|wanna) (?:talk|speak) (?:to|with) (?:a |the |this |an )?"
     r"(?:robot|machine|computer|bot|ai|a i|recording)\b"
 )
@@ -47,14 +56,33 @@ _CANCEL = re.compile(
     r"\b(?:cancel(?:l?ing)?|call off) (?:my |the |our |this |an? |tomorrow'?s |today'?s |\w+day'?s )?"
     r"(?:appointment|visit|service|service call|booking|technician|tech|reservation)\b"
     r"|\b(?:want|need|like|have|going|gonna|wanna|trying) to cancel\b|\bcancellation\b"
-    r"|^(?:(?:yes|yeah|i|please|just|so) )*cancel(?: it| please| it please| everything)?$|\bcall (?:it|the visit) off\b"
+    r"|^(?:(?:yes|yeah|i|please|just|so) )*cancel(?: it| please| it please| everything)?$|\bplease cancel\b"
+    r"|\bcancel (?:it|them|the whole thing|everything)(?: please)?$|\bcall (?:it|the visit) off\b"
     r"|\bdon'?t need (?:the|my) (?:appointment|visit|technician)\b"
+    r"|\b(?:take|get) (?:me|us|it|that|him|her|them|my \S+(?: \S+)?|our \S+(?: \S+)?) off (?:the|your|my) "
+    r"(?:schedule|calendar|books|list)\b"
+    r"|\b(?:scratch|drop|kill|nix) (?:my|the|our|that|it|tomorrow'?s|\w+day'?s)\b(?! (?:ac|air|unit|furnace))"
+    r"|\bcall(?:ing)? off (?:the|my|our|that|tomorrow'?s|\w+day'?s)\b"
+    r"|\b(?:don'?t|do not|won'?t|will not|no longer|not gonna|not going to) (?:need|want|be needing) "
+    r"(?:it|that|the \S+(?: \S+)?|anybody|anyone|someone|somebody|y'?all|you(?: guys)?)(?: to come)? "
+    r"(?:anymore|any more|after all|out|to come|tomorrow|today|on \w+day)\b"
+    r"|\b(?:don'?t|do not|no need to) (?:send|come)\b(?! (?:the wrong|till|until))"
+    r"|\bnever ?mind (?:on|about) (?:the|that|my) (?:appointment|visit|tune ?up|service|repair|booking)\b"
+    r"|\bno (?:need|reason) (?:for|to send) (?:the|a|my|your|anybody|anyone|someone) ?(?:technician|tech|visit|"
+    r"appointment|service|guy|person)?\b"
 )
 _RESCHEDULE = re.compile(
     r"\bre ?schedul(?:e|ing)\b|\b(?:move|change|push|switch|shift|bump) (?:my|the|our) "
     r"(?:appointment|visit|booking|time|day)\b|\b(?:different|another|new) (?:day|time|date)\b"
     r"|\bpush (?:it|that) back\b|\bmove (?:it|that) to\b|\bchange (?:it|that) to\b"
     r"|\b(?:need|want|have|like) to (?:move|change|push|switch|shift) (?:it|that|the appointment)\b"
+    r"|\bpostpon\w*|\brebook\w*|\b(?:push|bump|move|switch|shift) (?:it|that|this|them)(?: over)? (?:to|back|up|out)\b"
+    r"|\b(?:switch|move|change) my (?:\S+ )?(?:slot|window|time)\b|\bcan i move it\b"
+    r"|\b(?:be )?(?:moved|pushed|changed|switched|bumped) (?:to|back|up)\b|\bpush(?:ed)? (?:back|out) (?:the|my)\b"
+    r"|\b(?:move|push|bump|shift) (?:the|my|our) (?:\S+ )?(?:visit|appointment|tune ?up|service|repair|tech|"
+    r"technician|cleaning|install\w*)\b|\b(?:come|do it|make it|switch it) (?:on )?\S+ instead\b"
+    r"|\binstead of (?:\w+day|tomorrow|today|the morning|the afternoon)\b"
+    r"|\b(?:earlier|later) (?:time|slot|day|window)\b"
 )
 _BOOK = re.compile(
     r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
@@ -66,7 +94,11 @@ _BOOK = re.compile(
     r"(?:come|get here|get out|stop by|send)\b"
 )
 _HOURS = re.compile(
-    r"\b(?:hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
+    r"\b(?:how late|how early|what time (?:does|do|will|is) (?:the office|you|y'?all|your office|somebody|someone) "
+    r"(?:open|close|start|get in)|(?:do|will) (?:you|y'?all) (?:guys )?(?:do|work|come(?: out)?) (?:on )?"
+    r"(?:evenings?|nights?|after (?:five|six|hours)|weekends?|saturdays?|sundays?|holidays?)|"
+    r"open (?:late|early|in the morning)|"
+    r"hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
     r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
     r"business hours|work (?:on )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays))\b"
 )
@@ -74,23 +106,41 @@ _AREA = re.compile(
     r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
     r"come out to|go out to)|"
     r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
-    r"come out (?:to|that far)|how far do you)\b"
+    r"come out (?:to|that far)|how far do you|too far|as far as|that far|out (?:that|this) way|"
+    r"(?:do|will|would|can) (?:you|y'?all) (?:guys |folks )?(?:go|come|drive|travel|get) (?:out )?(?:to|into)|"
+    r"(?:do|will) (?:you|y'?all) (?:guys )?(?:service|serve|cover) (?!(?:my|the|our) (?:ac|a c|furnace|unit|system|"
+    r"heater|heat pump|boiler))\w+)\b"
 )
 _PRICE = re.compile(
     r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimate|quote|"
-    r"expensive|dispatch fee|service fee|trip charge|what do you charge)\b"
+    r"expensive|dispatch fee|service fee|trip charge|what do you charge|ballpark|what(?:'?s| does| would| will) "
+    r"(?:it|that|a \S+(?: \S+)?) (?:run|set me back)|run (?:me|us)|how much for)\b"
 )
 _QUOTE = re.compile(r"\b(?:pricing)\b")
 # The profile's FAQ topics (issue 10): asked about, not a request for a visit.
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("financing", re.compile(r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check)\b")),
-    ("warranty", re.compile(r"\b(?:warrant\w*|guarantee\w*)\b")),
-    ("discounts", re.compile(r"\b(?:discounts?|coupons?|specials?|promotions?|deals?|rebates? (?:do|from) you)\b")),
+    (
+        "warranty",
+        re.compile(
+            r"\b(?:warrant\w*|guarantee\w*|(?:breaks?|fails?|goes out|happens|stops working) "
+            r"again|pay (?:again|twice)|covered|stand behind)\b"
+        ),
+    ),
+    (
+        "discounts",
+        re.compile(
+            r"\b(?:discount\w*|first responders?|veterans? pricing|coupons?|specials?|promotions?|"
+            r"deals?|rebates? (?:do|from) you)\b"
+        ),
+    ),
     ("licensing", re.compile(r"\b(?:licen[sc]ed?|license number|insured|bonded|liability insurance|certified)\b")),
     (
         "payment",
         re.compile(
-            r"\b(?:credit cards?|debit|checks?|cash|venmo|zelle|paypal|apple pay|pay (?:up front|"
+            r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?|checks? (?:okay|ok|"
+            r"fine)|cash|amex|american express|visa|mastercard|master card|discover card|google pay|"
+            r"samsung pay|venmo|zelle|paypal|apple pay|pay (?:up front|"
             r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b"
         ),
     ),
@@ -104,8 +154,34 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _ASKS = re.compile(
     r"\b(?:do you|do y'?all|are you|are your|is (?:it|that|there|your|cash)|can i|what|which|how|"
-    r"does|is that something|any)\b|\?$"
+    r"does|is that something|any|when|do i|do we|should i|will i|would i|if|whether|wondering)\b|\?$"
+    r"|^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|can|will|would)\b"
 )
+# A visit asked for after the question: "what would that run, can somebody come look".
+_BOOKED_AFTER = re.compile(
+    r"\b(?:can|could|will|would) (?:somebody|someone|you|y'?all|a tech|a technician) (?:come|send|get out|stop by)\b"
+    r"|\b(?:send|get) (?:somebody|someone|a tech|a technician) out\b|\bi'?d like to (?:book|schedule)\b"
+)
+# Questions about the equipment or the company that ask for advice, not a visit: answered as
+# `other` (said plainly when the profile has no answer), with an offer to book.
+_ADVICE = re.compile(
+    r"\b(?:is (?:it|that|this) (?:normal|okay|ok|bad|safe|common|a problem)|is it normal|how often (?:should|do)|"
+    r"what size|what kind of filter|what(?:'?s| is) the best|should i (?:be|keep|set|leave|turn|run|replace|get)|"
+    r"do i (?:need|have) to|are you (?:guys )?the (?:company|ones|people|guys)|was that you|did y'?all|"
+    r"how (?:long|many years) (?:does|do|should|will) (?:a|an|the|my)|what temperature should|"
+    r"should i (?:be )?(?:worr\w*|concerned)|is (?:that|it|this) something to worry about)\b"
+)
+# A yes/no question to the company ("do you do commercial", "are your techs background checked").
+_COMPANY_Q = re.compile(
+    r"^(?:(?:hi|hey|hello|yeah|um|uh|so|okay|quick question) )*(?:do|does|are) (?:you|y'?all|your)\b"
+)
+
+
+def advice(norm: str) -> bool:
+    """A question asking for advice about the equipment ("is that normal", "should I worry")."""
+    return _ADVICE.search(norm) is not None
+
+
 _QUESTION_CUE = re.compile(
     r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b"
 )
@@ -114,6 +190,11 @@ _QUESTION_CUE = re.compile(
 _FAREWELL = re.compile(
     r"\b(?:bye|goodbye|good bye|bye bye|see ya|have a good (?:day|night|one|evening|weekend)|"
     r"have a nice (?:day|one|evening)|talk to you later)\b"
+)
+# Leaving at the opening: "wrong number" at a read-back corrects the phone instead.
+_LEAVING = re.compile(
+    r"\b(?:wrong number|wrong place|dialed wrong|misdialed|(?:i'?ll|i will|gonna|going to|let me) call (?:you )?back"
+    r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go)\b"
 )
 _DONE = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|alright|well|yeah|um|uh) )*(?:that'?s all|that'?s it|that'?s everything|"
@@ -127,7 +208,10 @@ def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, Ques
     m = _HUMAN.search(t)
     if m and m.group(0).startswith(("don't", "dont", "do not")):
         return "human", None  # "I don't want to talk to a robot"
-    if _IDENTITY.search(t):
+    ident = _IDENTITY.search(t)
+    if ident and m and m.start() >= ident.end() and not _REFUSED.search(t, ident.end(), m.start()):
+        return "human", None  # "you're a robot right? I need a human being"
+    if ident:
         return "question", "identity"
     if m and not _REFUSED.search(t, 0, m.start()):
         return "human", None
@@ -139,20 +223,29 @@ def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, Ques
     question = _QUESTION_CUE.search(t) is not None or ctx.expect == "anything_else"
     if _ASKS.search(t) or "?" in utt.raw:
         for topic, pattern in _TOPIC_PATTERNS:
-            if pattern.search(t):
+            if topic == "brands" and _ADVICE.search(t):
+                continue  # "what size filter does a Goodman take": advice about, not which brands
+            if (found := pattern.search(t)) and not _BOOKED_AFTER.search(t, found.end()):
                 return "question", topic  # type: ignore[return-value]  # the labels are QuestionTopics
     wants_quote = re.search(r"\b(?:quote|estimate)\b", t) and not re.search(
         r"\b(?:how much|charge|cost|costs|fee|free)\b", t
     )
-    if not wants_quote and (_QUOTE.search(t) or _PRICE.search(t) and (question or len(utt.tokens) <= 4)):
+    price = _PRICE.search(t)
+    if price and _BOOKED_AFTER.search(t, price.end()):
+        price = None  # "what would that run us, can somebody come look": a visit is asked for
+    if not wants_quote and (_QUOTE.search(t) or price and (question or len(utt.tokens) <= 4)):
         return "question", "price"
     if _HOURS.search(t):
         return "question", "hours"
+    if _ADVICE.search(t) and not _BOOK.search(t):
+        return "question", "other"
     if _AREA.search(t) and not re.search(
         r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t
     ):
         return "question", "service_area"
     if _FAREWELL.search(t) and not _BOOK.search(t):
+        return "goodbye", None
+    if ctx.expect in ("intent", None) and _LEAVING.search(t) and not _BOOK.search(t):
         return "goodbye", None
     if ctx.expect in ("anything_else", "intent", None) and _DONE.search(t) and not _BOOK.search(t):
         return "goodbye", None
@@ -164,4 +257,6 @@ def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, Ques
         return "goodbye", None
     if _BOOK.search(t):
         return "book", None
+    if _COMPANY_Q.search(t) and len(utt.tokens) <= 12:
+        return "question", "other"
     return None, None

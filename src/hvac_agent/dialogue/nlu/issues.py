@@ -22,8 +22,7 @@ _BROKEN = (
     r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
     r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
     r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
-    r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out|"
-    r"short cycl\w*|keeps cycling|cycling on and off|tripping the breaker|keeps tripping)"
+    r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)"
 )
 # Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
 # and then shuts off", "the ac runs all day and never reaches the set temperature".
@@ -50,7 +49,8 @@ _NO_HEAT = re.compile(
     rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
     rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
     rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|look at|check on|work on) (?:my|the|our) (?:furnace|heater|"
-    rf"boiler|heating)\b"
+    rf"boiler|heating)\b|\b(?:furnace|heater|boiler|heating) (?:fixed|repaired|looked at)\b"
+    rf"|\b(?:heat|heater|furnace|heat pump|boiler)s?\b(?: \S+){{0,6}} blow\w* (?:cold|cool|chilly)\b"
 )
 _NO_COOL = re.compile(
     rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
@@ -61,8 +61,10 @@ _NO_COOL = re.compile(
     rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
     rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
     rf"|\b(?:fix|repair|look at|check on|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
-    rf"air conditioning|central air)\b"
+    rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
+    rf"looked at)\b"
     rf"|\bblowing (?:warm|hot|room temperature|lukewarm|tepid) air\b"
+    rf"|\b(?:ac|a c|air conditioner|air conditioning|mini split|unit)\b(?: \S+){{0,6}} blow\w* (?:warm|hot)\b"
     rf"|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
     rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
     rf"|\bfrozen (?:coil|coils|lines?|up)\b"
@@ -76,10 +78,15 @@ _LEAK = re.compile(
     r"(?<!gas )(?<!propane )\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
     r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
     r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
+    r"|\b(?:soaked|soaking|soggy|sweating|wet (?:spot|floor|carpet|ceiling|wall|drywall)|is wet|are wet|"
+    r"getting wet|bucket|water stains?|stains? on (?:the |my )?ceiling|ceiling stains?|backed up|backing up|"
+    r"(?:drain |condensate |drip )?pan (?:is |was )?(?:full|overflowing)|drain (?:line|pipe) (?:is )?(?:clogged|"
+    r"plugged|stopped up))\b|\bwater (?:inside|under|by|near|around|behind|from)\b"
     r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
 )
 _NOISE = re.compile(
-    r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b"
+    r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b|\bscreech\w*\b"
+    r"|\bsqueak\w*\b|\bclank\w*\b|\bwhistl\w*\b|\bgrind\w*\b"
     r"|\bgrind(?:ing|s)?\b|\bbuzz(?:ing|es)?\b|\bhumm?(?:ing)?\b|\bclick(?:ing|s)\b|\bscreech(?:ing)?\b"
     r"|\bwhistl(?:e|ing)\b|\bknock(?:ing|s)?\b|\bthump(?:ing)?\b|\bscreaming\b|\bsqueak(?:ing|y)?\b"
     r"|\bvibrat(?:ing|ion|es)\b|\bhiss(?:ing)?\b|\bpopping\b|\bclanking\b"
@@ -136,7 +143,10 @@ _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
         re.compile(
             r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
             r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
-            r"pregnant|immunocompromised|on a ventilator|ventilator)\b"
+            r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
+            r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
+            r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
+            r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs)\b"
         ),
         "medical need",
     ),
@@ -147,6 +157,13 @@ _FREEZING = re.compile(
     r"pipes? (?:are |is |might |could |will |gonna |going to |about to )*(?:freez(?:e|ing)|burst|froze)|"
     r"frozen pipes?|(?:it'?s|its) freezing|freezing in here|(?:are|is|we'?re|i'?m|getting) freezing|[1-3]\d degrees)\b"
 )
+# "supposed to drop to 19 tonight", "a hard freeze", "in the twenties this week".
+_COLD_FORECAST = re.compile(
+    r"\b(?:(?:drop|get|go|going|down|dip|fall)\w* (?:down )?(?:to|into|in) (?:the )?(?:[0-3]?\d|teens|twenties|"
+    r"single digits)\b|\b(?:[0-9]|[12]\d|3[0-2]) degrees\b|hard freeze|freeze warning|cold (?:snap|front)|arctic|"
+    r"in the (?:teens|twenties)|"
+    r"(?:[0-2]?\d|3[0-2]) (?:degrees )?(?:tonight|outside|out there|out|this morning))"
+)
 _ACTIVE_LEAK = re.compile(
     r"\b(?:is |are |it'?s |keeps |still )?(?:leaking|pouring|gushing|flooding|spraying|overflowing)\b"
     r"|\bwater (?:everywhere|all over|coming (?:through|down|out)|through the ceiling|pouring)\b"
@@ -154,9 +171,16 @@ _ACTIVE_LEAK = re.compile(
     r"|\bdripping (?:through|from) the ceiling\b|\bceiling is dripping\b|\bwon'?t stop (?:leaking|dripping)\b"
 )
 # Water where it should not be is an active leak (turn the system off); refrigerant is not water.
-_WATER = re.compile(r"\b(?:water|wet|soaked|drip\w*|puddles?|flood\w*|overflow\w*|leak\w*|ceiling|bucket)\b")
-_REFRIGERANT = re.compile(r"\b(?:freon|refrigerant|coolant|r ?22|r ?410a?)\b")
-_PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a leak|stopped leaking|fixed)\b")
+_WATER = re.compile(
+    r"\b(?:water|wet|soaked|soaking|soggy|damp|drip\w*|puddles?|flood\w*|overflow\w*|"
+    r"leak(?:s|ing)?|ceiling|bucket|towels?|stain\w*|backed up|backing up|full)\b"
+)
+_REFRIGERANT = re.compile(r"\b(?:freon|refrigerant|coolant|r ?22|r ?410a?|hiss\w*|leak in the coil)\b")
+_PAST_LEAK = re.compile(
+    r"\b(?:was leaking|leaked|used to leak|had a (?:\w+ )?(?:leak|puddle)|stopped leaking|fixed|"
+    r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping) (?:now|anymore)|"
+    r"(?:weeks?|months?|days?) ago|last (?:week|month|year))\b"
+)
 _NOT_URGENT = re.compile(
     r"\b(?:not (?:really |that |very |super |too )?(?:urgent|an emergency|a big deal|in a (?:rush|hurry))|"
     r"no rush|no hurry|it can wait|"
@@ -209,6 +233,9 @@ class IssueResult:
     issue: str | None = None
     urgency: Urgency | None = None
     reasons: list[str] = field(default_factory=list)
+    # The rules named the category themselves (an install, a bill, short cycling is `other` by
+    # the rules, not for want of a better one): the semantic head does not replace it.
+    firm: bool = False
 
 
 _NEGATIVE_START = ("no ", "not ", "isn't", "isnt", "won't", "wont", "doesn't", "doesnt", "wasn't")
@@ -223,9 +250,185 @@ def _any(pattern: re.Pattern[str], utt: Utterance) -> bool:
     return False
 
 
+# What the writer's rules call `other` however the equipment is named: a request for something
+# other than a repair of a symptom (install, replace, quote, second opinion, move, permit), and
+# complaints that are neither heat nor cold (bills, humidity, airflow, cycling, breakers).
+_OTHER = re.compile(
+    r"\b(?:install\w*|replac\w*|swap\w* (?:out )?(?:the |my |our )?(?:old )?(?:thermostat|unit|system|furnace|ac|a c|"
+    r"heater|condenser|heat pump|boiler)|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
+    r"thermostat|ductwork|ducts)|quotes?|estimates?|bids?|second opinion|another opinion|upgrad\w*|"
+    r"electric(?:ity)? bills?|power bills?|energy bills?|utility bills?|bills? (?:is|are|was|has been|went)|"
+    r"humid\w*|sticky|clammy|muggy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
+    r"(?:barely|hardly|never) (?:gets?|puts? out|pushes?|blows?) (?:any |much )?air|(?:hardly any|not much|barely any) "
+    r"air|(?:comes?|turns?|kicks?|fires?|clicks?|starts?) (?:on|up) (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?"
+    r"(?:off|shuts? "
+    r"off|clicks? off|quits)"
+    r"(?: \S+){0,4} (?:back on|again)|"
+    r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
+    r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
+    r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
+    r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right)|on off on off|"
+    r"(?:breaker|fuse)s? (?:keeps? )?(?:trip\w*|blow\w*)|tripp?ing the breaker|zon(?:e|es|ing)|dampers?|"
+    r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
+    r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
+    r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
+    r"inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
+    r"tilt\w*|sank|sinking|recharg\w*|top(?:ped)? (?:it |them )?off|(?:more|some|add|low on|needs?) "
+    r"(?:freon|refrigerant|coolant)|"
+    r"won'?t (?:stop|shut off)|never (?:stops|shuts off)|runs? (?:non ?stop|constantly|all the time))\b"
+)
+# Symptoms that settle heat or cooling even next to an `other`, noise or leak word: the caller says
+# the air, the room or the system does not heat or cool.
+_SYMPTOM = re.compile(
+    r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
+    r"not (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|cold)|"
+    r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
+    r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|"
+    r"blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
+    r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
+    r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
+    r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
+    r"(?:house|home|place|room|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*(?:cold|hot|"
+    r"warm|freezing|chilly|an oven))\b"
+)
+_FAN_STILL = re.compile(
+    r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
+    r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin|turn)\w*\b"
+    r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
+)
+_ICE = re.compile(r"\b(?:ice|iced|icing|icy|frost\w*|frozen|froze)\b")
+_WATER_PIPES = re.compile(
+    r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|going to|are going to) freeze|"
+    r"pipes? (?:burst|bursting))\b"
+)
+# "thermostat says 70 but it's way hotter", "my thermostat's broke it reads 52": the control is
+# the fault. "thermostat says cooling but it's 81" is the cooling that fails.
+_THERMOSTAT_FAULT = re.compile(
+    r"\b(?:thermostat|nest|ecobee|honeywell|t ?stat)(?: thing)?(?:'s| is)? (?:\S+ ){0,3}(?:blank|error|codes?|"
+    r"flashing|blinking|keeps? saying|dead|broke\w*|wrong|off by|frozen|stuck|"
+    r"unresponsive|not responding|(?:isn'?t|is not|not) turning on|"
+    r"won'?t (?:change|respond|let|turn|go|switch|hold|stay|read)|doesn'?t "
+    r"(?:respond|change|do anything|work)|isn'?t (?:responding|working|reading)|not (?:working|reading)|"
+    r"reads? (?:\d+|wrong)|says? \d+|shows? \d+|keeps? (?:resetting|changing|going)|screen|display|"
+    r"batter\w*|no power|went out|lost power|clicks? but)\b|\bthermostat\b.*\b(?:checked|another "
+    r"(?:one|thermometer)|different thermometer|wrong temp\w*)\b|\b(?:screen|display) "
+    r"(?:is |went |'s )?(?:blank|dead|dim|off|black)\b"
+)
+# Temperatures said for the house: "house is 61 degrees", "it's eighty one in here".
+_INDOOR_TEMP = re.compile(
+    r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment) "
+    r"(?:is |was |at |reads |says |stays |sits |only )*(?:like |about |almost |around |over |nearly )?(\d{2,3})"
+    r"(?: degrees)?(?: (?:in here|inside|in the house))?\b|\b(\d{2,3}) degrees (?:in|inside)\b"
+    r"|\b(?:won'?t|can'?t|doesn'?t|never) (?:get|go|drop|cool|warm|heat)\w* (?:\S+ ){0,2}?(?:below|under|above|"
+    r"over|past) (\d{2,3})\b"
+)
+_SEASONAL = re.compile(
+    r"\b(?:maintenance|tune ?ups?|check ?ups?|(?:fall|spring|winter|summer|yearly|annual|seasonal|"
+    r"twice a year) (?:visit|service|check|inspection|maintenance)|service plan|maintenance plan|"
+    r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
+    r"last serviced|look (?:it|things|everything) over|checked out before|"
+    r"(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
+    r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
+    r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
+    r"(?:check|inspect)\w*)\b"
+)
+_NOISE_LIKE = re.compile(
+    r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
+    r"scrap(?:e|es|ing)|chirp\w*|tick(?:s|ing)|clunk\w*|clang\w*|screams?|howl\w*|racket|"
+    r"(?:making|makes|made) (?:a |this |that |some )?(?:\S+ )?(?:sound|racket|noise)|boom\w*)\b"
+)
+
+
+def _strong_symptom(utt: Utterance) -> bool:
+    return _any(_SYMPTOM, utt) or _indoor_temperature(utt) is not None
+
+
+def _indoor_temperature(utt: Utterance) -> IssueCategory | None:
+    """A house temperature said as a number: below 68 is no heat, above 78 no cooling."""
+    for m in _INDOOR_TEMP.finditer(utt.dig):
+        value = next((int(g) for g in m.groups() if g), None)
+        if value is None or value > 120:
+            continue
+        if 30 <= value < 66:
+            return "no_heat"
+        if 79 <= value <= 120:
+            return "no_cooling"
+    return None
+
+
+# "the AC is fine but the fan screeches": whatever else is wrong, it heats or cools.
+_WORKS_FINE = re.compile(
+    r"\b(?:ac|a c|air|heat|heater|furnace|system|it|cooling|heating)(?:'s| is)? "
+    r"(?:working |running |cooling |heating )?"
+    r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
+)
+_HOUSE_COLD = re.compile(
+    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
+    r"(?:cold|freezing|chilly)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+)
+_HOUSE_HOT = re.compile(
+    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
+    r"(?:hot|warm|an oven|stuffy|sweltering)\b|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+)
+
+
+def _house_feel(utt: Utterance) -> IssueCategory | None:
+    cold, hot = bool(_HOUSE_COLD.search(utt.norm)), bool(_HOUSE_HOT.search(utt.norm))
+    if cold != hot:
+        return "no_heat" if cold else "no_cooling"
+    return None
+
+
+# "the thermostat says it's heating but nothing happens": the mode named fails.
+_MODE_FAILS = re.compile(
+    r"\b(?:says|shows|set to|on|in|calling for) (?:it'?s |its )?(?P<mode>heat|heating|cool|cooling|ac|air)(?: mode)? "
+    r"(?:but|and) (?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|the (?:house|air)|it'?s still)"
+)
+
+
 def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
+    """The writer's categories by rules of thumb, in order: what the caller asks for (an install,
+    a quote, a tune-up) or names (a noise, a leak, the thermostat) settles it unless a heating or
+    cooling symptom is said outright."""
+    strong = _strong_symptom(utt) and not _WORKS_FINE.search(utt.norm)
+    mode = _MODE_FAILS.search(utt.norm)
+    if mode:
+        return "no_heat" if mode.group("mode").startswith("heat") else "no_cooling"
+    if _THERMOSTAT_FAULT.search(utt.dig) and not re.search(r"\b(?:install\w*|upgrad\w*|new|smart)\b", utt.norm):
+        return "thermostat"
+    if _any(_OTHER, utt) and not (
+        strong
+        and not re.search(
+            r"\b(?:quote|estimate|bid|second opinion|replace (?:it|the|my)|new (?:system|unit))\b", utt.norm
+        )
+    ):
+        return "other"
+    if _FAN_STILL.search(utt.norm) and not re.search(r"\b(?:furnace|heater|heating|boiler)\b", utt.norm):
+        return "no_cooling"
+    if not strong and (_any(_NOISE, utt) or _any(_NOISE_LIKE, utt)):
+        return "noise"
+    if _any(_SEASONAL, utt) and not strong:
+        return "maintenance"
+    winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
+    heat_pump_in_winter = winter and "heat pump" in utt.norm and not _COOL_NAMED.search(utt.norm)
+    if (
+        _ICE.search(utt.norm)
+        and _house_feel(utt) != "no_heat"
+        and not heat_pump_in_winter
+        and not _WATER_PIPES.search(utt.norm)
+        and not re.search(r"\b(?:ice storm|icy roads?|freezing out|below freezing)\b", utt.norm)
+    ):
+        return "no_cooling"
+    if not strong:
+        if _any(_LEAK, utt):
+            return "leak"
+    temperature = _indoor_temperature(utt) or _house_feel(utt)
+    if temperature is not None and not _any(_NO_HEAT, utt) and not _any(_NO_COOL, utt):
+        return temperature
     heat = _any(_NO_HEAT, utt)
     cool = _any(_NO_COOL, utt)
+    if (heat or cool) and temperature is not None:
+        heat, cool = temperature == "no_heat", temperature == "no_cooling"
     if heat and cool:
         # "heat pump isn't working": the season decides
         heat_only = _HEAT_WORDS.search(utt.norm) and not re.search(
@@ -420,18 +623,29 @@ def whole_issue(utt: Utterance) -> str | None:
 def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | None) -> IssueResult:
     res = IssueResult()
     res.category = _category(utt, ctx)
+    res.firm = res.category is not None
     if res.category is None and emergency == "gas":
         res.category = "smell"
     res.issue = _issue_text(utt, res.category, ctx)
     if res.category is None and res.issue and ctx.expect == "issue":
         res.category = "other"
+    settle_urgency(utt, ctx, res, emergency)
+    return res
+
+
+def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency: EmergencyKind | None) -> None:
+    """Urgency and its reasons for `res.category` (called again when the semantic head names the
+    category the rules could not)."""
     reasons: list[str] = []
     for pattern, reason in _VULNERABLE:
         if _any(pattern, utt):
             reasons.append(reason)
     if "elderly occupant" not in reasons and _ELDER_AGE.search(utt.dig):
         reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
-    if res.category == "no_heat" and _any(_FREEZING, utt):
+    if res.category is not None and res.category not in ("no_heat", "no_cooling"):
+        # The writer's rule: occupants make it urgent only when the home has no heat or cooling.
+        reasons = []
+    if res.category == "no_heat" and (_any(_FREEZING, utt) or _COLD_FORECAST.search(utt.dig)):
         reasons.append("no heat in freezing weather")
     if (
         res.category == "leak"
@@ -440,10 +654,11 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
         and not _REFRIGERANT.search(utt.norm)
     ):
         reasons.append("active water leak")
+    res.urgency = None
     if emergency is not None:
         res.urgency = "emergency"
         res.reasons = [emergency.replace("_", " ")] + reasons
-        return res
+        return
     if reasons:
         res.urgency = "urgent"
     elif _NOT_URGENT.search(utt.norm):
@@ -452,4 +667,3 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
         res.urgency = "urgent"
         reasons.append("caller says it is urgent")
     res.reasons = reasons
-    return res

@@ -14,6 +14,7 @@ from hvac_agent.dialogue.nlu.text import Utterance
 
 _ADDRESS = re.compile(r"\b(?:house number|street number|address number|the number on the house|address)\b")
 _ZIP = re.compile(r"\bzip(?: code)?\b")
+_PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|(?:my|the) number (?:is|should|ends|was))\b")
 _CUE = re.compile(r"\b(?:actually|sorry|wrong|not|should be|i said|i meant|mistake|messed up|make that|correct)\b")
 # A number the caller is taking back: "not 4410", "I said 8822".
 _TAKEN_BACK = frozenset({"not", "said", "meant", "from"})
@@ -33,6 +34,8 @@ def named_correction(utt: Utterance) -> NamedCorrection | None:
     if _ZIP.search(utt.norm):
         five = [d for d in kept if len(d) == 5]
         return NamedCorrection("zip", five[0]) if five else None
+    if _PHONE.search(utt.norm) and not _ADDRESS.search(utt.norm):
+        return None  # "the phone number should end in 0124": the phone's own correction
     if _ADDRESS.search(utt.norm) or re.search(r"\b(?:i said|not) \d{3,6}\b", utt.dig):
         numbers = [d for d in kept if 1 <= len(d) <= 6]
         return NamedCorrection("address", numbers[0]) if numbers else None

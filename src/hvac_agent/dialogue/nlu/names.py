@@ -98,6 +98,7 @@ humming buzzing making doing getting going coming working trying just only still
 normal fine good great terrible awful horrible bad weird odd funny crazy nuts unbearable miserable
 freezing sweltering roasting stifling brutal rough cozy comfortable uncomfortable
 hold huh near rather im ive id ill again what who whom whose which where when how why hey hm
+instead not
 """.split()
 )
 
@@ -112,7 +113,10 @@ _NOT_NAME_SUFFIX = re.compile(
 _INTRO = re.compile(
     r"\b(?:(?P<strong>my name is|my name's|name is|name's|the name is|call me|you can call me|"
     r"first name is|first name|spelled|spelt|it's spelled|its spelled|under the name(?: of)?|"
-    r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?)"
+    r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?|"
+    r"put(?: it| me| that| that one)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
+    r"account(?:'s| is)? (?:under|in)(?: the name(?: of)?)?(?: my (?:husband|"
+    r"wife|partner|son|daughter|mom|mother|dad|father|boyfriend|girlfriend)(?:'s name)?(?: is)?)?)"
     r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be)\s+"
 )
 _FUNCTION_WORDS = frozenset(
@@ -215,6 +219,12 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
         i += 1  # "doctor patel", "mrs johnson"
     while i < len(tokens) and len(words) < limit + 1:
         t = tokens[i]
+        if not words and t in ("actually", "um", "uh", "just", "really"):
+            i += 1  # "my name's actually jon"
+            continue
+        if words and t.lstrip("=") == words[-1]:
+            i += 1  # "rachel, rachel green", "brooks b r o o k s brooks": said twice, one name
+            continue
         if t.startswith("="):
             joined = "".join(words)
             if joined and t[1:] == joined:  # both names spelled in one breath
@@ -247,8 +257,8 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             break  # "this is ridiculous", "this is taking forever"
         words.append(t)
         i += 1
-    if i < len(tokens) and tokens[i] in _STREET_AFTER:
-        return []  # "it's duval street": a street, not a person
+    if i < len(tokens) and tokens[i] in _STREET_AFTER or any(w in _STREET_AFTER for w in words[1:]):
+        return []  # "it's duval street", "it's kerbey lane": a street, not a person
     return words[:limit]
 
 
@@ -265,15 +275,12 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     text = " ".join(tokens)
     words: list[str] = []
     for m in _INTRO.finditer(text):
+        if text[: m.start()].endswith("last "):
+            continue  # "last name is lin": the surname, taken below
         start = text[: m.end()].count(" ")
         words = _collect(tokens, start, strong=m.group("strong") is not None)
         if words:
             break
-    last = _LAST_NAME.search(text)
-    if last:
-        lw = _collect(tokens, text[: last.end()].count(" "), limit=1)
-        if lw and (not words or lw[0] != words[-1]):
-            words = (words[:1] + lw) if words else lw
     if not words and ctx.expect == "name":
         # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
         start = 0
@@ -288,12 +295,28 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
             "oh",
             "hi",
             "hello",
+            "thing",
+            "um",
+            "uh",
+            "yep",
+            "yup",
+            "alright",
+            "of",
+            "course",
+            "certainly",
+            "absolutely",
+            "right",
         ):
             start += 1
         words = _collect(tokens, start)
-        rest = tokens[start + len(words) :]
-        if rest and rest[0] not in ("calling", "here", "speaking") and len(tokens) - start > 6:
+        rest = [t for t in tokens[start + len(words) :] if t.lstrip("=") not in words]
+        if rest and rest[0] not in ("calling", "here", "speaking", "last") and len(tokens) - start > 6:
             words = []  # a sentence, not a name
+    last = _LAST_NAME.search(text)
+    if last:
+        lw = _collect(tokens, text[: last.end()].count(" "), limit=1)
+        if lw and (not words or lw[0] != words[-1]):
+            words = (words[:1] + lw) if words else lw
     if not words:
         return None
     if wa:  # "kim with a k" / "catherine with a k": the initial is what they say

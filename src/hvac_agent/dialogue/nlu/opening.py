@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from hvac_agent.dialogue.nlu import semantic
-from hvac_agent.dialogue.nlu.issues import IssueResult, whole_issue
+from hvac_agent.dialogue.nlu.issues import IssueResult, settle_urgency, whole_issue
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, Intent, IssueCategory, QuestionTopic
@@ -32,6 +32,9 @@ _FILLER = frozenset(
 )
 _GAS_WORDS = re.compile(r"\b(?:gas|propane|eggs?|sulfur|sulphur|stove)\b")
 _CO_WORDS = re.compile(r"\b(?:co|c o|monoxide|headaches?|dizzy|nause\w*|alarm|detector)\b")
+# Fire seen, not smelled: "smells like an electrical fire" is a smell, "smoke pouring out" is not.
+_FIRE_SEEN = re.compile(r"\b(?:sparks?|sparking|smok\w*|fire|flames?|haze|hazy|arcing)\b")
+_SMELLED = re.compile(r"\b(?:smell\w*|odou?r|stinks?|scent)(?: \S+){0,4}? (?:fire|smoke|smoky|sparks?)\b")
 _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 # Smells callers name that are not dangerous, and the caller's own "not gas".
 _BENIGN_SMELL = re.compile(
@@ -39,6 +42,11 @@ _BENIGN_SMELL = re.compile(
 )
 # Words about an existing visit or the call itself, not a problem: without the encoder to tell,
 # such a line is not taken as a service request by default.
+# The caller's own "no gas", "not smoking": the semantic net must not hear the danger word alone.
+_DENIED_DANGER = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|no|not|never|without|isn'?t|wasn'?t)(?: \S+){0,3}? (?:gas|smoke|smoking|"
+    r"burning|sparks?|fire|carbon monoxide|co|propane|eggs?)\b|\bdust\w*\b"
+)
 _ABOUT_A_VISIT = re.compile(
     r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b"
 )
@@ -76,18 +84,18 @@ def opening(
         and guess.intent_margin >= EMERGENCY_MARGIN
         and not _QUESTION_SHAPE.search(utt.norm)
         and not _BENIGN_SMELL.search(utt.norm)
+        and not _DENIED_DANGER.search(utt.norm)
     ):
         emergency = _kind(utt)
         iss.urgency = "emergency"
         iss.reasons = [emergency.replace("_", " "), *iss.reasons]
     if emergency is not None:
-        if iss.category is None:
-            iss.category = _emergency_category(utt, emergency)
+        iss.category = _emergency_category(utt, emergency)
         if iss.issue is None:
             iss.issue = whole_issue(utt)
         return emergency, intent, question
     if ctx.expect == "issue":
-        if guess is not None and iss.category in (None, "other"):
+        if guess is not None and iss.category in (None, "other") and not iss.firm:
             iss.category = _category(guess) or iss.category
         return emergency, intent, question
 
@@ -97,7 +105,9 @@ def opening(
             and _ASKS_FOR_A_NEW_VISIT.search(utt.norm)
             and not _CHANGES_A_VISIT.search(utt.norm)
         )
-        if intent is None and guess.intent_score >= INTENT_MIN or intent == "book" and strong:
+        # A category the rules named (a tune-up, a noise) is a service unless the head is sure.
+        named = iss.firm and iss.category != "other"
+        if intent is None and not named and guess.intent_score >= INTENT_MIN or (intent == "book" or named) and strong:
             intent = _INTENT[guess.intent]
             if intent == "question":
                 question = None
@@ -119,8 +129,9 @@ def opening(
     if not service:
         return emergency, intent, question
     intent = "book"
-    if iss.category in (None, "other") and guess is not None:
+    if iss.category in (None, "other") and not iss.firm and guess is not None:
         iss.category = _category(guess) or iss.category
+        settle_urgency(utt, ctx, iss, emergency)
     if iss.issue is None:
         iss.issue = whole_issue(utt)
     if iss.category is None:
@@ -153,6 +164,10 @@ def _kind(utt: Utterance) -> EmergencyKind:
 
 def _emergency_category(utt: Utterance, kind: EmergencyKind) -> IssueCategory:
     """The writer's convention: gas, CO and burning smells are `smell`; sparks and smoke `other`."""
-    if kind != "smoke_fire" or _BURN_SMELL.search(utt.norm):
+    if kind != "smoke_fire":
         return "smell"
-    return "other"
+    smelled = [m.span() for m in _SMELLED.finditer(utt.norm)]
+    seen = [m for m in _FIRE_SEEN.finditer(utt.norm) if not any(a <= m.start() < b for a, b in smelled)]
+    if seen or not _BURN_SMELL.search(utt.norm):
+        return "other"
+    return "smell"

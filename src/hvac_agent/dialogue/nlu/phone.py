@@ -19,7 +19,11 @@ _CALLER_ID = re.compile(
     r"|caller id|the number (?:i'?m|i am) on|(?:number|one) (?:i|you) called (?:from|on)|i called from)\b"
 )
 # "this one"/"that one" means the caller ID only when we just asked about the number.
-_THIS_ONE = re.compile(r"\b(?:this|that|the same) one\b|\bthis phone\b|\bmy cell\b")
+_THIS_ONE = re.compile(
+    r"\b(?:this|that|the same) one\b|\bthis phone\b|\bmy cell\b"
+    r"|\b(?:the )?(?:one|number|phone) (?:i'?m|i am|im) (?:on|using|calling with)\b"
+    r"|\b(?:use|keep|call|try) (?:it|this|that|the same)\b|\bwhat(?:ever)? (?:you|ya) (?:have|got|see)\b"
+)
 _NOT_CALLER_ID = re.compile(r"\b(?:not|wrong|different|another|isn'?t|don'?t|other|instead|rather)\b")
 _KEYWORD = re.compile(
     r"\b(?<!house )(?<!apartment )(?<!unit )(?<!street )(?<!suite )(?<!room )"

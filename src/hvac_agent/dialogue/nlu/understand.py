@@ -30,7 +30,7 @@ from hvac_agent.dialogue.nlu.corrections import extract_correction
 from hvac_agent.dialogue.nlu.dates import extract_window
 from hvac_agent.dialogue.nlu.emergency import extract_emergency
 from hvac_agent.dialogue.nlu.frustration import frustration_score
-from hvac_agent.dialogue.nlu.intents import extract_intent
+from hvac_agent.dialogue.nlu.intents import advice, extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
 from hvac_agent.dialogue.nlu.named_slot import named_correction
 from hvac_agent.dialogue.nlu.names import extract_name
@@ -55,6 +55,7 @@ _SCHEDULING_CUE = re.compile(
 MAX_CHARS = 1000
 # Questions no one answers with yes or no.
 _OPEN_QUESTIONS = frozenset({None, "intent", "issue", "name", "address", "zip", "phone", "message"})
+_TAKEN_BACK = frozenset({"not", "said", "from", "of"})
 _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
 
 
@@ -84,6 +85,17 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     intent, question = extract_intent(utt, ctx)
     if ctx.expect in OPENING_EXPECTS:
         emergency, intent, question = opening(utt, ctx, iss, emergency, intent, question)
+    if (
+        intent == "question"
+        and ctx.expect in OPENING_EXPECTS
+        and (
+            iss.category in ("maintenance", "smell", "noise")
+            or question == "other"
+            and emergency is None
+            and (iss.category in (None, "other") or advice(utt.norm))
+        )
+    ):
+        iss.issue, iss.category = None, None  # "how much for a tune up", "is that smell normal": asked, not booked
     if iss.category == "other" and intent in ("human", "question", "cancel", "reschedule", "goodbye"):
         iss.issue, iss.category = None, None  # "can I talk to a person" is a request, not the problem
     if intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
@@ -119,7 +131,12 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
-        tail = phone_digits or max((r.digits for r in utt.runs), key=len, default="")
+        # "should end in 0124 not 0123": the digits taken back are not the new tail.
+        kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
+        if len(utt.runs) > 1 and kept:
+            tail = max(kept, key=len)
+        else:
+            tail = phone_digits or max((r.digits for r in utt.runs), key=len, default="")
         spliced = splice_tail(ctx.current_phone, tail)  # "no, it's 0132"
         if spliced:
             phone, phone_digits = spliced, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-_LEAD = r"^(?:(?:oh|well|so|um|uh|ah|okay so|hmm|mm|and|i mean|i think|i guess|yeah well)\s+)*"
+_LEAD = r"^(?:(?:oh|well|so|um|uh|ah|okay so|hmm|mm|and|i mean|i think|i guess|yeah well|actually|wait)\s+)*"
 _YES = re.compile(
     _LEAD + r"(?:yes|yeah|yea|yep|yup|ya|yah|yess|yes sir|yes ma'?am|sure|sure thing|of course|"
     r"correct|that'?s correct|that is correct|right|that'?s right|that is right|exactly|absolutely|"
@@ -15,7 +15,8 @@ _YES = re.compile(
     r"i do|it is|it does|that'?s fine|fine|that'?s good|good|that'?s perfect|bingo|totally|"
     r"you bet|for sure|yes it is|yeah it is|that one|book it|let'?s do it|let'?s do that|"
     r"that'?s me|that'?s the one|correctamundo|si|i guess so|i think so|i believe so|go for it|"
-    r"do that|let'?s go|yes indeed|indeed)\b"
+    r"do that|let'?s go|yes indeed|indeed|(?:that|it|this|everything|all that|that all|it all)(?:'s| all| is)? "
+    r"(?:sounds|looks|is) (?:right|good|correct|great|perfect|fine)|looks good|looks right|all good)\b"
 )
 _NO = re.compile(
     _LEAD + r"(?:no|nope|nah|naw|no no|negative|wrong|that'?s wrong|that is wrong|incorrect|"
@@ -24,14 +25,18 @@ _NO = re.compile(
     r"it'?s not|it is not|that'?s not it|absolutely not|definitely not|no way|not at all|"
     r"none|nothing|no sir|no ma'?am|uhuh|that doesn'?t work|"
     r"that won'?t work|neither|not that one|i'?m good|we'?re good|all good|i'?m all set|"
-    r"that'?s all|that'?s it thanks|nah i'?m good)\b"
+    r"that'?s all|that'?s it thanks|nah i'?m good|i changed my mind|changed my mind|(?:don'?t|do not) book|"
+    r"hold off|cancel (?:it|that))\b"
 )
 # Answers that start like "no" but are not a refusal.
 _NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b")
 _CONTRADICTION = re.compile(
     r"^(?:yes|yeah|yep|yup|correct|right)\b.*\b(?:not (?:correct|right)|incorrect|wrong|no no)\b"
 )
-_YES_INSIDE = re.compile(r"\b(?:that'?s (?:right|correct)|sounds good|that works|works for me|yes)\b")
+_YES_INSIDE = re.compile(
+    r"\b(?:that'?s (?:right|correct)|sounds good|that works|works for me|yes|go for it|go ahead|"
+    r"book it)\b"
+)
 # "yes but the number is …" / "yeah except": a correction, not an agreement.
 _YES_BUT = re.compile(
     r"^(?:(?:oh|well|um|uh)\s+)*(?:yes|yeah|yep|yup|sure|right|correct|mostly|almost|close|"
@@ -41,6 +46,7 @@ _YES_BUT = re.compile(
 )
 
 
+_CHANGED_MIND = re.compile(r"\b(?:changed my mind|change of plans|(?:don'?t|do not) book|hold off|not anymore)\b")
 _UNSURE = re.compile(
     _LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
     r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b"
@@ -78,6 +84,8 @@ def extract_yes_no(norm: str, asked: bool = True) -> tuple[Literal["yes", "no"] 
     if _CONTRADICTION.search(norm):
         return None, False  # "yes not correct" (a recogniser's "yes that's correct"): ask again
     if _NO.search(norm):
+        return "no", False
+    if _CHANGED_MIND.search(norm):
         return "no", False
     if _YES.search(norm):
         return "yes", False
