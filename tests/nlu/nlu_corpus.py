@@ -167,6 +167,11 @@ c("intents", "i need to cancel my appointment", "intent", intent="cancel")
 
 # ---- emergency -----------------------------------------------------------------------------------
 c("emergency", "i smell gas in the house", None, emergency="gas")
+# Burning said another way, and a rotten smell the caller says is not eggs (found on a fresh batch).
+c("emergency", "there's a scorched smell from the blower and it keeps getting worse", None, emergency="smoke_fire")
+c("emergency", "it smells like burnt plastic by the air handler", None, emergency="smoke_fire")
+c("emergency", "kind of an odor like hot electrical stuff near the thermostat", None, emergency="smoke_fire")
+c("emergency", "the vent smells bad, sort of sour, not eggs or anything, more like old food", None, emergency=None)
 c("emergency", "no gas smell", "yes_no", emergency=None)
 c("emergency", "it doesn't smell like gas", "yes_no", emergency=None)
 c("emergency", "the carbon monoxide alarm is going off", None, emergency="carbon_monoxide")

@@ -22,7 +22,8 @@ _GAS = re.compile(
     r"|\b(?:gas|propane|natural gas|methane) (?:detector|alarm|monitor|sensor)s?\b"
     r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:stove|burner|range|oven)(?: \S+){0,2}? (?:on|running|left on)\b"
     r"|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
-    r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? (?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?)\b"
+    r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,3}? "
+    r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?)\b"
     r"|\b(?:hiss\w*|smell\w*|stinks?|odou?r)(?: \S+){0,8}? gas (?:line|meter|pipe|valve|hookup|connection)s?\b"
     r"|\bgas (?:line|meter|pipe|valve|hookup|connection)s?(?: \S+){0,8}? (?:hiss\w*|smell\w*|stinks?|odou?r)\b"
 )
@@ -53,6 +54,9 @@ _SMOKE_FIRE = re.compile(
     r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t)\b|\bsmell of burning\b"
     r"|\bburn(?:ing|t) (?:\S+ )?(?:smell|odou?r)\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
+    # Scorching, and hot wiring or plastic, are burning said another way.
+    r"|\bscorch\w*\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"
+    r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal)\b"
     r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
 )
