@@ -114,6 +114,11 @@ class SemanticModel:
                 self._cache.popitem(last=False)
         return vector
 
+    def clear_cache(self) -> None:
+        """Forget cached sentences (the bench times every line as a new caller's)."""
+        with self._lock:
+            self._cache.clear()
+
     def guess(self, text: str) -> Guess:
         v = self.encode(text)
         intent, i_score, i_margin = self._intent.best(v)
