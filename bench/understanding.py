@@ -3,6 +3,7 @@
     python bench/understanding.py [--repeat N] [--show-failures]
     python bench/understanding.py --heldout tests/nlu/heldout/batch_a [--show-failures]
     python bench/understanding.py --heldout DIR --rules-only   # the encoder left out
+    python bench/understanding.py --heldout DIR --runner numpy # the numpy reference encoder (before)
 
 Without `--heldout`: per extractor, how many tuning-corpus utterances (tests/nlu/nlu_corpus.py) were
 understood exactly as written down (target ≥ 98 %), and the time one `understand()` takes.
@@ -47,7 +48,7 @@ from hvac_agent.dialogue.nlu import understand  # noqa: E402
 DISPUTED: dict[str, str] = {}
 
 
-def _semantic(rules_only: bool) -> object | None:
+def _semantic(rules_only: bool, runner: str = "auto") -> object | None:
     """Load and install the on-device sentence encoder when this checkout has one."""
     try:
         from hvac_agent.dialogue.nlu import semantic  # type: ignore[attr-defined,unused-ignore]
@@ -58,7 +59,12 @@ def _semantic(rules_only: bool) -> object | None:
         semantic.install(None)
         print("semantic layer: off (--rules-only)")
         return None
-    model = semantic.load()
+    if runner == "auto":
+        model = semantic.load()
+    else:  # the numpy reference runner: the before of the onnxruntime speed-up, on the same machine
+        from hvac_agent.llm.embeddings import MiniLmEmbedder
+
+        model = semantic.SemanticModel(MiniLmEmbedder(runner=runner))
     semantic.install(model)
     print(f"semantic layer: {'on (' + model.describe() + ')' if model else 'encoder not installed (rules only)'}")
     return model
@@ -123,11 +129,11 @@ def _runner(model: object) -> str:
     return str(getattr(encoder, "runner", type(encoder).__name__))
 
 
-def heldout(folder: Path, show_failures: bool, rules_only: bool, repeat: int) -> int:
+def heldout(folder: Path, show_failures: bool, rules_only: bool, repeat: int, runner: str) -> int:
     print(f"hvac_agent from {Path(hvac_agent.__file__).parent}")
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    model = _semantic(rules_only)
+    model = _semantic(rules_only, runner)
     openings, answers = folder / "openings.jsonl", folder / "answers.jsonl"
     for path in (openings, answers):
         print(f"sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}  {path}")
@@ -176,9 +182,12 @@ def main() -> int:
     parser.add_argument("--show-failures", action="store_true")
     parser.add_argument("--heldout", type=Path, help="a held-out batch folder (openings.jsonl, answers.jsonl)")
     parser.add_argument("--rules-only", action="store_true", help="leave the sentence encoder out")
+    parser.add_argument(
+        "--runner", choices=("auto", "numpy"), default="auto", help="the encoder's runner (numpy: the reference)"
+    )
     args = parser.parse_args()
     if args.heldout:
-        return heldout(args.heldout, args.show_failures, args.rules_only, max(1, args.repeat // 4))
+        return heldout(args.heldout, args.show_failures, args.rules_only, max(1, args.repeat // 4), args.runner)
     _semantic(args.rules_only)
 
     total: Counter[str] = Counter()
