@@ -143,3 +143,24 @@ async def test_when_every_engine_fails_the_record_holds_only_what_was_spoken(dyi
     finally:
         await pipeline.close()
     assert responder.recorded == ["Your technician arrives between"]  # not the words never said
+
+
+@pytest.mark.parametrize(("engine", "offline"), [("offline", True), ("pocketsphinx", True), ("deepgram", False)])
+async def test_words_from_the_on_device_recogniser_are_marked_for_a_read_back(engine: str, offline: bool) -> None:
+    """The dialogue reads a name or address back at once when the on-device recogniser heard it."""
+
+    class Named(STTEngine):
+        async def _transcribe_impl(self, audio: np.ndarray, expect: object, hints: list[str]) -> str:  # type: ignore[override]
+            return "Dana Kim"
+
+    Named.name = engine
+    responder = ScriptedResponder(Reply(say="Name?", expect="name"), [Reply(say="Thanks.", expect="phone")])
+    pipeline, wire = _pipeline(responder, FakeTTS(), stt=Named())
+    try:
+        await pipeline.begin()
+        await until(lambda: responder.recorded == ["Name?"] and not pipeline.speaking)
+        await feed(pipeline, EspeakTTS().render("Dana Kim"), trailing_ms=1500)
+        await until(lambda: len(responder.events) == 1, timeout_s=10)
+    finally:
+        await pipeline.close()
+    assert responder.events == [CallerSaid(text="Dana Kim", offline=offline)]

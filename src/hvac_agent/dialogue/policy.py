@@ -75,11 +75,16 @@ def join(*parts: str) -> str:
 UNSURE_CONFIDENCE = 0.6
 
 
-def read_back_unsure(s: CallState, before: Slots, confidence: float | None, reply: Reply) -> Reply:
-    """Issue 10 item 7: a name or street heard with low confidence is read back with the next
-    question, so a misheard one is fixed while the caller still remembers saying it. Their next
-    answer may correct it ("no, it's Dana, D A N A"): a correction lands on the slot it names."""
-    if confidence is None or confidence >= UNSURE_CONFIDENCE or reply.action != "listen" or reply.expect == "confirm":
+def unsure_words(confidence: float | None, offline: bool) -> bool:
+    """Words a name or address should not be trusted from without a read-back."""
+    return offline or (confidence is not None and confidence < UNSURE_CONFIDENCE)
+
+
+def read_back_unsure(s: CallState, before: Slots, unsure: bool, reply: Reply) -> Reply:
+    """Issue 10 item 7: a name or street heard from unsure words (low confidence, or the on-device
+    recogniser) is read back with the next question, so a misheard one is fixed while the caller
+    still remembers saying it. Their next answer may replace it (said again or spelled)."""
+    if not unsure or reply.action != "listen" or reply.expect == "confirm":
         return reply  # (a confirmation question comes with the whole read-back anyway)
     leads = []
     if s.slots.name and s.slots.name != before.name:

@@ -74,7 +74,7 @@ def respond(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
         before = s.slots.model_copy()
         reply = on_understanding(s, understood, ctx)
         s.unsure_slots = []  # open to this one answer only
-        return policy.read_back_unsure(s, before, event.confidence, reply)
+        return policy.read_back_unsure(s, before, policy.unsure_words(event.confidence, event.offline), reply)
     if isinstance(event, DigitsPressed):
         understood = parse_keypad(event.digits, nlu_context(s, ctx))
         policy.heard(s, f"(keypad) {event.digits}", ctx)

@@ -226,6 +226,9 @@ class CallerSaid(_Model):
     kind: Literal["caller_said"] = "caller_said"
     text: str
     confidence: float | None = None
+    # Heard by an on-device recogniser (stream mode without a cloud account): no confidence, and
+    # names and street names are what it gets wrong most, so they are read back at once.
+    offline: bool = False
 
 
 class CallerUnclear(_Model):
