@@ -173,7 +173,9 @@ def load_in_background() -> threading.Thread:
     def run() -> None:
         install(load())
 
-    thread = threading.Thread(target=run, name="semantic-load", daemon=True)
+    # Not a daemon: a process that exits while onnxruntime is still building its session would be
+    # aborted ("terminate called without an active exception"); exit waits the second or two instead.
+    thread = threading.Thread(target=run, name="semantic-load", daemon=False)
     thread.start()
     return thread
 
