@@ -39,8 +39,13 @@ def test_toml_and_yaml_profiles_load(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"timezone": "Mars/Olympus"}, {"service_zips": ["ABCDE"]}, {"windows": [{"start": "12:00", "end": "08:00"}]},
-     {"business_days": ["funday"]}, {"dispatch_fee": -1}],
+    [
+        {"timezone": "Mars/Olympus"},
+        {"service_zips": ["ABCDE"]},
+        {"windows": [{"start": "12:00", "end": "08:00"}]},
+        {"business_days": ["funday"]},
+        {"dispatch_fee": -1},
+    ],
 )
 def test_invalid_profiles_are_refused_with_a_clear_error(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):

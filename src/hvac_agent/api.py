@@ -36,7 +36,7 @@ async def health(request: Request) -> JSONResponse:
 async def metrics(request: Request) -> Response:
     calls = getattr(request.app.state, "calls", None)
     if calls is not None:
-        request.app.state.metrics.active_calls.set(calls.active_calls)
+        await calls.active_calls()  # sets the gauge from the shared store (every worker agrees)
     return Response(content=request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

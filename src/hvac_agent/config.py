@@ -169,13 +169,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    database_url: str = Field(
-        default="sqlite:///./hvac_agent.db", validation_alias=AliasChoices("HVAC_DATABASE_URL")
-    )
+    database_url: str = Field(default="sqlite:///./hvac_agent.db", validation_alias=AliasChoices("HVAC_DATABASE_URL"))
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_REDIS_URL"))
-    session_db_path: str = Field(
-        default="./hvac_sessions.db", validation_alias=AliasChoices("HVAC_SESSION_DB")
-    )
+    session_db_path: str = Field(default="./hvac_sessions.db", validation_alias=AliasChoices("HVAC_SESSION_DB"))
     public_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_PUBLIC_URL"))
     twilio_auth_token: str | None = Field(default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN"))
     voice_mode: VoiceMode = Field(default="gather", validation_alias=AliasChoices("HVAC_VOICE_MODE"))
@@ -183,18 +179,14 @@ class Settings(BaseSettings):
     api_token: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_API_TOKEN"))
 
     llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_BASE_URL"))
-    llm_api_key: str | None = Field(
-        default=None, validation_alias=AliasChoices("HVAC_LLM_API_KEY", "OPENAI_API_KEY")
-    )
+    llm_api_key: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_API_KEY", "OPENAI_API_KEY"))
     llm_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("HVAC_LLM_MODEL"))
     llm_fast_model: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_FAST_MODEL"))
 
     elevenlabs_api_key: str | None = Field(default=None, validation_alias=AliasChoices("ELEVENLABS_API_KEY"))
     deepgram_api_key: str | None = Field(default=None, validation_alias=AliasChoices("DEEPGRAM_API_KEY"))
     aws_access_key_id: str | None = Field(default=None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID"))
-    aws_region: str | None = Field(
-        default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
-    )
+    aws_region: str | None = Field(default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     aws_secret_access_key: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY"), repr=False
     )
@@ -220,9 +212,7 @@ class Settings(BaseSettings):
     )
 
     log_pii: bool = Field(default=False, validation_alias=AliasChoices("HVAC_LOG_PII"))
-    log_format: Literal["json", "console"] = Field(
-        default="json", validation_alias=AliasChoices("HVAC_LOG_FORMAT")
-    )
+    log_format: Literal["json", "console"] = Field(default="json", validation_alias=AliasChoices("HVAC_LOG_FORMAT"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("HVAC_LOG_LEVEL"))
     # Seconds a session outlives its last turn (a call that never sent a status callback).
     session_ttl_s: int = Field(default=2 * 3600, validation_alias=AliasChoices("HVAC_SESSION_TTL_S"))

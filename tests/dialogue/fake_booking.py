@@ -61,9 +61,15 @@ class FakeBooking:
         if (request.date, request.window) in self.full:
             return BookingResult(ok=False, reason="window_full")
         ref = AppointmentRef(
-            id=len(self.booked) + 1, customer_name=request.customer_name, phone=request.phone,
-            address=request.address, unit=request.unit, zip=request.zip, issue=request.issue,
-            date=request.date, window=request.window,
+            id=len(self.booked) + 1,
+            customer_name=request.customer_name,
+            phone=request.phone,
+            address=request.address,
+            unit=request.unit,
+            zip=request.zip,
+            issue=request.issue,
+            date=request.date,
+            window=request.window,
         )
         self.booked[request.call_sid] = ref
         return BookingResult(ok=True, appointment_id=ref.id, date=ref.date, window=ref.window)
@@ -73,8 +79,9 @@ class FakeBooking:
 
     async def past_visits(self, phone: str) -> list[PastVisit]:
         return [
-            PastVisit(**a.model_dump(include={"customer_name", "address", "unit", "zip", "issue", "date", "window",
-                                              "status"}))
+            PastVisit(
+                **a.model_dump(include={"customer_name", "address", "unit", "zip", "issue", "date", "window", "status"})
+            )
             for a in reversed(self.booked.values())
             if a.phone == phone
         ]

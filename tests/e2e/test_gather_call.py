@@ -59,8 +59,7 @@ def test_everything_in_the_opening_sentence_is_never_asked_again(server: Server)
     with server.call(caller="+15125550999") as call:
         call.start()
         first = call.say(
-            "hi this is dana kim my furnace is out at 4410 duval street 78751 "
-            "you can reach me at 512 555 0123"
+            "hi this is dana kim my furnace is out at 4410 duval street 78751 you can reach me at 512 555 0123"
         )
         says = [first.text]
         says.append(call.say("no").text)  # unit
@@ -230,11 +229,21 @@ def test_caller_who_loses_the_last_place_is_offered_another_window(server: Serve
         engine = create_engine(server.settings.database_url)
         service = BookingService(engine, BusinessProfile(), FixedClock(NOW))
         for n in range(2):
-            result = await service.book(BookingRequest(
-                call_sid=f"CAprefill{n}", customer_name="Earlier Caller", phone="+15125550100",
-                address="1 Main Street", unit=None, zip="78701", issue="maintenance",
-                issue_category="maintenance", urgency="routine", date=dt.date(2026, 12, 2), window="12:00-16:00",
-            ))
+            result = await service.book(
+                BookingRequest(
+                    call_sid=f"CAprefill{n}",
+                    customer_name="Earlier Caller",
+                    phone="+15125550100",
+                    address="1 Main Street",
+                    unit=None,
+                    zip="78701",
+                    issue="maintenance",
+                    issue_category="maintenance",
+                    urgency="routine",
+                    date=dt.date(2026, 12, 2),
+                    window="12:00-16:00",
+                )
+            )
             assert result.ok
         await engine.dispose()
 

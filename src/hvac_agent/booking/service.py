@@ -247,8 +247,14 @@ class BookingService:
         """`past_bookings` as the dialogue sees them (BookingPort)."""
         return [
             PastVisit(
-                customer_name=a.customer_name, address=a.address, unit=a.unit, zip=a.zip, issue=a.issue,
-                date=a.date, window=a.window, status=a.status,
+                customer_name=a.customer_name,
+                address=a.address,
+                unit=a.unit,
+                zip=a.zip,
+                issue=a.issue,
+                date=a.date,
+                window=a.window,
+                status=a.status,
             )
             for a in await self.past_bookings(phone)
         ]

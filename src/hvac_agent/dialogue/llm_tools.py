@@ -143,7 +143,6 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
 TOOL_NAMES = frozenset(t["function"]["name"] for t in TOOL_SCHEMAS)
 
 
-
 @dataclass
 class ToolOutcome:
     """What one tool call did: the JSON result for the model and, when the policy spoke, its reply

@@ -4,6 +4,7 @@ and in tests; the core and the agents depend only on these protocols."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hvac_agent.dialogue.state import (
@@ -52,9 +53,7 @@ class BookingPort(Protocol):
 
     async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult: ...
 
-    async def reschedule(
-        self, appointment_id: int, *, date: dt.date, window: str, call_sid: str
-    ) -> ChangeResult: ...
+    async def reschedule(self, appointment_id: int, *, date: dt.date, window: str, call_sid: str) -> ChangeResult: ...
 
 
 class CallRecordPort(Protocol):
@@ -66,6 +65,20 @@ class CallRecordPort(Protocol):
 
     async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> int:
         """Append a turn as it happens; returns its sequence number within the call."""
+        ...
+
+    async def record_turn(
+        self,
+        call_sid: str,
+        *,
+        turns: Sequence[tuple[str, str]],
+        at: dt.datetime,
+        outcome: Outcome | None = None,
+        urgency: Urgency | None = None,
+        appointment_id: int | None = None,
+        follow_up: OutboxEvent | None = None,
+    ) -> None:
+        """A whole turn at once (its `(role, text)` turns, changed fields, follow-up): one commit."""
         ...
 
     async def amend_turn(self, call_sid: str, seq: int, text: str) -> None:

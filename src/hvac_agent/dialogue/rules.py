@@ -61,8 +61,9 @@ def respond(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
     if isinstance(event, HangUp):
         s.ended = True
         return Reply(say="", action="hangup")
-    if isinstance(event, WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded
-                  | CallerForgotten):
+    if isinstance(
+        event, WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded | CallerForgotten
+    ):
         return policy.on_result(s, event, ctx)
     if s.ended:
         s.turn += 1
@@ -239,7 +240,8 @@ def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Rep
         candidates = [
             o
             for o in offers
-            if w.date in (None, o.date) and w.part_of_day in (None, policy.part_of(o.window))
+            if w.date in (None, o.date)
+            and w.part_of_day in (None, policy.part_of(o.window))
             and o.date not in s.declined_dates
         ]
         if candidates and (w.date or w.part_of_day):

@@ -309,3 +309,7 @@ def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
         return f"The first opening I have is {spoken[0]}. Does that work for you?"
     listing = ", ".join(spoken[:-1]) + f", or {spoken[-1]}"
     return f"I have {listing}. Which works best for you?"
+
+
+# A webhook for a call that has already ended (or a turn too old to be a retry): it changes nothing.
+CALL_ALREADY_ENDED = "This call has already ended. Please call us again if you need anything. Goodbye."

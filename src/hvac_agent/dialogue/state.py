@@ -13,9 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IssueCategory = Literal[
-    "no_heat", "no_cooling", "leak", "noise", "smell", "thermostat", "maintenance", "other"
-]
+IssueCategory = Literal["no_heat", "no_cooling", "leak", "noise", "smell", "thermostat", "maintenance", "other"]
 Urgency = Literal["emergency", "urgent", "routine"]
 URGENCY_RANK: dict[str, int] = {"routine": 0, "urgent": 1, "emergency": 2}  # a slot only ever rises
 Outcome = Literal[
@@ -32,8 +30,17 @@ Outcome = Literal[
 EmergencyKind = Literal["gas", "carbon_monoxide", "smoke_fire"]
 Intent = Literal["book", "cancel", "reschedule", "question", "human", "goodbye"]
 QuestionTopic = Literal[
-    "hours", "service_area", "price", "identity", "brands", "financing", "payment", "licensing", "warranty",
-    "discounts", "other",
+    "hours",
+    "service_area",
+    "price",
+    "identity",
+    "brands",
+    "financing",
+    "payment",
+    "licensing",
+    "warranty",
+    "discounts",
+    "other",
 ]
 PartOfDay = Literal["morning", "afternoon"]
 # What the agent just asked for: drives understanding, Gather hints, keypad input and endpointing.

@@ -119,4 +119,3 @@ def render(reply: Reply, *, action_url: str, dial_done_url: str, voice: str | No
     if reply.action == "hangup":
         return speak_then_hang_up(reply.say, voice=voice)
     return listen(reply, action_url, voice=voice)
-

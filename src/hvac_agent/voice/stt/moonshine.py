@@ -54,8 +54,7 @@ def _load() -> tuple[ctypes.CDLL, int]:
     except (ImportError, OSError) as error:
         raise EngineUnavailable("moonshine", f"moonshine_cpp unavailable: {error!r}") from error
     model_dir = os.path.join(os.path.dirname(mc.__file__), "models", "base-en")
-    paths = [os.path.join(model_dir, f) for f in ("encoder_model.ort", "decoder_model_merged.ort",
-                                                  "tokenizer.bin")]
+    paths = [os.path.join(model_dir, f) for f in ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")]
     if not all(os.path.exists(p) for p in paths):
         raise EngineUnavailable("moonshine", "base-en model files missing from the package")
     handle = mc.moonshine_lib.moonshine_load_model(*(p.encode() for p in paths), mc.MOONSHINE_MODEL_TYPE_BASE)
@@ -71,8 +70,11 @@ def clean_transcript(text: str, duration_s: float) -> str:
     for word in words:
         if len(out) >= 2 and out[-1].lower() == word.lower() and out[-2].lower() == word.lower():
             continue
-        if len(out) >= 4 and [w.lower() for w in out[-4:]] == [out[-2].lower(), out[-1].lower()] * 2 \
-                and word.lower() == out[-2].lower():
+        if (
+            len(out) >= 4
+            and [w.lower() for w in out[-4:]] == [out[-2].lower(), out[-1].lower()] * 2
+            and word.lower() == out[-2].lower()
+        ):
             continue
         out.append(word)
     cap = int(duration_s * _MAX_WORDS_PER_S) + 3
@@ -104,8 +106,9 @@ class MoonshineSTT(STTEngine):
         return clean_transcript(text, audio_8k.size / 8000)
 
     def _decode(self, audio_8k: NDArray[np.int16], pad_after_ms: int) -> str:
-        padded = np.concatenate([np.zeros(self.pad_before_ms * 8, dtype=np.int16), audio_8k,
-                                 np.zeros(pad_after_ms * 8, dtype=np.int16)])
+        padded = np.concatenate(
+            [np.zeros(self.pad_before_ms * 8, dtype=np.int16), audio_8k, np.zeros(pad_after_ms * 8, dtype=np.int16)]
+        )
         pcm = np.ascontiguousarray(resample(padded, 8000, 16000).astype(np.float32) / 32768.0)
         out = ctypes.c_char_p()
         with self._lock:
@@ -119,6 +122,5 @@ class MoonshineSTT(STTEngine):
                 self._lib.moonshine_free_text(out)
         return text
 
-    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
-                               hints: list[str]) -> str:
+    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str:
         return await asyncio.to_thread(self.transcribe_blocking, audio)
