@@ -193,7 +193,7 @@ class OnnxEncoder:
         model = model_bytes(weights, tensors)
         try:
             self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        except Exception:  # noqa: BLE001 - onnxruntime raises its own Fail/InvalidGraph types
+        except Exception:  # onnxruntime raises its own Fail/InvalidGraph types; re-raised unless cached
             if not isinstance(model, str):
                 raise
             # A damaged cached copy (a disk that filled up, a hand-edited file): build it afresh.

@@ -341,9 +341,7 @@ class CallPipeline:
         event: Event
         if text:
             assert result is not None  # words came from a result
-            event = CallerSaid(
-                text=text, confidence=result.confidence, offline=result.engine in ON_DEVICE_ENGINES
-            )
+            event = CallerSaid(text=text, confidence=result.confidence, offline=result.engine in ON_DEVICE_ENGINES)
         elif turn.voiced_ms >= self.config.min_voiced_for_reprompt_ms:
             event = CallerUnclear()  # speech we could not make out: a miss on the question, not a silence
         else:
