@@ -40,6 +40,15 @@ async def metrics(request: Request) -> Response:
     return Response(content=request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
+@router.post("/api/profile/reload")
+async def reload_profile(request: Request, _: ApiAccess) -> JSONResponse:
+    """Read the business file again (this worker now; the others at their next call start, or
+    when they are asked too). A bad file keeps the old profile and the answer says why."""
+    result = request.app.state.profile_source.reload()
+    body = {"ok": result.ok, "changed": result.changed, "error": result.error, "name": request.app.state.profile.name}
+    return JSONResponse(body, status_code=200 if result.ok else 422)
+
+
 @router.get("/api/appointments")
 async def list_appointments(
     request: Request,

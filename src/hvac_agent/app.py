@@ -17,6 +17,7 @@ from hvac_agent.api import router as api_router
 from hvac_agent.booking.db import create_engine, run_migrations
 from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
+from hvac_agent.business.source import ProfileSource
 from hvac_agent.calls import CallService
 from hvac_agent.clock import SYSTEM_CLOCK, Clock, SystemClock
 from hvac_agent.config import BusinessProfile, Settings, load_profile
@@ -141,6 +142,16 @@ def create_app(
         if api_locked(settings):
             log.warning("api_locked", reason=API_LOCKED)
         app.state.facts = services.facts
+
+        def apply_profile(new: BusinessProfile) -> None:
+            """A reloaded profile, for every part of this worker that reads one."""
+            app.state.profile = new
+            services.calls.profile = new
+            services.booking.use_profile(new)
+
+        source = ProfileSource(settings.business_file, profile, apply_profile)
+        app.state.profile_source = source
+        services.calls.profile_check = source.check
         followups = build_followups(
             settings, profile, engine=services.engine, booking=services.booking, records=services.records, clock=clock
         )

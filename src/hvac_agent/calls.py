@@ -79,6 +79,8 @@ class FactsSink(Protocol):
 
     async def note_transfer_unanswered(self, call_sid: str) -> None: ...
 
+    async def get(self, call_sid: str) -> CallFacts | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class TurnOutcome:
@@ -146,6 +148,8 @@ class CallService:
         self._decoded: LRUCache[str, tuple[str, Session]] = LRUCache(maxsize=DECODED_SESSIONS)
         self.facts = facts
         self.speech_engines: list[str] = []  # "stt:…", "tts:…" as configured, for stream calls' facts
+        # Looks at the business file at each call start: an edited profile applies without a restart.
+        self.profile_check: Callable[[], object] | None = None
 
     # ---- public API used by the edges --------------------------------------------------------
 
@@ -159,6 +163,11 @@ class CallService:
         mode: str = "gather",
     ) -> TurnOutcome:
         """The incoming call: greet (once, however often Twilio posts it)."""
+        if self.profile_check is not None:
+            try:
+                self.profile_check()
+            except Exception as error:  # noqa: BLE001 - a profile problem never stops a call
+                log.warning("profile_check_failed", error=type(error).__name__)
         async with self._lock(call_sid):
             return await self._start_unlocked(call_sid, caller, token=token, record_agent=record_agent, mode=mode)
 
@@ -366,6 +375,7 @@ class CallService:
                 follow_up=ended,
             )
         )
+        await self._safe(self.booking.release_holds(call_sid))  # what it was offered is free again
         try:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:
@@ -382,6 +392,15 @@ class CallService:
             return state.outcome
         record = await self.records.get_call(call_sid)
         return str(record["outcome"]) if record else None
+
+    async def wants_oncall(self, call_sid: str) -> bool:
+        """Whether the call ended by taking up the on-call line (an urgent caller after hours,
+        booked and then connected): stream mode's `<Connect>` action dials the chain then."""
+        loaded = await self._load(call_sid)
+        facts = loaded[0].facts if loaded is not None else None
+        if facts is None and self.facts is not None:
+            facts = await self.facts.get(call_sid)
+        return facts is not None and any(t.reason == "oncall" for t in facts.transfers)
 
     async def take_message(self, call_sid: str, text: str) -> None:
         """A message left after an unanswered transfer: into the call record, outcome `message`."""

@@ -52,6 +52,7 @@ RULES_PHASES = frozenset(
         "out_of_area",
         "taking_message",
         "offer_transfer",
+        "offer_oncall",
         "booked",
         "done",
         "cancel_lookup",

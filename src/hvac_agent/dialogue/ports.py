@@ -30,8 +30,19 @@ class BookingPort(Protocol):
         not_before: dt.date | None = None,
         exclude_dates: list[dt.date] | None = None,
         part_of_day: str | None = None,
+        hold_for: str | None = None,
+        job_type: str | None = None,
     ) -> list[WindowOffer]:
-        """The first open windows from capacity: never full, never past, never on a closed day."""
+        """The first open windows from capacity: never full, never past, never on a closed day.
+        With `hold_for`, they are held for that call (replacing its earlier holds)."""
+        ...
+
+    async def hold_window(self, call_sid: str, day: dt.date, window: str, *, job_type: str | None = None) -> bool:
+        """Hold one chosen window for the call (dropping its other holds); False when it is gone."""
+        ...
+
+    async def release_holds(self, call_sid: str) -> None:
+        """Free the call's held windows (the call ended)."""
         ...
 
     async def book(self, request: BookingRequest) -> BookingResult:

@@ -314,6 +314,15 @@ def _phase_offer_transfer(s: CallState, u: Understanding, ctx: DialogueContext) 
     return policy.miss(s, ctx)
 
 
+def _phase_offer_oncall(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
+    """After hours, booked and urgent: yes → the on-call line; no → goodbye (the visit stands)."""
+    if u.yes_no == "yes":
+        return policy.oncall(s, ctx)
+    if u.yes_no == "no":
+        return policy.hang_up(s, ctx)
+    return policy.miss(s, ctx)
+
+
 def _phase_lookup(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
     if u.phone:
         return policy.look_up(s, u.phone)
@@ -349,6 +358,7 @@ _PHASES: dict[str, Callable[[CallState, Understanding, DialogueContext], Reply]]
     "out_of_area": _phase_out_of_area,
     "taking_message": _phase_message,
     "offer_transfer": _phase_offer_transfer,
+    "offer_oncall": _phase_offer_oncall,
     "cancel_lookup": _phase_lookup,
     "verifying": _phase_verifying,
     "cancel_confirm": _yes_or_no,

@@ -19,7 +19,7 @@ from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, S
 from hvac_agent.guard.call_limit import admit_new_call, limit_message
 from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.sessions.store import SessionStoreUnavailable
-from hvac_agent.telephony import twiml
+from hvac_agent.telephony import oncall_chain, twiml
 from hvac_agent.telephony.security import FORM_STATE_KEY, websocket_url
 
 log = get_logger("hvac_agent.webhooks")
@@ -167,6 +167,9 @@ def _float(raw: str | None) -> float | None:
 
 
 def _render(request: Request, reply: Reply, next_turn: int, voice: str | None = None) -> Response:
+    if oncall_chain.is_oncall(reply):
+        profile = _calls(request).profile
+        return xml(oncall_chain.dial(reply.say, profile, public(request, "/twilio/dial-done"), voice=voice))
     return xml(
         twiml.render(
             reply,
@@ -184,6 +187,13 @@ async def dial_done(request: Request, calls: Calls) -> Response:
     status = form.get("DialCallStatus", "")
     if status in ("completed", "answered"):
         return xml(twiml.speak_then_hang_up(""))
+    profile = calls.profile
+    following = oncall_chain.next_step(
+        profile, request.query_params.get("chain"), request.query_params.get("step"), status
+    )
+    if following is not None:  # the on-call chain goes on: the next number rings
+        log.info("oncall_next", call_sid=call_sid, step=following, dial_status=status)
+        return xml(oncall_chain.dial("", profile, public(request, "/twilio/dial-done"), following))
     if call_sid:
         try:
             await calls.transfer_unanswered(
@@ -231,10 +241,20 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
         return _fallback(request, LINES_BUSY)
     dial_done = public(request, "/twilio/dial-done")
     if outcome == "emergency":
-        return xml(twiml.transfer("", profile.oncall_number, dial_done))
+        return xml(oncall_chain.dial("", calls.profile, dial_done))
     if outcome == "transferred":
         return xml(twiml.transfer("", profile.transfer_number, dial_done))
+    if outcome == "booked" and call_sid and await _wants_oncall(calls, call_sid):
+        return xml(oncall_chain.dial("", calls.profile, dial_done))
     return xml(twiml.speak_then_hang_up(""))
+
+
+async def _wants_oncall(calls: CallService, call_sid: str) -> bool:
+    try:
+        return await calls.wants_oncall(call_sid)
+    except Exception as error:  # noqa: BLE001 - the booking stands; the call ends politely
+        log.error("oncall_lookup_failed", call_sid=call_sid, error=type(error).__name__)
+        return False
 
 
 @router.post("/twilio/status")
