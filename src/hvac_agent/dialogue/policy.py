@@ -45,6 +45,7 @@ from hvac_agent.dialogue.state import (
     Reply,
     RescheduleAppointment,
     Result,
+    Slots,
     TransferReason,
     Urgency,
     WindowHeld,
@@ -69,6 +70,32 @@ CHOOSING_PHASES: frozenset[Phase] = frozenset({"choosing_window", "reschedule_ch
 
 def join(*parts: str) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+# A recogniser's confidence below this (Twilio's Confidence, a cloud engine's word confidence):
+# a name or address taken from those words is read back at once, not first at the final read-back.
+UNSURE_CONFIDENCE = 0.6
+
+
+def unsure_words(confidence: float | None, offline: bool) -> bool:
+    """Words a name or address should not be trusted from without a read-back."""
+    return offline or (confidence is not None and confidence < UNSURE_CONFIDENCE)
+
+
+def read_back_unsure(s: CallState, before: Slots, unsure: bool, reply: Reply) -> Reply:
+    """Issue 10 item 7: a name or street heard from unsure words (low confidence, or the on-device
+    recogniser) is read back with the next question, so a misheard one is fixed while the caller
+    still remembers saying it. Their next answer may replace it (said again or spelled)."""
+    if not unsure or reply.action != "listen" or reply.expect == "confirm":
+        return reply  # (a confirmation question comes with the whole read-back anyway)
+    leads = []
+    if s.slots.name and s.slots.name != before.name:
+        leads.append(scripts.heard_name_as(s.slots.name))
+        s.unsure_slots.append("name")
+    if s.slots.street and s.slots.street != before.street:
+        leads.append(scripts.heard_address_as(s.slots.street))
+        s.unsure_slots.append("address")
+    return with_lead(reply, join(*leads))
 
 
 def with_lead(reply: Reply, lead: str) -> Reply:

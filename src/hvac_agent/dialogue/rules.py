@@ -72,7 +72,10 @@ def respond(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
         text = event.text.strip()
         understood = understand(text, nlu_context(s, ctx))
         policy.heard(s, text, ctx)
-        return on_understanding(s, understood, ctx)
+        before = s.slots.model_copy()
+        reply = on_understanding(s, understood, ctx)
+        s.unsure_slots = []  # open to this one answer only
+        return policy.read_back_unsure(s, before, policy.unsure_words(event.confidence, event.offline), reply)
     if isinstance(event, DigitsPressed):
         understood = parse_keypad(event.digits, nlu_context(s, ctx))
         policy.heard(s, f"(keypad) {event.digits}", ctx)
@@ -112,7 +115,13 @@ def _merge(s: CallState, u: Understanding) -> bool:
     open_to = set(u.corrected) if u.correction else set()
 
     def accept(slot: str, current: object) -> bool:
-        return current is None or slot in open_to or u.correction or s.asked in _EXPECT_SLOTS.get(slot, ())
+        return (
+            current is None
+            or slot in open_to
+            or slot in s.unsure_slots
+            or u.correction
+            or s.asked in _EXPECT_SLOTS.get(slot, ())
+        )
 
     if u.name and u.name != sl.name and accept("name", sl.name):
         sl.name, changed = u.name, True

@@ -162,6 +162,17 @@ GOT_IT = "Got it."
 NO_PROBLEM = "No problem."
 THANKS_FOR_CORRECTION = "Thanks for the correction."
 UNIT_NUMBER = "What's the apartment or unit number?"
+
+
+def heard_name_as(name: str) -> str:
+    """Read back a name the recogniser was unsure of; the caller's next words can fix it."""
+    return f"I have your name as {name}. If that's not right, say it again or spell it."
+
+
+def heard_address_as(street: str) -> str:
+    return f"I have the address as {speak_street(street)}. If that's not right, just say it again."
+
+
 REST_OF_NUMBER = "Go ahead with the rest of the number."
 
 # ---- windows --------------------------------------------------------------------------------

@@ -160,6 +160,9 @@ class CallState(_Model):
     intent: Literal["book", "cancel", "reschedule"] = "book"
     slots: Slots = Field(default_factory=Slots)
     unit_asked: bool = False  # the "any apartment or unit number?" question was put once
+    # Slots ("name", "address") just read back because the recogniser was unsure of them: the
+    # caller's next turn may replace them whatever question it answers.
+    unsure_slots: list[str] = Field(default_factory=list)
     caller_id_declined: bool = False  # the caller said the number they call from is not the one
     asked: Expect | None = None
     awaiting_yes: ConfirmKind | None = None
@@ -232,6 +235,9 @@ class CallerSaid(_Model):
     kind: Literal["caller_said"] = "caller_said"
     text: str
     confidence: float | None = None
+    # Heard by an on-device recogniser (stream mode without a cloud account): no confidence, and
+    # names and street names are what it gets wrong most, so they are read back at once.
+    offline: bool = False
 
 
 class CallerUnclear(_Model):

@@ -25,7 +25,7 @@ from hvac_agent.voice.endpointing import Endpointer, EndpointPolicy
 from hvac_agent.voice.playout import Playout, Speech
 from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
-from hvac_agent.voice.stt.base import STTEngine
+from hvac_agent.voice.stt.base import ON_DEVICE_ENGINES, STTEngine
 from hvac_agent.voice.tts.base import TTSEngine, split_sentences
 from hvac_agent.voice.turns import TurnConfig, TurnDetector, TurnEnd, answer_complete
 from hvac_agent.voice.vad import Vad
@@ -340,7 +340,8 @@ class CallPipeline:
         text = result.text.strip() if result is not None else ""
         event: Event
         if text:
-            event = CallerSaid(text=text, confidence=result.confidence if result is not None else None)
+            assert result is not None  # words came from a result
+            event = CallerSaid(text=text, confidence=result.confidence, offline=result.engine in ON_DEVICE_ENGINES)
         elif turn.voiced_ms >= self.config.min_voiced_for_reprompt_ms:
             event = CallerUnclear()  # speech we could not make out: a miss on the question, not a silence
         else:

@@ -10,6 +10,7 @@ core.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Protocol
 
 import numpy as np
@@ -53,7 +54,16 @@ class WebRtcVad:
     Measured on synthesized speech through μ-law: a two-word name at a quiet phone level (-38 to
     -42 dBFS RMS) loses its onset and end at aggressiveness 3 behind the old -45 dBFS gate, and is
     kept whole at 2 behind a -48 dBFS gate, while line hiss (-55 dBFS) and 60 Hz hum are never
-    voiced (at -50 dBFS a few hiss frames are)."""
+    voiced (at -50 dBFS a few hiss frames are).
+
+    webrtcvad adapts its noise model to the frames it is shown. Shown only the frames that pass
+    the gate, it learns the quiet tail of a word as the background and then hears the next word
+    of a quiet name ("Dana Kim" at -45 dBFS: "Kim") as noise. So around speech it is shown every
+    frame — the gated ones of the last `BACKLOG_MS` when a frame passes the gate, and all of them
+    for `AWAKE_MS` after — and only a caller who is long quiet skips it (no decoding then)."""
+
+    BACKLOG_MS = 200
+    AWAKE_MS = 1000
 
     def __init__(self, aggressiveness: int = 2, min_dbfs: float = -48.0) -> None:
         import webrtcvad
@@ -61,11 +71,26 @@ class WebRtcVad:
         self._vad = webrtcvad.Vad(aggressiveness)
         self.min_dbfs = min_dbfs
         self._gate = LoudnessGate(min_dbfs)
+        self._backlog: deque[bytes] = deque(maxlen=self.BACKLOG_MS // 20)
+        self._awake = 0  # frames left to show webrtcvad whatever the gate says
+
+    def _model(self, ulaw: bytes) -> bool:
+        return bool(self._vad.is_speech(ulaw_decode(ulaw).tobytes(), SAMPLE_RATE_HZ))
 
     def is_speech(self, ulaw: bytes) -> bool:
-        if len(ulaw) != FRAME_SAMPLES or not self._gate.passes(ulaw):
+        if len(ulaw) != FRAME_SAMPLES:
             return False
-        return bool(self._vad.is_speech(ulaw_decode(ulaw).tobytes(), SAMPLE_RATE_HZ))
+        if not self._gate.passes(ulaw):
+            if self._awake:
+                self._awake -= 1
+                self._model(ulaw)  # keeps its background estimate true; still not speech
+            else:
+                self._backlog.append(ulaw)
+            return False
+        while self._backlog:
+            self._model(self._backlog.popleft())
+        self._awake = self.AWAKE_MS // 20
+        return self._model(ulaw)
 
 
 class EnergyVad:

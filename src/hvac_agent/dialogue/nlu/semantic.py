@@ -114,6 +114,11 @@ class SemanticModel:
                 self._cache.popitem(last=False)
         return vector
 
+    def clear_cache(self) -> None:
+        """Forget cached sentences (the bench times every line as a new caller's)."""
+        with self._lock:
+            self._cache.clear()
+
     def guess(self, text: str) -> Guess:
         v = self.encode(text)
         intent, i_score, i_margin = self._intent.best(v)
@@ -168,7 +173,9 @@ def load_in_background() -> threading.Thread:
     def run() -> None:
         install(load())
 
-    thread = threading.Thread(target=run, name="semantic-load", daemon=True)
+    # Not a daemon: a process that exits while onnxruntime is still building its session would be
+    # aborted ("terminate called without an active exception"); exit waits the second or two instead.
+    thread = threading.Thread(target=run, name="semantic-load", daemon=False)
     thread.start()
     return thread
 

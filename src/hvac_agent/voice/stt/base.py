@@ -38,6 +38,9 @@ class SttResult:
     speech_final: bool = False  # the provider's endpointing says the caller finished speaking
 
 
+# Recognisers that run on this machine: their words about names and streets are read back at once.
+ON_DEVICE_ENGINES = frozenset({"offline", "moonshine", "pocketsphinx"})
+
 WordsListener = Callable[[SttResult], None]
 
 
