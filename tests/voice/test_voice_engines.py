@@ -229,6 +229,7 @@ def test_moonshine_runs_the_packaged_model_through_onnxruntime_on_this_cpu() -> 
     from hvac_agent.voice.stt.moonshine_onnx import END_TOKEN, MoonshineOnnx, max_tokens
 
     model = MoonshineOnnx()
+    assert model.folded  # weights dequantized once at load, not on every decoder step
     assert len(model.vocab) == 32000 and model.vocab[END_TOKEN] == b"</s>"
     voice = EspeakTTS(rate_wpm=150)
     speech = ulaw_decode(silence(200) + voice.render("the furnace is not working") + silence(500))
@@ -236,3 +237,19 @@ def test_moonshine_runs_the_packaged_model_through_onnxruntime_on_this_cpu() -> 
     assert "furnace is not working" in model.transcribe(pcm).lower()
     noise = np.random.default_rng(7).uniform(-0.5, 0.5, 16000).astype(np.float32)
     assert len(model.generate(noise)) <= max_tokens(noise.size)  # a looping decode stops
+
+
+def test_an_ort_export_gets_its_unnamed_subgraphs_named_so_onnx_loads_it() -> None:
+    from hvac_agent.voice.stt.ort_export import name_graphs
+
+    def field(number: int, body: bytes) -> bytes:  # a length-delimited protobuf field (short)
+        return bytes([number << 3 | 2, len(body)]) + body
+
+    ir_version = b"\x08\x0a"  # ModelProto.ir_version = 10 (a varint field, kept as it is)
+    branch = field(1, field(4, b"Identity"))  # GraphProto{node{op_type}}: no name
+    node = field(4, b"If") + field(5, field(1, b"then_branch") + field(6, branch))
+    model = ir_version + field(7, field(1, node) + field(2, b"main"))
+    named = ir_version + field(7, field(1, field(4, b"If") + field(5, field(1, b"then_branch") + field(
+        6, branch + field(2, b"graph_1")))) + field(2, b"main"))
+    assert name_graphs(model) == named
+    assert name_graphs(named) == named  # graphs with names are left alone

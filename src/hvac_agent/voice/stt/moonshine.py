@@ -8,6 +8,7 @@ flowing; one lock keeps recognition on one core. Output is capped: on noise the 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 
 import numpy as np
@@ -39,14 +40,19 @@ def clean_transcript(text: str, duration_s: float) -> str:
     return " ".join(out[:cap])
 
 
+@functools.cache
+def _shared_model() -> tuple[MoonshineOnnx, threading.Lock]:
+    """One model per process (~0.5 GB, seconds to load), one decode at a time on it."""
+    return MoonshineOnnx(), threading.Lock()
+
+
 class MoonshineSTT(STTEngine):
     """`moonshine` engine: the offline general recogniser."""
 
     name = "moonshine"
 
     def __init__(self) -> None:
-        self._model = MoonshineOnnx()
-        self._lock = threading.Lock()
+        self._model, self._lock = _shared_model()
 
     # Measured here: Moonshine's output swings with how much silence surrounds the words ("100
     # Main Street" → "one hundred main three" with 200 ms after it, exact with 500 ms+). Turns are
