@@ -71,8 +71,10 @@ def stt_engines(base: str, ws: str) -> dict[str, STTEngine]:
     from hvac_agent.voice.stt.deepgram import DeepgramSTT
     from hvac_agent.voice.stt.openai import OpenAISTT
 
-    return {"deepgram (live ws)": DeepgramSTT(KEY, base_url=ws),
-            "openai (segment)": OpenAISTT(KEY, base_url=f"{base}/v1")}
+    return {
+        "deepgram (live ws)": DeepgramSTT(KEY, base_url=ws),
+        "openai (segment)": OpenAISTT(KEY, base_url=f"{base}/v1"),
+    }
 
 
 async def first_audio(n: int) -> None:
@@ -147,12 +149,23 @@ async def death_gap(n: int, how: str) -> None:
     handovers: list[float] = []
     for _ in range(n):
         with fake_providers(Faults(**faults)) as fake:  # type: ignore[arg-type]
-            failover = FailoverTTS([ElevenLabsTTS(KEY, base_url=fake.ws_url, limits=ProviderLimits("el")),
-                                    OpenAITTS(KEY, base_url=f"{fake.base_url}/v1")], failure_threshold=1)
+            failover = FailoverTTS(
+                [
+                    ElevenLabsTTS(KEY, base_url=fake.ws_url, limits=ProviderLimits("el")),
+                    OpenAITTS(KEY, base_url=f"{fake.base_url}/v1"),
+                ],
+                failure_threshold=1,
+            )
             wire = Wire()
             engines = VoiceEngines(stt=FakeSTT(), tts=CachedTTS(failover), vad_factory=WebRtcVad)
-            pipeline = CallPipeline("CAbench", None, ScriptedResponder(Reply(say=SENTENCE, expect="intent")), engines,
-                                    PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK), clock=SYSTEM_CLOCK)
+            pipeline = CallPipeline(
+                "CAbench",
+                None,
+                ScriptedResponder(Reply(say=SENTENCE, expect="intent")),
+                engines,
+                PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK),
+                clock=SYSTEM_CLOCK,
+            )
             wire.pipeline = pipeline
             await pipeline.begin()
             await played_out(pipeline)
@@ -161,20 +174,30 @@ async def death_gap(n: int, how: str) -> None:
             assert failover.switches == 1
             gaps.append(heard_gaps_ms(wire.media_at))
         with fake_providers(Faults(**faults)) as fake:  # type: ignore[arg-type]
-            failover = FailoverTTS([ElevenLabsTTS(KEY, base_url=fake.ws_url, limits=ProviderLimits("el")),
-                                    OpenAITTS(KEY, base_url=f"{fake.base_url}/v1")], failure_threshold=1)
+            failover = FailoverTTS(
+                [
+                    ElevenLabsTTS(KEY, base_url=fake.ws_url, limits=ProviderLimits("el")),
+                    OpenAITTS(KEY, base_url=f"{fake.base_url}/v1"),
+                ],
+                failure_threshold=1,
+            )
             arrivals = [time.perf_counter() async for chunk in failover.speak(one_piece(SENTENCE)) if chunk.audio]
             await failover.aclose()
             handovers.append(max(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) * 1000)
-    print(f"   heard gap p50 {pct(gaps, 50):.1f} ms, p95 {pct(gaps, 95):.1f} ms, max {max(gaps):.1f} ms "
-          f"over {n} utterances (audio already queued covers the hand-over)")
-    print(f"   hand-over (last audio of the dead provider → first of the next) p50 {pct(handovers, 50):.1f} ms, "
-          f"max {max(handovers):.1f} ms: the gap a caller would hear if the provider had sent audio only just in time")
+    print(
+        f"   heard gap p50 {pct(gaps, 50):.1f} ms, p95 {pct(gaps, 95):.1f} ms, max {max(gaps):.1f} ms "
+        f"over {n} utterances (audio already queued covers the hand-over)"
+    )
+    print(
+        f"   hand-over (last audio of the dead provider → first of the next) p50 {pct(handovers, 50):.1f} ms, "
+        f"max {max(handovers):.1f} ms: the gap a caller would hear if the provider had sent audio only just in time"
+    )
 
 
 async def answer_latency(n: int) -> None:
-    print("\n3. End of caller speech → first audio of the answer (instant fake engines and dialogue), "
-          "goal p50 <= 350 ms")
+    print(
+        "\n3. End of caller speech → first audio of the answer (instant fake engines and dialogue), goal p50 <= 350 ms"
+    )
     speech = EspeakTTS().render("my furnace stopped working")
     samples: list[float] = []
     acks = 0
@@ -185,8 +208,9 @@ async def answer_latency(n: int) -> None:
         fake_tts = FakeTTS()
         dialogue = ScriptedResponder(Reply(say="Hi.", expect="intent"), [Reply(say=REPLY, expect="intent")])
         engines = VoiceEngines(stt=FakeSTT(), tts=CachedTTS(fake_tts), vad_factory=WebRtcVad)
-        pipeline = CallPipeline("CAbench", None, dialogue, engines,
-                                PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK), clock=SYSTEM_CLOCK)
+        pipeline = CallPipeline(
+            "CAbench", None, dialogue, engines, PacedSink(wire.send, "MZ1", clock=SYSTEM_CLOCK), clock=SYSTEM_CLOCK
+        )
         wire.pipeline = pipeline
         await pipeline.begin()
         await played_out(pipeline)
@@ -201,8 +225,10 @@ async def answer_latency(n: int) -> None:
         await pipeline.close()
 
     await asyncio.gather(*(one_call() for _ in range(5)))
-    print(f"   p50 {pct(samples, 50):.1f} ms, p95 {pct(samples, 95):.1f} ms over {len(samples)} turns "
-          f"(5 concurrent real-time calls); fillers said: {acks}")
+    print(
+        f"   p50 {pct(samples, 50):.1f} ms, p95 {pct(samples, 95):.1f} ms over {len(samples)} turns "
+        f"(5 concurrent real-time calls); fillers said: {acks}"
+    )
 
 
 async def main() -> None:

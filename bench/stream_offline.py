@@ -139,13 +139,17 @@ async def run(rounds: int) -> None:
         first = [a for e, a, _ in samples if e == expect]
         words = [w for e, _, w in samples if e == expect]
         heard = next((h for a, h in dialogue.heard if a == expect), "")
-        print(f"{expect:14s} {text:48s} {statistics.median(first):9.0f} {max(first):6.0f} "
-              f"{statistics.median(words):9.0f} {max(words):6.0f}  {heard!r}")
+        print(
+            f"{expect:14s} {text:48s} {statistics.median(first):9.0f} {max(first):6.0f} "
+            f"{statistics.median(words):9.0f} {max(words):6.0f}  {heard!r}"
+        )
     first_all = [a for _, a, _ in samples]
     words_all = [w for _, _, w in samples]
-    print(f"all {len(samples)} turns: first agent audio p50 {pct(first_all, 50):.0f} ms, "
-          f"p99 {pct(first_all, 99):.0f} ms; reply words p50 {pct(words_all, 50):.0f} ms, "
-          f"p99 {pct(words_all, 99):.0f} ms")
+    print(
+        f"all {len(samples)} turns: first agent audio p50 {pct(first_all, 50):.0f} ms, "
+        f"p99 {pct(first_all, 99):.0f} ms; reply words p50 {pct(words_all, 50):.0f} ms, "
+        f"p99 {pct(words_all, 99):.0f} ms"
+    )
     print(f"event-loop lag while decoding: p99 {pct(loop_lag, 99):.1f} ms, max {max(loop_lag):.1f} ms")
 
 

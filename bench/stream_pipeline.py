@@ -186,8 +186,9 @@ class Caller(asyncio.Protocol):
         if match is None or self.transport is None:
             return
         name = match.group(1).decode()
-        self.transport.write(ws_frame(json.dumps({"event": "mark", "streamSid": self.stream_sid,
-                                                  "mark": {"name": name}})))
+        self.transport.write(
+            ws_frame(json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}}))
+        )
         if name.endswith(":end") and self.waiting_reply:
             self.waiting_reply = False
             # answer after 0.2-2 s of thinking, as people do (and so calls do not move in lockstep)
@@ -197,9 +198,22 @@ class Caller(asyncio.Protocol):
     def start(self) -> None:
         assert self.transport is not None
         self.transport.write(ws_frame(json.dumps({"event": "connected", "protocol": "Call"})))
-        self.transport.write(ws_frame(json.dumps({"event": "start", "streamSid": self.stream_sid, "start": {
-            "streamSid": self.stream_sid, "callSid": self.call_sid, "customParameters": {"caller": "+15125550123"},
-            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})))
+        self.transport.write(
+            ws_frame(
+                json.dumps(
+                    {
+                        "event": "start",
+                        "streamSid": self.stream_sid,
+                        "start": {
+                            "streamSid": self.stream_sid,
+                            "callSid": self.call_sid,
+                            "customParameters": {"caller": "+15125550123"},
+                            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                        },
+                    }
+                )
+            )
+        )
 
     def send_next(self) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -226,8 +240,11 @@ class Caller(asyncio.Protocol):
 def media_frame(stream_sid: str, frame: bytes) -> bytes:
     from hvac_agent.voice.codec import b64encode
 
-    return ws_frame(json.dumps({"event": "media", "streamSid": stream_sid,
-                                "media": {"track": "inbound", "payload": b64encode(frame)}}))
+    return ws_frame(
+        json.dumps(
+            {"event": "media", "streamSid": stream_sid, "media": {"track": "inbound", "payload": b64encode(frame)}}
+        )
+    )
 
 
 def steal_ticks(cpu: int) -> int:
@@ -258,7 +275,9 @@ async def run_level(port: int, n_calls: int, seconds: float, speech: bytes, serv
             speech_frames = [media_frame(sid, f) for f in frames(speech + silence(1200))]
             _, caller = await loop.create_connection(
                 lambda sid=sid, sf=speech_frames: Caller(port, sf, media_frame(sid, silence(20)), sid),
-                "127.0.0.1", port)
+                "127.0.0.1",
+                port,
+            )
             assert await caller.upgraded, "upgrade refused"
             caller.start()
             callers.append(caller)
@@ -291,8 +310,19 @@ async def run_level(port: int, n_calls: int, seconds: float, speech: bytes, serv
     ticker_lag.sort()
     return {
         "calls": n_calls,
-        **{k: stats[k] for k in ("lateness_p50_ms", "lateness_p99_ms", "response_p50_ms", "response_p99_ms",
-                                 "reply_p50_ms", "reply_p99_ms", "speech_end_p50_ms", "speech_end_p99_ms")},
+        **{
+            k: stats[k]
+            for k in (
+                "lateness_p50_ms",
+                "lateness_p99_ms",
+                "response_p50_ms",
+                "response_p99_ms",
+                "reply_p50_ms",
+                "reply_p99_ms",
+                "speech_end_p50_ms",
+                "speech_end_p99_ms",
+            )
+        },
         "frames_paced": int(stats["frames"]),
         "underrun_pct": stats["underrun_pct"],
         "turns": turns,
@@ -312,8 +342,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--server-cpu", default="0")
     parser.add_argument("--client-cpu", default="1")
-    parser.add_argument("--server-nice", type=int, default=0,
-                        help="nice value for the server (negative = priority over other work on its core)")
+    parser.add_argument(
+        "--server-nice",
+        type=int,
+        default=0,
+        help="nice value for the server (negative = priority over other work on its core)",
+    )
     args = parser.parse_args()
     if args.serve:
         serve(args.port)
@@ -326,8 +360,22 @@ def main() -> None:
     port = args.port or _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     server_main = os.environ.get("BENCH_SERVER_SCRIPT", __file__)
-    server = subprocess.Popen(["nice", "-n", str(args.server_nice), "taskset", "-c", args.server_cpu,
-                               sys.executable, server_main, "--serve", "--port", str(port)], env=env)
+    server = subprocess.Popen(
+        [
+            "nice",
+            "-n",
+            str(args.server_nice),
+            "taskset",
+            "-c",
+            args.server_cpu,
+            sys.executable,
+            server_main,
+            "--serve",
+            "--port",
+            str(port),
+        ],
+        env=env,
+    )
     try:
         os.sched_setaffinity(0, {int(args.client_cpu)})
         base = f"http://127.0.0.1:{port}"
@@ -341,23 +389,40 @@ def main() -> None:
                     raise
                 time.sleep(0.2)
         speech = EspeakTTS().render(CALLER_LINE)
-        print(f"server pinned to CPU {args.server_cpu} (nice {args.server_nice}), load generator on CPU "
-              f"{args.client_cpu}; "
-              f"{args.seconds:.0f} s per level; caller speech {len(speech) / 8000:.2f} s, "
-              f"reply {len(SAY) * 70 / 1000:.1f} s of fake TTS")
-        header = ("calls", "overhead p50", "overhead p99", "any decision p99", "speech-end p50", "pacing p50",
-                  "pacing p99", "underruns", "MB/call", "turns", "loadgen lag p99", "server CPU", "steal")
+        print(
+            f"server pinned to CPU {args.server_cpu} (nice {args.server_nice}), load generator on CPU "
+            f"{args.client_cpu}; "
+            f"{args.seconds:.0f} s per level; caller speech {len(speech) / 8000:.2f} s, "
+            f"reply {len(SAY) * 70 / 1000:.1f} s of fake TTS"
+        )
+        header = (
+            "calls",
+            "overhead p50",
+            "overhead p99",
+            "any decision p99",
+            "speech-end p50",
+            "pacing p50",
+            "pacing p99",
+            "underruns",
+            "MB/call",
+            "turns",
+            "loadgen lag p99",
+            "server CPU",
+            "steal",
+        )
         print(" | ".join(header))
         best = 0
         for level in [int(x) for x in args.levels.split(",")]:
             r = _run(run_level(port, level, args.seconds, speech, int(args.server_cpu.split(",")[0])))
-            print(f"{r['calls']:5d} | {r['reply_p50_ms']:8.2f} ms | {r['reply_p99_ms']:8.2f} ms | "
-                  f"{r['response_p99_ms']:8.2f} ms | "
-                  f"{r['speech_end_p50_ms']:8.1f} ms | {r['lateness_p50_ms']:6.2f} ms | "
-                  f"{r['lateness_p99_ms']:6.2f} ms | {r['underrun_pct']:6.3f} % | {r['mb_per_call']:5.2f} | "
-                  f"{r['turns']:5d} | "
-                  f"{r['load_gen_lag_p99_ms']:6.2f} ms | {r['server_cpu_pct']:5.1f} % | {r['steal_pct']:4.1f} %",
-                  flush=True)
+            print(
+                f"{r['calls']:5d} | {r['reply_p50_ms']:8.2f} ms | {r['reply_p99_ms']:8.2f} ms | "
+                f"{r['response_p99_ms']:8.2f} ms | "
+                f"{r['speech_end_p50_ms']:8.1f} ms | {r['lateness_p50_ms']:6.2f} ms | "
+                f"{r['lateness_p99_ms']:6.2f} ms | {r['underrun_pct']:6.3f} % | {r['mb_per_call']:5.2f} | "
+                f"{r['turns']:5d} | "
+                f"{r['load_gen_lag_p99_ms']:6.2f} ms | {r['server_cpu_pct']:5.1f} % | {r['steal_pct']:4.1f} %",
+                flush=True,
+            )
             if r["lateness_p99_ms"] < 10:
                 best = max(best, level)
         print(f"most concurrent calls on one core with pacing p99 < 10 ms: {best}")

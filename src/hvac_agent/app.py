@@ -23,6 +23,7 @@ from hvac_agent.config import BusinessProfile, Settings, load_profile
 from hvac_agent.console.mount import mount_console
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.degrade import build_agent as build_llm_agent
+from hvac_agent.dialogue.nlu import semantic
 from hvac_agent.dialogue.nlu import warm_up as nlu_warm_up
 from hvac_agent.followups.api import router as followups_router
 from hvac_agent.followups.runtime import build_followups
@@ -85,6 +86,7 @@ async def start_services(
     the_agent = agent or build_agent(settings, clock, profile)
     # Slow first-use loads (dateparser, usaddress, the embedding model) happen now, off the loop.
     await asyncio.to_thread(nlu_warm_up)
+    log.info("understanding", mode=semantic.status())
     agent_warm_up = getattr(the_agent, "warm_up", None)
     if callable(agent_warm_up):
         await agent_warm_up()

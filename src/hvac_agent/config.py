@@ -20,6 +20,7 @@ from pydantic import AliasChoices, BaseModel, Field, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hvac_agent.analytics.variants import Experiment, check_experiments
+from hvac_agent.business.faq import Faq
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -85,6 +86,8 @@ class BusinessProfile(BaseModel):
     llm_instructions: str | None = Field(default=None, max_length=2000)
     # A/B tests (see analytics/variants.py); at most one runs at a time.
     experiments: list[Experiment] = Field(default_factory=list)
+    # Answers to common questions (brands, financing, payment, licensing, warranty, discounts).
+    faq: Faq = Field(default_factory=Faq)
 
     @field_validator("experiments")
     @classmethod

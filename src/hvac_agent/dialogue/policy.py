@@ -98,7 +98,9 @@ def settle(s: CallState, reply: Reply, ctx: DialogueContext) -> None:
 def greet(s: CallState, caller_id: str | None, ctx: DialogueContext) -> Reply:
     if caller_id and not s.caller_id:
         s.caller_id = caller_id
-    return ask(s, "intent", scripts.greeting(ctx.profile))
+    reply = ask(s, "intent", scripts.greeting(ctx.profile))
+    s.last_question = scripts.QUESTIONS["intent_again"]  # a re-ask never replays the greeting
+    return reply
 
 
 def heard(s: CallState, words: str, ctx: DialogueContext) -> None:
@@ -212,7 +214,7 @@ def miss(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
         return transfer(s, ctx, "fallback")
     if m.count >= MISSES_FOR_EXAMPLE:
         return ask_again(s, join(lead, scripts.STILL_NOT_GETTING, m.example), keypad=m.keypad)
-    return ask_again(s, join(lead, scripts.DIDNT_CATCH))
+    return ask_again(s, join(lead, scripts.DIDNT_CATCH, scripts.EXAMPLES.get(s.asked or "intent", "")))
 
 
 # ---- collecting -------------------------------------------------------------------------------

@@ -83,7 +83,10 @@ def on_understanding(s: CallState, u: Understanding, ctx: DialogueContext) -> Re
         return first
     lead = scripts.answer(ctx.profile, u.question) if u.question else ""
     if lead and not u.answers:
-        # A pure question: answer it and put the pending question again, without counting a miss.
+        # A pure question: answer it and put the pending question again, without counting a miss;
+        # at the opening, offer what the call is for (a visit) instead.
+        if s.asked in (None, "intent"):
+            return policy.ask(s, "intent", scripts.OFFER_BOOKING, lead)
         return policy.ask_again(s, lead)
     if u.intent in ("cancel", "reschedule") and s.phase == "collecting" and s.appointment_id is None:
         return policy.with_lead(policy.start_change(s, u.intent, u.phone), lead)
@@ -117,6 +120,10 @@ def _merge(s: CallState, u: Understanding) -> bool:
         if u.unit is None and sl.unit and "address" in open_to:
             sl.unit = None
             s.unit_asked = False
+    if u.house_number and sl.street and not u.street:
+        number, _, rest = sl.street.partition(" ")
+        if number.isdigit() and number != u.house_number:
+            sl.street, changed = f"{u.house_number} {rest}", True
     if u.unit:
         changed = policy.set_unit(s, u.unit) or changed
     if u.no_unit and s.asked == "unit":
@@ -180,8 +187,11 @@ def _mentions_time(text: str) -> bool:
 
 def _phase_collecting(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
     asked_before = s.asked
+    offered_booking = asked_before == "intent" and s.last_question == scripts.OFFER_BOOKING
+    if offered_booking and u.yes_no == "no" and not u.details:
+        return policy.hang_up(s, ctx)
     changed = _merge(s, u)
-    answered = _answer_to_asked(s, u)
+    answered = _answer_to_asked(s, u) or (offered_booking and u.yes_no == "yes")
     if s.asked == "unit" and u.yes_no == "yes" and not u.unit:
         return policy.ask(s, "unit", scripts.UNIT_NUMBER)
     if (outside := policy.area_check(s, ctx)) is not None:

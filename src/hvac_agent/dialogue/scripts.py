@@ -77,10 +77,12 @@ QUESTIONS: dict[str, str] = {
     ),
     "anything_else": "What would you like to change?",
     "intent": "How can I help you today?",
+    "intent_again": "What can I help you with?",
     "message": "Please tell me your message, and I'll pass it to our office.",
 }
 
 EXAMPLES: dict[str, str] = {
+    "intent": "You can tell me what's going on, like the heat isn't working, or ask to cancel or for a person.",
     "name": "For example, you can say: my name is Dana Kim.",
     "phone": "You can say the digits one at a time, or type them on your keypad and press pound.",
     "phone_confirm": "Please say yes to use the number you're calling from, or no to give another.",
@@ -181,13 +183,22 @@ def price_answer(profile: BusinessProfile) -> str:
 
 
 def answer(profile: BusinessProfile, topic: QuestionTopic) -> str:
-    """The answer to a caller's question on `topic`, from the profile only."""
-    return {
+    """The answer to a caller's question on `topic`, from the profile only; a topic the profile
+    has no answer for is said plainly, never invented."""
+    builtin = {
         "price": price_answer,
         "hours": hours_answer,
         "service_area": area_answer,
         "identity": identity_answer,
-    }[topic](profile)
+    }.get(topic)
+    if builtin is not None:
+        return builtin(profile)
+    return profile.faq.answer(topic) or DONT_KNOW
+
+
+DONT_KNOW = "I'm not sure about that one, and I don't want to guess. Our office can answer it."
+# After an answer at the opening question: offer what the call is for.
+OFFER_BOOKING = "Would you like me to book a technician visit, or is there something else I can help with?"
 
 
 def hours_answer(profile: BusinessProfile) -> str:

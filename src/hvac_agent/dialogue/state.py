@@ -31,7 +31,10 @@ Outcome = Literal[
 ]
 EmergencyKind = Literal["gas", "carbon_monoxide", "smoke_fire"]
 Intent = Literal["book", "cancel", "reschedule", "question", "human", "goodbye"]
-QuestionTopic = Literal["hours", "service_area", "price", "identity"]
+QuestionTopic = Literal[
+    "hours", "service_area", "price", "identity", "brands", "financing", "payment", "licensing", "warranty",
+    "discounts", "other",
+]
 PartOfDay = Literal["morning", "afternoon"]
 # What the agent just asked for: drives understanding, Gather hints, keypad input and endpointing.
 Expect = Literal[

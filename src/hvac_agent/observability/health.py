@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from hvac_agent.booking.db import ping
+from hvac_agent.dialogue.nlu import semantic
 
 CHECK_TIMEOUT_S = 2.0
 
@@ -90,6 +91,7 @@ async def health_report(app: Any) -> dict[str, Any]:
             "streams": getattr(getattr(app.state, "stream_slots", None), "active", 0),
             "voice_mode": app.state.settings.voice_mode,
             "agent": getattr(calls.agent, "name", type(calls.agent).__name__) if calls else None,
+            "understanding": semantic.status(),
             **({"voice": voice_metrics} if voice_metrics else {}),
             **({"followups": followups} if followups else {}),
         },

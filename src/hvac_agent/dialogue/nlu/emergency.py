@@ -14,8 +14,8 @@ from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.state import EmergencyKind
 
 _GAS = re.compile(
-    r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent)(?: of| like)?(?: some| natural| propane)? "
-    r"(?:gas|propane)\b"
+    r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent)(?: (?:strongly|really|kind of|kinda|a lot|faintly|"
+    r"like|of|some|natural|propane|a|little|bit))* (?:gas|propane)\b"
     r"|\b(?:gas|propane) (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
     r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
     r"|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"

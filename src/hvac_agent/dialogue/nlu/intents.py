@@ -78,7 +78,20 @@ _PRICE = re.compile(
     r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimate|quote|"
     r"expensive|dispatch fee|service fee|trip charge|what do you charge)\b"
 )
-_QUOTE = re.compile(r"\b(?:quote|estimate|pricing)\b")
+_QUOTE = re.compile(r"\b(?:pricing)\b")
+# The profile's FAQ topics (issue 10): asked about, not a request for a visit.
+_TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("financing", re.compile(r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check)\b")),
+    ("warranty", re.compile(r"\b(?:warrant\w*|guarantee\w*)\b")),
+    ("discounts", re.compile(r"\b(?:discounts?|coupons?|specials?|promotions?|deals?|rebates? (?:do|from) you)\b")),
+    ("licensing", re.compile(r"\b(?:licen[sc]ed?|license number|insured|bonded|liability insurance|certified)\b")),
+    ("payment", re.compile(r"\b(?:credit cards?|debit|checks?|cash|venmo|zelle|paypal|apple pay|pay (?:up front|"
+                           r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b")),
+    ("brands", re.compile(r"\b(?:brands?|trane|carrier|lennox|rheem|goodman|mitsubishi|daikin|bryant|york|ruud|"
+                          r"american standard|amana|fujitsu|dealer)\b")),
+]
+_ASKS = re.compile(r"\b(?:do you|do y'?all|are you|are your|is (?:it|that|there|your|cash)|can i|what|which|how|"
+                   r"does|is that something|any)\b|\?$")
 _QUESTION_CUE = re.compile(
     r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b")
 # Farewells end a call anywhere; "that's it", "never mind" only answer "anything else?" (or open a
@@ -111,11 +124,18 @@ def extract_intent(
     if m and not negated(utt.tokens, token_index(t, m.start()), window=3):
         return "cancel", None
     question = _QUESTION_CUE.search(t) is not None or ctx.expect == "anything_else"
-    if _QUOTE.search(t) or _PRICE.search(t) and (question or len(utt.tokens) <= 4):
+    if _ASKS.search(t) or "?" in utt.raw:
+        for topic, pattern in _TOPIC_PATTERNS:
+            if pattern.search(t):
+                return "question", topic  # type: ignore[return-value]  # the labels are QuestionTopics
+    wants_quote = re.search(r"\b(?:quote|estimate)\b", t) and not re.search(
+        r"\b(?:how much|charge|cost|costs|fee|free)\b", t)
+    if not wants_quote and (_QUOTE.search(t) or _PRICE.search(t) and (question or len(utt.tokens) <= 4)):
         return "question", "price"
     if _HOURS.search(t):
         return "question", "hours"
-    if _AREA.search(t):
+    if _AREA.search(t) and not re.search(
+            r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t):
         return "question", "service_area"
     if _FAREWELL.search(t) and not _BOOK.search(t):
         return "goodbye", None

@@ -132,6 +132,9 @@ _ACTIVE_LEAK = re.compile(
     r"|\bwater (?:is |on |all over )+(?:the |my )?(?:floor|ground|carpet|ceiling)\b"
     r"|\bdripping (?:through|from) the ceiling\b|\bceiling is dripping\b|\bwon'?t stop (?:leaking|dripping)\b"
 )
+# Water where it should not be is an active leak (turn the system off); refrigerant is not water.
+_WATER = re.compile(r"\b(?:water|wet|soaked|drip\w*|puddles?|flood\w*|overflow\w*|leak\w*|ceiling|bucket)\b")
+_REFRIGERANT = re.compile(r"\b(?:freon|refrigerant|coolant|r ?22|r ?410a?)\b")
 _PAST_LEAK = re.compile(r"\b(?:was leaking|leaked|used to leak|had a leak|stopped leaking|fixed)\b")
 _NOT_URGENT = re.compile(
     r"\b(?:not (?:really |that |very |super |too )?(?:urgent|an emergency|a big deal|in a (?:rush|hurry))|"
@@ -327,6 +330,20 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
     return issue[0].upper() + issue[1:]
 
 
+def whole_issue(utt: Utterance) -> str | None:
+    """The caller's whole turn as the problem (tidied, without name/number tails): what a
+    content-bearing answer to "how can I help?" records when no phrase names the problem."""
+    whole = _ISSUE_LEAD.sub("", utt.norm)
+    cut = _CLAUSE_CUT.search(whole)
+    whole = (whole[: cut.start()].strip() if cut and cut.start() > 0 else whole).strip()
+    if not whole:
+        return None
+    if len(whole) > 140:
+        whole = whole[:140].rsplit(" ", 1)[0]
+    whole = _ACRONYMS.sub(lambda m: m.group(0).replace(" ", "").replace("/", "").upper(), whole)
+    return whole[0].upper() + whole[1:]
+
+
 def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | None) -> IssueResult:
     res = IssueResult()
     res.category = _category(utt, ctx)
@@ -343,7 +360,8 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
         reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
     if res.category == "no_heat" and _any(_FREEZING, utt):
         reasons.append("no heat in freezing weather")
-    if res.category == "leak" and _any(_ACTIVE_LEAK, utt) and not _PAST_LEAK.search(utt.norm):
+    if res.category == "leak" and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm)) \
+            and not _PAST_LEAK.search(utt.norm) and not _REFRIGERANT.search(utt.norm):
         reasons.append("active water leak")
     if emergency is not None:
         res.urgency = "emergency"

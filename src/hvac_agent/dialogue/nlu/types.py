@@ -61,6 +61,7 @@ class Understanding(BaseModel):
     use_caller_id: bool = False  # "yes this number", "the one I'm calling from"
     street: str | None = None  # "4410 Duval Street"
     unit: str | None = None  # "Apt 2B" style
+    house_number: str | None = None  # "the house number is 4412": replaces the street's number
     no_unit: bool = False  # "no unit", "it's a house"
     zip: str | None = None
     issue: str | None = None  # the problem in brief, caller's words tidied
@@ -79,7 +80,7 @@ class Understanding(BaseModel):
         """A value to record: a slot or part of a number, the problem, a visit time."""
         return bool(
             self.name or self.phone or self.phone_digits or self.street or self.zip or self.unit
-            or self.issue or self.window
+            or self.issue or self.window or self.house_number
         )
 
     @property
@@ -91,7 +92,7 @@ class Understanding(BaseModel):
     def corrects_read_back(self) -> bool:
         """A value that, said at the read-back without a plain yes, replaces what was read."""
         picked = self.window is not None and self.window.offer_index is not None
-        return bool(self.name or self.phone or self.street or self.zip or self.unit or picked)
+        return bool(self.name or self.phone or self.street or self.zip or self.unit or self.house_number or picked)
 
     @property
     def carries_data(self) -> bool:

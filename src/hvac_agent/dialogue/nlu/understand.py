@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 
+from hvac_agent.dialogue.nlu import semantic
 from hvac_agent.dialogue.nlu.address import extract_address
 from hvac_agent.dialogue.nlu.corrections import extract_correction
 from hvac_agent.dialogue.nlu.dates import extract_window
@@ -31,7 +32,9 @@ from hvac_agent.dialogue.nlu.emergency import extract_emergency
 from hvac_agent.dialogue.nlu.frustration import frustration_score
 from hvac_agent.dialogue.nlu.intents import extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
+from hvac_agent.dialogue.nlu.named_slot import named_correction
 from hvac_agent.dialogue.nlu.names import extract_name
+from hvac_agent.dialogue.nlu.opening import OPENING_EXPECTS, opening
 from hvac_agent.dialogue.nlu.phone import complete_number, extract_phone, splice_tail
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext, SlotName, Understanding, WindowChoice
@@ -77,6 +80,8 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     name = extract_name(utt, ctx)
     iss = extract_issue(utt, ctx, emergency)
     intent, question = extract_intent(utt, ctx)
+    if ctx.expect in OPENING_EXPECTS:
+        emergency, intent, question = opening(utt, ctx, iss, emergency, intent, question)
     if iss.category == "other" and intent in ("human", "question", "cancel", "reschedule", "goodbye"):
         iss.issue, iss.category = None, None  # "can I talk to a person" is a request, not the problem
     if intent is None and iss.category not in (None, "other") and ctx.expect in (None, "intent"):
@@ -95,6 +100,19 @@ def understand(text: str, ctx: NluContext) -> Understanding:
                              agreed=yes_no == "yes")
     if yes_but:
         yes_no = None
+    house_number = None
+    named = named_correction(utt) if ad.street is None else None
+    if named is not None:
+        # The slot the words name wins over the one the question expected (issue 10 item 5).
+        cor.correction, cor.corrected = True, [named.slot]  # type: ignore[list-item]
+        if named.slot == "zip":
+            zip_code = named.value
+        else:
+            house_number = named.value
+        if ad.unit and named.value in ad.unit:
+            ad.unit = None
+        if phone and named.value in phone or phone_digits and named.value in phone_digits:
+            phone, phone_digits = None, None
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
         tail = phone_digits or max((r.digits for r in utt.runs), key=len, default="")
         spliced = splice_tail(ctx.current_phone, tail)  # "no, it's 0132"
@@ -112,6 +130,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         use_caller_id=ph.use_caller_id and phone is None and not phone_digits,
         street=ad.street,
         unit=ad.unit,
+        house_number=house_number,
         no_unit=no_unit,
         zip=zip_code,
         issue=iss.issue,
@@ -179,3 +198,7 @@ def warm_up() -> None:
 
     parse_with_dateparser("in a fortnight", dt.datetime(2026, 1, 1, 9, 0), "America/Chicago")
     usaddress_street("4410 duval street")
+    if semantic.active() is None and not semantic.status().startswith("loading"):
+        # The sentence encoder for the rules path, loaded in the background (absent weights:
+        # rules only, said at start-up and in /health).
+        semantic.load_in_background()

@@ -1,0 +1,1 @@
+"""The business profile's parts."""

@@ -1,0 +1,39 @@
+"""Corrections that name their slot land on it, whatever question was being asked.
+
+"oh sorry the house number is actually 4412 not 4410" said at the unit question is a new house
+number, not unit 4412; "the zip I said should be 78759" at the phone question is a ZIP, not a
+phone. The slot named in the words wins over the slot the question expected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hvac_agent.dialogue.nlu.text import Utterance
+
+_ADDRESS = re.compile(r"\b(?:house number|street number|address number|the number on the house|address)\b")
+_ZIP = re.compile(r"\bzip(?: code)?\b")
+_CUE = re.compile(r"\b(?:actually|sorry|wrong|not|should be|i said|i meant|mistake|messed up|make that|correct)\b")
+# A number the caller is taking back: "not 4410", "I said 8822".
+_TAKEN_BACK = frozenset({"not", "said", "meant", "from"})
+
+
+@dataclass(frozen=True)
+class NamedCorrection:
+    slot: str  # "address" (a house number) or "zip"
+    value: str
+
+
+def named_correction(utt: Utterance) -> NamedCorrection | None:
+    """A house number or ZIP corrected by name, when the words say which slot they correct."""
+    if not _CUE.search(utt.norm):
+        return None
+    kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
+    if _ZIP.search(utt.norm):
+        five = [d for d in kept if len(d) == 5]
+        return NamedCorrection("zip", five[0]) if five else None
+    if _ADDRESS.search(utt.norm) or re.search(r"\b(?:i said|not) \d{3,6}\b", utt.dig):
+        numbers = [d for d in kept if 1 <= len(d) <= 6]
+        return NamedCorrection("address", numbers[0]) if numbers else None
+    return None

@@ -1,0 +1,147 @@
+"""The answer to "How can I help?": rules first, the semantic heads for what rules cannot name.
+
+Issue 10's rule: a content-bearing answer is a service request (the caller's words become the
+problem, category `other` when nothing fits) unless it is another intent; only silence, fillers and
+noise get a re-prompt. Emergencies get two nets: the keyword extractor, or a high similarity to the
+emergency examples.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hvac_agent.dialogue.nlu import semantic
+from hvac_agent.dialogue.nlu.issues import IssueResult, whole_issue
+from hvac_agent.dialogue.nlu.text import Utterance
+from hvac_agent.dialogue.nlu.types import NluContext
+from hvac_agent.dialogue.state import EmergencyKind, Intent, IssueCategory, QuestionTopic
+
+OPENING_EXPECTS = frozenset({None, "intent", "issue"})
+
+# Thresholds on the mean cosine of the two nearest examples (MiniLM, unit vectors).
+INTENT_MIN = 0.45  # an intent the rules did not see is taken at or above this
+INTENT_OVERRIDE = 0.6  # ...and replaces a rules "book" (cancel/reschedule/person said around a visit)
+EMERGENCY_MIN = 0.7  # the second emergency net; false alarms cost a safety script, so set high
+EMERGENCY_MARGIN = 0.1
+CATEGORY_MIN = 0.4
+TOPIC_MIN = 0.35
+
+_FILLER = frozenset(
+    "um uh er ah oh hmm mm hm hello hi hey yes yeah yep okay ok so well like sorry what huh hold on wait "
+    "one sec second moment there is anyone can you hear me the a i you".split()
+)
+_GAS_WORDS = re.compile(r"\b(?:gas|propane|eggs?|sulfur|sulphur|stove)\b")
+_CO_WORDS = re.compile(r"\b(?:co|c o|monoxide|headaches?|dizzy|nause\w*|alarm|detector)\b")
+_BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
+# Smells callers name that are not dangerous, and the caller's own "not gas".
+_BENIGN_SMELL = re.compile(
+    r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|dog|gym|stale|swampy|earthy|dusty|dust|not (?:like )?(?:gas|smoke))\b"
+)
+# Words about an existing visit or the call itself, not a problem: without the encoder to tell,
+# such a line is not taken as a service request by default.
+_ABOUT_A_VISIT = re.compile(
+    r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b"
+)
+_ASKS_FIRST = re.compile(r"(?:is|are|do|does|can i|could i|what|how|who|why|when|where)\b")
+_QUESTION_SHAPE = re.compile(r"\b(?:is (?:it|that|this) normal|should i|how often|do you|are you|what size)\b")
+
+
+def content_words(utt: Utterance) -> int:
+    return sum(1 for t in utt.tokens if t not in _FILLER)
+
+
+def opening(
+    utt: Utterance,
+    ctx: NluContext,
+    iss: IssueResult,
+    emergency: EmergencyKind | None,
+    intent: Intent | None,
+    question: QuestionTopic | None,
+) -> tuple[EmergencyKind | None, Intent | None, QuestionTopic | None]:
+    """Settle an opening line; fills `iss` (problem, category, urgency) in place for a service."""
+    model = semantic.active()
+    guess = model.guess(utt.norm) if model is not None and content_words(utt) else None
+    if (
+        emergency is None
+        and guess is not None
+        and guess.intent == "emergency"
+        and guess.emergency_score >= EMERGENCY_MIN
+        and guess.intent_margin >= EMERGENCY_MARGIN
+        and not _QUESTION_SHAPE.search(utt.norm)
+        and not _BENIGN_SMELL.search(utt.norm)
+    ):
+        emergency = _kind(utt)
+        iss.urgency = "emergency"
+        iss.reasons = [emergency.replace("_", " "), *iss.reasons]
+    if emergency is not None:
+        if iss.category is None:
+            iss.category = _emergency_category(utt, emergency)
+        if iss.issue is None:
+            iss.issue = whole_issue(utt)
+        return emergency, intent, question
+    if ctx.expect == "issue":
+        if guess is not None and iss.category in (None, "other"):
+            iss.category = _category(guess) or iss.category
+        return emergency, intent, question
+
+    if guess is not None and guess.intent in ("cancel", "reschedule", "person", "question", "goodbye"):
+        strong = guess.intent_score >= INTENT_OVERRIDE
+        if intent is None and guess.intent_score >= INTENT_MIN or intent == "book" and strong:
+            intent = _INTENT[guess.intent]
+            if intent == "question":
+                question = None
+            iss.issue, iss.category, iss.urgency, iss.reasons = None, None, None, []
+    if intent == "question" and question is None:
+        topic = guess.topic if guess is not None and guess.topic_score >= TOPIC_MIN else "other"
+        question = topic  # type: ignore[assignment]  # every topic label is a QuestionTopic
+    if intent in ("human", "cancel", "reschedule", "goodbye", "question"):
+        return emergency, intent, question
+
+    service = intent == "book" or iss.category is not None
+    if not service:
+        if guess is not None:
+            service = guess.intent == "service" or (guess.intent != "unclear" and content_words(utt) >= 3)
+        else:
+            service = (
+                content_words(utt) >= 3 and not _ABOUT_A_VISIT.search(utt.norm) and not _ASKS_FIRST.match(utt.norm)
+            )
+    if not service:
+        return emergency, intent, question
+    intent = "book"
+    if iss.category in (None, "other") and guess is not None:
+        iss.category = _category(guess) or iss.category
+    if iss.issue is None:
+        iss.issue = whole_issue(utt)
+    if iss.category is None:
+        iss.category = "other"
+    return emergency, intent, question
+
+
+_INTENT: dict[str, Intent] = {
+    "cancel": "cancel",
+    "reschedule": "reschedule",
+    "person": "human",
+    "question": "question",
+    "goodbye": "goodbye",
+}
+
+
+def _category(guess: semantic.Guess) -> IssueCategory | None:
+    if guess.category_score < CATEGORY_MIN:
+        return None
+    return guess.category  # type: ignore[return-value]  # the head's labels are the categories
+
+
+def _kind(utt: Utterance) -> EmergencyKind:
+    if _GAS_WORDS.search(utt.norm):
+        return "gas"
+    if _CO_WORDS.search(utt.norm):
+        return "carbon_monoxide"
+    return "smoke_fire"
+
+
+def _emergency_category(utt: Utterance, kind: EmergencyKind) -> IssueCategory:
+    """The writer's convention: gas, CO and burning smells are `smell`; sparks and smoke `other`."""
+    if kind != "smoke_fire" or _BURN_SMELL.search(utt.norm):
+        return "smell"
+    return "other"
