@@ -62,10 +62,11 @@ class MoonshineSTT(STTEngine):
 
     def transcribe_blocking(self, audio_8k: NDArray[np.int16]) -> str:
         text = self._decode(audio_8k, self.pad_after_ms)
-        if not text and audio_8k.size >= 8000:
-            # Seen here: on some longer segments the padded decode ends at once with nothing (a
-            # 6 s greeting: exact unpadded, empty with 500 ms of silence after it). Words were
-            # there: decode them as they came.
+        if not text:
+            # Seen here: sometimes the padded decode ends at once with nothing (a 6 s greeting:
+            # exact unpadded, empty with 500 ms of silence after it; "yes" or "no" with 300 ms of
+            # trailing silence in the cut: empty padded, right unpadded). Words were there: decode
+            # them as they came (an empty decode costs the encoder and one step).
             text = self._decode(audio_8k, 0)
         return clean_transcript(text, audio_8k.size / 8000)
 
