@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -225,11 +226,17 @@ def test_moonshine_tokenizer_reads_length_prefixed_tokens_and_joins_bytes_into_w
         read_tokenizer(b"\x05<unk>\x09</s>")
 
 
-def test_moonshine_runs_the_packaged_model_through_onnxruntime_on_this_cpu() -> None:
+def test_moonshine_runs_the_packaged_model_through_onnxruntime_on_this_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hvac_agent.voice.stt.moonshine_onnx import END_TOKEN, MoonshineOnnx, max_tokens
 
-    model = MoonshineOnnx()
-    assert model.folded  # weights dequantized once at load, not on every decoder step
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    MoonshineOnnx()  # the first start folds the weights and keeps the result
+    kept = sorted(p.name for p in (tmp_path / "hvac-agent" / "moonshine").iterdir())
+    assert [name.split(".")[0] for name in kept] == ["decoder_model_merged", "encoder_model"]
+    model = MoonshineOnnx()  # later starts load it
+    assert model.folded  # weights dequantized once, not on every decoder step
     assert len(model.vocab) == 32000 and model.vocab[END_TOKEN] == b"</s>"
     voice = EspeakTTS(rate_wpm=150)
     speech = ulaw_decode(silence(200) + voice.render("my air conditioner is leaking water") + silence(500))

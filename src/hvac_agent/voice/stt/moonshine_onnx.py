@@ -17,13 +17,15 @@ Speed: the `.ort` files keep their weights 8-bit and dequantize them inside the 
 step), and ORT-format models are not re-optimized when loaded. So at load time each file is
 written back out as ONNX by onnxruntime itself (`ort_export`) and loaded again with constant
 folding on: the dequantization is done once, and a decoder step is ~5x faster (measured here:
-~170 → ~30 ms; bench/moonshine_cpu.py), for ~350 MB more memory (float weights) and a few seconds
-more at load. If that conversion fails the `.ort` files are run as they are.
+~170 → ~30 ms; bench/moonshine_cpu.py), for ~350 MB more memory (float weights). The folded model
+is cached on disk, so only the first start pays the seconds it takes. If that conversion fails the
+`.ort` files are run as they are.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -96,18 +98,53 @@ def _one_core(ort: Any) -> Any:
 
 
 def _session(ort: Any, ort_path: str) -> tuple[Any, bool]:
-    """A session on the model with its weights dequantized once at load (see the module doc), or
-    on the `.ort` file as it is when that can't be done here; and whether they were folded."""
+    """A session on the model with its weights dequantized once (see the module doc), or on the
+    `.ort` file as it is when that can't be done here; and whether they were folded."""
+    cached = _cache_path(ort, ort_path)
+    if cached is not None and os.path.exists(cached):
+        try:  # folded already: nothing left to optimize
+            return ort.InferenceSession(
+                cached, _folded_options(ort, ort.GraphOptimizationLevel.ORT_DISABLE_ALL), providers=_PROVIDERS
+            ), True
+        except Exception as error:  # noqa: BLE001 - a damaged cache file is folded again
+            log.warning("moonshine_cache_unreadable", model=os.path.basename(ort_path), error=repr(error))
     try:
-        folded = _one_core(ort)
-        folded.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        # Measured here: no slower without MLAS's pre-packed weight copies (decoding multiplies one
-        # row at a time), and ~40 MB smaller.
-        folded.add_session_config_entry("session.disable_prepacking", "1")
-        return ort.InferenceSession(ort_to_onnx(ort, ort_path), folded, providers=_PROVIDERS), True
+        options = _folded_options(ort, ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED)
+        partial = f"{cached}.{os.getpid()}.part" if cached is not None else None
+        if partial is not None:
+            options.optimized_model_filepath = partial
+        session = ort.InferenceSession(ort_to_onnx(ort, ort_path), options, providers=_PROVIDERS)
+        if cached is not None and partial is not None and os.path.exists(partial):
+            os.replace(partial, cached)  # whole or not at all, even with another process folding too
+        return session, True
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types; the .ort file still runs
         log.warning("moonshine_weights_not_folded", model=os.path.basename(ort_path), error=repr(error))
         return ort.InferenceSession(ort_path, _one_core(ort), providers=_PROVIDERS), False
+
+
+def _folded_options(ort: Any, level: Any) -> Any:
+    options = _one_core(ort)
+    options.graph_optimization_level = level
+    # Measured here: no slower without MLAS's pre-packed weight copies (decoding multiplies one row
+    # at a time), and ~40 MB smaller.
+    options.add_session_config_entry("session.disable_prepacking", "1")
+    return options
+
+
+def _cache_path(ort: Any, ort_path: str) -> str | None:
+    """Where the folded model is kept between runs (`$XDG_CACHE_HOME` or ~/.cache, ~355 MB for
+    base-en): folding takes seconds, loading the result ~1 s. Keyed by the model file and the
+    onnxruntime version; None when no cache directory can be made."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "hvac-agent", "moonshine")
+    try:
+        stat = os.stat(ort_path)
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    identity = f"{ort.__version__}|{os.path.abspath(ort_path)}|{stat.st_size}|{stat.st_mtime_ns}"
+    key = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return os.path.join(folder, f"{os.path.basename(ort_path)}.{key}.onnx")
 
 
 def _return_freed_heap() -> None:
