@@ -36,6 +36,7 @@ from hvac_agent.dialogue.state import (  # noqa: E402
     CallerSaid,
     CallState,
     ChangeResult,
+    PastVisit,
     WindowOffer,
 )
 from hvac_agent.llm.client import LlmClient  # noqa: E402
@@ -60,6 +61,12 @@ class NoBooking:
 
     async def find_by_phone(self, phone: str) -> list[AppointmentRef]:
         return []
+
+    async def past_visits(self, phone: str) -> list[PastVisit]:
+        return []
+
+    async def forget_caller(self, phone: str) -> bool:
+        return False
 
     async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult:
         return ChangeResult(ok=False, reason="error")

@@ -34,6 +34,7 @@ from hvac_agent.dialogue.state import (
     Reply,
 )
 from hvac_agent.followups.events import (
+    OutboxEvent,
     call_ended_event,
     emergency_event,
     message_event,
@@ -289,8 +290,10 @@ class CallService:
         if session is not None and self.facts is not None:
             final = outcome if outcome not in (None, "in_progress") else "abandoned"
             await self._safe(self.facts.save(call_sid, session.facts.model_copy(update={"outcome": final})))
-        ended = call_ended_event(call_sid, state)
-        summary = summary_from_facts(ended.payload) if state is not None else None
+        ended: OutboxEvent | None = call_ended_event(call_sid, state)
+        summary = summary_from_facts(ended.payload) if state is not None and ended is not None else None
+        if state is not None and state.forgotten:
+            ended, summary = None, None  # the caller asked to be forgotten: no summary, no follow-up
         await self._safe(self.records.finish_call(
             call_sid, ended_at=self.clock.now(), outcome=outcome, duration_s=duration_s, summary=summary,
             follow_up=ended,

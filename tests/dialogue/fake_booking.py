@@ -10,6 +10,7 @@ from hvac_agent.dialogue.state import (
     BookingRequest,
     BookingResult,
     ChangeResult,
+    PastVisit,
     WindowOffer,
 )
 
@@ -28,6 +29,7 @@ class FakeBooking:
     full: set[tuple[dt.date, str]] = field(default_factory=set)
     fail: bool = False
     requests: list[BookingRequest] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
 
     async def open_windows(
         self,
@@ -68,6 +70,21 @@ class FakeBooking:
 
     async def find_by_phone(self, phone: str) -> list[AppointmentRef]:
         return [a for a in self.booked.values() if a.phone == phone and a.status == "booked"]
+
+    async def past_visits(self, phone: str) -> list[PastVisit]:
+        return [
+            PastVisit(**a.model_dump(include={"customer_name", "address", "unit", "zip", "issue", "date", "window",
+                                              "status"}))
+            for a in reversed(self.booked.values())
+            if a.phone == phone
+        ]
+
+    async def forget_caller(self, phone: str) -> bool:
+        self.forgotten.append(phone)
+        for key, a in self.booked.items():
+            if a.phone == phone:
+                self.booked[key] = a.model_copy(update={"phone": "", "customer_name": "(forgotten)"})
+        return True
 
     async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult:
         for key, a in self.booked.items():

@@ -135,15 +135,18 @@ async def test_a_lost_window_with_no_other_open_offers_the_office_in_one_apology
     assert (await c.say("yes please")).action == "transfer"
 
 
-async def test_cancel_when_nothing_is_found_asks_for_the_number_then_offers_the_office(
+async def test_cancel_under_another_number_asks_for_a_second_factor_then_offers_the_office(
     conversation: Conversation,
 ) -> None:
     c = conversation
     await c.start()
     ask = await c.say("i want to cancel my appointment")
     assert "booked under" in ask.say
-    nothing = await c.say("512 555 0199")
-    assert "couldn't find" in nothing.say and c.state.phase == "offer_transfer"
+    verify = await c.say("512 555 0199")
+    assert scripts.VERIFY_QUESTION in verify.say and c.state.phase == "verifying"
+    await c.say("dana kim")
+    gave_up = await c.say("dana kim")
+    assert scripts.VERIFY_GIVE_UP in gave_up.say and c.state.phase == "offer_transfer"
     transfer = await c.say("yes")
     assert transfer.action == "transfer"
 

@@ -53,6 +53,7 @@ class Summary:
             WindowOffer(date=dt.date.fromisoformat(d), window=w)
             for d, w in re.findall(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d-\d\d:\d\d)", fields.get("windows offered", ""))
         ]
+        self.next = fields.get("next", "")
         today = re.search(r"Today is \w+ (\d{4}-\d\d-\d\d) \(([^)]+)\)", system)
         assert today, "system prompt names today's date"
         self.timezone = today.group(2)
@@ -62,6 +63,8 @@ class Summary:
 
     @property
     def expect(self) -> Expect:
+        if self.next.startswith("ask whether the visit is for"):
+            return "returning"
         if self.phase in ("confirming", "cancel_confirm", "reschedule_confirm"):
             return "confirm"
         if self.phase in ("choosing_window", "reschedule_choose"):
@@ -78,14 +81,13 @@ def _call(tool_name: str, /, **args: Any) -> FakeToolCall:
     return FakeToolCall(tool_name, args)
 
 
-def _details(u: Understanding, info: Summary) -> dict[str, Any]:
+def _details(u: Understanding, info: Summary, expect: Expect) -> dict[str, Any]:
     args: dict[str, Any] = {}
     for key in ("name", "phone", "street", "unit", "zip", "issue", "issue_category"):
         if getattr(u, key):
             args[key] = getattr(u, key)
     if u.phone_digits and not u.phone and info.expect in ("phone", "phone_confirm"):
         args["phone"] = u.phone_digits  # part of a number: the tool keeps it until the rest comes
-    expect = info.expect
     if u.urgency == "urgent":
         args["urgency"] = "urgent"
     if expect == "phone_confirm" and not u.phone:
@@ -93,6 +95,8 @@ def _details(u: Understanding, info: Summary) -> dict[str, Any]:
             args["use_caller_id"] = True
         elif u.yes_no == "no":
             args["use_caller_id"] = False
+    if expect == "returning" and u.yes_no:
+        args["previous_details"] = u.yes_no == "yes"
     if expect == "unit" and (u.no_unit or u.yes_no == "no"):
         args["no_unit"] = True
     if expect == "urgency" and u.yes_no:
@@ -131,6 +135,8 @@ def _after_tool(body: dict[str, Any], info: Summary) -> FakeResponse:
     if result.get("ok") and not needed and info.phase == "collecting":
         return FakeResponse(tool_calls=[_call("check_availability")])
     lead = "" if result.get("ok", True) else "Sorry, I didn't quite get that. "
+    if info.expect == "returning":
+        return FakeResponse(text=lead + "Is this for the same address as last time?")
     if needed:
         first = needed[0]
         key = "phone_confirm" if first == "phone" and info.caller_id else first
@@ -148,6 +154,9 @@ def nlu_brain(body: dict[str, Any]) -> FakeResponse:
     if last["role"] == "tool":
         return _after_tool(body, info)
     expect = info.expect
+    before = messages[-2] if len(messages) > 2 else {}
+    if before.get("role") == "assistant" and str(before.get("content") or "").rstrip().endswith("again?"):
+        expect = "returning"  # the caller answers the returning-caller question the agent just asked
     u = understand(
         last["content"],
         NluContext(
@@ -164,7 +173,7 @@ def nlu_brain(body: dict[str, Any]) -> FakeResponse:
         name = "cancel_booking" if u.intent == "cancel" else "reschedule_booking"
         calls.append(_call(name, **({"phone": u.phone} if u.phone else {})))
         return FakeResponse(tool_calls=calls)
-    details = _details(u, info)
+    details = _details(u, info, expect)
     if info.phase in ("choosing_window", "reschedule_choose"):
         offer = _choice(u, info)
         if offer is not None:

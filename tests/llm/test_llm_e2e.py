@@ -13,6 +13,7 @@ import pytest
 
 from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
+from tests.e2e import test_caller_verification as verification_calls
 from tests.e2e import test_gather_call as gather_calls
 from tests.e2e import test_ops as ops
 from tests.e2e import test_understanding_calls as understanding_calls
@@ -45,7 +46,7 @@ def _scenarios(*modules: ModuleType) -> list[Any]:
     return cases
 
 
-SCENARIOS = _scenarios(gather_calls, understanding_calls, ops)
+SCENARIOS = _scenarios(gather_calls, understanding_calls, ops, verification_calls)
 
 
 BRAIN_ERRORS: list[BaseException] = []

@@ -176,8 +176,8 @@ async def test_cancel_paths(ctx: DialogueContext, booking: BookingService) -> No
     asked = await run(runner(nobody, ctx, booking), "cancel_booking")
     assert "ask what number" in asked["error"] and nobody.phase == "cancel_lookup"
     assert next_expect(nobody) == "phone"
-    none = await run(runner(new_state(), ctx, booking), "cancel_booking", phone="512 555 0199")
-    assert none["error"] == "no upcoming appointment under that number"
+    other = await run(runner(new_state(), ctx, booking), "cancel_booking", phone="512 555 0199")
+    assert other["verification"] == "asked by the system" and scripts.VERIFY_QUESTION in other["_say"]
     target = AppointmentRef(
         id=7,
         customer_name="Dana Kim",
@@ -198,11 +198,33 @@ async def test_cancel_paths(ctx: DialogueContext, booking: BookingService) -> No
     assert failed["_action"] == "transfer"
 
 
+async def test_a_booking_under_another_number_never_reaches_the_model_unverified(
+    ctx: DialogueContext, booking: BookingService
+) -> None:
+    """Rule 7 in the tools: the result for a booked number and for a never-booked one is the same,
+    carries no detail of the booking, and the caller hears the same words."""
+    request = BookingRequest(
+        call_sid="CA-dana", customer_name="Dana Kim", phone=CALLER_ID, address="4410 Duval Street", unit=None,
+        zip="78751", issue="no heat", issue_category="no_heat", urgency="routine", date=dt.date(2026, 12, 2),
+        window="08:00-12:00",
+    )
+    assert (await booking.book(request)).ok
+    seen: list[dict[str, Any]] = []
+    for tool in ("cancel_booking", "reschedule_booking"):
+        for number in ("512 555 0123", "512 555 0199"):  # Dana's, and nobody's
+            state = new_state(caller_id="+15125550177")
+            seen.append(await run(runner(state, ctx, booking), tool, phone=number))
+            assert state.target is None and state.existing == [] and state.phase == "verifying"
+    assert seen[0] == seen[1] and seen[2] == seen[3], seen
+    for secret in ("Duval", "4410", "Dana", "78751", "2026-12-02", "08:00", "noon", "8 AM"):
+        assert secret not in json.dumps(seen)
+
+
 async def test_reschedule_paths(ctx: DialogueContext, booking: BookingService) -> None:
     early = await run(runner(new_state(), ctx, booking), "reschedule_booking", date="2026-12-02", window="08:00-12:00")
     assert "find the appointment first" in early["error"]
     missing = await run(runner(new_state(), ctx, booking), "reschedule_booking")
-    assert missing["error"] == "no upcoming appointment under that number"
+    assert missing["error"] == "no upcoming appointment under the caller's own number"
     target = AppointmentRef(
         id=7,
         customer_name="Dana Kim",

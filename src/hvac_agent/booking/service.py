@@ -30,8 +30,16 @@ from hvac_agent.booking.schemas import AppointmentOut
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.ports import BookingPort
-from hvac_agent.dialogue.state import AppointmentRef, BookingRequest, BookingResult, ChangeResult, WindowOffer
+from hvac_agent.dialogue.state import (
+    AppointmentRef,
+    BookingRequest,
+    BookingResult,
+    ChangeResult,
+    PastVisit,
+    WindowOffer,
+)
 from hvac_agent.followups import outbox
+from hvac_agent.followups.forget import forget_caller
 
 _A = appointments
 _W = window_capacity
@@ -234,6 +242,21 @@ class BookingService:
         async with database_errors("past_bookings"), self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [AppointmentOut.from_row(row) for row in rows]
+
+    async def past_visits(self, phone: str) -> list[PastVisit]:
+        """`past_bookings` as the dialogue sees them (BookingPort)."""
+        return [
+            PastVisit(
+                customer_name=a.customer_name, address=a.address, unit=a.unit, zip=a.zip, issue=a.issue,
+                date=a.date, window=a.window, status=a.status,
+            )
+            for a in await self.past_bookings(phone)
+        ]
+
+    async def forget_caller(self, phone: str) -> bool:
+        """The caller asked to be forgotten (by voice): the erasure `DELETE /api/callers/{phone}` does."""
+        await forget_caller(self._engine, phone, self._clock.now())
+        return True
 
     async def get_appointment(self, appointment_id: int) -> AppointmentOut | None:
         async with database_errors("get_appointment"), self._engine.connect() as conn:

@@ -8,6 +8,7 @@ know which one answered.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from hvac_agent.dialogue import policy, rules
@@ -17,12 +18,16 @@ from hvac_agent.dialogue.state import (
     AppointmentsFound,
     Book,
     BookingResult,
+    CallerForgotten,
     CallState,
     CancelAppointment,
     ChangeResult,
     Effect,
     Event,
     FindAppointments,
+    ForgetCaller,
+    HistoryLoaded,
+    LoadHistory,
     LoadWindows,
     Reply,
     RescheduleAppointment,
@@ -33,6 +38,9 @@ from hvac_agent.observability.logging import get_logger
 
 log = get_logger("hvac_agent.dialogue.agent")
 MAX_EFFECTS_PER_TURN = 6  # a turn never loops on effects (e.g. a window lost twice in a row)
+# The greeting never waits long on a slow database for a nicety: past the budget the caller is
+# greeted as a new caller.
+HISTORY_BUDGET_S = 1.5
 
 
 class Agent(Protocol):
@@ -64,6 +72,10 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
             return await booking.reschedule(
                 effect.appointment_id, date=effect.date, window=effect.window, call_sid=effect.call_sid
             )
+        if isinstance(effect, LoadHistory):
+            return HistoryLoaded(visits=await asyncio.wait_for(booking.past_visits(effect.phone), HISTORY_BUDGET_S))
+        if isinstance(effect, ForgetCaller):
+            return CallerForgotten(ok=await booking.forget_caller(effect.phone))
     except Exception:  # the caller gets a polite route, never a crash; the failure is logged
         log.exception("effect_failed", effect=effect.kind)
         if isinstance(effect, Book):
@@ -72,6 +84,10 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
             return ChangeResult(ok=False, reason="error")
         if isinstance(effect, LoadWindows):
             return WindowsLoaded(windows=[], lost=effect.lost)
+        if isinstance(effect, LoadHistory):  # a stranger's greeting, never a failed call
+            return HistoryLoaded(visits=[])
+        if isinstance(effect, ForgetCaller):
+            return CallerForgotten(ok=False)
         return AppointmentsFound(appointments=[])
     raise TypeError(f"unknown effect {effect!r}")
 

@@ -26,6 +26,7 @@ from hvac_agent.dialogue.context import DialogueContext, nlu_context
 from hvac_agent.dialogue.intent_embed import FaqCache, IntentClassifier, IntentGuess
 from hvac_agent.dialogue.llm_tools import TOOL_FOR_YES, TOOL_SCHEMAS, ToolOutcome, ToolRunner
 from hvac_agent.dialogue.nlu import understand
+from hvac_agent.dialogue.nlu.privacy import wants_forgotten
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.prompts import INTENT_PROMPT, next_step, state_summary, system_prompt
@@ -42,7 +43,15 @@ LlmRung = Literal["llm", "fast_llm"]
 HISTORY_MESSAGES = 30  # the last 15 exchanges
 INTENT_THRESHOLD = 0.7
 MAX_TOOL_ROUNDS = 4
-RULES_PHASES = frozenset({"emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done"})
+# Procedure owned by code. The number a booking is under and the second factor for it are taken
+# and checked by code only ("cancel_lookup", "verifying"): the model sees nothing of a booking under
+# another number until the factor matches, not even whether there is one.
+RULES_PHASES = frozenset(
+    {
+        "emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done",
+        "cancel_lookup", "verifying", "forget_confirm",
+    }
+)
 
 
 class LlmTurnFailed(Exception):
@@ -75,6 +84,8 @@ class _Exchange:
 def _question_for(state: CallState, expect: Expect) -> str:
     if expect == "confirm" and state.awaiting_yes:
         return scripts.CONFIRM_QUESTIONS[state.awaiting_yes]
+    if expect == "returning" and state.past:
+        return scripts.returning_question(state.past[0].address)
     return scripts.short_question(expect)
 
 
@@ -147,6 +158,9 @@ class LlmAgent:
         guess = await self._intent(state, text, u)
         s = state.model_copy(deep=True)
         policy.heard(s, text, ctx)
+        if s.asked == "returning" and (u.yes_no or u.street):
+            # The answer to the code's own question is recorded by code, whatever the model makes of it.
+            policy.answer_returning(s, u.yes_no == "yes" and not u.street)
         if (by_code := self._by_code(s, u, guess, ctx)) is not None:
             async for item in self._finish(s, ctx, [], by_code):
                 yield item
@@ -169,6 +183,8 @@ class LlmAgent:
         wants_person = guess is not None and guess.intent == "human" and guess.confidence >= INTENT_THRESHOLD
         if (first := policy.triage(s, u, ctx, asks_for_person=wants_person)) is not None:
             return first
+        if wants_forgotten(u.text):
+            return policy.start_forget(s, ctx)
         if s.awaiting_yes and u.yes_no == "no" and not (u.details or u.correction):
             return policy.decline(s, ctx)
         return None

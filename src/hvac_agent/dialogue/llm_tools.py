@@ -86,6 +86,11 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
             "street": {**_S, "description": "street line, e.g. 4410 Duval Street"},
             "unit": {**_S, "description": "apartment or unit, e.g. Apt 2B"},
             "no_unit": {"type": "boolean", "description": "caller said there is no unit"},
+            "previous_details": {
+                "type": "boolean",
+                "description": "returning caller: true = the visit is for the same name and address as "
+                "last time, false = somewhere else",
+            },
             "zip": {**_S, "description": "5-digit ZIP code"},
             "issue": {**_S, "description": "the problem in brief, caller's words"},
             "issue_category": {"type": "string", "enum": list(ISSUE_CATEGORIES)},
@@ -313,6 +318,10 @@ class ToolRunner:
         if args.get("no_unit") is True:
             s.unit_asked = True
             saved.append("no_unit")
+        if isinstance(args.get("previous_details"), bool) and s.past and not s.returning_answered:
+            before = sl.model_copy()
+            policy.answer_returning(s, args["previous_details"])
+            saved += [k for k in ("name", "phone", "street", "zip") if getattr(sl, k) != getattr(before, k)]
         chosen = self._take_window(args, errors)
         if chosen is not None:
             saved.append("window")
@@ -331,6 +340,9 @@ class ToolRunner:
             return ToolOutcome(result | {"confirmation": "asked by the system"}, proposed)
         if chosen is not None:
             sl.date, sl.window = chosen.date, chosen.window
+        if s.intent == "book" and s.phase == "collecting" and policy.next_slot(s) == "returning":
+            # The earlier details are offered in the code's words, like a read-back.
+            return ToolOutcome(result | {"question": "asked by the system"}, policy.next_question(s, self.ctx))
         if s.intent == "book" and not missing and sl.date and sl.window and (saved or s.phase != "confirming"):
             return ToolOutcome(result | {"read_back": "given by the system"}, policy.read_back(s, self.ctx))
         return ToolOutcome(result)
@@ -434,8 +446,12 @@ class ToolRunner:
             asked = "no number to look up: ask what number the appointment was booked under"
             return ToolOutcome({"ok": False, "error": asked}, reply)
         found = _first(results, AppointmentsFound)
+        if s.phase == "verifying":
+            # Another number than the caller's: nothing about it (not even whether it has bookings)
+            # reaches the model; the system asks for the second factor and checks it in code.
+            return ToolOutcome({"ok": False, "verification": "asked by the system"}, reply)
         if not any(a.status == "booked" for a in found.appointments):
-            return ToolOutcome({"ok": False, "error": "no upcoming appointment under that number"}, reply)
+            return ToolOutcome({"ok": False, "error": "no upcoming appointment under the caller's own number"}, reply)
         if intent == "cancel":
             return ToolOutcome({"ok": True, "found": True, "confirmation": "asked by the system"}, reply)
         return ToolOutcome({"found": True} | self._windows_json(), reply)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Literal
 
 from hvac_agent.dialogue import scripts
@@ -21,9 +22,11 @@ from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.state import (
     URGENCY_RANK,
+    AppointmentRef,
     AppointmentsFound,
     Book,
     BookingResult,
+    CallerForgotten,
     CallState,
     CancelAppointment,
     ChangeResult,
@@ -31,8 +34,12 @@ from hvac_agent.dialogue.state import (
     EmergencyKind,
     Expect,
     FindAppointments,
+    ForgetCaller,
+    HistoryLoaded,
+    LoadHistory,
     LoadWindows,
     PartOfDay,
+    PastVisit,
     Phase,
     Reply,
     RescheduleAppointment,
@@ -49,7 +56,9 @@ LONG_CALL_TURNS = 30  # past this, frustration is assumed to rise turn by turn
 FRUSTRATION_DECAY = 0.85  # per caller turn
 MISSES_FOR_EXAMPLE = 2  # contract rule 8: the second miss on one question changes the route
 MISSES_FOR_PERSON = 3
-CONFIRM_PHASES: frozenset[Phase] = frozenset({"confirming", "cancel_confirm", "reschedule_confirm"})
+CONFIRM_PHASES: frozenset[Phase] = frozenset({"confirming", "cancel_confirm", "reschedule_confirm", "forget_confirm"})
+VERIFY_TRIES = 2  # second-factor answers that don't match before a person is offered
+PAST_VISITS = 3  # a returning caller's bookings kept in the call state
 CHOOSING_PHASES: frozenset[Phase] = frozenset({"choosing_window", "reschedule_choose"})
 
 
@@ -96,11 +105,46 @@ def settle(s: CallState, reply: Reply, ctx: DialogueContext) -> None:
 
 
 def greet(s: CallState, caller_id: str | None, ctx: DialogueContext) -> Reply:
+    """The greeting; with a caller ID, first look at that number's past bookings (returning callers)."""
     if caller_id and not s.caller_id:
         s.caller_id = caller_id
-    reply = ask(s, "intent", scripts.greeting(ctx.profile))
+    if s.caller_id:
+        return Reply(effect=LoadHistory(phone=s.caller_id))
+    return _greeting(s, ctx, returning=False)
+
+
+def _greeting(s: CallState, ctx: DialogueContext, *, returning: bool) -> Reply:
+    reply = ask(s, "intent", scripts.greeting(ctx.profile, returning=returning))
     s.last_question = scripts.QUESTIONS["intent_again"]  # a re-ask never replays the greeting
     return reply
+
+
+def on_history(s: CallState, loaded: HistoryLoaded, ctx: DialogueContext) -> Reply:
+    """Past bookings are only ever loaded for the caller ID, the number the call comes from: the
+    caller holds that number, so they may hear its details (contract rule 7)."""
+    s.past = [v for v in loaded.visits if _usable(v)][:PAST_VISITS]
+    return _greeting(s, ctx, returning=bool(s.past))
+
+
+def _usable(visit: PastVisit) -> bool:
+    return bool(re.match(r"\d", visit.address)) and bool(re.fullmatch(r"\d{5}", visit.zip))
+
+
+def answer_returning(s: CallState, yes: bool) -> None:
+    """The caller's answer to "Is this for … again?": a yes takes the earlier name, address and
+    (the caller ID being the booked number) callback number, each only where none was given."""
+    s.returning_answered = True
+    if not yes or not s.past:
+        return
+    last, sl = s.past[0], s.slots
+    sl.name = sl.name or last.customer_name
+    if not sl.phone and s.caller_id and not s.caller_id_declined:
+        sl.phone = s.caller_id
+    if not sl.street:
+        sl.street, sl.zip = last.address, last.zip
+        sl.unit = last.unit
+        s.unit_asked = True
+    sl.zip = sl.zip or last.zip
 
 
 def heard(s: CallState, words: str, ctx: DialogueContext) -> None:
@@ -241,6 +285,8 @@ def next_slot(s: CallState) -> Expect | None:
     if not missing:
         return None
     first = missing[0]
+    if s.past and not s.returning_answered and not s.slots.street and first in ("name", "phone", "address", "zip"):
+        return "returning"
     if first == "phone" and s.caller_id and not s.caller_id_declined and not s.pending_phone_digits:
         return "phone_confirm"
     expect: Expect = first  # type: ignore[assignment]  # every slot name is also an Expect
@@ -258,6 +304,7 @@ def next_expect(s: CallState) -> Expect:
         "offer_transfer": "yes_no",
         "taking_message": "message",
         "cancel_lookup": "phone",
+        "verifying": "name",
     }
     return by_phase.get(s.phase) or next_slot(s) or "window"
 
@@ -268,6 +315,8 @@ def next_question(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
     expect = next_slot(s)
     if expect == "phone_confirm" and s.caller_id:
         return ask(s, expect, scripts.caller_id_question(s.caller_id), lead)
+    if expect == "returning" and s.past:
+        return ask(s, expect, scripts.returning_question(s.past[0].address), lead)
     if expect == "unit":
         s.unit_asked = True
     if expect is not None:
@@ -397,6 +446,8 @@ def agree(s: CallState) -> Reply | None:
         return Reply(effect=Book(request=s.booking_request()))
     if kind == "cancel" and target is not None:
         return Reply(effect=CancelAppointment(appointment_id=target.id, call_sid=s.call_sid))
+    if kind == "forget" and s.caller_id:
+        return Reply(effect=ForgetCaller(phone=s.caller_id))
     if kind == "reschedule" and target is not None and sl.date and sl.window:
         return Reply(
             effect=RescheduleAppointment(appointment_id=target.id, call_sid=s.call_sid, date=sl.date, window=sl.window)
@@ -413,6 +464,9 @@ def decline(s: CallState, ctx: DialogueContext) -> Reply:
     if kind == "reschedule":
         s.phase = "reschedule_choose"
         return offer(s, ctx, scripts.NO_PROBLEM)
+    if kind == "forget":
+        s.phase = "collecting"
+        return ask(s, "intent", scripts.HOW_ELSE, scripts.NO_PROBLEM)
     s.phase = "collecting"
     return ask(s, "anything_else", scripts.QUESTIONS["anything_else"], scripts.NO_PROBLEM)
 
@@ -453,19 +507,98 @@ def look_up(s: CallState, phone: str, lead: str = scripts.LOOKING_THAT_UP) -> Re
 
 
 def on_found(s: CallState, found: AppointmentsFound, ctx: DialogueContext) -> Reply:
+    """Contract rule 7. Under the caller ID the booking is the caller's; under any other number
+    nothing is said (not even whether there is a booking) until a second factor matches."""
     booked = [a for a in found.appointments if a.status == "booked"]
+    number = s.slots.phone
+    if number is None or number not in (s.caller_id, s.verified_phone):
+        s.unverified, s.existing, s.target, s.verify_tries = booked, [], None, 0
+        s.phase = "verifying"
+        return ask(s, "name", scripts.VERIFY_QUESTION)
+    s.verified_phone = number
     if not booked:
-        if s.slots.phone == s.caller_id and s.asked != "phone":
+        if number == s.caller_id and s.asked != "phone":
             s.slots.phone = None
             return ask(s, "phone", scripts.BOOKED_UNDER, scripts.NOT_UNDER_CALLER_ID)
         return offer_office(s, scripts.NOT_FOUND)
+    return _reveal(s, booked, ctx)
+
+
+def _reveal(s: CallState, booked: list[AppointmentRef], ctx: DialogueContext, lead: str = "") -> Reply:
+    """The caller holds the number: their appointment may be said, then cancelled or moved."""
     s.existing, s.target = booked, booked[0]
-    found_words = scripts.found_appointment(s.target, ctx)
+    found_words = join(lead, scripts.found_appointment(s.target, ctx))
     if s.intent == "cancel":
         s.phase = "cancel_confirm"
         return confirm(s, "cancel", scripts.CONFIRM_QUESTIONS["cancel"], found_words)
     s.phase = "reschedule_choose"
     return load_windows(s, found_words)
+
+
+@dataclasses.dataclass(frozen=True)
+class SecondFactor:
+    """What a caller on another number offers to prove a booking is theirs."""
+
+    name: str | None = None
+    house_number: str | None = None
+    zip: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.name or (self.house_number and self.zip))
+
+
+def _name_tokens(name: str) -> list[str]:
+    return re.findall(r"[a-z]+", name.lower())
+
+
+def factor_matches(appointment: AppointmentRef, factor: SecondFactor) -> bool:
+    """The name on the booking (first and last, any order, one middle name allowed, never a list of
+    names to pick from), or the house number and ZIP code of the visit together."""
+    if factor.name:
+        booked, given = _name_tokens(appointment.customer_name), _name_tokens(factor.name)
+        whole = len(booked) >= 2 or booked == given  # a one-word name on the booking: exactly that
+        if booked and set(booked) <= set(given) and len(given) <= len(booked) + 1 and whole:
+            return True
+    if factor.house_number and factor.zip:
+        house = re.match(r"\s*(\d+)", appointment.address)
+        return house is not None and house.group(1) == factor.house_number and appointment.zip == factor.zip
+    return False
+
+
+def verify(s: CallState, factor: SecondFactor, ctx: DialogueContext) -> Reply:
+    """A second factor for the number given: a match reveals that booking; no match (and no booking
+    at all) gets the very same words, a second time a person."""
+    if not factor.given:
+        return miss(s, ctx)
+    matching = [a for a in s.unverified if factor_matches(a, factor)]
+    if matching:
+        s.verified_phone, s.unverified = s.slots.phone, []
+        return _reveal(s, matching, ctx, scripts.VERIFIED)
+    s.verify_tries += 1
+    if s.verify_tries >= VERIFY_TRIES:
+        s.unverified = []
+        return offer_office(s, scripts.VERIFY_GIVE_UP)
+    return ask(s, "name", scripts.VERIFY_QUESTION, scripts.VERIFY_NO_MATCH)
+
+
+# ---- "forget me" ------------------------------------------------------------------------------
+
+
+def start_forget(s: CallState, ctx: DialogueContext) -> Reply:
+    """The caller asks to be forgotten: only for the number the call comes from, after a yes."""
+    if not s.caller_id:
+        return offer_office(s, scripts.FORGET_NO_CALLER_ID)
+    s.phase = "forget_confirm"
+    return confirm(s, "forget", scripts.FORGET_QUESTION)
+
+
+def on_forgotten(s: CallState, result: CallerForgotten, ctx: DialogueContext) -> Reply:
+    if not result.ok:
+        return offer_office(s, scripts.FORGET_FAILED)
+    s.forgotten, s.past, s.existing, s.target = True, [], [], None
+    s.slots = s.slots.model_copy(update={"name": None, "street": None, "unit": None, "phone": None})
+    return hang_up(s, ctx, scripts.FORGOTTEN_DONE)
 
 
 def on_change(s: CallState, result: ChangeResult, ctx: DialogueContext) -> Reply:
@@ -496,4 +629,8 @@ def on_result(s: CallState, result: Result, ctx: DialogueContext) -> Reply:
         return on_booking(s, result, ctx)
     if isinstance(result, AppointmentsFound):
         return on_found(s, result, ctx)
+    if isinstance(result, HistoryLoaded):
+        return on_history(s, result, ctx)
+    if isinstance(result, CallerForgotten):
+        return on_forgotten(s, result, ctx)
     return on_change(s, result, ctx)

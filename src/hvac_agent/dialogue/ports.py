@@ -12,6 +12,7 @@ from hvac_agent.dialogue.state import (
     BookingResult,
     ChangeResult,
     Outcome,
+    PastVisit,
     Urgency,
     WindowOffer,
 )
@@ -38,6 +39,15 @@ class BookingPort(Protocol):
 
     async def find_by_phone(self, phone: str) -> list[AppointmentRef]:
         """Upcoming booked appointments for an E.164 number, soonest first."""
+        ...
+
+    async def past_visits(self, phone: str) -> list[PastVisit]:
+        """Bookings ever made for an E.164 number (any status), newest first: a returning caller's.
+        Only ever asked for the caller ID's own number."""
+        ...
+
+    async def forget_caller(self, phone: str) -> bool:
+        """Erase the personal data kept for an E.164 number (as `DELETE /api/callers/{phone}`)."""
         ...
 
     async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult: ...

@@ -10,15 +10,18 @@ a time; a valid slot is never asked for again unless corrected.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from hvac_agent.dialogue import policy, scripts
 from hvac_agent.dialogue.context import DialogueContext, nlu_context
 from hvac_agent.dialogue.nlu import parse_keypad, understand
+from hvac_agent.dialogue.nlu.privacy import wants_forgotten
 from hvac_agent.dialogue.nlu.types import Understanding
 from hvac_agent.dialogue.state import (
     AppointmentsFound,
     BookingResult,
+    CallerForgotten,
     CallerSaid,
     CallerUnclear,
     CallStarted,
@@ -27,6 +30,7 @@ from hvac_agent.dialogue.state import (
     DigitsPressed,
     Event,
     HangUp,
+    HistoryLoaded,
     Reply,
     WindowsLoaded,
 )
@@ -57,7 +61,8 @@ def respond(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
     if isinstance(event, HangUp):
         s.ended = True
         return Reply(say="", action="hangup")
-    if isinstance(event, WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult):
+    if isinstance(event, WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded
+                  | CallerForgotten):
         return policy.on_result(s, event, ctx)
     if s.ended:
         s.turn += 1
@@ -88,6 +93,8 @@ def on_understanding(s: CallState, u: Understanding, ctx: DialogueContext) -> Re
         if s.asked in (None, "intent"):
             return policy.ask(s, "intent", scripts.OFFER_BOOKING, lead)
         return policy.ask_again(s, lead)
+    if wants_forgotten(u.text) and s.phase not in ("forget_confirm", "verifying"):
+        return policy.start_forget(s, ctx)
     if u.intent in ("cancel", "reschedule") and s.phase == "collecting" and s.appointment_id is None:
         return policy.with_lead(policy.start_change(s, u.intent, u.phone), lead)
     handler = _PHASES.get(s.phase, _phase_done)
@@ -160,6 +167,9 @@ def _merge_time_wish(s: CallState, u: Understanding) -> bool:
 
 def _answer_to_asked(s: CallState, u: Understanding) -> bool:
     """Yes/no answers to the agent's own yes/no questions in the collecting phase."""
+    if s.asked == "returning" and (u.yes_no or u.street or u.name):
+        policy.answer_returning(s, u.yes_no == "yes" and not (u.street or u.correction))
+        return True
     if s.asked == "phone_confirm" and u.yes_no:
         if u.yes_no == "yes" and s.caller_id and not u.phone:
             s.slots.phone = s.caller_id
@@ -302,6 +312,20 @@ def _phase_lookup(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply
     return policy.miss(s, ctx)
 
 
+def _phase_verifying(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
+    return policy.verify(s, second_factor(u), ctx)
+
+
+def second_factor(u: Understanding) -> policy.SecondFactor:
+    """The name, or the house number and ZIP, in a caller's answer to the verification question."""
+    house = re.match(r"(\d+)", u.street) if u.street else None
+    runs = re.findall(r"\d+", u.text)
+    zip_code = u.zip
+    if house is None and len(runs) >= 2 and len(runs[-1]) == 5:  # "4410, 78751"
+        return policy.SecondFactor(name=u.name, house_number=runs[0], zip=zip_code or runs[-1])
+    return policy.SecondFactor(name=u.name, house_number=house.group(1) if house else None, zip=zip_code)
+
+
 def _phase_done(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
     return policy.hang_up(s, ctx)
 
@@ -315,6 +339,8 @@ _PHASES: dict[str, Callable[[CallState, Understanding, DialogueContext], Reply]]
     "taking_message": _phase_message,
     "offer_transfer": _phase_offer_transfer,
     "cancel_lookup": _phase_lookup,
+    "verifying": _phase_verifying,
     "cancel_confirm": _yes_or_no,
+    "forget_confirm": _yes_or_no,
     "reschedule_confirm": _phase_reschedule_confirm,
 }

@@ -40,12 +40,16 @@ SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
 }
 
 
-def greeting(profile: BusinessProfile) -> str:
+def greeting(profile: BusinessProfile, *, returning: bool = False) -> str:
     """About six seconds of speech: who answers, that it is a virtual assistant, the emergency hint
     (briefly), the question. The business's own greeting (profile `greeting`, or an A/B variant's)
-    replaces it."""
+    replaces it, word for word (it may be an A/B test's arm). A returning caller (the caller ID has
+    bookings) is welcomed back by the built-in one; with either, their earlier address is offered at
+    the first question that needs it (`returning_question`)."""
     if profile.greeting and profile.greeting.strip():
         return profile.greeting.strip()
+    if returning:
+        return f"{profile.name}, virtual assistant here. Welcome back! If you smell gas, say so now. How can I help?"
     return f"{profile.name}, virtual assistant here. If you smell gas, say so now. How can I help?"
 
 
@@ -86,6 +90,7 @@ EXAMPLES: dict[str, str] = {
     "name": "For example, you can say: my name is Dana Kim.",
     "phone": "You can say the digits one at a time, or type them on your keypad and press pound.",
     "phone_confirm": "Please say yes to use the number you're calling from, or no to give another.",
+    "returning": "Please say yes if the visit is at the same address, or no to give another.",
     "address": "For example: forty four ten Duval Street, seven eight seven five one.",
     "zip": "You can say the five digits, or type them on your keypad.",
     "issue": "For example: my furnace isn't heating, or the AC is blowing warm air.",
@@ -160,7 +165,32 @@ BOOKED_UNDER = "What phone number was the appointment booked under?"
 NOT_UNDER_CALLER_ID = "I don't see an upcoming appointment under the number you're calling from."
 NOT_FOUND = "I couldn't find an upcoming appointment under that number."
 KEEP_APPOINTMENT = "Okay, I'll leave your appointment as it is."
+# Contract rule 7: a booked number given from another phone. Every sentence here is the same
+# whether or not that number has bookings, so the answers reveal nothing about it.
+VERIFY_QUESTION = (
+    "To protect your privacy, I need to check one more detail. What's the name on the appointment, "
+    "or the house number and ZIP code of the visit?"
+)
+VERIFY_NO_MATCH = "I couldn't match that to an upcoming appointment under that number."
+VERIFY_GIVE_UP = "I'm sorry, I can't match those details to an appointment under that number."
+VERIFIED = "Thank you."
 CANCELLED = "Your appointment has been cancelled."
+
+
+# ---- returning callers and "forget me" -----------------------------------------------------
+FORGET_QUESTION = (
+    "I can delete the name, address and call records we keep for the number you're calling from. "
+    "Any visit already booked stays on the schedule, but without your details. Shall I delete them?"
+)
+FORGOTTEN_DONE = "Done. I've deleted your details from our system."
+FORGET_NO_CALLER_ID = "I can only do that for the number you're calling from, and I can't see it on this call."
+FORGET_FAILED = "I'm sorry, I couldn't do that just now."
+HOW_ELSE = "How else can I help you?"
+
+
+def returning_question(street: str) -> str:
+    """Offered to a returning caller (own number only): a yes takes their earlier details."""
+    return f"Is this for {speak_street(street)} again?"
 
 
 def fee_sentence(profile: BusinessProfile) -> str:

@@ -52,6 +52,7 @@ Expect = Literal[
     "yes_no",
     "message",
     "anything_else",
+    "returning",  # "Is this for 4410 Duval Street again?" (a returning caller's past details)
 ]
 Phase = Literal[
     "collecting",
@@ -62,16 +63,18 @@ Phase = Literal[
     "out_of_area",
     "taking_message",
     "cancel_lookup",
+    "verifying",  # a booked number given from another phone: the second factor is asked for
     "cancel_confirm",
     "reschedule_choose",
     "reschedule_confirm",
+    "forget_confirm",
     "offer_transfer",
     "done",
 ]
 AgentRung = Literal["llm", "fast_llm", "rules", "transfer"]
 # What the caller's next "yes" agrees to: set when code asks the confirmation question, kept while
 # every reply ends with it again, cleared by anything else (a changed detail needs a new read-back).
-ConfirmKind = Literal["book", "cancel", "reschedule"]
+ConfirmKind = Literal["book", "cancel", "reschedule", "forget"]
 TransferReason = Literal["requested", "frustration", "emergency", "out_of_area", "fallback"]
 HISTORY_TURNS = 30  # caller + agent lines kept in state (the LLM sees the last 15 exchanges)
 
@@ -101,6 +104,20 @@ class AppointmentRef(_Model):
     date: dt.date
     window: str
     status: Literal["booked", "cancelled"] = "booked"
+
+
+class PastVisit(_Model):
+    """A booking made earlier for the caller's own number (any status): what a returning caller's
+    greeting offers and the LLM's context holds. Only ever loaded for the caller ID's number."""
+
+    customer_name: str
+    address: str
+    unit: str | None = None
+    zip: str
+    issue: str
+    date: dt.date
+    window: str
+    status: str
 
 
 class Slots(_Model):
@@ -152,8 +169,18 @@ class CallState(_Model):
     frustration: float = 0.0
     outcome: Outcome = "in_progress"
     appointment_id: int | None = None
-    existing: list[AppointmentRef] = Field(default_factory=list)
+    existing: list[AppointmentRef] = Field(default_factory=list)  # only once the caller is verified
     target: AppointmentRef | None = None
+    # Contract rule 7: the number whose bookings this caller has proven to hold (the caller ID, or
+    # a number given with a matching second factor). Appointments under any other number are held
+    # out of sight in `unverified` and never said or changed.
+    verified_phone: str | None = None
+    unverified: list[AppointmentRef] = Field(default_factory=list)
+    verify_tries: int = 0
+    # A returning caller (past bookings under the caller ID): the details offered for a yes.
+    past: list[PastVisit] = Field(default_factory=list)
+    returning_answered: bool = False  # yes or no was said to "Is this for … again?"
+    forgotten: bool = False  # the caller's data was erased on their request during this call
     message: str | None = None
     history: list[TranscriptTurn] = Field(default_factory=list)  # recent turns, for LLM context
     rung: AgentRung = "rules"
@@ -233,6 +260,18 @@ class BookingResult(_Model):
     window: str | None = None
 
 
+class HistoryLoaded(_Model):
+    """The caller ID's past bookings, newest first (empty: a new caller, or no caller ID)."""
+
+    kind: Literal["history_loaded"] = "history_loaded"
+    visits: list[PastVisit]
+
+
+class CallerForgotten(_Model):
+    kind: Literal["caller_forgotten"] = "caller_forgotten"
+    ok: bool
+
+
 class AppointmentsFound(_Model):
     kind: Literal["appointments_found"] = "appointments_found"
     appointments: list[AppointmentRef]
@@ -248,7 +287,7 @@ class ChangeResult(_Model):
 
 
 # What carrying out an effect gives back (fed to the core as the next event).
-Result = WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult
+Result = WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded | CallerForgotten
 
 Event = Annotated[
     CallStarted
@@ -260,7 +299,9 @@ Event = Annotated[
     | WindowsLoaded
     | BookingResult
     | AppointmentsFound
-    | ChangeResult,
+    | ChangeResult
+    | HistoryLoaded
+    | CallerForgotten,
     Field(discriminator="kind"),
 ]
 
@@ -315,8 +356,22 @@ class RescheduleAppointment(_Model):
     window: str
 
 
+class LoadHistory(_Model):
+    """The past bookings of the caller's own number (caller ID), for a returning caller."""
+
+    kind: Literal["load_history"] = "load_history"
+    phone: str
+
+
+class ForgetCaller(_Model):
+    """Erase the caller's personal data (the same erasure as `DELETE /api/callers/{phone}`)."""
+
+    kind: Literal["forget_caller"] = "forget_caller"
+    phone: str
+
+
 Effect = Annotated[
-    LoadWindows | Book | FindAppointments | CancelAppointment | RescheduleAppointment,
+    LoadWindows | Book | FindAppointments | CancelAppointment | RescheduleAppointment | LoadHistory | ForgetCaller,
     Field(discriminator="kind"),
 ]
 

@@ -20,6 +20,7 @@ DIAL_TIMEOUT_S = 25
 _HINTS: dict[str, str] = {
     "phone": "area code,oh,double,triple,my number is,calling from",
     "phone_confirm": "yes,no,that's right,this number,different number",
+    "returning": "yes,no,same address,different address,street,avenue,road,drive",
     "zip": "zip code,seven eight seven",
     "address": "street,avenue,road,drive,lane,boulevard,apartment,unit,suite,zip code",
     "window": "the first one,the second one,the earliest,tomorrow morning,afternoon,next week",

@@ -20,6 +20,7 @@ END_SILENCE_MS: dict[str, int] = {
     "yes_no": 400,
     "confirm": 440,
     "phone_confirm": 440,
+    "returning": 540,  # "yes", or "no, it's at …"
     "anything_else": 540,
     "window": 540,
     "urgency": 540,

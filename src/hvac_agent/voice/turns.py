@@ -50,7 +50,7 @@ def answer_complete(expect: Expect | None, text: str) -> bool:
     text = text.strip()
     if not text:
         return False
-    if expect in ("yes_no", "confirm", "phone_confirm", "anything_else", "unit"):
+    if expect in ("yes_no", "confirm", "phone_confirm", "anything_else", "unit", "returning"):
         return bool(_YES_NO.search(text)) and len(text.split()) <= 6
     if expect == "zip":
         return _count_digits(text) >= 5

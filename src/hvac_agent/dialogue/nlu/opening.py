@@ -42,6 +42,13 @@ _BENIGN_SMELL = re.compile(
 _ABOUT_A_VISIT = re.compile(
     r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b"
 )
+# A caller asking for a new visit in so many words: the encoder's nearness of "appointment" to the
+# cancel and reschedule examples must not turn "I'd like to book an appointment" into a cancel.
+_ASKS_FOR_A_NEW_VISIT = re.compile(
+    r"\b(?:book|schedule|make|set up|setup|get|need|want|like)\b(?:\s+\w+){0,3}\s+"
+    r"(?:appointment|visit|service call|service|technician|tech|someone|somebody)\b"
+)
+_CHANGES_A_VISIT = re.compile(r"\b(?:cancel\w*|reschedul\w*|move|change|push|call off|instead|different)\b")
 _ASKS_FIRST = re.compile(r"(?:is|are|do|does|can i|could i|what|how|who|why|when|where)\b")
 _QUESTION_SHAPE = re.compile(r"\b(?:is (?:it|that|this) normal|should i|how often|do you|are you|what size)\b")
 
@@ -85,7 +92,11 @@ def opening(
         return emergency, intent, question
 
     if guess is not None and guess.intent in ("cancel", "reschedule", "person", "question", "goodbye"):
-        strong = guess.intent_score >= INTENT_OVERRIDE
+        strong = guess.intent_score >= INTENT_OVERRIDE and not (
+            guess.intent in ("cancel", "reschedule")
+            and _ASKS_FOR_A_NEW_VISIT.search(utt.norm)
+            and not _CHANGES_A_VISIT.search(utt.norm)
+        )
         if intent is None and guess.intent_score >= INTENT_MIN or intent == "book" and strong:
             intent = _INTENT[guess.intent]
             if intent == "question":

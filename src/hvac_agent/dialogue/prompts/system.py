@@ -66,6 +66,8 @@ def next_step(state: CallState, missing: list[str], expect: Expect) -> str | Non
         return "call check_availability and offer the windows" if state.intent == "book" else None
     if expect == "phone_confirm" and state.caller_id:
         return "ask whether the number they are calling from is the best callback number"
+    if expect == "returning" and state.past:
+        return f"ask whether the visit is for {state.past[0].address} again (a yes: previous_details=true)"
     return NEXT_WORDS.get(missing[0])
 
 
@@ -120,5 +122,15 @@ def state_summary(state: CallState, *, missing: list[str], next_item: str | None
         lines.append(f"windows offered: {offers}")
     if state.target:
         lines.append(f"existing appointment: {state.target.date.isoformat()} {state.target.window}")
+    if state.past:  # only ever the caller ID's own bookings
+        last = state.past[0]
+        unit = f" {last.unit}" if last.unit else ""
+        lines.append(
+            f"returning caller (caller ID): last booking for {last.customer_name} at {last.address}{unit}, "
+            f"ZIP {last.zip}"
+        )
+        lines.append(
+            "past bookings: " + "; ".join(f"{v.date.isoformat()} {v.issue} ({v.status})" for v in state.past)
+        )
     lines.extend(hints)
     return "\n".join(lines)
