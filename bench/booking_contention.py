@@ -1,12 +1,18 @@
 """Booking contention benchmark: N concurrent attempts on ONE window, checked against the database.
 
     python bench/booking_contention.py [--attempts 1000] [--concurrency 50] [--capacity 3]
-        [--db-url postgresql://127.0.0.1:5432/test]
+        [--callers 40] [--db-url postgresql://127.0.0.1:5432/test]
 
 Creates a scratch database next to `--db-url` (PostgreSQL: a new database on that server; SQLite:
 a temp file), migrates it, fires the attempts (distinct call_sids plus repeats of earlier ones, to
 exercise idempotency) over several engines so PostgreSQL sees real concurrent transactions, then
 drops the scratch database. Exits non-zero if any invariant is broken.
+
+Then the callers' view (held offers): `--callers` concurrent callers each hear the first open
+windows, think, choose the first one (the read-back hold), think, and book it, as a real call does
+through the policy. It reports offers lost after being heard — the chosen window was gone at the
+read-back or at the booking — with holds (the product) and without (offers not held, the old
+behaviour), on fresh databases each. Below capacity the goal is 0 with holds.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from hvac_agent.booking.availability import candidate_windows
 from hvac_agent.booking.db import create_engine, migrate
 from hvac_agent.booking.errors import BookingUnavailable
 from hvac_agent.booking.models import appointments, window_capacity
@@ -45,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duplicate-every", type=int, default=10, help="1 attempt in K repeats an early call_sid")
     parser.add_argument("--db-url", default="postgresql://127.0.0.1:5432/test", help="server to use")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--callers", type=int, default=40, help="concurrent callers in the held-offers run (0: skip)")
+    parser.add_argument("--think-ms", type=float, default=300.0, help="max pause between hearing and answering")
     return parser.parse_args(argv)
 
 
@@ -197,13 +206,98 @@ async def run(args: argparse.Namespace, url: str) -> int:
             await engine.dispose()
 
 
+async def run_callers(args: argparse.Namespace, url: str, *, held: bool) -> tuple[int, dict[str, int]]:
+    """`--callers` callers through offer → read-back → booking; (exit code, counts)."""
+    await migrate(url)
+    profile = BusinessProfile(technicians_per_window=args.capacity, min_lead_minutes=0)
+    clock = SystemClock()
+    engines = [
+        create_engine(url, pool_size=max(2, args.callers // args.engines + 2), max_overflow=0)
+        for _ in range(args.engines)
+    ]
+    services = [BookingService(e, profile, clock) for e in engines]
+    rng = random.Random(args.seed)
+    counts: Counter[str] = Counter()
+
+    async def think() -> None:
+        await asyncio.sleep(rng.uniform(0, args.think_ms / 1000))
+
+    async def caller(i: int) -> None:
+        """Hear windows, take the first; a window lost is replaced by the next free one at once,
+        as the dialogue does (up to three times, then the caller would go to a person)."""
+        service, sid = services[i % len(services)], f"CAcaller{i:05d}"
+        for attempt in range(3):
+            windows = await service.open_windows(limit=3, hold_for=sid if held else None)
+            if not windows:
+                counts["no window left (to a person)"] += 1
+                return
+            heard = windows[0]
+            await think()
+            if held and not await service.hold_window(sid, heard.date, heard.window):
+                counts["lost at read-back"] += 1
+                continue
+            await think()
+            result = await service.book(make_request(sid, heard.date, heard.window))
+            if result.ok:
+                counts["booked" if attempt == 0 else "booked after a lost race"] += 1
+                return
+            counts[f"lost at booking ({result.reason})"] += 1
+        counts["lost three times (to a person)"] += 1
+
+    try:
+        await asyncio.gather(*(caller(i) for i in range(args.callers)))
+        async with engines[0].connect() as conn:
+            over = await conn.scalar(
+                select(func.count()).select_from(
+                    select(appointments.c.date, appointments.c.window)
+                    .where(appointments.c.status == "booked")
+                    .group_by(appointments.c.date, appointments.c.window)
+                    .having(func.count() > args.capacity)
+                    .subquery()
+                )
+            )
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    places = sum(profile.capacity_units(c.date, c.window) for c in candidate_windows(profile, clock.now()))
+    counts["windows over capacity"] = int(over or 0)
+    lost = sum(v for k, v in counts.items() if k.startswith("lost at"))
+    counts["offers lost after being heard"] = lost
+    # "Below capacity": every caller's three held offers fit in the places within the horizon.
+    below = args.callers * 3 <= places
+    failed = counts["windows over capacity"] > 0 or (held and below and lost > 0)
+    counts["places in horizon"] = places
+    return (1 if failed else 0), dict(counts)
+
+
+def callers_report(args: argparse.Namespace) -> int:
+    code = 0
+    print(
+        f"\nheld offers: {args.callers} concurrent callers, capacity {args.capacity}, think <= {args.think_ms:.0f} ms"
+    )
+    for held in (True, False):
+        url, name = scratch_url(args.db_url)
+        try:
+            result, counts = asyncio.run(run_callers(args, url, held=held))
+        finally:
+            drop_scratch(args.db_url, name)
+        label = "with holds   " if held else "without holds"
+        print(f"{label}       " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        code = code or result
+    print("verdict             " + ("OK (below capacity: 0 offers lost with holds)" if code == 0 else "FAILED"))
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     url, name = scratch_url(args.db_url)
     try:
-        return asyncio.run(run(args, url))
+        code = asyncio.run(run(args, url))
     finally:
         drop_scratch(args.db_url, name)
+    if args.callers > 0:
+        code = code or callers_report(args)
+    return code
 
 
 if __name__ == "__main__":

@@ -23,13 +23,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakes
 
-from openai import AsyncOpenAI  # noqa: E402
+from openai import AsyncOpenAI
 
-from hvac_agent.config import BusinessProfile  # noqa: E402
-from hvac_agent.dialogue.agent import RulesAgent  # noqa: E402
-from hvac_agent.dialogue.context import DialogueContext  # noqa: E402
-from hvac_agent.dialogue.llm_agent import LlmAgent  # noqa: E402
-from hvac_agent.dialogue.state import (  # noqa: E402
+from hvac_agent.config import BusinessProfile
+from hvac_agent.dialogue.agent import RulesAgent
+from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.llm_agent import LlmAgent
+from hvac_agent.dialogue.state import (
     AppointmentRef,
     BookingRequest,
     BookingResult,
@@ -39,8 +39,8 @@ from hvac_agent.dialogue.state import (  # noqa: E402
     PastVisit,
     WindowOffer,
 )
-from hvac_agent.llm.client import LlmClient  # noqa: E402
-from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall  # noqa: E402
+from hvac_agent.llm.client import LlmClient
+from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall
 
 NOW = dt.datetime(2026, 12, 1, 12, 30, tzinfo=dt.UTC)
 TEXT = "Thanks, Dana. I've noted that. What's the best number to reach you?"

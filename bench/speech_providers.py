@@ -26,23 +26,23 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fakes
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "voice"))  # for voice_fakes
 
-from voice_fakes import ScriptedResponder  # noqa: E402
+from voice_fakes import ScriptedResponder
 
-from hvac_agent.clock import SYSTEM_CLOCK  # noqa: E402
-from hvac_agent.dialogue.state import Reply  # noqa: E402
-from hvac_agent.voice.codec import FRAME_SAMPLES, frames, silence  # noqa: E402
-from hvac_agent.voice.failover import FailoverTTS  # noqa: E402
-from hvac_agent.voice.limits import ProviderLimits  # noqa: E402
-from hvac_agent.voice.phrase_cache import CachedTTS  # noqa: E402
-from hvac_agent.voice.pipeline import CallPipeline, VoiceEngines  # noqa: E402
-from hvac_agent.voice.sink import PacedSink  # noqa: E402
-from hvac_agent.voice.stt.base import STTEngine  # noqa: E402
-from hvac_agent.voice.stt.fake import FakeSTT  # noqa: E402
-from hvac_agent.voice.tts.base import TTSEngine, one_piece  # noqa: E402
-from hvac_agent.voice.tts.espeak import EspeakTTS  # noqa: E402
-from hvac_agent.voice.tts.fake import FakeTTS  # noqa: E402
-from hvac_agent.voice.vad import WebRtcVad  # noqa: E402
-from tests.fakes.fake_speech import KEY, Faults, fake_providers  # noqa: E402
+from hvac_agent.clock import SYSTEM_CLOCK
+from hvac_agent.dialogue.state import Reply
+from hvac_agent.voice.codec import FRAME_SAMPLES, frames, silence
+from hvac_agent.voice.failover import FailoverTTS
+from hvac_agent.voice.limits import ProviderLimits
+from hvac_agent.voice.phrase_cache import CachedTTS
+from hvac_agent.voice.pipeline import CallPipeline, VoiceEngines
+from hvac_agent.voice.sink import PacedSink
+from hvac_agent.voice.stt.base import STTEngine
+from hvac_agent.voice.stt.fake import FakeSTT
+from hvac_agent.voice.tts.base import TTSEngine, one_piece
+from hvac_agent.voice.tts.espeak import EspeakTTS
+from hvac_agent.voice.tts.fake import FakeTTS
+from hvac_agent.voice.vad import WebRtcVad
+from tests.fakes.fake_speech import KEY, Faults, fake_providers
 
 REPLY = "Sorry to hear that. What's your name?"
 SENTENCE = "Your technician arrives between eight and noon tomorrow, and will call before coming."

@@ -26,7 +26,9 @@ def test_demo_profile_matches_the_contract() -> None:
 
 def test_toml_and_yaml_profiles_load(tmp_path: Path) -> None:
     toml = load_profile(EXAMPLE)
-    assert dt.date(2026, 12, 25) in toml.closed_dates and not toml.is_open_on(dt.date(2026, 12, 25))
+    christmas = toml.holiday_on(dt.date(2026, 12, 25))
+    assert christmas is not None and christmas.name == "Christmas Day" and not toml.is_open_on(christmas.date)
+    assert dt.date(2027, 1, 1) in toml.closed_dates and not toml.is_open_on(dt.date(2027, 1, 1))
     yaml_file = tmp_path / "biz.yaml"
     yaml_file.write_text(
         "name: Polar Air\ntimezone: America/Denver\nservice_zips: ['80202', '80210-80219']\n"
@@ -39,8 +41,13 @@ def test_toml_and_yaml_profiles_load(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"timezone": "Mars/Olympus"}, {"service_zips": ["ABCDE"]}, {"windows": [{"start": "12:00", "end": "08:00"}]},
-     {"business_days": ["funday"]}, {"dispatch_fee": -1}],
+    [
+        {"timezone": "Mars/Olympus"},
+        {"service_zips": ["ABCDE"]},
+        {"windows": [{"start": "12:00", "end": "08:00"}]},
+        {"business_days": ["funday"]},
+        {"dispatch_fee": -1},
+    ],
 )
 def test_invalid_profiles_are_refused_with_a_clear_error(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):

@@ -36,8 +36,17 @@ async def health(request: Request) -> JSONResponse:
 async def metrics(request: Request) -> Response:
     calls = getattr(request.app.state, "calls", None)
     if calls is not None:
-        request.app.state.metrics.active_calls.set(calls.active_calls)
+        await calls.active_calls()  # sets the gauge from the shared store (every worker agrees)
     return Response(content=request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post("/api/profile/reload")
+async def reload_profile(request: Request, _: ApiAccess) -> JSONResponse:
+    """Read the business file again (this worker now; the others at their next call start, or
+    when they are asked too). A bad file keeps the old profile and the answer says why."""
+    result = request.app.state.profile_source.reload()
+    body = {"ok": result.ok, "changed": result.changed, "error": result.error, "name": request.app.state.profile.name}
+    return JSONResponse(body, status_code=200 if result.ok else 422)
 
 
 @router.get("/api/appointments")

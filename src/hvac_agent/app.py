@@ -17,6 +17,7 @@ from hvac_agent.api import router as api_router
 from hvac_agent.booking.db import create_engine, run_migrations
 from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
+from hvac_agent.business.source import ProfileSource
 from hvac_agent.calls import CallService
 from hvac_agent.clock import SYSTEM_CLOCK, Clock, SystemClock
 from hvac_agent.config import BusinessProfile, Settings, load_profile
@@ -38,11 +39,11 @@ from hvac_agent.observability.logging import configure_logging, get_logger
 from hvac_agent.observability.metrics import Metrics, route_label
 from hvac_agent.sessions.factory import make_session_store
 from hvac_agent.sessions.store import SessionStore
-from hvac_agent.telephony.gather import router as gather_router
 from hvac_agent.telephony.media_stream import STREAM_PATH, MediaStreamLane
 from hvac_agent.telephony.security import TwilioSignatureMiddleware
 from hvac_agent.telephony.sms import router as sms_router
 from hvac_agent.telephony.stream_secret import StreamSecret, StreamTokens
+from hvac_agent.telephony.webhooks import router as webhooks_router
 from hvac_agent.voice.factory import build_voice, speech_engine_labels
 from hvac_agent.voice.runtime import tune_gc_for_audio
 
@@ -141,8 +142,19 @@ def create_app(
         if api_locked(settings):
             log.warning("api_locked", reason=API_LOCKED)
         app.state.facts = services.facts
-        followups = build_followups(settings, profile, engine=services.engine, booking=services.booking,
-                                    records=services.records, clock=clock)
+
+        def apply_profile(new: BusinessProfile) -> None:
+            """A reloaded profile, for every part of this worker that reads one."""
+            app.state.profile = new
+            services.calls.profile = new
+            services.booking.use_profile(new)
+
+        source = ProfileSource(settings.business_file, profile, apply_profile)
+        app.state.profile_source = source
+        services.calls.profile_check = source.check
+        followups = build_followups(
+            settings, profile, engine=services.engine, booking=services.booking, records=services.records, clock=clock
+        )
         if followups.in_process:
             followups.dispatcher.start()  # embedded default; with Redis, `hvac-agent worker` delivers
         app.state.followups = followups
@@ -154,8 +166,13 @@ def create_app(
         app.state.voice = voice
         if voice is not None:
             tune_gc_for_audio()  # no full collections pausing every call's audio from here on
-        log.info("started", voice_mode=settings.voice_mode, agent=type(services.calls.agent).__name__,
-                 sessions=type(services.store).__name__, database=services.engine.dialect.name)
+        log.info(
+            "started",
+            voice_mode=settings.voice_mode,
+            agent=type(services.calls.agent).__name__,
+            sessions=type(services.store).__name__,
+            database=services.engine.dialect.name,
+        )
         try:
             yield
         finally:
@@ -173,7 +190,7 @@ def create_app(
     app.state.voice_clock = SYSTEM_CLOCK  # real time for audio, whatever the business clock says
     app.state.public_url = lambda: settings.effective_public_url()
     app.state.stream_slots = StreamSlots(settings.max_streams)
-    app.include_router(gather_router)
+    app.include_router(webhooks_router)
     app.include_router(api_router)
     mount_console(app)
     app.include_router(followups_router)

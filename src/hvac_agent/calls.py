@@ -15,16 +15,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import phonenumbers
+from cachetools import LRUCache
 from pydantic import BaseModel, Field
 
 from hvac_agent.analytics.facts import CallFacts, channel_of, observe_start, observe_turn
 from hvac_agent.analytics.variants import running
+from hvac_agent.booking.errors import BookingUnavailable
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.degrade import stream_reply
 from hvac_agent.dialogue.ports import BookingPort, CallRecordPort
+from hvac_agent.dialogue.scripts import CALL_ALREADY_ENDED
 from hvac_agent.dialogue.state import (
     CallerSaid,
     CallStarted,
@@ -43,6 +46,7 @@ from hvac_agent.followups.events import (
 from hvac_agent.followups.summary import summary_from_facts
 from hvac_agent.observability.logging import get_logger, note_personal
 from hvac_agent.observability.metrics import Metrics
+from hvac_agent.sessions.call_registry import CallRegistry
 from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
 
 log = get_logger("hvac_agent.calls")
@@ -50,6 +54,7 @@ log = get_logger("hvac_agent.calls")
 SentenceSink = Callable[[str], Awaitable[None]]
 KEEP_REPLIES = 6  # answers kept for retried webhooks (Twilio retries within seconds)
 CAS_ATTEMPTS = 8
+DECODED_SESSIONS = 2000  # decoded sessions kept per process (the calls it is serving)
 START_KEY = "start"
 
 
@@ -74,6 +79,8 @@ class FactsSink(Protocol):
 
     async def note_transfer_unanswered(self, call_sid: str) -> None: ...
 
+    async def get(self, call_sid: str) -> CallFacts | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class TurnOutcome:
@@ -82,6 +89,7 @@ class TurnOutcome:
     duplicate: bool = False
     state: CallState | None = None
     voice: str | None = None  # the call's TwiML voice (the profile's or its A/B variant's); None = default
+    refused: bool = False  # the call has ended, or the turn is too old to be a retry: nothing changed
 
 
 def caller_id_e164(raw: str | None) -> str | None:
@@ -95,6 +103,15 @@ def caller_id_e164(raw: str | None) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _caller_words(event: Event) -> str | None:
+    """What the call record shows for the caller's side of a turn (None: nothing to record)."""
+    if isinstance(event, CallerSaid):
+        return event.text.strip() or None
+    if isinstance(event, DigitsPressed):
+        return f"(keypad) {event.digits}"
+    return None
 
 
 def _note_personal(state: CallState) -> None:
@@ -126,17 +143,31 @@ class CallService:
         self.metrics = metrics
         self.session_ttl_s = session_ttl_s
         self._locks: dict[str, asyncio.Lock] = {}
-        self._active: set[str] = set()
+        self.registry = CallRegistry(store, clock, ttl_s=session_ttl_s)
+        # The last session object this process saved per call, with its payload (see `_load`).
+        self._decoded: LRUCache[str, tuple[str, Session]] = LRUCache(maxsize=DECODED_SESSIONS)
         self.facts = facts
         self.speech_engines: list[str] = []  # "stt:…", "tts:…" as configured, for stream calls' facts
+        # Looks at the business file at each call start: an edited profile applies without a restart.
+        self.profile_check: Callable[[], object] | None = None
 
     # ---- public API used by the edges --------------------------------------------------------
 
     async def start(
-        self, call_sid: str, caller: str | None, *, token: str | None = None, record_agent: bool = True,
+        self,
+        call_sid: str,
+        caller: str | None,
+        *,
+        token: str | None = None,
+        record_agent: bool = True,
         mode: str = "gather",
     ) -> TurnOutcome:
         """The incoming call: greet (once, however often Twilio posts it)."""
+        if self.profile_check is not None:
+            try:
+                self.profile_check()
+            except Exception as error:  # noqa: BLE001 - a profile problem never stops a call
+                log.warning("profile_check_failed", error=type(error).__name__)
         async with self._lock(call_sid):
             return await self._start_unlocked(call_sid, caller, token=token, record_agent=record_agent, mode=mode)
 
@@ -150,23 +181,31 @@ class CallService:
                 stored = session.replies.get(START_KEY)
                 if stored is not None:
                     self.metrics.duplicate_webhooks.inc()
-                    return TurnOutcome(stored.reply, stored.next_turn, duplicate=True, state=session.state,
-                                       voice=self._voice(session.facts))
+                    return TurnOutcome(
+                        stored.reply,
+                        stored.next_turn,
+                        duplicate=True,
+                        state=session.state,
+                        voice=self._voice(session.facts),
+                    )
+            elif await self.registry.has_ended(call_sid):
+                return self._refuse(call_sid, "call_ended")
             now = self.clock.now()
             note_personal(caller)
             state = CallState(call_sid=call_sid, caller_id=caller_id_e164(caller), started_at=now)
             facts = self._new_facts(call_sid, state.caller_id or caller, mode)
-            state, reply = await self.agent.respond(state, CallStarted(caller_id=state.caller_id),
-                                                    self._ctx(facts), self.booking)
+            state, reply = await self.agent.respond(
+                state, CallStarted(caller_id=state.caller_id), self._ctx(facts), self.booking
+            )
             facts = observe_start(facts, state, reply)
-            session = Session(state=state, replies={START_KEY: StoredReply(reply=reply, next_turn=state.turn)},
-                              facts=facts)
+            session = Session(
+                state=state, replies={START_KEY: StoredReply(reply=reply, next_turn=state.turn)}, facts=facts
+            )
             if token:
                 session.tokens[token] = START_KEY
             if await self._save(call_sid, session, None) is None:
                 continue
-            self._active.add(call_sid)
-            self.metrics.active_calls.set(len(self._active))
+            await self._safe(self.registry.began(call_sid))
             self.metrics.calls.labels(mode=mode).inc()
             await self._safe(self.records.start_call(call_sid, caller=caller, started_at=now))
             if record_agent:
@@ -187,8 +226,13 @@ class CallService:
         caller: str | None = None,
         record_agent: bool = True,
         on_sentence: SentenceSink | None = None,
+        webhook: bool = True,
     ) -> TurnOutcome:
         """One caller event. `turn` is the number the request carries (None: whatever is current).
+
+        Webhooks (`webhook=True`) may be retried or replayed: their answers are kept for retries,
+        and a turn older than those, or one after the dialogue hung up, changes nothing. A stream
+        delivers each event once, so it pays for none of that.
 
         With `on_sentence` (stream mode), each sentence of the reply is handed over as soon as the
         agent has it — an LLM's first sentence is spoken while it is still writing the rest.
@@ -196,17 +240,31 @@ class CallService:
         started = time.perf_counter()
         async with self._lock(call_sid):
             for _ in range(CAS_ATTEMPTS):
-                loaded = await self._load(call_sid)
+                loaded = await self._load(call_sid, reuse=True)
                 if loaded is None:
-                    # Unknown call (expired, or the greeting never reached us): start it now.
-                    await self._start_unlocked(call_sid, caller, token=None, record_agent=record_agent, mode="gather")
+                    # Unknown call (expired, or the greeting never reached us): start it now —
+                    # unless it has ended, when nothing may bring it back.
+                    started_now = await self._start_unlocked(
+                        call_sid, caller, token=None, record_agent=record_agent, mode="gather"
+                    )
+                    if started_now.refused:
+                        return started_now
                     continue
                 session, version = loaded
-                duplicate = self._stored_answer(session, turn, token)
-                if duplicate is not None:
-                    self.metrics.duplicate_webhooks.inc()
-                    return TurnOutcome(duplicate.reply, duplicate.next_turn, duplicate=True, state=session.state,
-                                       voice=self._voice(session.facts))
+                if webhook:
+                    duplicate = self._stored_answer(session, turn, token)
+                    if duplicate is not None:
+                        self.metrics.duplicate_webhooks.inc()
+                        return TurnOutcome(
+                            duplicate.reply,
+                            duplicate.next_turn,
+                            duplicate=True,
+                            state=session.state,
+                            voice=self._voice(session.facts),
+                        )
+                    if (turn is not None and turn < session.state.turn) or session.state.ended:
+                        # Older than any retry we still answer, or after the dialogue hung up: a replay.
+                        return self._refuse(call_sid, "stale_turn")
                 before = session.state
                 key = str(before.turn)
                 if on_sentence is not None:
@@ -218,14 +276,8 @@ class CallService:
                 latency_ms = round((time.perf_counter() - started) * 1000)
                 session.facts = observe_turn(session.facts, before, state, event, reply, latency_ms)
                 session.state = state
-                session.replies[key] = StoredReply(reply=reply, next_turn=state.turn)
-                for old in list(session.replies)[:-KEEP_REPLIES]:
-                    if old != START_KEY:
-                        session.replies.pop(old, None)
-                if token:
-                    session.tokens[token] = key
-                    for old_token in list(session.tokens)[:-KEEP_REPLIES]:
-                        session.tokens.pop(old_token, None)
+                if webhook:
+                    self._keep_reply(session, key, StoredReply(reply=reply, next_turn=state.turn), token)
                 if await self._save(call_sid, session, version) is None:
                     continue  # another request for this call won: re-read and answer from its result
                 self.metrics.turns.labels(agent=state.rung).inc()
@@ -255,18 +307,21 @@ class CallService:
         self, call_sid: str, event: Event, *, record_agent: bool = True, on_sentence: SentenceSink | None = None
     ) -> Reply:
         """Stream mode's turn: events arrive once over the socket, so no turn numbers are needed."""
-        return (await self.turn(call_sid, event, record_agent=record_agent, on_sentence=on_sentence)).reply
+        outcome = await self.turn(call_sid, event, record_agent=record_agent, on_sentence=on_sentence, webhook=False)
+        return outcome.reply
 
     async def record_agent_turn(self, call_sid: str, text: str) -> int | None:
         """Stream mode: the agent starts saying `text` now. Returns the turn's number for amending."""
         if not text.strip():
             return None
-        try:
-            return await self.records.add_turn(call_sid, role="agent", text=text, at=self.clock.now())
-        except Exception as error:  # noqa: BLE001 - a record outage never breaks the call
-            self.metrics.provider_errors.labels(provider="database").inc()
-            log.warning("call_record_write_failed", error=type(error).__name__)
-            return None
+        seq: int | None = None
+
+        async def add() -> None:
+            nonlocal seq
+            seq = await self.records.add_turn(call_sid, role="agent", text=text, at=self.clock.now())
+
+        await self._safe(add())
+        return seq
 
     async def amend_agent_turn(self, call_sid: str, seq: int, heard: str) -> None:
         """Stream mode: a barge-in cut the agent short; keep only the words the caller heard."""
@@ -277,7 +332,11 @@ class CallService:
         return loaded[0].state if loaded else None
 
     async def end_call(self, call_sid: str, *, duration_s: int | None = None) -> None:
-        """The call is over (status callback, stream stop, dropped socket): finalise, forget the session."""
+        """The call is over (status callback, stream stop, dropped socket): finalise, forget the session.
+
+        Only the first end counts; a later one (the status callback after a stream's `stop`, a
+        replay) may still supply Twilio's duration and changes nothing else.
+        """
         state: CallState | None = None
         session: Session | None = None
         try:
@@ -287,6 +346,18 @@ class CallService:
         except SessionStoreUnavailable:
             log.warning("session_store_unavailable_at_end", call_sid=call_sid)
         outcome = state.outcome if state else None
+        try:
+            first = await self.registry.ended(call_sid, outcome)
+        except SessionStoreUnavailable:
+            log.warning("call_registry_unavailable_at_end", call_sid=call_sid)
+            first = True
+        if not first:
+            if duration_s is not None:
+                await self._safe(self.records.finish_call(call_sid, ended_at=self.clock.now(), duration_s=duration_s))
+            self._locks.pop(call_sid, None)
+            self._decoded.pop(call_sid, None)
+            log.info("call_already_ended", call_sid=call_sid)
+            return
         if session is not None and self.facts is not None:
             final = outcome if outcome not in (None, "in_progress") else "abandoned"
             await self._safe(self.facts.save(call_sid, session.facts.model_copy(update={"outcome": final})))
@@ -294,19 +365,24 @@ class CallService:
         summary = summary_from_facts(ended.payload) if state is not None and ended is not None else None
         if state is not None and state.forgotten:
             ended, summary = None, None  # the caller asked to be forgotten: no summary, no follow-up
-        await self._safe(self.records.finish_call(
-            call_sid, ended_at=self.clock.now(), outcome=outcome, duration_s=duration_s, summary=summary,
-            follow_up=ended,
-        ))
+        await self._safe(
+            self.records.finish_call(
+                call_sid,
+                ended_at=self.clock.now(),
+                outcome=outcome,
+                duration_s=duration_s,
+                summary=summary,
+                follow_up=ended,
+            )
+        )
+        await self._safe(self.booking.release_holds(call_sid))  # what it was offered is free again
         try:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:
             log.warning("session_not_deleted", call_sid=call_sid)
-        if call_sid in self._active:
-            self._active.discard(call_sid)
-            self.metrics.calls_ended.labels(outcome=outcome or "abandoned").inc()
-        self.metrics.active_calls.set(len(self._active))
+        self.metrics.calls_ended.labels(outcome=outcome if outcome not in (None, "in_progress") else "abandoned").inc()
         self._locks.pop(call_sid, None)
+        self._decoded.pop(call_sid, None)
         log.info("call_ended", call_sid=call_sid, outcome=outcome)
 
     async def final_outcome(self, call_sid: str) -> str | None:
@@ -316,6 +392,15 @@ class CallService:
             return state.outcome
         record = await self.records.get_call(call_sid)
         return str(record["outcome"]) if record else None
+
+    async def wants_oncall(self, call_sid: str) -> bool:
+        """Whether the call ended by taking up the on-call line (an urgent caller after hours,
+        booked and then connected): stream mode's `<Connect>` action dials the chain then."""
+        loaded = await self._load(call_sid)
+        facts = loaded[0].facts if loaded is not None else None
+        if facts is None and self.facts is not None:
+            facts = await self.facts.get(call_sid)
+        return facts is not None and any(t.reason == "oncall" for t in facts.transfers)
 
     async def take_message(self, call_sid: str, text: str) -> None:
         """A message left after an unanswered transfer: into the call record, outcome `message`."""
@@ -343,9 +428,14 @@ class CallService:
         if self.facts is not None:  # and the call goes to the console's inbox
             await self._safe(self.facts.note_transfer_unanswered(call_sid))
 
-    @property
-    def active_calls(self) -> int:
-        return len(self._active)
+    async def active_calls(self) -> int | None:
+        """Calls in progress across every worker sharing the session store (None: store unavailable)."""
+        try:
+            count = await self.registry.count()
+        except SessionStoreUnavailable:
+            return None
+        self.metrics.active_calls.set(count)
+        return count
 
     # ---- internals ---------------------------------------------------------------------------
 
@@ -362,6 +452,12 @@ class CallService:
                 final = item
         assert final is not None, "an agent stream always ends with (state, reply)"
         return final
+
+    def _refuse(self, call_sid: str, reason: str) -> TurnOutcome:
+        """A polite hang-up that changes nothing: the call has ended or the request is a replay."""
+        self.metrics.requests_refused.labels(reason=reason).inc()
+        log.info("webhook_for_ended_call", call_sid=call_sid, reason=reason)
+        return TurnOutcome(Reply(say=CALL_ALREADY_ENDED, action="hangup"), 0, refused=True)
 
     def _ctx(self, facts: CallFacts | None = None) -> DialogueContext:
         return DialogueContext(profile=self._profile_for(facts), now=self.clock.now())
@@ -396,6 +492,18 @@ class CallService:
         return lock
 
     @staticmethod
+    def _keep_reply(session: Session, key: str, stored: StoredReply, token: str | None) -> None:
+        """Keep this turn's answer for retries (the last few turns' answers, and the greeting)."""
+        session.replies[key] = stored
+        for old in list(session.replies)[:-KEEP_REPLIES]:
+            if old != START_KEY:
+                session.replies.pop(old, None)
+        if token:
+            session.tokens[token] = key
+            for old_token in list(session.tokens)[:-KEEP_REPLIES]:
+                session.tokens.pop(old_token, None)
+
+    @staticmethod
     def _stored_answer(session: Session, turn: int | None, token: str | None) -> StoredReply | None:
         if token and token in session.tokens:
             return session.replies.get(session.tokens[token])
@@ -403,25 +511,31 @@ class CallService:
             return session.replies.get(str(turn))
         return None
 
-    async def _load(self, call_sid: str) -> tuple[Session, int] | None:
+    async def _load(self, call_sid: str, *, reuse: bool = False) -> tuple[Session, int] | None:
+        """The stored session. With `reuse` (a turn, which writes it back), the object this process
+        last saved is taken when the store still holds exactly that payload: no parse on the hot path."""
         versioned = await self.store.get(call_sid)
         if versioned is None:
             return None
-        session = Session.model_validate_json(versioned.payload)
-        _note_personal(session.state)
+        kept = self._decoded.pop(call_sid, None) if reuse else None
+        if kept is not None and kept[0] == versioned.payload:
+            session = kept[1]
+        else:
+            session = Session.model_validate_json(versioned.payload)
+        _note_personal(session.state)  # masked in this request's log lines too
         return session, versioned.version
 
     async def _save(self, call_sid: str, session: Session, version: int | None) -> int | None:
-        return await self.store.put(
-            call_sid, session.model_dump_json(), expected_version=version, ttl_s=self.session_ttl_s
-        )
+        payload = session.model_dump_json(exclude_defaults=True)
+        saved = await self.store.put(call_sid, payload, expected_version=version, ttl_s=self.session_ttl_s)
+        if saved is not None:
+            self._decoded[call_sid] = (payload, session)
+        return saved
 
     async def _record_caller(self, call_sid: str, event: Event) -> None:
-        now = self.clock.now()
-        if isinstance(event, CallerSaid) and event.text.strip():
-            await self._safe(self.records.add_turn(call_sid, role="caller", text=event.text.strip(), at=now))
-        elif isinstance(event, DigitsPressed):
-            await self._safe(self.records.add_turn(call_sid, role="caller", text=f"(keypad) {event.digits}", at=now))
+        said = _caller_words(event)
+        if said:
+            await self._safe(self.records.add_turn(call_sid, role="caller", text=said, at=self.clock.now()))
 
     async def _record_turn(
         self,
@@ -434,11 +548,13 @@ class CallService:
         record_agent: bool,
         caller_recorded: bool = False,
     ) -> None:
-        now = self.clock.now()
+        turns: list[tuple[str, str]] = []
         if not caller_recorded:
-            await self._record_caller(call_sid, event)
+            said = _caller_words(event)
+            if said:
+                turns.append(("caller", said))
         if record_agent and reply.say:
-            await self._safe(self.records.add_turn(call_sid, role="agent", text=reply.say, at=now))
+            turns.append(("agent", reply.say))
         changes: dict[str, Any] = {}
         if after.outcome != before.outcome:
             changes["outcome"] = after.outcome
@@ -447,17 +563,22 @@ class CallService:
         if after.appointment_id != before.appointment_id and after.appointment_id:
             changes["appointment_id"] = after.appointment_id
         follow_up = emergency_event(after) if changes.get("outcome") == "emergency" else None
-        if changes:
-            await self._safe(self.records.update_call(call_sid, **changes, follow_up=follow_up))
+        if turns or changes:  # one transaction for the whole turn
+            await self._safe(
+                self.records.record_turn(call_sid, turns=turns, at=self.clock.now(), follow_up=follow_up, **changes)
+            )
         if after.appointment_id != before.appointment_id and after.outcome == "booked":
             self.metrics.bookings.labels(result="booked").inc()
-        if after.ended and call_sid in self._active:
+        if after.ended:
             log.info("call_finishing", call_sid=call_sid, outcome=after.outcome)
 
     async def _safe(self, work: Any) -> None:
         """Call-record writes never break a call: a database outage is logged, the call goes on."""
         try:
             await work
-        except Exception as error:  # noqa: BLE001
+        except BookingUnavailable as error:  # the database is down or busy: expected, counted
             self.metrics.provider_errors.labels(provider="database").inc()
             log.warning("call_record_write_failed", error=type(error).__name__)
+        except Exception:  # a bug: logged with its traceback and counted; the call goes on
+            self.metrics.unexpected_errors.labels(where="call_record").inc()
+            log.exception("call_record_write_bug")

@@ -127,8 +127,9 @@ async def _worker(settings: Any) -> Any:
     engine = create_engine(settings.database_url)
     await run_migrations(engine)
     booking = BookingService(engine, profile, clock)
-    followups = build_followups(settings, profile, engine=engine, booking=booking,
-                                records=CallRecords(engine, clock), clock=clock)
+    followups = build_followups(
+        settings, profile, engine=engine, booking=booking, records=CallRecords(engine, clock), clock=clock
+    )
 
     async def close() -> None:
         await followups.aclose()
@@ -209,12 +210,20 @@ def _describe(a: dict[str, Any]) -> str:
 @main.command()
 @click.argument("url")
 @click.argument("lines", nargs=-1)
-@click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", default=None,
-              help="Sign the WebSocket upgrade like Twilio (defaults to TWILIO_AUTH_TOKEN).")
+@click.option(
+    "--auth-token",
+    envvar="TWILIO_AUTH_TOKEN",
+    default=None,
+    help="Sign the WebSocket upgrade like Twilio (defaults to TWILIO_AUTH_TOKEN).",
+)
 @click.option("--caller", default="+15125550123", show_default=True, help="Caller ID sent in the stream start.")
-@click.option("--api-token", envvar="HVAC_API_TOKEN", default=None,
-              help="The server's API token, to read the agent's words from the call record where the "
-                   "offline recogniser can't run (defaults to HVAC_API_TOKEN).")
+@click.option(
+    "--api-token",
+    envvar="HVAC_API_TOKEN",
+    default=None,
+    help="The server's API token, to read the agent's words from the call record where the "
+    "offline recogniser can't run (defaults to HVAC_API_TOKEN).",
+)
 def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: str, api_token: str | None) -> None:
     """Phone a stream-mode server as a synthetic caller: speaks LINES as audio, one per agent turn.
 
@@ -223,15 +232,22 @@ def simulate(url: str, lines: tuple[str, ...], auth_token: str | None, caller: s
     """
     from hvac_agent.tools.simulator import run_script
 
-    asyncio.run(run_script(url, list(lines), auth_token=auth_token, caller=caller, echo=click.echo,
-                           api_token=api_token))
+    asyncio.run(
+        run_script(url, list(lines), auth_token=auth_token, caller=caller, echo=click.echo, api_token=api_token)
+    )
 
 
 @main.command()
-@click.option("--date", "date_", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Only this day (YYYY-MM-DD, business timezone).")
-@click.option("--status", type=click.Choice(["booked", "cancelled", "completed"]), default=None,
-              help="Only this status.")
+@click.option(
+    "--date",
+    "date_",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only this day (YYYY-MM-DD, business timezone).",
+)
+@click.option(
+    "--status", type=click.Choice(["booked", "cancelled", "completed"]), default=None, help="Only this status."
+)
 def appointments(date_: dt.datetime | None, status: str | None) -> None:
     """List bookings as a table."""
     rows = asyncio.run(_appointments(date_.date() if date_ else None, status))

@@ -20,39 +20,24 @@ from pydantic import AliasChoices, BaseModel, Field, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hvac_agent.analytics.variants import Experiment, check_experiments
+from hvac_agent.business.calendar import (
+    HHMM,
+    WEEKDAYS,
+    ArrivalWindow,
+    CapacityOverride,
+    Holiday,
+    OfficeHours,
+    WindowSpec,
+    check_hhmm,
+    weekday_key,
+)
 from hvac_agent.business.faq import Faq
+from hvac_agent.business.jobs import JobType, job_named, pick_job
+from hvac_agent.business.oncall import OnCallChain
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+__all__ = ["WEEKDAYS", "ArrivalWindow", "BusinessProfile", "Settings", "WindowSpec", "load_profile"]
 
-
-class ArrivalWindow(BaseModel):
-    """A technician arrival window, local business time, e.g. 08:00-12:00."""
-
-    start: str
-    end: str
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value):
-            raise ValueError(f"time must be HH:MM, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> ArrivalWindow:
-        if self.end <= self.start:
-            raise ValueError(f"window end {self.end} must be after start {self.start}")
-        return self
-
-    @property
-    def label(self) -> str:
-        """The contract's window string, `"08:00-12:00"`."""
-        return f"{self.start}-{self.end}"
-
-    @property
-    def start_time(self) -> dt.time:
-        return dt.time.fromisoformat(self.start)
+_HHMM = HHMM  # kept for importers of the old name
 
 
 class BusinessProfile(BaseModel):
@@ -88,6 +73,53 @@ class BusinessProfile(BaseModel):
     experiments: list[Experiment] = Field(default_factory=list)
     # Answers to common questions (brands, financing, payment, licensing, warranty, discounts).
     faq: Faq = Field(default_factory=Faq)
+
+    # ---- the calendar (business/calendar.py) ----
+    # Per-weekday windows with their own technician counts and skills; a weekday listed here
+    # replaces `windows` on that day (an empty list closes it), one not listed uses `windows` when
+    # it is one of `business_days`.
+    weekly_windows: dict[str, list[WindowSpec]] = Field(default_factory=dict)
+    holidays: list[Holiday] = Field(default_factory=list)
+    capacity_overrides: list[CapacityOverride] = Field(default_factory=list)
+    # After this local time, today's windows are no longer offered (None: only min_lead_minutes).
+    same_day_cutoff: str | None = None
+    # When a person answers at the office; outside these hours the agent says it is after hours.
+    office_hours_weekly: dict[str, OfficeHours] = Field(
+        default_factory=lambda: {day: OfficeHours() for day in WEEKDAYS[:6]}
+    )
+    # ---- job types (business/jobs.py) ----
+    units_per_technician: int = Field(default=1, ge=1)
+    job_types: list[JobType] = Field(default_factory=list)
+    # ---- the on-call chain (business/oncall.py); no numbers → just `oncall_number` ----
+    oncall: OnCallChain = Field(default_factory=OnCallChain)
+    # How long windows offered to (or chosen by) a caller stay held for that call.
+    hold_minutes: int = Field(default=5, ge=1, le=60)
+
+    @field_validator("weekly_windows")
+    @classmethod
+    def _weekly(cls, value: dict[str, list[WindowSpec]]) -> dict[str, list[WindowSpec]]:
+        return {weekday_key(day): sorted(specs, key=lambda w: w.start) for day, specs in value.items()}
+
+    @field_validator("office_hours_weekly")
+    @classmethod
+    def _office_days(cls, value: dict[str, OfficeHours]) -> dict[str, OfficeHours]:
+        return {weekday_key(day): hours for day, hours in value.items()}
+
+    @field_validator("same_day_cutoff")
+    @classmethod
+    def _cutoff(cls, value: str | None) -> str | None:
+        return check_hhmm(value) if value else None
+
+    @model_validator(mode="after")
+    def _known_labels(self) -> BusinessProfile:
+        labels = {w.label for w in self.windows} | {w.label for specs in self.weekly_windows.values() for w in specs}
+        for override in self.capacity_overrides:
+            if override.window is not None and override.window not in labels:
+                raise ValueError(f"capacity override for unknown window {override.window!r}")
+        names = [job.name for job in self.job_types]
+        if len(names) != len(set(names)):
+            raise ValueError("job type names must be unique")
+        return self
 
     @field_validator("experiments")
     @classmethod
@@ -139,11 +171,79 @@ class BusinessProfile(BaseModel):
                 return True
         return False
 
-    def window_by_label(self, label: str) -> ArrivalWindow | None:
-        return next((w for w in self.windows if w.label == label), None)
+    def window_by_label(self, label: str, day: dt.date | None = None) -> ArrivalWindow | None:
+        """The window called `label` (on `day`, when given: that day's windows only)."""
+        pool: list[ArrivalWindow] = (
+            list(self.windows_on(day))
+            if day is not None
+            else [*self.windows, *(w for specs in self.weekly_windows.values() for w in specs)]
+        )
+        return next((w for w in pool if w.label == label), None)
+
+    def holiday_on(self, day: dt.date) -> Holiday | None:
+        found = next((h for h in self.holidays if h.date == day), None)
+        if found is None and day in self.closed_dates:
+            return Holiday(date=day)
+        return found
+
+    def windows_on(self, day: dt.date) -> list[WindowSpec]:
+        """The arrival windows that exist on `day`, earliest first ([] when closed)."""
+        if self.holiday_on(day) is not None:
+            return []
+        key = WEEKDAYS[day.weekday()]
+        if key in self.weekly_windows:
+            return self.weekly_windows[key]
+        if day.weekday() not in self.business_weekdays:
+            return []
+        return [WindowSpec(start=w.start, end=w.end) for w in sorted(self.windows, key=lambda w: w.start)]
 
     def is_open_on(self, day: dt.date) -> bool:
-        return day.weekday() in self.business_weekdays and day not in self.closed_dates
+        return bool(self.windows_on(day))
+
+    def technicians_on(self, day: dt.date, label: str) -> int:
+        """Technicians working window `label` on `day`: a date override, else the weekday's count."""
+        for override in self.capacity_overrides:
+            if override.date == day and override.window == label:
+                return override.technicians
+        for override in self.capacity_overrides:
+            if override.date == day and override.window is None:
+                return override.technicians
+        spec = next((w for w in self.windows_on(day) if w.label == label), None)
+        if spec is None:
+            return 0
+        return self.technicians_per_window if spec.technicians is None else spec.technicians
+
+    def capacity_units(self, day: dt.date, label: str) -> int:
+        """What window `label` on `day` can take, in job units."""
+        return self.technicians_on(day, label) * self.units_per_technician
+
+    def skill_units(self, day: dt.date, label: str, skill: str) -> int:
+        """Units of window `label` on `day` that technicians with `skill` bring (never more than
+        the window's technicians)."""
+        spec = next((w for w in self.windows_on(day) if w.label == label), None)
+        skilled = spec.skills.get(skill, 0) if spec is not None else 0
+        return min(skilled, self.technicians_on(day, label)) * self.units_per_technician
+
+    def job_for(self, category: str | None, issue: str | None = None) -> JobType:
+        """The job type of a caller's problem (business/jobs.py); a plain visit takes one
+        technician's whole window."""
+        return pick_job(self.job_types, category, issue, default_units=self.units_per_technician)
+
+    def job_named(self, name: str | None) -> JobType:
+        return job_named(self.job_types, name, default_units=self.units_per_technician)
+
+    def office_open(self, at: dt.datetime) -> bool:
+        """Whether a person answers at the office at `at` (aware); holidays are closed."""
+        local = at.astimezone(self.tz)
+        if self.holiday_on(local.date()) is not None:
+            return False
+        hours = self.office_hours_weekly.get(WEEKDAYS[local.weekday()])
+        return hours is not None and hours.covers(local.time())
+
+    @property
+    def oncall_numbers(self) -> list[str]:
+        """The on-call chain in dialling order."""
+        return list(self.oncall.numbers) or [self.oncall_number]
 
 
 def load_profile(path: str | Path | None) -> BusinessProfile:
@@ -169,13 +269,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    database_url: str = Field(
-        default="sqlite:///./hvac_agent.db", validation_alias=AliasChoices("HVAC_DATABASE_URL")
-    )
+    database_url: str = Field(default="sqlite:///./hvac_agent.db", validation_alias=AliasChoices("HVAC_DATABASE_URL"))
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_REDIS_URL"))
-    session_db_path: str = Field(
-        default="./hvac_sessions.db", validation_alias=AliasChoices("HVAC_SESSION_DB")
-    )
+    session_db_path: str = Field(default="./hvac_sessions.db", validation_alias=AliasChoices("HVAC_SESSION_DB"))
     public_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_PUBLIC_URL"))
     twilio_auth_token: str | None = Field(default=None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN"))
     voice_mode: VoiceMode = Field(default="gather", validation_alias=AliasChoices("HVAC_VOICE_MODE"))
@@ -183,18 +279,14 @@ class Settings(BaseSettings):
     api_token: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_API_TOKEN"))
 
     llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_BASE_URL"))
-    llm_api_key: str | None = Field(
-        default=None, validation_alias=AliasChoices("HVAC_LLM_API_KEY", "OPENAI_API_KEY")
-    )
+    llm_api_key: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_API_KEY", "OPENAI_API_KEY"))
     llm_model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("HVAC_LLM_MODEL"))
     llm_fast_model: str | None = Field(default=None, validation_alias=AliasChoices("HVAC_LLM_FAST_MODEL"))
 
     elevenlabs_api_key: str | None = Field(default=None, validation_alias=AliasChoices("ELEVENLABS_API_KEY"))
     deepgram_api_key: str | None = Field(default=None, validation_alias=AliasChoices("DEEPGRAM_API_KEY"))
     aws_access_key_id: str | None = Field(default=None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID"))
-    aws_region: str | None = Field(
-        default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
-    )
+    aws_region: str | None = Field(default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     aws_secret_access_key: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY"), repr=False
     )
@@ -220,9 +312,7 @@ class Settings(BaseSettings):
     )
 
     log_pii: bool = Field(default=False, validation_alias=AliasChoices("HVAC_LOG_PII"))
-    log_format: Literal["json", "console"] = Field(
-        default="json", validation_alias=AliasChoices("HVAC_LOG_FORMAT")
-    )
+    log_format: Literal["json", "console"] = Field(default="json", validation_alias=AliasChoices("HVAC_LOG_FORMAT"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("HVAC_LOG_LEVEL"))
     # Seconds a session outlives its last turn (a call that never sent a status callback).
     session_ttl_s: int = Field(default=2 * 3600, validation_alias=AliasChoices("HVAC_SESSION_TTL_S"))

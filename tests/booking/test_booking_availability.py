@@ -99,3 +99,17 @@ def test_start_times_are_aware_and_local() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError):
         list(candidate_windows(BusinessProfile(), dt.datetime(2026, 12, 1, 6, 30)))
+
+
+def test_weekday_windows_and_same_day_cutoff() -> None:
+    from hvac_agent.business.calendar import WindowSpec
+
+    saturday = dt.date(2026, 12, 5)
+    short_saturday = BusinessProfile(weekly_windows={"Saturday": [WindowSpec(start="09:00", end="13:00")]})
+    friday_evening = dt.datetime(2026, 12, 4, 18, 0, tzinfo=CHICAGO)
+    assert first(short_saturday, friday_evening, 2) == [(saturday, "09:00-13:00"), (dt.date(2026, 12, 7), MORNING)]
+    assert not is_bookable(short_saturday, friday_evening, saturday, MORNING)
+    cutoff = BusinessProfile(same_day_cutoff="07:00")
+    assert first(cutoff, TUESDAY_0630, 1) == [(TUESDAY, MORNING)]
+    after_cutoff = dt.datetime(2026, 12, 1, 7, 15, tzinfo=CHICAGO)  # the afternoon is still hours away
+    assert first(cutoff, after_cutoff, 1) == [(WEDNESDAY, MORNING)]

@@ -126,6 +126,24 @@ async def test_an_agent_turn_cut_by_a_barge_in_is_amended_to_what_was_heard(reco
     await records.amend_turn("CA9", greeting, "Thanks for calling.")
     await records.amend_turn("CA9", unheard, "")  # cut before a word was heard: gone
     turns = (await records.get_call("CA9"))["turns"]  # type: ignore[index]
-    assert [(t["role"], t["text"]) for t in turns] == [
-        ("agent", "Thanks for calling."), ("caller", "my heat is out")]
+    assert [(t["role"], t["text"]) for t in turns] == [("agent", "Thanks for calling."), ("caller", "my heat is out")]
     assert await records.add_turn("CA9", role="agent", text="May I have your name?", at=at(5)) == 4
+
+
+async def test_a_whole_turn_is_recorded_at_once_in_order(records: CallRecords) -> None:
+    # The start was lost: the turn creates the record, then numbers its turns after the earlier ones.
+    await records.record_turn("CA9", turns=[("caller", "my ac is out"), ("agent", "Sorry to hear that.")], at=at(2))
+    await records.add_turn("CA9", role="caller", text="dana kim", at=at(3))
+    await records.record_turn("CA9", turns=[("agent", "Thanks, Dana.")], at=at(4), outcome="booked", urgency="urgent")
+    await records.record_turn("CA9", turns=[], at=at(5), appointment_id=3)  # fields only
+    call = await records.get_call("CA9")
+    assert call is not None
+    assert [(t["role"], t["text"]) for t in call["turns"]] == [
+        ("caller", "my ac is out"),
+        ("agent", "Sorry to hear that."),
+        ("caller", "dana kim"),
+        ("agent", "Thanks, Dana."),
+    ]
+    assert (call["outcome"], call["urgency"], call["appointment_id"]) == ("booked", "urgent", 3)
+    with pytest.raises(ValueError):
+        await records.record_turn("CA9", turns=[("robot", "beep")], at=at(6))

@@ -32,7 +32,12 @@ def _run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Complet
     env.pop("HVAC_REDIS_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "hvac_agent.cli", *args],
-        input=stdin, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
     )
 
 
@@ -92,7 +97,10 @@ def test_serve_with_no_configuration_answers_a_call(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HVAC_", "TWILIO_", "OPENAI_"))}
     process = subprocess.Popen(
         [sys.executable, "-m", "hvac_agent.cli", "serve", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process=process)
@@ -129,7 +137,10 @@ def test_simulate_calls_a_stream_mode_server_as_a_signed_caller(tmp_path: Path) 
         env = {**os.environ, "TWILIO_AUTH_TOKEN": "sim-token"}
         done = subprocess.run(
             [sys.executable, "-m", "hvac_agent.cli", "simulate", url, "my furnace stopped working"],
-            capture_output=True, text=True, env=env, timeout=180,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=180,
         )
         assert done.returncode == 0, done.stderr[-2000:]
         lines = done.stdout.splitlines()
@@ -138,7 +149,9 @@ def test_simulate_calls_a_stream_mode_server_as_a_signed_caller(tmp_path: Path) 
         assert len(agent) == 2 and "name" in agent[1].lower(), done.stdout  # greeting, then the next question
         refused = subprocess.run(
             [sys.executable, "-m", "hvac_agent.cli", "simulate", "--auth-token", "wrong", url],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert refused.returncode != 0  # a bad signature is refused at the upgrade
     finally:

@@ -21,7 +21,9 @@ from tests.e2e.scripts import book_cooperatively
 from tests.support.server import free_port, serve_in_thread
 
 HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
-EXPERIMENT = PROFILE + """
+EXPERIMENT = (
+    PROFILE
+    + """
 [[experiments]]
 name = "greeting-1"
 
@@ -33,6 +35,7 @@ name = "short"
 greeting = "Comfort Zone, this is the virtual assistant. What can I do for you?"
 voice = "Polly.Matthew"
 """
+)
 
 
 @pytest.fixture
@@ -95,7 +98,7 @@ def test_analytics_page_draws_the_plots_with_their_numbers(console_server: Conso
         call.hang_up(90)
     page = browser.get("/console/analytics")
     assert page.status_code == 200
-    assert page.text.count('<svg viewBox') == 4 and page.text.count('role="img"') == 4
+    assert page.text.count("<svg viewBox") == 4 and page.text.count('role="img"') == 4
     assert "Calls and outcomes per day" in page.text and "booked 1" in page.text  # the chart's description
     assert "Booked: 1" in page.text  # the funnel's last step
     csv_export = browser.get("/console/analytics.csv")

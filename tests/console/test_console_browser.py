@@ -32,8 +32,14 @@ CHROMIUM = os.environ.get("HVAC_CHROMIUM", "/usr/bin/chromium")
 # Chromium as root in a container, on a closed network (see the machine notes): no sandbox, no GPU,
 # and nothing that phones home.
 FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 SCREENS = os.environ.get("HVAC_SCREENS_DIR")
 pytestmark = pytest.mark.slow
@@ -105,13 +111,21 @@ def test_sign_in_see_a_gather_booking_open_its_transcript_and_move_it(
     page.select_option("select[name=target]", value)
     page.get_by_role("button", name="Move").click()
     assert "moved to Thu Dec 03, 12:00-16:00" in page.inner_text(".notice")
-    found = httpx.get(console_server.base_url + "/api/appointments", params={"call_sid": sid},
-                      headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10).json()
+    found = httpx.get(
+        console_server.base_url + "/api/appointments",
+        params={"call_sid": sid},
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        timeout=10,
+    ).json()
     assert (found[0]["date"], found[0]["window"]) == ("2026-12-03", "12:00-16:00")
 
     if SCREENS:
-        for name, path in [("calls", "/console/calls"), ("inbox", "/console/inbox"),
-                           ("analytics", "/console/analytics"), ("profile", "/console/profile")]:
+        for name, path in [
+            ("calls", "/console/calls"),
+            ("inbox", "/console/inbox"),
+            ("analytics", "/console/analytics"),
+            ("profile", "/console/profile"),
+        ]:
             page.goto(console_server.base_url + path)
             shot(page, name)
         phone = chromium.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -162,8 +176,12 @@ def test_softphone_call_with_a_fake_microphone_books_on_the_offline_engines(
     softphone_server: ConsoleServer, tmp_path: Path
 ) -> None:
     wav = caller_wav(tmp_path / "caller.wav")
-    flags = [*FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-             f"--use-file-for-fake-audio-capture={wav}"]
+    flags = [
+        *FLAGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    ]
     with _playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=flags, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -174,11 +192,11 @@ def test_softphone_call_with_a_fake_microphone_books_on_the_offline_engines(
         page.fill("#caller", "+15125550123")
         page.click("#call")
         page.wait_for_function(
-            "() => document.getElementById('transcript').innerText.includes('ZIP code there')", timeout=120_000)
+            "() => document.getElementById('transcript').innerText.includes('ZIP code there')", timeout=120_000
+        )
         for key in "78701#":
             page.click(f".keypad button[data-digit='{key}']")
-        page.wait_for_function("() => document.getElementById('status').innerText.includes('ended')",
-                               timeout=150_000)
+        page.wait_for_function("() => document.getElementById('status').innerText.includes('ended')", timeout=150_000)
         transcript = page.inner_text("#transcript")
         shot(page, "softphone")
         call_link = page.locator("#call-link a").get_attribute("href")
@@ -190,8 +208,9 @@ def test_softphone_call_with_a_fake_microphone_books_on_the_offline_engines(
     call_sid = call_link.rsplit("/", 1)[-1]
     assert call_sid.startswith("WB")
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
-    [appointment] = httpx.get(softphone_server.base_url + "/api/appointments", params={"call_sid": call_sid},
-                              headers=headers, timeout=10).json()
+    [appointment] = httpx.get(
+        softphone_server.base_url + "/api/appointments", params={"call_sid": call_sid}, headers=headers, timeout=10
+    ).json()
     assert appointment["customer_name"] == "Robert Brown"
     assert appointment["phone"] == "+15125550123"
     assert (appointment["address"], appointment["zip"]) == ("200 Main Street", "78701")
@@ -221,5 +240,4 @@ def test_softphone_socket_is_refused_without_access(softphone_server: ConsoleSer
     # A Twilio-signed upgrade means nothing here: the softphone is the console's, not Twilio's.
     signed = TwilioCall(softphone_server.base_url, AUTH_TOKEN).sign(url, {})
     assert asyncio.run(attempt({"X-Twilio-Signature": signed})) == 403
-    assert asyncio.run(attempt({"Authorization": f"Bearer {API_TOKEN}",
-                                "Origin": "https://evil.example"})) == 403
+    assert asyncio.run(attempt({"Authorization": f"Bearer {API_TOKEN}", "Origin": "https://evil.example"})) == 403

@@ -28,8 +28,9 @@ def test_console_needs_the_token_and_a_browser_signs_in_once(console_server: Con
     assert page.status_code == 200 and "Bookings by window" in page.text
 
     # A script may use the bearer token instead of a session, as for /api.
-    scripted = httpx.get(console_server.base_url + "/console/inbox",
-                         headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10)
+    scripted = httpx.get(
+        console_server.base_url + "/console/inbox", headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10
+    )
     assert scripted.status_code == 200 and "Needs a person" in scripted.text
     anonymous.close()
 
@@ -42,24 +43,32 @@ def test_a_forged_or_tampered_session_cookie_is_refused(console_server: ConsoleS
     client.close()
 
 
-def test_a_form_without_this_browsers_csrf_value_changes_nothing(console_server: ConsoleServer,
-                                                                  browser: Browser) -> None:
+def test_a_form_without_this_browsers_csrf_value_changes_nothing(
+    console_server: ConsoleServer, browser: Browser
+) -> None:
     with console_server.call() as call:
         book_cooperatively(call)
-    [appointment] = httpx.get(console_server.base_url + "/api/appointments",
-                              headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10).json()
+    [appointment] = httpx.get(
+        console_server.base_url + "/api/appointments", headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10
+    ).json()
     browser.get("/console")
     refused = browser.post(f"/console/appointments/{appointment['id']}/cancel", {"csrf": "0" * 64})
     assert refused.status_code == 403
-    other_site = browser.client.post(f"/console/appointments/{appointment['id']}/cancel",
-                                     data={"csrf": browser.csrf}, headers={"Origin": "https://evil.example"})
+    other_site = browser.client.post(
+        f"/console/appointments/{appointment['id']}/cancel",
+        data={"csrf": browser.csrf},
+        headers={"Origin": "https://evil.example"},
+    )
     assert other_site.status_code == 403
     assert _appointment(console_server, appointment["id"])["status"] == "booked"
 
 
 def _appointment(server: ConsoleServer, appointment_id: int) -> dict[str, str]:
-    response = httpx.get(f"{server.base_url}/api/appointments/{appointment_id}",
-                         headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10)
+    response = httpx.get(
+        f"{server.base_url}/api/appointments/{appointment_id}",
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        timeout=10,
+    )
     assert response.status_code == 200
     return response.json()  # type: ignore[no-any-return]
 
@@ -73,17 +82,29 @@ def test_day_view_shows_the_booking_and_moves_completes_and_cancels_through_the_
     day = browser.get("/console")
     assert "Dana Kim" in day.text and "4410 Duval Street" in day.text
     assert "1 of 3 booked" in day.text  # today 12:00-16:00, the first window offered
-    [appointment] = [a for a in httpx.get(console_server.base_url + "/api/appointments",
-                                          params={"call_sid": sid},
-                                          headers={"Authorization": f"Bearer {API_TOKEN}"}).json()]
+    [appointment] = [
+        a
+        for a in httpx.get(
+            console_server.base_url + "/api/appointments",
+            params={"call_sid": sid},
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        ).json()
+    ]
     assert (appointment["date"], appointment["window"]) == ("2026-12-02", "12:00-16:00")
 
     # Fill Thursday's morning window with other callers, then try to move into it: refused.
     for n in range(3):
         with console_server.call(caller=f"+1512555020{n}") as other:
             other.start()
-            for line in ["no heat", f"pat lee{n}", "yes", f"1{n}0 congress avenue 78701", "no", "no",
-                         "thursday morning"]:
+            for line in [
+                "no heat",
+                f"pat lee{n}",
+                "yes",
+                f"1{n}0 congress avenue 78701",
+                "no",
+                "no",
+                "thursday morning",
+            ]:
                 other.say(line)
             assert "Shall I book it" in other.last.text  # type: ignore[union-attr]
             other.say("yes")
@@ -105,8 +126,9 @@ def test_day_view_shows_the_booking_and_moves_completes_and_cancels_through_the_
     assert "could not be cancelled" in browser.get(cancel.headers["location"]).text  # a visit that happened stays
 
 
-def test_move_into_a_full_window_is_refused_and_cancel_frees_the_place(console_server: ConsoleServer,
-                                                                     browser: Browser) -> None:
+def test_move_into_a_full_window_is_refused_and_cancel_frees_the_place(
+    console_server: ConsoleServer, browser: Browser
+) -> None:
     ids = []
     for n in range(4):
         with console_server.call(caller=f"+1512555030{n}") as call:
@@ -114,8 +136,13 @@ def test_move_into_a_full_window_is_refused_and_cancel_frees_the_place(console_s
             for line in ["no heat", f"sam ray{n}", "yes", f"2{n}0 congress avenue 78701", "no", "no", "the first one"]:
                 call.say(line)
             call.say("yes")
-            ids.append(httpx.get(console_server.base_url + "/api/appointments", params={"call_sid": call.call_sid},
-                                 headers={"Authorization": f"Bearer {API_TOKEN}"}).json()[0])
+            ids.append(
+                httpx.get(
+                    console_server.base_url + "/api/appointments",
+                    params={"call_sid": call.call_sid},
+                    headers={"Authorization": f"Bearer {API_TOKEN}"},
+                ).json()[0]
+            )
     today = [a for a in ids if a["window"] == "12:00-16:00" and a["date"] == "2026-12-02"]
     assert len(today) == 3  # capacity 3: the fourth caller got the next window
     fourth = next(a for a in ids if a not in today)
@@ -131,8 +158,9 @@ def test_move_into_a_full_window_is_refused_and_cancel_frees_the_place(console_s
     assert "3 of 3 booked" in browser.get("/console", days=1).text
 
 
-def test_calls_are_searchable_and_open_their_transcript_booking_and_facts(console_server: ConsoleServer,
-                                                                         browser: Browser) -> None:
+def test_calls_are_searchable_and_open_their_transcript_booking_and_facts(
+    console_server: ConsoleServer, browser: Browser
+) -> None:
     with console_server.call() as call:
         book_cooperatively(call)
         call.hang_up(95)
@@ -154,13 +182,15 @@ def test_calls_are_searchable_and_open_their_transcript_booking_and_facts(consol
     assert "my furnace stopped working" in page.text and "Shall I book it" in page.text
     assert "4410 Duval Street" in page.text  # the booking
     assert "How the call went" in page.text and "Turns" in page.text
-    api = httpx.get(f"{console_server.base_url}/api/calls/{sid}",
-                    headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10).json()
+    api = httpx.get(
+        f"{console_server.base_url}/api/calls/{sid}", headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10
+    ).json()
     assert api["outcome"] == "booked" and api["appointment_id"] is not None
 
 
-def test_live_transcript_feed_streams_new_turns_then_says_ended(console_server: ConsoleServer,
-                                                              browser: Browser) -> None:
+def test_live_transcript_feed_streams_new_turns_then_says_ended(
+    console_server: ConsoleServer, browser: Browser
+) -> None:
     with console_server.call() as call:
         call.start()
         call.say("my furnace stopped working")
@@ -183,8 +213,9 @@ def test_live_transcript_feed_streams_new_turns_then_says_ended(console_server: 
     assert "virtual assistant here" not in resumed.text and "event: ended" in resumed.text
 
 
-def test_inbox_lists_emergencies_messages_and_unanswered_transfers_until_handled(console_server: ConsoleServer,
-                                                                                browser: Browser) -> None:
+def test_inbox_lists_emergencies_messages_and_unanswered_transfers_until_handled(
+    console_server: ConsoleServer, browser: Browser
+) -> None:
     with console_server.call(caller="+15125550181") as gas:
         gas.start()
         gas.say("there's a strong gas smell in the basement")
@@ -208,19 +239,23 @@ def test_inbox_lists_emergencies_messages_and_unanswered_transfers_until_handled
     assert gas.call_sid in browser.get("/console/inbox", all="true").text
 
 
-def test_profile_editor_validates_keeps_and_applies_without_restart(console_server: ConsoleServer,
-                                                                   browser: Browser) -> None:
+def test_profile_editor_validates_keeps_and_applies_without_restart(
+    console_server: ConsoleServer, browser: Browser
+) -> None:
     page = browser.get("/console/profile")
-    assert 'dispatch_fee = 89' in page.text
-    bad = browser.post("/console/profile", {"source": page_source(page.text).replace(
-        "dispatch_fee = 89", 'dispatch_fee = -5\ntimezone_x = 1')})
+    assert "dispatch_fee = 89" in page.text
+    bad = browser.post(
+        "/console/profile",
+        {"source": page_source(page.text).replace("dispatch_fee = 89", "dispatch_fee = -5\ntimezone_x = 1")},
+    )
     assert bad.status_code == 422 and "Nothing was changed" in bad.text and "dispatch_fee" in bad.text
     broken = browser.post("/console/profile", {"source": "name = ["})
     assert broken.status_code == 422 and "TOML" in broken.text
     assert "dispatch_fee = 89" in console_server.profile_file.read_text()
 
-    good = browser.post("/console/profile", {"source": page_source(page.text).replace(
-        "dispatch_fee = 89", "dispatch_fee = 95")})
+    good = browser.post(
+        "/console/profile", {"source": page_source(page.text).replace("dispatch_fee = 89", "dispatch_fee = 95")}
+    )
     assert good.status_code == 303
     assert "dispatch_fee = 95" in console_server.profile_file.read_text()
     with console_server.call(caller="+15125550191") as call:  # the next call hears the new fee at once

@@ -20,8 +20,13 @@ from hvac_agent.console.softphone import own_start
 
 
 def _experiment(weights: tuple[int, int] = (1, 1)) -> Experiment:
-    return Experiment(name="t1", variants=[Variant(name="a", weight=weights[0]),
-                                           Variant(name="b", weight=weights[1], greeting="Hi, virtual assistant.")])
+    return Experiment(
+        name="t1",
+        variants=[
+            Variant(name="a", weight=weights[0]),
+            Variant(name="b", weight=weights[1], greeting="Hi, virtual assistant."),
+        ],
+    )
 
 
 def test_assignment_is_sticky_and_follows_the_weights() -> None:
@@ -66,9 +71,18 @@ def test_wilson_interval_and_percentiles() -> None:
 
 
 def test_softphone_start_is_renamed_to_the_servers_call_and_media_passes_untouched() -> None:
-    start = orjson.dumps({"event": "start", "streamSid": "MZ1", "start": {
-        "streamSid": "MZ1", "callSid": "CAsomeone-elses", "customParameters": {"caller": "+15125550999"},
-        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}).decode()
+    start = orjson.dumps(
+        {
+            "event": "start",
+            "streamSid": "MZ1",
+            "start": {
+                "streamSid": "MZ1",
+                "callSid": "CAsomeone-elses",
+                "customParameters": {"caller": "+15125550999"},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        }
+    ).decode()
     rewritten = orjson.loads(own_start(start, "WBmine", "+15125550123"))
     assert rewritten["start"]["callSid"] == "WBmine"
     assert rewritten["start"]["customParameters"] == {"caller": "+15125550123", "channel": "softphone"}

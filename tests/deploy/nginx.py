@@ -51,14 +51,18 @@ class Nginx:
         for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (folder / temp).mkdir(exist_ok=True)
             (folder / temp).chmod(0o777)  # workers run as nobody when the master is root
-        (folder / "hvac-agent.conf").write_text(render_template({
-            "HVAC_UPSTREAM_1": upstreams[0],
-            "HVAC_UPSTREAM_2": upstreams[1],
-            "NGINX_SERVER_NAME": "127.0.0.1",
-            "NGINX_LISTEN": f"127.0.0.1:{port}",
-            "NGINX_CERT": str(cert),
-            "NGINX_KEY": str(key),
-        }))
+        (folder / "hvac-agent.conf").write_text(
+            render_template(
+                {
+                    "HVAC_UPSTREAM_1": upstreams[0],
+                    "HVAC_UPSTREAM_2": upstreams[1],
+                    "NGINX_SERVER_NAME": "127.0.0.1",
+                    "NGINX_LISTEN": f"127.0.0.1:{port}",
+                    "NGINX_CERT": str(cert),
+                    "NGINX_KEY": str(key),
+                }
+            )
+        )
         shutil.copy(PROXY_HEADERS, folder / "hvac-agent-proxy.conf")
         user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
         (folder / "nginx.conf").write_text(f"""{user}worker_processes 1;
@@ -82,13 +86,16 @@ http {{
         checked = subprocess.run([*self.command, "-t"], capture_output=True, text=True, timeout=30)
         assert checked.returncode == 0, checked.stderr
         with open(self.folder / "nginx.out", "ab") as out:
-            self.process = subprocess.Popen([*self.command, "-g", "daemon off;"], stdout=out, stderr=out,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                [*self.command, "-g", "daemon off;"], stdout=out, stderr=out, start_new_session=True
+            )
         deadline = time.monotonic() + 20
         while True:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as raw, \
-                        ssl_context.wrap_socket(raw, server_hostname="127.0.0.1"):
+                with (
+                    socket.create_connection(("127.0.0.1", self.port), timeout=2) as raw,
+                    ssl_context.wrap_socket(raw, server_hostname="127.0.0.1"),
+                ):
                     return
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
@@ -96,8 +103,11 @@ http {{
                 time.sleep(0.05)
 
     def log(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-2000:] for p in
-                         (self.folder / "error.log", self.folder / "nginx.out") if p.exists())
+        return "\n".join(
+            p.read_text(errors="replace")[-2000:]
+            for p in (self.folder / "error.log", self.folder / "nginx.out")
+            if p.exists()
+        )
 
     def stop(self) -> None:
         if self.process is not None:

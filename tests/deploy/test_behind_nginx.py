@@ -36,9 +36,7 @@ def _direct(instance: ServerProcess, path: str, **params: str) -> httpx.Response
     return httpx.get(instance.base_url + path, params=params, timeout=10)
 
 
-def test_two_instances_behind_nginx_share_calls_and_carry_a_stream(
-    tmp_path: Path, pg_url: str, redis_url: str
-) -> None:
+def test_two_instances_behind_nginx_share_calls_and_carry_a_stream(tmp_path: Path, pg_url: str, redis_url: str) -> None:
     ca = trustme.CA()
     issued = ca.issue_cert("127.0.0.1")
     cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
@@ -63,8 +61,9 @@ def test_two_instances_behind_nginx_share_calls_and_carry_a_stream(
         "HVAC_LOG_LEVEL": "WARNING",
     }
     instances = [ServerProcess(env, log_path=str(tmp_path / f"app{i}.log")) for i in (1, 2)]
-    nginx = Nginx(tmp_path / "nginx", port=port, upstreams=[f"127.0.0.1:{i.port}" for i in instances],
-                  cert=cert, key=key)
+    nginx = Nginx(
+        tmp_path / "nginx", port=port, upstreams=[f"127.0.0.1:{i.port}" for i in instances], cert=cert, key=key
+    )
     try:
         for instance in instances:
             instance.launch()
@@ -95,11 +94,17 @@ def test_two_instances_behind_nginx_share_calls_and_carry_a_stream(
             for headers in ({}, {"X-Forwarded-For": "127.0.0.1"}, {"X-Real-IP": "127.0.0.1"}):
                 assert outside.get("/api/appointments", headers=headers).status_code == 403
             assert outside.get("/health").json()["status"] == "ok"
-            forged = outside.post("/twilio/voice", data={"CallSid": "CAforged", "From": "+15125550123"},
-                                  headers={"X-Twilio-Signature": "forged"})
+            forged = outside.post(
+                "/twilio/voice",
+                data={"CallSid": "CAforged", "From": "+15125550123"},
+                headers={"X-Twilio-Signature": "forged"},
+            )
             assert forged.status_code == 403
-            huge = outside.post("/twilio/voice", content=b"a=" + b"x" * 100_000,
-                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+            huge = outside.post(
+                "/twilio/voice",
+                content=b"a=" + b"x" * 100_000,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             assert huge.status_code == 413
 
         # A media stream through the proxy: wss upgrade signed on the public URL, the call's token
@@ -109,9 +114,15 @@ def test_two_instances_behind_nginx_share_calls_and_carry_a_stream(
             assert invite.stream_url == f"wss://127.0.0.1:{port}/twilio/stream"
             assert invite.connect_action == f"{public}/twilio/stream-ended"
             signature = RequestValidator(AUTH_TOKEN).compute_signature(invite.stream_url, {})
-            sim = CallerSimulator(invite.stream_url, call_sid=call.call_sid, caller=call.caller,
-                                  headers={"X-Twilio-Signature": signature}, parameters=invite.stream_parameters,
-                                  ssl_context=trusting, quiet_s=0.3)
+            sim = CallerSimulator(
+                invite.stream_url,
+                call_sid=call.call_sid,
+                caller=call.caller,
+                headers={"X-Twilio-Signature": signature},
+                parameters=invite.stream_parameters,
+                ssl_context=trusting,
+                quiet_s=0.3,
+            )
 
             async def converse() -> None:
                 async with sim:

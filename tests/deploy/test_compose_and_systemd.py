@@ -43,9 +43,13 @@ def test_compose_runs_two_instances_of_the_image_on_postgres_and_redis_behind_ng
     nginx_address = nginx["networks"]["hvac"]["ipv4_address"]
     assert env["HVAC_TRUSTED_PROXIES"] == nginx_address  # nginx's forwarded client address, nobody else's
     assert {name: c["condition"] for name, c in app1["depends_on"].items()} == {
-        "postgres": "service_healthy", "redis": "service_healthy"}
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+    }
     assert {name: c["condition"] for name, c in nginx["depends_on"].items()} == {
-        "app1": "service_healthy", "app2": "service_healthy"}  # the image's HEALTHCHECK
+        "app1": "service_healthy",
+        "app2": "service_healthy",
+    }  # the image's HEALTHCHECK
     for name in ("postgres", "redis"):
         assert services[name]["healthcheck"]["test"]
 

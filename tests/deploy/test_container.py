@@ -79,8 +79,11 @@ def test_the_image_is_two_stages_running_as_a_non_root_user_with_a_health_check(
     copies = [i["value"] for i in runtime if i["instruction"] == "COPY"]
     assert copies == ["--from=build /opt/hvac-agent /opt/hvac-agent"]
     # and the build context holds what the build stage copies, nothing more
-    ignore = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
+    ignore = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     sources = {s for i in build if i["instruction"] == "COPY" for s in i["value"].split()[:-1]}
     assert sources == {"pyproject.toml", "README.md", "src"}
     assert ignore[0] == "*" and {f"!{s}" for s in sources} <= {s.rstrip("/") for s in ignore}
@@ -114,10 +117,15 @@ def test_the_build_step_and_the_runtime_work_as_the_images_user(open_tmp: Path) 
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").symlink_to(base_python)
     run_step = _one(build, "RUN").replace("/opt/hvac-agent", str(venv))
-    build_env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "EMBEDDINGS": "0",
-                 "PIP_NO_COMPILE": "1"}  # byte-compiling 600 MB of packages only makes the test slow
-    built = subprocess.run(["sh", "-c", run_step], cwd=context, capture_output=True, text=True, timeout=900,
-                           env=build_env)
+    build_env = {
+        **os.environ,
+        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+        "EMBEDDINGS": "0",
+        "PIP_NO_COMPILE": "1",
+    }  # byte-compiling 600 MB of packages only makes the test slow
+    built = subprocess.run(
+        ["sh", "-c", run_step], cwd=context, capture_output=True, text=True, timeout=900, env=build_env
+    )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
 
     user = _one(runtime, "USER")
@@ -136,14 +144,14 @@ def test_the_build_step_and_the_runtime_work_as_the_images_user(open_tmp: Path) 
     health = [arg.replace(":8000/", f":{port}/") for arg in _exec_form(_one(runtime, "HEALTHCHECK"))]
 
     def healthy() -> bool:
-        checked = subprocess.run([*as_user, *health], env=env, cwd=state, capture_output=True, text=True,
-                                 timeout=30)
+        checked = subprocess.run([*as_user, *health], env=env, cwd=state, capture_output=True, text=True, timeout=30)
         return checked.returncode == 0
 
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log:
-        server = subprocess.Popen([*as_user, *command], env=env, cwd=state, stdout=log, stderr=log,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [*as_user, *command], env=env, cwd=state, stdout=log, stderr=log, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 120
         while not healthy():

@@ -29,6 +29,7 @@ class FakeBooking:
     full: set[tuple[dt.date, str]] = field(default_factory=set)
     fail: bool = False
     requests: list[BookingRequest] = field(default_factory=list)
+    held: dict[str, tuple[dt.date, str]] = field(default_factory=dict)
     forgotten: list[str] = field(default_factory=list)
 
     async def open_windows(
@@ -38,6 +39,8 @@ class FakeBooking:
         not_before: dt.date | None = None,
         exclude_dates: list[dt.date] | None = None,
         part_of_day: str | None = None,
+        hold_for: str | None = None,
+        job_type: str | None = None,
     ) -> list[WindowOffer]:
         if self.fail:
             raise RuntimeError("database down")
@@ -61,20 +64,36 @@ class FakeBooking:
         if (request.date, request.window) in self.full:
             return BookingResult(ok=False, reason="window_full")
         ref = AppointmentRef(
-            id=len(self.booked) + 1, customer_name=request.customer_name, phone=request.phone,
-            address=request.address, unit=request.unit, zip=request.zip, issue=request.issue,
-            date=request.date, window=request.window,
+            id=len(self.booked) + 1,
+            customer_name=request.customer_name,
+            phone=request.phone,
+            address=request.address,
+            unit=request.unit,
+            zip=request.zip,
+            issue=request.issue,
+            date=request.date,
+            window=request.window,
         )
         self.booked[request.call_sid] = ref
         return BookingResult(ok=True, appointment_id=ref.id, date=ref.date, window=ref.window)
+
+    async def hold_window(self, call_sid: str, day: dt.date, window: str, *, job_type: str | None = None) -> bool:
+        if self.fail:
+            raise RuntimeError("database down")
+        self.held[call_sid] = (day, window)
+        return (day, window) not in self.full
+
+    async def release_holds(self, call_sid: str) -> None:
+        self.held.pop(call_sid, None)
 
     async def find_by_phone(self, phone: str) -> list[AppointmentRef]:
         return [a for a in self.booked.values() if a.phone == phone and a.status == "booked"]
 
     async def past_visits(self, phone: str) -> list[PastVisit]:
         return [
-            PastVisit(**a.model_dump(include={"customer_name", "address", "unit", "zip", "issue", "date", "window",
-                                              "status"}))
+            PastVisit(
+                **a.model_dump(include={"customer_name", "address", "unit", "zip", "issue", "date", "window", "status"})
+            )
             for a in reversed(self.booked.values())
             if a.phone == phone
         ]

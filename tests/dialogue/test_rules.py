@@ -35,7 +35,11 @@ async def test_booking_request_carries_every_slot(conversation: Conversation) ->
     assert done.action == "hangup" and c.state.outcome == "booked" and c.state.appointment_id == 1
     [request] = c.booking.requests
     assert (request.customer_name, request.phone, request.address, request.zip) == (
-        "Dana Kim", "+15125550123", "4410 Duval Street", "78751")
+        "Dana Kim",
+        "+15125550123",
+        "4410 Duval Street",
+        "78751",
+    )
     assert (request.date, request.window, request.urgency) == (dt.date(2026, 12, 2), "12:00-16:00", "routine")
     assert request.issue_category == "no_heat"
 

@@ -59,8 +59,7 @@ def test_everything_in_the_opening_sentence_is_never_asked_again(server: Server)
     with server.call(caller="+15125550999") as call:
         call.start()
         first = call.say(
-            "hi this is dana kim my furnace is out at 4410 duval street 78751 "
-            "you can reach me at 512 555 0123"
+            "hi this is dana kim my furnace is out at 4410 duval street 78751 you can reach me at 512 555 0123"
         )
         says = [first.text]
         says.append(call.say("no").text)  # unit
@@ -215,7 +214,9 @@ def test_odd_or_missing_fields_get_polite_twiml_not_a_5xx(server: Server) -> Non
 
 
 def test_caller_who_loses_the_last_place_is_offered_another_window(server: Server) -> None:
-    """Two callers hear the same last place; the second "yes" gets other windows, never "booked"."""
+    """The last place is held for the caller who heard it; once that hold has lapsed, a second
+    caller may hear it too (the edge). The first "yes" books it; the second caller's choice is then
+    gone at the read-back: they hear so and other windows at once, never "booked", never a transfer."""
     import asyncio
     import datetime as dt
 
@@ -230,25 +231,40 @@ def test_caller_who_loses_the_last_place_is_offered_another_window(server: Serve
         engine = create_engine(server.settings.database_url)
         service = BookingService(engine, BusinessProfile(), FixedClock(NOW))
         for n in range(2):
-            result = await service.book(BookingRequest(
-                call_sid=f"CAprefill{n}", customer_name="Earlier Caller", phone="+15125550100",
-                address="1 Main Street", unit=None, zip="78701", issue="maintenance",
-                issue_category="maintenance", urgency="routine", date=dt.date(2026, 12, 2), window="12:00-16:00",
-            ))
+            result = await service.book(
+                BookingRequest(
+                    call_sid=f"CAprefill{n}",
+                    customer_name="Earlier Caller",
+                    phone="+15125550100",
+                    address="1 Main Street",
+                    unit=None,
+                    zip="78701",
+                    issue="maintenance",
+                    issue_category="maintenance",
+                    urgency="routine",
+                    date=dt.date(2026, 12, 2),
+                    window="12:00-16:00",
+                )
+            )
             assert result.ok
         await engine.dispose()
 
     asyncio.run(fill_two_of_three())
     first, second = server.call(caller="+15125550161"), server.call(caller="+15125550162")
+    last_place = "today, Wednesday December 2, between noon and 4 PM"
     with first, second:
-        for call in (first, second):
-            call.start()
-            for line in COOPERATIVE:
-                call.say(line)
-            assert "today, Wednesday December 2, between noon and 4 PM" in call.last.text  # type: ignore[union-attr]
+        first.start()
+        for line in COOPERATIVE:
+            first.say(line)
+        assert last_place in first.last.text  # type: ignore[union-attr]
+        server.clock.advance(6 * 60)  # the first caller thinks it over; the hold lapses
+        second.start()
+        for line in COOPERATIVE[:-1]:
+            offer = second.say(line)
+        assert last_place in offer.text
         assert "You're all set" in first.say("yes").text
-        lost = second.say("yes")
-        assert "You're all set" not in lost.text
+        lost = second.say("the first one")
+        assert "Shall I book it" not in lost.text and lost.dial_numbers == []
         assert "just taken" in lost.text and lost.gather_action
         readback = second.say("the first one")
         assert "Shall I book it" in readback.text

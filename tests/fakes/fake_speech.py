@@ -98,8 +98,9 @@ def build_app(faults: Faults) -> FastAPI:
             await ws.send_denial_response(JSONResponse({"detail": {"status": "invalid_api_key"}}, status_code=401))
             return
         if faults.take_429():
-            await ws.send_denial_response(JSONResponse({"detail": "too_many_concurrent_requests"}, 429,
-                                                       headers={"Retry-After": "0.05"}))
+            await ws.send_denial_response(
+                JSONResponse({"detail": "too_many_concurrent_requests"}, 429, headers={"Retry-After": "0.05"})
+            )
             return
         if faults.refuse_after_drop and faults.dropped:
             await ws.send_denial_response(JSONResponse({"detail": "internal"}, status_code=500))
@@ -136,8 +137,11 @@ def build_app(faults: Faults) -> FastAPI:
                             await ws.send_text("\x00{not json")
                             continue
                         done = spoken.get(context, 0)
-                        if (faults.drop_after_chars is not None and faults.drops > 0
-                                and done + len(piece) > faults.drop_after_chars):
+                        if (
+                            faults.drop_after_chars is not None
+                            and faults.drops > 0
+                            and done + len(piece) > faults.drop_after_chars
+                        ):
                             faults.drops -= 1
                             faults.dropped += 1
                             await ws.close(code=1011)
@@ -146,10 +150,19 @@ def build_app(faults: Faults) -> FastAPI:
                             faults.dropped += 1
                             await asyncio.sleep(3600)  # a provider that hangs without closing
                         spoken[context] = done + len(piece)
-                        await ws.send_text(json.dumps({
-                            "audio": base64.b64encode(ulaw_for(piece)).decode(), "contextId": context,
-                            "alignment": {"chars": list(piece), "charStartTimesMs": [0] * len(piece),
-                                          "charDurationsMs": [MS_PER_CHAR] * len(piece)}}))
+                        await ws.send_text(
+                            json.dumps(
+                                {
+                                    "audio": base64.b64encode(ulaw_for(piece)).decode(),
+                                    "contextId": context,
+                                    "alignment": {
+                                        "chars": list(piece),
+                                        "charStartTimesMs": [0] * len(piece),
+                                        "charDurationsMs": [MS_PER_CHAR] * len(piece),
+                                    },
+                                }
+                            )
+                        )
                         del i
                     if message.get("close_context"):
                         await ws.send_text(json.dumps({"isFinal": True, "contextId": context}))
@@ -171,11 +184,16 @@ def build_app(faults: Faults) -> FastAPI:
     # ---- OpenAI speech and transcription ---------------------------------------------------------
     def openai_refusal(request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {KEY}":
-            return JSONResponse({"error": {"message": "Incorrect API key", "type": "invalid_request_error",
-                                           "code": "invalid_api_key"}}, status_code=401)
+            return JSONResponse(
+                {"error": {"message": "Incorrect API key", "type": "invalid_request_error", "code": "invalid_api_key"}},
+                status_code=401,
+            )
         if faults.take_429():
-            return JSONResponse({"error": {"message": "Rate limit", "type": "requests", "code": "rate_limit"}},
-                                status_code=429, headers={"retry-after": "0.05"})
+            return JSONResponse(
+                {"error": {"message": "Rate limit", "type": "requests", "code": "rate_limit"}},
+                status_code=429,
+                headers={"retry-after": "0.05"},
+            )
         return None
 
     @app.post("/v1/audio/speech")
@@ -207,11 +225,15 @@ def build_app(faults: Faults) -> FastAPI:
     @app.post("/v1/speech")
     async def polly(request: Request) -> Response:
         if "Credential=AKIDGOOD/" not in request.headers.get("authorization", ""):
-            return JSONResponse({"message": "The security token included in the request is invalid."},
-                                status_code=403, headers={"x-amzn-ErrorType": "UnrecognizedClientException"})
+            return JSONResponse(
+                {"message": "The security token included in the request is invalid."},
+                status_code=403,
+                headers={"x-amzn-ErrorType": "UnrecognizedClientException"},
+            )
         if faults.take_429():
-            return JSONResponse({"message": "Rate exceeded"}, status_code=400,
-                                headers={"x-amzn-ErrorType": "ThrottlingException"})
+            return JSONResponse(
+                {"message": "Rate exceeded"}, status_code=400, headers={"x-amzn-ErrorType": "ThrottlingException"}
+            )
         body = await request.json()
         faults.texts.append(body["Text"])
         assert body["OutputFormat"] == "pcm" and body["SampleRate"] == "8000"
@@ -277,9 +299,16 @@ def build_app(faults: Faults) -> FastAPI:
 
 
 def _results(text: str, *, is_final: bool, from_finalize: bool = False) -> dict[str, Any]:
-    return {"type": "Results", "channel_index": [0, 1], "duration": 1.0, "start": 0.0, "is_final": is_final,
-            "speech_final": is_final, "from_finalize": from_finalize,
-            "channel": {"alternatives": [{"transcript": text, "confidence": 0.93, "words": []}]}}
+    return {
+        "type": "Results",
+        "channel_index": [0, 1],
+        "duration": 1.0,
+        "start": 0.0,
+        "is_final": is_final,
+        "speech_final": is_final,
+        "from_finalize": from_finalize,
+        "channel": {"alternatives": [{"transcript": text, "confidence": 0.93, "words": []}]},
+    }
 
 
 async def _chunks(data: bytes, faults: Faults, size: int = 1600) -> AsyncIterator[bytes]:

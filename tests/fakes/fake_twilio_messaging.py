@@ -66,8 +66,14 @@ class FakeTwilioMessaging:
     ) -> httpx.Response:
         """The caller texts our number: Twilio applies STOP/START itself, then posts the signed webhook."""
         word = body.strip().upper()
-        params = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": self.account_sid, "From": sender,
-                  "To": to, "Body": body, "NumMedia": "0"}
+        params = {
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "AccountSid": self.account_sid,
+            "From": sender,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+        }
         if word in OPT_OUT_WORDS:
             self.opted_out.add(sender)
             params["OptOutType"] = "STOP"
@@ -76,8 +82,9 @@ class FakeTwilioMessaging:
             params["OptOutType"] = "START"
         url = public_url.rstrip("/") + "/twilio/sms"
         signature = RequestValidator(self.auth_token).compute_signature(url, params)
-        return httpx.post(app_base.rstrip("/") + "/twilio/sms", data=params,
-                          headers={"X-Twilio-Signature": signature}, timeout=10)
+        return httpx.post(
+            app_base.rstrip("/") + "/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}, timeout=10
+        )
 
     # ---- the API -----------------------------------------------------------------------------
 
@@ -90,8 +97,15 @@ class FakeTwilioMessaging:
             return request.headers.get("authorization", "") == f"Basic {expected}"
 
         def error(status: int, code: int, message: str) -> JSONResponse:
-            return JSONResponse({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                                 "status": status}, status_code=status)
+            return JSONResponse(
+                {
+                    "code": code,
+                    "message": message,
+                    "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                    "status": status,
+                },
+                status_code=status,
+            )
 
         @app.post(path)
         async def create(request: Request) -> JSONResponse:
@@ -108,9 +122,15 @@ class FakeTwilioMessaging:
                 return error(400, 21604, "A 'To', 'Body' and 'From' are required")
             if to in self.opted_out:
                 return error(400, 21610, "Attempt to send to unsubscribed recipient")
-            message = {"sid": "SM" + uuid.uuid4().hex, "to": to, "from": sender, "body": body,
-                       "status": "queued", "direction": "outbound-api",
-                       "date_sent": dt.datetime.now(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")}
+            message = {
+                "sid": "SM" + uuid.uuid4().hex,
+                "to": to,
+                "from": sender,
+                "body": body,
+                "status": "queued",
+                "direction": "outbound-api",
+                "date_sent": dt.datetime.now(dt.UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
             with self.lock:
                 self.messages.append(message)
                 hold = self.hold_next > 0
@@ -128,9 +148,11 @@ class FakeTwilioMessaging:
                 return error(401, 20003, "Authenticate")
             q = request.query_params
             with self.lock:
-                found = [m for m in self.messages
-                         if (not q.get("To") or m["to"] == q["To"]) and (not q.get("From") or m["from"] == q["From"])]
-            return JSONResponse({"messages": list(reversed(found)), "page": 0, "page_size": len(found),
-                                 "uri": path})
+                found = [
+                    m
+                    for m in self.messages
+                    if (not q.get("To") or m["to"] == q["To"]) and (not q.get("From") or m["from"] == q["From"])
+                ]
+            return JSONResponse({"messages": list(reversed(found)), "page": 0, "page_size": len(found), "uri": path})
 
         return app

@@ -37,7 +37,7 @@ class Mailbox:
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -72,8 +72,14 @@ def wait_for(check: Callable[[], Any], timeout_s: float = 15.0, what: str = "con
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def followup_settings(tmp_path: Path, port: int, twilio: FakeTwilioMessaging, receiver: WebhookReceiver,
-                      mailbox: Mailbox, **overrides: Any) -> Any:
+def followup_settings(
+    tmp_path: Path,
+    port: int,
+    twilio: FakeTwilioMessaging,
+    receiver: WebhookReceiver,
+    mailbox: Mailbox,
+    **overrides: Any,
+) -> Any:
     values: dict[str, Any] = {
         "twilio_account_sid": ACCOUNT_SID,
         "sms_from": SMS_FROM,

@@ -55,8 +55,10 @@ def test_booking_texts_one_confirmation_and_exports_a_signed_job(stack: Stack) -
     assert stack.receiver.rejected == 0  # every webhook verified with the Standard Webhooks library
     # Nothing more goes out however long the dispatcher runs: one confirmation, one export.
     stack.clock.advance(3600)
-    wait_for(lambda: all(d["status"] != "pending" or d["channel"] == "email_digest" for d in stack.followups()),
-             what="deliveries to settle")
+    wait_for(
+        lambda: all(d["status"] != "pending" or d["channel"] == "email_digest" for d in stack.followups()),
+        what="deliveries to settle",
+    )
     assert len(stack.twilio.sent_to(CALLER)) == 1
     assert len(stack.receiver.deliveries) == 1
     # The call record carries the summary built from the call state.
@@ -81,16 +83,20 @@ def test_reminder_the_day_before_and_change_texts_after_reschedule_and_cancel(st
         call.hang_up()
     moved_to = stack.server.api(f"/api/appointments/{appointment['id']}").json()
     assert (moved_to["date"], moved_to["window"]) == ("2026-12-03", "12:00-16:00")
-    moved = wait_for(lambda: len(stack.twilio.sent_to(CALLER)) == 2 and stack.twilio.sent_to(CALLER)[1],
-                     what="the change text")
+    moved = wait_for(
+        lambda: len(stack.twilio.sent_to(CALLER)) == 2 and stack.twilio.sent_to(CALLER)[1], what="the change text"
+    )
     assert "is moved to Thu Dec 3, 12 PM-4 PM" in moved["body"]
 
     stack.clock.set(dt.datetime(2026, 12, 2, 23, 0, 1, tzinfo=dt.UTC))
-    texts = wait_for(lambda: len(stack.twilio.sent_to(CALLER)) == 3 and stack.twilio.sent_to(CALLER),
-                     what="the reminder")
+    texts = wait_for(
+        lambda: len(stack.twilio.sent_to(CALLER)) == 3 and stack.twilio.sent_to(CALLER), what="the reminder"
+    )
     assert "reminder, your technician visit is tomorrow, Thu Dec 3, 12 PM-4 PM" in texts[2]["body"]
-    wait_for(lambda: all(d["status"] != "pending" for d in stack.followups() if d["channel"] == "sms_reminder"),
-             what="both reminders to settle")
+    wait_for(
+        lambda: all(d["status"] != "pending" for d in stack.followups() if d["channel"] == "sms_reminder"),
+        what="both reminders to settle",
+    )
     first, second = [d for d in stack.followups() if d["channel"] == "sms_reminder"]
     assert (first["status"], first["last_error"]) == ("skipped", "the visit was cancelled or moved")
     assert second["status"] == "delivered"
@@ -100,8 +106,9 @@ def test_reminder_the_day_before_and_change_texts_after_reschedule_and_cancel(st
         call.say("i need to cancel my appointment")
         assert "cancelled" in call.say("yes please").text
         call.hang_up()
-    cancelled = wait_for(lambda: len(stack.twilio.sent_to(CALLER)) == 4 and stack.twilio.sent_to(CALLER)[3],
-                         what="the cancellation text")
+    cancelled = wait_for(
+        lambda: len(stack.twilio.sent_to(CALLER)) == 4 and stack.twilio.sent_to(CALLER)[3], what="the cancellation text"
+    )
     assert "your visit on Thu Dec 3, 12 PM-4 PM at 4410 Duval Street is cancelled" in cancelled["body"]
     assert not any(d["channel"] == "sms_reminder" and d["event_kind"] == "cancelled" for d in stack.followups())
 
@@ -121,8 +128,14 @@ def test_stop_stops_every_text_and_start_resumes_them(stack: Stack) -> None:
         call.say("the first one")
         call.say("yes")
         call.hang_up()
-    change = wait_for(lambda: [d for d in stack.followups() if d["channel"] == "sms_caller" and d["status"] != "pending"
-                               and d["event_kind"] == "rescheduled"], what="the change text's verdict")
+    change = wait_for(
+        lambda: [
+            d
+            for d in stack.followups()
+            if d["channel"] == "sms_caller" and d["status"] != "pending" and d["event_kind"] == "rescheduled"
+        ],
+        what="the change text's verdict",
+    )
     assert change[0]["status"] == "skipped" and change[0]["last_error"] == "opted out"
     assert len(stack.twilio.sent_to(CALLER)) == 1  # the confirmation from before STOP, nothing since
 
@@ -132,8 +145,9 @@ def test_stop_stops_every_text_and_start_resumes_them(stack: Stack) -> None:
         call.say("i need to cancel my appointment")
         call.say("yes please")
         call.hang_up()
-    texts = wait_for(lambda: len(stack.twilio.sent_to(CALLER)) == 2 and stack.twilio.sent_to(CALLER),
-                     what="texts after START")
+    texts = wait_for(
+        lambda: len(stack.twilio.sent_to(CALLER)) == 2 and stack.twilio.sent_to(CALLER), what="texts after START"
+    )
     assert "is cancelled" in texts[1]["body"]
 
 
@@ -156,14 +170,20 @@ def test_emergency_alerts_on_call_and_office_by_sms_and_signed_webhook(stack: St
         assert unanswered.gather_action
         call.say("please call me back right away")
         call.hang_up()
-    office = wait_for(lambda: len(stack.twilio.sent_to(OFFICE_ALERTS)) == 3 and stack.twilio.sent_to(OFFICE_ALERTS),
-                      what="the office texts")
+    office = wait_for(
+        lambda: len(stack.twilio.sent_to(OFFICE_ALERTS)) == 3 and stack.twilio.sent_to(OFFICE_ALERTS),
+        what="the office texts",
+    )
     bodies = [m["body"] for m in office]
     assert bodies[0].startswith("EMERGENCY call")
     assert any(b.startswith("EMERGENCY transfer NOT answered") for b in bodies)
     assert any(b.startswith("New message") and "call me back right away" in b for b in bodies)
-    types = sorted(e["type"] for e in wait_for(lambda: len(stack.receiver.of_type("call.")) == 3
-                                                 and stack.receiver.of_type("call."), what="alert webhooks"))
+    types = sorted(
+        e["type"]
+        for e in wait_for(
+            lambda: len(stack.receiver.of_type("call.")) == 3 and stack.receiver.of_type("call."), what="alert webhooks"
+        )
+    )
     assert types == ["call.emergency", "call.message", "call.transfer_unanswered"]
     [emergency] = stack.receiver.of_type("call.emergency")
     assert emergency["data"]["emergency"] == "gas" and emergency["data"]["call_sid"] == call.call_sid
@@ -179,21 +199,40 @@ def test_receiver_down_for_a_while_gets_every_event_once_back(stack: Stack) -> N
         call.dial_result("no-answer")
         call.say("call me about the ac")
         call.hang_up()
-    wait_for(lambda: len([d for d in stack.followups() if d["channel"].endswith("webhook") and d["attempts"] >= 1
-                          and d["status"] == "pending"]) == 3, what="a failed attempt of each webhook")
+    wait_for(
+        lambda: (
+            len(
+                [
+                    d
+                    for d in stack.followups()
+                    if d["channel"].endswith("webhook") and d["attempts"] >= 1 and d["status"] == "pending"
+                ]
+            )
+            == 3
+        ),
+        what="a failed attempt of each webhook",
+    )
     for _ in range(3):  # retried with back-off while the receiver stays down
         before = {d["id"]: d["attempts"] for d in stack.followups()}
         stack.clock.advance(600)
-        wait_for(lambda before=before: any(d["attempts"] > before[d["id"]] for d in stack.followups()  # type: ignore[misc]
-                                           if d["channel"].endswith("webhook")), what="a retry")
+        wait_for(
+            lambda before=before: any(
+                d["attempts"] > before[d["id"]]
+                for d in stack.followups()  # type: ignore[misc]
+                if d["channel"].endswith("webhook")
+            ),
+            what="a retry",
+        )
     hooks = [d for d in stack.followups() if d["channel"].endswith("webhook")]
     assert all(d["status"] == "pending" and d["attempts"] >= 3 for d in hooks), hooks
     assert all("unreachable" in (d["last_error"] or "") for d in hooks)
 
     stack.receiver.up()
     stack.clock.advance(3600)
-    wait_for(lambda: all(d["status"] == "delivered" for d in stack.followups() if d["channel"].endswith("webhook")),
-             what="delivery once the receiver is back")
+    wait_for(
+        lambda: all(d["status"] == "delivered" for d in stack.followups() if d["channel"].endswith("webhook")),
+        what="delivery once the receiver is back",
+    )
     kinds = sorted(e["type"] for e in stack.receiver.events.values())
     assert kinds == ["booking.created", "call.message", "call.transfer_unanswered"]
     assert len(stack.receiver.deliveries) == len(set(stack.receiver.deliveries)) == 3  # each exactly once
@@ -203,12 +242,24 @@ def test_receiver_down_for_a_while_gets_every_event_once_back(stack: Stack) -> N
 def test_twilio_errors_are_retried_with_back_off(stack: Stack) -> None:
     stack.twilio.fail_next = [503, 429]
     book(stack)
-    wait_for(lambda: [d for d in stack.followups() if d["channel"] == "sms_caller" and d["attempts"] == 1
-                      and d["status"] == "pending"], what="the first failure")
+    wait_for(
+        lambda: [
+            d
+            for d in stack.followups()
+            if d["channel"] == "sms_caller" and d["attempts"] == 1 and d["status"] == "pending"
+        ],
+        what="the first failure",
+    )
     assert stack.twilio.sent_to(CALLER) == []
     stack.clock.advance(120)
-    wait_for(lambda: [d for d in stack.followups() if d["channel"] == "sms_caller" and d["attempts"] == 2
-                      and d["status"] == "pending"], what="the second failure")
+    wait_for(
+        lambda: [
+            d
+            for d in stack.followups()
+            if d["channel"] == "sms_caller" and d["attempts"] == 2 and d["status"] == "pending"
+        ],
+        what="the second failure",
+    )
     stack.clock.advance(240)
     [text] = wait_for(lambda: stack.twilio.sent_to(CALLER), what="the text after the failures")
     [delivery] = [d for d in stack.followups() if d["channel"] == "sms_caller"]
@@ -230,8 +281,10 @@ def test_daily_digest_by_email(stack: Stack) -> None:
     assert "Needs attention (1):" in body and "emergency from +15125550123" in body
     assert "New bookings (1):" in body and "Dana Kim" in body and "Wed Dec 2, 12 PM-4 PM" in body
     stack.clock.advance(3600)
-    wait_for(lambda: all(d["status"] == "delivered" for d in stack.followups() if d["channel"] == "email_digest"),
-             what="the digest delivery")
+    wait_for(
+        lambda: all(d["status"] == "delivered" for d in stack.followups() if d["channel"] == "email_digest"),
+        what="the digest delivery",
+    )
     assert len(stack.mailbox.messages) == 1  # one digest a day
 
 
@@ -283,8 +336,10 @@ def test_summary_from_the_llm_when_configured(tmp_path: Path) -> None:
             with server.call() as call:
                 book_cooperatively(call)
                 call.hang_up()
-            record = wait_for(lambda: (r := server.api(f"/api/calls/{call.call_sid}").json())["summary"] == llm_summary
-                              and r, what="the LLM summary")
+            record = wait_for(
+                lambda: (r := server.api(f"/api/calls/{call.call_sid}").json())["summary"] == llm_summary and r,
+                what="the LLM summary",
+            )
             assert record["outcome"] == "booked"
         [request] = llm.requests
         prompt = request["messages"][-1]["content"]

@@ -82,9 +82,7 @@ def test_killed_between_booking_and_text_sends_it_after_restart_once(
         server.stop()
 
 
-def test_killed_while_the_text_is_in_flight_never_sends_it_twice(
-    tmp_path: Path, twilio: FakeTwilioMessaging
-) -> None:
+def test_killed_while_the_text_is_in_flight_never_sends_it_twice(tmp_path: Path, twilio: FakeTwilioMessaging) -> None:
     # Twilio accepts the message but the answer never comes back before the process dies.
     twilio.hold_next = 1
     server = ServerProcess(_env(tmp_path, twilio, HVAC_OUTBOX_LEASE_S="1"))
@@ -94,8 +92,10 @@ def test_killed_while_the_text_is_in_flight_never_sends_it_twice(
         assert twilio.held.wait(15)
         server.kill()
         server.start()
-        wait_for(lambda: [d for d in _followups(server) if d["channel"] == "sms_caller" and d["status"] == "delivered"],
-                 what="the in-doubt text to be settled")
+        wait_for(
+            lambda: [d for d in _followups(server) if d["channel"] == "sms_caller" and d["status"] == "delivered"],
+            what="the in-doubt text to be settled",
+        )
         [delivery] = [d for d in _followups(server) if d["channel"] == "sms_caller"]
         assert delivery["last_error"] == "found already sent" and delivery["attempts"] == 2
         assert len(twilio.sent_to(CALLER)) == 1
@@ -123,8 +123,13 @@ def test_with_redis_a_separate_worker_process_delivers_the_jobs(
         assert health["metrics"]["followups"]["runner"] == "queue"
         assert health["metrics"]["followups"]["unrouted_events"] >= 1  # waiting for a worker
         with open(log_path, "wb") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "hvac_agent.cli", "worker"], env={**os.environ, **env},
-                                      stdout=log, stderr=log, start_new_session=True)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "hvac_agent.cli", "worker"],
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         [text] = wait_for(lambda: twilio.sent_to(CALLER), timeout_s=60, what="the worker's text")
         assert "your visit is booked" in text["body"]
         [delivery] = [d for d in _followups(server) if d["channel"] == "sms_caller"]

@@ -32,8 +32,11 @@ NOW = dt.datetime(2026, 12, 1, 14, 0, tzinfo=dt.UTC)  # Tuesday 08:00 in Austin
 async def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
-    url = (f"sqlite:///{tmp_path_factory.mktemp('db')}/hvac.db" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
+    url = (
+        f"sqlite:///{tmp_path_factory.mktemp('db')}/hvac.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     await migrate(url)
     engine = create_engine(url)
     yield engine
@@ -42,8 +45,16 @@ async def engine(
 
 def request_for(call_sid: str, window: str = "12:00-16:00") -> BookingRequest:
     return BookingRequest(
-        call_sid=call_sid, customer_name="Dana Kim", phone="+15125550123", address="4410 Duval Street", unit=None,
-        zip="78751", issue="no heat", issue_category="no_heat", urgency="routine", date=dt.date(2026, 12, 1),
+        call_sid=call_sid,
+        customer_name="Dana Kim",
+        phone="+15125550123",
+        address="4410 Duval Street",
+        unit=None,
+        zip="78751",
+        issue="no heat",
+        issue_category="no_heat",
+        urgency="routine",
+        date=dt.date(2026, 12, 1),
         window=window,
     )
 
@@ -61,8 +72,9 @@ async def test_events_commit_and_roll_back_with_their_change(engine: AsyncEngine
     full = await service.book(request_for("CA2"))
     assert (full.ok, full.reason) == (False, "window_full")  # rolled back: no event either
     [appointment] = await service.list_appointments()
-    assert (await service.reschedule(appointment.id, date=dt.date(2026, 12, 2), window="08:00-12:00",
-                                     call_sid="CA3")).ok
+    assert (
+        await service.reschedule(appointment.id, date=dt.date(2026, 12, 2), window="08:00-12:00", call_sid="CA3")
+    ).ok
     assert (await service.cancel(appointment.id, call_sid="CA4")).ok
     assert await _events(engine) == ["booked", "rescheduled", "cancelled"]
     [past] = await service.past_bookings("+15125550123")  # the query a returning caller's greeting needs
@@ -84,10 +96,18 @@ async def test_claims_are_exclusive_and_failures_back_off_into_a_dead_letter(eng
     store = OutboxStore(engine, clock, lease_s=60)
     routes = Routes(timezone=profile.timezone, export_webhook_url="http://127.0.0.1:9/nobody-listens")
     sender = WebhookSender("plain-secret")
-    deliverer = Deliverer(channels=Channels(webhooks=sender), profile=profile, consent=None,  # type: ignore[arg-type]
-                          booking=service, records=CallRecords(engine, clock), engine=engine, clock=clock)
-    dispatcher = Dispatcher(store=store, deliverer=deliverer, routes=routes, profile=profile, clock=clock,
-                            max_attempts=3, retry_base_s=10)
+    deliverer = Deliverer(
+        channels=Channels(webhooks=sender),
+        profile=profile,
+        consent=None,  # type: ignore[arg-type]
+        booking=service,
+        records=CallRecords(engine, clock),
+        engine=engine,
+        clock=clock,
+    )
+    dispatcher = Dispatcher(
+        store=store, deliverer=deliverer, routes=routes, profile=profile, clock=clock, max_attempts=3, retry_base_s=10
+    )
     try:
         [(delivery_id, _)] = await dispatcher.prepare()
         first, second = await asyncio.gather(store.claim(delivery_id), store.claim(delivery_id))
@@ -97,8 +117,10 @@ async def test_claims_are_exclusive_and_failures_back_off_into_a_dead_letter(eng
         clock.advance(61)  # its process died: the lease runs out and the next claim is in doubt
         again = await store.claim(delivery_id)
         assert again is not None and again.attempts == 2 and again.in_doubt
-        assert await store.finish(claimed, deliverer_result := await deliverer.deliver(again), retry_in_s=10,
-                                  dead_after=3) == "lost"  # the first owner's late finish changes nothing
+        assert (
+            await store.finish(claimed, deliverer_result := await deliverer.deliver(again), retry_in_s=10, dead_after=3)
+            == "lost"
+        )  # the first owner's late finish changes nothing
         assert deliverer_result.status == "retry" and "unreachable" in str(deliverer_result.detail)
         assert await store.finish(again, deliverer_result, retry_in_s=10, dead_after=3) == "pending"
         assert await dispatcher.process(delivery_id) is None  # not due yet
@@ -115,18 +137,35 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert backoff_s(40, 10) <= 3600 * 1.2
 
 
-@pytest.mark.parametrize(("body", "opt_out_type", "expected"), [
-    ("STOP", None, "stop"), (" stop. ", None, "stop"), ("Cancel", None, "stop"), ("unsubscribe", None, "stop"),
-    ("START", None, "start"), ("yes", None, "start"), ("HELP", None, "help"), ("info", None, "help"),
-    ("please stop calling", None, None), ("can you come earlier", None, None), ("arret", "STOP", "stop"),
-])
+@pytest.mark.parametrize(
+    ("body", "opt_out_type", "expected"),
+    [
+        ("STOP", None, "stop"),
+        (" stop. ", None, "stop"),
+        ("Cancel", None, "stop"),
+        ("unsubscribe", None, "stop"),
+        ("START", None, "start"),
+        ("yes", None, "start"),
+        ("HELP", None, "help"),
+        ("info", None, "help"),
+        ("please stop calling", None, None),
+        ("can you come earlier", None, None),
+        ("arret", "STOP", "stop"),
+    ],
+)
 def test_keywords(body: str, opt_out_type: str | None, expected: str | None) -> None:
     assert keyword(body, opt_out_type) == expected
 
 
 def test_routing_follows_configuration() -> None:
-    routes = Routes(timezone="America/Chicago", sms=True, alert_sms_to=("+15125550177",), oncall_number="+15125550111",
-                    alert_webhook_url="https://office.example/hooks", reminder_hour=17)
+    routes = Routes(
+        timezone="America/Chicago",
+        sms=True,
+        alert_sms_to=("+15125550177",),
+        oncall_number="+15125550111",
+        alert_webhook_url="https://office.example/hooks",
+        reminder_hour=17,
+    )
     appointment = {"phone": "+15125550123", "date": "2026-12-03"}
     booked = plan("booked", {"appointment": appointment}, NOW, routes)
     assert [(p.channel, p.target) for p in booked] == [("sms_caller", "+15125550123"), ("sms_reminder", "+15125550123")]

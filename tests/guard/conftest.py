@@ -56,8 +56,13 @@ class GuardServer:
 
     def simulator(self, **kwargs: Any) -> CallerSimulator:
         kwargs.setdefault("voice_url", self.voice_url)
-        return CallerSimulator(self.ws_url, headers=self.signed_upgrade(),
-                               auth_token=self.settings.twilio_auth_token, quiet_s=0.3, **kwargs)
+        return CallerSimulator(
+            self.ws_url,
+            headers=self.signed_upgrade(),
+            auth_token=self.settings.twilio_auth_token,
+            quiet_s=0.3,
+            **kwargs,
+        )
 
     def metrics(self) -> str:
         return httpx.get(self.base_url + "/metrics", timeout=10).text

@@ -32,9 +32,11 @@ def _junk(base_url: str, paths: list[str]) -> None:
     for i, path in enumerate(paths):
         connection = b"close" if i == len(paths) - 1 else b"keep-alive"
         if path.startswith("/twilio/"):
-            requests.append(b"POST %s HTTP/1.1\r\nHost: x\r\nConnection: %s\r\nContent-Type: "
-                            b"application/x-www-form-urlencoded\r\nContent-Length: 14\r\n\r\nCallSid=CAjunk"
-                            % (path.encode(), connection))
+            requests.append(
+                b"POST %s HTTP/1.1\r\nHost: x\r\nConnection: %s\r\nContent-Type: "
+                b"application/x-www-form-urlencoded\r\nContent-Length: 14\r\n\r\nCallSid=CAjunk"
+                % (path.encode(), connection)
+            )
         else:
             requests.append(b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: %s\r\n\r\n" % (path.encode(), connection))
     with socket.create_connection((host, int(port)), timeout=60) as sock:
@@ -73,8 +75,9 @@ def test_webhooks_take_form_bodies_only(guard_server: ServerFactory, auth_token:
         url = server.voice_url
         bare_signature = call.sign(url, {}) if auth_token else ""
         fields = {"CallSid": call.call_sid, "From": call.caller}
-        multipart = httpx.post(url, files={k: (None, v) for k, v in fields.items()},
-                               headers={"X-Twilio-Signature": bare_signature})
+        multipart = httpx.post(
+            url, files={k: (None, v) for k, v in fields.items()}, headers={"X-Twilio-Signature": bare_signature}
+        )
         as_json = httpx.post(url, json=fields, headers={"X-Twilio-Signature": bare_signature})
         for response in (multipart, as_json):
             assert response.status_code == 415, response.text
@@ -88,8 +91,10 @@ def test_webhooks_take_form_bodies_only(guard_server: ServerFactory, auth_token:
 def test_oversize_bodies_get_413_whether_or_not_signatures_are_checked(
     guard_server: ServerFactory, auth_token: str | None
 ) -> None:
-    with guard_server(twilio_auth_token=auth_token, max_body_bytes=4096) as server, \
-            server.call(caller=fresh_number()) as call:
+    with (
+        guard_server(twilio_auth_token=auth_token, max_body_bytes=4096) as server,
+        server.call(caller=fresh_number()) as call,
+    ):
         big = {"CallSid": call.call_sid, "From": call.caller, "SpeechResult": "x" * 5000}
         declared = call.post_raw("/twilio/voice", big)
         assert declared.status_code == 413, declared.text
@@ -98,8 +103,11 @@ def test_oversize_bodies_get_413_whether_or_not_signatures_are_checked(
             for _ in range(10):
                 yield b"SpeechResult=" + b"y" * 1000 + b"&"
 
-        chunked = httpx.post(server.voice_url, content=chunks(),  # type: ignore[arg-type]
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+        chunked = httpx.post(
+            server.voice_url,
+            content=chunks(),  # type: ignore[arg-type]
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert chunked.status_code == 413
         assert server.get(f"/api/calls/{call.call_sid}").status_code == 404
         assert call.start().gather_action  # an ordinary webhook still works
@@ -110,8 +118,10 @@ def test_a_slow_body_times_out_without_holding_up_anyone(guard_server: ServerFac
     with guard_server(body_timeout_s=0.5) as server:
         host, port = server.base_url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=10) as slow:
-            slow.sendall(b"POST /twilio/voice HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nCallSid=CA")
+            slow.sendall(
+                b"POST /twilio/voice HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nCallSid=CA"
+            )
             started = time.monotonic()
             with server.call(caller=fresh_number()) as call:
                 assert call.start().gather_action  # others are served meanwhile
@@ -180,8 +190,10 @@ def test_new_calls_from_one_number_are_limited_with_a_polite_answer(guard_server
 @pytest.mark.redis
 def test_the_limit_holds_across_instances_sharing_redis(guard_server: ServerFactory, redis_url: str) -> None:
     number = fresh_number()
-    with guard_server(calls_per_number=3, redis_url=redis_url) as first, \
-            guard_server(calls_per_number=3, redis_url=redis_url) as second:
+    with (
+        guard_server(calls_per_number=3, redis_url=redis_url) as first,
+        guard_server(calls_per_number=3, redis_url=redis_url) as second,
+    ):
         servers = [first, second, first, second]
         turned_away = []
         for server in servers:

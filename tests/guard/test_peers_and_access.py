@@ -87,6 +87,9 @@ def test_forwarded_clients_are_believed_from_trusted_proxies_only(
         assert httpx.post(server.voice_url, data=form, headers=forged).status_code == 403
     with guard_server(configure_logs=True) as server:
         assert httpx.post(server.voice_url, data=form, headers=forged).status_code == 403
-    rejected = [json.loads(line) for line in capfd.readouterr().err.splitlines()
-                if line.startswith("{") and "twilio_signature_rejected" in line]
+    rejected = [
+        json.loads(line)
+        for line in capfd.readouterr().err.splitlines()
+        if line.startswith("{") and "twilio_signature_rejected" in line
+    ]
     assert [line["client"] for line in rejected] == ["203.0.113.9", "127.0.0.1"]

@@ -44,8 +44,9 @@ class LeakyAgent:
             try:
                 {}[f"({state.caller_id}) {slots.phone}"]
             except KeyError as cause:
-                raise RuntimeError(f"could not book {slots.name} at {slots.street} ({slots.zip}), "
-                                   f"call back 512-555-0123") from cause
+                raise RuntimeError(
+                    f"could not book {slots.name} at {slots.street} ({slots.zip}), call back 512-555-0123"
+                ) from cause
         return await self.inner.respond(state, event, ctx, booking)
 
 
@@ -111,7 +112,7 @@ def test_a_traceback_keeps_its_code_and_loses_its_data() -> None:
             raise ConnectionError("booking failed for +1 512 555 0123") from error
     except ConnectionError as error:
         text = format_exception(error)
-    assert "lookup(\"Dana Kim\")" in text  # a source line: our code, shown as written
+    assert 'lookup("Dana Kim")' in text  # a source line: our code, shown as written
     assert "ValueError: no customer '…' at [address]" in text
     assert "ConnectionError: booking failed for [phone ...23]" in text
     assert text.index("ValueError") < text.index("ConnectionError")  # Python's order: cause first
@@ -126,8 +127,9 @@ async def test_what_the_caller_gave_is_masked_wherever_it_appears_in_their_call(
     configure_logging(json_lines=True, level="INFO", log_pii=False)
     bind_call("CAmask")
     note_personal("Dana Kim", "4410 Duval Street", "+15125550123")
-    get_logger("test").warning("lookup_failed", error="Dana failed", detail="kim at duval, 5550123",
-                               note="the channel for ann is fine")
+    get_logger("test").warning(
+        "lookup_failed", error="Dana failed", detail="kim at duval, 5550123", note="the channel for ann is fine"
+    )
     [line] = _lines(capfd.readouterr().err)
     assert line["error"] == "[redacted] failed"
     assert line["detail"] == "[redacted] at [redacted], [redacted]"
@@ -150,11 +152,13 @@ async def test_database_errors_carry_no_customer_values(
     try:
         async with engine.begin() as conn:
             await conn.execute(text("create table people (name varchar(40) unique, phone varchar(20))"))
-            await conn.execute(text("insert into people values (:name, :phone)"),
-                               {"name": "Dana Kim", "phone": "+15125550123"})
+            await conn.execute(
+                text("insert into people values (:name, :phone)"), {"name": "Dana Kim", "phone": "+15125550123"}
+            )
             with pytest.raises(IntegrityError) as failed:
-                await conn.execute(text("insert into people values (:name, :phone)"),
-                                   {"name": "Dana Kim", "phone": "+15125550123"})
+                await conn.execute(
+                    text("insert into people values (:name, :phone)"), {"name": "Dana Kim", "phone": "+15125550123"}
+                )
     finally:
         await engine.dispose()
     logged = format_exception(failed.value).lower()

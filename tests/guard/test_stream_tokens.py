@@ -55,9 +55,21 @@ async def _open(server: GuardServer, call_sid: str, parameters: dict[str, str]) 
     ws = await websockets.connect(server.ws_url, additional_headers=server.signed_upgrade())
     stream_sid = f"MZ{uuid.uuid4().hex}"
     await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
-    await ws.send(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid, "start": {
-        "streamSid": stream_sid, "callSid": call_sid, "customParameters": parameters,
-        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}))
+    await ws.send(
+        json.dumps(
+            {
+                "event": "start",
+                "sequenceNumber": "1",
+                "streamSid": stream_sid,
+                "start": {
+                    "streamSid": stream_sid,
+                    "callSid": call_sid,
+                    "customParameters": parameters,
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                },
+            }
+        )
+    )
     return ws
 
 
@@ -74,8 +86,9 @@ async def _first_reply(ws: Any) -> dict[str, Any] | int:
 
 async def _invite(server: GuardServer, call_sid: str, caller: str = "+15125550123") -> dict[str, str]:
     """What Twilio gets from `/twilio/voice` for this call: the `<Stream>`'s parameters."""
-    invite = await dial_in(server.voice_url, call_sid=call_sid, caller=caller,
-                           auth_token=server.settings.twilio_auth_token)
+    invite = await dial_in(
+        server.voice_url, call_sid=call_sid, caller=caller, auth_token=server.settings.twilio_auth_token
+    )
     assert invite.url == server.ws_url
     return invite.parameters
 
@@ -122,8 +135,10 @@ async def test_instances_with_one_auth_token_agree_on_tokens_without_sharing_a_s
     guard_server: ServerFactory, tmp_path: Any
 ) -> None:
     """Derived from TWILIO_AUTH_TOKEN: any instance verifies any other's token."""
-    with guard_server(voice_mode="stream", session_db_path=str(tmp_path / "a.db")) as first, \
-            guard_server(voice_mode="stream", session_db_path=str(tmp_path / "b.db")) as second:
+    with (
+        guard_server(voice_mode="stream", session_db_path=str(tmp_path / "a.db")) as first,
+        guard_server(voice_mode="stream", session_db_path=str(tmp_path / "b.db")) as second,
+    ):
         call_sid = f"CA{uuid.uuid4().hex}"
         parameters = await _invite(first, call_sid)
         reply = await _first_reply(await _open(second, call_sid, parameters))

@@ -119,7 +119,15 @@ class Call:
 # for; "booked" is the end of the call.
 Point = Literal["intent", "name", "phone_confirm", "address", "unit", "urgency", "window", "confirm", "booked"]
 POINTS: tuple[Point, ...] = (
-    "intent", "name", "phone_confirm", "address", "unit", "urgency", "window", "confirm", "booked"
+    "intent",
+    "name",
+    "phone_confirm",
+    "address",
+    "unit",
+    "urgency",
+    "window",
+    "confirm",
+    "booked",
 )
 
 

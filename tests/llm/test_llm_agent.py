@@ -422,7 +422,10 @@ async def test_an_urgent_caller_gets_the_earliest_window_read_back_by_code(
     assert reply.say.startswith(f"{scripts.URGENT_EARLIEST} Let me read that back.")
     assert reply.say.endswith("Shall I book it?") and not brain.steps
     brain.add(FakeResponse(tool_calls=[FakeToolCall("create_booking", {})]))
-    assert (await call.say("yes")).action == "hangup"
+    booked = await call.say("yes")
+    # 06:30 is before office hours: the urgent visit is booked, and the on-call line offered by code.
+    assert booked.action == "listen" and booked.say.endswith(scripts.ONCALL_OFFER)
+    assert (await call.say("no thanks")).action == "hangup" and not brain.steps
     (row,) = await stored_appointments(engine)
     assert (str(row["date"]), row["window"], row["urgency"]) == ("2026-12-01", "08:00-12:00", "urgent")
 

@@ -31,8 +31,9 @@ async def test_sentences_reach_the_sink_before_the_model_finishes(
 ) -> None:
     store = EmbeddedSessionStore(str(tmp_path / "sessions.db"), clock=clock)
     records = CallRecords(engine, clock)
-    calls = CallService(store=store, records=records, booking=booking, agent=llm_agent, profile=profile,
-                        clock=clock, metrics=Metrics())
+    calls = CallService(
+        store=store, records=records, booking=booking, agent=llm_agent, profile=profile, clock=clock, metrics=Metrics()
+    )
     try:
         await calls.start_call("CAstream", CALLER_ID, record_agent=False)
         text = "I'm sorry to hear about your furnace. Let's get a technician out to you. May I have your name?"
@@ -43,11 +44,15 @@ async def test_sentences_reach_the_sink_before_the_model_finishes(
         async def to_tts(sentence: str) -> None:
             heard.append((time.perf_counter() - started, sentence))
 
-        reply = await calls.handle_event("CAstream", CallerSaid(text="my furnace is broken"),
-                                         record_agent=False, on_sentence=to_tts)
+        reply = await calls.handle_event(
+            "CAstream", CallerSaid(text="my furnace is broken"), record_agent=False, on_sentence=to_tts
+        )
         done = time.perf_counter() - started
         assert [s for _, s in heard] == [
-            "I'm sorry to hear about your furnace.", "Let's get a technician out to you.", "May I have your name?"]
+            "I'm sorry to hear about your furnace.",
+            "Let's get a technician out to you.",
+            "May I have your name?",
+        ]
         assert heard[0][0] < done - 0.15  # the first sentence was handed over well before the last token
         assert reply.say == text
         state = await calls.state("CAstream")

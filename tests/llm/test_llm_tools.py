@@ -204,8 +204,16 @@ async def test_a_booking_under_another_number_never_reaches_the_model_unverified
     """Rule 7 in the tools: the result for a booked number and for a never-booked one is the same,
     carries no detail of the booking, and the caller hears the same words."""
     request = BookingRequest(
-        call_sid="CA-dana", customer_name="Dana Kim", phone=CALLER_ID, address="4410 Duval Street", unit=None,
-        zip="78751", issue="no heat", issue_category="no_heat", urgency="routine", date=dt.date(2026, 12, 2),
+        call_sid="CA-dana",
+        customer_name="Dana Kim",
+        phone=CALLER_ID,
+        address="4410 Duval Street",
+        unit=None,
+        zip="78751",
+        issue="no heat",
+        issue_category="no_heat",
+        urgency="routine",
+        date=dt.date(2026, 12, 2),
         window="08:00-12:00",
     )
     assert (await booking.book(request)).ok

@@ -29,6 +29,18 @@ def test_corpus_case(case: Case) -> None:
 def test_corpus_is_large_and_covers_every_extractor() -> None:
     assert len(CASES) >= 400
     kinds = {c.extractor for c in CASES}
-    assert kinds == {"numbers", "phone", "names", "address", "dates", "yesno", "intents", "emergency",
-                     "issues", "frustration", "corrections", "combined"}
+    assert kinds == {
+        "numbers",
+        "phone",
+        "names",
+        "address",
+        "dates",
+        "yesno",
+        "intents",
+        "emergency",
+        "issues",
+        "frustration",
+        "corrections",
+        "combined",
+    }
     assert min(sum(1 for c in CASES if c.extractor == k) for k in kinds) >= 20

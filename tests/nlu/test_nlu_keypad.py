@@ -38,8 +38,10 @@ def test_zip_from_keypad() -> None:
 
 
 def test_window_choice_and_yes_no_from_keypad() -> None:
-    offers = [WindowOffer(date=dt.date(2026, 11, 27), window="08:00-12:00"),
-              WindowOffer(date=dt.date(2026, 11, 27), window="12:00-16:00")]
+    offers = [
+        WindowOffer(date=dt.date(2026, 11, 27), window="08:00-12:00"),
+        WindowOffer(date=dt.date(2026, 11, 27), window="12:00-16:00"),
+    ]
     assert parse_keypad("2", ctx("window", offered=offers)).window.offer_index == 1  # type: ignore[union-attr]
     assert parse_keypad("5", ctx("window", offered=offers)).window is None
     assert parse_keypad("1", ctx("confirm")).yes_no == "yes"

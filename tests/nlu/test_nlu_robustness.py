@@ -47,8 +47,13 @@ def _valid(u: typing.Any) -> None:
     st.sampled_from(["", "512", "512555"]),
 )
 def test_any_text_gives_valid_understanding(text: str, expect: str | None, offered: bool, pending: str) -> None:
-    ctx = NluContext(now=NOW, expect=expect, offered=OFFERS if offered else [],  # type: ignore[arg-type]
-                     pending_phone_digits=pending, current_phone="+15125550123")
+    ctx = NluContext(
+        now=NOW,
+        expect=expect,
+        offered=OFFERS if offered else [],  # type: ignore[arg-type]
+        pending_phone_digits=pending,
+        current_phone="+15125550123",
+    )
     _valid(understand(text, ctx))
     _valid(parse_keypad(text, ctx))
 

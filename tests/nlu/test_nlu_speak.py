@@ -38,14 +38,16 @@ def test_speak_phone_non_nanp_keeps_every_digit() -> None:
 @pytest.mark.parametrize(
     ("offer", "spoken"),
     [
-        (WindowOffer(date=dt.date(2026, 11, 27), window="08:00-12:00"),
-         "tomorrow, Friday November 27, between 8 AM and noon"),
-        (WindowOffer(date=dt.date(2026, 11, 26), window="12:00-16:00"),
-         "today, Thursday November 26, between noon and 4 PM"),
-        (WindowOffer(date=dt.date(2026, 11, 30), window="08:00-12:00"),
-         "Monday November 30, between 8 AM and noon"),
-        (WindowOffer(date=dt.date(2026, 12, 1), window="13:30-17:00"),
-         "Tuesday December 1, between 1:30 PM and 5 PM"),
+        (
+            WindowOffer(date=dt.date(2026, 11, 27), window="08:00-12:00"),
+            "tomorrow, Friday November 27, between 8 AM and noon",
+        ),
+        (
+            WindowOffer(date=dt.date(2026, 11, 26), window="12:00-16:00"),
+            "today, Thursday November 26, between noon and 4 PM",
+        ),
+        (WindowOffer(date=dt.date(2026, 11, 30), window="08:00-12:00"), "Monday November 30, between 8 AM and noon"),
+        (WindowOffer(date=dt.date(2026, 12, 1), window="13:30-17:00"), "Tuesday December 1, between 1:30 PM and 5 PM"),
     ],
 )
 def test_speak_window(offer: WindowOffer, spoken: str) -> None:
@@ -59,8 +61,10 @@ def test_speak_window_today_is_the_business_day_not_utc() -> None:
     assert speak_window(offer, late, TZ).startswith("tomorrow, Friday")
 
 
-@pytest.mark.parametrize(("hhmm", "spoken"), [("08:00", "8 AM"), ("12:00", "noon"), ("16:00", "4 PM"),
-                                              ("09:30", "9:30 AM"), ("00:00", "midnight")])
+@pytest.mark.parametrize(
+    ("hhmm", "spoken"),
+    [("08:00", "8 AM"), ("12:00", "noon"), ("16:00", "4 PM"), ("09:30", "9:30 AM"), ("00:00", "midnight")],
+)
 def test_speak_time(hhmm: str, spoken: str) -> None:
     assert speak_time(hhmm) == spoken
 
@@ -98,10 +102,20 @@ def test_any_valid_number_is_understood_however_it_is_said(e164: str, style: str
 
 @pytest.mark.parametrize(
     ("number", "spoken"),
-    [("4410", "forty-four ten"), ("1205", "twelve oh five"), ("900", "nine hundred"),
-     ("123", "one twenty-three"), ("905", "nine oh five"), ("2100", "twenty-one hundred"),
-     ("2000", "two thousand"), ("42", "forty-two"), ("7", "seven"), ("12500", "one two five zero zero"),
-     ("1000", "one thousand"), ("1010", "ten ten")],
+    [
+        ("4410", "forty-four ten"),
+        ("1205", "twelve oh five"),
+        ("900", "nine hundred"),
+        ("123", "one twenty-three"),
+        ("905", "nine oh five"),
+        ("2100", "twenty-one hundred"),
+        ("2000", "two thousand"),
+        ("42", "forty-two"),
+        ("7", "seven"),
+        ("12500", "one two five zero zero"),
+        ("1000", "one thousand"),
+        ("1010", "ten ten"),
+    ],
 )
 def test_speak_house_number(number: str, spoken: str) -> None:
     from hvac_agent.dialogue.nlu.speak import speak_house_number

@@ -74,9 +74,7 @@ async def test_cache_serves_payload_only_while_the_write_token_matches(
 
 
 @pytest.mark.redis
-async def test_cache_entries_age_out_on_the_injected_clock(
-    redis_url: str, prefix: str, raw: aioredis.Redis
-) -> None:
+async def test_cache_entries_age_out_on_the_injected_clock(redis_url: str, prefix: str, raw: aioredis.Redis) -> None:
     clock = FixedClock(START)
     store = RedisSessionStore(redis_url, prefix=prefix, cache_ttl_s=5.0, clock=clock)
     try:
@@ -193,9 +191,7 @@ class _Proxy:
 
 
 @pytest.mark.redis
-async def test_recovers_by_itself_when_redis_comes_back(
-    redis_url: str, prefix: str, raw: aioredis.Redis
-) -> None:
+async def test_recovers_by_itself_when_redis_comes_back(redis_url: str, prefix: str, raw: aioredis.Redis) -> None:
     target_port = int(redis_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
     proxy = _Proxy(target_port)
     await proxy.start()
@@ -222,9 +218,7 @@ async def test_recovers_by_itself_when_redis_comes_back(
 
 
 @pytest.mark.redis
-async def test_quick_restart_between_turns_goes_unnoticed(
-    redis_url: str, prefix: str, raw: aioredis.Redis
-) -> None:
+async def test_quick_restart_between_turns_goes_unnoticed(redis_url: str, prefix: str, raw: aioredis.Redis) -> None:
     """Pooled connections die with the restart; the next turn must get a fresh one, not an error."""
     target_port = int(redis_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
     proxy = _Proxy(target_port)

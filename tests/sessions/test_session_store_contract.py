@@ -89,10 +89,7 @@ async def test_concurrent_writers_exactly_one_wins_per_version(backend: Backend)
     assert version == 1
     for round_no in range(5):
         results = await asyncio.gather(
-            *(
-                store.put("CA1", json.dumps({"winner": w}), expected_version=version, ttl_s=TTL_S)
-                for w in range(20)
-            )
+            *(store.put("CA1", json.dumps({"winner": w}), expected_version=version, ttl_s=TTL_S) for w in range(20))
         )
         winners = [w for w, result in enumerate(results) if result is not None]
         assert len(winners) == 1, f"round {round_no}: {results}"

@@ -56,8 +56,15 @@ class ThreadServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> str:
-        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_config=None, access_log=False,
-                                lifespan="on", proxy_headers=False)
+        config = uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            proxy_headers=False,
+        )
         server = self._server = uvicorn.Server(config)
         thread = self._thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -126,9 +133,7 @@ class ServerProcess:
         cmd = [sys.executable, "-m", "hvac_agent.cli", "serve", "--host", self.host, "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:  # a file, never a pipe nobody drains
-            self.process = subprocess.Popen(
-                cmd, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
+            self.process = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=log, start_new_session=True)
 
     def wait(self) -> None:
         """Until it answers `/health`; a server that does not start is stopped and its log shown."""
@@ -167,13 +172,15 @@ def stream_settings(tmp_path: Any, port: int, token: str, **overrides: Any) -> A
     """Settings for a stream-mode test server on `port`: its own SQLite files, signed upgrades."""
     from hvac_agent.config import Settings
 
-    return Settings.model_validate({
-        "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
-        "session_db_path": str(tmp_path / "sessions.db"),
-        "twilio_auth_token": token,
-        "public_url": f"http://127.0.0.1:{port}",
-        "voice_mode": "stream",
-        "log_level": "WARNING",
-        "calls_per_number": 100_000,  # the shared Redis must never trip the per-number limit
-        **overrides,
-    })
+    return Settings.model_validate(
+        {
+            "database_url": f"sqlite:///{tmp_path / 'hvac.db'}",
+            "session_db_path": str(tmp_path / "sessions.db"),
+            "twilio_auth_token": token,
+            "public_url": f"http://127.0.0.1:{port}",
+            "voice_mode": "stream",
+            "log_level": "WARNING",
+            "calls_per_number": 100_000,  # the shared Redis must never trip the per-number limit
+            **overrides,
+        }
+    )

@@ -102,7 +102,7 @@ class TwilioCall:
         if self.validator is not None and "X-Twilio-Signature" not in headers:
             headers["X-Twilio-Signature"] = self.sign(url, params)
         headers.setdefault("I-Twilio-Idempotency-Token", uuid.uuid4().hex)
-        target = self.base_url + url[len(self.public_url):] if url.startswith(self.public_url) else url
+        target = self.base_url + url[len(self.public_url) :] if url.startswith(self.public_url) else url
         self.last_request = (target, params, headers)
         return self.client.post(target, data=params, headers=headers)
 
@@ -144,6 +144,10 @@ class TwilioCall:
         return self._post(self.last.dial_action, {"DialCallStatus": status})
 
     def hang_up(self, duration_s: int = 60) -> httpx.Response:
-        params = {"CallSid": self.call_sid, "From": self.caller, "CallStatus": "completed",
-                  "CallDuration": str(duration_s)}
+        params = {
+            "CallSid": self.call_sid,
+            "From": self.caller,
+            "CallStatus": "completed",
+            "CallDuration": str(duration_s),
+        }
         return self.post_raw("/twilio/status", params)

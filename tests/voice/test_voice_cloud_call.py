@@ -37,15 +37,24 @@ def providers() -> Iterator[FakeProviders]:
 @pytest.fixture
 def server(providers: FakeProviders, tmp_path: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
-    settings = stream_settings(tmp_path, port, TOKEN, **{
-        "phrase_cache_dir": str(tmp_path / "phrases"),
-        # keys for every provider (ElevenLabs' is refused by the provider)
-        "ELEVENLABS_API_KEY": "revoked-key", "HVAC_ELEVENLABS_URL": providers.ws_url,
-        "DEEPGRAM_API_KEY": KEY, "HVAC_DEEPGRAM_URL": providers.ws_url,
-        "OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": f"{providers.base_url}/v1",
-        "AWS_ACCESS_KEY_ID": "AKIDGOOD", "AWS_SECRET_ACCESS_KEY": "secret",
-        "AWS_ENDPOINT_URL_POLLY": providers.base_url,
-    })
+    settings = stream_settings(
+        tmp_path,
+        port,
+        TOKEN,
+        **{
+            "phrase_cache_dir": str(tmp_path / "phrases"),
+            # keys for every provider (ElevenLabs' is refused by the provider)
+            "ELEVENLABS_API_KEY": "revoked-key",
+            "HVAC_ELEVENLABS_URL": providers.ws_url,
+            "DEEPGRAM_API_KEY": KEY,
+            "HVAC_DEEPGRAM_URL": providers.ws_url,
+            "OPENAI_API_KEY": KEY,
+            "OPENAI_BASE_URL": f"{providers.base_url}/v1",
+            "AWS_ACCESS_KEY_ID": "AKIDGOOD",
+            "AWS_SECRET_ACCESS_KEY": "secret",
+            "AWS_ENDPOINT_URL_POLLY": providers.base_url,
+        },
+    )
     app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
     app.state.voice_clock = ScaledClock(5.0)
     with serve_in_thread(app, port) as base:
@@ -65,15 +74,25 @@ async def test_health_lists_every_engine_and_a_call_runs_on_the_providers(
     before = await asyncio.to_thread(_health, base)
     engines = {k: v["state"] for k, v in before["circuits"].items() if k.startswith(("stt:", "tts:"))}
     assert engines == {  # from the keys present, in the README's order, offline last
-        "stt:deepgram": "closed", "stt:openai": "closed", "stt:offline": "closed",
-        "tts:elevenlabs": "closed", "tts:openai": "closed", "tts:polly": "closed", "tts:espeak": "closed",
+        "stt:deepgram": "closed",
+        "stt:openai": "closed",
+        "stt:offline": "closed",
+        "tts:elevenlabs": "closed",
+        "tts:openai": "closed",
+        "tts:polly": "closed",
+        "tts:espeak": "closed",
     }
     assert before["status"] == "ok"
 
     ws_url = f"ws://127.0.0.1:{port}/twilio/stream"
     headers = {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(ws_url, {})}
-    sim = CallerSimulator(ws_url, headers=headers, quiet_s=0.3,  # dials in first, as Twilio does
-                          voice_url=f"http://127.0.0.1:{port}/twilio/voice", auth_token=TOKEN)
+    sim = CallerSimulator(
+        ws_url,
+        headers=headers,
+        quiet_s=0.3,  # dials in first, as Twilio does
+        voice_url=f"http://127.0.0.1:{port}/twilio/voice",
+        auth_token=TOKEN,
+    )
     async with sim:
         greeting = await sim.listen(timeout_s=30)
         assert greeting.audio  # spoken by OpenAI TTS: ElevenLabs refused the key

@@ -39,8 +39,13 @@ def test_engine_names_default_to_offline_and_follow_settings() -> None:
 
 
 async def test_fake_engines_from_settings_use_the_configured_transcript() -> None:
-    voice = build_voice(Settings(HVAC_STT_ENGINES="fake", HVAC_TTS_ENGINES="fake",  # type: ignore[call-arg]
-                                 HVAC_FAKE_TRANSCRIPT="the AC is leaking"))
+    voice = build_voice(
+        Settings(
+            HVAC_STT_ENGINES="fake",
+            HVAC_TTS_ENGINES="fake",  # type: ignore[call-arg]
+            HVAC_FAKE_TRANSCRIPT="the AC is leaking",
+        )
+    )
     stream = voice.stt.stream("intent")
     stream.push(np.zeros(FRAME_SAMPLES, dtype=np.int16))
     assert (await stream.final()).text == "the AC is leaking"
@@ -85,19 +90,48 @@ async def test_phrase_cache_synthesises_a_phrase_once_per_voice_and_is_bounded()
 
 
 def test_twilio_frames_parse_the_documented_shapes_and_reject_junk() -> None:
-    start = tf.parse(json.dumps({"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {
-        "accountSid": "AC1", "streamSid": "MZ1", "callSid": "CA1", "tracks": ["inbound"],
-        "customParameters": {"caller": "+15125550123"},
-        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}))
+    start = tf.parse(
+        json.dumps(
+            {
+                "event": "start",
+                "sequenceNumber": "1",
+                "streamSid": "MZ1",
+                "start": {
+                    "accountSid": "AC1",
+                    "streamSid": "MZ1",
+                    "callSid": "CA1",
+                    "tracks": ["inbound"],
+                    "customParameters": {"caller": "+15125550123"},
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                },
+            }
+        )
+    )
     assert start == tf.Start("MZ1", "CA1", {"caller": "+15125550123"}, "audio/x-mulaw", 8000, 1)
-    media = tf.parse(json.dumps({"event": "media", "sequenceNumber": "3", "streamSid": "MZ1", "media": {
-        "track": "inbound", "chunk": "2", "timestamp": "5", "payload": b64encode(b"\x01\x02")}}))
+    media = tf.parse(
+        json.dumps(
+            {
+                "event": "media",
+                "sequenceNumber": "3",
+                "streamSid": "MZ1",
+                "media": {"track": "inbound", "chunk": "2", "timestamp": "5", "payload": b64encode(b"\x01\x02")},
+            }
+        )
+    )
     assert isinstance(media, tf.Media) and media.payload == b"\x01\x02" and media.sequence == 3
     assert tf.parse('{"event":"mark","streamSid":"MZ1","mark":{"name":"3:end"}}') == tf.Mark("3:end")
     assert tf.parse('{"event":"dtmf","dtmf":{"track":"inbound_track","digit":"7"}}') == tf.Dtmf("7")
     assert isinstance(tf.parse('{"event":"stop","stop":{"callSid":"CA1"}}'), tf.Stop)
-    for junk in ("", "nope", "[]", "{}", '{"event":"media","media":{"payload":"@@"}}',
-                 '{"event":"start","start":{}}', '{"event":"dtmf","dtmf":{"digit":"12"}}', b"\xff\xfe"):
+    for junk in (
+        "",
+        "nope",
+        "[]",
+        "{}",
+        '{"event":"media","media":{"payload":"@@"}}',
+        '{"event":"start","start":{}}',
+        '{"event":"dtmf","dtmf":{"digit":"12"}}',
+        b"\xff\xfe",
+    ):
         assert tf.parse(junk) is None
     out = json.loads(tf.media_message('MZ"1', b"\x00"))
     assert out == {"event": "media", "streamSid": 'MZ"1', "media": {"payload": "AA=="}}
@@ -147,8 +181,10 @@ async def test_sink_clear_drops_queued_audio_and_tells_twilio() -> None:
 
 def test_moonshine_output_is_cleaned_of_decoder_loops() -> None:
     assert clean_transcript("1. 1. 1. 1. 1. 1. 1.", 1.0) == "1. 1."
-    assert clean_transcript("my phone is in not working my phone is in not working", 1.0) == \
-        "my phone is in not working my"
+    assert (
+        clean_transcript("my phone is in not working my phone is in not working", 1.0)
+        == "my phone is in not working my"
+    )
     assert clean_transcript("yes that's right", 1.0) == "yes that's right"
 
 
@@ -256,7 +292,10 @@ def test_an_ort_export_gets_its_unnamed_subgraphs_named_so_onnx_loads_it() -> No
     branch = field(1, field(4, b"Identity"))  # GraphProto{node{op_type}}: no name
     node = field(4, b"If") + field(5, field(1, b"then_branch") + field(6, branch))
     model = ir_version + field(7, field(1, node) + field(2, b"main"))
-    named = ir_version + field(7, field(1, field(4, b"If") + field(5, field(1, b"then_branch") + field(
-        6, branch + field(2, b"graph_1")))) + field(2, b"main"))
+    named = ir_version + field(
+        7,
+        field(1, field(4, b"If") + field(5, field(1, b"then_branch") + field(6, branch + field(2, b"graph_1"))))
+        + field(2, b"main"),
+    )
     assert name_graphs(model) == named
     assert name_graphs(named) == named  # graphs with names are left alone

@@ -36,13 +36,21 @@ def dying_provider() -> Iterator[FakeProviders]:
         yield fake
 
 
-def _pipeline(responder: ScriptedResponder, tts: object, stt: STTEngine | None = None,
-              speed: float = 10.0) -> tuple[CallPipeline, Wire]:
+def _pipeline(
+    responder: ScriptedResponder, tts: object, stt: STTEngine | None = None, speed: float = 10.0
+) -> tuple[CallPipeline, Wire]:
     wire = Wire()
     clock = ScaledClock(speed)
     engines = VoiceEngines(stt=stt or FakeSTT(), tts=CachedTTS(tts), vad_factory=WebRtcVad)  # type: ignore[arg-type]
-    pipeline = CallPipeline("CAfail", "+15125550123", responder, engines, PacedSink(wire.send, "MZ1", clock=clock),
-                            clock=clock, config=PipelineConfig())
+    pipeline = CallPipeline(
+        "CAfail",
+        "+15125550123",
+        responder,
+        engines,
+        PacedSink(wire.send, "MZ1", clock=clock),
+        clock=clock,
+        config=PipelineConfig(),
+    )
     wire.pipeline = pipeline
     return pipeline, wire
 

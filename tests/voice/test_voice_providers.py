@@ -54,8 +54,13 @@ def tts_engine(kind: str, fake: FakeProviders, key: str = KEY) -> TTSEngine:
         return OpenAITTS(key, base_url=f"{fake.base_url}/v1", limits=_limits(kind), timeout_s=2.0)
     from hvac_agent.voice.tts.polly import PollyTTS
 
-    return PollyTTS(endpoint_url=fake.base_url, limits=_limits(kind), timeout_s=2.0,
-                    aws_access_key_id="AKIDGOOD" if key == KEY else "AKIDBAD", aws_secret_access_key="secret")
+    return PollyTTS(
+        endpoint_url=fake.base_url,
+        limits=_limits(kind),
+        timeout_s=2.0,
+        aws_access_key_id="AKIDGOOD" if key == KEY else "AKIDBAD",
+        aws_secret_access_key="secret",
+    )
 
 
 def stt_engine(kind: str, fake: FakeProviders, key: str = KEY) -> STTEngine:
@@ -180,6 +185,7 @@ async def test_elevenlabs_uses_one_context_per_utterance_with_flushes_and_keepal
 
 
 # ---- speech to text ---------------------------------------------------------------------------------
+
 
 def _caller_audio() -> bytes:
     return EspeakTTS().render("my furnace stopped working")

@@ -65,11 +65,13 @@ class StreamServer:
         return httpx.get(f"{self.base_url}/health", timeout=10).status_code
 
 
-def _serve(tmp_path: Path, *, stt: str, tts: str, speed: float,
-           config: PipelineConfig | None = None) -> Iterator[StreamServer]:
+def _serve(
+    tmp_path: Path, *, stt: str, tts: str, speed: float, config: PipelineConfig | None = None
+) -> Iterator[StreamServer]:
     port = free_port()
-    settings = stream_settings(tmp_path, port, TOKEN, stt_engines=stt, tts_engines=tts,
-                               fake_transcript="I want to talk to a representative")
+    settings = stream_settings(
+        tmp_path, port, TOKEN, stt_engines=stt, tts_engines=tts, fake_transcript="I want to talk to a representative"
+    )
     app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
     app.state.voice_clock = ScaledClock(speed)
     if config is not None:
@@ -169,8 +171,7 @@ async def test_barge_in_sends_clear_and_keeps_only_the_heard_words(realtime_serv
     assert greeting_heard["text"].startswith("Comfort Zone")
     assert "How can I help" not in greeting_heard["text"]  # the end was never played
     assert 15 < len(greeting_heard["text"]) < 70  # about 1.6 s of speech at ~14 chars/s
-    assert record["turns"][1] == {**record["turns"][1], "role": "caller",
-                                  "text": "I want to talk to a representative"}
+    assert record["turns"][1] == {**record["turns"][1], "role": "caller", "text": "I want to talk to a representative"}
     assert record["outcome"] == "transferred" and record["ended_at"] is not None
 
 
@@ -181,16 +182,29 @@ async def test_garbage_out_of_order_and_truncated_frames_leave_the_call_and_serv
     invite = await dial_in(fake_server.voice_url, call_sid=sim.call_sid, caller=sim.caller, auth_token=TOKEN)
     sim.ws = await websockets.connect(sim.ws_url, additional_headers=sim.headers)
     garbage: list[str | bytes] = [
-        "not json", "[1, 2, 3]", "{}", '{"event": "media"}', '{"event": "nonsense"}',
+        "not json",
+        "[1, 2, 3]",
+        "{}",
+        '{"event": "media"}',
+        '{"event": "nonsense"}',
         json.dumps({"event": "media", "media": {"payload": b64encode(silence(20))}}),  # before start
         b"\x00\xff binary junk",
     ]
     for frame in garbage:
         await sim.ws.send(frame)
     sim._reader = asyncio.create_task(sim._read())
-    await sim.send({"event": "start", "streamSid": sim.stream_sid, "start": {
-        "streamSid": sim.stream_sid, "callSid": sim.call_sid, "customParameters": invite.parameters,
-        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}})
+    await sim.send(
+        {
+            "event": "start",
+            "streamSid": sim.stream_sid,
+            "start": {
+                "streamSid": sim.stream_sid,
+                "callSid": sim.call_sid,
+                "customParameters": invite.parameters,
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        }
+    )
     more: list[dict[str, Any]] = [
         {"event": "media", "sequenceNumber": "50", "media": {"payload": "!!not base64!!"}},
         {"event": "media", "sequenceNumber": "51", "media": {"payload": b64encode(b"\x7f" * 37)}},  # truncated
@@ -253,8 +267,9 @@ async def test_voice_webhook_connects_the_stream_and_its_action_dials_the_office
         assert twiml.connect_action == f"{fake_server.base_url}/twilio/stream-ended"
         assert '<Parameter name="caller" value="+15125550123"' in twiml.xml
         assert twiml.gather_action is None and not twiml.says
-        async with fake_server.simulator(quiet_s=0.3, call_sid=call.call_sid,
-                                         parameters=twiml.stream_parameters) as sim:
+        async with fake_server.simulator(
+            quiet_s=0.3, call_sid=call.call_sid, parameters=twiml.stream_parameters
+        ) as sim:
             assert (await sim.listen(timeout_s=30)).audio  # the greeting
             await sim.say("hello there", realtime=0)  # heard as "I want to talk to a representative"
             assert (await sim.listen(timeout_s=30)).closed  # the server ends the stream to transfer
@@ -292,8 +307,11 @@ async def test_a_complete_open_answer_is_answered_at_once_and_the_record_keeps_o
         while not (await sim.listen(timeout_s=20)).closed:
             pass
     after = sim.received[before:]
-    spoken = [int(m["mark"]["name"].split(":")[0]) for m in after
-              if m["event"] == "mark" and m["mark"]["name"].endswith(":end")]
+    spoken = [
+        int(m["mark"]["name"].split(":")[0])
+        for m in after
+        if m["event"] == "mark" and m["mark"]["name"].endswith(":end")
+    ]
     assert len(spoken) == 1  # one utterance: the answer itself, no filler before it
     record = realtime_server.record(sim.call_sid)
     agent = [t["text"] for t in record["turns"] if t["role"] == "agent"]

@@ -43,5 +43,7 @@ async def calls_csv(request: Request, _: ApiAccess, days: Days = 30) -> Response
 async def experiments(request: Request, _: ApiAccess) -> list[dict[str, Any]]:
     """Every A/B test in the profile with each variant's calls, bookings and Wilson 95 % interval."""
     pairs = await queries.experiment_results(request.app.state.engine, request.app.state.profile.experiments)
-    return [{"name": e.name, "status": e.status, "winner": e.winner, "variants": [v.model_dump() for v in results]}
-            for e, results in pairs]
+    return [
+        {"name": e.name, "status": e.status, "winner": e.winner, "variants": [v.model_dump() for v in results]}
+        for e, results in pairs
+    ]

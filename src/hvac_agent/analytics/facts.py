@@ -61,11 +61,13 @@ def _add(items: list[str], value: str) -> list[str]:
 
 def observe_start(facts: CallFacts, state: CallState, reply: Reply) -> CallFacts:
     """The greeting: what the agent now waits for, and which engine answered."""
-    return facts.model_copy(update={
-        "engines": _add(facts.engines, f"dialogue:{state.rung}"),
-        "last_asked": reply.expect,
-        "phase": state.phase,
-    })
+    return facts.model_copy(
+        update={
+            "engines": _add(facts.engines, f"dialogue:{state.rung}"),
+            "last_asked": reply.expect,
+            "phase": state.phase,
+        }
+    )
 
 
 def observe_turn(
@@ -84,21 +86,23 @@ def observe_turn(
     if _rank(after.rung) > _rank(before.rung):
         degradations.append(f"{before.rung}->{after.rung}")
     engines = _add(facts.engines, f"dialogue:{after.rung}")
-    return facts.model_copy(update={
-        "outcome": after.outcome,
-        "turns": facts.turns + (event.kind in ("caller_said", "digits", "silence")),
-        "slots_given": slots,
-        "misunderstandings": facts.misunderstandings + missed,
-        "transfers": transfers,
-        "latency_ms": [*facts.latency_ms, max(0, latency_ms)][-MAX_LATENCIES:],
-        "degradations": degradations,
-        "engines": engines,
-        "fallback": facts.fallback or reply.transfer_reason == "fallback" or after.rung == "transfer",
-        "windows_offered": facts.windows_offered or bool(after.offered),
-        "read_back": facts.read_back or reply.expect == "confirm",
-        "last_asked": reply.expect if reply.action == "listen" else facts.last_asked,
-        "phase": after.phase,
-    })
+    return facts.model_copy(
+        update={
+            "outcome": after.outcome,
+            "turns": facts.turns + (event.kind in ("caller_said", "digits", "silence")),
+            "slots_given": slots,
+            "misunderstandings": facts.misunderstandings + missed,
+            "transfers": transfers,
+            "latency_ms": [*facts.latency_ms, max(0, latency_ms)][-MAX_LATENCIES:],
+            "degradations": degradations,
+            "engines": engines,
+            "fallback": facts.fallback or reply.transfer_reason == "fallback" or after.rung == "transfer",
+            "windows_offered": facts.windows_offered or bool(after.offered),
+            "read_back": facts.read_back or reply.expect == "confirm",
+            "last_asked": reply.expect if reply.action == "listen" else facts.last_asked,
+            "phase": after.phase,
+        }
+    )
 
 
 def _rank(rung: str) -> int:

@@ -48,21 +48,38 @@ def _facts(raw: str | None) -> CallFacts | None:
 def _row(row: Any) -> CallRow:
     facts = _facts(row.facts)
     if facts is not None and (row.transfer_unanswered or row.fallback):
-        facts = facts.model_copy(update={
-            "transfer_unanswered": facts.transfer_unanswered or bool(row.transfer_unanswered),
-            "fallback": facts.fallback or bool(row.fallback),
-        })
+        facts = facts.model_copy(
+            update={
+                "transfer_unanswered": facts.transfer_unanswered or bool(row.transfer_unanswered),
+                "fallback": facts.fallback or bool(row.fallback),
+            }
+        )
     return CallRow(
-        call_sid=row.call_sid, caller=row.from_number, started_at=row.started_at, ended_at=row.ended_at,
-        outcome=row.outcome, urgency=row.urgency, duration_s=row.duration_s, appointment_id=row.appointment_id,
+        call_sid=row.call_sid,
+        caller=row.from_number,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        outcome=row.outcome,
+        urgency=row.urgency,
+        duration_s=row.duration_s,
+        appointment_id=row.appointment_id,
         facts=facts,
     )
 
 
 def _calls_with_facts() -> Select[Any]:
     return select(
-        _C.c.call_sid, _C.c.from_number, _C.c.started_at, _C.c.ended_at, _C.c.outcome, _C.c.urgency,
-        _C.c.duration_s, _C.c.appointment_id, _F.c.facts, _F.c.transfer_unanswered, _F.c.fallback,
+        _C.c.call_sid,
+        _C.c.from_number,
+        _C.c.started_at,
+        _C.c.ended_at,
+        _C.c.outcome,
+        _C.c.urgency,
+        _C.c.duration_s,
+        _C.c.appointment_id,
+        _F.c.facts,
+        _F.c.transfer_unanswered,
+        _F.c.fallback,
         _F.c.handled_at,
     ).select_from(_C.outerjoin(_F, _F.c.call_sid == _C.c.call_sid))
 
@@ -122,8 +139,10 @@ async def search_calls(
         said = exists().where(_T.c.call_sid == _C.c.call_sid, func.lower(_T.c.text).like(pattern, escape="\\"))
         booked = exists().where(
             _A.c.call_sid == _C.c.call_sid,
-            or_(func.lower(_A.c.customer_name).like(pattern, escape="\\"),
-                func.lower(_A.c.address).like(pattern, escape="\\")),
+            or_(
+                func.lower(_A.c.customer_name).like(pattern, escape="\\"),
+                func.lower(_A.c.address).like(pattern, escape="\\"),
+            ),
         )
         matches = [func.lower(_C.c.call_sid).like(pattern, escape="\\"), said, booked]
         if len(digits) >= 3:
@@ -162,10 +181,18 @@ async def inbox(engine: AsyncEngine, *, include_handled: bool = False, limit: in
             kinds.append("transfer_unanswered")
         if row.fallback:
             kinds.append("fallback")
-        items.append(InboxItem(
-            call_sid=row.call_sid, caller=row.from_number, started_at=row.started_at, outcome=row.outcome,
-            urgency=row.urgency, kinds=kinds, message=messages.get(row.call_sid), handled_at=row.handled_at,
-        ))
+        items.append(
+            InboxItem(
+                call_sid=row.call_sid,
+                caller=row.from_number,
+                started_at=row.started_at,
+                outcome=row.outcome,
+                urgency=row.urgency,
+                kinds=kinds,
+                message=messages.get(row.call_sid),
+                handled_at=row.handled_at,
+            )
+        )
     return items
 
 

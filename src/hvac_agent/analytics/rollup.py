@@ -122,21 +122,23 @@ def daily(rows: Sequence[CallRow], tz: ZoneInfo) -> list[DayRollup]:
         facts = [r.facts for r in day_rows if r.facts is not None]
         durations = [r.duration_s for r in day_rows if r.duration_s is not None]
         booked = sum(r.outcome == "booked" for r in day_rows)
-        result.append(DayRollup(
-            date=day,
-            calls=len(day_rows),
-            outcomes=dict(Counter(r.outcome for r in day_rows)),
-            booked=booked,
-            booking_rate=round(booked / len(day_rows), 4),
-            avg_duration_s=round(sum(durations) / len(durations), 1) if durations else None,
-            avg_turns=round(sum(f.turns for f in facts) / len(facts), 2) if facts else None,
-            misunderstandings=sum(f.misunderstandings for f in facts),
-            transfers=sum(len(f.transfers) for f in facts),
-            transfers_unanswered=sum(f.transfer_unanswered for f in facts),
-            fallbacks=sum(f.fallback for f in facts),
-            degraded_calls=sum(bool(f.degradations) for f in facts),
-            latency=percentiles(_latencies(day_rows)),
-        ))
+        result.append(
+            DayRollup(
+                date=day,
+                calls=len(day_rows),
+                outcomes=dict(Counter(r.outcome for r in day_rows)),
+                booked=booked,
+                booking_rate=round(booked / len(day_rows), 4),
+                avg_duration_s=round(sum(durations) / len(durations), 1) if durations else None,
+                avg_turns=round(sum(f.turns for f in facts) / len(facts), 2) if facts else None,
+                misunderstandings=sum(f.misunderstandings for f in facts),
+                transfers=sum(len(f.transfers) for f in facts),
+                transfers_unanswered=sum(f.transfer_unanswered for f in facts),
+                fallbacks=sum(f.fallback for f in facts),
+                degraded_calls=sum(bool(f.degradations) for f in facts),
+                latency=percentiles(_latencies(day_rows)),
+            )
+        )
     return result
 
 
@@ -185,22 +187,43 @@ def compare_variants(rows: Sequence[CallRow], experiment: str, variants: Sequenc
         finished = [r for r in arm if r.outcome != "in_progress"]
         booked = sum(r.outcome == "booked" for r in finished)
         interval = wilson_interval(booked, len(finished))
-        results.append(VariantResult(
-            variant=name,
-            calls=len(finished),
-            booked=booked,
-            booking_rate=round(booked / len(finished), 4) if finished else None,
-            ci_low=round(interval[0], 4) if interval else None,
-            ci_high=round(interval[1], 4) if interval else None,
-        ))
+        results.append(
+            VariantResult(
+                variant=name,
+                calls=len(finished),
+                booked=booked,
+                booking_rate=round(booked / len(finished), 4) if finished else None,
+                ci_low=round(interval[0], 4) if interval else None,
+                ci_high=round(interval[1], 4) if interval else None,
+            )
+        )
     return results
 
 
 CSV_COLUMNS = (
-    "call_sid", "started_at", "ended_at", "caller", "outcome", "urgency", "duration_s", "appointment_id",
-    "channel", "experiment", "variant", "turns", "slots_given", "misunderstandings", "transfers",
-    "transfer_reasons", "transfer_unanswered", "fallback", "latency_p50_ms", "latency_max_ms",
-    "degradations", "engines", "last_asked",
+    "call_sid",
+    "started_at",
+    "ended_at",
+    "caller",
+    "outcome",
+    "urgency",
+    "duration_s",
+    "appointment_id",
+    "channel",
+    "experiment",
+    "variant",
+    "turns",
+    "slots_given",
+    "misunderstandings",
+    "transfers",
+    "transfer_reasons",
+    "transfer_unanswered",
+    "fallback",
+    "latency_p50_ms",
+    "latency_max_ms",
+    "degradations",
+    "engines",
+    "last_asked",
 )
 
 
@@ -212,13 +235,31 @@ def facts_csv(rows: Sequence[CallRow]) -> str:
     for row in rows:
         f = row.facts or CallFacts()
         lat = percentiles(f.latency_ms)
-        writer.writerow([
-            row.call_sid, row.started_at.isoformat(), row.ended_at.isoformat() if row.ended_at else "",
-            row.caller or "", row.outcome, row.urgency or "", row.duration_s if row.duration_s is not None else "",
-            row.appointment_id or "", f.channel, f.experiment or "", f.variant or "", f.turns,
-            "|".join(f.slots_given), f.misunderstandings, len(f.transfers), "|".join(t.reason for t in f.transfers),
-            int(f.transfer_unanswered), int(f.fallback), lat.p50_ms if lat.p50_ms is not None else "",
-            max(f.latency_ms) if f.latency_ms else "", "|".join(f.degradations), "|".join(f.engines),
-            f.last_asked or "",
-        ])
+        writer.writerow(
+            [
+                row.call_sid,
+                row.started_at.isoformat(),
+                row.ended_at.isoformat() if row.ended_at else "",
+                row.caller or "",
+                row.outcome,
+                row.urgency or "",
+                row.duration_s if row.duration_s is not None else "",
+                row.appointment_id or "",
+                f.channel,
+                f.experiment or "",
+                f.variant or "",
+                f.turns,
+                "|".join(f.slots_given),
+                f.misunderstandings,
+                len(f.transfers),
+                "|".join(t.reason for t in f.transfers),
+                int(f.transfer_unanswered),
+                int(f.fallback),
+                lat.p50_ms if lat.p50_ms is not None else "",
+                max(f.latency_ms) if f.latency_ms else "",
+                "|".join(f.degradations),
+                "|".join(f.engines),
+                f.last_asked or "",
+            ]
+        )
     return out.getvalue()

@@ -55,10 +55,12 @@ class FactsStore:
         if row is None:
             return None
         facts = CallFacts.model_validate_json(row.facts)
-        return facts.model_copy(update={
-            "transfer_unanswered": facts.transfer_unanswered or row.transfer_unanswered,
-            "fallback": facts.fallback or row.fallback,
-        })
+        return facts.model_copy(
+            update={
+                "transfer_unanswered": facts.transfer_unanswered or row.transfer_unanswered,
+                "fallback": facts.fallback or row.fallback,
+            }
+        )
 
     async def note_transfer_unanswered(self, call_sid: str) -> None:
         """Nobody picked up the transfer (Twilio's `<Dial>` ended unanswered): one for the inbox."""

@@ -1,4 +1,5 @@
-"""Which arrival windows may be offered or booked at a given moment: pure calendar rules.
+"""Which arrival windows may be offered or booked at a given moment: pure calendar rules
+(the profile's weekday windows, holidays, horizon, same-day cut-off and lead time).
 
 Dates are business-local (the profile's time zone). Capacity is not considered here; the service
 combines these candidates with the `window_capacity` table.
@@ -54,7 +55,7 @@ def matches_part_of_day(window: ArrivalWindow, part_of_day: str | None) -> bool:
 
 def is_bookable(profile: BusinessProfile, now: dt.datetime, day: dt.date, label: str) -> bool:
     """True when `label` is one of the profile's windows and may still be booked on `day`."""
-    window = profile.window_by_label(label)
+    window = profile.window_by_label(label, day)
     if window is None:
         return False
     return _calendar_ok(profile, now, day, window)
@@ -71,12 +72,11 @@ def candidate_windows(
     """Every window that may be offered, soonest first, up to the booking horizon."""
     today = local_today(profile, now)
     excluded = frozenset(exclude_dates or ())
-    windows = sorted(profile.windows, key=lambda w: w.start_time)
     day = max(today, not_before) if not_before else today
     last = last_bookable_date(profile, now)
     while day <= last:
-        if day not in excluded and profile.is_open_on(day):
-            for window in windows:
+        if day not in excluded:
+            for window in profile.windows_on(day):
                 if matches_part_of_day(window, part_of_day) and _calendar_ok(profile, now, day, window):
                     yield CandidateWindow(day, window.label, window_start(profile, day, window))
         day += dt.timedelta(days=1)
@@ -87,6 +87,10 @@ def _calendar_ok(profile: BusinessProfile, now: dt.datetime, day: dt.date, windo
     if not profile.is_open_on(day):
         return False
     if not local_today(profile, now) <= day <= last_bookable_date(profile, now):
+        return False
+    local = now.astimezone(profile.tz)
+    cutoff = profile.same_day_cutoff
+    if cutoff and day == local.date() and local.time() >= dt.time.fromisoformat(cutoff):
         return False
     lead = dt.timedelta(minutes=profile.min_lead_minutes)
     return window_start(profile, day, window) - now >= lead

@@ -84,6 +84,9 @@ appointments = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # The call that last cancelled or rescheduled it (audit trail).
     Column("changed_by_call_sid", String(64), nullable=True),
+    # What kind of visit and how many capacity units of its window it takes (business/jobs.py).
+    Column("job_type", String(40), nullable=False, server_default="service_call"),
+    Column("units", Integer, nullable=False, server_default="1"),
     # `completed`: the visit happened (set from the office console); it keeps its window's place.
     CheckConstraint("status IN ('booked', 'cancelled', 'completed')", name="status"),
     Index(None, "date", "window"),
@@ -129,6 +132,23 @@ call_turns = Table(
     Column("at", UTCDateTime, nullable=False),
     UniqueConstraint("call_sid", "seq"),
     CheckConstraint("role IN ('caller', 'agent')", name="role"),
+)
+
+# Windows held for a call while it decides (offered, then chosen and read back): they count
+# against capacity for everyone else until booked, released (the call ended) or expired.
+held_offers = Table(
+    "held_offers",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("window", String(11), primary_key=True, quote=True),
+    Column("job_type", String(40), nullable=False, server_default="service_call"),
+    Column("units", Integer, nullable=False, server_default="1"),
+    # Offered (one of the windows heard) or chosen (read back): see booking/holds.py.
+    Column("chosen", Boolean, nullable=False, server_default=false()),
+    Column("expires_at", UTCDateTime, nullable=False),
+    CheckConstraint("units >= 1", name="units_positive"),
+    Index(None, "date", "window"),
 )
 
 # Per-call facts (analytics/facts.py) beside the call record: one row per call, written when the

@@ -8,6 +8,7 @@ A write for a call that was never started creates it, so a late or lost `start_c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select, update
@@ -73,12 +74,57 @@ class CallRecords:
             await conn.execute(turn)
         return int(seq)
 
+    async def record_turn(
+        self,
+        call_sid: str,
+        *,
+        turns: Sequence[tuple[str, str]],
+        at: dt.datetime,
+        outcome: Outcome | None = None,
+        urgency: Urgency | None = None,
+        appointment_id: int | None = None,
+        follow_up: OutboxEvent | None = None,
+    ) -> None:
+        """One dialogue turn in one transaction: its `(role, text)` turns in order, then the changed
+        fields and the follow-up (what `add_turn` and `update_call` do, without their separate commits)."""
+        if any(role not in _ROLES for role, _ in turns):
+            raise ValueError("role must be 'caller' or 'agent'")
+        given = {"outcome": outcome, "urgency": urgency, "appointment_id": appointment_id}
+        values: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+        async with database_errors("record_turn"), write_transaction(self._engine) as conn:
+            if turns:
+                bump = (
+                    update(calls)
+                    .where(calls.c.call_sid == call_sid)
+                    .values(turn_count=calls.c.turn_count + len(turns))
+                    .returning(calls.c.turn_count)
+                )
+                counted = (await conn.execute(bump)).scalar_one_or_none()
+                if counted is None:  # no record yet (its start was lost): create it, then count
+                    await self._ensure(conn, call_sid, started_at=at)
+                    counted = (await conn.execute(bump)).scalar_one()
+                last = int(counted)
+                first = last - len(turns) + 1
+                rows = [
+                    {"call_sid": call_sid, "seq": first + k, "role": role, "text": text.replace("\x00", ""), "at": at}
+                    for k, (role, text) in enumerate(turns)
+                ]
+                await conn.execute(call_turns.insert(), rows)
+            else:
+                await self._ensure(conn, call_sid, started_at=at)
+            if values:
+                await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
+            if follow_up is not None:
+                await outbox.add(conn, follow_up, at)
+
     async def amend_turn(self, call_sid: str, seq: int, text: str) -> None:
         """Replace a turn's words (an agent turn cut by a barge-in); empty words remove the turn."""
         text = text.replace("\x00", "")
         where = (call_turns.c.call_sid == call_sid) & (call_turns.c.seq == seq)
-        statement = call_turns.delete().where(where) if not text.strip() else (
-            call_turns.update().where(where).values(text=text)
+        statement = (
+            call_turns.delete().where(where)
+            if not text.strip()
+            else (call_turns.update().where(where).values(text=text))
         )
         async with database_errors("amend_turn"), write_transaction(self._engine) as conn:
             await conn.execute(statement)

@@ -7,8 +7,13 @@ re-checks the condition after the wait); on SQLite writes begin `IMMEDIATE`. CHE
 both. Idempotency comes from the unique `appointments.call_sid`: a concurrent duplicate waits on the
 first insert and then reads that appointment instead of consuming capacity.
 
-Lock order, to rule out deadlocks: the appointment row first, then capacity rows in (date, window)
-order.
+Offers are held (booking/holds.py): windows offered to a call, and the one it chose at the
+read-back, count against everyone else's offers until booked, released or expired. Whatever adds
+to a window's usage checks room and takes it under the schedule lock, so what a caller heard stays
+theirs across workers; capacity is counted in job units (business/jobs.py).
+
+Lock order, to rule out deadlocks: the appointment row first, then the schedule lock, then
+capacity rows in (date, window) order.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hvac_agent.booking.availability import candidate_windows, is_bookable, local_today
+from hvac_agent.booking import holds
+from hvac_agent.booking.availability import CandidateWindow, candidate_windows, is_bookable, local_today
 from hvac_agent.booking.db import write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import appointments, window_capacity
 from hvac_agent.booking.schemas import AppointmentOut
+from hvac_agent.business.jobs import JobType
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.ports import BookingPort
@@ -72,7 +79,12 @@ class BookingService:
 
     @property
     def capacity_per_window(self) -> int:
+        """The default technician count (a date's own count: `BusinessProfile.capacity_units`)."""
         return self._profile.technicians_per_window
+
+    @property
+    def profile(self) -> BusinessProfile:
+        return self._profile
 
     # ---- BookingPort ---------------------------------------------------------------------------
 
@@ -83,31 +95,90 @@ class BookingService:
         not_before: dt.date | None = None,
         exclude_dates: list[dt.date] | None = None,
         part_of_day: str | None = None,
+        hold_for: str | None = None,
+        job_type: str | None = None,
     ) -> list[WindowOffer]:
-        """The first `limit` windows that are bookable now and not full, soonest first."""
-        if limit <= 0 or self.capacity_per_window <= 0:
+        """The first `limit` windows that are bookable now and have room for the job, soonest
+        first. With `hold_for` (a call SID) they are held for that call in the same transaction,
+        replacing what it held before: the windows a caller hears are windows they can get."""
+        if limit <= 0:
             return []
+        now = self._clock.now()
+        job = self._profile.job_named(job_type)
         candidates = list(
             candidate_windows(
-                self._profile,
-                self._clock.now(),
-                not_before=not_before,
-                exclude_dates=exclude_dates,
-                part_of_day=part_of_day,
+                self._profile, now, not_before=not_before, exclude_dates=exclude_dates, part_of_day=part_of_day
             )
         )
         if not candidates:
+            if hold_for is not None:
+                await self.release_holds(hold_for)
             return []
-        query = select(_W.c.date, _W.c.window, _W.c.booked).where(
-            _W.c.date.between(candidates[0].date, candidates[-1].date)
-        )
-        async with database_errors("open_windows"), self._engine.connect() as conn:
-            booked = {(row.date, row.window): row.booked for row in await conn.execute(query)}
+        if hold_for is None:
+            async with database_errors("open_windows"), self._engine.connect() as conn:
+                return await self._pick(conn, candidates, job, limit, now, exclude_call=None)
+        async with database_errors("open_windows"), write_transaction(self._engine) as conn:
+            await holds.lock_schedule(conn)
+            await holds.purge_expired(conn, now)
+            offers = await self._pick(conn, candidates, job, limit, now, exclude_call=hold_for)
+            await holds.replace_holds(conn, hold_for, [(o.date, o.window) for o in offers], job, self._hold_until(now))
+        return offers
+
+    async def hold_window(self, call_sid: str, day: dt.date, window: str, *, job_type: str | None = None) -> bool:
+        """Hold the chosen window for the call (dropping its other holds); False when it is gone:
+        full for the job, or no longer bookable. See booking/holds.py for the edge case."""
+        now = self._clock.now()
+        job = self._profile.job_named(job_type)
+        if not is_bookable(self._profile, now, day, window):
+            return False
+        async with database_errors("hold_window"), write_transaction(self._engine) as conn:
+            await holds.lock_schedule(conn)
+            key = (day, window)
+            used = await holds.usage(conn, day, day, now=now, exclude_call=call_sid, chosen_only=True)
+            if holds.room_for(self._profile, day, window, job, used.get(key)) < 1:
+                return False
+            await holds.replace_holds(conn, call_sid, [key], job, self._hold_until(now), chosen=True)
+        return True
+
+    async def release_holds(self, call_sid: str) -> None:
+        """The call ended (or booked): its held windows are free for others at once."""
+        async with database_errors("release_holds"), write_transaction(self._engine) as conn:
+            await holds.release(conn, call_sid)
+
+    def _hold_until(self, now: dt.datetime) -> dt.datetime:
+        return now + dt.timedelta(minutes=self._profile.hold_minutes)
+
+    async def _pick(
+        self,
+        conn: AsyncConnection,
+        candidates: list[CandidateWindow],
+        job: JobType,
+        limit: int,
+        now: dt.datetime,
+        *,
+        exclude_call: str | None,
+    ) -> list[WindowOffer]:
+        """Soonest windows with room counting every other call's holds; when those are fewer
+        than `limit`, windows that other callers only heard fill the rest (booking/holds.py)."""
+        first, last = candidates[0].date, candidates[-1].date
+        everyone = await holds.usage(conn, first, last, now=now, exclude_call=exclude_call)
+        offers = self._fitting(candidates, job, everyone, limit)
+        if len(offers) < limit and exclude_call is not None:
+            chosen = await holds.usage(conn, first, last, now=now, exclude_call=exclude_call, chosen_only=True)
+            more = self._fitting(candidates, job, chosen, limit)
+            taken = {(o.date, o.window) for o in offers}
+            offers += [o for o in more if (o.date, o.window) not in taken]
+            offers = sorted(offers, key=lambda o: (o.date, o.window))[:limit]
+        return offers
+
+    def _fitting(
+        self, candidates: list[CandidateWindow], job: JobType, used: dict[holds.WindowKey, holds.Usage], limit: int
+    ) -> list[WindowOffer]:
         offers: list[WindowOffer] = []
         for cand in candidates:
-            remaining = self.capacity_per_window - booked.get((cand.date, cand.window), 0)
-            if remaining > 0:
-                offers.append(WindowOffer(date=cand.date, window=cand.window, remaining=remaining))
+            room = holds.room_for(self._profile, cand.date, cand.window, job, used.get((cand.date, cand.window)))
+            if room > 0:
+                offers.append(WindowOffer(date=cand.date, window=cand.window, remaining=room))
                 if len(offers) >= limit:
                     break
         return offers
@@ -150,7 +221,7 @@ class BookingService:
                 .where(_A.c.id == appointment_id)
                 .values(status="cancelled", updated_at=now, changed_by_call_sid=call_sid)
             )
-            await self._release(conn, row["date"], row["window"])
+            await self._release(conn, row["date"], row["window"], row["units"])
             cancelled = {**row, "status": "cancelled"}
             await outbox.add_appointment(conn, "cancelled", AppointmentOut.from_row(cancelled), now, call_sid=call_sid)
         return ChangeResult(ok=True, reason="done", appointment=AppointmentOut.from_row(cancelled).to_ref())
@@ -168,13 +239,19 @@ class BookingService:
                     return ChangeResult(ok=True, reason="done", appointment=current.to_ref())
                 if not is_bookable(self._profile, now, date, window):
                     return ChangeResult(ok=False, reason="invalid_window", appointment=current.to_ref())
+                job, units = self._profile.job_named(row["job_type"]), row["units"]
+                await holds.lock_schedule(conn)
+                used = await holds.usage(conn, date, date, now=now, exclude_call=call_sid)
+                if holds.room_for(self._profile, date, window, job, used.get((date, window))) < 1:
+                    raise _Abort(ChangeResult(ok=False, reason="window_full", appointment=current.to_ref()))
                 # Touch both capacity rows in key order (see module docstring).
                 for key in sorted([(date, window), (current.date, current.window)]):
                     if key == (date, window):
-                        if not await self._reserve(conn, date, window):
+                        if not await self._reserve(conn, date, window, units):
                             raise _Abort(ChangeResult(ok=False, reason="window_full", appointment=current.to_ref()))
                     else:
-                        await self._release(conn, current.date, current.window)
+                        await self._release(conn, current.date, current.window, units)
+                await holds.release(conn, call_sid)
                 await conn.execute(
                     update(_A)
                     .where(_A.c.id == appointment_id)
@@ -247,8 +324,14 @@ class BookingService:
         """`past_bookings` as the dialogue sees them (BookingPort)."""
         return [
             PastVisit(
-                customer_name=a.customer_name, address=a.address, unit=a.unit, zip=a.zip, issue=a.issue,
-                date=a.date, window=a.window, status=a.status,
+                customer_name=a.customer_name,
+                address=a.address,
+                unit=a.unit,
+                zip=a.zip,
+                issue=a.issue,
+                date=a.date,
+                window=a.window,
+                status=a.status,
             )
             for a in await self.past_bookings(phone)
         ]
@@ -268,7 +351,7 @@ class BookingService:
         query = select(_W.c.capacity, _W.c.booked).where(_W.c.date == date, _W.c.window == window)
         async with database_errors("capacity"), self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return (row.capacity, row.booked) if row is not None else (self.capacity_per_window, 0)
+        return (row.capacity, row.booked) if row is not None else (self._profile.capacity_units(date, window), 0)
 
     # ---- transaction steps ---------------------------------------------------------------------
 
@@ -278,11 +361,21 @@ class BookingService:
             return _already_booked(existing)
         if not is_bookable(self._profile, now, request.date, request.window):
             return BookingResult(ok=False, reason="invalid_window", date=request.date, window=request.window)
-        if await self._looks_full(conn, request.date, request.window):
-            # Fast refusal without taking locks; a window that looks open is still only won by
-            # the conditional UPDATE in `_reserve`.
+        job = self._profile.job_for(request.issue_category, request.issue)
+        if await self._looks_full(conn, request.date, request.window, job.units):
+            # Fast refusal without the schedule lock; a window that looks open is still only won
+            # under the lock (holds) and by the conditional UPDATE in `_reserve`.
+            return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
+        await holds.lock_schedule(conn)
+        # Room counts other calls' chosen holds (a booking follows this call's own read-back hold).
+        used = await holds.usage(
+            conn, request.date, request.date, now=now, exclude_call=request.call_sid, chosen_only=True
+        )
+        key = (request.date, request.window)
+        if holds.room_for(self._profile, request.date, request.window, job, used.get(key)) < 1:
             return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
         values = {**request.model_dump(), "status": "booked", "updated_at": now}
+        values |= {"job_type": job.name, "units": job.units}
         if existing is not None:
             # This call booked, cancelled, and books again: the call's one row is reused.
             appointment_id: int = existing["id"]
@@ -299,9 +392,10 @@ class BookingService:
                 # A concurrent duplicate committed first (PostgreSQL waited for it): answer with it.
                 return await self._book(conn, request, now)
             appointment_id = new_id
-        if not await self._reserve(conn, request.date, request.window):
+        if not await self._reserve(conn, request.date, request.window, job.units):
             full = BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
             raise _Abort(full)
+        await holds.release(conn, request.call_sid)
         created = existing["created_at"] if existing is not None else now
         booked = AppointmentOut(**request.model_dump(), id=appointment_id, status="booked", created_at=created)
         await outbox.add_appointment(conn, "booked", booked, now, call_sid=request.call_sid)
@@ -309,10 +403,12 @@ class BookingService:
             ok=True, reason="booked", appointment_id=appointment_id, date=request.date, window=request.window
         )
 
-    async def _reserve(self, conn: AsyncConnection, day: dt.date, window: str) -> bool:
-        """Take one place in a window; False when it is full. The capacity row follows the profile,
-        but never drops below what is already booked (the CHECK would refuse it)."""
-        seed = self._insert(_W).values(date=day, window=window, capacity=self.capacity_per_window, booked=0)
+    async def _reserve(self, conn: AsyncConnection, day: dt.date, window: str, units: int = 1) -> bool:
+        """Take `units` of a window; False when they do not fit. The capacity row follows the
+        profile (that date's units), but never drops below what is already booked (the CHECK
+        would refuse it)."""
+        capacity = self._profile.capacity_units(day, window)
+        seed = self._insert(_W).values(date=day, window=window, capacity=capacity, booked=0)
         synced = case((seed.excluded.capacity >= _W.c.booked, seed.excluded.capacity), else_=_W.c.booked)
         await conn.execute(
             seed.on_conflict_do_update(
@@ -323,19 +419,21 @@ class BookingService:
         )
         taken = await conn.execute(
             update(_W)
-            .where(_W.c.date == day, _W.c.window == window, _W.c.booked < _W.c.capacity)
-            .values(booked=_W.c.booked + 1)
+            .where(_W.c.date == day, _W.c.window == window, _W.c.booked + units <= _W.c.capacity)
+            .values(booked=_W.c.booked + units)
         )
         return taken.rowcount == 1
 
-    async def _looks_full(self, conn: AsyncConnection, day: dt.date, window: str) -> bool:
+    async def _looks_full(self, conn: AsyncConnection, day: dt.date, window: str, units: int) -> bool:
         query = select(_W.c.booked).where(_W.c.date == day, _W.c.window == window)
         booked = (await conn.execute(query)).scalar_one_or_none() or 0
-        return booked >= self.capacity_per_window
+        return booked + units > self._profile.capacity_units(day, window)
 
-    async def _release(self, conn: AsyncConnection, day: dt.date, window: str) -> None:
+    async def _release(self, conn: AsyncConnection, day: dt.date, window: str, units: int = 1) -> None:
         await conn.execute(
-            update(_W).where(_W.c.date == day, _W.c.window == window, _W.c.booked > 0).values(booked=_W.c.booked - 1)
+            update(_W)
+            .where(_W.c.date == day, _W.c.window == window, _W.c.booked >= units)
+            .values(booked=_W.c.booked - units)
         )
 
     async def _locked_appointment(self, conn: AsyncConnection, appointment_id: int) -> RowMapping | None:

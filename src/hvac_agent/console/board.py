@@ -47,12 +47,14 @@ async def day_board(
     for offset in range(days):
         day = first + dt.timedelta(days=offset)
         found = await booking.list_appointments(date=day)
-        labels = [w.label for w in sorted(profile.windows, key=lambda w: w.start_time)]
+        labels = [w.label for w in profile.windows_on(day)]
         # Windows no longer in the profile still show the visits booked in them.
         labels += sorted({a.window for a in found if a.window not in labels})
         rows = []
         for label in labels:
-            capacity, booked = counts.get((day, label), (profile.technicians_per_window, 0))
+            # Capacity as the profile has it for that date (weekday, overrides), in job units.
+            _, booked = counts.get((day, label), (0, 0))
+            capacity = profile.capacity_units(day, label)
             in_window = [a for a in found if a.window == label and a.status != "cancelled"]
             rows.append(WindowRow(label=label, capacity=capacity, booked=booked, appointments=in_window))
         cancelled = [a for a in found if a.status == "cancelled"]

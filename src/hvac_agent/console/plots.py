@@ -42,9 +42,7 @@ def _frame(title: str, description: str, height: int, body: str, legend: Sequenc
         f'<figure class="chart"><svg viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" preserveAspectRatio="xMidYMid meet">'
         f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(description)}</desc>'
-        f"{body}</svg>"
-        + (f'<figcaption class="legend">{keys}</figcaption>' if legend else "")
-        + "</figure>"
+        f"{body}</svg>" + (f'<figcaption class="legend">{keys}</figcaption>' if legend else "") + "</figure>"
     )
 
 
@@ -92,11 +90,14 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series], he
                 f"{escape(s.name)} {value:g}</title></rect>"
             )
     parts.append(_x_labels(labels, slot, height))
-    description = "; ".join(
-        f"{label}: " + ", ".join(f"{s.name} {s.values[i] or 0:g}" for s in series if s.values[i])
-        for i, label in enumerate(labels)
-        if totals[i]
-    ) or "no calls in this period"
+    description = (
+        "; ".join(
+            f"{label}: " + ", ".join(f"{s.name} {s.values[i] or 0:g}" for s in series if s.values[i])
+            for i, label in enumerate(labels)
+            if totals[i]
+        )
+        or "no calls in this period"
+    )
     return _frame(title, description, height, "".join(parts), [s.name for s in series])
 
 
@@ -111,8 +112,9 @@ def horizontal_bars(title: str, items: Sequence[tuple[str, float]], unit: str = 
         y = TOP + i * row_h
         w = usable * value / top
         parts.append(f'<text x="{label_w - 6}" y="{y + 18}" text-anchor="end" class="tick">{escape(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{max(w, 1):.1f}" height="{row_h - 8}" '
-                     f'fill="{PALETTE[0]}"/>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{max(w, 1):.1f}" height="{row_h - 8}" fill="{PALETTE[0]}"/>'
+        )
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 18}" class="value">{value:g}{escape(unit)}</text>')
     description = "; ".join(f"{label}: {value:g}{unit}" for label, value in items) or "no data"
     return _frame(title, description, height, "".join(parts), [])
@@ -128,17 +130,18 @@ def lines(title: str, labels: Sequence[str], series: Sequence[Series], unit: str
     for k, s in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
         points = [
-            (LEFT + slot * (i + 0.5), TOP + plot_h - plot_h * v / top)
-            for i, v in enumerate(s.values)
-            if v is not None
+            (LEFT + slot * (i + 0.5), TOP + plot_h - plot_h * v / top) for i, v in enumerate(s.values) if v is not None
         ]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points)
     parts.append(_x_labels(labels, slot, height))
-    description = "; ".join(
-        f"{s.name}: " + ", ".join(f"{labels[i]} {v:g}{unit}" for i, v in enumerate(s.values) if v is not None)
-        for s in series
-    ) or "no data"
+    description = (
+        "; ".join(
+            f"{s.name}: " + ", ".join(f"{labels[i]} {v:g}{unit}" for i, v in enumerate(s.values) if v is not None)
+            for s in series
+        )
+        or "no data"
+    )
     return _frame(title, description, height, "".join(parts), [s.name for s in series])

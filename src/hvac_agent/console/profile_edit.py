@@ -104,6 +104,14 @@ class ProfileEditor:
         profile = parse_profile(text)
         if self.file is not None:
             write_profile_file(self.file, text, profile)
+            source = getattr(self._state, "profile_source", None)
+            if source is not None:
+                # The same path as a file change or the API: this worker now, every other worker
+                # at its next call start (it sees the file changed).
+                result = source.reload()
+                if not result.ok:
+                    raise InvalidProfile([ProfileProblem("file", result.error or "not reloaded")])
+                return profile
         self.apply(profile)
         return profile
 

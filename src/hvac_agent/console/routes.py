@@ -49,8 +49,17 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LIVE_POLL_S = 0.5  # transcript feed: how often a live call's new turns are looked for
 LIVE_MAX_S = 3 * 3600
 KEEPALIVE_S = 15.0
-OUTCOMES = ("booked", "rescheduled", "cancelled", "emergency", "transferred", "message", "out_of_area",
-            "abandoned", "in_progress")
+OUTCOMES = (
+    "booked",
+    "rescheduled",
+    "cancelled",
+    "emergency",
+    "transferred",
+    "message",
+    "out_of_area",
+    "abandoned",
+    "in_progress",
+)
 CHANGED_BY = "console"  # what `changed_by_call_sid` says for the office's own changes
 
 
@@ -81,8 +90,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf:
-        response.set_cookie(CSRF_COOKIE, new_csrf, path=COOKIE_PATH, httponly=True, samesite="strict",
-                            secure=is_https(request))
+        response.set_cookie(
+            CSRF_COOKIE, new_csrf, path=COOKIE_PATH, httponly=True, samesite="strict", secure=is_https(request)
+        )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -108,6 +118,7 @@ templates.env.globals["OUTCOMES"] = OUTCOMES
 
 # ---- sign in / out -------------------------------------------------------------------------------
 
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request) -> Response:
     if not _state(request).settings.api_token:
@@ -123,8 +134,15 @@ async def login(request: Request, token: Annotated[str, Form()] = "") -> Respons
         log.warning("console_login_refused")
         return render(request, "login.html", status_code=401, problem="That token is not right.")
     response = back("/console")
-    response.set_cookie(SESSION_COOKIE, new_session(_state(request).settings.api_token), path=COOKIE_PATH,
-                        max_age=SESSION_DAYS * 86400, httponly=True, samesite="strict", secure=is_https(request))
+    response.set_cookie(
+        SESSION_COOKIE,
+        new_session(_state(request).settings.api_token),
+        path=COOKIE_PATH,
+        max_age=SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+    )
     return response
 
 
@@ -138,6 +156,7 @@ async def logout(request: Request, _: ConsoleAccess, csrf: Annotated[str, Form()
 
 # ---- the day: bookings per window ----------------------------------------------------------------
 
+
 @router.get("", response_class=HTMLResponse)
 async def day_view(
     request: Request, _: ConsolePage, start: dt.date | None = None, days: Annotated[int, Query(ge=1, le=14)] = 3
@@ -146,9 +165,16 @@ async def day_view(
     columns = await day_board(state.booking, state.profile, _now(request), start, days)
     targets = await move_targets(state.booking)
     first = columns[0].date
-    return render(request, "day.html", columns=columns, targets=targets, days=days,
-                  earlier=first - dt.timedelta(days=days), later=first + dt.timedelta(days=days),
-                  today=local_today(state.profile, _now(request)))
+    return render(
+        request,
+        "day.html",
+        columns=columns,
+        targets=targets,
+        days=days,
+        earlier=first - dt.timedelta(days=days),
+        later=first + dt.timedelta(days=days),
+        today=local_today(state.profile, _now(request)),
+    )
 
 
 def _return_to(where: str) -> str:
@@ -156,8 +182,13 @@ def _return_to(where: str) -> str:
 
 
 @router.post("/appointments/{appointment_id}/complete")
-async def complete(request: Request, appointment_id: int, _: ConsoleAccess,
-                   csrf: Annotated[str, Form()] = "", where: Annotated[str, Form()] = "/console") -> Response:
+async def complete(
+    request: Request,
+    appointment_id: int,
+    _: ConsoleAccess,
+    csrf: Annotated[str, Form()] = "",
+    where: Annotated[str, Form()] = "/console",
+) -> Response:
     check_csrf(request, csrf)
     done = await _state(request).booking.complete(appointment_id, changed_by=CHANGED_BY)
     if done is None:
@@ -166,8 +197,13 @@ async def complete(request: Request, appointment_id: int, _: ConsoleAccess,
 
 
 @router.post("/appointments/{appointment_id}/cancel")
-async def cancel(request: Request, appointment_id: int, _: ConsoleAccess,
-                 csrf: Annotated[str, Form()] = "", where: Annotated[str, Form()] = "/console") -> Response:
+async def cancel(
+    request: Request,
+    appointment_id: int,
+    _: ConsoleAccess,
+    csrf: Annotated[str, Form()] = "",
+    where: Annotated[str, Form()] = "/console",
+) -> Response:
     check_csrf(request, csrf)
     result = await _state(request).booking.cancel(appointment_id, call_sid=CHANGED_BY)
     if not result.ok:
@@ -176,8 +212,14 @@ async def cancel(request: Request, appointment_id: int, _: ConsoleAccess,
 
 
 @router.post("/appointments/{appointment_id}/move")
-async def move(request: Request, appointment_id: int, _: ConsoleAccess, csrf: Annotated[str, Form()] = "",
-               target: Annotated[str, Form()] = "", where: Annotated[str, Form()] = "/console") -> Response:
+async def move(
+    request: Request,
+    appointment_id: int,
+    _: ConsoleAccess,
+    csrf: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "",
+    where: Annotated[str, Form()] = "/console",
+) -> Response:
     """`target` is "YYYY-MM-DD 08:00-12:00"; the service refuses a full, closed or past window."""
     check_csrf(request, csrf)
     day_text, _space, window = target.partition(" ")
@@ -187,13 +229,17 @@ async def move(request: Request, appointment_id: int, _: ConsoleAccess, csrf: An
         return back(_return_to(where), problem="Choose a window to move the visit to.")
     result = await _state(request).booking.reschedule(appointment_id, date=day, window=window, call_sid=CHANGED_BY)
     if not result.ok:
-        why = {"window_full": "that window is full", "invalid_window": "that window cannot be booked",
-               "not_found": "it is not a booked appointment"}.get(result.reason, result.reason)
+        why = {
+            "window_full": "that window is full",
+            "invalid_window": "that window cannot be booked",
+            "not_found": "it is not a booked appointment",
+        }.get(result.reason, result.reason)
         return back(_return_to(where), problem=f"Appointment #{appointment_id} was not moved: {why}.")
     return back(_return_to(where), notice=f"Appointment #{appointment_id} moved to {day:%a %b %d}, {window}.")
 
 
 # ---- calls ---------------------------------------------------------------------------------------
+
 
 @router.get("/calls", response_class=HTMLResponse)
 async def calls_page(
@@ -212,11 +258,26 @@ async def calls_page(
         since = dt.datetime.combine(date, dt.time(), tzinfo=state.profile.tz)
         until = since + dt.timedelta(days=1)
     per_page = 50
-    rows = await queries.search_calls(state.engine, text=q[:100], outcome=outcome, urgency=urgency, since=since,
-                                      until=until, limit=per_page + 1, offset=(page - 1) * per_page)
+    rows = await queries.search_calls(
+        state.engine,
+        text=q[:100],
+        outcome=outcome,
+        urgency=urgency,
+        since=since,
+        until=until,
+        limit=per_page + 1,
+        offset=(page - 1) * per_page,
+    )
     filters = {"q": q, "outcome": outcome or "", "urgency": urgency or "", "date": date.isoformat() if date else ""}
-    return render(request, "calls.html", rows=rows[:per_page], more=len(rows) > per_page, page=page,
-                  filters=filters, next_query=urlencode({**filters, "page": page + 1}))
+    return render(
+        request,
+        "calls.html",
+        rows=rows[:per_page],
+        more=len(rows) > per_page,
+        page=page,
+        filters=filters,
+        next_query=urlencode({**filters, "page": page + 1}),
+    )
 
 
 @router.get("/calls/{call_sid}", response_class=HTMLResponse)
@@ -232,10 +293,21 @@ async def call_page(request: Request, call_sid: str, _: ConsolePage) -> Response
         found = await state.booking.list_appointments(call_sid=call_sid)
         appointment = found[0] if found else None
     facts = await state.facts.get(call_sid)
-    message = next((t.text for t in reversed(record.turns) if t.role == "caller"), None) \
-        if record.outcome == "message" else None
-    return render(request, "call.html", record=record, appointment=appointment, facts=facts, message=message,
-                  live=record.ended_at is None, targets=await move_targets(state.booking))
+    message = (
+        next((t.text for t in reversed(record.turns) if t.role == "caller"), None)
+        if record.outcome == "message"
+        else None
+    )
+    return render(
+        request,
+        "call.html",
+        record=record,
+        appointment=appointment,
+        facts=facts,
+        message=message,
+        live=record.ended_at is None,
+        targets=await move_targets(state.booking),
+    )
 
 
 @router.get("/calls/{call_sid}/events")
@@ -266,11 +338,13 @@ async def call_events(request: Request, call_sid: str, _: ConsoleAccess, after: 
             await asyncio.sleep(LIVE_POLL_S)
             lived += LIVE_POLL_S
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 # ---- inbox ---------------------------------------------------------------------------------------
+
 
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox_page(request: Request, _: ConsolePage, all: bool = False) -> Response:
@@ -279,14 +353,20 @@ async def inbox_page(request: Request, _: ConsolePage, all: bool = False) -> Res
 
 
 @router.post("/inbox/{call_sid}/handled")
-async def handled(request: Request, call_sid: str, _: ConsoleAccess, csrf: Annotated[str, Form()] = "",
-                  undo: Annotated[bool, Form()] = False) -> Response:
+async def handled(
+    request: Request,
+    call_sid: str,
+    _: ConsoleAccess,
+    csrf: Annotated[str, Form()] = "",
+    undo: Annotated[bool, Form()] = False,
+) -> Response:
     check_csrf(request, csrf)
     await _state(request).facts.mark_handled(call_sid, handled=not undo)
     return back("/console/inbox", notice="Put back in the inbox." if undo else "Marked as handled.")
 
 
 # ---- analytics -----------------------------------------------------------------------------------
+
 
 def _period(request: Request, days: int) -> tuple[dt.datetime, dt.datetime, list[dt.date]]:
     return period(_state(request).profile, _now(request), days)
@@ -300,10 +380,14 @@ async def analytics_page(request: Request, _: ConsolePage, days: Annotated[int, 
     per_day = {r.date: r for r in daily(rows, state.profile.tz)}
     labels = [d.strftime("%b %d") for d in dates]
     seen = [o for o in OUTCOMES if any(o in r.outcomes for r in per_day.values())]
-    outcome_series = [plots.Series(o.replace("_", " "), [per_day[d].outcomes.get(o, 0) if d in per_day else 0
-                                                         for d in dates]) for o in seen]
-    latency = [plots.Series(name, [getattr(per_day[d].latency, key) if d in per_day else None for d in dates])
-               for name, key in (("p50", "p50_ms"), ("p90", "p90_ms"), ("p99", "p99_ms"))]
+    outcome_series = [
+        plots.Series(o.replace("_", " "), [per_day[d].outcomes.get(o, 0) if d in per_day else 0 for d in dates])
+        for o in seen
+    ]
+    latency = [
+        plots.Series(name, [getattr(per_day[d].latency, key) if d in per_day else None for d in dates])
+        for name, key in (("p50", "p50_ms"), ("p90", "p90_ms"), ("p99", "p99_ms"))
+    ]
     steps = funnel(rows)
     drops = [(asked.replace("_", " "), n) for asked, n in drop_off(rows)]
     charts = {
@@ -312,19 +396,32 @@ async def analytics_page(request: Request, _: ConsolePage, days: Annotated[int, 
         "latency": plots.lines("Response time per turn (server), percentiles", labels, latency, unit=" ms"),
         "drop_off": plots.horizontal_bars("Where callers hung up (what they were asked)", drops),
     }
-    return render(request, "analytics.html", days=days, charts=charts, per_day=per_day, dates=dates,
-                  steps=steps, drops=drops, calls=len(rows))
+    return render(
+        request,
+        "analytics.html",
+        days=days,
+        charts=charts,
+        per_day=per_day,
+        dates=dates,
+        steps=steps,
+        drops=drops,
+        calls=len(rows),
+    )
 
 
 @router.get("/analytics.csv")
 async def analytics_csv(request: Request, _: ConsoleAccess, days: Annotated[int, Query(ge=1, le=366)] = 30) -> Response:
     since, until, _dates = _period(request, days)
     rows = await queries.call_rows(_state(request).engine, since, until)
-    return Response(facts_csv(rows), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="calls-{days}d.csv"'})
+    return Response(
+        facts_csv(rows),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="calls-{days}d.csv"'},
+    )
 
 
 # ---- A/B tests -----------------------------------------------------------------------------------
+
 
 @router.get("/experiments", response_class=HTMLResponse)
 async def experiments_page(request: Request, _: ConsolePage) -> Response:
@@ -333,8 +430,13 @@ async def experiments_page(request: Request, _: ConsolePage) -> Response:
 
 
 @router.post("/experiments/{name}/end")
-async def end_test(request: Request, name: str, _: ConsoleAccess, csrf: Annotated[str, Form()] = "",
-                   winner: Annotated[str, Form()] = "") -> Response:
+async def end_test(
+    request: Request,
+    name: str,
+    _: ConsoleAccess,
+    csrf: Annotated[str, Form()] = "",
+    winner: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf)
     editor = _editor(request)
     try:
@@ -347,29 +449,40 @@ async def end_test(request: Request, name: str, _: ConsoleAccess, csrf: Annotate
 
 # ---- business profile ----------------------------------------------------------------------------
 
+
 @router.get("/profile", response_class=HTMLResponse)
 async def profile_page(request: Request, _: ConsolePage) -> Response:
     editor = _editor(request)
-    return render(request, "profile.html", source=editor.source(), problems=[], persistent=editor.persistent,
-                  file=editor.file)
+    return render(
+        request, "profile.html", source=editor.source(), problems=[], persistent=editor.persistent, file=editor.file
+    )
 
 
 @router.post("/profile", response_class=HTMLResponse)
-async def save_profile(request: Request, _: ConsoleAccess, csrf: Annotated[str, Form()] = "",
-                       source: Annotated[str, Form()] = "") -> Response:
+async def save_profile(
+    request: Request, _: ConsoleAccess, csrf: Annotated[str, Form()] = "", source: Annotated[str, Form()] = ""
+) -> Response:
     check_csrf(request, csrf)
     editor = _editor(request)
     try:
         editor.save(source)
     except InvalidProfile as error:
-        return render(request, "profile.html", status_code=422, source=source, problems=error.problems,
-                      persistent=editor.persistent, file=editor.file)
+        return render(
+            request,
+            "profile.html",
+            status_code=422,
+            source=source,
+            problems=error.problems,
+            persistent=editor.persistent,
+            file=editor.file,
+        )
     log.info("profile_applied", persistent=editor.persistent)
     saved = "saved and applied" if editor.persistent else "applied (until restart: set HVAC_BUSINESS_FILE to keep it)"
     return back("/console/profile", notice=f"Business profile {saved}.")
 
 
 # ---- softphone -----------------------------------------------------------------------------------
+
 
 @router.get("/softphone", response_class=HTMLResponse)
 async def softphone_page(request: Request, _: ConsolePage) -> Response:

@@ -77,9 +77,13 @@ async def softphone(websocket: WebSocket) -> None:
             await websocket.close(code=1000)
 
     session = MediaStreamSession(
-        websocket.send_text, responder, voice, close_socket=close_socket,
+        websocket.send_text,
+        responder,
+        voice,
+        close_socket=close_socket,
         clock=getattr(app.state, "voice_clock", None) or SystemClock(),
-        stats=GLOBAL_STATS, config=getattr(app.state, "voice_config", None),
+        stats=GLOBAL_STATS,
+        config=getattr(app.state, "voice_config", None),
     )
 
     def feed(data: str | bytes) -> Coroutine[Any, Any, None] | None:

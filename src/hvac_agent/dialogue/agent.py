@@ -27,11 +27,13 @@ from hvac_agent.dialogue.state import (
     FindAppointments,
     ForgetCaller,
     HistoryLoaded,
+    HoldWindow,
     LoadHistory,
     LoadWindows,
     Reply,
     RescheduleAppointment,
     Result,
+    WindowHeld,
     WindowsLoaded,
 )
 from hvac_agent.observability.logging import get_logger
@@ -60,8 +62,13 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
                 not_before=effect.not_before,
                 exclude_dates=effect.exclude_dates,
                 part_of_day=effect.part_of_day,
+                hold_for=effect.hold_for,
+                job_type=effect.job_type,
             )
             return WindowsLoaded(windows=windows, lost=effect.lost)
+        if isinstance(effect, HoldWindow):
+            held = await booking.hold_window(effect.call_sid, effect.date, effect.window, job_type=effect.job_type)
+            return WindowHeld(ok=held, date=effect.date, window=effect.window)
         if isinstance(effect, Book):
             return await booking.book(effect.request)
         if isinstance(effect, FindAppointments):
@@ -84,6 +91,10 @@ async def perform(effect: Effect, booking: BookingPort) -> Result:
             return ChangeResult(ok=False, reason="error")
         if isinstance(effect, LoadWindows):
             return WindowsLoaded(windows=[], lost=effect.lost)
+        if isinstance(effect, HoldWindow):
+            # The hold is a promise kept best-effort: without the database the read-back goes on
+            # and the booking itself decides (a lost window is then offered again).
+            return WindowHeld(ok=True, date=effect.date, window=effect.window)
         if isinstance(effect, LoadHistory):  # a stranger's greeting, never a failed call
             return HistoryLoaded(visits=[])
         if isinstance(effect, ForgetCaller):

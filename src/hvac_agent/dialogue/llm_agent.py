@@ -48,8 +48,16 @@ MAX_TOOL_ROUNDS = 4
 # another number until the factor matches, not even whether there is one.
 RULES_PHASES = frozenset(
     {
-        "emergency", "out_of_area", "taking_message", "offer_transfer", "booked", "done",
-        "cancel_lookup", "verifying", "forget_confirm",
+        "emergency",
+        "out_of_area",
+        "taking_message",
+        "offer_transfer",
+        "offer_oncall",
+        "booked",
+        "done",
+        "cancel_lookup",
+        "verifying",
+        "forget_confirm",
     }
 )
 

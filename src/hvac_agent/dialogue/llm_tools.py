@@ -143,7 +143,6 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
 TOOL_NAMES = frozenset(t["function"]["name"] for t in TOOL_SCHEMAS)
 
 
-
 @dataclass
 class ToolOutcome:
     """What one tool call did: the JSON result for the model and, when the policy spoke, its reply
@@ -344,7 +343,10 @@ class ToolRunner:
             # The earlier details are offered in the code's words, like a read-back.
             return ToolOutcome(result | {"question": "asked by the system"}, policy.next_question(s, self.ctx))
         if s.intent == "book" and not missing and sl.date and sl.window and (saved or s.phase != "confirming"):
-            return ToolOutcome(result | {"read_back": "given by the system"}, policy.read_back(s, self.ctx))
+            held, _ = await carry_out(s, policy.hold_and_read_back(s, self.ctx), self.ctx, self.booking)
+            if s.phase != "confirming":  # the window was taken since it was offered: others are offered
+                return ToolOutcome(self._lost_json(), held)
+            return ToolOutcome(result | {"read_back": "given by the system"}, held)
         return ToolOutcome(result)
 
     def _record(self, values: dict[str, Any]) -> list[str]:

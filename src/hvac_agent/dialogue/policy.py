@@ -36,6 +36,7 @@ from hvac_agent.dialogue.state import (
     FindAppointments,
     ForgetCaller,
     HistoryLoaded,
+    HoldWindow,
     LoadHistory,
     LoadWindows,
     PartOfDay,
@@ -46,6 +47,7 @@ from hvac_agent.dialogue.state import (
     Result,
     TransferReason,
     Urgency,
+    WindowHeld,
     WindowOffer,
     WindowsLoaded,
 )
@@ -114,9 +116,19 @@ def greet(s: CallState, caller_id: str | None, ctx: DialogueContext) -> Reply:
 
 
 def _greeting(s: CallState, ctx: DialogueContext, *, returning: bool) -> Reply:
-    reply = ask(s, "intent", scripts.greeting(ctx.profile, returning=returning))
+    reply = ask(s, "intent", scripts.greeting(ctx.profile, returning=returning), closed_notice(ctx))
     s.last_question = scripts.QUESTIONS["intent_again"]  # a re-ask never replays the greeting
     return reply
+
+
+def closed_notice(ctx: DialogueContext) -> str:
+    """What an after-hours (or holiday) caller hears first; nothing during office hours."""
+    if ctx.profile.office_open(ctx.now):
+        return ""
+    holiday = ctx.profile.holiday_on(ctx.local_now.date())
+    if holiday is not None:
+        return scripts.closed_day(ctx.profile, holiday.name)
+    return scripts.after_hours(ctx.profile)
 
 
 def on_history(s: CallState, loaded: HistoryLoaded, ctx: DialogueContext) -> Reply:
@@ -182,8 +194,20 @@ def emergency(s: CallState, kind: EmergencyKind, ctx: DialogueContext) -> Reply:
     return Reply(
         say=scripts.emergency(ctx.profile, kind),
         action="transfer",
-        transfer_to=ctx.profile.oncall_number,
+        transfer_to=ctx.profile.oncall_numbers[0],
         transfer_reason="emergency",
+    )
+
+
+def oncall(s: CallState, ctx: DialogueContext) -> Reply:
+    """After hours, an urgent caller takes up the offer of the on-call line (a chain of numbers
+    the telephony edge dials in turn)."""
+    s.phase = "done"
+    return Reply(
+        say=scripts.transfer("oncall"),
+        action="transfer",
+        transfer_to=ctx.profile.oncall_numbers[0],
+        transfer_reason="oncall",
     )
 
 
@@ -302,6 +326,7 @@ def next_expect(s: CallState) -> Expect:
     by_phase: dict[str, Expect] = {
         "out_of_area": "yes_no",
         "offer_transfer": "yes_no",
+        "offer_oncall": "yes_no",
         "taking_message": "message",
         "cancel_lookup": "phone",
         "verifying": "name",
@@ -321,8 +346,9 @@ def next_question(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
         s.unit_asked = True
     if expect is not None:
         return ask(s, expect, scripts.QUESTIONS[expect], lead)
+    s.job_type = ctx.profile.job_for(s.slots.issue_category, s.slots.issue).name
     if s.slots.date and s.slots.window:
-        return read_back(s, ctx, lead)
+        return hold_and_read_back(s, ctx, lead)
     return load_windows(s, lead or scripts.CHECKING_SCHEDULE)
 
 
@@ -378,6 +404,8 @@ def load_windows(
             exclude_dates=list(s.declined_dates),
             part_of_day=None if urgent else part_of_day or s.pref_part,
             lost=lost,
+            hold_for=s.call_sid or None,
+            job_type=s.job_type,
         ),
     )
 
@@ -426,7 +454,24 @@ def choose_window(s: CallState, chosen: WindowOffer, ctx: DialogueContext, lead:
     if s.intent == "reschedule":
         s.phase = "reschedule_confirm"
         return confirm(s, "reschedule", scripts.move_question(chosen, ctx), lead)
-    return read_back(s, ctx, lead)
+    return hold_and_read_back(s, ctx, lead)
+
+
+def hold_and_read_back(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
+    """Hold the chosen window for this call, then read back (`on_held`); a window lost since it
+    was offered is replaced at once by the next free one."""
+    sl = s.slots
+    if not (s.call_sid and sl.date and sl.window):
+        return read_back(s, ctx, lead)
+    s.job_type = ctx.profile.job_for(sl.issue_category, sl.issue).name
+    return Reply(say=lead, effect=HoldWindow(call_sid=s.call_sid, date=sl.date, window=sl.window, job_type=s.job_type))
+
+
+def on_held(s: CallState, held: WindowHeld, ctx: DialogueContext) -> Reply:
+    if held.ok:
+        return read_back(s, ctx)
+    s.slots.date, s.slots.window = None, None
+    return load_windows(s, lost=WindowOffer(date=held.date, window=held.window))
 
 
 def read_back(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
@@ -480,7 +525,13 @@ def on_booking(s: CallState, result: BookingResult, ctx: DialogueContext) -> Rep
         s.phase, s.outcome, s.appointment_id = "booked", "booked", result.appointment_id
         date, window = result.date or sl.date, result.window or sl.window
         assert date and window and sl.phone
-        return hang_up(s, ctx, scripts.booked(WindowOffer(date=date, window=window), sl.phone, ctx))
+        said = scripts.booked(WindowOffer(date=date, window=window), sl.phone, ctx)
+        if is_urgent(s) and not ctx.profile.office_open(ctx.now):
+            # After hours, an urgent visit is booked in the next open window and the on-call
+            # line is offered for now.
+            s.phase = "offer_oncall"
+            return ask(s, "yes_no", scripts.ONCALL_OFFER, said)
+        return hang_up(s, ctx, said)
     if result.reason in ("window_full", "invalid_window"):
         # Lost the race for the last place: capacity is read again and what is open is offered, so
         # the caller is never told a stale window is available.
@@ -625,6 +676,8 @@ def on_result(s: CallState, result: Result, ctx: DialogueContext) -> Reply:
     """The next step after an effect was carried out."""
     if isinstance(result, WindowsLoaded):
         return on_windows(s, result, ctx)
+    if isinstance(result, WindowHeld):
+        return on_held(s, result, ctx)
     if isinstance(result, BookingResult):
         return on_booking(s, result, ctx)
     if isinstance(result, AppointmentsFound):

@@ -4,6 +4,7 @@ and in tests; the core and the agents depend only on these protocols."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hvac_agent.dialogue.state import (
@@ -29,8 +30,19 @@ class BookingPort(Protocol):
         not_before: dt.date | None = None,
         exclude_dates: list[dt.date] | None = None,
         part_of_day: str | None = None,
+        hold_for: str | None = None,
+        job_type: str | None = None,
     ) -> list[WindowOffer]:
-        """The first open windows from capacity: never full, never past, never on a closed day."""
+        """The first open windows from capacity: never full, never past, never on a closed day.
+        With `hold_for`, they are held for that call (replacing its earlier holds)."""
+        ...
+
+    async def hold_window(self, call_sid: str, day: dt.date, window: str, *, job_type: str | None = None) -> bool:
+        """Hold one chosen window for the call (dropping its other holds); False when it is gone."""
+        ...
+
+    async def release_holds(self, call_sid: str) -> None:
+        """Free the call's held windows (the call ended)."""
         ...
 
     async def book(self, request: BookingRequest) -> BookingResult:
@@ -52,9 +64,7 @@ class BookingPort(Protocol):
 
     async def cancel(self, appointment_id: int, *, call_sid: str) -> ChangeResult: ...
 
-    async def reschedule(
-        self, appointment_id: int, *, date: dt.date, window: str, call_sid: str
-    ) -> ChangeResult: ...
+    async def reschedule(self, appointment_id: int, *, date: dt.date, window: str, call_sid: str) -> ChangeResult: ...
 
 
 class CallRecordPort(Protocol):
@@ -66,6 +76,20 @@ class CallRecordPort(Protocol):
 
     async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> int:
         """Append a turn as it happens; returns its sequence number within the call."""
+        ...
+
+    async def record_turn(
+        self,
+        call_sid: str,
+        *,
+        turns: Sequence[tuple[str, str]],
+        at: dt.datetime,
+        outcome: Outcome | None = None,
+        urgency: Urgency | None = None,
+        appointment_id: int | None = None,
+        follow_up: OutboxEvent | None = None,
+    ) -> None:
+        """A whole turn at once (its `(role, text)` turns, changed fields, follow-up): one commit."""
         ...
 
     async def amend_turn(self, call_sid: str, seq: int, text: str) -> None:

@@ -61,8 +61,9 @@ def respond(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
     if isinstance(event, HangUp):
         s.ended = True
         return Reply(say="", action="hangup")
-    if isinstance(event, WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded
-                  | CallerForgotten):
+    if isinstance(
+        event, WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded | CallerForgotten
+    ):
         return policy.on_result(s, event, ctx)
     if s.ended:
         s.turn += 1
@@ -230,7 +231,8 @@ def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Rep
         candidates = [
             o
             for o in offers
-            if w.date in (None, o.date) and w.part_of_day in (None, policy.part_of(o.window))
+            if w.date in (None, o.date)
+            and w.part_of_day in (None, policy.part_of(o.window))
             and o.date not in s.declined_dates
         ]
         if candidates and (w.date or w.part_of_day):
@@ -303,6 +305,15 @@ def _phase_offer_transfer(s: CallState, u: Understanding, ctx: DialogueContext) 
     return policy.miss(s, ctx)
 
 
+def _phase_offer_oncall(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
+    """After hours, booked and urgent: yes → the on-call line; no → goodbye (the visit stands)."""
+    if u.yes_no == "yes":
+        return policy.oncall(s, ctx)
+    if u.yes_no == "no":
+        return policy.hang_up(s, ctx)
+    return policy.miss(s, ctx)
+
+
 def _phase_lookup(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
     if u.phone:
         return policy.look_up(s, u.phone)
@@ -338,6 +349,7 @@ _PHASES: dict[str, Callable[[CallState, Understanding, DialogueContext], Reply]]
     "out_of_area": _phase_out_of_area,
     "taking_message": _phase_message,
     "offer_transfer": _phase_offer_transfer,
+    "offer_oncall": _phase_offer_oncall,
     "cancel_lookup": _phase_lookup,
     "verifying": _phase_verifying,
     "cancel_confirm": _yes_or_no,

@@ -53,6 +53,27 @@ def greeting(profile: BusinessProfile, *, returning: bool = False) -> str:
     return f"{profile.name}, virtual assistant here. If you smell gas, say so now. How can I help?"
 
 
+def after_hours(profile: BusinessProfile) -> str:
+    """Said before the greeting outside office hours: what the caller can still get now."""
+    return (
+        f"Our office is closed right now; we're open {profile.office_hours}. "
+        "I can still book the next open visit, and emergencies go straight to our on-call technician."
+    )
+
+
+def closed_day(profile: BusinessProfile, name: str) -> str:
+    """Said before the greeting on a holiday or closed date."""
+    reason = f" for {name}" if name else " today"
+    return (
+        f"Our office is closed{reason}. I can still book the next open visit, "
+        "and emergencies go to our on-call technician."
+    )
+
+
+ONCALL_OFFER = "Since this is urgent, would you like me to connect you with our on-call technician now?"
+ONCALL_CONNECT = "Okay, I'm connecting you with our on-call technician now. Please hold."
+
+
 def emergency(profile: BusinessProfile, kind: EmergencyKind) -> str:
     return (
         f"{SAFETY_SCRIPTS[kind]} I'm connecting you to our emergency on-call technician now. "
@@ -65,6 +86,8 @@ def transfer(reason: str) -> str:
         return "I'm sorry about the trouble. Let me get you to a person right away. Please hold."
     if reason == "fallback":
         return "Let me connect you with someone from our office who can help. Please hold."
+    if reason == "oncall":
+        return ONCALL_CONNECT
     return "Of course. I'm connecting you with a member of our team now. Please hold."
 
 
@@ -298,3 +321,7 @@ def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
         return f"The first opening I have is {spoken[0]}. Does that work for you?"
     listing = ", ".join(spoken[:-1]) + f", or {spoken[-1]}"
     return f"I have {listing}. Which works best for you?"
+
+
+# A webhook for a call that has already ended (or a turn too old to be a retry): it changes nothing.
+CALL_ALREADY_ENDED = "This call has already ended. Please call us again if you need anything. Goodbye."

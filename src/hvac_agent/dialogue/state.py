@@ -13,9 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IssueCategory = Literal[
-    "no_heat", "no_cooling", "leak", "noise", "smell", "thermostat", "maintenance", "other"
-]
+IssueCategory = Literal["no_heat", "no_cooling", "leak", "noise", "smell", "thermostat", "maintenance", "other"]
 Urgency = Literal["emergency", "urgent", "routine"]
 URGENCY_RANK: dict[str, int] = {"routine": 0, "urgent": 1, "emergency": 2}  # a slot only ever rises
 Outcome = Literal[
@@ -32,8 +30,17 @@ Outcome = Literal[
 EmergencyKind = Literal["gas", "carbon_monoxide", "smoke_fire"]
 Intent = Literal["book", "cancel", "reschedule", "question", "human", "goodbye"]
 QuestionTopic = Literal[
-    "hours", "service_area", "price", "identity", "brands", "financing", "payment", "licensing", "warranty",
-    "discounts", "other",
+    "hours",
+    "service_area",
+    "price",
+    "identity",
+    "brands",
+    "financing",
+    "payment",
+    "licensing",
+    "warranty",
+    "discounts",
+    "other",
 ]
 PartOfDay = Literal["morning", "afternoon"]
 # What the agent just asked for: drives understanding, Gather hints, keypad input and endpointing.
@@ -69,13 +76,14 @@ Phase = Literal[
     "reschedule_confirm",
     "forget_confirm",
     "offer_transfer",
+    "offer_oncall",
     "done",
 ]
 AgentRung = Literal["llm", "fast_llm", "rules", "transfer"]
 # What the caller's next "yes" agrees to: set when code asks the confirmation question, kept while
 # every reply ends with it again, cleared by anything else (a changed detail needs a new read-back).
 ConfirmKind = Literal["book", "cancel", "reschedule", "forget"]
-TransferReason = Literal["requested", "frustration", "emergency", "out_of_area", "fallback"]
+TransferReason = Literal["requested", "frustration", "emergency", "out_of_area", "fallback", "oncall"]
 HISTORY_TURNS = 30  # caller + agent lines kept in state (the LLM sees the last 15 exchanges)
 
 
@@ -165,6 +173,7 @@ class CallState(_Model):
     pref_part: PartOfDay | None = None
     pref_earliest: bool = False
     pending_phone_digits: str = ""  # a number spread over several utterances
+    job_type: str | None = None  # the visit's job type (from the problem), once windows are sought
     emergency: EmergencyKind | None = None
     frustration: float = 0.0
     outcome: Outcome = "in_progress"
@@ -251,6 +260,16 @@ class WindowsLoaded(_Model):
     lost: WindowOffer | None = None  # echoed from `LoadWindows.lost`
 
 
+class WindowHeld(_Model):
+    """Whether the window chosen for the read-back is held for the call (False: someone else
+    took the last place since it was offered)."""
+
+    kind: Literal["window_held"] = "window_held"
+    ok: bool
+    date: dt.date
+    window: str
+
+
 class BookingResult(_Model):
     kind: Literal["booking_result"] = "booking_result"
     ok: bool
@@ -287,7 +306,7 @@ class ChangeResult(_Model):
 
 
 # What carrying out an effect gives back (fed to the core as the next event).
-Result = WindowsLoaded | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded | CallerForgotten
+Result = WindowsLoaded | WindowHeld | BookingResult | AppointmentsFound | ChangeResult | HistoryLoaded | CallerForgotten
 
 Event = Annotated[
     CallStarted
@@ -297,6 +316,7 @@ Event = Annotated[
     | Silence
     | HangUp
     | WindowsLoaded
+    | WindowHeld
     | BookingResult
     | AppointmentsFound
     | ChangeResult
@@ -316,6 +336,18 @@ class LoadWindows(_Model):
     exclude_dates: list[dt.date] = Field(default_factory=list)
     part_of_day: PartOfDay | None = None
     lost: WindowOffer | None = None  # the window just lost to another caller: never offered again at once
+    hold_for: str | None = None  # the call SID the windows found are held for
+    job_type: str | None = None  # the visit's job type (business/jobs.py): its size and skills
+
+
+class HoldWindow(_Model):
+    """Hold the chosen window for the call before it is read back."""
+
+    kind: Literal["hold_window"] = "hold_window"
+    call_sid: str
+    date: dt.date
+    window: str
+    job_type: str | None = None
 
 
 class BookingRequest(_Model):
@@ -371,7 +403,14 @@ class ForgetCaller(_Model):
 
 
 Effect = Annotated[
-    LoadWindows | Book | FindAppointments | CancelAppointment | RescheduleAppointment | LoadHistory | ForgetCaller,
+    LoadWindows
+    | HoldWindow
+    | Book
+    | FindAppointments
+    | CancelAppointment
+    | RescheduleAppointment
+    | LoadHistory
+    | ForgetCaller,
     Field(discriminator="kind"),
 ]
 

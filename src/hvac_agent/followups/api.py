@@ -34,8 +34,11 @@ async def calendar_feed(
         day = first + dt.timedelta(days=offset)
         found += [a.model_dump(mode="json") for a in await state.booking.list_appointments(date=day, status=status)]
     body = ical_feed(found, state.profile, state.clock.now())
-    return Response(content=body, media_type="text/calendar; charset=utf-8",
-                    headers={"content-disposition": f'inline; filename="bookings-{first.isoformat()}.ics"'})
+    return Response(
+        content=body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"content-disposition": f'inline; filename="bookings-{first.isoformat()}.ics"'},
+    )
 
 
 @router.delete("/api/callers/{phone}")
@@ -51,8 +54,21 @@ async def forget(request: Request, phone: str, _: ApiAccess) -> dict[str, Any]:
 async def deliveries(request: Request, _: ApiAccess, status: str | None = None) -> list[dict[str, Any]]:
     """Follow-up deliveries and where each one stands (pending, delivered, skipped, dead)."""
     rows = await request.app.state.followups.store.deliveries()
-    shown = ("id", "event_kind", "event_key", "channel", "target", "status", "attempts", "next_attempt_at",
-             "last_error", "provider_ref", "delivered_by", "updated_at")
-    out = [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items() if k in shown}
-           for row in rows]
+    shown = (
+        "id",
+        "event_kind",
+        "event_key",
+        "channel",
+        "target",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "provider_ref",
+        "delivered_by",
+        "updated_at",
+    )
+    out = [
+        {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items() if k in shown} for row in rows
+    ]
     return [row for row in out if status is None or row["status"] == status]

@@ -52,7 +52,12 @@ class ConsentStore:
         return found
 
     async def record(
-        self, phone: str, status: Literal["opted_in", "opted_out"], source: str, now: dt.datetime, *,
+        self,
+        phone: str,
+        status: Literal["opted_in", "opted_out"],
+        source: str,
+        now: dt.datetime,
+        *,
         keep_opt_out: bool = False,
     ) -> None:
         """Record consent. `keep_opt_out`: an implied consent (a booking) never undoes a STOP."""

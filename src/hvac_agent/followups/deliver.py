@@ -48,8 +48,15 @@ class Channels:
 
 class Deliverer:
     def __init__(
-        self, *, channels: Channels, profile: BusinessProfile, consent: ConsentStore, booking: BookingService,
-        records: CallRecords, engine: AsyncEngine, clock: Clock,
+        self,
+        *,
+        channels: Channels,
+        profile: BusinessProfile,
+        consent: ConsentStore,
+        booking: BookingService,
+        records: CallRecords,
+        engine: AsyncEngine,
+        clock: Clock,
     ) -> None:
         self.channels = channels
         self.engine = engine
@@ -90,8 +97,11 @@ class Deliverer:
     async def _sms_reminder(self, claimed: Claimed) -> Result:
         planned = claimed.payload["appointment"]
         current = await self.booking.get_appointment(int(planned["id"]))
-        if current is None or current.status != "booked" or (
-            current.date.isoformat(), current.window) != (planned["date"], planned["window"]):
+        if (
+            current is None
+            or current.status != "booked"
+            or (current.date.isoformat(), current.window) != (planned["date"], planned["window"])
+        ):
             return Result("skipped", "the visit was cancelled or moved")
         body = texts.reminder_text(current.model_dump(mode="json"), self.profile)
         return await self._text(claimed, body, caller=True)
@@ -126,15 +136,17 @@ class Deliverer:
         return await self._post(claimed, payload)
 
     async def _export_webhook(self, claimed: Claimed) -> Result:
-        payload = exports.job_payload(claimed.event_kind, claimed.event_key, claimed.payload, self.profile,
-                                      claimed.created_at)
+        payload = exports.job_payload(
+            claimed.event_kind, claimed.event_key, claimed.payload, self.profile, claimed.created_at
+        )
         return await self._post(claimed, payload)
 
     async def _post(self, claimed: Claimed, payload: dict[str, Any]) -> Result:
         if self.channels.webhooks is None:
             return Result("retry", "webhooks are not configured")
         status = await self.channels.webhooks.post(
-            claimed.target, message_id=claimed.idempotency_key, event_type=str(payload["type"]), payload=payload)
+            claimed.target, message_id=claimed.idempotency_key, event_type=str(payload["type"]), payload=payload
+        )
         return Result("delivered", provider_ref=status)
 
     # ---- summary, digest ---------------------------------------------------------------------
@@ -150,7 +162,7 @@ class Deliverer:
         facts = {**claimed.payload, "outcome": record["outcome"]}
         try:
             text = await summariser.summarise(facts, record["turns"])
-        except Exception as error:  # noqa: BLE001 - any LLM failure: keep the built summary, retry later
+        except Exception as error:
             raise DeliveryError(f"llm: {type(error).__name__}", retryable=True) from error
         await self.records.set_summary(call_sid, text)
         return Result("delivered")
@@ -160,6 +172,7 @@ class Deliverer:
             return Result("retry", "SMTP is not configured")
         day = dt.date.fromisoformat(claimed.payload["date"])
         subject, text = await digest.compose(self.engine, self.profile, day)
-        ref = await self.channels.mailer.send(to=claimed.target, subject=subject, text=text,
-                                              message_id=claimed.idempotency_key)
+        ref = await self.channels.mailer.send(
+            to=claimed.target, subject=subject, text=text, message_id=claimed.idempotency_key
+        )
         return Result("delivered", provider_ref=ref)

@@ -23,21 +23,49 @@ async def compose(engine: AsyncEngine, profile: BusinessProfile, day: dt.date) -
     end = start + dt.timedelta(days=1)
     tomorrow = day + dt.timedelta(days=1)
     async with database_errors("digest"), engine.connect() as conn:
-        day_calls = (await conn.execute(
-            select(calls).where(calls.c.started_at >= start, calls.c.started_at < end).order_by(calls.c.started_at)
-        )).mappings().all()
-        new = (await conn.execute(
-            select(appointments).where(appointments.c.created_at >= start, appointments.c.created_at < end,
-                                       appointments.c.status == "booked").order_by(appointments.c.id)
-        )).mappings().all()
-        visits = (await conn.execute(
-            select(appointments).where(appointments.c.date == tomorrow, appointments.c.status == "booked")
-            .order_by(appointments.c.window, appointments.c.id)
-        )).mappings().all()
+        day_calls = (
+            (
+                await conn.execute(
+                    select(calls)
+                    .where(calls.c.started_at >= start, calls.c.started_at < end)
+                    .order_by(calls.c.started_at)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        new = (
+            (
+                await conn.execute(
+                    select(appointments)
+                    .where(
+                        appointments.c.created_at >= start,
+                        appointments.c.created_at < end,
+                        appointments.c.status == "booked",
+                    )
+                    .order_by(appointments.c.id)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        visits = (
+            (
+                await conn.execute(
+                    select(appointments)
+                    .where(appointments.c.date == tomorrow, appointments.c.status == "booked")
+                    .order_by(appointments.c.window, appointments.c.id)
+                )
+            )
+            .mappings()
+            .all()
+        )
     outcomes = Counter(str(c["outcome"]) for c in day_calls)
     lines = [f"{profile.name} - {day:%A %B} {day.day}", ""]
-    lines.append(f"Calls: {len(day_calls)}" + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) + ")"
-                                              if outcomes else ""))
+    lines.append(
+        f"Calls: {len(day_calls)}"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())) + ")" if outcomes else "")
+    )
     attention = [c for c in day_calls if c["outcome"] in ATTENTION]
     lines += ["", f"Needs attention ({len(attention)}):"]
     lines += [_call_line(c, profile) for c in attention] or ["  nothing"]
@@ -56,5 +84,7 @@ def _call_line(c: Any, profile: BusinessProfile) -> str:
 
 def _visit_line(a: Any) -> str:
     unit = f" {a['unit']}" if a["unit"] else ""
-    return (f"  #{a['id']} {when(a['date'].isoformat(), a['window'])} {a['customer_name']} {a['phone']}, "
-            f"{a['address']}{unit} {a['zip']}: {a['issue']} [{a['urgency']}]")
+    return (
+        f"  #{a['id']} {when(a['date'].isoformat(), a['window'])} {a['customer_name']} {a['phone']}, "
+        f"{a['address']}{unit} {a['zip']}: {a['issue']} [{a['urgency']}]"
+    )

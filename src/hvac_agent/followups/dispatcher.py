@@ -28,13 +28,22 @@ MAX_BACKOFF_S = 3600.0
 def backoff_s(attempts: int, base_s: float, *, jitter: float = 0.2) -> float:
     """Exponential back-off after the `attempts`-th failure, capped at an hour, ±`jitter`."""
     delay = min(MAX_BACKOFF_S, base_s * 2.0 ** max(0, attempts - 1))
-    return float(delay * (1 + random.uniform(-jitter, jitter)))  # noqa: S311 - spreading retries, not security
+    return float(delay * (1 + random.uniform(-jitter, jitter)))
 
 
 class Dispatcher:
     def __init__(
-        self, *, store: OutboxStore, deliverer: Deliverer, routes: Routes, profile: BusinessProfile, clock: Clock,
-        poll_s: float = 1.0, max_attempts: int = 12, retry_base_s: float = 10.0, batch: int = 20,
+        self,
+        *,
+        store: OutboxStore,
+        deliverer: Deliverer,
+        routes: Routes,
+        profile: BusinessProfile,
+        clock: Clock,
+        poll_s: float = 1.0,
+        max_attempts: int = 12,
+        retry_base_s: float = 10.0,
+        batch: int = 20,
     ) -> None:
         self.store = store
         self.deliverer = deliverer
@@ -69,8 +78,15 @@ class Dispatcher:
         status = await self.store.finish(
             claimed, result, retry_in_s=backoff_s(claimed.attempts, self.retry_base_s), dead_after=self.max_attempts
         )
-        log.info("delivery", delivery=claimed.id, channel=claimed.channel, event_kind=claimed.event_kind,
-                 attempt=claimed.attempts, status=status, detail=result.detail)
+        log.info(
+            "delivery",
+            delivery=claimed.id,
+            channel=claimed.channel,
+            event_kind=claimed.event_kind,
+            attempt=claimed.attempts,
+            status=status,
+            detail=result.detail,
+        )
         return status
 
     async def run_once(self) -> int:
@@ -90,7 +106,7 @@ class Dispatcher:
             except BookingUnavailable:
                 log.warning("followups_database_unavailable")
                 busy = False
-            except Exception:  # noqa: BLE001 - the loop must outlive any one bad pass
+            except Exception:
                 log.exception("followups_pass_failed")
                 busy = False
             if busy:

@@ -29,7 +29,10 @@ class OutboxEvent:
 
 
 def appointment_event(
-    kind: BookingKind, appointment: dict[str, Any], *, previous: dict[str, Any] | None = None,
+    kind: BookingKind,
+    appointment: dict[str, Any],
+    *,
+    previous: dict[str, Any] | None = None,
     call_sid: str | None = None,
 ) -> OutboxEvent:
     """A booking, cancellation or reschedule; `appointment` is the contract's Appointment (JSON)."""
@@ -63,8 +66,13 @@ def call_facts(state: CallState) -> dict[str, Any]:
 def emergency_event(state: CallState) -> OutboxEvent:
     """The call turned out to be an emergency: on-call and office must know now, not at hang-up."""
     facts = call_facts(state)
-    return OutboxEvent(kind="emergency", payload=facts, key=f"emergency:{state.call_sid}",
-                       phone=facts["phone"], call_sid=state.call_sid)
+    return OutboxEvent(
+        kind="emergency",
+        payload=facts,
+        key=f"emergency:{state.call_sid}",
+        phone=facts["phone"],
+        call_sid=state.call_sid,
+    )
 
 
 def message_event(call_sid: str, text: str, state: CallState | None, caller: str | None) -> OutboxEvent:
@@ -89,8 +97,9 @@ def transfer_unanswered_event(
 def call_ended_event(call_sid: str, state: CallState | None) -> OutboxEvent:
     """The call is over: time to write its summary (once, however often the end is reported)."""
     facts = call_facts(state) if state is not None else {"call_sid": call_sid}
-    return OutboxEvent(kind="call_ended", payload=facts, key=f"call_ended:{call_sid}",
-                       phone=facts.get("phone"), call_sid=call_sid)
+    return OutboxEvent(
+        kind="call_ended", payload=facts, key=f"call_ended:{call_sid}", phone=facts.get("phone"), call_sid=call_sid
+    )
 
 
 def digest_event(day: dt.date) -> OutboxEvent:

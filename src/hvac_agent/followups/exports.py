@@ -12,8 +12,14 @@ from hvac_agent.config import BusinessProfile
 
 _JOB_STATUS = {"booked": "scheduled", "rescheduled": "scheduled", "cancelled": "canceled"}
 _TITLES = {
-    "no_heat": "No heat", "no_cooling": "No cooling", "leak": "Leak", "noise": "Noise", "smell": "Smell",
-    "thermostat": "Thermostat", "maintenance": "Maintenance", "other": "Service call",
+    "no_heat": "No heat",
+    "no_cooling": "No cooling",
+    "leak": "Leak",
+    "noise": "Noise",
+    "smell": "Smell",
+    "thermostat": "Thermostat",
+    "maintenance": "Maintenance",
+    "other": "Service call",
 }
 
 
@@ -21,8 +27,10 @@ def window_bounds(profile: BusinessProfile, date_iso: str, window: str) -> tuple
     """The arrival window as aware local datetimes."""
     day = dt.date.fromisoformat(date_iso)
     start, _, end = window.partition("-")
-    return (dt.datetime.combine(day, dt.time.fromisoformat(start), tzinfo=profile.tz),
-            dt.datetime.combine(day, dt.time.fromisoformat(end), tzinfo=profile.tz))
+    return (
+        dt.datetime.combine(day, dt.time.fromisoformat(start), tzinfo=profile.tz),
+        dt.datetime.combine(day, dt.time.fromisoformat(end), tzinfo=profile.tz),
+    )
 
 
 def _names(full: str) -> tuple[str, str]:
@@ -30,8 +38,9 @@ def _names(full: str) -> tuple[str, str]:
     return first, last
 
 
-def job_payload(kind: str, event_key: str, payload: dict[str, Any], profile: BusinessProfile,
-                created_at: dt.datetime) -> dict[str, Any]:
+def job_payload(
+    kind: str, event_key: str, payload: dict[str, Any], profile: BusinessProfile, created_at: dt.datetime
+) -> dict[str, Any]:
     """`booking.created` / `booking.rescheduled` / `booking.cancelled` with a field-service job."""
     a = payload["appointment"]
     start, end = window_bounds(profile, a["date"], a["window"])
@@ -43,20 +52,31 @@ def job_payload(kind: str, event_key: str, payload: dict[str, Any], profile: Bus
         "job_type": job_type,
         "title": _TITLES.get(a["issue_category"], "Service call"),
         "priority": a["urgency"],
-        "customer": {"name": a["customer_name"], "first_name": first, "last_name": last,
-                     "mobile_number": a["phone"]},
+        "customer": {"name": a["customer_name"], "first_name": first, "last_name": last, "mobile_number": a["phone"]},
         "location": {"street": a["address"], "unit": a.get("unit"), "zip": a["zip"], "country": "US"},
-        "schedule": {"arrival_window_start": start.isoformat(), "arrival_window_end": end.isoformat(),
-                     "window": a["window"], "date": a["date"], "timezone": profile.timezone},
+        "schedule": {
+            "arrival_window_start": start.isoformat(),
+            "arrival_window_end": end.isoformat(),
+            "window": a["window"],
+            "date": a["date"],
+            "timezone": profile.timezone,
+        },
         "notes": a["issue"],
-        "source": {"system": "hvac-agent", "call_sid": a.get("call_sid"), "changed_by_call_sid":
-                   payload.get("by_call_sid")},
+        "source": {
+            "system": "hvac-agent",
+            "call_sid": a.get("call_sid"),
+            "changed_by_call_sid": payload.get("by_call_sid"),
+        },
     }
     if payload.get("previous"):
         job["previous_schedule"] = payload["previous"]
     verb = {"booked": "created"}.get(kind, kind)
-    return {"type": f"booking.{verb}", "id": event_key, "occurred_at": created_at.astimezone(dt.UTC).isoformat(),
-            "data": {"job": job}}
+    return {
+        "type": f"booking.{verb}",
+        "id": event_key,
+        "occurred_at": created_at.astimezone(dt.UTC).isoformat(),
+        "data": {"job": job},
+    }
 
 
 def ical_feed(appointments: list[dict[str, Any]], profile: BusinessProfile, now: dt.datetime) -> bytes:
@@ -77,8 +97,9 @@ def ical_feed(appointments: list[dict[str, Any]], profile: BusinessProfile, now:
         event.add("summary", f"{title} - {a['customer_name']}" + (" (URGENT)" if a["urgency"] != "routine" else ""))
         unit = f" {a['unit']}" if a.get("unit") else ""
         event.add("location", f"{a['address']}{unit}, {a['zip']}")
-        event.add("description", f"{a['issue']}\nPhone: {a['phone']}\nUrgency: {a['urgency']}\n"
-                                 f"Arrival window {a['window']}")
+        event.add(
+            "description", f"{a['issue']}\nPhone: {a['phone']}\nUrgency: {a['urgency']}\nArrival window {a['window']}"
+        )
         event.add("status", "CANCELLED" if a["status"] == "cancelled" else "CONFIRMED")
         calendar.add_component(event)
     return bytes(calendar.to_ical())

@@ -35,12 +35,16 @@ class Mailer:
         message.set_content(text)
         try:
             await aiosmtplib.send(
-                message, hostname=self._host, port=self._port, username=self._user, password=self._password,
-                use_tls=self._tls, timeout=SMTP_TIMEOUT_S,
+                message,
+                hostname=self._host,
+                port=self._port,
+                username=self._user,
+                password=self._password,
+                use_tls=self._tls,
+                timeout=SMTP_TIMEOUT_S,
             )
         except aiosmtplib.SMTPResponseException as error:
-            raise DeliveryError(f"smtp {error.code}", retryable=not 500 <= error.code < 600,
-                                code=error.code) from error
+            raise DeliveryError(f"smtp {error.code}", retryable=not 500 <= error.code < 600, code=error.code) from error
         except (aiosmtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"smtp: {type(error).__name__}", retryable=True) from error
         return message_id

@@ -23,8 +23,16 @@ from sqlalchemy import (
 
 from hvac_agent.booking.models import UTCDateTime, metadata
 
-EVENT_KINDS = ("booked", "rescheduled", "cancelled", "emergency", "message", "transfer_unanswered",
-               "call_ended", "digest")
+EVENT_KINDS = (
+    "booked",
+    "rescheduled",
+    "cancelled",
+    "emergency",
+    "message",
+    "transfer_unanswered",
+    "call_ended",
+    "digest",
+)
 DELIVERY_STATUSES = ("pending", "sending", "delivered", "skipped", "dead")
 
 outbox_events = Table(

@@ -46,7 +46,9 @@ class Relay:
         enqueued = 0
         for delivery_id, attempts in await self.dispatcher.prepare():
             job = await self.redis.enqueue_job(
-                "deliver", delivery_id, _job_id=f"{self.queue_name}:{delivery_id}:{attempts}",
+                "deliver",
+                delivery_id,
+                _job_id=f"{self.queue_name}:{delivery_id}:{attempts}",
                 _queue_name=self.queue_name,
             )
             enqueued += job is not None
@@ -58,7 +60,7 @@ class Relay:
                 await self.run_once()
             except BookingUnavailable:
                 log.warning("relay_database_unavailable")
-            except Exception:  # noqa: BLE001 - Redis or the database blinked: try again next poll
+            except Exception:
                 log.exception("relay_pass_failed")
             await asyncio.sleep(self.dispatcher.poll_s)
 

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from hvac_agent.config import BusinessProfile, Settings
 
-Channel = Literal["sms_caller", "sms_reminder", "sms_alert", "alert_webhook", "export_webhook", "summary",
-                  "email_digest"]
+Channel = Literal[
+    "sms_caller", "sms_reminder", "sms_alert", "alert_webhook", "export_webhook", "summary", "email_digest"
+]
 CALLER_TEXTS = frozenset({"booked", "rescheduled", "cancelled"})
 OFFICE_ALERTS = frozenset({"emergency", "message", "transfer_unanswered"})
 

@@ -26,8 +26,10 @@ def build_channels(settings: Settings) -> Channels:
     if settings.sms_enabled:
         assert settings.twilio_account_sid and settings.twilio_auth_token and settings.sms_from
         channels.sms = TwilioMessaging(
-            account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
-            sender=settings.sms_from, api_url=settings.twilio_api_url,
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            sender=settings.sms_from,
+            api_url=settings.twilio_api_url,
         )
     if settings.alert_webhook_url or settings.export_webhook_url:
         channels.webhooks = WebhookSender(settings.webhook_secret)
@@ -55,18 +57,37 @@ class Followups:
 
 
 def build_followups(
-    settings: Settings, profile: BusinessProfile, *, engine: AsyncEngine, booking: BookingService,
-    records: CallRecords, clock: Clock, channels: Channels | None = None,
+    settings: Settings,
+    profile: BusinessProfile,
+    *,
+    engine: AsyncEngine,
+    booking: BookingService,
+    records: CallRecords,
+    clock: Clock,
+    channels: Channels | None = None,
 ) -> Followups:
     store = OutboxStore(engine, clock, lease_s=settings.outbox_lease_s)
     consent = ConsentStore(engine)
     channels = channels if channels is not None else build_channels(settings)
-    deliverer = Deliverer(channels=channels, profile=profile, consent=consent, booking=booking, records=records,
-                          engine=engine, clock=clock)
+    deliverer = Deliverer(
+        channels=channels,
+        profile=profile,
+        consent=consent,
+        booking=booking,
+        records=records,
+        engine=engine,
+        clock=clock,
+    )
     dispatcher = Dispatcher(
-        store=store, deliverer=deliverer, routes=Routes.from_settings(settings, profile), profile=profile,
-        clock=clock, poll_s=settings.outbox_poll_s, max_attempts=settings.outbox_max_attempts,
+        store=store,
+        deliverer=deliverer,
+        routes=Routes.from_settings(settings, profile),
+        profile=profile,
+        clock=clock,
+        poll_s=settings.outbox_poll_s,
+        max_attempts=settings.outbox_max_attempts,
         retry_base_s=settings.outbox_retry_base_s,
     )
-    return Followups(store=store, consent=consent, dispatcher=dispatcher, channels=channels,
-                     in_process=not settings.redis_url)
+    return Followups(
+        store=store, consent=consent, dispatcher=dispatcher, channels=channels, in_process=not settings.redis_url
+    )

@@ -74,12 +74,17 @@ class OutboxStore:
             for event in events:
                 for planned in plan(event.kind, json.loads(event.payload), now, routes):
                     statement = self._insert(_D).values(
-                        event_id=event.id, channel=planned.channel, target=planned.target,
-                        idempotency_key=f"msg_{uuid.uuid4().hex}", status="pending",
-                        next_attempt_at=planned.not_before, updated_at=now,
+                        event_id=event.id,
+                        channel=planned.channel,
+                        target=planned.target,
+                        idempotency_key=f"msg_{uuid.uuid4().hex}",
+                        status="pending",
+                        next_attempt_at=planned.not_before,
+                        updated_at=now,
                     )
-                    await conn.execute(statement.on_conflict_do_nothing(
-                        index_elements=[_D.c.event_id, _D.c.channel, _D.c.target]))
+                    await conn.execute(
+                        statement.on_conflict_do_nothing(index_elements=[_D.c.event_id, _D.c.channel, _D.c.target])
+                    )
                 await conn.execute(update(_E).where(_E.c.id == event.id).values(routed_at=now))
         return len(events)
 
@@ -92,10 +97,7 @@ class OutboxStore:
         """(id, attempts) of deliveries that may be claimed now, oldest first."""
         now = self._clock.now()
         query = (
-            select(_D.c.id, _D.c.attempts)
-            .where(_claimable(now))
-            .order_by(_D.c.next_attempt_at, _D.c.id)
-            .limit(limit)
+            select(_D.c.id, _D.c.attempts).where(_claimable(now)).order_by(_D.c.next_attempt_at, _D.c.id).limit(limit)
         )
         async with database_errors("due"), self._engine.connect() as conn:
             return [(row.id, row.attempts) for row in await conn.execute(query)]
@@ -113,20 +115,30 @@ class OutboxStore:
                 in_doubt=case((_D.c.status == "sending", True), else_=_D.c.in_doubt),
                 updated_at=now,
             )
-            .returning(_D.c.id, _D.c.channel, _D.c.target, _D.c.idempotency_key, _D.c.attempts, _D.c.in_doubt,
-                       _D.c.event_id)
+            .returning(
+                _D.c.id, _D.c.channel, _D.c.target, _D.c.idempotency_key, _D.c.attempts, _D.c.in_doubt, _D.c.event_id
+            )
         )
         async with database_errors("claim"), write_transaction(self._engine) as conn:
             row = (await conn.execute(take)).first()
             if row is None:
                 return None
-            event = (await conn.execute(
-                select(_E.c.kind, _E.c.key, _E.c.payload, _E.c.created_at).where(_E.c.id == row.event_id)
-            )).one()
+            event = (
+                await conn.execute(
+                    select(_E.c.kind, _E.c.key, _E.c.payload, _E.c.created_at).where(_E.c.id == row.event_id)
+                )
+            ).one()
         return Claimed(
-            id=row.id, channel=row.channel, target=row.target, idempotency_key=row.idempotency_key,
-            attempts=row.attempts, in_doubt=bool(row.in_doubt), event_kind=event.kind, event_key=event.key,
-            payload=json.loads(event.payload), created_at=event.created_at,
+            id=row.id,
+            channel=row.channel,
+            target=row.target,
+            idempotency_key=row.idempotency_key,
+            attempts=row.attempts,
+            in_doubt=bool(row.in_doubt),
+            event_kind=event.kind,
+            event_key=event.key,
+            payload=json.loads(event.payload),
+            created_at=event.created_at,
         )
 
     async def finish(self, claimed: Claimed, result: Result, *, retry_in_s: float, dead_after: int) -> str:
@@ -135,13 +147,15 @@ class OutboxStore:
         now = self._clock.now()
         values: dict[str, Any] = {"lease_until": None, "updated_at": now, "last_error": _short(result.detail)}
         if result.status in ("delivered", "skipped"):
-            values.update(status=result.status, provider_ref=result.provider_ref, delivered_by=PROCESS_NAME,
-                          in_doubt=False)
+            values.update(
+                status=result.status, provider_ref=result.provider_ref, delivered_by=PROCESS_NAME, in_doubt=False
+            )
         elif result.status == "dead" or claimed.attempts >= dead_after:
             values.update(status="dead", in_doubt=result.in_doubt)
         else:
-            values.update(status="pending", in_doubt=result.in_doubt,
-                          next_attempt_at=now + dt.timedelta(seconds=retry_in_s))
+            values.update(
+                status="pending", in_doubt=result.in_doubt, next_attempt_at=now + dt.timedelta(seconds=retry_in_s)
+            )
         mine = and_(_D.c.id == claimed.id, _D.c.status == "sending", _D.c.attempts == claimed.attempts)
         async with database_errors("finish"), write_transaction(self._engine) as conn:
             changed = (await conn.execute(update(_D).where(mine).values(**values))).rowcount

@@ -45,7 +45,7 @@ def summary_from_facts(facts: dict[str, Any]) -> str:
     if facts.get("issue_category") and facts.get("issue_category") != "other":
         notes.append(f"category {facts['issue_category']}")
     if facts.get("message"):
-        notes.append(f"message: \"{facts['message']}\"")
+        notes.append(f'message: "{facts["message"]}"')
     lines = [f"Asked: {asked}", f"Decided: {decided}."]
     if notes:
         lines.append("For the technician: " + "; ".join(notes) + ".")

@@ -37,8 +37,10 @@ def caller_text(kind: str, payload: dict[str, Any], profile: BusinessProfile) ->
     """The confirmation after booking, or the change after a reschedule or cancel."""
     a = payload["appointment"]
     if kind == "booked":
-        lead = (f"{profile.name}: your visit is booked for {when(a['date'], a['window'])} at {_place(a)}. "
-                f"The technician arrives within that window; the dispatch fee is ${profile.dispatch_fee}.")
+        lead = (
+            f"{profile.name}: your visit is booked for {when(a['date'], a['window'])} at {_place(a)}. "
+            f"The technician arrives within that window; the dispatch fee is ${profile.dispatch_fee}."
+        )
     elif kind == "rescheduled":
         lead = f"{profile.name}: your visit at {_place(a)} is moved to {when(a['date'], a['window'])}."
     else:
@@ -48,18 +50,24 @@ def caller_text(kind: str, payload: dict[str, Any], profile: BusinessProfile) ->
 
 def reminder_text(appointment: dict[str, Any], profile: BusinessProfile) -> str:
     a = appointment
-    return (f"{profile.name}: reminder, your technician visit is tomorrow, {when(a['date'], a['window'])}, "
-            f"at {_place(a)}. To change it, call {profile.transfer_number}. {OPT_OUT_HINT}")
+    return (
+        f"{profile.name}: reminder, your technician visit is tomorrow, {when(a['date'], a['window'])}, "
+        f"at {_place(a)}. To change it, call {profile.transfer_number}. {OPT_OUT_HINT}"
+    )
 
 
 def help_text(profile: BusinessProfile) -> str:
-    return (f"{profile.name}: texts about your service visits. For help call {profile.transfer_number}. "
-            f"Msg & data rates may apply. {OPT_OUT_HINT}")
+    return (
+        f"{profile.name}: texts about your service visits. For help call {profile.transfer_number}. "
+        f"Msg & data rates may apply. {OPT_OUT_HINT}"
+    )
 
 
 def other_reply(profile: BusinessProfile) -> str:
-    return (f"{profile.name}: this number only sends visit texts. "
-            f"To book or change a visit, call {profile.transfer_number}.")
+    return (
+        f"{profile.name}: this number only sends visit texts. "
+        f"To book or change a visit, call {profile.transfer_number}."
+    )
 
 
 _ALERT_LEADS = {

@@ -20,7 +20,12 @@ HTTP_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 class TwilioMessaging:
     def __init__(
-        self, *, account_sid: str, auth_token: str, sender: str, api_url: str = "https://api.twilio.com",
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        api_url: str = "https://api.twilio.com",
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self._sender = sender

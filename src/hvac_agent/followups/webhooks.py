@@ -29,7 +29,10 @@ def signer(secret: str) -> Webhook:
 
 class WebhookSender:
     def __init__(
-        self, secret: str | None, *, http: httpx.AsyncClient | None = None,
+        self,
+        secret: str | None,
+        *,
+        http: httpx.AsyncClient | None = None,
         wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         # The timestamp guards the transport against replays, so it is real time, never a test's
@@ -63,5 +66,4 @@ class WebhookSender:
         if 200 <= response.status_code < 300:
             return str(response.status_code)
         retryable = response.status_code >= 500 or response.status_code in RETRY_STATUSES
-        raise DeliveryError(f"receiver answered {response.status_code}", retryable=retryable,
-                            code=response.status_code)
+        raise DeliveryError(f"receiver answered {response.status_code}", retryable=retryable, code=response.status_code)

@@ -82,4 +82,3 @@ class ApiAccessGuard:
                     await refuse_http(send, refused.status, refused.detail, challenge)
                 return
         await self.app(scope, receive, send)
-

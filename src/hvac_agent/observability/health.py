@@ -87,7 +87,7 @@ async def health_report(app: Any) -> dict[str, Any]:
         "checks": checks,
         "circuits": circuits,
         "metrics": {
-            "active_calls": calls.active_calls if calls else 0,
+            "active_calls": await calls.active_calls() if calls else 0,
             "streams": getattr(getattr(app.state, "stream_slots", None), "active", 0),
             "voice_mode": app.state.settings.voice_mode,
             "agent": getattr(calls.agent, "name", type(calls.agent).__name__) if calls else None,

@@ -25,8 +25,22 @@ import structlog
 
 PII_KEYS = frozenset(
     {
-        "from", "from_number", "to", "caller", "caller_id", "phone", "name", "customer_name",
-        "address", "street", "unit", "text", "say", "speech", "transcript", "message",
+        "from",
+        "from_number",
+        "to",
+        "caller",
+        "caller_id",
+        "phone",
+        "name",
+        "customer_name",
+        "address",
+        "street",
+        "unit",
+        "text",
+        "say",
+        "speech",
+        "transcript",
+        "message",
     }
 )
 # Fields that carry an exception's text: scrubbed like an exception message.
@@ -65,7 +79,8 @@ def note_personal(*values: str | None) -> None:
         value = value.strip()
         parts = [value, *(word.strip(".,") for word in value.split())]
         known.update(
-            p.lower() for p in parts
+            p.lower()
+            for p in parts
             if len(p) >= _MIN_PERSONAL_CHARS and not p.isdigit() and p.lower() not in _COMMON_WORDS
         )
         digits = re.sub(r"\D", "", value)
@@ -200,9 +215,7 @@ def configure_logging(*, json_lines: bool = True, level: str = "INFO", log_pii: 
     asyncio): the same fields, the same redaction, the same scrubbed tracebacks."""
     _state["pii"] = log_pii
     numeric_level = logging.getLevelName(level.upper())
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

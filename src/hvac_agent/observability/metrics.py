@@ -21,25 +21,37 @@ class Metrics:
         r = self.registry
         self.calls = Counter("hvac_calls", "Calls started", ["mode"], registry=r)
         self.calls_ended = Counter("hvac_calls_ended", "Calls ended, by outcome", ["outcome"], registry=r)
-        self.active_calls = Gauge("hvac_active_calls", "Calls in progress in this process", registry=r)
+        self.active_calls = Gauge(
+            "hvac_active_calls", "Calls in progress (every worker sharing the session store)", registry=r
+        )
         self.turns = Counter("hvac_turns", "Caller turns handled", ["agent"], registry=r)
         self.bookings = Counter("hvac_bookings", "Booking attempts by result", ["result"], registry=r)
         self.turn_latency = Histogram(
-            "hvac_turn_latency_seconds", "Webhook/turn handling time", ["mode"],
-            buckets=LATENCY_BUCKETS_S, registry=r,
+            "hvac_turn_latency_seconds",
+            "Webhook/turn handling time",
+            ["mode"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=r,
         )
         self.provider_errors = Counter(
             "hvac_provider_errors", "Errors from providers and stores", ["provider"], registry=r
         )
-        self.circuit_state = Gauge(
-            "hvac_circuit_open", "1 when a circuit breaker is open", ["circuit"], registry=r
-        )
+        self.circuit_state = Gauge("hvac_circuit_open", "1 when a circuit breaker is open", ["circuit"], registry=r)
         self.webhook_rejected = Counter(
             "hvac_webhook_rejected", "Requests refused (bad signature), by route template", ["path"], registry=r
         )
         self.requests_refused = Counter(
-            "hvac_requests_refused", "Requests refused at the edge, by reason (body_too_large, body_timeout, "
-            "not_form, stream_cap, stream_token, call_limit)", ["reason"], registry=r,
+            "hvac_requests_refused",
+            "Requests refused at the edge, by reason (body_too_large, body_timeout, "
+            "not_form, stream_cap, stream_token, call_limit, call_ended, stale_turn)",
+            ["reason"],
+            registry=r,
+        )
+        self.unexpected_errors = Counter(
+            "hvac_unexpected_errors",
+            "Failures no handler expected (logged with their traceback), by place",
+            ["where"],
+            registry=r,
         )
         self.duplicate_webhooks = Counter(
             "hvac_duplicate_webhooks", "Retried webhooks answered from the stored reply", registry=r

@@ -91,9 +91,7 @@ class RedisSessionStore:
     async def get(self, key: str) -> Versioned | None:
         cached = self._cache.get(key)
         token = cached[2] if cached else ""
-        reply: list[Any] | None = await self._call(
-            lambda: self._get_script(keys=[self._key(key)], args=[token])
-        )
+        reply: list[Any] | None = await self._call(lambda: self._get_script(keys=[self._key(key)], args=[token]))
         if not reply:
             self._cache.pop(key, None)
             return None

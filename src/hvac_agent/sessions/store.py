@@ -31,9 +31,7 @@ class SessionStore(Protocol):
         """The current payload and version; never stale (a cache must validate its version)."""
         ...
 
-    async def put(
-        self, key: str, payload: str, *, expected_version: int | None, ttl_s: int
-    ) -> int | None:
+    async def put(self, key: str, payload: str, *, expected_version: int | None, ttl_s: int) -> int | None:
         """Write if the stored version equals `expected_version` (`None`: only if absent).
 
         Returns the new version, or `None` when another writer got there first.

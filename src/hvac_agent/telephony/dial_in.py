@@ -54,7 +54,11 @@ async def dial_in(
     """Post the incoming-call webhook as Twilio does (signed when `auth_token` is given) and
     return the stream it answers with. Raises `ValueError` when it answers something else."""
     params = {
-        "CallSid": call_sid, "From": caller, "To": to, "CallStatus": "ringing", "Direction": "inbound",
+        "CallSid": call_sid,
+        "From": caller,
+        "To": to,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
         "AccountSid": "AC" + "0" * 32,
     }
     headers = {}

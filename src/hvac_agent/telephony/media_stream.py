@@ -34,6 +34,7 @@ log = get_logger("hvac_agent.telephony.media_stream")
 
 STREAM_PATH = "/twilio/stream"
 
+
 class MediaStreamSession:
     """One WebSocket's protocol state. `send_text` writes a frame; `close_socket` ends the stream."""
 
@@ -130,13 +131,24 @@ class MediaStreamSession:
         if (start.encoding.lower(), start.sample_rate_hz, start.channels) != ("audio/x-mulaw", 8000, 1):
             # We only speak μ-law 8 kHz; keep the call (greeting, keypad) but ignore its audio.
             self.audio_ok = False
-            log.warning("stream_unsupported_audio", call_sid=start.call_sid, encoding=start.encoding,
-                        sample_rate_hz=start.sample_rate_hz)
+            log.warning(
+                "stream_unsupported_audio",
+                call_sid=start.call_sid,
+                encoding=start.encoding,
+                sample_rate_hz=start.sample_rate_hz,
+            )
         caller = start.custom.get("caller") or None  # the signed parameter, nothing else
         sink = PacedSink(self._safe_send, start.stream_sid, clock=self.clock, stats=self.stats)
         self.pipeline = CallPipeline(
-            start.call_sid, caller, self.responder, self.voice, sink,
-            clock=self.clock, config=self.config, stats=self.stats, on_finished=self._finished,
+            start.call_sid,
+            caller,
+            self.responder,
+            self.voice,
+            sink,
+            clock=self.clock,
+            config=self.config,
+            stats=self.stats,
+            on_finished=self._finished,
         )
         log.info("stream_started", call_sid=start.call_sid, stream_sid=start.stream_sid)
         await self.pipeline.begin()
@@ -222,16 +234,21 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
 
     tokens = getattr(app.state, "stream_tokens", None)  # create_app always sets it
     session = MediaStreamSession(
-        send_text, responder, voice, close_socket=close_socket,
+        send_text,
+        responder,
+        voice,
+        close_socket=close_socket,
         clock=getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK,
-        stats=GLOBAL_STATS, config=getattr(app.state, "voice_config", None),
+        stats=GLOBAL_STATS,
+        config=getattr(app.state, "voice_config", None),
         admit=(lambda start: tokens.refusal(start.call_sid, start.custom)) if tokens is not None else None,
     )
     await pump(session, receive)
 
 
 async def pump(
-    session: MediaStreamSession, receive: Receive,
+    session: MediaStreamSession,
+    receive: Receive,
     feed: Callable[[str | bytes], Coroutine[Any, Any, None] | None] | None = None,
 ) -> None:
     """Feed every message of an accepted socket to `session` until it stops or the socket drops,

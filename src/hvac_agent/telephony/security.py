@@ -18,6 +18,7 @@ from hvac_agent.guard.peers import client_address, header
 from hvac_agent.observability.logging import get_logger
 
 log = get_logger("hvac_agent.security")
+FORM_STATE_KEY = "twilio_form"  # the checked form, for the handler (`request.state`): parsed once
 
 
 def websocket_url(public_url: str) -> str:
@@ -75,16 +76,20 @@ class TwilioSignatureMiddleware:
             self._reject(scope)
             await _forbidden(send)
             return
+        scope.setdefault("state", {})[FORM_STATE_KEY] = params
         await self.app(scope, replay_body(body, receive), send)
 
     def _reject(self, scope: Scope) -> None:
         self.rejected += 1
         if self.rejected <= 20 or self.rejected % 1000 == 0:  # a flood of forgeries must not flood the logs
-            log.warning("twilio_signature_rejected", path=scope.get("path", "")[:200], client=client_address(scope),
-                        count=self.rejected)
+            log.warning(
+                "twilio_signature_rejected",
+                path=scope.get("path", "")[:200],
+                client=client_address(scope),
+                count=self.rejected,
+            )
         if self.on_reject:
             self.on_reject(scope)
-
 
 
 async def _forbidden(send: Send) -> None:

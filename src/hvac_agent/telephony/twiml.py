@@ -72,12 +72,14 @@ def speak_then_hang_up(text: str, *, voice: str | None = None) -> str:
     return _xml(response)
 
 
-def transfer(text: str, number: str, dial_done_url: str, *, voice: str | None = None) -> str:
+def transfer(
+    text: str, number: str, dial_done_url: str, *, voice: str | None = None, timeout_s: int = DIAL_TIMEOUT_S
+) -> str:
     """`<Dial>` to a person; `dial_done_url` hears how it went (no answer → take a message)."""
     response = VoiceResponse()
     if text:
         response.say(clean(text), voice=voice or VOICE, language=LANGUAGE)
-    dial = Dial(action=dial_done_url, method="POST", timeout=DIAL_TIMEOUT_S)
+    dial = Dial(action=dial_done_url, method="POST", timeout=timeout_s)
     dial.number(number)
     response.append(dial)
     return _xml(response)
@@ -119,4 +121,3 @@ def render(reply: Reply, *, action_url: str, dial_done_url: str, voice: str | No
     if reply.action == "hangup":
         return speak_then_hang_up(reply.say, voice=voice)
     return listen(reply, action_url, voice=voice)
-

@@ -111,22 +111,33 @@ class CallerSimulator:
         if self.parameters is None and self.voice_url:
             from hvac_agent.telephony.dial_in import dial_in
 
-            invite = await dial_in(self.voice_url, call_sid=self.call_sid, caller=self.caller,
-                                   auth_token=self.auth_token, verify=self.ssl_context or True)
+            invite = await dial_in(
+                self.voice_url,
+                call_sid=self.call_sid,
+                caller=self.caller,
+                auth_token=self.auth_token,
+                verify=self.ssl_context or True,
+            )
             self.parameters = invite.parameters
         extra = {"ssl": self.ssl_context} if self.ssl_context is not None else {}
         self.ws = await websockets.connect(self.ws_url, additional_headers=self.headers, max_size=None, **extra)
         self._reader = asyncio.create_task(self._read())
         await self.send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-        await self.send({
-            "event": "start", "sequenceNumber": str(self._next_seq()), "streamSid": self.stream_sid,
-            "start": {
-                "accountSid": "ACsimulator", "streamSid": self.stream_sid, "callSid": self.call_sid,
-                "tracks": ["inbound"],
-                "customParameters": self.parameters if self.parameters is not None else {"caller": self.caller},
-                "mediaFormat": {"encoding": encoding, "sampleRate": sample_rate_hz, "channels": 1},
-            },
-        })
+        await self.send(
+            {
+                "event": "start",
+                "sequenceNumber": str(self._next_seq()),
+                "streamSid": self.stream_sid,
+                "start": {
+                    "accountSid": "ACsimulator",
+                    "streamSid": self.stream_sid,
+                    "callSid": self.call_sid,
+                    "tracks": ["inbound"],
+                    "customParameters": self.parameters if self.parameters is not None else {"caller": self.caller},
+                    "mediaFormat": {"encoding": encoding, "sampleRate": sample_rate_hz, "channels": 1},
+                },
+            }
+        )
 
     async def __aenter__(self) -> CallerSimulator:
         await self.connect()
@@ -156,8 +167,14 @@ class CallerSimulator:
                 msg = json.loads(raw)
                 self.received.append(msg)
                 if msg.get("event") == "mark" and self.auto_echo_marks:
-                    await self.send({"event": "mark", "streamSid": self.stream_sid,
-                                     "sequenceNumber": str(self._next_seq()), "mark": msg.get("mark", {})})
+                    await self.send(
+                        {
+                            "event": "mark",
+                            "streamSid": self.stream_sid,
+                            "sequenceNumber": str(self._next_seq()),
+                            "mark": msg.get("mark", {}),
+                        }
+                    )
                 await self._inbox.put(msg)
         except (ConnectionClosed, OSError):  # closed by the server
             pass
@@ -169,8 +186,14 @@ class CallerSimulator:
         if self.ws is None:
             return
         if not self.closed:
-            await self.send({"event": "stop", "sequenceNumber": str(self._next_seq()), "streamSid": self.stream_sid,
-                             "stop": {"accountSid": "ACsimulator", "callSid": self.call_sid}})
+            await self.send(
+                {
+                    "event": "stop",
+                    "sequenceNumber": str(self._next_seq()),
+                    "streamSid": self.stream_sid,
+                    "stop": {"accountSid": "ACsimulator", "callSid": self.call_sid},
+                }
+            )
             await self.ws.close()
         if self._reader is not None:
             await asyncio.wait({self._reader}, timeout=5)
@@ -181,9 +204,19 @@ class CallerSimulator:
         """Send μ-law audio in 20 ms frames; `realtime` = 1.0 paces like a phone, 0 = flat out."""
         start = time.monotonic()
         for i, frame in enumerate(frames(ulaw, FRAME_SAMPLES)):
-            await self.send({"event": "media", "sequenceNumber": str(self._next_seq()), "streamSid": self.stream_sid,
-                             "media": {"track": "inbound", "chunk": str(self.seq), "timestamp": str(i * 20),
-                                       "payload": b64encode(frame)}})
+            await self.send(
+                {
+                    "event": "media",
+                    "sequenceNumber": str(self._next_seq()),
+                    "streamSid": self.stream_sid,
+                    "media": {
+                        "track": "inbound",
+                        "chunk": str(self.seq),
+                        "timestamp": str(i * 20),
+                        "payload": b64encode(frame),
+                    },
+                }
+            )
             if realtime > 0:
                 delay = start + (i + 1) * 0.02 / realtime - time.monotonic()
                 if delay > 0:
@@ -199,8 +232,14 @@ class CallerSimulator:
     async def press(self, digits: str) -> None:
         self.transcript.turns.append(("caller", f"<dtmf {digits}>"))
         for digit in digits:
-            await self.send({"event": "dtmf", "streamSid": self.stream_sid, "sequenceNumber": str(self._next_seq()),
-                             "dtmf": {"track": "inbound_track", "digit": digit}})
+            await self.send(
+                {
+                    "event": "dtmf",
+                    "streamSid": self.stream_sid,
+                    "sequenceNumber": str(self._next_seq()),
+                    "dtmf": {"track": "inbound_track", "digit": digit},
+                }
+            )
 
     # ---- audio in -------------------------------------------------------------------------------
     async def listen(self, timeout_s: float = 30.0) -> AgentTurn:
@@ -330,8 +369,9 @@ def record_listener(base_url: str, call_sid: str, *, api_token: str | None = Non
     return listen
 
 
-def choose_listener(stream_url: str, call_sid: str, *, api_token: str | None = None,
-                    note: Callable[[str], None] | None = None) -> Listener:
+def choose_listener(
+    stream_url: str, call_sid: str, *, api_token: str | None = None, note: Callable[[str], None] | None = None
+) -> Listener:
     """The offline recogniser when it runs here, else the call record of the server called."""
     from hvac_agent.voice.errors import EngineUnavailable
 
@@ -347,8 +387,13 @@ def choose_listener(stream_url: str, call_sid: str, *, api_token: str | None = N
 
 
 async def run_script(
-    url: str, lines: Sequence[str], *, auth_token: str | None = None, caller: str = "+15125550123",
-    echo: Callable[[str], None] = print, api_token: str | None = None,
+    url: str,
+    lines: Sequence[str],
+    *,
+    auth_token: str | None = None,
+    caller: str = "+15125550123",
+    echo: Callable[[str], None] = print,
+    api_token: str | None = None,
 ) -> list[tuple[str, str]]:
     """Call the server at `url` (ws:// or wss://) and say `lines` in turn, each after the agent has
     spoken; `dtmf:123` presses keys. The upgrade is signed like Twilio's when `auth_token` is given."""
@@ -362,8 +407,16 @@ async def run_script(
 
     call_sid = f"CA{uuid.uuid4().hex}"
     listener = choose_listener(url, call_sid, api_token=api_token)
-    sim = CallerSimulator(url, caller=caller, headers=headers, listener=listener, quiet_s=1.0,
-                          voice_url=voice_url_for(url), auth_token=auth_token, call_sid=call_sid)
+    sim = CallerSimulator(
+        url,
+        caller=caller,
+        headers=headers,
+        listener=listener,
+        quiet_s=1.0,
+        voice_url=voice_url_for(url),
+        auth_token=auth_token,
+        call_sid=call_sid,
+    )
     async with sim:
         for line in [*lines, None]:
             turn = await sim.next_turn(timeout_s=60)

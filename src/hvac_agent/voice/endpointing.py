@@ -111,8 +111,11 @@ class Endpointer:
                 if not self._paused and self._silence_ms >= self.policy.pause_ms:
                     self._paused = True
                     events.append(EndpointEvent.PAUSE)
-                if (not self._likely_end_sent and self._silence_ms >= self.policy.likely_end_ms
-                        and self.end_silence_ms - self.policy.likely_end_ms >= self.policy.likely_end_gain_ms):
+                if (
+                    not self._likely_end_sent
+                    and self._silence_ms >= self.policy.likely_end_ms
+                    and self.end_silence_ms - self.policy.likely_end_ms >= self.policy.likely_end_gain_ms
+                ):
                     self._likely_end_sent = True
                     events.append(EndpointEvent.LIKELY_END)
                 if self._silence_ms >= self.end_silence_ms:

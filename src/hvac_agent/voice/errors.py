@@ -36,8 +36,7 @@ class EngineUnavailable(EngineError):
         super().__init__(engine, message, retryable=False)
 
 
-def from_http_status(engine: str, status: int, detail: str = "", *,
-                     retry_after: str | None = None) -> EngineError:
+def from_http_status(engine: str, status: int, detail: str = "", *, retry_after: str | None = None) -> EngineError:
     """An HTTP (or WebSocket upgrade) status → our vocabulary."""
     text = f"HTTP {status}{': ' + detail[:200] if detail else ''}"
     if status == 429:

@@ -82,13 +82,20 @@ def make_stt(name: str, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> STTE
     if name == "deepgram":
         from hvac_agent.voice.stt.deepgram import DeepgramSTT
 
-        return DeepgramSTT(_key(settings, "deepgram_api_key", name), model=settings.deepgram_model,
-                           base_url=settings.deepgram_url, clock=clock)
+        return DeepgramSTT(
+            _key(settings, "deepgram_api_key", name),
+            model=settings.deepgram_model,
+            base_url=settings.deepgram_url,
+            clock=clock,
+        )
     if name == "openai":
         from hvac_agent.voice.stt.openai import OpenAISTT
 
-        return OpenAISTT(_key(settings, "openai_speech_key", name), base_url=settings.openai_base_url,
-                         limits=ProviderLimits(name, clock=clock))
+        return OpenAISTT(
+            _key(settings, "openai_speech_key", name),
+            base_url=settings.openai_base_url,
+            limits=ProviderLimits(name, clock=clock),
+        )
     if name == "moonshine":
         from hvac_agent.voice.stt.moonshine import MoonshineSTT
 
@@ -120,25 +127,42 @@ def make_tts(name: str, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> TTSE
     if name == "elevenlabs":
         from hvac_agent.voice.tts.elevenlabs import ElevenLabsTTS
 
-        return ElevenLabsTTS(_key(settings, "elevenlabs_api_key", name), voice=settings.elevenlabs_voice,
-                             model=settings.elevenlabs_model, base_url=settings.elevenlabs_url, clock=clock)
+        return ElevenLabsTTS(
+            _key(settings, "elevenlabs_api_key", name),
+            voice=settings.elevenlabs_voice,
+            model=settings.elevenlabs_model,
+            base_url=settings.elevenlabs_url,
+            clock=clock,
+        )
     if name == "elevenlabs-rest":
         from hvac_agent.voice.tts.elevenlabs_rest import ElevenLabsRestTTS
 
-        return ElevenLabsRestTTS(_key(settings, "elevenlabs_api_key", name), voice=settings.elevenlabs_voice,
-                                 model=settings.elevenlabs_model, base_url=settings.elevenlabs_url,
-                                 limits=ProviderLimits(name, clock=clock))
+        return ElevenLabsRestTTS(
+            _key(settings, "elevenlabs_api_key", name),
+            voice=settings.elevenlabs_voice,
+            model=settings.elevenlabs_model,
+            base_url=settings.elevenlabs_url,
+            limits=ProviderLimits(name, clock=clock),
+        )
     if name == "openai":
         from hvac_agent.voice.tts.openai import OpenAITTS
 
-        return OpenAITTS(_key(settings, "openai_speech_key", name), base_url=settings.openai_base_url,
-                         limits=ProviderLimits(name, clock=clock))
+        return OpenAITTS(
+            _key(settings, "openai_speech_key", name),
+            base_url=settings.openai_base_url,
+            limits=ProviderLimits(name, clock=clock),
+        )
     if name == "polly":
         from hvac_agent.voice.tts.polly import PollyTTS
 
-        return PollyTTS(voice=settings.polly_voice, region=settings.aws_region,
-                        endpoint_url=settings.aws_endpoint_url_polly, aws_access_key_id=settings.aws_access_key_id,
-                        aws_secret_access_key=settings.aws_secret_access_key, limits=ProviderLimits(name, clock=clock))
+        return PollyTTS(
+            voice=settings.polly_voice,
+            region=settings.aws_region,
+            endpoint_url=settings.aws_endpoint_url_polly,
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=settings.aws_secret_access_key,
+            limits=ProviderLimits(name, clock=clock),
+        )
     if name in ("espeak", "offline"):
         from hvac_agent.voice.tts.espeak import EspeakTTS
 
@@ -182,8 +206,7 @@ def build_voice(settings: Settings, *, cache: PhraseCache | None = None, clock: 
     tts: TTSEngine = ttss[0] if len(ttss) == 1 else FailoverTTS(ttss, clock=clock)
     if cache is None:
         cache = PhraseCache(shared=phrase_store(settings))
-    return VoiceEngines(stt=stt, tts=CachedTTS(tts, cache), vad_factory=vad_factory(),
-                        ack_phrases=ACK_PHRASES[:1])
+    return VoiceEngines(stt=stt, tts=CachedTTS(tts, cache), vad_factory=vad_factory(), ack_phrases=ACK_PHRASES[:1])
 
 
 def engine_circuits(voice: VoiceEngines | None) -> dict[str, dict[str, object]]:
@@ -196,6 +219,11 @@ def engine_circuits(voice: VoiceEngines | None) -> dict[str, dict[str, object]]:
         if isinstance(inner, (FailoverSTT, FailoverTTS)):
             out.update(inner.circuits())
         else:
-            out[f"{kind}:{inner.name}"] = {"state": "closed", "consecutive_failures": 0, "total_failures": 0,
-                                           "total_successes": 0, "retry_in_s": None}
+            out[f"{kind}:{inner.name}"] = {
+                "state": "closed",
+                "consecutive_failures": 0,
+                "total_failures": 0,
+                "total_successes": 0,
+                "retry_in_s": None,
+            }
     return out

@@ -38,18 +38,29 @@ MS_PER_CHAR_ESTIMATE = 75.0  # speech rate assumed when a child gives no alignme
 class Children(Generic[E]):
     """The children of a failover engine, each with its breaker, plus the recovery prober."""
 
-    def __init__(self, kind: str, engines: Sequence[E], *, clock: Clock | None = None,
-                 failure_threshold: int = 2, recovery_s: float = 10.0, probe_every_s: float = 2.0,
-                 on_state: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        engines: Sequence[E],
+        *,
+        clock: Clock | None = None,
+        failure_threshold: int = 2,
+        recovery_s: float = 10.0,
+        probe_every_s: float = 2.0,
+        on_state: Callable[[str, str], None] | None = None,
+    ) -> None:
         if not engines:
             raise ValueError(f"failover {kind.upper()} needs at least one engine")
         self.kind = kind
         self.engines: list[E] = list(engines)
         self.clock: Clock = clock or SYSTEM_CLOCK
-        self.names = [e.name if [x.name for x in engines].count(e.name) == 1 else f"{e.name}#{i}"
-                      for i, e in enumerate(engines)]
-        self.breakers = [CircuitBreaker(f"{kind}:{n}", clock=self.clock, failure_threshold=failure_threshold,
-                                        recovery_s=recovery_s) for n in self.names]
+        self.names = [
+            e.name if [x.name for x in engines].count(e.name) == 1 else f"{e.name}#{i}" for i, e in enumerate(engines)
+        ]
+        self.breakers = [
+            CircuitBreaker(f"{kind}:{n}", clock=self.clock, failure_threshold=failure_threshold, recovery_s=recovery_s)
+            for n in self.names
+        ]
         self.probe_every_s = probe_every_s
         self.on_state = on_state
         self._prober: asyncio.Task[None] | None = None
@@ -71,8 +82,14 @@ class Children(Generic[E]):
             breaker.record_failure()
         else:
             breaker.trip()
-        log.warning("speech_engine_failed", kind=self.kind, engine=self.names[i], error=str(error),
-                    retryable=error.retryable, circuit=breaker.state)
+        log.warning(
+            "speech_engine_failed",
+            kind=self.kind,
+            engine=self.names[i],
+            error=str(error),
+            retryable=error.retryable,
+            circuit=breaker.state,
+        )
         if breaker.state != "closed":
             if self.on_state is not None:
                 self.on_state(self.names[i], breaker.state)
@@ -81,8 +98,9 @@ class Children(Generic[E]):
     def _start_prober(self) -> None:
         if self._prober is None or self._prober.done():
             with contextlib.suppress(RuntimeError):  # no running loop: live traffic will find out
-                self._prober = asyncio.get_running_loop().create_task(self._probe_loop(),
-                                                                      name=f"{self.kind}-recovery-probe")
+                self._prober = asyncio.get_running_loop().create_task(
+                    self._probe_loop(), name=f"{self.kind}-recovery-probe"
+                )
 
     async def _probe_loop(self) -> None:
         """While any child is open: probe the ones whose rest is over; stop when all are closed."""
@@ -241,8 +259,7 @@ class FailoverSTT(STTEngine):
     def open_session(self) -> SttSession:
         return _FailoverSession(self)
 
-    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
-                               hints: list[str]) -> str:
+    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str:
         last: EngineError | None = None
         for i in self.children.order():
             try:

@@ -20,8 +20,16 @@ T = TypeVar("T")
 class ProviderLimits:
     """One per provider per process: shared by every call using that provider."""
 
-    def __init__(self, name: str, *, rate_per_s: float = 20.0, burst: int = 20, clock: Clock | None = None,
-                 limit_budget_s: float = 2.0, first_backoff_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        rate_per_s: float = 20.0,
+        burst: int = 20,
+        clock: Clock | None = None,
+        limit_budget_s: float = 2.0,
+        first_backoff_s: float = 0.1,
+    ) -> None:
         self.name = name
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.bucket = TokenBucket(rate_per_s, burst, clock=self.clock)

@@ -15,8 +15,9 @@ def openai_failures(engine: str) -> Iterator[None]:
     try:
         yield
     except openai.APIStatusError as error:
-        raise from_http_status(engine, error.status_code, error.message,
-                               retry_after=error.response.headers.get("retry-after")) from error
+        raise from_http_status(
+            engine, error.status_code, error.message, retry_after=error.response.headers.get("retry-after")
+        ) from error
     except openai.APIError as error:  # connection refused, timeouts, bodies that are not JSON
         raise EngineError(engine, repr(error)) from error
     except TRANSPORT_ERRORS as error:  # the connection lost mid-body

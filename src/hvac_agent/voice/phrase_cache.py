@@ -118,8 +118,9 @@ class RedisPhraseStore:
 class PhraseCache:
     """LRU of μ-law audio keyed by (voice, text), bounded in bytes, over an optional shared store."""
 
-    def __init__(self, max_bytes: int = 8 * 1024 * 1024, max_text_chars: int = 240,
-                 shared: SharedPhraseStore | None = None) -> None:
+    def __init__(
+        self, max_bytes: int = 8 * 1024 * 1024, max_text_chars: int = 240, shared: SharedPhraseStore | None = None
+    ) -> None:
         self.max_bytes = max_bytes
         self.max_text_chars = max_text_chars
         self.shared = shared

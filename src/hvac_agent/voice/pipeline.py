@@ -146,13 +146,31 @@ class CallPipeline:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.stt_session = engines.stt.open_session()
         c = self.config
-        self.turns = TurnDetector(self.stt_session, engines.vad_factory(), self, self.clock,
-                                  TurnConfig(c.endpoint, barge_in_ms=c.barge_in_ms, preroll_ms=c.preroll_ms,
-                                             dtmf_gap_ms=c.dtmf_gap_ms, early_end=c.early_end),
-                                  call_sid=call_sid, spawn=self._spawn)
-        self.playout = Playout(engines.tts, sink, self.clock, on_finished=self._heard, on_started=self._on_first_frame,
-                               mark_every_ms=c.mark_every_ms, final_mark_grace_ms=c.final_mark_grace_ms,
-                               call_sid=call_sid)
+        self.turns = TurnDetector(
+            self.stt_session,
+            engines.vad_factory(),
+            self,
+            self.clock,
+            TurnConfig(
+                c.endpoint,
+                barge_in_ms=c.barge_in_ms,
+                preroll_ms=c.preroll_ms,
+                dtmf_gap_ms=c.dtmf_gap_ms,
+                early_end=c.early_end,
+            ),
+            call_sid=call_sid,
+            spawn=self._spawn,
+        )
+        self.playout = Playout(
+            engines.tts,
+            sink,
+            self.clock,
+            on_finished=self._heard,
+            on_started=self._on_first_frame,
+            mark_every_ms=c.mark_every_ms,
+            final_mark_grace_ms=c.final_mark_grace_ms,
+            call_sid=call_sid,
+        )
         self._turn_lock = asyncio.Lock()
         self._no_input: asyncio.Task[None] | None = None
         self._pending_latency: tuple[float, float] | None = None  # (speech end, turn end)
@@ -174,8 +192,13 @@ class CallPipeline:
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("voice_task_failed", call_sid=self.call_sid, task=task.get_name(),
-                      error=repr(task.exception()), exc_info=task.exception())
+            log.error(
+                "voice_task_failed",
+                call_sid=self.call_sid,
+                task=task.get_name(),
+                error=repr(task.exception()),
+                exc_info=task.exception(),
+            )
             self._count_error()
 
     def _unexpected(self, event: str) -> None:
@@ -211,7 +234,7 @@ class CallPipeline:
         self.sink.start()
         try:
             reply = await self.responder.start(self.call_sid, self.caller_id)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
             self._unexpected("start_call_failed")
             reply = Reply(say="Sorry, we are having trouble. Please call back in a few minutes.", action="hangup")
         self._play(reply)
@@ -240,7 +263,7 @@ class CallPipeline:
         await self.sink.aclose()
         try:
             await self.responder.end(self.call_sid)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
             self._unexpected("end_call_failed")
 
     # ---- caller input (from the edge) -----------------------------------------------------------
@@ -275,8 +298,13 @@ class CallPipeline:
     def on_likely_end(self, speech_end: float, voiced_ms: int) -> None:
         """Probably done: acknowledge now; the turn itself ends at the end-of-turn silence (or
         earlier, when the words already answer the question)."""
-        if (not self.config.ack_at_likely_end or self.finishing or self.speaking
-                or voiced_ms < self.config.min_voiced_for_ack_ms or not self.engines.ack_phrases):
+        if (
+            not self.config.ack_at_likely_end
+            or self.finishing
+            or self.speaking
+            or voiced_ms < self.config.min_voiced_for_ack_ms
+            or not self.engines.ack_phrases
+        ):
             return
         self._pending_latency = (speech_end, self.clock.monotonic())
         self._play(Reply(say=self.engines.ack_phrases[0]), record=False)
@@ -298,8 +326,11 @@ class CallPipeline:
         # The 200 ms rule: if words (recognition + dialogue) are not ready soon, say "Okay." first
         # (unless it was said at the likely end already).
         recognised = asyncio.Event()
-        ack = self._spawn(self._ack_later(turn.turn_end, recognised), "ack") \
-            if turn.voiced_ms >= self.config.min_voiced_for_ack_ms and not turn.acknowledged else None
+        ack = (
+            self._spawn(self._ack_later(turn.turn_end, recognised), "ack")
+            if turn.voiced_ms >= self.config.min_voiced_for_ack_ms and not turn.acknowledged
+            else None
+        )
         try:
             # awaited in place (no task, no wait-with-timeout): an engine that has the words
             # ready answers without a trip through the event loop
@@ -335,8 +366,15 @@ class CallPipeline:
         if delay_s > 0:
             await self.clock.sleep(delay_s)
 
-    async def _respond(self, event: Event, speech_end: float, turn_end: float,
-                       ack: asyncio.Task[None] | None = None, *, spoken: bool = False) -> None:
+    async def _respond(
+        self,
+        event: Event,
+        speech_end: float,
+        turn_end: float,
+        ack: asyncio.Task[None] | None = None,
+        *,
+        spoken: bool = False,
+    ) -> None:
         if not spoken:  # keypad or no-input turns (spoken turns set these up before recognition)
             self._pending_latency = self._pending_reply_latency = (speech_end, turn_end)
             ack = self._spawn(self._ack_later(turn_end), "ack")
@@ -365,7 +403,7 @@ class CallPipeline:
             self._in_flight = asyncio.current_task()
             try:
                 reply = await self.responder.handle(self.call_sid, event, on_sentence=on_sentence)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
                 self._unexpected("dialogue_turn_failed")
                 reply = Reply(say=FALLBACK_SAY, expect=self.expect)
             finally:
@@ -390,7 +428,7 @@ class CallPipeline:
             self._cancel_no_input()
         sentences = [x.strip() for x in split_sentences(reply.say)]
         if sentences[: len(streamed)] == streamed:
-            rest = sentences[len(streamed):]
+            rest = sentences[len(streamed) :]
         else:  # the whole text differs from what streamed (a guard rewrote it): never repeat a sentence
             rest = [x for x in sentences if x not in streamed]
         for sentence in rest:
@@ -442,7 +480,7 @@ class CallPipeline:
         speech.recorded_text = speech.text
         try:
             speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, speech.text)
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
             self._unexpected("record_agent_turn_failed")
 
     async def _record(self, speech: Speech, text: str) -> None:
@@ -456,14 +494,14 @@ class CallPipeline:
                 speech.recorded_text = text
                 try:
                     speech.turn_seq = await self.responder.record_agent_turn(self.call_sid, text)
-                except Exception:
+                except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
                     self._unexpected("record_agent_turn_failed")
             return
         if speech.turn_seq is not None and text != speech.recorded_text:
             speech.recorded_text = text
             try:
                 await self.responder.amend_agent_turn(self.call_sid, speech.turn_seq, text)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure: logged with its traceback and counted
                 self._unexpected("amend_agent_turn_failed")
 
     # ---- silence --------------------------------------------------------------------------------

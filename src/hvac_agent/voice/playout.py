@@ -76,9 +76,18 @@ def snap_to_word(text: str, offset: int) -> int:
 
 
 class Playout:
-    def __init__(self, tts: TTSEngine, sink: PacedSink, clock: Clock, *, on_finished: FinishedListener,
-                 on_started: StartedListener, mark_every_ms: int = 1000, final_mark_grace_ms: int = 3000,
-                 call_sid: str = "") -> None:
+    def __init__(
+        self,
+        tts: TTSEngine,
+        sink: PacedSink,
+        clock: Clock,
+        *,
+        on_finished: FinishedListener,
+        on_started: StartedListener,
+        mark_every_ms: int = 1000,
+        final_mark_grace_ms: int = 3000,
+        call_sid: str = "",
+    ) -> None:
         self.tts = tts
         self.sink = sink
         self.clock = clock
@@ -109,7 +118,8 @@ class Playout:
         for old in [k for k, s in self._speeches.items() if k != speech.id and not s.active]:
             del self._speeches[old]  # bounded memory on long calls
         self._tasks[speech.id] = asyncio.get_running_loop().create_task(
-            self._speak(speech), name=f"speak:{self.call_sid}")
+            self._speak(speech), name=f"speak:{self.call_sid}"
+        )
         return speech
 
     @property

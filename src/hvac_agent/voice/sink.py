@@ -37,8 +37,15 @@ class _NotifyItem:
 
 
 class PacedSink:
-    def __init__(self, send_text: SendText, stream_sid: str, *, clock: Clock | None = None,
-                 lead_ms: int = 100, stats: VoiceStats | None = None) -> None:
+    def __init__(
+        self,
+        send_text: SendText,
+        stream_sid: str,
+        *,
+        clock: Clock | None = None,
+        lead_ms: int = 100,
+        stats: VoiceStats | None = None,
+    ) -> None:
         self._send = send_text
         self.stream_sid = stream_sid
         self.clock = clock or SYSTEM_CLOCK

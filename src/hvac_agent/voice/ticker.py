@@ -94,8 +94,9 @@ class PacingTicker:
         self._work = asyncio.Event()
         self.ticks = 0
         # An empty context: the ticker serves every call, so it must carry none's log bindings.
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="pacing-ticker",
-                                                            context=contextvars.Context())
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name="pacing-ticker", context=contextvars.Context()
+        )
 
     @property
     def sinks(self) -> int:

@@ -30,10 +30,25 @@ from hvac_agent.voice.vad import Vad
 log = get_logger("hvac_agent.voice.turns")
 
 _YES_NO = re.compile(r"\b(yes|yeah|yep|yup|sure|correct|right|okay|ok|no|nope|wrong)\b", re.I)
-_WINDOW = re.compile(r"\b(first|second|third|morning|afternoon|earliest|monday|tuesday|wednesday|"
-                     r"thursday|friday|saturday|tomorrow|one|two|three)\b", re.I)
-_DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-                "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_WINDOW = re.compile(
+    r"\b(first|second|third|morning|afternoon|earliest|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|tomorrow|one|two|three)\b",
+    re.I,
+)
+_DIGIT_WORDS = {
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
 
 
 def _count_digits(text: str) -> int:
@@ -118,8 +133,17 @@ class TurnConfig:
 
 
 class TurnDetector:
-    def __init__(self, session: SttSession, vad: Vad, listener: TurnListener, clock: Clock, config: TurnConfig,
-                 *, call_sid: str = "", spawn: Callable[[Awaitable[None], str], object]) -> None:
+    def __init__(
+        self,
+        session: SttSession,
+        vad: Vad,
+        listener: TurnListener,
+        clock: Clock,
+        config: TurnConfig,
+        *,
+        call_sid: str = "",
+        spawn: Callable[[Awaitable[None], str], object],
+    ) -> None:
         self.session = session
         self.vad = vad
         self.listener = listener
@@ -238,8 +262,9 @@ class TurnDetector:
         self._words = result.text
         quiet_ms = self.endpointer.silence_ms
         if quiet_ms >= self.config.endpoint.pause_ms and (
-                answer_complete(self.expect, result.text)
-                or (quiet_ms >= self.config.endpoint.likely_end_ms and likely_complete(self.expect, result.text))):
+            answer_complete(self.expect, result.text)
+            or (quiet_ms >= self.config.endpoint.likely_end_ms and likely_complete(self.expect, result.text))
+        ):
             if self.endpointer.end_now() is not None:
                 self._turn_end()
 
@@ -249,8 +274,9 @@ class TurnDetector:
             return
         now = self.clock.monotonic()
         acked, self._acked = self._acked, False
-        self.listener.on_turn_end(TurnEnd(self.last_voiced_at or now, now, self._voiced_ms, acked,
-                                          self._recognise(stream)))
+        self.listener.on_turn_end(
+            TurnEnd(self.last_voiced_at or now, now, self._voiced_ms, acked, self._recognise(stream))
+        )
 
     async def _recognise(self, stream: SttStream) -> SttResult | None:
         try:
@@ -273,8 +299,11 @@ class TurnDetector:
         if digit != "#":
             self._dtmf += digit
         digits = self._dtmf
-        complete = digit == "#" or (self.expect == "zip" and len(digits) >= 5) or (
-            self.expect == "phone" and (len(digits) >= 11 or (len(digits) == 10 and not digits.startswith("1"))))
+        complete = (
+            digit == "#"
+            or (self.expect == "zip" and len(digits) >= 5)
+            or (self.expect == "phone" and (len(digits) >= 11 or (len(digits) == 10 and not digits.startswith("1"))))
+        )
         if complete:
             self._flush_dtmf()
         else:

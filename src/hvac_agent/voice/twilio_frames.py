@@ -102,8 +102,7 @@ def parse(text: str | bytes) -> Inbound | None:
             return None
         seq = msg.get("sequenceNumber")
         track = body.get("track", "inbound")
-        return Media(data, _int(seq) if seq is not None else None, None,
-                     track if isinstance(track, str) else "inbound")
+        return Media(data, _int(seq) if seq is not None else None, None, track if isinstance(track, str) else "inbound")
     if event == "mark":
         name = body.get("name")
         return Mark(name) if isinstance(name, str) else None

@@ -16,42 +16,125 @@ from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 
 STREET_TYPES: dict[str, str] = {
-    "street": "Street", "st": "Street", "avenue": "Avenue", "ave": "Avenue", "av": "Avenue",
-    "road": "Road", "rd": "Road", "drive": "Drive", "dr": "Drive", "lane": "Lane", "ln": "Lane",
-    "boulevard": "Boulevard", "blvd": "Boulevard", "court": "Court", "ct": "Court",
-    "circle": "Circle", "cir": "Circle", "way": "Way", "place": "Place", "pl": "Place",
-    "parkway": "Parkway", "pkwy": "Parkway", "highway": "Highway", "hwy": "Highway",
-    "trail": "Trail", "trl": "Trail", "terrace": "Terrace", "loop": "Loop", "cove": "Cove",
-    "cv": "Cove", "run": "Run", "pass": "Pass", "path": "Path", "bend": "Bend",
-    "crossing": "Crossing", "square": "Square", "plaza": "Plaza", "pike": "Pike", "row": "Row",
-    "alley": "Alley", "expressway": "Expressway", "freeway": "Freeway", "point": "Point",
-    "ridge": "Ridge", "glen": "Glen", "walk": "Walk", "hollow": "Hollow", "view": "View",
-    "cv.": "Cove", "trace": "Trace", "landing": "Landing", "park": "Park", "center": "Center",
+    "street": "Street",
+    "st": "Street",
+    "avenue": "Avenue",
+    "ave": "Avenue",
+    "av": "Avenue",
+    "road": "Road",
+    "rd": "Road",
+    "drive": "Drive",
+    "dr": "Drive",
+    "lane": "Lane",
+    "ln": "Lane",
+    "boulevard": "Boulevard",
+    "blvd": "Boulevard",
+    "court": "Court",
+    "ct": "Court",
+    "circle": "Circle",
+    "cir": "Circle",
+    "way": "Way",
+    "place": "Place",
+    "pl": "Place",
+    "parkway": "Parkway",
+    "pkwy": "Parkway",
+    "highway": "Highway",
+    "hwy": "Highway",
+    "trail": "Trail",
+    "trl": "Trail",
+    "terrace": "Terrace",
+    "loop": "Loop",
+    "cove": "Cove",
+    "cv": "Cove",
+    "run": "Run",
+    "pass": "Pass",
+    "path": "Path",
+    "bend": "Bend",
+    "crossing": "Crossing",
+    "square": "Square",
+    "plaza": "Plaza",
+    "pike": "Pike",
+    "row": "Row",
+    "alley": "Alley",
+    "expressway": "Expressway",
+    "freeway": "Freeway",
+    "point": "Point",
+    "ridge": "Ridge",
+    "glen": "Glen",
+    "walk": "Walk",
+    "hollow": "Hollow",
+    "view": "View",
+    "cv.": "Cove",
+    "trace": "Trace",
+    "landing": "Landing",
+    "park": "Park",
+    "center": "Center",
 }
 DIRECTIONS: dict[str, str] = {
-    "north": "North", "south": "South", "east": "East", "west": "West", "n": "North",
-    "s": "South", "e": "East", "w": "West", "northeast": "Northeast", "northwest": "Northwest",
-    "southeast": "Southeast", "southwest": "Southwest", "ne": "NE", "nw": "NW", "se": "SE",
+    "north": "North",
+    "south": "South",
+    "east": "East",
+    "west": "West",
+    "n": "North",
+    "s": "South",
+    "e": "East",
+    "w": "West",
+    "northeast": "Northeast",
+    "northwest": "Northwest",
+    "southeast": "Southeast",
+    "southwest": "Southwest",
+    "ne": "NE",
+    "nw": "NW",
+    "se": "SE",
     "sw": "SW",
 }
 UNIT_WORDS: dict[str, str] = {
-    "apartment": "Apt", "apt": "Apt", "unit": "Unit", "suite": "Suite", "ste": "Suite",
-    "building": "Bldg", "bldg": "Bldg", "lot": "Lot", "space": "Space", "room": "Room",
+    "apartment": "Apt",
+    "apt": "Apt",
+    "unit": "Unit",
+    "suite": "Suite",
+    "ste": "Suite",
+    "building": "Bldg",
+    "bldg": "Bldg",
+    "lot": "Lot",
+    "space": "Space",
+    "room": "Room",
 }
 # Words that never belong to a street name: they end the search.
-_NOT_STREET = frozenset("""
+_NOT_STREET = frozenset(
+    """
 and my is the a an at in on it's its i i'm we our zip code number phone apartment apt unit suite
 building lot but so please thanks thank you yes yeah no not it that this with for from of to by
 furnace ac heat heater heating air cooling system problem broken out working there here name call
 calling about been has have had was were are be will would can could should house home degrees
 years year old kids people hours minutes days weeks am pm o'clock dollars bucks times story floor
-""".split())
+""".split()
+)
 _ADDRESS_CUE = re.compile(
     r"\b(?:address|address is|address's|live at|living at|located at|i'?m at|we'?re at|it'?s at|at|on|"
     r"house is|home is)\s*$"
 )
-_NOT_ZIP_AFTER = frozenset({"btu", "btus", "dollars", "bucks", "miles", "square", "sq", "feet", "degrees",
-                            "percent", "hours", "years", "times", "people", "calls", "watts", "volts"})
+_NOT_ZIP_AFTER = frozenset(
+    {
+        "btu",
+        "btus",
+        "dollars",
+        "bucks",
+        "miles",
+        "square",
+        "sq",
+        "feet",
+        "degrees",
+        "percent",
+        "hours",
+        "years",
+        "times",
+        "people",
+        "calls",
+        "watts",
+        "volts",
+    }
+)
 _ZIP_BEFORE = re.compile(r"\b(?:in|at|area|austin|texas|tx|city|town|near)\s*$")
 _ZIP_CUE = re.compile(r"\b(?:zip|zipcode|zip code|postal code|postcode)\b")
 _NO_UNIT = re.compile(
@@ -63,13 +146,15 @@ _NO_UNIT = re.compile(
 
 
 # State names and the postal codes that are not also everyday words ("in", "me", "or", "ok", "hi").
-STATES = frozenset("""
+STATES = frozenset(
+    """
 alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
 illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
 mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah
 vermont virginia washington wisconsin wyoming tx ca fl ny nj az nm nv ut ga nc sc tn ky va wv md ct ri
 vt nh mn wi il mi ks ia ar ms sd nd mt wy ak
-""".split())
+""".split()
+)
 _NUMBERED_ROADS = frozenset({"highway", "hwy", "route", "fm", "interstate", "rr", "sh", "us"})
 _ROAD_QUALIFIERS = frozenset({"county", "ranch", "market", "state", "farm", "private"})
 
@@ -100,13 +185,63 @@ def _street_word(tok: str) -> str:
     return tok[:1].upper() + tok[1:]
 
 
-_MEASURES = frozenset({"years", "year", "degrees", "degree", "feet", "foot", "minutes", "hours", "days",
-                       "weeks", "months", "tons", "ton", "percent", "bucks", "dollars", "times", "old"})
+_MEASURES = frozenset(
+    {
+        "years",
+        "year",
+        "degrees",
+        "degree",
+        "feet",
+        "foot",
+        "minutes",
+        "hours",
+        "days",
+        "weeks",
+        "months",
+        "tons",
+        "ton",
+        "percent",
+        "bucks",
+        "dollars",
+        "times",
+        "old",
+    }
+)
 # "unit", "room", "space", "lot" also name equipment and places: "the outside unit", "living room".
-_EQUIPMENT_BEFORE = frozenset({"the", "ac", "outside", "outdoor", "indoor", "hvac", "whole", "heating",
-                               "cooling", "this", "that", "upstairs", "downstairs", "attic", "window",
-                               "condenser", "furnace", "new", "old", "a", "living", "bed", "dining",
-                               "family", "laundry", "utility", "crawl", "storage", "of", "c"})
+_EQUIPMENT_BEFORE = frozenset(
+    {
+        "the",
+        "ac",
+        "outside",
+        "outdoor",
+        "indoor",
+        "hvac",
+        "whole",
+        "heating",
+        "cooling",
+        "this",
+        "that",
+        "upstairs",
+        "downstairs",
+        "attic",
+        "window",
+        "condenser",
+        "furnace",
+        "new",
+        "old",
+        "a",
+        "living",
+        "bed",
+        "dining",
+        "family",
+        "laundry",
+        "utility",
+        "crawl",
+        "storage",
+        "of",
+        "c",
+    }
+)
 
 
 def _equipment_sense(toks: list[str], i: int) -> bool:
@@ -127,12 +262,31 @@ def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
     t = toks[i]
     if re.fullmatch(r"#?\d{1,5}[a-z]?", t):
         value = t.lstrip("#").upper()
-        if i + 1 < len(toks) and toks[i + 1] in LETTERS and len(toks[i + 1]) <= 3 and toks[i + 1] not in (
-            "a", "i", "and", "are", "see", "you", "why", "be", "ex",
-        ) and not value[-1].isalpha():
+        if (
+            i + 1 < len(toks)
+            and toks[i + 1] in LETTERS
+            and len(toks[i + 1]) <= 3
+            and toks[i + 1]
+            not in (
+                "a",
+                "i",
+                "and",
+                "are",
+                "see",
+                "you",
+                "why",
+                "be",
+                "ex",
+            )
+            and not value[-1].isalpha()
+        ):
             return value + LETTERS[toks[i + 1]].upper(), i + 2
-        if i + 1 < len(toks) and toks[i + 1] == "a" and (i + 2 == len(toks) or toks[i + 2] in (
-                "and", "zip", "in")) and not value[-1].isalpha():
+        if (
+            i + 1 < len(toks)
+            and toks[i + 1] == "a"
+            and (i + 2 == len(toks) or toks[i + 2] in ("and", "zip", "in"))
+            and not value[-1].isalpha()
+        ):
             return value + "A", i + 2
         return value, i + 1
     if t in LETTERS and len(t) <= 3 and t not in ("and", "are", "you", "see", "why", "be", "i", "a"):
@@ -149,10 +303,15 @@ def usaddress_street(text: str) -> str | None:
 
     try:
         parsed = usaddress.parse(text)
-    except Exception:  # usaddress raises on odd input; the fallback then finds nothing
+    except (usaddress.RepeatedLabelError, ValueError):  # odd input: the fallback then finds nothing
         return None
-    keep = ("AddressNumber", "StreetNamePreDirectional", "StreetName", "StreetNamePostType",
-            "StreetNamePostDirectional")
+    keep = (
+        "AddressNumber",
+        "StreetNamePreDirectional",
+        "StreetName",
+        "StreetNamePostType",
+        "StreetNamePostDirectional",
+    )
     words = [w for w, tag in parsed if tag in keep]
     if len(words) < 2 or not words[0].isdigit() or any(w in _NOT_STREET for w in words[1:]):
         return None
@@ -211,10 +370,14 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             if j < len(toks) and toks[j] in STATES and len(words) >= 2:
                 words.pop()  # "4410 duval austin texas": the word before the state is the city
             name_words = [w for w in words if w not in DIRECTIONS]
-            tail_ok = j >= len(toks) or toks[j] in UNIT_WORDS or toks[j] in ("and", "zip", "in") or (
-                toks[j].isdigit() and len(toks[j]) == 5) or toks[j] in STATES
-            if not (name_words and len(name_words) <= 3 and tail_ok
-                    and (ctx.expect == "address" or cue)):
+            tail_ok = (
+                j >= len(toks)
+                or toks[j] in UNIT_WORDS
+                or toks[j] in ("and", "zip", "in")
+                or (toks[j].isdigit() and len(toks[j]) == 5)
+                or toks[j] in STATES
+            )
+            if not (name_words and len(name_words) <= 3 and tail_ok and (ctx.expect == "address" or cue)):
                 continue
             j = name_start + len(words) - (1 if toks[name_start - 1] in DIRECTIONS else 0)
         if not any(w not in DIRECTIONS for w in words):
@@ -270,8 +433,13 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             continue
         cued = bool(_ZIP_CUE.search(before)) or ctx.expect in ("zip", "address")
         likely = (
-            cued or street_end >= 0 or after == "area" or len(toks) <= 3
-            or bool(_ZIP_BEFORE.search(before)) or idx + 1 == len(toks) and len(digits) == 5
+            cued
+            or street_end >= 0
+            or after == "area"
+            or len(toks) <= 3
+            or bool(_ZIP_BEFORE.search(before))
+            or idx + 1 == len(toks)
+            and len(digits) == 5
         )
         if likely and (len(digits) == 5 or cued or street_end >= 0):
             res.zip = digits[:5]

@@ -37,8 +37,13 @@ _SLOT_WORDS: list[tuple[re.Pattern[str], SlotName]] = [
 ]
 _NOT_THIS = re.compile(r"\bnot (?:my |the |your )?$")
 _EXPECT_SLOT: dict[str, SlotName] = {
-    "name": "name", "phone": "phone", "phone_confirm": "phone", "address": "address", "zip": "zip",
-    "issue": "issue", "window": "window",
+    "name": "name",
+    "phone": "phone",
+    "phone_confirm": "phone",
+    "address": "address",
+    "zip": "zip",
+    "issue": "issue",
+    "window": "window",
 }
 
 
@@ -67,16 +72,14 @@ def extract_correction(
             if not _NOT_THIS.search(utt.norm, 0, m.start()):  # "not my name, my number"
                 named.append(slot)
                 break
-    if "number" in utt.norm and ("address" in named or "unit" in named) and "phone" in named and (
-            "phone" not in found):
+    if "number" in utt.norm and ("address" in named or "unit" in named) and "phone" in named and ("phone" not in found):
         named.remove("phone")  # "house number", "apartment number"
     targets: list[SlotName] = []
     for slot in [*found, *named]:
         if slot not in targets:
             targets.append(slot)
     strong = yes_but or _STRONG_CUE.search(utt.norm) is not None
-    if (not targets and strong and ctx.expect in _EXPECT_SLOT
-            and not re.fullmatch(r"(?:no|nope|nah|not)", utt.norm)):
+    if not targets and strong and ctx.expect in _EXPECT_SLOT and not re.fullmatch(r"(?:no|nope|nah|not)", utt.norm):
         targets.append(_EXPECT_SLOT[ctx.expect])
     if not targets:
         # A bare value read back wrong: "it should be 4410 not 4401".

@@ -20,21 +20,69 @@ from hvac_agent.dialogue.state import WindowOffer
 PartOfDay = Literal["morning", "afternoon"]
 
 WEEKDAYS: dict[str, int] = {
-    "monday": 0, "mon": 0, "mondays": 0, "tuesday": 1, "tues": 1, "tue": 1, "tuesdays": 1,
-    "wednesday": 2, "wed": 2, "weds": 2, "wednesdays": 2, "thursday": 3, "thurs": 3, "thur": 3,
-    "thu": 3, "thursdays": 3, "friday": 4, "fri": 4, "fridays": 4, "saturday": 5, "sat": 5,
-    "saturdays": 5, "sunday": 6, "sun": 6, "sundays": 6,
+    "monday": 0,
+    "mon": 0,
+    "mondays": 0,
+    "tuesday": 1,
+    "tues": 1,
+    "tue": 1,
+    "tuesdays": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "weds": 2,
+    "wednesdays": 2,
+    "thursday": 3,
+    "thurs": 3,
+    "thur": 3,
+    "thu": 3,
+    "thursdays": 3,
+    "friday": 4,
+    "fri": 4,
+    "fridays": 4,
+    "saturday": 5,
+    "sat": 5,
+    "saturdays": 5,
+    "sunday": 6,
+    "sun": 6,
+    "sundays": 6,
 }
 MONTHS: dict[str, int] = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
-    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9,
-    "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
-_WD = "|".join(sorted((k for k in WEEKDAYS if k not in ("sun", "sat", "wed", "mon")), key=len,
-                      reverse=True))
-_MO = "|".join(sorted((k for k in MONTHS if k not in ("may", "march", "jan", "jun", "jul", "sep",
-                                                     "oct", "dec", "aug", "apr", "feb", "nov")),
-                      key=len, reverse=True))
+_WD = "|".join(sorted((k for k in WEEKDAYS if k not in ("sun", "sat", "wed", "mon")), key=len, reverse=True))
+_MO = "|".join(
+    sorted(
+        (
+            k
+            for k in MONTHS
+            if k not in ("may", "march", "jan", "jun", "jul", "sep", "oct", "dec", "aug", "apr", "feb", "nov")
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 _ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
 
 _DATE = re.compile(
@@ -86,7 +134,8 @@ _PICK = re.compile(
 )
 _THAT_ONE = re.compile(
     r"^(?:yes|yeah|yep|sure|ok|okay|that|that one|that works|works for me|sounds good|perfect|"
-    r"that'?s fine|that'?s good|let'?s do (?:it|that)|book it|great)\b")
+    r"that'?s fine|that'?s good|let'?s do (?:it|that)|book it|great)\b"
+)
 _NONE_OF = re.compile(
     r"\b(?:none of (?:those|them|these)|neither(?: of (?:those|them))?|those (?:don'?t|won'?t) work|"
     r"(?:that|those) (?:times|days|windows) (?:don'?t|won'?t) work|nothing (?:there )?works)\b"
@@ -103,8 +152,20 @@ _PAST = re.compile(
 _LEADING_NO = re.compile(r"(?:no|nope|nah)(?: no)?(?: (?:the|in the|on|on the|make it|it'?s|its))? ?")
 _WEEK_FROM = re.compile(rf"\b(?:a|one) week from (?:today|now|tomorrow|{_WD})\b")
 _NEXT_MONTH = re.compile(r"\b(?:sometime |early )?next month\b")
-_COUNT = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "couple": 2, "couple of": 2, "few": 3}
+_COUNT = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "couple": 2,
+    "couple of": 2,
+    "few": 3,
+}
 _RELATIVE = re.compile(
     r"\bin (?:a |the next )?(?P<n>a|one|two|three|four|five|six|seven|couple(?: of)?|few|\d{1,2}) "
     r"(?P<unit>days?|weeks?)\b"
@@ -118,9 +179,26 @@ _FALLBACK_HINT = re.compile(
     r"\b(?:fortnight|beginning of (?:next )?month|end of (?:the |this |next )?month|"
     r"first week of|second week of)\b"
 )
-_ORD_VALUE = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
-              "4th": 3, "one": 0, "two": 1, "three": 2, "four": 3, "1": 0, "2": 1, "3": 2, "4": 3,
-              "former": 0, "earlier": 0}
+_ORD_VALUE = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "one": 0,
+    "two": 1,
+    "three": 2,
+    "four": 3,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "former": 0,
+    "earlier": 0,
+}
 
 
 def local_today(ctx: NluContext) -> dt.date:
@@ -155,7 +233,7 @@ def _month_day(today: dt.date, month: int, day: int) -> dt.date | None:
 
 
 def _day_of_month(today: dt.date, day: int) -> dt.date | None:
-    """"the 30th": this month if still ahead, else next month."""
+    """ "the 30th": this month if still ahead, else next month."""
     for k in range(3):
         month = (today.month - 1 + k) % 12 + 1
         year = today.year + (today.month - 1 + k) // 12
@@ -175,8 +253,12 @@ def parse_with_dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | No
     found = dateparser.parse(
         text,
         languages=["en"],
-        settings={"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "TIMEZONE": tz,
-                  "RETURN_AS_TIMEZONE_AWARE": False},
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "RELATIVE_BASE": base,
+            "TIMEZONE": tz,
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
     )
     return found.date() if found else None
 
@@ -197,8 +279,7 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
         d: dt.date | None = None
         if m.group("rel"):
             rel = m.group("rel")
-            d = today + dt.timedelta(days=2 if rel.startswith("day after") else 1 if rel == "tomorrow"
-                                     else 0)
+            d = today + dt.timedelta(days=2 if rel.startswith("day after") else 1 if rel == "tomorrow" else 0)
         elif m.group("wd"):
             if m.group("wdday"):
                 d = _day_of_month(today, int(m.group("wdday")))
@@ -207,8 +288,7 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
         elif m.group("mo"):
             d = _month_day(today, MONTHS[m.group("mo")], int(m.group(m.lastindex or 0)))
         elif m.group("day"):
-            if not m.group("mo2") and int(m.group("day")) <= 4 and (
-                    picked or _NOT_A_DAY.match(text, m.end())):
+            if not m.group("mo2") and int(m.group("day")) <= 4 and (picked or _NOT_A_DAY.match(text, m.end())):
                 continue  # "the first one", "the first available": a choice, not the 1st of the month
             if m.group("mo2"):
                 d = _month_day(today, MONTHS[m.group("mo2")], int(m.group("day")))
@@ -241,7 +321,7 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
 
 
 def _relative(text: str, today: dt.date) -> dt.date | None:
-    """"in two days", "a week from monday", "this weekend", "next week" (its Monday)."""
+    """ "in two days", "a week from monday", "this weekend", "next week" (its Monday)."""
     m = _RELATIVE.search(text)
     if m is None:
         return None
@@ -251,8 +331,13 @@ def _relative(text: str, today: dt.date) -> dt.date | None:
         return today + dt.timedelta(days=n * (7 if m.group("unit").startswith("week") else 1))
     if m.group("from"):
         base = m.group("from")
-        start = today if base in ("today", "now") else today + dt.timedelta(days=1) if base == "tomorrow" \
+        start = (
+            today
+            if base in ("today", "now")
+            else today + dt.timedelta(days=1)
+            if base == "tomorrow"
             else _weekday_date(today, WEEKDAYS[base], None)
+        )
         return start + dt.timedelta(days=7)
     if m.group("wknd"):
         saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7)
@@ -340,7 +425,8 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
         order = sorted(range(len(offered)), key=lambda i: (offered[i].date, offered[i].window))
         dates = set(wanted)  # "friday or monday": whichever was offered first
         matches = [
-            i for i in order
+            i
+            for i in order
             if (choice.date is None or offered[i].date in dates)
             and (choice.part_of_day is None or offer_part(offered[i]) == choice.part_of_day)
             and offered[i].date not in choice.exclude_dates

@@ -16,8 +16,10 @@ _STRONG_SWEAR = re.compile(
 _MILD_SWEAR = re.compile(r"\b(?:damn\w*|dammit|crap|hell|freaking|friggin\w*|frigging|bloody)\b")
 # Words that describe the problem as often as the call ("a terrible smell", "an annoying noise",
 # "the heat won't come on") count only when aimed at the call itself.
-_AIMED = (r"(?:terrible|horrible|awful|pathetic|useless|ridiculous|unbelievable|crazy|insane|nuts|"
-          r"a joke|stupid|dumb|annoying|frustrating|absurd|a nightmare|impossible)")
+_AIMED = (
+    r"(?:terrible|horrible|awful|pathetic|useless|ridiculous|unbelievable|crazy|insane|nuts|"
+    r"a joke|stupid|dumb|annoying|frustrating|absurd|a nightmare|impossible)"
+)
 _EXPLICIT = re.compile(
     r"\b(?:frustrated|annoyed|idiot\w*|"
     rf"(?:this|that|you|you'?re|this is|that'?s|it'?s|this call|this system|this service|your service)"
@@ -70,8 +72,7 @@ def frustration_score(utt: Utterance, ctx: NluContext) -> float:
         weights.append(0.4)  # "I said Duval": repeating themselves, maybe to correct us
     if len(utt.tokens) >= 2:
         repeats = sum(
-            1 for prev in ctx.previous_caller_texts[-4:]
-            if _similar(utt.tokens, normalise(prev).split()) >= 0.8
+            1 for prev in ctx.previous_caller_texts[-4:] if _similar(utt.tokens, normalise(prev).split()) >= 0.8
         )
         if repeats >= 2:
             weights.append(0.7)

@@ -19,8 +19,10 @@ _IDENTITY = re.compile(
 # Asking for a person. Words that are unambiguous count anywhere; roles ("agent", "manager",
 # "the office", "a person") only when asked for, since callers also mention their insurance agent,
 # their property manager, or the person who came out last time.
-_ROLE = (r"(?:agent|manager|person|human|humans|dispatcher|receptionist|owner|office|someone|somebody|"
-         r"anyone|anybody|supervisor|technician|tech|people|guy|lady|woman|man)")
+_ROLE = (
+    r"(?:agent|manager|person|human|humans|dispatcher|receptionist|owner|office|someone|somebody|"
+    r"anyone|anybody|supervisor|technician|tech|people|guy|lady|woman|man)"
+)
 # "I need someone" / "can I get a technician" ask for a visit; these roles only for a person now.
 _DESK_ROLE = r"(?:agent|manager|person|human|dispatcher|receptionist|supervisor|owner|office)"
 _NOT_OURS = r"(?<!insurance )(?<!property )(?<!building )(?<!leasing )(?<!estate )(?<!apartment )"
@@ -85,15 +87,28 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("warranty", re.compile(r"\b(?:warrant\w*|guarantee\w*)\b")),
     ("discounts", re.compile(r"\b(?:discounts?|coupons?|specials?|promotions?|deals?|rebates? (?:do|from) you)\b")),
     ("licensing", re.compile(r"\b(?:licen[sc]ed?|license number|insured|bonded|liability insurance|certified)\b")),
-    ("payment", re.compile(r"\b(?:credit cards?|debit|checks?|cash|venmo|zelle|paypal|apple pay|pay (?:up front|"
-                           r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b")),
-    ("brands", re.compile(r"\b(?:brands?|trane|carrier|lennox|rheem|goodman|mitsubishi|daikin|bryant|york|ruud|"
-                          r"american standard|amana|fujitsu|dealer)\b")),
+    (
+        "payment",
+        re.compile(
+            r"\b(?:credit cards?|debit|checks?|cash|venmo|zelle|paypal|apple pay|pay (?:up front|"
+            r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b"
+        ),
+    ),
+    (
+        "brands",
+        re.compile(
+            r"\b(?:brands?|trane|carrier|lennox|rheem|goodman|mitsubishi|daikin|bryant|york|ruud|"
+            r"american standard|amana|fujitsu|dealer)\b"
+        ),
+    ),
 ]
-_ASKS = re.compile(r"\b(?:do you|do y'?all|are you|are your|is (?:it|that|there|your|cash)|can i|what|which|how|"
-                   r"does|is that something|any)\b|\?$")
+_ASKS = re.compile(
+    r"\b(?:do you|do y'?all|are you|are your|is (?:it|that|there|your|cash)|can i|what|which|how|"
+    r"does|is that something|any)\b|\?$"
+)
 _QUESTION_CUE = re.compile(
-    r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b")
+    r"\b(?:what|when|how|do you|are you|is there|can you tell|wondering|question|is it|does it)\b"
+)
 # Farewells end a call anywhere; "that's it", "never mind" only answer "anything else?" (or open a
 # call): "yeah that's it" to a read-back question must not hang up.
 _FAREWELL = re.compile(
@@ -107,9 +122,7 @@ _DONE = re.compile(
 )
 
 
-def extract_intent(
-    utt: Utterance, ctx: NluContext
-) -> tuple[Intent | None, QuestionTopic | None]:
+def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, QuestionTopic | None]:
     t = utt.norm
     m = _HUMAN.search(t)
     if m and m.group(0).startswith(("don't", "dont", "do not")):
@@ -129,20 +142,25 @@ def extract_intent(
             if pattern.search(t):
                 return "question", topic  # type: ignore[return-value]  # the labels are QuestionTopics
     wants_quote = re.search(r"\b(?:quote|estimate)\b", t) and not re.search(
-        r"\b(?:how much|charge|cost|costs|fee|free)\b", t)
+        r"\b(?:how much|charge|cost|costs|fee|free)\b", t
+    )
     if not wants_quote and (_QUOTE.search(t) or _PRICE.search(t) and (question or len(utt.tokens) <= 4)):
         return "question", "price"
     if _HOURS.search(t):
         return "question", "hours"
     if _AREA.search(t) and not re.search(
-            r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t):
+        r"\bservice (?:my|the|our|a) (?:ac|a c|furnace|unit|system|heater|heat pump|boiler|mini split)\b", t
+    ):
         return "question", "service_area"
     if _FAREWELL.search(t) and not _BOOK.search(t):
         return "goodbye", None
     if ctx.expect in ("anything_else", "intent", None) and _DONE.search(t) and not _BOOK.search(t):
         return "goodbye", None
-    if ctx.expect == "anything_else" and re.fullmatch(r"(?:no|nope|nah|no thanks|no thank you)"
-                                                      r"(?: (?:thanks|thank you))?", t):
+    if ctx.expect == "anything_else" and re.fullmatch(
+        r"(?:no|nope|nah|no thanks|no thank you)"
+        r"(?: (?:thanks|thank you))?",
+        t,
+    ):
         return "goodbye", None
     if _BOOK.search(t):
         return "book", None

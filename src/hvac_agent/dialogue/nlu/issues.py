@@ -11,24 +11,30 @@ from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, IssueCategory, Urgency
 
 _HEAT_EQUIP = r"(?:furnace|heater|heat|heating|boiler|radiators?|heat pump|pilot(?: light)?|baseboards?)"
-_COOL_EQUIP = (r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
-               r"central air|mini split|cooler|condenser|compressor|heat pump|outdoor unit|outside unit|"
-               r"outdoor fan|outside fan|condenser fan)")
-_BROKEN = (r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
-           r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
-           r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
-           r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
-           r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
-           r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out|"
-           r"short cycl\w*|keeps cycling|cycling on and off|tripping the breaker|keeps tripping)")
+_COOL_EQUIP = (
+    r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
+    r"central air|mini split|cooler|condenser|compressor|heat pump|outdoor unit|outside unit|"
+    r"outdoor fan|outside fan|condenser fan)"
+)
+_BROKEN = (
+    r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
+    r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
+    r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
+    r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
+    r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
+    r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out|"
+    r"short cycl\w*|keeps cycling|cycling on and off|tripping the breaker|keeps tripping)"
+)
 # Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
 # and then shuts off", "the ac runs all day and never reaches the set temperature".
-_FAILS_LATER = (r"(?:shuts? off|turns? off|cuts? (?:out|off)|keeps shutting off|won'?t (?:turn on|start|"
-                r"come on|kick on|stay on|keep up|cool|heat)|never (?:reaches|gets to|gets (?:warm|cold|cool))|"
-                r"can'?t keep up|not keeping up|isn'?t (?:spinning|turning|keeping up)|not spinning|"
-                r"stopped working|doesn'?t (?:cool|heat|get (?:warm|cold|cool))|keeps (?:restarting|rebooting|"
-                r"turning (?:on and off|off and on)|clicking (?:on and off|off))|(?:is |are |got )?(?:frozen|iced up|"
-                r"icing up|covered in ice))")
+_FAILS_LATER = (
+    r"(?:shuts? off|turns? off|cuts? (?:out|off)|keeps shutting off|won'?t (?:turn on|start|"
+    r"come on|kick on|stay on|keep up|cool|heat)|never (?:reaches|gets to|gets (?:warm|cold|cool))|"
+    r"can'?t keep up|not keeping up|isn'?t (?:spinning|turning|keeping up)|not spinning|"
+    r"stopped working|doesn'?t (?:cool|heat|get (?:warm|cold|cool))|keeps (?:restarting|rebooting|"
+    r"turning (?:on and off|off and on)|clicking (?:on and off|off))|(?:is |are |got )?(?:frozen|iced up|"
+    r"icing up|covered in ice))"
+)
 _ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second floor|basement)"
 
 _NO_HEAT = re.compile(
@@ -94,7 +100,8 @@ _MAINT = re.compile(
 _HEAT_WORDS = re.compile(rf"\b{_HEAT_EQUIP}\b|\bcold\b|\bfreezing\b")
 _COOL_WORDS = re.compile(rf"\b{_COOL_EQUIP}\b|\bhot\b")
 _EQUIPMENT_BROKEN = re.compile(
-    rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}")
+    rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}"
+)
 
 _PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
 _COLD_AIR = re.compile(r"\b(?:air|vents?)(?: \S+){0,6} (?:is|are|feels?|blows?|blowing) (?:cold|cool|freezing)\b")
@@ -110,15 +117,29 @@ _ELDER_AGE = re.compile(
     r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
 )
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
-                r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"), "infant in the home"),
-    (re.compile(r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
-                r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
-                r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"),
-     "elderly occupant"),
-    (re.compile(r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
-                r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
-                r"pregnant|immunocompromised|on a ventilator|ventilator)\b"), "medical need"),
+    (
+        re.compile(
+            r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
+            r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"
+        ),
+        "infant in the home",
+    ),
+    (
+        re.compile(
+            r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
+            r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
+            r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"
+        ),
+        "elderly occupant",
+    ),
+    (
+        re.compile(
+            r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
+            r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
+            r"pregnant|immunocompromised|on a ventilator|ventilator)\b"
+        ),
+        "medical need",
+    ),
 ]
 _FREEZING = re.compile(
     r"\b(?:below freezing|freezing (?:outside|out there|tonight|weather|temperatures?|temps)|"
@@ -142,8 +163,10 @@ _NOT_URGENT = re.compile(
     r"can wait|whenever|not that urgent|nothing urgent|routine|no emergency|just (?:a )?(?:tune|check|"
     r"maintenance))\b"
 )
-_SAYS_URGENT = re.compile(r"\b(?:urgent|emergency|asap|as soon as possible|right away|immediately|"
-                          r"today if possible|really need someone today)\b")
+_SAYS_URGENT = re.compile(
+    r"\b(?:urgent|emergency|asap|as soon as possible|right away|immediately|"
+    r"today if possible|really need someone today)\b"
+)
 # Answers to "what's the problem?" that are not a problem: questions back, asking to repeat or
 # wait, "I don't know" on its own.
 _META = re.compile(
@@ -159,9 +182,11 @@ def _mostly_digits(utt: Utterance) -> bool:
     return spoken_numbers * 2 >= len(utt.tokens)
 
 
-_SPOKEN_DIGIT = (r"(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
-                 r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
-                 r"seventy|eighty|ninety)")
+_SPOKEN_DIGIT = (
+    r"(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety)"
+)
 _CLAUSE_CUT = re.compile(
     rf"\b(?:at {_SPOKEN_DIGIT}|my (?:name|number|phone|address|zip)|i'?m at|we'?re at|i live|the address|zip|"
     r"and (?:my|the) (?:name|number|address)|you can reach|call me|this is [a-z]+ [a-z]+ calling|"
@@ -169,8 +194,9 @@ _CLAUSE_CUT = re.compile(
     r"when can|how soon)"
 )
 # Verbs worth keeping before "my filter", "the system": "change my filter", "check the system".
-_LEAD_VERBS = frozenset({"change", "replace", "clean", "check", "service", "inspect", "fix", "repair",
-                         "look", "tune", "install", "move"})
+_LEAD_VERBS = frozenset(
+    {"change", "replace", "clean", "check", "service", "inspect", "fix", "repair", "look", "tune", "install", "move"}
+)
 # Read-backs go to speech synthesis: "ac" must be spelled out, not said as a word.
 _ACRONYMS = re.compile(r"\b(?:ac|a c|a/c|hvac|co|c o)\b")
 _CLAUSE_SPLIT = re.compile(r"[.,;!?]| and | but | so | also ")
@@ -203,7 +229,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     if heat and cool:
         # "heat pump isn't working": the season decides
         heat_only = _HEAT_WORDS.search(utt.norm) and not re.search(
-            r"\b(?:ac|a c|air conditioner|air conditioning|cooling|hot)\b", utt.norm)
+            r"\b(?:ac|a c|air conditioner|air conditioning|cooling|hot)\b", utt.norm
+        )
         cool_only = not re.search(r"\b(?:furnace|heater|heating|boiler|cold|freezing)\b", utt.norm)
         if heat_only and not cool_only:
             cool = False
@@ -254,16 +281,58 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
 
 
 _PATTERNS_BY_CATEGORY: dict[str, tuple[re.Pattern[str], ...]] = {
-    "no_heat": (_NO_HEAT, _EQUIPMENT_BROKEN), "no_cooling": (_NO_COOL, _EQUIPMENT_BROKEN),
-    "leak": (_LEAK,), "smell": (_SMELL,), "noise": (_NOISE,), "thermostat": (_THERMOSTAT,),
+    "no_heat": (_NO_HEAT, _EQUIPMENT_BROKEN),
+    "no_cooling": (_NO_COOL, _EQUIPMENT_BROKEN),
+    "leak": (_LEAK,),
+    "smell": (_SMELL,),
+    "noise": (_NOISE,),
+    "thermostat": (_THERMOSTAT,),
     "maintenance": (_MAINT,),
 }
 
 
-_DETERMINERS = frozenset({"my", "our", "the", "his", "her", "their", "i", "we", "i've", "we've",
-                          "there's", "it's", "it", "this", "there", "i'm", "we're"})
-_BACK_STOP = frozenset({"at", "and", "but", "so", "calling", "about", "because", "name", "number",
-                        "hi", "hello", "yes", "yeah", "here", "zip", "since", "hey"})
+_DETERMINERS = frozenset(
+    {
+        "my",
+        "our",
+        "the",
+        "his",
+        "her",
+        "their",
+        "i",
+        "we",
+        "i've",
+        "we've",
+        "there's",
+        "it's",
+        "it",
+        "this",
+        "there",
+        "i'm",
+        "we're",
+    }
+)
+_BACK_STOP = frozenset(
+    {
+        "at",
+        "and",
+        "but",
+        "so",
+        "calling",
+        "about",
+        "because",
+        "name",
+        "number",
+        "hi",
+        "hello",
+        "yes",
+        "yeah",
+        "here",
+        "zip",
+        "since",
+        "hey",
+    }
+)
 
 
 def _span(clause: str, start: int) -> str:
@@ -299,8 +368,12 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
             continue
         c = _span(c, m.start())
         c = _ISSUE_LEAD.sub("", c)
-        c = re.sub(r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
-                   r"the (?:problem|issue) is|it'?s that|i think)\s+", "", c)
+        c = re.sub(
+            r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
+            r"the (?:problem|issue) is|it'?s that|i think)\s+",
+            "",
+            c,
+        )
         if c and c not in keep:
             keep.append(c)
     if not keep and category in ("no_heat", "no_cooling"):
@@ -360,8 +433,12 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
         reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
     if res.category == "no_heat" and _any(_FREEZING, utt):
         reasons.append("no heat in freezing weather")
-    if res.category == "leak" and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm)) \
-            and not _PAST_LEAK.search(utt.norm) and not _REFRIGERANT.search(utt.norm):
+    if (
+        res.category == "leak"
+        and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm))
+        and not _PAST_LEAK.search(utt.norm)
+        and not _REFRIGERANT.search(utt.norm)
+    ):
         reasons.append("active water leak")
     if emergency is not None:
         res.urgency = "emergency"

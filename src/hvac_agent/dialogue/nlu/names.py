@@ -15,17 +15,51 @@ from hvac_agent.dialogue.nlu.types import NluContext
 
 # How recognisers write spelled letters.
 LETTERS: dict[str, str] = {c: c for c in "abcdefghijklmnopqrstuvwxyz"}
-LETTERS.update({
-    "bee": "b", "cee": "c", "dee": "d", "gee": "g", "jay": "j", "kay": "k", "el": "l", "ell": "l",
-    "em": "m", "en": "n", "pee": "p", "cue": "q", "queue": "q", "ar": "r", "ess": "s", "es": "s",
-    "tee": "t", "vee": "v", "ex": "x", "zee": "z", "zed": "z",
-})
+LETTERS.update(
+    {
+        "bee": "b",
+        "cee": "c",
+        "dee": "d",
+        "gee": "g",
+        "jay": "j",
+        "kay": "k",
+        "el": "l",
+        "ell": "l",
+        "em": "m",
+        "en": "n",
+        "pee": "p",
+        "cue": "q",
+        "queue": "q",
+        "ar": "r",
+        "ess": "s",
+        "es": "s",
+        "tee": "t",
+        "vee": "v",
+        "ex": "x",
+        "zee": "z",
+        "zed": "z",
+    }
+)
 # Letter names that are also everyday words count only inside a run of letters.
-_WEAK_LETTERS = {"be": "b", "see": "c", "sea": "c", "are": "r", "you": "u", "why": "y", "tea": "t",
-                 "eye": "i", "oh": "o", "owe": "o", "pea": "p", "jay": "j", "kay": "k"}
+_WEAK_LETTERS = {
+    "be": "b",
+    "see": "c",
+    "sea": "c",
+    "are": "r",
+    "you": "u",
+    "why": "y",
+    "tea": "t",
+    "eye": "i",
+    "oh": "o",
+    "owe": "o",
+    "pea": "p",
+    "jay": "j",
+    "kay": "k",
+}
 
 # Words that end (or rule out) a name after an introduction.
-NOT_NAME: frozenset[str] = frozenset("""
+NOT_NAME: frozenset[str] = frozenset(
+    """
 a about above across after again against all almost already also although always am an and another
 any anybody anyone anything apartment are area around as asap ask asking at available away back bad
 basically be because been before behind being below best better between broke broken burning busy but
@@ -64,7 +98,8 @@ humming buzzing making doing getting going coming working trying just only still
 normal fine good great terrible awful horrible bad weird odd funny crazy nuts unbearable miserable
 freezing sweltering roasting stifling brutal rough cozy comfortable uncomfortable
 hold huh near rather im ive id ill again what who whom whose which where when how why hey hm
-""".split())
+""".split()
+)
 
 # Word shapes that are rarely first names ("taking", "ridiculous", "worried"); "-ly" and most "-ed"
 # endings are left out: Kimberly, Beverly, Mohammed.
@@ -80,15 +115,39 @@ _INTRO = re.compile(
     r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?)"
     r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be)\s+"
 )
-_FUNCTION_WORDS = frozenset("""
+_FUNCTION_WORDS = frozenset(
+    """
 a an the my your our his her their and or but so not no yes is was are it it's its i i'm me you we
 they this that there here of to in on at for from with about by just really um uh like calling
 wrong right correct incorrect spelled misspelled still also actually should
-""".split())
+""".split()
+)
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mister", "doctor", "dr", "missus", "sir", "madam"})
-_STREET_AFTER = frozenset({"street", "st", "avenue", "ave", "road", "rd", "drive", "lane", "ln",
-                           "boulevard", "blvd", "court", "circle", "way", "parkway", "trail", "cove",
-                           "place", "highway", "loop", "terrace"})
+_STREET_AFTER = frozenset(
+    {
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "road",
+        "rd",
+        "drive",
+        "lane",
+        "ln",
+        "boulevard",
+        "blvd",
+        "court",
+        "circle",
+        "way",
+        "parkway",
+        "trail",
+        "cove",
+        "place",
+        "highway",
+        "loop",
+        "terrace",
+    }
+)
 _LAST_NAME = re.compile(r"\blast name(?: is|'s)?\s+")
 _WITH_A = re.compile(r"\bwith an? ([a-z])\b")
 _APOSTROPHE_NAME = re.compile(r"^(?:o|d|l|mc|mac)'[a-z]{2,}$")
@@ -137,8 +196,9 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
                 continue
             break
         # "a" and "i" alone are words; a spelled run needs two letters.
-        if len(letters) >= 2 and not (len(letters) == 2 and tokens[i] in ("a", "i") and j - i == 2
-                                       and tokens[i + 1] not in LETTERS):
+        if len(letters) >= 2 and not (
+            len(letters) == 2 and tokens[i] in ("a", "i") and j - i == 2 and tokens[i + 1] not in LETTERS
+        ):
             out.append("=" + "".join(letters))
             i = j
             continue
@@ -169,8 +229,13 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
         if t in ("spelled", "spelt", "spelling") and i + 1 < len(tokens) and tokens[i + 1].startswith("="):
             i += 1  # "my name is spelled s m y t h"
             continue
-        if strong and not words and t not in _FUNCTION_WORDS and t not in _NUMBER_WORDS and (
-                _NAME_WORD.match(t) and len(t) >= 2):
+        if (
+            strong
+            and not words
+            and t not in _FUNCTION_WORDS
+            and t not in _NUMBER_WORDS
+            and (_NAME_WORD.match(t) and len(t) >= 2)
+        ):
             words.append(t)
             i += 1
             continue
@@ -212,8 +277,18 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     if not words and ctx.expect == "name":
         # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
         start = 0
-        while start < len(tokens) and tokens[start] in ("yeah", "yes", "sure", "ok", "okay", "well",
-                                                         "so", "oh", "hi", "hello"):
+        while start < len(tokens) and tokens[start] in (
+            "yeah",
+            "yes",
+            "sure",
+            "ok",
+            "okay",
+            "well",
+            "so",
+            "oh",
+            "hi",
+            "hello",
+        ):
             start += 1
         words = _collect(tokens, start)
         rest = tokens[start + len(words) :]

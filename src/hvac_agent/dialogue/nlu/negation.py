@@ -4,14 +4,60 @@ from __future__ import annotations
 
 import re
 
-_CUES = frozenset({
-    "no", "not", "don't", "dont", "doesn't", "doesnt", "didn't", "didnt", "isn't", "isnt",
-    "aren't", "arent", "wasn't", "wasnt", "never", "without", "nothing", "nobody", "none",
-    "haven't", "havent", "hasn't", "hasnt", "can't", "cant", "cannot", "neither", "nor", "zero",
-})
+_CUES = frozenset(
+    {
+        "no",
+        "not",
+        "don't",
+        "dont",
+        "doesn't",
+        "doesnt",
+        "didn't",
+        "didnt",
+        "isn't",
+        "isnt",
+        "aren't",
+        "arent",
+        "wasn't",
+        "wasnt",
+        "never",
+        "without",
+        "nothing",
+        "nobody",
+        "none",
+        "haven't",
+        "havent",
+        "hasn't",
+        "hasnt",
+        "can't",
+        "cant",
+        "cannot",
+        "neither",
+        "nor",
+        "zero",
+    }
+)
 # A negation does not reach across these.
-_BREAKS = frozenset({"but", "though", "although", "however", "except", "and", "so", "because",
-                     "now", "yet", "also", "plus", "then", "actually", "it's", "its"})
+_BREAKS = frozenset(
+    {
+        "but",
+        "though",
+        "although",
+        "however",
+        "except",
+        "and",
+        "so",
+        "because",
+        "now",
+        "yet",
+        "also",
+        "plus",
+        "then",
+        "actually",
+        "it's",
+        "its",
+    }
+)
 _PHRASE_CUES = re.compile(r"\b(?:no sign of|no signs of|not any|free of|ruled out|no longer)\s*$")
 
 

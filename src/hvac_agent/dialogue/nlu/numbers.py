@@ -12,31 +12,83 @@ import re
 from dataclasses import dataclass
 
 UNITS: dict[str, int] = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4,
-    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
 }
 # Words that are digits only next to other numbers.
 WEAK: dict[str, int] = {
-    "oh": 0, "o": 0, "for": 4, "fore": 4, "to": 2, "too": 2, "won": 1, "ate": 8, "nil": 0,
+    "oh": 0,
+    "o": 0,
+    "for": 4,
+    "fore": 4,
+    "to": 2,
+    "too": 2,
+    "won": 1,
+    "ate": 8,
+    "nil": 0,
 }
 TEENS: dict[str, int] = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 TENS: dict[str, int] = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fourty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 ORDINAL_UNITS: dict[str, int] = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
 }
 ORDINALS: dict[str, int] = {
     **ORDINAL_UNITS,
-    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
-    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
-    "twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60,
-    "seventieth": 70, "eightieth": 80, "ninetieth": 90,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
+    "fortieth": 40,
+    "fiftieth": 50,
+    "sixtieth": 60,
+    "seventieth": 70,
+    "eightieth": 80,
+    "ninetieth": 90,
 }
 _REPEAT = {"double": 2, "triple": 3}
 _SCALE = {"hundred": 100, "thousand": 1000}
@@ -123,8 +175,7 @@ def _run_to_digits(toks: list[str]) -> str:
             sub = _sub_hundred(toks, j)
             # "eight hundred five five five …": digits said one by one follow, not "eight hundred five".
             spelled_out = sum(1 for t2 in toks[j : j + 3] if t2 in UNITS or t2 in WEAK) == 3
-            if sub is not None and not spelled_out and not (
-                    j < n and _is_digits(toks[j]) and len(toks[j]) > 2):
+            if sub is not None and not spelled_out and not (j < n and _is_digits(toks[j]) and len(toks[j]) > 2):
                 total += sub[0]
                 j += sub[1]
             out.append(str(total))
@@ -159,7 +210,7 @@ def _run_to_digits(toks: list[str]) -> str:
 
 
 def _join_ordinals(tokens: list[str]) -> list[str]:
-    """"thirty fifth" → "35th", "fifth" → "5th": street names and dates read them as one token."""
+    """ "thirty fifth" → "35th", "fifth" → "5th": street names and dates read them as one token."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -176,11 +227,55 @@ def _join_ordinals(tokens: list[str]) -> list[str]:
     return out
 
 
-_ONE_BEFORE = frozenset({"the", "this", "that", "which", "any", "no", "every", "some", "each",
-                         "other", "same", "a", "another", "little", "first", "last", "new", "old",
-                         "right", "wrong", "morning", "afternoon", "earlier", "later", "1st"})
-_ONE_AFTER = frozenset({"of", "sec", "second", "moment", "minute", "more", "thing", "day", "i'm",
-                        "you", "that", "which", "please", "works", "is", "sounds"})
+_ONE_BEFORE = frozenset(
+    {
+        "the",
+        "this",
+        "that",
+        "which",
+        "any",
+        "no",
+        "every",
+        "some",
+        "each",
+        "other",
+        "same",
+        "a",
+        "another",
+        "little",
+        "first",
+        "last",
+        "new",
+        "old",
+        "right",
+        "wrong",
+        "morning",
+        "afternoon",
+        "earlier",
+        "later",
+        "1st",
+    }
+)
+_ONE_AFTER = frozenset(
+    {
+        "of",
+        "sec",
+        "second",
+        "moment",
+        "minute",
+        "more",
+        "thing",
+        "day",
+        "i'm",
+        "you",
+        "that",
+        "which",
+        "please",
+        "works",
+        "is",
+        "sounds",
+    }
+)
 
 
 _COUNT_BEFORE = frozenset({"last", "first"})
@@ -188,7 +283,7 @@ _COUNT_AFTER = frozenset({"digits", "numbers", "are", "is", "should", "were"})
 
 
 def _pronoun_one(toks: list[str], i: int) -> bool:
-    """"the one I'm calling from", "one sec", "the last four are": a word, not a digit."""
+    """ "the one I'm calling from", "one sec", "the last four are": a word, not a digit."""
     if toks[i] in ("three", "four", "seven", "3", "4", "7") and i > 0 and toks[i - 1] in _COUNT_BEFORE:
         return i + 1 >= len(toks) or toks[i + 1] in _COUNT_AFTER or _strong(toks[i + 1])
     if toks[i] != "one":
@@ -204,8 +299,7 @@ def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
     """Replace each run of number words with one digit token; return tokens and the runs."""
     # "a hundred", "a thousand": the "a" is a one.
     joined = _join_ordinals(tokens)
-    toks = ["one" if t == "a" and i + 1 < len(joined) and joined[i + 1] in _SCALE else t
-            for i, t in enumerate(joined)]
+    toks = ["one" if t == "a" and i + 1 < len(joined) and joined[i + 1] in _SCALE else t for i, t in enumerate(joined)]
     n = len(toks)
     num = [_strong(t) and not _pronoun_one(toks, i) for i, t in enumerate(toks)]
     # "double"/"triple" before a digit word, and scale words after a number, join a run.

@@ -20,9 +20,7 @@ _CALLER_ID = re.compile(
 )
 # "this one"/"that one" means the caller ID only when we just asked about the number.
 _THIS_ONE = re.compile(r"\b(?:this|that|the same) one\b|\bthis phone\b|\bmy cell\b")
-_NOT_CALLER_ID = re.compile(
-    r"\b(?:not|wrong|different|another|isn'?t|don'?t|other|instead|rather)\b"
-)
+_NOT_CALLER_ID = re.compile(r"\b(?:not|wrong|different|another|isn'?t|don'?t|other|instead|rather)\b")
 _KEYWORD = re.compile(
     r"\b(?<!house )(?<!apartment )(?<!unit )(?<!street )(?<!suite )(?<!room )"
     r"(?:number|phone|cell|area code|reach me|call me|callback|call back|digits)\b"
@@ -66,7 +64,7 @@ def complete_number(digits: str) -> str | None:
 
 
 def splice_tail(known_e164: str, tail: str) -> str | None:
-    """"No, it's 0132": replace the last digits of the number already heard."""
+    """ "No, it's 0132": replace the last digits of the number already heard."""
     national = known_e164[2:] if known_e164.startswith("+1") else known_e164.lstrip("+")
     if not 3 <= len(tail) <= 7 or len(tail) >= len(national):
         return None

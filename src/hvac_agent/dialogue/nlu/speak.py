@@ -12,7 +12,7 @@ __all__ = ["speak_house_number", "speak_phone", "speak_street", "speak_time", "s
 
 
 def speak_time(hhmm: str) -> str:
-    """"08:00" → "8 AM", "12:00" → "noon", "13:30" → "1:30 PM"."""
+    """ "08:00" → "8 AM", "12:00" → "noon", "13:30" → "1:30 PM"."""
     hour, minute = (int(x) for x in hhmm.split(":"))
     if hour == 12 and minute == 0:
         return "noon"
@@ -24,7 +24,7 @@ def speak_time(hhmm: str) -> str:
 
 
 def speak_window(offer: WindowOffer, now: dt.datetime, tz: str) -> str:
-    """"tomorrow, Friday November 27, between 8 AM and noon"."""
+    """ "tomorrow, Friday November 27, between 8 AM and noon"."""
     today = now.astimezone(ZoneInfo(tz)).date()
     day = f"{offer.date:%A} {offer.date:%B} {offer.date.day}"
     delta = (offer.date - today).days
@@ -36,8 +36,28 @@ def speak_window(offer: WindowOffer, now: dt.datetime, tz: str) -> str:
     return f"{day}, between {speak_time(start)} and {speak_time(end)}"
 
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _TENS_WORDS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 

@@ -18,8 +18,20 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _DIGIT_SEP = re.compile(r"(?<=\d)[\-\.\u2013/](?=\d)")
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")  # "8:00 a.m." → "8 a m"
 _SLASH_DATE = re.compile(r"\b(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])\b(?!/)")  # "12/1" → "december 1th"
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _NON_WORD = re.compile(r"[^a-z0-9'#+ ]+")
 _SPACES = re.compile(r"\s+")
 # Pure hesitation sounds: never meaningful. "like" and "oh" are not here: they carry meaning
@@ -47,12 +59,29 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
-_REFERENCE_WORDS = frozenset({"model", "serial", "account", "invoice", "confirmation", "order", "ticket",
-                              "case", "reference", "claim", "policy", "part", "warranty", "job", "permit"})
+_REFERENCE_WORDS = frozenset(
+    {
+        "model",
+        "serial",
+        "account",
+        "invoice",
+        "confirmation",
+        "order",
+        "ticket",
+        "case",
+        "reference",
+        "claim",
+        "policy",
+        "part",
+        "warranty",
+        "job",
+        "permit",
+    }
+)
 
 
 def _is_reference(dig_tokens: list[str], index: int) -> bool:
-    """"the model number is 12345": digits that are no phone, ZIP or house number."""
+    """ "the model number is 12345": digits that are no phone, ZIP or house number."""
     before = [t for t in dig_tokens[max(0, index - 3) : index] if t not in ("is", "number", "no", "was", "#")]
     return bool(before) and before[-1] in _REFERENCE_WORDS
 

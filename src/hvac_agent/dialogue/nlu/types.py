@@ -79,8 +79,15 @@ class Understanding(BaseModel):
     def details(self) -> bool:
         """A value to record: a slot or part of a number, the problem, a visit time."""
         return bool(
-            self.name or self.phone or self.phone_digits or self.street or self.zip or self.unit
-            or self.issue or self.window or self.house_number
+            self.name
+            or self.phone
+            or self.phone_digits
+            or self.street
+            or self.zip
+            or self.unit
+            or self.issue
+            or self.window
+            or self.house_number
         )
 
     @property

@@ -74,7 +74,9 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
     zip_code = ad.zip or (ph.rest if len(ph.rest) == 5 else None)
     no_unit = ad.no_unit or (
-        ctx.expect in ("address", "unit") and ad.street is None and ad.unit is None
+        ctx.expect in ("address", "unit")
+        and ad.street is None
+        and ad.unit is None
         and (bool(_BARE_NO.match(utt.norm)) or ctx.expect == "unit" and yes_no == "no")
     )
     name = extract_name(utt, ctx)
@@ -91,13 +93,16 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         window = extract_window(utt, ctx)
 
     present: list[tuple[SlotName, object]] = [
-        ("name", name), ("phone", phone or phone_digits), ("address", ad.street), ("zip", zip_code),
-        ("unit", ad.unit), ("window", window),
+        ("name", name),
+        ("phone", phone or phone_digits),
+        ("address", ad.street),
+        ("zip", zip_code),
+        ("unit", ad.unit),
+        ("window", window),
         # An issue said at the read-back or when asked for it replaces the one we had.
         ("issue", iss.category if ctx.expect in ("confirm", "issue") and iss.category != "other" else None),
     ]
-    cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but,
-                             agreed=yes_no == "yes")
+    cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but, agreed=yes_no == "yes")
     if yes_but:
         yes_no = None
     house_number = None

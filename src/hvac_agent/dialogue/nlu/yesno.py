@@ -41,8 +41,10 @@ _YES_BUT = re.compile(
 )
 
 
-_UNSURE = re.compile(_LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
-                     r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b")
+_UNSURE = re.compile(
+    _LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
+    r"i'?m not certain|i can'?t remember|i don'?t remember|hold on|wait|one sec)\b"
+)
 
 
 # Where no yes/no question was asked, only a plain leading yes/no counts: "it's not warm enough"

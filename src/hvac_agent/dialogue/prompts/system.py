@@ -129,8 +129,6 @@ def state_summary(state: CallState, *, missing: list[str], next_item: str | None
             f"returning caller (caller ID): last booking for {last.customer_name} at {last.address}{unit}, "
             f"ZIP {last.zip}"
         )
-        lines.append(
-            "past bookings: " + "; ".join(f"{v.date.isoformat()} {v.issue} ({v.status})" for v in state.past)
-        )
+        lines.append("past bookings: " + "; ".join(f"{v.date.isoformat()} {v.issue} ({v.status})" for v in state.past))
     lines.extend(hints)
     return "\n".join(lines)

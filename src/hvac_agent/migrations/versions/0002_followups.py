@@ -58,20 +58,18 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_outbox_deliveries"),
         sa.UniqueConstraint("idempotency_key", name="uq_outbox_deliveries_idempotency_key"),
-        sa.UniqueConstraint(
-            "event_id", "channel", "target", name="uq_outbox_deliveries_event_id_channel_target"
-        ),
+        sa.UniqueConstraint("event_id", "channel", "target", name="uq_outbox_deliveries_event_id_channel_target"),
         sa.ForeignKeyConstraint(
-            ["event_id"], ["outbox_events.id"], name="fk_outbox_deliveries_event_id_outbox_events",
+            ["event_id"],
+            ["outbox_events.id"],
+            name="fk_outbox_deliveries_event_id_outbox_events",
             ondelete="CASCADE",
         ),
         sa.CheckConstraint(
             "status IN ('pending', 'sending', 'delivered', 'skipped', 'dead')", name="ck_outbox_deliveries_status"
         ),
     )
-    op.create_index(
-        "ix_outbox_deliveries_status_next_attempt_at", "outbox_deliveries", ["status", "next_attempt_at"]
-    )
+    op.create_index("ix_outbox_deliveries_status_next_attempt_at", "outbox_deliveries", ["status", "next_attempt_at"])
 
     op.create_table(
         "sms_consent",

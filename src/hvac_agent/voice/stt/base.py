@@ -90,8 +90,9 @@ class STTEngine(ABC):
     def stream(self, expect: Expect | None = None, hints: list[str] | None = None) -> SttStream:
         return SegmentingStream(self, expect, hints or [])
 
-    async def transcribe(self, audio: NDArray[np.int16], expect: Expect | None = None,
-                         hints: list[str] | None = None) -> str:
+    async def transcribe(
+        self, audio: NDArray[np.int16], expect: Expect | None = None, hints: list[str] | None = None
+    ) -> str:
         """8 kHz PCM16 segment → text. Owns timing, the rate limit and the error vocabulary."""
         started = time.perf_counter()
 
@@ -112,8 +113,7 @@ class STTEngine(ABC):
         await self.transcribe(np.zeros(4000, dtype=np.int16))
 
     @abstractmethod
-    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
-                               hints: list[str]) -> str: ...
+    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str: ...
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release engine resources (worker processes, sockets)."""
@@ -151,8 +151,7 @@ class SegmentingStream(SttStream):
                 # a newer pause came while this one waited: its result would be stale at once
                 return " ".join([*self._committed, self._cached[1] if self._cached else ""]).strip()
             upto = min(upto, self._samples)
-            if self._cached is not None and self._cached[0] >= min(upto, self._voiced_at) \
-                    and self._cached[0] <= upto:
+            if self._cached is not None and self._cached[0] >= min(upto, self._voiced_at) and self._cached[0] <= upto:
                 text = self._cached[1]
             else:
                 audio = ulaw_decode(b"".join(self._audio)[:upto])

@@ -36,16 +36,27 @@ class DeepgramSTT(STTEngine):
 
     name = "deepgram"
 
-    def __init__(self, api_key: str, *, model: str = "nova-3", base_url: str | None = None,
-                 endpointing_ms: int = 300, utterance_end_ms: int = 1000, keepalive_s: float = 4.0,
-                 finalize_timeout_s: float = 1.5, connect_timeout_s: float = 3.0, clock: Clock | None = None,
-                 limits: ProviderLimits | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        model: str = "nova-3",
+        base_url: str | None = None,
+        endpointing_ms: int = 300,
+        utterance_end_ms: int = 1000,
+        keepalive_s: float = 4.0,
+        finalize_timeout_s: float = 1.5,
+        connect_timeout_s: float = 3.0,
+        clock: Clock | None = None,
+        limits: ProviderLimits | None = None,
+    ) -> None:
         try:
             from deepgram import AsyncDeepgramClient
             from deepgram.environment import DeepgramClientEnvironment
         except ImportError as error:
-            raise EngineUnavailable(self.name, "the Deepgram SDK is not installed (pip install "
-                                    "'hvac-agent[deepgram]')") from error
+            raise EngineUnavailable(
+                self.name, "the Deepgram SDK is not installed (pip install 'hvac-agent[deepgram]')"
+            ) from error
         environment = DeepgramClientEnvironment.PRODUCTION
         if base_url:
             ws = base_url.rstrip("/").replace("https://", "wss://").replace("http://", "ws://")
@@ -71,9 +82,17 @@ class DeepgramSTT(STTEngine):
     def connect(self, keyterms: list[str]) -> Any:
         """The SDK's connection context manager, with the parameters we depend on."""
         return self._client.listen.v1.connect(
-            model=self.model, encoding="mulaw", sample_rate=8000, channels=1, interim_results="true",
-            endpointing=self.endpointing_ms, utterance_end_ms=self.utterance_end_ms, smart_format="true",
-            punctuate="true", vad_events="true", keyterm=keyterms[:20] or None,
+            model=self.model,
+            encoding="mulaw",
+            sample_rate=8000,
+            channels=1,
+            interim_results="true",
+            endpointing=self.endpointing_ms,
+            utterance_end_ms=self.utterance_end_ms,
+            smart_format="true",
+            punctuate="true",
+            vad_events="true",
+            keyterm=keyterms[:20] or None,
         )
 
     async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str:
@@ -299,15 +318,29 @@ class DeepgramStream(SttStream):
         else:
             self._interim = text
         if self.on_words is not None and (text or speech_final):
-            self.on_words(SttResult(self.text(), final=is_final, confidence=self.confidence(),
-                                    engine=self.session.dg.name, speech_final=speech_final))
+            self.on_words(
+                SttResult(
+                    self.text(),
+                    final=is_final,
+                    confidence=self.confidence(),
+                    engine=self.session.dg.name,
+                    speech_final=speech_final,
+                )
+            )
         if self._finalizing and (_get(message, "from_finalize") or (is_final and speech_final)):
             self._final_event.set()
 
     def on_utterance_end(self) -> None:
         if self.on_words is not None and self._finals:
-            self.on_words(SttResult(self.text(), final=True, confidence=self.confidence(),
-                                    engine=self.session.dg.name, speech_final=True))
+            self.on_words(
+                SttResult(
+                    self.text(),
+                    final=True,
+                    confidence=self.confidence(),
+                    engine=self.session.dg.name,
+                    speech_final=True,
+                )
+            )
 
     def garbage(self) -> None:
         self._garbage += 1
@@ -347,8 +380,12 @@ class DeepgramStream(SttStream):
                     # read) means the stream is not working
                     self.failed(EngineError(self.session.dg.name, "no answer to Finalize"))
             if self._error is None:
-                return SttResult(" ".join(self._finals).strip(), final=True, confidence=self.confidence(),
-                                 engine=self.session.dg.name)
+                return SttResult(
+                    " ".join(self._finals).strip(),
+                    final=True,
+                    confidence=self.confidence(),
+                    engine=self.session.dg.name,
+                )
             if self._reconnected or not self._error.retryable:
                 raise self._error
             # lost mid-turn: once more on a new connection, with the whole turn's audio

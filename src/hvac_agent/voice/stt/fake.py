@@ -19,8 +19,9 @@ class FakeSTT(STTEngine):
 
     name = "fake"
 
-    def __init__(self, transcript: str = "my furnace stopped working", script: Iterable[str] = (),
-                 *, fail: bool = False) -> None:
+    def __init__(
+        self, transcript: str = "my furnace stopped working", script: Iterable[str] = (), *, fail: bool = False
+    ) -> None:
         self.transcript = transcript
         self.script: deque[str] = deque(script)
         self.fail = fail
@@ -40,8 +41,7 @@ class FakeSTT(STTEngine):
     def stream(self, expect: Expect | None = None, hints: list[str] | None = None) -> SttStream:
         return _FakeStream(self)
 
-    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
-                               hints: list[str]) -> str:
+    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str:
         return self.next_text()
 
 

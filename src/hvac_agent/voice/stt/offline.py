@@ -28,8 +28,7 @@ class OfflineSTT(STTEngine):
         self.general = general
         self.grammars = grammars
 
-    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
-                               hints: list[str]) -> str:
+    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str:
         if self.grammars is not None:
             try:
                 text = await self.grammars.transcribe_with_grammar(audio, expect)

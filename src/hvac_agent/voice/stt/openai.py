@@ -33,8 +33,15 @@ class OpenAISTT(STTEngine):
     name = "openai"
     transcribe_partials = False
 
-    def __init__(self, api_key: str, *, model: str = "gpt-4o-mini-transcribe", base_url: str | None = None,
-                 timeout_s: float = 8.0, limits: ProviderLimits | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        model: str = "gpt-4o-mini-transcribe",
+        base_url: str | None = None,
+        timeout_s: float = 8.0,
+        limits: ProviderLimits | None = None,
+    ) -> None:
         import openai
 
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
@@ -47,8 +54,11 @@ class OpenAISTT(STTEngine):
         prompt = ", ".join(hints[:30])
         with openai_failures(self.name):
             result = await self._client.audio.transcriptions.create(
-                model=self.model, file=("turn.wav", wav_bytes(audio), "audio/wav"), language="en",
-                response_format="json", prompt=prompt or openai.omit,
+                model=self.model,
+                file=("turn.wav", wav_bytes(audio), "audio/wav"),
+                language="en",
+                response_format="json",
+                prompt=prompt or openai.omit,
             )
         text = getattr(result, "text", None)
         if not isinstance(text, str):

@@ -135,8 +135,9 @@ class PocketsphinxSTT(STTEngine):
                 raise EngineError(self.name, repr(error)) from error
         raise EngineError(self.name, "unreachable")
 
-    async def transcribe_with_grammar(self, audio: NDArray[np.int16], expect: Expect | None,
-                                      *, fallback: bool = False) -> str | None:
+    async def transcribe_with_grammar(
+        self, audio: NDArray[np.int16], expect: Expect | None, *, fallback: bool = False
+    ) -> str | None:
         """Grammar-constrained decode, or None when no grammar fits the question."""
         grammar = self.grammar_for(expect)
         if grammar is None and fallback and expect:
@@ -145,8 +146,7 @@ class PocketsphinxSTT(STTEngine):
             return None
         return " ".join((await self._decode(audio, grammar)).split())
 
-    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None,
-                               hints: list[str]) -> str:
+    async def _transcribe_impl(self, audio: NDArray[np.int16], expect: Expect | None, hints: list[str]) -> str:
         return await self._decode(audio, self.grammar_for(expect) or "_default")
 
     async def aclose(self) -> None:

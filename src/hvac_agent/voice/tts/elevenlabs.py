@@ -130,10 +130,20 @@ class ElevenLabsTTS(TTSEngine):
 
     name = "elevenlabs"
 
-    def __init__(self, api_key: str, *, voice: str = DEFAULT_VOICE, model: str = DEFAULT_MODEL,
-                 base_url: str = "wss://api.elevenlabs.io", clock: Clock | None = None,
-                 first_audio_timeout_s: float = 2.5, chunk_timeout_s: float = 1.0, keepalive_s: float = 10.0,
-                 idle_close_s: float = 15.0, limits: ProviderLimits | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        voice: str = DEFAULT_VOICE,
+        model: str = DEFAULT_MODEL,
+        base_url: str = "wss://api.elevenlabs.io",
+        clock: Clock | None = None,
+        first_audio_timeout_s: float = 2.5,
+        chunk_timeout_s: float = 1.0,
+        keepalive_s: float = 10.0,
+        idle_close_s: float = 15.0,
+        limits: ProviderLimits | None = None,
+    ) -> None:
         self.api_key = api_key
         self.voice = voice
         self.model = model
@@ -151,19 +161,25 @@ class ElevenLabsTTS(TTSEngine):
 
     @property
     def url(self) -> str:
-        query = urlencode({"model_id": self.model, "output_format": "ulaw_8000", "inactivity_timeout": 60,
-                           "sync_alignment": "true"})
+        query = urlencode(
+            {"model_id": self.model, "output_format": "ulaw_8000", "inactivity_timeout": 60, "sync_alignment": "true"}
+        )
         return f"{self.base_url}/v1/text-to-speech/{self.voice}/multi-stream-input?{query}"
 
     async def _connect(self) -> _Socket:
         try:
-            ws = await websockets.connect(self.url, additional_headers={"xi-api-key": self.api_key},
-                                          open_timeout=self.first_audio_timeout_s, max_size=2**22)
+            ws = await websockets.connect(
+                self.url,
+                additional_headers={"xi-api-key": self.api_key},
+                open_timeout=self.first_audio_timeout_s,
+                max_size=2**22,
+            )
         except InvalidStatus as refused:
             response = refused.response
             body = response.body.decode("utf-8", "replace") if response.body else ""
-            raise from_http_status(self.name, response.status_code, body,
-                                   retry_after=response.headers.get("Retry-After")) from refused
+            raise from_http_status(
+                self.name, response.status_code, body, retry_after=response.headers.get("Retry-After")
+            ) from refused
         except (InvalidHandshake, OSError, TimeoutError) as error:
             raise EngineError(self.name, f"cannot connect: {error!r}") from error
         return _Socket(ws, self.name)
@@ -204,8 +220,9 @@ class ElevenLabsTTS(TTSEngine):
                     raise
                 self.reconnects += 1  # dropped mid-utterance: once more, from the unheard words
 
-    async def _one_context(self, resend: str, source: _Pieces,
-                           first_timeout_s: float) -> AsyncIterator[tuple[int | None, bytes]]:
+    async def _one_context(
+        self, resend: str, source: _Pieces, first_timeout_s: float
+    ) -> AsyncIterator[tuple[int | None, bytes]]:
         sock = await self._socket()
         context = uuid.uuid4().hex
         queue: asyncio.Queue[dict[str, Any] | EngineError] = asyncio.Queue()
@@ -251,8 +268,13 @@ class ElevenLabsTTS(TTSEngine):
                 with contextlib.suppress(EngineError):
                     await sock.send({"context_id": context, "close_context": True})
 
-    async def _next(self, queue: asyncio.Queue[dict[str, Any] | EngineError], sender: asyncio.Task[None],
-                    status: _SendStatus, timeout_s: float) -> dict[str, Any] | EngineError:
+    async def _next(
+        self,
+        queue: asyncio.Queue[dict[str, Any] | EngineError],
+        sender: asyncio.Task[None],
+        status: _SendStatus,
+        timeout_s: float,
+    ) -> dict[str, Any] | EngineError:
         """The next message; the clock for a slow provider runs only while no text is pending."""
         while True:
             try:
@@ -264,10 +286,14 @@ class ElevenLabsTTS(TTSEngine):
                 if sender.done() or not status.waiting_for_text:
                     return EngineError(self.name, f"no audio for {timeout_s:.1f} s")
 
-    async def _send_text(self, sock: _Socket, context: str, resend: str, source: _Pieces,
-                         status: _SendStatus) -> None:
-        await sock.send({"text": " ", "context_id": context,
-                         "voice_settings": {"stability": 0.5, "similarity_boost": 0.8, "speed": 1.0}})
+    async def _send_text(self, sock: _Socket, context: str, resend: str, source: _Pieces, status: _SendStatus) -> None:
+        await sock.send(
+            {
+                "text": " ",
+                "context_id": context,
+                "voice_settings": {"stability": 0.5, "similarity_boost": 0.8, "speed": 1.0},
+            }
+        )
         if resend.strip():
             await self._send_sentences(sock, context, resend)
         while True:

@@ -20,13 +20,22 @@ class ElevenLabsRestTTS(TTSEngine):
 
     name = "elevenlabs-rest"
 
-    def __init__(self, api_key: str, *, voice: str = DEFAULT_VOICE, model: str = DEFAULT_MODEL,
-                 base_url: str | None = None, timeout_s: float = 10.0, limits: ProviderLimits | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        voice: str = DEFAULT_VOICE,
+        model: str = DEFAULT_MODEL,
+        base_url: str | None = None,
+        timeout_s: float = 10.0,
+        limits: ProviderLimits | None = None,
+    ) -> None:
         try:
             from elevenlabs.client import AsyncElevenLabs
         except ImportError as error:
-            raise EngineUnavailable(self.name, "the ElevenLabs SDK is not installed (pip install "
-                                    "'hvac-agent[elevenlabs]')") from error
+            raise EngineUnavailable(
+                self.name, "the ElevenLabs SDK is not installed (pip install 'hvac-agent[elevenlabs]')"
+            ) from error
         Mp3ToUlaw(self.name)  # PyAV present, or unavailable now rather than on the first call
         http_base = base_url.replace("wss://", "https://").replace("ws://", "http://") if base_url else None
         self._client: Any = AsyncElevenLabs(api_key=api_key, base_url=http_base, timeout=timeout_s)
@@ -39,16 +48,18 @@ class ElevenLabsRestTTS(TTSEngine):
 
         decoder = Mp3ToUlaw(self.name)
         try:
-            stream = self._client.text_to_speech.stream(self.voice, text=text, model_id=self.model,
-                                                        output_format="mp3_22050_32")
+            stream = self._client.text_to_speech.stream(
+                self.voice, text=text, model_id=self.model, output_format="mp3_22050_32"
+            )
             async for data in stream:
                 audio = decoder.feed(data)
                 if audio:
                     yield audio
         except ApiError as error:
             headers = error.headers or {}
-            raise from_http_status(self.name, error.status_code or 0, str(error.body),
-                                   retry_after=headers.get("retry-after")) from error
+            raise from_http_status(
+                self.name, error.status_code or 0, str(error.body), retry_after=headers.get("retry-after")
+            ) from error
         except httpx.HTTPError as error:
             raise EngineError(self.name, f"HTTP stream failed: {error!r}") from error
         except self._av_error() as error:

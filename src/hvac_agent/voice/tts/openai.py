@@ -50,8 +50,16 @@ class OpenAITTS(TTSEngine):
 
     name = "openai"
 
-    def __init__(self, api_key: str, *, voice: str = "alloy", model: str = "gpt-4o-mini-tts",
-                 base_url: str | None = None, timeout_s: float = 10.0, limits: ProviderLimits | None = None) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        voice: str = "alloy",
+        model: str = "gpt-4o-mini-tts",
+        base_url: str | None = None,
+        timeout_s: float = 10.0,
+        limits: ProviderLimits | None = None,
+    ) -> None:
         import openai
 
         self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
@@ -72,4 +80,3 @@ class OpenAITTS(TTSEngine):
         tail = converter.flush()
         if tail:
             yield tail
-

@@ -19,8 +19,14 @@ from hvac_agent.voice.tts.base import TTSEngine
 
 _READ_BYTES = 3200  # 200 ms of 8 kHz PCM16
 _THROTTLED = {"ThrottlingException", "TooManyRequestsException", "Throttling", "ServiceQuotaExceededException"}
-_REFUSED = {"UnrecognizedClientException", "InvalidSignatureException", "AccessDeniedException",
-            "InvalidClientTokenId", "ExpiredTokenException", "SignatureDoesNotMatch"}
+_REFUSED = {
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "AccessDeniedException",
+    "InvalidClientTokenId",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+}
 
 
 class PollyTTS(TTSEngine):
@@ -28,25 +34,40 @@ class PollyTTS(TTSEngine):
 
     name = "polly"
 
-    def __init__(self, *, voice: str = "Joanna", engine: str = "neural", region: str | None = None,
-                 endpoint_url: str | None = None, timeout_s: float = 10.0, limits: ProviderLimits | None = None,
-                 aws_access_key_id: str | None = None, aws_secret_access_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        voice: str = "Joanna",
+        engine: str = "neural",
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        timeout_s: float = 10.0,
+        limits: ProviderLimits | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+    ) -> None:
         try:
             import boto3
             from botocore.config import Config
         except ImportError as error:
             raise EngineUnavailable(self.name, "boto3 is not installed (pip install 'hvac-agent[aws]')") from error
         config = Config(connect_timeout=timeout_s, read_timeout=timeout_s, retries={"total_max_attempts": 1})
-        self._client: Any = boto3.client("polly", region_name=region or "us-east-1", endpoint_url=endpoint_url,
-                                         config=config, aws_access_key_id=aws_access_key_id,
-                                         aws_secret_access_key=aws_secret_access_key)
+        self._client: Any = boto3.client(
+            "polly",
+            region_name=region or "us-east-1",
+            endpoint_url=endpoint_url,
+            config=config,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+        )
         self.voice = voice
         self.engine = engine
         self.limits = limits or ProviderLimits(self.name)
 
     def _request(self, text: str) -> Any:
-        return self._client.synthesize_speech(Text=text, VoiceId=self.voice, Engine=self.engine,
-                                              OutputFormat="pcm", SampleRate="8000", TextType="text")
+        return self._client.synthesize_speech(
+            Text=text, VoiceId=self.voice, Engine=self.engine, OutputFormat="pcm", SampleRate="8000", TextType="text"
+        )
 
     async def _synthesize_impl(self, text: str) -> AsyncIterator[bytes]:
         from botocore.exceptions import BotoCoreError, ClientError

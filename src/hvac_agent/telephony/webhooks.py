@@ -1,4 +1,5 @@
-"""Twilio voice webhooks: translate form posts to dialogue events and replies to TwiML.
+"""Twilio voice webhooks of both modes (incoming call, gather turns, stream ended, dial result,
+message, status): translate form posts to dialogue events and replies to TwiML.
 
 Nothing here decides what to say; it only translates. Whatever goes wrong behind it (session store
 or database down, odd fields), Twilio gets valid TwiML — go on, or hand the caller to a person.
@@ -11,15 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from hvac_agent.booking.errors import BookingUnavailable
 from hvac_agent.calls import CallService
 from hvac_agent.config import Settings
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, Silence
 from hvac_agent.guard.call_limit import admit_new_call, limit_message
 from hvac_agent.observability.logging import bind_call, get_logger
-from hvac_agent.telephony import twiml
-from hvac_agent.telephony.security import websocket_url
+from hvac_agent.sessions.store import SessionStoreUnavailable
+from hvac_agent.telephony import oncall_chain, twiml
+from hvac_agent.telephony.security import FORM_STATE_KEY, websocket_url
 
-log = get_logger("hvac_agent.gather")
+log = get_logger("hvac_agent.webhooks")
 router = APIRouter()
 
 IDEMPOTENCY_HEADER = "i-twilio-idempotency-token"
@@ -49,6 +52,9 @@ def public(request: Request, path: str) -> str:
 
 
 async def _form(request: Request) -> dict[str, str]:
+    checked: dict[str, str] | None = request.scope.get("state", {}).get(FORM_STATE_KEY)
+    if checked is not None:  # the signature check has parsed it already
+        return checked
     try:
         form = await request.form()
     except Exception:  # noqa: BLE001 - malformed bodies get a polite answer, not a 500
@@ -62,6 +68,18 @@ async def _call_form(request: Request) -> tuple[dict[str, str], str]:
     call_sid = form.get("CallSid", "").strip()
     bind_call(call_sid)
     return form, call_sid
+
+
+EXPECTED_FAILURES = (BookingUnavailable, SessionStoreUnavailable)
+
+
+def _failed(request: Request, event: str, call_sid: str, error: Exception) -> None:
+    """An outage we expect is logged by its class; anything else is a bug: traceback and a metric."""
+    if isinstance(error, EXPECTED_FAILURES):
+        log.error(event, call_sid=call_sid, error=type(error).__name__)
+        return
+    request.app.state.metrics.unexpected_errors.labels(where="webhook").inc()
+    log.error(event, call_sid=call_sid, error=type(error).__name__, exc_info=error)
 
 
 def _fallback(request: Request, lead: str = TROUBLE) -> Response:
@@ -100,14 +118,14 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
         stream_url = websocket_url(request.app.state.public_url()) + "/twilio/stream"
         try:  # the call SID, caller and their token: `start` must echo them (stream_token.py)
             parameters = await request.app.state.stream_tokens.parameters(call_sid, caller)
-        except Exception as error:  # noqa: BLE001
-            log.error("stream_token_failed", call_sid=call_sid, error=type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - the caller goes to a person (_failed logs it)
+            _failed(request, "stream_token_failed", call_sid, error)
             return _fallback(request)
         return xml(twiml.connect_stream(stream_url, public(request, "/twilio/stream-ended"), parameters))
     try:
         outcome = await calls.start(call_sid, caller, token=request.headers.get(IDEMPOTENCY_HEADER))
-    except Exception as error:  # noqa: BLE001
-        log.error("start_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
+    except Exception as error:  # noqa: BLE001 - the caller goes to a person (_failed logs it)
+        _failed(request, "start_failed", call_sid, error)
         return _fallback(request)
     return _render(request, outcome.reply, outcome.next_turn, outcome.voice)
 
@@ -135,8 +153,8 @@ async def gather_result(request: Request, calls: Calls) -> Response:
             token=request.headers.get(IDEMPOTENCY_HEADER),
             caller=form.get("From"),
         )
-    except Exception as error:  # noqa: BLE001
-        log.error("turn_failed", call_sid=call_sid, error=type(error).__name__, exc_info=True)
+    except Exception as error:  # noqa: BLE001 - the caller goes to a person (_failed logs it)
+        _failed(request, "turn_failed", call_sid, error)
         return _fallback(request)
     return _render(request, outcome.reply, outcome.next_turn, outcome.voice)
 
@@ -149,6 +167,9 @@ def _float(raw: str | None) -> float | None:
 
 
 def _render(request: Request, reply: Reply, next_turn: int, voice: str | None = None) -> Response:
+    if oncall_chain.is_oncall(reply):
+        profile = _calls(request).profile
+        return xml(oncall_chain.dial(reply.say, profile, public(request, "/twilio/dial-done"), voice=voice))
     return xml(
         twiml.render(
             reply,
@@ -166,12 +187,20 @@ async def dial_done(request: Request, calls: Calls) -> Response:
     status = form.get("DialCallStatus", "")
     if status in ("completed", "answered"):
         return xml(twiml.speak_then_hang_up(""))
+    profile = calls.profile
+    following = oncall_chain.next_step(
+        profile, request.query_params.get("chain"), request.query_params.get("step"), status
+    )
+    if following is not None:  # the on-call chain goes on: the next number rings
+        log.info("oncall_next", call_sid=call_sid, step=following, dial_status=status)
+        return xml(oncall_chain.dial("", profile, public(request, "/twilio/dial-done"), following))
     if call_sid:
         try:
-            await calls.transfer_unanswered(call_sid, dial_status=status, caller=form.get("From"),
-                                            dial_sid=form.get("DialCallSid"))
-        except Exception as error:  # noqa: BLE001 - the caller still gets to leave a message
-            log.error("transfer_alert_failed", call_sid=call_sid, error=type(error).__name__)
+            await calls.transfer_unanswered(
+                call_sid, dial_status=status, caller=form.get("From"), dial_sid=form.get("DialCallSid")
+            )
+        except Exception as error:  # noqa: BLE001 - the caller still gets to leave a message (_failed logs it)
+            _failed(request, "transfer_alert_failed", call_sid, error)
     return xml(
         twiml.take_message(
             "I'm sorry, nobody is available to take your call right now. Please leave a short message "
@@ -188,8 +217,8 @@ async def message(request: Request, calls: Calls) -> Response:
     if call_sid and text:
         try:
             await calls.take_message(call_sid, text[:2000])
-        except Exception as error:  # noqa: BLE001
-            log.error("message_not_saved", call_sid=call_sid, error=type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - the caller is thanked anyway (_failed logs it)
+            _failed(request, "message_not_saved", call_sid, error)
     profile = request.app.state.profile
     thanks = "Thank you, we'll call you back as soon as we can." if text else "We didn't get a message."
     return xml(twiml.speak_then_hang_up(f"{thanks} Thanks for calling {profile.name}. Goodbye."))
@@ -204,18 +233,28 @@ async def stream_ended(request: Request, calls: Calls) -> Response:
     if call_sid:
         try:
             outcome = await calls.final_outcome(call_sid)
-        except Exception as error:  # noqa: BLE001
-            log.error("outcome_lookup_failed", call_sid=call_sid, error=type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - a person takes the call (_failed logs it)
+            _failed(request, "outcome_lookup_failed", call_sid, error)
             return _fallback(request)
     if call_sid and outcome is None:
         # The stream never reached the dialogue (every stream slot taken, or refused): a person takes the call.
         return _fallback(request, LINES_BUSY)
     dial_done = public(request, "/twilio/dial-done")
     if outcome == "emergency":
-        return xml(twiml.transfer("", profile.oncall_number, dial_done))
+        return xml(oncall_chain.dial("", calls.profile, dial_done))
     if outcome == "transferred":
         return xml(twiml.transfer("", profile.transfer_number, dial_done))
+    if outcome == "booked" and call_sid and await _wants_oncall(calls, call_sid):
+        return xml(oncall_chain.dial("", calls.profile, dial_done))
     return xml(twiml.speak_then_hang_up(""))
+
+
+async def _wants_oncall(calls: CallService, call_sid: str) -> bool:
+    try:
+        return await calls.wants_oncall(call_sid)
+    except Exception as error:  # noqa: BLE001 - the booking stands; the call ends politely
+        log.error("oncall_lookup_failed", call_sid=call_sid, error=type(error).__name__)
+        return False
 
 
 @router.post("/twilio/status")
@@ -226,7 +265,6 @@ async def status_callback(request: Request, calls: Calls) -> Response:
         duration = form.get("CallDuration", "")
         try:
             await calls.end_call(call_sid, duration_s=int(duration) if duration.isdigit() else None)
-        except Exception as error:  # noqa: BLE001
-            log.error("status_finalise_failed", call_sid=call_sid, error=type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - Twilio gets its empty answer (_failed logs it)
+            _failed(request, "status_finalise_failed", call_sid, error)
     return xml('<?xml version="1.0" encoding="UTF-8"?><Response />')
-

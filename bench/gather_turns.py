@@ -1,0 +1,429 @@
+"""Gather turns per second on one core, side by side with a bare FastAPI app answering fixed TwiML.
+
+    python bench/gather_turns.py [--seconds 8] [--concurrency 16] [--rate 200] [--profile FILE]
+
+Both servers run in their own process pinned to one core (`taskset -c 0`), one after the other;
+the load generator is this process, pinned to another core. Each virtual caller plays the same
+signed call flow against both: the incoming-call webhook, then every gather turn follows the
+`action` URL of the previous answer, then the completed status callback. The hvac server is the
+real `hvac-agent serve` (embedded SQLite stores, signatures checked) with a profile whose
+capacity never runs out, so every call books. Two figures per server:
+
+- throughput: closed loop, `--concurrency` callers, gather turns per second;
+- latency at `--rate` gather turns per second (open loop: each turn is due at a fixed time and its
+  latency is counted from then, so a slow server cannot hide its queue).
+
+`--profile FILE` runs the hvac server under cProfile for the throughput phase and writes the stats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+ROOT = Path(__file__).resolve().parent.parent
+AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+CALLER = "+15125550123"
+FLOW = [
+    "my furnace stopped working and there's no heat",
+    "dana kim",
+    "yes",
+    "4410 duval street 78751",
+    "no",
+    "no",
+    "the first one",
+    "yes",
+]
+ACTION = re.compile(rb'<Gather[^>]*action="([^"]+)"')
+BARE_TWIML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="{action}" actionOnEmptyResult="true" '
+    'input="speech dtmf" method="POST" speechTimeout="auto" timeout="5"><Say language="en-US" '
+    'voice="Polly.Joanna">Thanks. What else can you tell me?</Say></Gather></Response>'
+)
+
+
+# ---- the bare app ---------------------------------------------------------------------------------
+
+
+def bare_app(public_url: str) -> FastAPI:
+    """FastAPI answering fixed TwiML on the same paths (the framework's own cost, nothing else)."""
+    app = FastAPI()
+
+    def twiml(turn: int) -> Response:
+        action = f"{public_url}/twilio/gather?turn={turn}"
+        return Response(BARE_TWIML.format(action=action), media_type="application/xml")
+
+    @app.post("/twilio/voice")
+    async def voice(request: Request) -> Response:
+        await request.form()
+        return twiml(0)
+
+    @app.post("/twilio/gather")
+    async def gather(request: Request) -> Response:
+        await request.form()
+        return twiml(int(request.query_params.get("turn", "0")) + 1)
+
+    @app.post("/twilio/status")
+    async def status(request: Request) -> Response:
+        await request.form()
+        return Response('<?xml version="1.0" encoding="UTF-8"?><Response />', media_type="application/xml")
+
+    return app
+
+
+def run_bare(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(bare_app(f"http://127.0.0.1:{port}"), host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+# ---- a small keep-alive HTTP/1.1 client (httpx would cost more CPU than the bare app) -------------
+
+
+class Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, signature: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nX-Twilio-Signature: {signature}\r\n"
+            f"I-Twilio-Idempotency-Token: {uuid.uuid4().hex}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def sign(url: str, params: dict[str, str]) -> str:
+    """Twilio's signature: HMAC-SHA1 over the URL and the sorted form fields, base64."""
+    data = url + "".join(k + params[k] for k in sorted(params))
+    digest = hmac.new(AUTH_TOKEN.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+@dataclass
+class Tally:
+    gather_ms: list[float] = field(default_factory=list)
+    other_ms: list[float] = field(default_factory=list)
+    calls: int = 0
+    errors: int = 0
+
+
+class Caller:
+    """Plays call flows one after another on one keep-alive connection."""
+
+    def __init__(self, base_url: str, tally: Tally) -> None:
+        parts = urlsplit(base_url)
+        self.base_url = base_url
+        self.conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80)
+        self.tally = tally
+
+    async def _post(self, url: str, params: dict[str, str]) -> bytes:
+        path = url[len(self.base_url) :]
+        status, body = await self.conn.post(path, urlencode(params).encode(), sign(url, params))
+        if status != 200:
+            self.tally.errors += 1
+        return body
+
+    async def call(self, pace: asyncio.Queue[float] | None) -> None:
+        sid = "CA" + uuid.uuid4().hex
+        base = {"CallSid": sid, "From": CALLER, "To": "+15125550199", "AccountSid": "AC" + "0" * 32}
+        t0 = time.perf_counter()
+        body = await self._post(self.base_url + "/twilio/voice", {**base, "CallStatus": "ringing"})
+        self.tally.other_ms.append((time.perf_counter() - t0) * 1000)
+        for line in FLOW:
+            found = ACTION.search(body)
+            if found is None:
+                break
+            due = time.perf_counter()
+            if pace is not None:
+                due = await pace.get()
+                pace.task_done()
+            body = await self._post(
+                found.group(1).decode().replace("&amp;", "&"),
+                {**base, "SpeechResult": line, "Confidence": "0.92", "CallStatus": "in-progress"},
+            )
+            self.tally.gather_ms.append((time.perf_counter() - due) * 1000)
+        t0 = time.perf_counter()
+        await self._post(self.base_url + "/twilio/status", {**base, "CallStatus": "completed", "CallDuration": "60"})
+        self.tally.other_ms.append((time.perf_counter() - t0) * 1000)
+        self.tally.calls += 1
+
+
+async def closed_loop(base_url: str, concurrency: int, seconds: float) -> Tally:
+    tally = Tally()
+    deadline = time.perf_counter() + seconds
+    callers = [Caller(base_url, tally) for _ in range(concurrency)]
+
+    async def run(caller: Caller) -> None:
+        while time.perf_counter() < deadline:
+            await caller.call(None)
+
+    await asyncio.gather(*(run(c) for c in callers))
+    for c in callers:
+        c.conn.close()
+    return tally
+
+
+async def open_loop(base_url: str, rate: float, seconds: float, callers_n: int = 64) -> Tally:
+    """Gather turns due at `rate` per second; each latency counts from its due time."""
+    tally = Tally()
+    pace: asyncio.Queue[float] = asyncio.Queue()
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        start = time.perf_counter()
+        for k in range(int(rate * seconds)):
+            due = start + k / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pace.put_nowait(due)
+        stop.set()
+
+    callers = [Caller(base_url, tally) for _ in range(callers_n)]
+
+    async def run(caller: Caller) -> None:
+        while not stop.is_set():
+            await caller.call(pace)
+
+    tick = asyncio.create_task(ticker())
+    runners = [asyncio.create_task(run(c)) for c in callers]
+    await tick
+    with contextlib.suppress(TimeoutError):  # every due turn taken by a caller
+        await asyncio.wait_for(pace.join(), timeout=10)
+    await asyncio.sleep(0.2)
+    for r in runners:
+        r.cancel()
+    await asyncio.gather(*runners, return_exceptions=True)
+    for c in callers:
+        c.conn.close()
+    return tally
+
+
+# ---- servers ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_up(port: int, process: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError("server did not start")
+
+
+def start_server(kind: str, port: int, workdir: Path, cpu: str, profile: str | None) -> subprocess.Popen[bytes]:
+    pin = ["taskset", "-c", cpu] if shutil.which("taskset") else []
+    env = dict(os.environ)
+    if kind == "bare":
+        cmd = [*pin, sys.executable, __file__, "--bare-app", "--port", str(port)]
+    else:
+        business = workdir / "business.toml"
+        text = (ROOT / "examples" / "business.toml").read_text()
+        business.write_text(re.sub(r"technicians_per_window\s*=\s*\d+", "technicians_per_window = 1000000", text))
+        env.update(
+            {
+                "HVAC_DATABASE_URL": f"sqlite:///{workdir / 'hvac.db'}",
+                "HVAC_SESSION_DB": str(workdir / "sessions.db"),
+                "HVAC_BUSINESS_FILE": str(business),
+                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "HVAC_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "HVAC_LOG_LEVEL": "WARNING",
+                "HVAC_CALLS_PER_NUMBER": "100000000",
+            }
+        )
+        env.pop("HVAC_REDIS_URL", None)
+        runner = ["-m", "cProfile", "-o", profile] if profile else []
+        cmd = [*pin, sys.executable, *runner, "-m", "hvac_agent.cli", "serve", "--port", str(port)]
+    log = open(workdir / f"{kind}.log", "ab")
+    process = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True, cwd=ROOT)
+    wait_up(port, process)
+    if kind == "hvac":
+        wait_understanding(port)
+    return process
+
+
+def wait_understanding(port: int, timeout_s: float = 180) -> str:
+    """Until the encoder has loaded in the background (its load would be counted against the turns)."""
+    deadline = time.monotonic() + timeout_s
+    mode = "?"
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as answer:
+            mode = str(json.load(answer).get("metrics", {}).get("understanding", "?"))
+        if not mode.startswith("loading"):
+            break
+        time.sleep(0.5)
+    print(f"hvac understanding: {mode}", file=sys.stderr)
+    return mode
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # SIGINT: uvicorn shuts down cleanly (cProfile writes its file)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    port = free_port()
+    profile = args.profile if kind == "hvac" else None
+    process = start_server(kind, port, workdir, args.cpu, profile)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(closed_loop(base, 4, 2.0))  # warm-up: first-use loads, caches
+        spy = None
+        if kind == "hvac" and args.py_spy:  # sampled stacks of the server (collapsed, for flame graphs)
+            spy = subprocess.Popen(
+                [
+                    "py-spy",
+                    "record",
+                    "--format",
+                    "raw",
+                    "-o",
+                    args.py_spy,
+                    "-r",
+                    "250",
+                    "-d",
+                    str(int(args.seconds)),
+                    "-p",
+                    str(process.pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        started = time.perf_counter()
+        tally = asyncio.run(closed_loop(base, args.concurrency, args.seconds))
+        elapsed = time.perf_counter() - started
+        if spy is not None:
+            spy.wait(timeout=60)
+        paced = asyncio.run(open_loop(base, args.rate, args.seconds))
+    finally:
+        stop_server(process)
+    return {
+        "turns_per_s": len(tally.gather_ms) / elapsed,
+        "calls": tally.calls,
+        "errors": tally.errors + paced.errors,
+        "closed_p50_ms": pct(tally.gather_ms, 0.5),
+        "paced_rate": args.rate,
+        "paced_turns": len(paced.gather_ms),
+        "paced_p50_ms": pct(paced.gather_ms, 0.5),
+        "paced_p99_ms": pct(paced.gather_ms, 0.99),
+        "paced_max_ms": max(paced.gather_ms, default=float("nan")),
+        "start_status_p50_ms": statistics.median(tally.other_ms) if tally.other_ms else float("nan"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=200.0, help="gather turns per second in the paced phase")
+    parser.add_argument("--cpu", default="0", help="the core the servers are pinned to")
+    parser.add_argument("--profile", default=None, help="cProfile the hvac server into this file")
+    parser.add_argument("--py-spy", default=None, help="sample the hvac server with py-spy into this file")
+    parser.add_argument("--only", choices=["hvac", "bare"], default=None)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--bare-app", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_app:
+        run_bare(args.port)
+        return 0
+    try:  # a lighter event loop keeps the load generator from being the bottleneck
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    cores = os.sched_getaffinity(0)
+    others = sorted(cores - {int(args.cpu)})
+    if others:
+        os.sched_setaffinity(0, {others[0]})  # the load generator never shares the servers' core
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="hvac-bench-") as tmp:
+        for kind in ("bare", "hvac"):
+            if args.only in (None, kind):
+                results[kind] = measure(kind, args, Path(tmp))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for kind, r in results.items():
+            print(
+                f"{kind:5}  {r['turns_per_s']:8.0f} gather turns/s (closed loop, {args.concurrency} callers, "
+                f"p50 {r['closed_p50_ms']:.1f} ms)   at {r['paced_rate']:.0f}/s: p50 {r['paced_p50_ms']:.2f} ms "
+                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}"
+            )
+        if "bare" in results and "hvac" in results:
+            share = results["hvac"]["turns_per_s"] / results["bare"]["turns_per_s"]
+            print(
+                f"hvac / bare: {share:.1%} (goal ≥ 25%); hvac p99 at {args.rate:.0f}/s: "
+                f"{results['hvac']['paced_p99_ms']:.2f} ms (goal ≤ 10 ms)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
