@@ -1,7 +1,7 @@
 """Offline-engine latency: end of caller speech → first agent audio, with the real offline stack.
 
 In process: the real `CallPipeline` with webrtcvad, the offline recogniser (PocketSphinx grammars in
-a worker process + Moonshine through ctypes), espeak-ng with the phrase cache, and an instant
+a worker process + Moonshine on onnxruntime), espeak-ng with the phrase cache, and an instant
 scripted dialogue (the dialogue core is measured elsewhere). Caller lines are synthesised with
 espeak, sent as 20 ms μ-law frames in real time, and marks are echoed as Twilio would. The clock
 starts at the caller's last voiced frame, so the figure includes the end-of-turn wait (adaptive

@@ -6,13 +6,14 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hvac_agent.config import Settings
 from hvac_agent.voice import twilio_frames as tf
-from hvac_agent.voice.codec import FRAME_SAMPLES, b64encode, silence, ulaw_decode
+from hvac_agent.voice.codec import FRAME_SAMPLES, b64encode, resample, silence, ulaw_decode
 from hvac_agent.voice.errors import EngineError
 from hvac_agent.voice.factory import build_voice, stt_names, tts_names
 from hvac_agent.voice.failover import FailoverTTS
@@ -189,7 +190,6 @@ def test_moonshine_output_is_cleaned_of_decoder_loops() -> None:
 
 async def test_offline_recogniser_uses_grammars_for_yes_no_and_moonshine_for_open_answers() -> None:
     from hvac_agent.voice.factory import make_stt
-    from hvac_agent.voice.stt.moonshine import missing_cpu_flags
     from hvac_agent.voice.stt.offline import OfflineSTT
 
     stt = make_stt("offline", Settings())
@@ -199,14 +199,8 @@ async def test_offline_recogniser_uses_grammars_for_yes_no_and_moonshine_for_ope
         assert await stt.transcribe(yes, "confirm") in {"yes", "yeah", "yep"}
         assert isinstance(stt, OfflineSTT)
         name = ulaw_decode(silence(200) + voice.render("my name is Robert Brown") + silence(300))
-        if missing_cpu_flags():
-            # Moonshine's packaged library can't run on this CPU: it is left out (never loaded, which
-            # would kill the process) and open answers go to pocketsphinx alone.
-            assert stt.general is None
-            assert isinstance(await stt.transcribe(name, "name"), str)
-        else:
-            assert stt.general is not None
-            assert "Robert Brown" in await stt.transcribe(name, "name")
+        assert stt.general is not None  # Moonshine runs on any x86-64 (no AVX-512 needed)
+        assert "Robert Brown" in await stt.transcribe(name, "name")
     finally:
         await stt.aclose()
 
@@ -255,11 +249,53 @@ async def test_a_failed_engine_is_probed_back_in_the_background_not_on_live_call
     await failover.aclose()
 
 
-def test_moonshine_is_unavailable_on_a_cpu_without_avx512_instead_of_killing_the_process() -> None:
-    from hvac_agent.voice.stt.moonshine import missing_cpu_flags
+def test_moonshine_tokenizer_reads_length_prefixed_tokens_and_joins_bytes_into_words() -> None:
+    from hvac_agent.voice.stt.moonshine_onnx import detokenize, read_tokenizer
 
-    old_epyc = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
-    skylake = "flags\t\t: fpu sse2 avx avx2 avx512f avx512dq avx512bw avx512vl\n"
-    assert missing_cpu_flags(old_epyc) == {"avx512f", "avx512vl", "avx512bw", "avx512dq"}
-    assert missing_cpu_flags(skylake) == frozenset()
-    assert missing_cpu_flags("no flags line here") == frozenset()  # unknown CPU: loading is tried
+    tokens = [b"<unk>", b"<s>", b"</s>", b"\xc3", b"\xa9", "\u2581caf".encode(), "\u2581Bo".encode(), b"bo"]
+    vocab = read_tokenizer(b"".join(bytes([len(token)]) + token for token in tokens))
+    assert vocab == tokens
+    # special ids and ids past the vocabulary (the logits are wider) are dropped; byte-fallback
+    # tokens (here é as two bytes) join into one character; "▁" starts a word
+    assert detokenize([1, 5, 3, 4, 6, 7, 2, 32767], vocab) == "café Bobo"
+    with pytest.raises(ValueError, match="truncated"):
+        read_tokenizer(b"\x05<unk>\x09</s>")
+
+
+def test_moonshine_runs_the_packaged_model_through_onnxruntime_on_this_cpu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hvac_agent.voice.stt.moonshine_onnx import END_TOKEN, MoonshineOnnx, max_tokens
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    MoonshineOnnx()  # the first start folds the weights and keeps the result
+    kept = sorted(p.name for p in (tmp_path / "hvac-agent" / "moonshine").iterdir())
+    assert [name.split(".")[0] for name in kept] == ["decoder_model_merged", "encoder_model"]
+    model = MoonshineOnnx()  # later starts load it
+    assert model.folded  # weights dequantized once, not on every decoder step
+    assert len(model.vocab) == 32000 and model.vocab[END_TOKEN] == b"</s>"
+    voice = EspeakTTS(rate_wpm=150)
+    speech = ulaw_decode(silence(200) + voice.render("my air conditioner is leaking water") + silence(500))
+    pcm = resample(speech, 8000, 16000).astype(np.float32) / 32768.0
+    assert "air conditioner is leaking water" in model.transcribe(pcm).lower()
+    noise = np.random.default_rng(7).uniform(-0.5, 0.5, 16000).astype(np.float32)
+    assert len(model.generate(noise)) <= max_tokens(noise.size)  # a looping decode stops
+
+
+def test_an_ort_export_gets_its_unnamed_subgraphs_named_so_onnx_loads_it() -> None:
+    from hvac_agent.voice.stt.ort_export import name_graphs
+
+    def field(number: int, body: bytes) -> bytes:  # a length-delimited protobuf field (short)
+        return bytes([number << 3 | 2, len(body)]) + body
+
+    ir_version = b"\x08\x0a"  # ModelProto.ir_version = 10 (a varint field, kept as it is)
+    branch = field(1, field(4, b"Identity"))  # GraphProto{node{op_type}}: no name
+    node = field(4, b"If") + field(5, field(1, b"then_branch") + field(6, branch))
+    model = ir_version + field(7, field(1, node) + field(2, b"main"))
+    named = ir_version + field(
+        7,
+        field(1, field(4, b"If") + field(5, field(1, b"then_branch") + field(6, branch + field(2, b"graph_1"))))
+        + field(2, b"main"),
+    )
+    assert name_graphs(model) == named
+    assert name_graphs(named) == named  # graphs with names are left alone

@@ -486,6 +486,20 @@ async def save_profile(
 
 @router.get("/softphone", response_class=HTMLResponse)
 async def softphone_page(request: Request, _: ConsolePage) -> Response:
+    # In gather mode the speech engines are built on the first softphone call (seconds: the offline
+    # recogniser's model): start now, while the page is read, so the call connects at once.
+    app = request.app
+    if getattr(app.state, "voice", None) is None and getattr(app.state, "voice_warming", None) is None:
+        from hvac_agent.telephony.media_stream import get_voice
+
+        warming = app.state.voice_warming = asyncio.create_task(get_voice(app))  # kept: a task needs an owner
+
+        def warmed(task: asyncio.Task[Any]) -> None:
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("softphone_engines_not_ready", error=repr(task.exception()))
+                app.state.voice_warming = None  # the call builds them (and reports) itself
+
+        warming.add_done_callback(warmed)
     return render(request, "softphone.html")
 
 
