@@ -139,9 +139,11 @@ def test_sign_in_see_a_gather_booking_open_its_transcript_and_move_it(
 # ZIP is keyed in on the page's keypad when asked, as a caller does when a ZIP is misheard.
 CALLER_LINES: list[tuple[str, float]] = [
     ("my furnace stopped working and there's no heat", 5.0),
-    ("my name is Robert Brown", 5.0),
+    # Names and addresses the on-device recogniser heard are read back before the next question:
+    # the caller waits for the question after the read-back, as a person would.
+    ("my name is Robert Brown", 14.0),
     ("yes", 8.0),  # the address is the longest answer: let the question finish, no barge-in to clip it
-    ("I live at 200 Main Street", 9.0),  # then the ZIP on the keypad
+    ("I live at 200 Main Street", 15.0),  # then the ZIP on the keypad
     ("no unit", 5.0),
     ("no", 5.0),
     ("the earliest", 5.0),
@@ -189,6 +191,10 @@ def test_softphone_call_with_a_fake_microphone_books_on_the_offline_engines(
         page.fill("#token", API_TOKEN)
         page.click("button[type=submit]")
         page.goto(softphone_server.base_url + "/console/softphone")
+        # Opening the page starts building the speech engines (the offline recogniser's model takes
+        # seconds on a cold cache); a person reads the page first, the test waits for /health to
+        # list them so the fake microphone's first words are not spoken into a line still connecting.
+        _wait_for_speech_engines(softphone_server.base_url)
         page.fill("#caller", "+15125550123")
         page.click("#call")
         page.wait_for_function(
@@ -219,6 +225,18 @@ def test_softphone_call_with_a_fake_microphone_books_on_the_offline_engines(
     assert record["outcome"] == "booked" and record["ended_at"] is not None
     assert record["facts"]["channel"] == "softphone"
     assert any(engine.startswith("stt:") for engine in record["facts"]["engines"])
+
+
+def _wait_for_speech_engines(base_url: str, timeout_s: float = 120.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        circuits = httpx.get(base_url + "/health", timeout=10).json().get("circuits", {})
+        if any(name.startswith("stt:") for name in circuits):
+            return
+        time.sleep(0.25)
+    raise AssertionError("the softphone page never got the speech engines built")
 
 
 def test_softphone_socket_is_refused_without_access(softphone_server: ConsoleServer) -> None:
