@@ -249,3 +249,30 @@ async def test_unit_number_is_asked_once_and_read_back(conversation: Conversatio
     await c.say("no")
     readback = await c.say("the first one")
     assert c.state.slots.unit and "2B" in readback.say.upper()
+
+
+async def test_a_yes_said_over_the_read_back_hears_it_again_before_anything_is_booked(
+    conversation: Conversation,
+) -> None:
+    """Contract rule 3: the fee is said before booking. A yes that cut the read-back short may
+    have come before the fee was heard: the read-back is said again (once) and a second yes books."""
+    from hvac_agent.dialogue import scripts
+    from hvac_agent.dialogue.state import CallerSaid
+
+    c = conversation
+    await _to_readback(c)
+    again = await c.send(CallerSaid(text="yes", cut_in=True))
+    assert c.booking.requests == [] and again.effect is None
+    assert "so you've heard it all" in again.say and scripts.fee_sentence(c.ctx.profile) in again.say
+    assert again.say.endswith(scripts.CONFIRM_QUESTIONS["book"])
+    booked = await c.send(CallerSaid(text="yes", cut_in=True))  # once said again, a yes books
+    assert len(c.booking.requests) == 1 and "You're all set" in booked.say
+
+
+async def test_a_yes_heard_after_the_whole_read_back_books_at_once(conversation: Conversation) -> None:
+    from hvac_agent.dialogue.state import CallerSaid
+
+    c = conversation
+    await _to_readback(c)
+    await c.send(CallerSaid(text="yes"))
+    assert len(c.booking.requests) == 1

@@ -143,7 +143,7 @@ async def test_barge_in_clears_at_once_and_records_only_what_was_heard(call_fact
     # no more greeting audio after the clear; the caller's turn is answered normally
     await feed(call.pipeline, speech[8 * 400 :], trailing_ms=1500)
     await until(lambda: responder.recorded[-1] == "Sorry to hear that.")
-    assert responder.events == [CallerSaid(text="my furnace stopped working")]
+    assert responder.events == [CallerSaid(text="my furnace stopped working", cut_in=True)]  # it began over the agent
 
 
 async def test_a_cough_does_not_interrupt_the_agent(call_factory: list[Call], speech: bytes) -> None:
@@ -238,7 +238,7 @@ async def test_stt_failover_answers_with_the_next_engine(call_factory: list[Call
     await call.pipeline.begin()
     await feed(call.pipeline, speech, trailing_ms=1500)
     await until(lambda: len(responder.events) == 1)
-    assert responder.events == [CallerSaid(text="I need a repair")]
+    assert [(e.kind, getattr(e, "text", None)) for e in responder.events] == [("caller_said", "I need a repair")]
     assert stt.states() == {"fake#0": "open", "fake#1": "closed"}
 
 
@@ -277,7 +277,8 @@ async def test_garbage_and_ragged_audio_never_break_the_call(call_factory: list[
         call.pipeline.on_media(rng.integers(0, 256, size, dtype=np.uint8).tobytes())
     await feed(call.pipeline, speech, trailing_ms=1500)
     await until(lambda: len(responder.events) >= 1)
-    assert CallerSaid(text="my furnace stopped working") in responder.events
+    # (the caller may have begun over "Hi.": only the words matter here)
+    assert "my furnace stopped working" in [e.text for e in responder.events if isinstance(e, CallerSaid)]
 
 
 @pytest.mark.parametrize(

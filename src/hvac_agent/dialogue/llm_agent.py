@@ -165,7 +165,7 @@ class LlmAgent:
         u = understand(text, nlu_context(state, ctx))
         guess = await self._intent(state, text, u)
         s = state.model_copy(deep=True)
-        policy.heard(s, text, ctx)
+        policy.heard(s, text, ctx, cut_in=isinstance(event, CallerSaid) and event.cut_in)
         if s.asked == "returning" and (u.yes_no or u.street):
             # The answer to the code's own question is recorded by code, whatever the model makes of it.
             policy.answer_returning(s, u.yes_no == "yes" and not u.street)

@@ -279,7 +279,7 @@ class ToolRunner:
         return self.awaiting == kind == self.state.awaiting_yes
 
     async def _agreed(self) -> tuple[Reply, list[Result]]:
-        agreed = policy.agree(self.state)
+        agreed = policy.agree(self.state, self.ctx)
         assert agreed is not None, "guarded by _may_act"
         return await carry_out(self.state, agreed, self.ctx, self.booking)
 

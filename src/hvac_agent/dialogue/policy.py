@@ -186,8 +186,10 @@ def answer_returning(s: CallState, yes: bool) -> None:
     sl.zip = sl.zip or last.zip
 
 
-def heard(s: CallState, words: str, ctx: DialogueContext) -> None:
-    """A caller turn with words (or keys) in it: count it and remember it."""
+def heard(s: CallState, words: str, ctx: DialogueContext, *, cut_in: bool = False) -> None:
+    """A caller turn with words (or keys) in it: count it and remember it. `cut_in`: it began over
+    the agent's reply, so the caller may not have heard all of it (see `agree`)."""
+    s.read_back_cut = cut_in and s.awaiting_yes == "book"
     s.turn += 1
     s.silences = 0
     s.remember("caller", words, ctx.now)
@@ -503,17 +505,22 @@ def on_held(s: CallState, held: WindowHeld, ctx: DialogueContext) -> Reply:
 
 def read_back(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
     """Contract rule 3: every detail, the window and the fee, then the question only a yes answers."""
-    s.phase = "confirming"
+    s.phase, s.read_back_repeated = "confirming", False  # a new read-back: a cut yes repeats it again
     return confirm(s, "book", scripts.CONFIRM_QUESTIONS["book"], join(lead, scripts.read_back(s.slots, ctx)))
 
 
 # ---- a yes or a no to the confirmation question -----------------------------------------------
 
 
-def agree(s: CallState) -> Reply | None:
+def agree(s: CallState, ctx: DialogueContext) -> Reply | None:
     """The caller said yes to the confirmation question just asked: what that yes allows, or None
     when no confirmation is pending."""
     kind, sl, target = s.awaiting_yes, s.slots, s.target
+    if kind == "book" and s.read_back_cut and not s.read_back_repeated:
+        # A yes said over the read-back may come before the fee and the window were heard
+        # (contract rule 3): say them again, once, and ask again.
+        s.read_back_repeated = True
+        return ask(s, "confirm", scripts.CONFIRM_QUESTIONS["book"], scripts.read_back_again(s.slots, ctx))
     if kind == "book":
         return Reply(effect=Book(request=s.booking_request()))
     if kind == "cancel" and target is not None:

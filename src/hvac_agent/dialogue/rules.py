@@ -71,7 +71,7 @@ def respond(s: CallState, event: Event, ctx: DialogueContext) -> Reply:
     if isinstance(event, CallerSaid) and event.text.strip():
         text = event.text.strip()
         understood = understand(text, nlu_context(s, ctx))
-        policy.heard(s, text, ctx)
+        policy.heard(s, text, ctx, cut_in=event.cut_in)
         before = s.slots.model_copy()
         reply = on_understanding(s, understood, ctx)
         s.unsure_slots = []  # open to this one answer only
@@ -273,7 +273,7 @@ def _phase_confirming(s: CallState, u: Understanding, ctx: DialogueContext) -> R
 def _yes_or_no(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
     """The answer to a confirmation question: a yes acts on it, a no keeps things as they are."""
     if u.yes_no == "yes":
-        return policy.agree(s) or policy.miss(s, ctx)
+        return policy.agree(s, ctx) or policy.miss(s, ctx)
     if u.yes_no == "no":
         return policy.decline(s, ctx)
     return policy.miss(s, ctx)

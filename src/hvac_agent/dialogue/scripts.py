@@ -302,6 +302,11 @@ def read_back(slots: Slots, ctx: DialogueContext) -> str:
     )
 
 
+def read_back_again(slots: Slots, ctx: DialogueContext) -> str:
+    """The read-back once more, for a caller whose yes cut the first one short."""
+    return read_back(slots, ctx).replace("Let me read that back.", "Before I book it, so you've heard it all.", 1)
+
+
 def booked(visit: WindowOffer, phone: str, ctx: DialogueContext) -> str:
     return (
         f"You're all set. A technician will arrive {spoken_window(visit, ctx)}, and will call "

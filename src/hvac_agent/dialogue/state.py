@@ -163,6 +163,10 @@ class CallState(_Model):
     # Slots ("name", "address") just read back because the recogniser was unsure of them: the
     # caller's next turn may replace them whatever question it answers.
     unsure_slots: list[str] = Field(default_factory=list)
+    # The caller cut the read-back short before saying yes: the fee and the details are said again
+    # (once) before a booking; set per caller turn by both agents.
+    read_back_cut: bool = False
+    read_back_repeated: bool = False
     caller_id_declined: bool = False  # the caller said the number they call from is not the one
     asked: Expect | None = None
     awaiting_yes: ConfirmKind | None = None
@@ -238,6 +242,9 @@ class CallerSaid(_Model):
     # Heard by an on-device recogniser (stream mode without a cloud account): no confidence, and
     # names and street names are what it gets wrong most, so they are read back at once.
     offline: bool = False
+    # The caller began over the agent's reply and cut it short (a barge-in): not all of it was
+    # heard, so a yes to a read-back it cut off cannot stand for agreeing to all of it.
+    cut_in: bool = False
 
 
 class CallerUnclear(_Model):

@@ -143,6 +143,7 @@ class CallPipeline:
         self.on_finished = on_finished  # called with the reply action when the stream should close
         self.closed = False
         self.finishing = False  # a transfer/hang-up reply is playing: caller input is ignored
+        self._cut_in = False  # the caller turn now being heard began over the agent (a barge-in)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.stt_session = engines.stt.open_session()
         c = self.config
@@ -293,6 +294,9 @@ class CallPipeline:
         self._cancel_no_input()
 
     def on_barge_in(self) -> None:
+        current = self.playout.current()
+        if current is not None and current.record:  # a reply cut short (not a mere "Okay.")
+            self._cut_in = True
         self._spawn(self.barge_in(), "barge-in")
 
     def on_likely_end(self, speech_end: float, voiced_ms: int) -> None:
@@ -341,7 +345,9 @@ class CallPipeline:
         event: Event
         if text:
             assert result is not None  # words came from a result
-            event = CallerSaid(text=text, confidence=result.confidence, offline=result.engine in ON_DEVICE_ENGINES)
+            event = CallerSaid(
+                text=text, confidence=result.confidence, offline=result.engine in ON_DEVICE_ENGINES, cut_in=self._cut_in
+            )
         elif turn.voiced_ms >= self.config.min_voiced_for_reprompt_ms:
             event = CallerUnclear()  # speech we could not make out: a miss on the question, not a silence
         else:
@@ -452,6 +458,7 @@ class CallPipeline:
             return
         if record:
             self._cancel_no_input()
+            self._cut_in = False  # a new reply: nothing of it has been cut yet
         self.playout.say(reply.say, record=record, action=reply.action, barge_in=not final)
 
     async def barge_in(self) -> None:
