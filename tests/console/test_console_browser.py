@@ -147,6 +147,8 @@ CALLER_LINES: list[tuple[str, float]] = [
     ("no unit", 5.0),
     ("no", 5.0),
     ("the earliest", 5.0),
+    # A yes over the read-back hears the read-back and the fee again; the caller says yes again.
+    ("yes", 25.0),
     ("yes", 40.0),
 ]
 
