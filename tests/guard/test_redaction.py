@@ -101,6 +101,23 @@ def test_exception_messages_and_tracebacks_are_redacted(
         assert not leaked, leaked
 
 
+def test_a_call_sid_with_a_phone_shaped_run_of_digits_is_logged_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    """Twilio SIDs are "CA" + 32 hex digits: ten decimal digits in a row happen by chance, and the
+    scrubber once took them for a phone number, so the call's lines lost their `call_sid`."""
+    configure_logging(json_lines=True, level="INFO", log_pii=False)
+    call_sid = "CAab5125550123cdef0123456789abcdef"[:34]
+    bind_call(call_sid)
+    try:
+        get_logger("test").info("turn", say="call 512 555 0123", stream_sid="MZ9c5125550199aa")
+    finally:
+        import structlog
+
+        structlog.contextvars.clear_contextvars()
+    [line] = [entry for entry in _lines(capsys.readouterr().err) if entry.get("event") == "turn"]
+    assert line["call_sid"] == call_sid and line["stream_sid"] == "MZ9c5125550199aa"
+    assert "5125550123" not in line["say"]  # what was said is still scrubbed
+
+
 def test_a_traceback_keeps_its_code_and_loses_its_data() -> None:
     def lookup(key: str) -> None:
         raise ValueError(f"no customer {key!r} at 4410 Duval Street")

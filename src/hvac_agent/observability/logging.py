@@ -43,6 +43,10 @@ PII_KEYS = frozenset(
         "message",
     }
 )
+# Twilio's identifiers ("CA" + 32 hex digits) are not personal data, and a run of ten decimal digits
+# inside one looks like a phone number to the text scrubber: kept as they are, so every line of a
+# call carries its real `call_sid`.
+ID_KEYS = frozenset({"call_sid", "stream_sid", "account_sid", "message_sid", "sid", "parent_call_sid"})
 # Fields that carry an exception's text: scrubbed like an exception message.
 ERROR_KEYS = frozenset({"error", "reason", "detail", "exception", "exc"})
 _PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")
@@ -174,7 +178,7 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
         return event
     foreign = event.get("_from_structlog") is False  # a standard-library record: free text
     for key, value in list(event.items()):
-        if key.startswith("_") or key in ("timestamp", "level", "logger", "exception"):
+        if key.startswith("_") or key in ("timestamp", "level", "logger", "exception") or key in ID_KEYS:
             continue
         if key in PII_KEYS and value is not None:
             event[key] = "[redacted]" if not isinstance(value, str) or not value else _mask(key, value)
