@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
 import orjson
@@ -49,17 +49,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 LIVE_POLL_S = 0.5  # transcript feed: how often a live call's new turns are looked for
 LIVE_MAX_S = 3 * 3600
 KEEPALIVE_S = 15.0
-OUTCOMES = (
-    "booked",
-    "rescheduled",
-    "cancelled",
-    "emergency",
-    "transferred",
-    "message",
-    "out_of_area",
-    "abandoned",
-    "in_progress",
-)
+OUTCOMES: tuple[str, ...] = get_args(Outcome)  # the contract's outcomes, in its order
 CHANGED_BY = "console"  # what `changed_by_call_sid` says for the office's own changes
 
 
