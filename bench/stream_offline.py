@@ -21,7 +21,7 @@ from typing import Any
 
 from hvac_agent.config import Settings
 from hvac_agent.dialogue.state import Event, Expect, Reply
-from hvac_agent.voice.codec import FRAME_SAMPLES, frames, silence, ulaw_decode
+from hvac_agent.voice.codec import FRAME_SAMPLES, frames, silence
 from hvac_agent.voice.factory import build_voice
 from hvac_agent.voice.pipeline import CallPipeline
 from hvac_agent.voice.sink import PacedSink
@@ -97,7 +97,7 @@ async def run(rounds: int) -> None:
     # warm the recognisers (first decode loads models / spawns the grammar worker)
     for expect in ("intent", "confirm"):
         stream = voice.stt.stream(expect)  # type: ignore[arg-type]
-        stream.push(ulaw_decode(lines["name"]))
+        stream.push(lines["name"])
         await stream.final()
     await pipeline.begin()
     samples: list[tuple[str, float, float]] = []  # (question, first audio, first words of the reply)
