@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from hvac_agent.dialogue import scripts
-from tests.e2e.conftest import NOW, Server, make_settings
+from tests.e2e.conftest import NOW, Server
 from tests.e2e.scripts import book_cooperatively
 from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, serve_in_thread
 from tests.llm.brain import nlu_brain
-from tests.support.server import free_port
-from tests.support.server import serve_in_thread as serve_app
+from tests.llm.support import llm_settings
+from tests.support.server import app_server
 
 BOOKED_NUMBER = "+15125550123"
 OTHER_PHONE = "+15125550177"
@@ -52,19 +51,8 @@ def brain() -> RecordingBrain:
 
 @pytest.fixture
 def llm_server(tmp_path: Path, brain: RecordingBrain) -> Iterator[tuple[Server, FakeOpenAI]]:
-    with serve_in_thread(brain) as fake:
-        port = free_port()
-        settings = make_settings(
-            tmp_path,
-            port,
-            llm_base_url=fake.base_url,
-            llm_model="big-model",
-            llm_fast_model="small-model",
-            llm_api_key="test-key",
-        )
-        clock = FixedClock(NOW)
-        with serve_app(create_app(settings, clock=clock), port) as base:
-            yield Server(base, clock, settings), fake
+    with serve_in_thread(brain) as fake, app_server(llm_settings(tmp_path, fake), clock=FixedClock(NOW)) as server:
+        yield server, fake
 
 
 def _book_for_dana(server: Server) -> dict[str, Any]:

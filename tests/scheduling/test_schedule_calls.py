@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,11 @@ import httpx
 import pytest
 
 from hvac_agent.analytics.queries import inbox
-from hvac_agent.app import create_app
 from hvac_agent.booking.db import create_engine
 from hvac_agent.clock import FixedClock
 from tests.e2e.conftest import AUTH_TOKEN, make_settings
 from tests.e2e.scripts import COOPERATIVE
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import app_server
 from tests.support.twilio_sim import TwilioCall, Twiml
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -73,11 +73,9 @@ class Office:
 def serve(tmp_path: Path, text: str, now: dt.datetime) -> Iterator[Office]:
     profile = tmp_path / "business.toml"
     profile.write_text(text, encoding="utf-8")
-    port = free_port()
-    settings = make_settings(tmp_path, port, business_file=str(profile))
     clock = FixedClock(now.astimezone(dt.UTC))
-    with serve_in_thread(create_app(settings, clock=clock), port) as base:
-        yield Office(base, clock, profile, settings.database_url)
+    with app_server(functools.partial(make_settings, tmp_path, business_file=str(profile)), clock=clock) as server:
+        yield Office(server.base_url, clock, profile, server.settings.database_url)
 
 
 @pytest.fixture
