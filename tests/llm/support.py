@@ -48,6 +48,17 @@ class Brain:
         return step(body) if callable(step) else step
 
 
+def recorded(then: FakeResponse) -> tuple[list[dict[str, Any]], Step]:
+    """A model step that keeps the tool results it is sent (in the list) and answers `then`."""
+    results: list[dict[str, Any]] = []
+
+    def record(body: dict[str, Any]) -> FakeResponse:
+        results.append(last_tool_result(body))
+        return then
+
+    return results, record
+
+
 def last_tool_result(body: dict[str, Any]) -> dict[str, Any]:
     message = body["messages"][-1]
     assert message["role"] == "tool", message

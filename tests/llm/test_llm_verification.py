@@ -15,7 +15,7 @@ import pytest
 from hvac_agent.clock import FixedClock
 from hvac_agent.dialogue import scripts
 from tests.e2e.conftest import NOW, Server
-from tests.e2e.scripts import book_cooperatively
+from tests.e2e.scripts import booked_for_dana
 from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, serve_in_thread
 from tests.llm.brain import nlu_brain
 from tests.llm.support import llm_settings
@@ -55,19 +55,11 @@ def llm_server(tmp_path: Path, brain: RecordingBrain) -> Iterator[tuple[Server, 
         yield server, fake
 
 
-def _book_for_dana(server: Server) -> dict[str, Any]:
-    with server.call(caller=BOOKED_NUMBER) as call:
-        assert "You're all set" in book_cooperatively(call).text
-        call.hang_up()
-    [appointment] = server.api("/api/appointments", phone=BOOKED_NUMBER).json()
-    return appointment  # type: ignore[no-any-return]
-
-
 def test_the_llm_agent_reveals_and_changes_nothing_without_the_second_factor(
     llm_server: tuple[Server, FakeOpenAI], brain: RecordingBrain
 ) -> None:
     server, _ = llm_server
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     since = len(brain.bodies)
     with server.call(caller=OTHER_PHONE) as call:
         heard = [call.start().text]
@@ -95,7 +87,7 @@ def test_the_llm_agent_cancels_once_the_name_on_the_booking_is_given(
     llm_server: tuple[Server, FakeOpenAI], brain: RecordingBrain
 ) -> None:
     server, _ = llm_server
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     since = len(brain.bodies)
     with server.call(caller=OTHER_PHONE) as call:
         call.start()
@@ -113,7 +105,7 @@ def test_the_model_knows_a_returning_callers_bookings_and_only_theirs(
     llm_server: tuple[Server, FakeOpenAI], brain: RecordingBrain
 ) -> None:
     server, _ = llm_server
-    _book_for_dana(server)
+    booked_for_dana(server)
 
     def summaries(caller: str) -> list[str]:
         since = len(brain.bodies)
