@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from hvac_agent.guard.access import refusal
 from hvac_agent.observability.health import health_report
-from hvac_agent.services import services
+from hvac_agent.services import Svc, services
 
 router = APIRouter()
 
@@ -28,23 +28,21 @@ ApiAccess = Annotated[None, Depends(require_api_access)]
 
 
 @router.get("/health")
-async def health(request: Request) -> JSONResponse:
-    report = await health_report(services(request))
+async def health(svc: Svc) -> JSONResponse:
+    report = await health_report(svc)
     return JSONResponse(report, status_code=503 if report["status"] == "down" else 200)
 
 
 @router.get("/metrics")
-async def metrics(request: Request) -> Response:
-    svc = services(request)
+async def metrics(svc: Svc) -> Response:
     await svc.calls.active_calls()  # sets the gauge from the shared store (every worker agrees)
     return Response(content=svc.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post("/api/profile/reload")
-async def reload_profile(request: Request, _: ApiAccess) -> JSONResponse:
+async def reload_profile(svc: Svc, _: ApiAccess) -> JSONResponse:
     """Read the business file again (this worker now; the others at their next call start, or
     when they are asked too). A bad file keeps the old profile and the answer says why."""
-    svc = services(request)
     result = svc.profile_source.reload()
     body = {"ok": result.ok, "changed": result.changed, "error": result.error, "name": svc.profile.name}
     return JSONResponse(body, status_code=200 if result.ok else 422)
@@ -52,29 +50,27 @@ async def reload_profile(request: Request, _: ApiAccess) -> JSONResponse:
 
 @router.get("/api/appointments")
 async def list_appointments(
-    request: Request,
+    svc: Svc,
     _: ApiAccess,
     call_sid: str | None = None,
     phone: str | None = None,
     date: Annotated[dt.date | None, Query()] = None,
     status: Literal["booked", "cancelled", "completed"] | None = None,
 ) -> list[dict[str, Any]]:
-    booking = services(request).booking
-    found = await booking.list_appointments(call_sid=call_sid, phone=_e164(phone), date=date, status=status)
+    found = await svc.booking.list_appointments(call_sid=call_sid, phone=_e164(phone), date=date, status=status)
     return [a.model_dump(mode="json") for a in found]
 
 
 @router.get("/api/appointments/{appointment_id}")
-async def get_appointment(request: Request, appointment_id: int, _: ApiAccess) -> dict[str, Any]:
-    found = await services(request).booking.get_appointment(appointment_id)
+async def get_appointment(svc: Svc, appointment_id: int, _: ApiAccess) -> dict[str, Any]:
+    found = await svc.booking.get_appointment(appointment_id)
     if found is None:
         raise HTTPException(status_code=404, detail="appointment not found")
     return found.model_dump(mode="json")
 
 
 @router.get("/api/calls/{call_sid}")
-async def get_call(request: Request, call_sid: str, _: ApiAccess) -> dict[str, Any]:
-    svc = services(request)
+async def get_call(svc: Svc, call_sid: str, _: ApiAccess) -> dict[str, Any]:
     record: dict[str, Any] | None = await svc.records.get_call(call_sid)
     if record is None:
         raise HTTPException(status_code=404, detail="call not found")

@@ -134,8 +134,13 @@ def services_of(app: Starlette) -> Services:
 
 
 def services(conn: HTTPConnection) -> Services:
-    """A route's services (FastAPI dependency: `svc: Svc`)."""
+    """A route's services."""
     return services_of(conn.app)
 
 
-Svc = Annotated[Services, Depends(services)]
+async def _services(conn: HTTPConnection) -> Services:
+    # Async on purpose: FastAPI runs a plain `def` dependency on a worker thread, a hop per request.
+    return services_of(conn.app)
+
+
+Svc = Annotated[Services, Depends(_services)]  # `svc: Svc` in a route's parameters
