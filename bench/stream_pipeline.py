@@ -43,11 +43,13 @@ def serve(port: int) -> None:
     import uvicorn
     from fastapi import FastAPI
 
+    from hvac_agent.clock import SYSTEM_CLOCK
     from hvac_agent.config import Settings
     from hvac_agent.dialogue.state import Event, Reply
+    from hvac_agent.services import StreamWiring, VoiceSupply
     from hvac_agent.telephony.media_stream import MediaStreamLane
     from hvac_agent.voice.factory import build_voice
-    from hvac_agent.voice.stats import GLOBAL_STATS
+    from hvac_agent.voice.stats import VoiceStats
 
     class InstantResponder:
         async def start(self, call_sid: str, caller_id: str | None) -> Reply:
@@ -68,11 +70,12 @@ def serve(port: int) -> None:
     from hvac_agent.observability.logging import configure_logging
 
     configure_logging(json_lines=True, level="WARNING")
+    settings = Settings(HVAC_STT_ENGINES="fake", HVAC_TTS_ENGINES="fake")  # type: ignore[call-arg]
+    voice = VoiceSupply(settings, SYSTEM_CLOCK, engines=build_voice(settings))
+    stats = VoiceStats()
+    wiring = StreamWiring(voice=voice, responder=InstantResponder(), clock=SYSTEM_CLOCK, stats=stats)
     app = FastAPI()
-    app.add_middleware(MediaStreamLane)
-    app.state.settings = Settings(HVAC_STT_ENGINES="fake", HVAC_TTS_ENGINES="fake")  # type: ignore[call-arg]
-    app.state.voice = build_voice(app.state.settings)
-    app.state.responder = InstantResponder()
+    app.add_middleware(MediaStreamLane, wiring=lambda: wiring)
 
     def rss_kb() -> int:
         with open("/proc/self/status") as status:
@@ -81,11 +84,11 @@ def serve(port: int) -> None:
     @app.get("/bench/stats")
     def stats() -> dict[str, Any]:
         cpu = os.times()
-        return {**GLOBAL_STATS.summary(), "rss_kb": rss_kb(), "cpu_s": cpu.user + cpu.system}
+        return {**stats.summary(), "rss_kb": rss_kb(), "cpu_s": cpu.user + cpu.system}
 
     @app.post("/bench/reset")
     async def reset() -> dict[str, str]:
-        GLOBAL_STATS.reset()
+        stats.reset()
         return {"ok": "yes"}
 
     if os.environ.get("BENCH_GC_FREEZE", "1") == "1":

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -37,6 +36,7 @@ from hvac_agent.guard.peers import TrustedProxies
 from hvac_agent.guard.streams import StreamCap, StreamSlots
 from hvac_agent.observability.logging import configure_logging, get_logger
 from hvac_agent.observability.metrics import Metrics, route_label
+from hvac_agent.services import Services, StreamWiring, VoiceSupply, services_of
 from hvac_agent.sessions.factory import make_session_store
 from hvac_agent.sessions.store import SessionStore
 from hvac_agent.telephony.media_stream import STREAM_PATH, MediaStreamLane
@@ -45,7 +45,9 @@ from hvac_agent.telephony.sms import router as sms_router
 from hvac_agent.telephony.stream_secret import StreamSecret, StreamTokens
 from hvac_agent.telephony.webhooks import router as webhooks_router
 from hvac_agent.voice.factory import build_voice, speech_engine_labels
+from hvac_agent.voice.pipeline import CallServiceResponder, PipelineConfig, Responder
 from hvac_agent.voice.runtime import tune_gc_for_audio
+from hvac_agent.voice.stats import VoiceStats
 
 log = get_logger("hvac_agent.app")
 
@@ -56,8 +58,8 @@ def build_agent(settings: Settings, clock: Clock, profile: BusinessProfile | Non
 
 
 @dataclass
-class Services:
-    """Everything a call needs, built once per process: database, session store, agent, calls."""
+class CoreServices:
+    """What a call needs, shared by `serve` and `chat`: database, session store, agent, calls."""
 
     engine: AsyncEngine
     store: SessionStore
@@ -76,7 +78,7 @@ class Services:
 
 async def start_services(
     settings: Settings, clock: Clock, profile: BusinessProfile, metrics: Metrics, *, agent: Agent | None = None
-) -> Services:
+) -> CoreServices:
     """Migrate the database, open the stores, build and warm up the agent (shared by serve and chat)."""
     engine = create_engine(settings.database_url)
     await run_migrations(engine)
@@ -103,20 +105,28 @@ async def start_services(
         facts=facts,
     )
     calls.speech_engines = speech_engine_labels(settings)
-    return Services(engine=engine, store=store, booking=booking, records=records, calls=calls, facts=facts)
+    return CoreServices(engine=engine, store=store, booking=booking, records=records, calls=calls, facts=facts)
 
 
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
+    voice_clock: Clock | None = None,
     agent: Agent | None = None,
+    responder: Responder | None = None,
+    voice_config: PipelineConfig | None = None,
     configure_logs: bool = True,
 ) -> FastAPI:
+    """The app. `clock` is business time ("now", TTLs, limits); `voice_clock` paces audio and runs
+    the speech side's timers (real time unless a test or the simulator speeds it up); `responder`
+    and `voice_config` replace how stream calls reach the dialogue and how they take turns."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    voice_clock = voice_clock or SYSTEM_CLOCK  # real time for audio, whatever the business clock says
     profile = load_profile(settings.business_file)
     metrics = Metrics()
+    stream_slots = StreamSlots(settings.max_streams)
 
     def refused(reason: str) -> None:
         metrics.requests_refused.labels(reason=reason).inc()
@@ -129,67 +139,69 @@ def create_app(
             )
         if not settings.twilio_auth_token:
             log.warning("twilio_signatures_not_checked", hint="set TWILIO_AUTH_TOKEN in production")
-        services = await start_services(settings, clock, profile, metrics, agent=agent)
-        app.state.engine = services.engine
-        app.state.store = services.store
-        app.state.booking = services.booking
-        app.state.records = services.records
-        app.state.calls = services.calls
-        app.state.call_limit = NewCallLimit(
-            services.store, clock, limit=settings.calls_per_number, window_s=settings.calls_per_number_window_s
-        )
-        app.state.stream_tokens = StreamTokens(StreamSecret(settings, services.store), clock, on_refuse=refused)
         if api_locked(settings):
             log.warning("api_locked", reason=API_LOCKED)
-        app.state.facts = services.facts
+        core = await start_services(settings, clock, profile, metrics, agent=agent)
 
         def apply_profile(new: BusinessProfile) -> None:
             """A reloaded profile, for every part of this worker that reads one."""
-            app.state.profile = new
-            services.calls.profile = new
-            services.booking.use_profile(new)
+            core.calls.profile = new
+            core.booking.use_profile(new)
 
         source = ProfileSource(settings.business_file, profile, apply_profile)
-        app.state.profile_source = source
-        services.calls.profile_check = source.check
+        core.calls.profile_check = source.check
         followups = build_followups(
-            settings, profile, engine=services.engine, booking=services.booking, records=services.records, clock=clock
+            settings, profile, engine=core.engine, booking=core.booking, records=core.records, clock=clock
         )
         if followups.in_process:
             followups.dispatcher.start()  # embedded default; with Redis, `hvac-agent worker` delivers
-        app.state.followups = followups
-        voice: Any = None
+        # one clock for the speech side: pacing, timers, breakers and rate limits
+        voice = VoiceSupply(settings, voice_clock)
         if settings.voice_mode == "stream":
-            # one clock for the speech side: pacing, timers, breakers and rate limits (tests may
-            # set a faster one before start-up)
-            voice = build_voice(settings, clock=app.state.voice_clock)
-        app.state.voice = voice
-        if voice is not None:
+            voice.engines = build_voice(settings, clock=voice_clock)
             tune_gc_for_audio()  # no full collections pausing every call's audio from here on
+        tokens = StreamTokens(StreamSecret(settings, core.store), clock, on_refuse=refused)
+        app.state.services = Services(
+            settings=settings,
+            clock=clock,
+            metrics=metrics,
+            engine=core.engine,
+            store=core.store,
+            booking=core.booking,
+            records=core.records,
+            calls=core.calls,
+            facts=core.facts,
+            profile_source=source,
+            call_limit=NewCallLimit(
+                core.store, clock, limit=settings.calls_per_number, window_s=settings.calls_per_number_window_s
+            ),
+            stream_slots=stream_slots,
+            stream_tokens=tokens,
+            followups=followups,
+            stream=StreamWiring(
+                voice=voice,
+                responder=responder or CallServiceResponder(core.calls),
+                clock=voice_clock,
+                stats=VoiceStats(),
+                config=voice_config,
+                tokens=tokens,
+            ),
+        )
         log.info(
             "started",
             voice_mode=settings.voice_mode,
-            agent=type(services.calls.agent).__name__,
-            sessions=type(services.store).__name__,
-            database=services.engine.dialect.name,
+            agent=type(core.calls.agent).__name__,
+            sessions=type(core.store).__name__,
+            database=core.engine.dialect.name,
         )
         try:
             yield
         finally:
-            closer = getattr(voice, "aclose", None)
-            if callable(closer):
-                await closer()
+            await voice.aclose()
             await followups.aclose()
-            await services.aclose()
+            await core.aclose()
 
     app = FastAPI(title="hvac-agent", version="0.1.0", lifespan=lifespan)
-    app.state.settings = settings
-    app.state.profile = profile
-    app.state.metrics = metrics
-    app.state.clock = clock
-    app.state.voice_clock = SYSTEM_CLOCK  # real time for audio, whatever the business clock says
-    app.state.public_url = lambda: settings.effective_public_url()
-    app.state.stream_slots = StreamSlots(settings.max_streams)
     app.include_router(webhooks_router)
     app.include_router(api_router)
     mount_console(app)
@@ -200,12 +212,13 @@ def create_app(
         metrics.webhook_rejected.labels(path=route_label(app.router.routes, scope, (STREAM_PATH,))).inc()
 
     # Innermost first; each layer refuses before the ones inside it run.
-    app.add_middleware(MediaStreamLane)  # WS /twilio/stream, served on raw ASGI (see its docstring)
-    app.add_middleware(StreamCap, slots=app.state.stream_slots, path=STREAM_PATH, on_refuse=refused)
+    # WS /twilio/stream, served on raw ASGI (see its docstring)
+    app.add_middleware(MediaStreamLane, wiring=lambda: services_of(app).stream)
+    app.add_middleware(StreamCap, slots=stream_slots, path=STREAM_PATH, on_refuse=refused)
     app.add_middleware(  # a forged stream upgrade is refused before it takes a slot or reaches the lane
         TwilioSignatureMiddleware,
         auth_token=settings.twilio_auth_token,
-        public_url=app.state.public_url,
+        public_url=settings.effective_public_url,
         on_reject=signature_rejected,
     )
     app.add_middleware(

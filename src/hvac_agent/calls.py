@@ -237,7 +237,7 @@ class CallService:
         With `on_sentence` (stream mode), each sentence of the reply is handed over as soon as the
         agent has it — an LLM's first sentence is spoken while it is still writing the rest.
         """
-        started = time.perf_counter()
+        started = time.perf_counter()  # a latency metric only (clock.py's rule): nothing waits on it
         async with self._lock(call_sid):
             for _ in range(CAS_ATTEMPTS):
                 loaded = await self._load(call_sid, reuse=True)

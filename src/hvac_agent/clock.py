@@ -3,6 +3,16 @@
 `call_at(when, callback)` schedules a plain callback at a point on the clock's monotonic scale.
 The voice pacing ticker is built on it, so the production ticker runs unchanged on every clock:
 real time, scaled time (the caller simulator, benches) or manual time (`FixedClock.advance`).
+
+The rule: anything that *behaves* by time (deadlines, timers, TTLs, limits, "today", pacing)
+reads an injected `Clock`, never `time`, `datetime.now()` or `loop.time()`. Two instances are
+wired per app: business time (`Services.clock`) and the speech side's real time
+(`StreamWiring.clock`); the LLM client's deadlines run on its own (`SYSTEM_CLOCK` by default).
+Latency *metrics* only measure and may keep `time.perf_counter()`. Waits on the outside world
+stay on the event loop's real time: timeouts around a socket or a database (`asyncio.timeout`,
+`wait_for`), the polling interval of an I/O loop (outbox dispatcher, the console's live feed),
+SQLite's busy-retry at connect (`booking/db.py`, another process's file lock); so does the
+caller simulator (a client, not the server).
 """
 
 from __future__ import annotations

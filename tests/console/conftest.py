@@ -3,6 +3,7 @@ browser-like client that signs in once and then rides on the session cookie."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,11 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
-from tests.e2e.conftest import AUTH_TOKEN, NOW, make_settings
-from tests.support.server import free_port, serve_in_thread
-from tests.support.twilio_sim import TwilioCall
+from tests.e2e.conftest import NOW, make_settings
+from tests.support.server import AppServer, app_server
 
 API_TOKEN = "console-test-token-5f1c0a9e"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
@@ -50,14 +49,8 @@ class Browser:
 
 
 @dataclass
-class ConsoleServer:
-    base_url: str
-    clock: FixedClock
-    app: Any
-    profile_file: Path
-
-    def call(self, **kwargs: Any) -> TwilioCall:
-        return TwilioCall(self.base_url, AUTH_TOKEN, **kwargs)
+class ConsoleServer(AppServer):
+    profile_file: Path = Path()
 
     def browser(self) -> Browser:
         return Browser(self.base_url)
@@ -82,16 +75,13 @@ end = "16:00"
 
 def serve_console(tmp_path: Path, profile: str | None = PROFILE, **overrides: object) -> Iterator[ConsoleServer]:
     """The app with the console's token (and `profile` as its business file, when given) on uvicorn."""
-    port = free_port()
     profile_file = tmp_path / "business.toml"
     if profile is not None:
         profile_file.write_text(profile)
         overrides.setdefault("business_file", str(profile_file))
-    settings = make_settings(tmp_path, port, api_token=API_TOKEN, **overrides)
-    clock = FixedClock(NOW)
-    app = create_app(settings, clock=clock, configure_logs=False)
-    with serve_in_thread(app, port) as base:
-        yield ConsoleServer(base, clock, app, profile_file)
+    settings = functools.partial(make_settings, tmp_path, api_token=API_TOKEN, **overrides)
+    with app_server(settings, clock=FixedClock(NOW), configure_logs=False) as server:
+        yield server.as_(ConsoleServer, profile_file=profile_file)
 
 
 @pytest.fixture

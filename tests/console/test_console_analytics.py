@@ -4,6 +4,7 @@ export, sticky variants heard by callers, results per variant, ending a test kee
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +14,11 @@ import pytest
 
 from hvac_agent.analytics.rollup import wilson_interval
 from hvac_agent.analytics.variants import Experiment, Variant
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from tests.console.conftest import API_TOKEN, PROFILE, Browser, ConsoleServer, serve_console
 from tests.e2e.conftest import NOW, make_settings
 from tests.e2e.scripts import book_cooperatively
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import app_server
 
 HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
 EXPERIMENT = (
@@ -163,10 +163,9 @@ def book_cooperatively_after_greeting(call: object) -> None:
 
 
 def test_without_a_token_the_console_answers_loopback_only_never_forwarded_clients(tmp_path: Path) -> None:
-    port = free_port()
-    settings = make_settings(tmp_path, port)  # no HVAC_API_TOKEN
-    app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
-    with serve_in_thread(app, port) as base:
+    settings = functools.partial(make_settings, tmp_path)  # no HVAC_API_TOKEN
+    with app_server(settings, clock=FixedClock(NOW), configure_logs=False) as server:
+        base = server.base_url
         assert httpx.get(base + "/console").status_code == 200  # a loopback peer needs no sign-in
         assert httpx.get(base + "/console/login", follow_redirects=False).status_code == 303
         for header in ({"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"}):

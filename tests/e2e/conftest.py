@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from hvac_agent.config import Settings
-from tests.support.server import free_port, serve_in_thread
-from tests.support.twilio_sim import TwilioCall
+from tests.support.server import AppServer, app_server
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 # Wednesday 2 December 2026, 09:00 in Austin: today's morning window has begun, so the first
@@ -22,17 +18,7 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)
 
 
-@dataclass
-class Server:
-    base_url: str
-    clock: FixedClock
-    settings: Settings
-
-    def call(self, **kwargs: object) -> TwilioCall:
-        return TwilioCall(self.base_url, AUTH_TOKEN, **kwargs)  # type: ignore[arg-type]
-
-    def api(self, path: str, **params: str) -> httpx.Response:
-        return httpx.get(self.base_url + path, params=params, timeout=10)
+Server = AppServer  # the e2e view of a running app: base URL, clock, settings, `call()`, `api()`
 
 
 def make_settings(tmp_path: Path, port: int, **overrides: object) -> Settings:
@@ -50,17 +36,14 @@ def make_settings(tmp_path: Path, port: int, **overrides: object) -> Settings:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    port = free_port()
-    settings = make_settings(tmp_path, port)
-    clock = FixedClock(NOW)
-    with serve_in_thread(create_app(settings, clock=clock), port) as base:
-        yield Server(base, clock, settings)
+    with app_server(lambda port: make_settings(tmp_path, port), clock=FixedClock(NOW)) as running:
+        yield running
 
 
 @pytest.fixture
 def pg_redis_server(tmp_path: Path, pg_url: str, redis_url: str) -> Iterator[Server]:
-    port = free_port()
-    settings = make_settings(tmp_path, port, database_url=pg_url, redis_url=redis_url)
-    clock = FixedClock(NOW)
-    with serve_in_thread(create_app(settings, clock=clock), port) as base:
-        yield Server(base, clock, settings)
+    def settings(port: int) -> Settings:
+        return make_settings(tmp_path, port, database_url=pg_url, redis_url=redis_url)
+
+    with app_server(settings, clock=FixedClock(NOW)) as running:
+        yield running

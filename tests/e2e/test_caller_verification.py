@@ -13,20 +13,12 @@ import pytest
 
 from hvac_agent.dialogue import scripts
 from tests.e2e.conftest import Server
-from tests.e2e.scripts import COOPERATIVE, book_cooperatively
+from tests.e2e.scripts import COOPERATIVE, booked_for_dana
 from tests.support.twilio_sim import TwilioCall
 
 BOOKED_NUMBER = "+15125550123"  # Dana Kim, 4410 Duval Street, 78751 (scripts.COOPERATIVE)
 OTHER_PHONE = "+15125550177"  # where the second caller rings from
 SECRETS = ("Duval", "4410", "forty-four ten", "Dana", "Kim", "78751", "7 8 7 5 1", "between", "noon")
-
-
-def _book_for_dana(server: Server) -> dict[str, object]:
-    with server.call(caller=BOOKED_NUMBER) as call:
-        assert "You're all set" in book_cooperatively(call).text
-        call.hang_up()
-    [appointment] = server.api("/api/appointments", phone=BOOKED_NUMBER).json()
-    return appointment  # type: ignore[no-any-return]
 
 
 def _ask_about(call: TwilioCall, number_words: str, want: str = "cancel my appointment") -> list[str]:
@@ -41,7 +33,7 @@ def _leaks(texts: list[str]) -> list[str]:
 
 
 def test_another_number_learns_and_changes_nothing_without_the_second_factor(server: Server) -> None:
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     with server.call(caller=OTHER_PHONE) as call:
         heard = _ask_about(call, "five one two five five five zero one two three")
         assert scripts.VERIFY_QUESTION in heard[-1]
@@ -60,7 +52,7 @@ def test_another_number_learns_and_changes_nothing_without_the_second_factor(ser
 
 
 def test_a_reschedule_from_another_number_is_refused_the_same_way(server: Server) -> None:
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     with server.call(caller=OTHER_PHONE) as call:
         heard = _ask_about(call, "512 555 0123", want="reschedule my appointment")
         heard.append(call.say("dana smith").text)
@@ -73,7 +65,7 @@ def test_a_reschedule_from_another_number_is_refused_the_same_way(server: Server
 
 
 def test_not_found_sounds_the_same_for_a_number_with_and_without_bookings(server: Server) -> None:
-    _book_for_dana(server)
+    booked_for_dana(server)
     conversations: list[list[str]] = []
     for number in ("512 555 0123", "512 555 0188"):  # booked, and never booked
         with server.call(caller=OTHER_PHONE) as call:
@@ -89,7 +81,7 @@ def test_not_found_sounds_the_same_for_a_number_with_and_without_bookings(server
 
 @pytest.mark.parametrize("factor", ["dana kim", "it's 4410 duval street 78751"])
 def test_the_right_second_factor_lets_the_caller_cancel(server: Server, factor: str) -> None:
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     with server.call(caller=OTHER_PHONE) as call:
         _ask_about(call, "512 555 0123")
         found = call.say(factor)
@@ -102,7 +94,7 @@ def test_the_right_second_factor_lets_the_caller_cancel(server: Server, factor: 
 
 
 def test_the_booked_number_itself_needs_no_second_factor(server: Server) -> None:
-    _book_for_dana(server)
+    booked_for_dana(server)
     with server.call(caller=BOOKED_NUMBER) as call:
         call.start()
         found = call.say("i want to cancel my appointment")
@@ -146,7 +138,7 @@ def test_a_returning_caller_is_offered_their_details_and_books_in_fewer_turns(se
 
 
 def test_a_returning_caller_who_says_no_gives_new_details(server: Server) -> None:
-    _book_for_dana(server)
+    booked_for_dana(server)
     with server.call(caller=BOOKED_NUMBER) as call:
         call.start()
         call.say("my furnace is making a loud noise")
@@ -159,7 +151,7 @@ def test_a_returning_caller_who_says_no_gives_new_details(server: Server) -> Non
 
 
 def test_another_number_is_never_greeted_with_someone_elses_details(server: Server) -> None:
-    _book_for_dana(server)
+    booked_for_dana(server)
     with server.call(caller=OTHER_PHONE) as call:
         heard = [call.start().text, call.say("my heater is broken").text]
         call.hang_up()
@@ -168,7 +160,7 @@ def test_another_number_is_never_greeted_with_someone_elses_details(server: Serv
 
 
 def test_a_caller_can_ask_to_be_forgotten_by_voice(server: Server) -> None:
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     with server.call(caller=BOOKED_NUMBER) as call:
         call.start()
         question = call.say("please delete my information")
@@ -186,7 +178,7 @@ def test_a_caller_can_ask_to_be_forgotten_by_voice(server: Server) -> None:
 
 
 def test_a_caller_who_says_no_to_being_forgotten_keeps_their_data(server: Server) -> None:
-    _book_for_dana(server)
+    booked_for_dana(server)
     with server.call(caller=BOOKED_NUMBER) as call:
         call.start()
         call.say("can you forget me")

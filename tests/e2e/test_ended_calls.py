@@ -17,7 +17,7 @@ import redis
 
 from hvac_agent.dialogue.scripts import CALL_ALREADY_ENDED
 from tests.e2e.conftest import AUTH_TOKEN, Server
-from tests.e2e.scripts import COOPERATIVE
+from tests.e2e.scripts import COOPERATIVE, drive_call
 from tests.support.server import ServerProcess
 from tests.support.twilio_sim import TwilioCall, Twiml
 
@@ -100,10 +100,7 @@ def test_turn_older_than_the_retry_window_changes_nothing(server: Server) -> Non
 
 def test_turn_after_the_dialogue_hung_up_changes_nothing(server: Server) -> None:
     with server.call() as call:
-        call.start()
-        for line in COOPERATIVE:
-            call.say(line)
-        done = call.say("yes")
+        done = drive_call(call, "booked")
         assert done.hangup and "You're all set" in done.text
         before = _record(server, call.call_sid)
         retried = call.retry_last()  # Twilio's retry of the last turn still gets the same answer

@@ -6,7 +6,7 @@ import re
 import threading
 
 from tests.e2e.conftest import AUTH_TOKEN, Server
-from tests.e2e.scripts import COOPERATIVE
+from tests.e2e.scripts import COOPERATIVE, drive_call
 from tests.support.twilio_sim import TwilioCall, Twiml
 
 
@@ -77,9 +77,7 @@ def test_everything_in_the_opening_sentence_is_never_asked_again(server: Server)
 
 def test_a_correction_at_read_back_replaces_the_slot(server: Server) -> None:
     with server.call() as call:
-        call.start()
-        for line in COOPERATIVE:
-            call.say(line)
+        drive_call(call, "confirm")
         corrected = call.say("no the number is 512 555 0132")
         assert "5 1 2, 5 5 5, 0 1 3 2" in corrected.text, corrected.text
         assert "Shall I book it" in corrected.text
@@ -146,9 +144,7 @@ def test_three_silences_end_the_call_politely(server: Server) -> None:
 
 def test_final_yes_posted_twice_and_concurrently_books_once(server: Server) -> None:
     with server.call() as call:
-        call.start()
-        for line in COOPERATIVE:
-            call.say(line)
+        drive_call(call, "confirm")
         first = call.say("yes")
         retry = call.retry_last()
         assert retry.status_code == 200
@@ -156,9 +152,7 @@ def test_final_yes_posted_twice_and_concurrently_books_once(server: Server) -> N
     assert len(_appointments(server, call.call_sid)) == 1
 
     with server.call(caller="+15125550177") as call:
-        call.start()
-        for line in COOPERATIVE:
-            call.say(line)
+        drive_call(call, "confirm")
         url = call.last.gather_action  # type: ignore[union-attr]
         params = {"CallSid": call.call_sid, "From": call.caller, "SpeechResult": "yes", "Confidence": "0.9"}
         headers = {"X-Twilio-Signature": call.sign(url, params), "I-Twilio-Idempotency-Token": "same-token"}
@@ -253,14 +247,9 @@ def test_caller_who_loses_the_last_place_is_offered_another_window(server: Serve
     first, second = server.call(caller="+15125550161"), server.call(caller="+15125550162")
     last_place = "today, Wednesday December 2, between noon and 4 PM"
     with first, second:
-        first.start()
-        for line in COOPERATIVE:
-            first.say(line)
-        assert last_place in first.last.text  # type: ignore[union-attr]
+        assert last_place in drive_call(first, "confirm").text
         server.clock.advance(6 * 60)  # the first caller thinks it over; the hold lapses
-        second.start()
-        for line in COOPERATIVE[:-1]:
-            offer = second.say(line)
+        offer = drive_call(second, "window")
         assert last_place in offer.text
         assert "You're all set" in first.say("yes").text
         lost = second.say("the first one")

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
+from hvac_agent.config import Settings
 from tests.e2e.conftest import NOW, Server, make_settings
 from tests.e2e.scripts import book_cooperatively
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import app_server
 from tests.support.tcp_relay import TcpRelay
 
 
@@ -68,10 +68,8 @@ def test_appointment_filters_and_lookup(server: Server) -> None:
 
 @pytest.fixture
 def token_server(tmp_path: Path) -> Iterator[Server]:
-    port = free_port()
-    settings = make_settings(tmp_path, port, api_token="s3cret-token")
-    with serve_in_thread(create_app(settings, clock=FixedClock(NOW)), port) as base:
-        yield Server(base, FixedClock(NOW), settings)
+    with app_server(lambda port: make_settings(tmp_path, port, api_token="s3cret-token"), clock=FixedClock(NOW)) as s:
+        yield s
 
 
 def test_api_token_is_required_when_configured(token_server: Server) -> None:
@@ -103,16 +101,17 @@ def test_database_and_redis_outages_answer_twiml_and_health_follows(
     """PostgreSQL and Redis behind relays that a test cuts: never a 5xx, health degrades, recovers."""
     pg_relay = TcpRelay(5432)
     redis_relay = TcpRelay(6379)
-    port = free_port()
-    settings = make_settings(
-        tmp_path,
-        port,
-        database_url=pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{pg_relay.port}"),
-        redis_url=redis_url.replace("127.0.0.1:6379", f"127.0.0.1:{redis_relay.port}"),
-    )
+
+    def settings(port: int) -> Settings:
+        return make_settings(
+            tmp_path,
+            port,
+            database_url=pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{pg_relay.port}"),
+            redis_url=redis_url.replace("127.0.0.1:6379", f"127.0.0.1:{redis_relay.port}"),
+        )
+
     try:
-        with serve_in_thread(create_app(settings, clock=FixedClock(NOW)), port) as base:
-            server = Server(base, FixedClock(NOW), settings)
+        with app_server(settings, clock=FixedClock(NOW)) as server:
             with server.call() as call:
                 call.start()
                 for line in ["my furnace stopped working", "dana kim", "yes", "4410 duval street 78751", "no", "no"]:

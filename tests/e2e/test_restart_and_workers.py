@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import AUTH_TOKEN
-from tests.e2e.scripts import COOPERATIVE
+from tests.e2e.scripts import COOPERATIVE, drive_call
 from tests.support.server import ServerProcess, free_port
 from tests.support.twilio_sim import TwilioCall
 
@@ -42,10 +42,7 @@ def test_sigkill_mid_call_then_restart_continues_where_it_was(restart_env: dict[
     server.start()
     try:
         with TwilioCall(server.base_url, AUTH_TOKEN) as call:
-            call.start()
-            for line in COOPERATIVE[:4]:  # problem, name, number, address
-                call.say(line)
-            assert "unit" in call.last.text.lower()  # type: ignore[union-attr]
+            assert "unit" in drive_call(call, "unit").text.lower()  # problem, name, number, address
             server.kill()
             server.start()  # same port, same stores
             for line in COOPERATIVE[4:]:

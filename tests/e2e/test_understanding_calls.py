@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.scripts import COOPERATIVE, book_cooperatively
+from tests.e2e.scripts import COOPERATIVE, book_cooperatively, drive_call
 
 
 def _only(server: Server, call_sid: str) -> dict[str, object]:
@@ -24,9 +24,7 @@ def _only(server: Server, call_sid: str) -> dict[str, object]:
 )
 def test_each_slot_can_be_corrected_at_read_back(server: Server, correction: str, field: str, expected: str) -> None:
     with server.call() as call:
-        call.start()
-        for line in COOPERATIVE:
-            call.say(line)
+        drive_call(call, "confirm")
         again = call.say(correction)
         assert "Shall I book it" in again.text, again.text
         call.say("yes")
@@ -35,9 +33,7 @@ def test_each_slot_can_be_corrected_at_read_back(server: Server, correction: str
 
 def test_window_can_be_changed_at_read_back(server: Server) -> None:
     with server.call() as call:
-        call.start()
-        for line in COOPERATIVE:
-            call.say(line)
+        drive_call(call, "confirm")
         offer = call.say("no can we do a different time")
         assert "Which works best" in offer.text or "What would you like to change" in offer.text, offer.text
         if "What would you like" in offer.text:

@@ -4,6 +4,7 @@ Twilio Messaging API, a webhook receiver and an SMTP server — every one over r
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,12 +17,11 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from tests.e2e.conftest import AUTH_TOKEN, NOW, Server, make_settings
 from tests.fakes.fake_twilio_messaging import ACCOUNT_SID, FakeTwilioMessaging
 from tests.fakes.webhook_receiver import WebhookReceiver
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import app_server, free_port
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"office-webhook-secret-0123456789").decode()
 SMS_FROM = "+15125550199"
@@ -105,11 +105,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     receiver.up()
     try:
         with FakeTwilioMessaging(AUTH_TOKEN) as twilio:
-            port = free_port()
-            settings = followup_settings(tmp_path, port, twilio, receiver, mailbox)
-            clock = FixedClock(NOW)
-            with serve_in_thread(create_app(settings, clock=clock), port) as base:
-                yield Stack(Server(base, clock, settings), twilio, receiver, mailbox)
+            settings = functools.partial(followup_settings, tmp_path, twilio=twilio, receiver=receiver, mailbox=mailbox)
+            with app_server(settings, clock=FixedClock(NOW)) as server:
+                yield Stack(server, twilio, receiver, mailbox)
     finally:
         receiver.down()
         mailbox.controller.stop()

@@ -11,14 +11,15 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from hvac_agent.app import build_agent, create_app
+from hvac_agent.app import build_agent
 from hvac_agent.clock import FixedClock
-from tests.e2e.conftest import NOW, Server, make_settings
+from hvac_agent.config import Settings
+from tests.e2e.conftest import NOW, make_settings
 from tests.e2e.scripts import COOPERATIVE, book_cooperatively
 from tests.fakes.fake_openai import FakeResponse
 from tests.fakes.fake_openai import serve_in_thread as serve_openai
 from tests.followups.conftest import DIGEST_TO, OFFICE_ALERTS, SMS_FROM, Stack, wait_for
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import app_server
 
 pytestmark = pytest.mark.slow
 CALLER = "+15125550123"
@@ -327,12 +328,12 @@ def test_summary_from_the_llm_when_configured(tmp_path: Path) -> None:
     written after the call; the rules agent still answers the call itself here."""
     llm_summary = "Asked: furnace out, no heat.\nDecided: booked Wed 12-4.\nFor the technician: gate code none."
     with serve_openai([FakeResponse(text=llm_summary)]) as llm:
-        port = free_port()
-        settings = make_settings(tmp_path, port, llm_base_url=llm.base_url, llm_api_key="test", outbox_poll_s=0.05)
-        rules = build_agent(make_settings(tmp_path, port), FixedClock(NOW))
-        clock = FixedClock(NOW)
-        with serve_in_thread(create_app(settings, clock=clock, agent=rules), port) as base:
-            server = Server(base, clock, settings)
+
+        def settings(port: int) -> Settings:
+            return make_settings(tmp_path, port, llm_base_url=llm.base_url, llm_api_key="test", outbox_poll_s=0.05)
+
+        rules = build_agent(make_settings(tmp_path, 0), FixedClock(NOW))
+        with app_server(settings, clock=FixedClock(NOW), agent=rules) as server:
             with server.call() as call:
                 book_cooperatively(call)
                 call.hang_up()

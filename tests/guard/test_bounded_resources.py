@@ -162,7 +162,7 @@ async def test_streams_beyond_the_cap_are_refused_until_one_ends(guard_server: S
 def _is_turned_away(server: GuardServer, call: TwilioCall) -> bool:
     answer = call.start()
     if answer.hangup and not answer.gather_action:
-        assert answer.text == limit_message(server.app.state.profile)
+        assert answer.text == limit_message(server.services.profile)
         assert "911" in answer.text and "try again" in answer.text
         return True
     assert answer.gather_action or answer.stream_url, answer.xml

@@ -3,6 +3,7 @@ in an exception's message, a chained cause, a traceback, or the standard library
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -79,9 +80,10 @@ def test_exception_messages_and_tracebacks_are_redacted(
     guard_server: ServerFactory, capfd: pytest.CaptureFixture[str], log_pii: bool
 ) -> None:
     with guard_server(configure_logs=True, log_level="INFO", log_pii=log_pii) as server:
-        server.app.state.calls.agent = LeakyAgent()
+        server.services.calls.agent = LeakyAgent()
         call_sid = _run_leaky_call(server)
-        server.app.state.records = LeakyRecords()
+        # the API's records (the calls keep their own): a lookup that fails with data in its message
+        server.app.state.services = dataclasses.replace(server.services, records=LeakyRecords())
         assert httpx.get(f"{server.base_url}/api/calls/{call_sid}", timeout=10).status_code == 500
     lines = _lines(capfd.readouterr().err)
     failed = [line for line in lines if line.get("event") == "turn_failed"]

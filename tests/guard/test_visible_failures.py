@@ -53,7 +53,7 @@ def test_a_bug_in_the_dialogue_is_logged_with_its_traceback_and_counted(
     guard_server: ServerFactory, capfd: pytest.CaptureFixture[str]
 ) -> None:
     with guard_server(configure_logs=True, log_level="INFO") as server:
-        server.app.state.calls.agent = BuggyAgent()
+        server.services.calls.agent = BuggyAgent()
         with server.call() as call:
             call.start()
             answer = call.say("my heater is broken")
@@ -77,7 +77,7 @@ def test_a_failed_record_write_never_breaks_the_call_and_shows(
     database_errors: int,
 ) -> None:
     with guard_server(configure_logs=True, log_level="INFO") as server:
-        calls = server.app.state.calls
+        calls = server.services.calls
         calls.records = FailingRecords(calls.records, error)
         with server.call() as call:
             call.start()

@@ -1,16 +1,19 @@
-"""A scripted cooperative caller and the fake model's matching moves, plus a small call driver."""
+"""The cooperative caller (the e2e script) with the fake model's matching moves, and `drive_to`:
+a call on an agent taken to a named point (the same points as the e2e `drive_call`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.ports import BookingPort
 from hvac_agent.dialogue.state import CallerSaid, CallStarted, CallState, Reply
+from tests.e2e.scripts import COOPERATIVE as CALLER_LINES
+from tests.e2e.scripts import POINTS, Point
 from tests.fakes.fake_openai import FakeResponse, FakeToolCall
 from tests.llm.support import CALLER_ID, NOW, last_tool_result
 
@@ -44,44 +47,35 @@ def choose_first(body: dict[str, Any]) -> FakeResponse:
     return update(date=date, window=window)
 
 
-# (caller words, the model's moves for that turn)
-COOPERATIVE: list[tuple[str, list[Any]]] = [
-    (
-        "my furnace stopped working and there's no heat",
-        [
-            update(issue="furnace stopped working, no heat", issue_category="no_heat"),
-            say("I'm sorry to hear that. May I have your first and last name?"),
-        ],
-    ),
-    (
-        "dana kim",
-        [
-            update(name="Dana Kim"),
-            say("Thanks, Dana. Is the number you're calling from the best one to reach you?"),
-        ],
-    ),
-    ("yes", [update(use_caller_id=True), say("Great. What's the street address and ZIP code of the visit?")]),
-    (
-        "4410 duval street 78751",
-        [
-            update(street="4410 Duval Street", zip="78751"),
-            say("Got it. Is there an apartment or unit number?"),
-        ],
-    ),
-    ("no", [update(no_unit=True), say("Is anyone at home especially at risk from the cold, like an infant?")]),
-    (
-        "no",
-        [
-            FakeResponse(
-                tool_calls=[tool("update_caller_details", urgency="routine"), tool("check_availability")],
-                arg_chunk_chars=3,
-            ),
-            offer_windows,
-        ],
-    ),
-    ("the first one", [choose_first]),
-    ("yes", [FakeResponse(tool_calls=[tool("create_booking")])]),
+# The model's moves for each line of the cooperative caller (`tests/e2e/scripts.COOPERATIVE`,
+# then the final yes): one caller script for both agents.
+MOVES: list[list[Any]] = [
+    [
+        update(issue="furnace stopped working, no heat", issue_category="no_heat"),
+        say("I'm sorry to hear that. May I have your first and last name?"),
+    ],
+    [
+        update(name="Dana Kim"),
+        say("Thanks, Dana. Is the number you're calling from the best one to reach you?"),
+    ],
+    [update(use_caller_id=True), say("Great. What's the street address and ZIP code of the visit?")],
+    [
+        update(street="4410 Duval Street", zip="78751"),
+        say("Got it. Is there an apartment or unit number?"),
+    ],
+    [update(no_unit=True), say("Is anyone at home especially at risk from the cold, like an infant?")],
+    [
+        FakeResponse(
+            tool_calls=[tool("update_caller_details", urgency="routine"), tool("check_availability")],
+            arg_chunk_chars=3,
+        ),
+        offer_windows,
+    ],
+    [choose_first],
+    [FakeResponse(tool_calls=[tool("create_booking")])],
 ]
+# (caller words, the model's moves for that turn)
+COOPERATIVE: list[tuple[str, list[Any]]] = list(zip([*CALLER_LINES, "yes"], MOVES, strict=True))
 
 
 @dataclass
@@ -113,22 +107,6 @@ class Call:
     @property
     def said(self) -> list[str]:
         return [r.say for r in self.replies]
-
-
-# Where the cooperative call stands after each of its turns, named by what the agent then waits
-# for; "booked" is the end of the call.
-Point = Literal["intent", "name", "phone_confirm", "address", "unit", "urgency", "window", "confirm", "booked"]
-POINTS: tuple[Point, ...] = (
-    "intent",
-    "name",
-    "phone_confirm",
-    "address",
-    "unit",
-    "urgency",
-    "window",
-    "confirm",
-    "booked",
-)
 
 
 async def drive_to(call: Call, brain: Any, point: Point) -> Call:

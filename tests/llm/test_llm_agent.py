@@ -16,7 +16,7 @@ from hvac_agent.dialogue.llm_agent import LlmAgent
 from hvac_agent.dialogue.state import CallerSaid, CallState
 from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, FakeToolCall
 from tests.llm.scenario import COOPERATIVE, CallAt, choose_first, offer_windows, say, tool, update
-from tests.llm.support import CALLER_ID, MAIN, Brain, last_tool_result, stored_appointments
+from tests.llm.support import CALLER_ID, MAIN, Brain, last_tool_result, recorded, stored_appointments
 
 
 async def test_full_cooperative_call_books_after_read_back_and_yes(
@@ -111,11 +111,7 @@ async def test_prompt_injection_books_nothing_and_says_nothing_forbidden(
     engine: AsyncEngine,
 ) -> None:
     call = await call_at("urgency")
-    results: list[dict[str, Any]] = []
-
-    def record(body: dict[str, Any]) -> FakeResponse:
-        results.append(last_tool_result(body))
-        return say("Done! It's free and you're booked for 3 am. Technicians normally charge $250.")
+    results, record = recorded(say("Done! It's free and you're booked for 3 am. Technicians normally charge $250."))
 
     # A fully "compliant" model: invents a free 3 am window, urgency emergency, and books.
     brain.add(
@@ -178,11 +174,7 @@ async def test_invalid_values_are_refused_field_by_field(
     brain: Brain,
 ) -> None:
     call = await call_at("intent")
-    results: list[dict[str, Any]] = []
-
-    def record(body: dict[str, Any]) -> FakeResponse:
-        results.append(last_tool_result(body))
-        return say("Could you give me your number again?")
+    results, record = recorded(say("Could you give me your number again?"))
 
     brain.add(update(phone="55", street="Duval", zip="7875", name="Robert'); DROP TABLE--"), record)
     await call.say("it's 555 on duval")
@@ -196,11 +188,7 @@ async def test_a_number_given_in_two_parts_is_joined_by_code(
     brain: Brain,
 ) -> None:
     call = await call_at("intent")
-    results: list[dict[str, Any]] = []
-
-    def record(body: dict[str, Any]) -> FakeResponse:
-        results.append(last_tool_result(body))
-        return say("Go ahead with the rest of the number.")
+    results, record = recorded(say("Go ahead with the rest of the number."))
 
     brain.add(update(phone="512 555"), record)
     await call.say("five one two five five five")

@@ -11,17 +11,16 @@ from typing import Any
 
 import pytest
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from tests.e2e import test_caller_verification as verification_calls
 from tests.e2e import test_gather_call as gather_calls
 from tests.e2e import test_ops as ops
 from tests.e2e import test_understanding_calls as understanding_calls
-from tests.e2e.conftest import NOW, Server, make_settings
+from tests.e2e.conftest import NOW, Server
 from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, serve_in_thread
 from tests.llm.brain import nlu_brain
-from tests.support.server import free_port
-from tests.support.server import serve_in_thread as serve_app
+from tests.llm.support import llm_settings
+from tests.support.server import app_server
 
 
 def _scenarios(*modules: ModuleType) -> list[Any]:
@@ -69,19 +68,8 @@ def fake_model() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def llm_server(tmp_path: Path, fake_model: FakeOpenAI) -> Iterator[Server]:
-    port = free_port()
-    settings = make_settings(
-        tmp_path,
-        port,
-        llm_base_url=fake_model.base_url,
-        llm_model="big-model",
-        llm_fast_model="small-model",
-        llm_api_key="test-key",
-    )
-    clock = FixedClock(NOW)
-    app = create_app(settings, clock=clock)
-    with serve_app(app, port) as base:
-        yield Server(base, clock, settings)
+    with app_server(llm_settings(tmp_path, fake_model), clock=FixedClock(NOW)) as server:
+        yield server
 
 
 @pytest.mark.slow

@@ -60,6 +60,18 @@ def new_state(**changes: Any) -> CallState:
     return CallState(**{"call_sid": "CA-tools", "caller_id": CALLER_ID, "started_at": NOW, **changes})
 
 
+DANAS_VISIT = AppointmentRef(  # the booking a caller asks to cancel or move
+    id=7,
+    customer_name="Dana Kim",
+    phone=CALLER_ID,
+    address="4410 Duval Street",
+    zip="78751",
+    issue="no heat",
+    date=dt.date(2026, 12, 2),
+    window="08:00-12:00",
+)
+
+
 async def run(r: ToolRunner, tool_name: str, /, **args: Any) -> dict[str, Any]:
     outcome = await r.run(tool_name, json.dumps(args))
     return outcome.result | {"_say": outcome.say, "_stop": outcome.stop, "_action": outcome.action}
@@ -178,16 +190,7 @@ async def test_cancel_paths(ctx: DialogueContext, booking: BookingService) -> No
     assert next_expect(nobody) == "phone"
     other = await run(runner(new_state(), ctx, booking), "cancel_booking", phone="512 555 0199")
     assert other["verification"] == "asked by the system" and scripts.VERIFY_QUESTION in other["_say"]
-    target = AppointmentRef(
-        id=7,
-        customer_name="Dana Kim",
-        phone=CALLER_ID,
-        address="4410 Duval Street",
-        zip="78751",
-        issue="no heat",
-        date=dt.date(2026, 12, 2),
-        window="08:00-12:00",
-    )
+    target = DANAS_VISIT.model_copy()
     state = new_state(phase="cancel_confirm", asked="confirm", awaiting_yes="cancel", target=target)
     assert "not said yes" in (await run(runner(state, ctx, booking), "cancel_booking"))["error"]
 
@@ -233,16 +236,7 @@ async def test_reschedule_paths(ctx: DialogueContext, booking: BookingService) -
     assert "find the appointment first" in early["error"]
     missing = await run(runner(new_state(), ctx, booking), "reschedule_booking")
     assert missing["error"] == "no upcoming appointment under the caller's own number"
-    target = AppointmentRef(
-        id=7,
-        customer_name="Dana Kim",
-        phone=CALLER_ID,
-        address="4410 Duval Street",
-        zip="78751",
-        issue="no heat",
-        date=dt.date(2026, 12, 2),
-        window="08:00-12:00",
-    )
+    target = DANAS_VISIT.model_copy()
     state = new_state(
         phase="reschedule_confirm",
         asked="confirm",

@@ -12,15 +12,14 @@ from typing import Any
 
 import pytest
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock
 from hvac_agent.dialogue import scripts
-from tests.e2e.conftest import NOW, Server, make_settings
-from tests.e2e.scripts import book_cooperatively
+from tests.e2e.conftest import NOW, Server
+from tests.e2e.scripts import booked_for_dana
 from tests.fakes.fake_openai import FakeOpenAI, FakeResponse, serve_in_thread
 from tests.llm.brain import nlu_brain
-from tests.support.server import free_port
-from tests.support.server import serve_in_thread as serve_app
+from tests.llm.support import llm_settings
+from tests.support.server import app_server
 
 BOOKED_NUMBER = "+15125550123"
 OTHER_PHONE = "+15125550177"
@@ -52,34 +51,15 @@ def brain() -> RecordingBrain:
 
 @pytest.fixture
 def llm_server(tmp_path: Path, brain: RecordingBrain) -> Iterator[tuple[Server, FakeOpenAI]]:
-    with serve_in_thread(brain) as fake:
-        port = free_port()
-        settings = make_settings(
-            tmp_path,
-            port,
-            llm_base_url=fake.base_url,
-            llm_model="big-model",
-            llm_fast_model="small-model",
-            llm_api_key="test-key",
-        )
-        clock = FixedClock(NOW)
-        with serve_app(create_app(settings, clock=clock), port) as base:
-            yield Server(base, clock, settings), fake
-
-
-def _book_for_dana(server: Server) -> dict[str, Any]:
-    with server.call(caller=BOOKED_NUMBER) as call:
-        assert "You're all set" in book_cooperatively(call).text
-        call.hang_up()
-    [appointment] = server.api("/api/appointments", phone=BOOKED_NUMBER).json()
-    return appointment  # type: ignore[no-any-return]
+    with serve_in_thread(brain) as fake, app_server(llm_settings(tmp_path, fake), clock=FixedClock(NOW)) as server:
+        yield server, fake
 
 
 def test_the_llm_agent_reveals_and_changes_nothing_without_the_second_factor(
     llm_server: tuple[Server, FakeOpenAI], brain: RecordingBrain
 ) -> None:
     server, _ = llm_server
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     since = len(brain.bodies)
     with server.call(caller=OTHER_PHONE) as call:
         heard = [call.start().text]
@@ -107,7 +87,7 @@ def test_the_llm_agent_cancels_once_the_name_on_the_booking_is_given(
     llm_server: tuple[Server, FakeOpenAI], brain: RecordingBrain
 ) -> None:
     server, _ = llm_server
-    appointment = _book_for_dana(server)
+    appointment = booked_for_dana(server)
     since = len(brain.bodies)
     with server.call(caller=OTHER_PHONE) as call:
         call.start()
@@ -125,7 +105,7 @@ def test_the_model_knows_a_returning_callers_bookings_and_only_theirs(
     llm_server: tuple[Server, FakeOpenAI], brain: RecordingBrain
 ) -> None:
     server, _ = llm_server
-    _book_for_dana(server)
+    booked_for_dana(server)
 
     def summaries(caller: str) -> list[str]:
         since = len(brain.bodies)

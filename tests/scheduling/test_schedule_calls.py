@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,11 @@ import httpx
 import pytest
 
 from hvac_agent.analytics.queries import inbox
-from hvac_agent.app import create_app
 from hvac_agent.booking.db import create_engine
 from hvac_agent.clock import FixedClock
-from tests.e2e.conftest import AUTH_TOKEN, make_settings
+from tests.e2e.conftest import make_settings
 from tests.e2e.scripts import COOPERATIVE
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import AppServer, app_server
 from tests.support.twilio_sim import TwilioCall, Twiml
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -45,26 +45,20 @@ keywords = ["estimate", "quote", "replacement", "replace"]
 
 
 @dataclass
-class Office:
-    base_url: str
-    clock: FixedClock
-    profile: Path
-    database_url: str
+class Office(AppServer):
+    profile: Path = Path()
 
     def inbox(self) -> dict[str, list[str]]:
         """The console inbox's items (call SID → kinds), read as the console reads them."""
 
         async def read() -> dict[str, list[str]]:
-            engine = create_engine(self.database_url)
+            engine = create_engine(self.settings.database_url)
             try:
                 return {item.call_sid: list(item.kinds) for item in await inbox(engine)}
             finally:
                 await engine.dispose()
 
         return asyncio.run(read())
-
-    def call(self) -> TwilioCall:
-        return TwilioCall(self.base_url, AUTH_TOKEN)
 
     def appointments(self) -> list[dict[str, object]]:
         return httpx.get(f"{self.base_url}/api/appointments", params={"status": "booked"}, timeout=10).json()
@@ -73,11 +67,9 @@ class Office:
 def serve(tmp_path: Path, text: str, now: dt.datetime) -> Iterator[Office]:
     profile = tmp_path / "business.toml"
     profile.write_text(text, encoding="utf-8")
-    port = free_port()
-    settings = make_settings(tmp_path, port, business_file=str(profile))
     clock = FixedClock(now.astimezone(dt.UTC))
-    with serve_in_thread(create_app(settings, clock=clock), port) as base:
-        yield Office(base, clock, profile, settings.database_url)
+    with app_server(functools.partial(make_settings, tmp_path, business_file=str(profile)), clock=clock) as server:
+        yield server.as_(Office, profile=profile)
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Real servers for tests: uvicorn on a loopback port, in a thread or in a child process."""
+"""Real servers for tests: uvicorn on a loopback port, in a thread or in a child process.
+
+`app_server` is the one way tests start our app in-process; fakes of other parties (model,
+speech and messaging providers, webhook receivers) use `serve_in_thread` / `ThreadServer`.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,24 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import uvicorn
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from hvac_agent.clock import Clock
+    from hvac_agent.config import Settings
+    from hvac_agent.services import Services
+    from hvac_agent.tools.simulator import CallerSimulator
+    from tests.support.twilio_sim import TwilioCall
+
+S = TypeVar("S", bound="AppServer")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -90,6 +106,78 @@ def serve_in_thread(app: Any, port: int | None = None, host: str = "127.0.0.1") 
         yield server.start()
     finally:
         server.stop()
+
+
+@dataclass
+class AppServer:
+    """Our app running on uvicorn (loopback, a background thread), with what tests reach for."""
+
+    base_url: str
+    port: int
+    app: FastAPI
+    clock: Clock
+    settings: Settings
+
+    @property
+    def services(self) -> Services:
+        from hvac_agent.services import services_of
+
+        return services_of(self.app)
+
+    def call(self, **kwargs: Any) -> TwilioCall:
+        """A phone call signed like Twilio's, placed on this server (`tests/support/twilio_sim`)."""
+        from tests.support.twilio_sim import TwilioCall
+
+        return TwilioCall(self.base_url, self.settings.twilio_auth_token, **kwargs)
+
+    def api(self, path: str, **params: str) -> httpx.Response:
+        return httpx.get(self.base_url + path, params=params, timeout=10)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(self.base_url + path, timeout=10, **kwargs)
+
+    @property
+    def voice_url(self) -> str:
+        return self.base_url + "/twilio/voice"
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://", 1) + "/twilio/stream"
+
+    def signed_upgrade(self) -> dict[str, str]:
+        """What Twilio sends on the stream upgrade: the same for every call (hence the tokens)."""
+        from twilio.request_validator import RequestValidator
+
+        token = self.settings.twilio_auth_token or "unchecked"
+        return {"X-Twilio-Signature": RequestValidator(token).compute_signature(self.ws_url, {})}
+
+    def simulator(self, **kwargs: Any) -> CallerSimulator:
+        """A caller that dials in as Twilio does: the incoming-call webhook, then the media stream."""
+        from hvac_agent.tools.simulator import CallerSimulator
+
+        kwargs.setdefault("voice_url", self.voice_url)
+        return CallerSimulator(
+            self.ws_url, headers=self.signed_upgrade(), auth_token=self.settings.twilio_auth_token, **kwargs
+        )
+
+    def as_(self, cls: type[S], **extra: Any) -> S:
+        """This server as a richer view (a test folder's subclass with its own helpers)."""
+        return cls(**{f.name: getattr(self, f.name) for f in fields(AppServer)}, **extra)
+
+
+@contextmanager
+def app_server(
+    settings: Callable[[int], Settings], *, clock: Clock, host: str = "127.0.0.1", **create: Any
+) -> Iterator[AppServer]:
+    """`create_app(settings(port), clock=clock, **create)` on a free loopback port, started and
+    stopped around the block. `settings` gets the port (the public URL signatures are checked on)."""
+    from hvac_agent.app import create_app
+
+    port = free_port(host)
+    configured = settings(port)
+    app = create_app(configured, clock=clock, **create)
+    with serve_in_thread(app, port, host=host) as base:
+        yield AppServer(base, port, app, clock, configured)
 
 
 class ServerProcess:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +17,12 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock, ScaledClock
 from hvac_agent.tools.simulator import CallerSimulator
 from hvac_agent.voice.phrase_cache import CachedTTS, DiskPhraseStore, PhraseCache, RedisPhraseStore
 from hvac_agent.voice.tts.fake import FakeTTS
 from tests.fakes.fake_speech import KEY, FakeProviders, Faults, fake_providers
-from tests.support.server import free_port, serve_in_thread, stream_settings
+from tests.support.server import app_server, stream_settings
 
 TOKEN = "cloud-test-token-0123456789abcdef"
 NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)
@@ -36,11 +36,10 @@ def providers() -> Iterator[FakeProviders]:
 
 @pytest.fixture
 def server(providers: FakeProviders, tmp_path: Path) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    settings = stream_settings(
+    settings = functools.partial(
+        stream_settings,
         tmp_path,
-        port,
-        TOKEN,
+        token=TOKEN,
         **{
             "phrase_cache_dir": str(tmp_path / "phrases"),
             # keys for every provider (ElevenLabs' is refused by the provider)
@@ -55,10 +54,8 @@ def server(providers: FakeProviders, tmp_path: Path) -> Iterator[tuple[str, int]
             "AWS_ENDPOINT_URL_POLLY": providers.base_url,
         },
     )
-    app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
-    app.state.voice_clock = ScaledClock(5.0)
-    with serve_in_thread(app, port) as base:
-        yield base, port
+    with app_server(settings, clock=FixedClock(NOW), voice_clock=ScaledClock(5.0), configure_logs=False) as running:
+        yield running.base_url, running.port
 
 
 def _health(base: str) -> dict[str, Any]:

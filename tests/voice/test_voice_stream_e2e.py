@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,15 +15,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from twilio.request_validator import RequestValidator
 
-from hvac_agent.app import create_app
 from hvac_agent.clock import FixedClock, ScaledClock
 from hvac_agent.telephony.dial_in import dial_in
 from hvac_agent.tools.simulator import CallerSimulator, Rule, is_acknowledgement
 from hvac_agent.voice.codec import b64encode, silence
 from hvac_agent.voice.pipeline import PipelineConfig
-from tests.support.server import free_port, serve_in_thread, stream_settings
+from tests.support.server import AppServer, app_server, stream_settings
 
 TOKEN = "stream-test-token-0123456789abcdef"
 # Wednesday 2 December 2026, 09:00 in Austin: the first open window is today 12:00-16:00.
@@ -30,27 +29,7 @@ NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)
 
 
 @dataclass
-class StreamServer:
-    base_url: str
-    port: int
-    app: Any
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/twilio/stream"
-
-    def signed_headers(self) -> dict[str, str]:
-        return {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(self.ws_url, {})}
-
-    @property
-    def voice_url(self) -> str:
-        return f"{self.base_url}/twilio/voice"
-
-    def simulator(self, **kwargs: Any) -> CallerSimulator:
-        """A caller that dials in as Twilio does: the incoming-call webhook, then the stream."""
-        kwargs.setdefault("voice_url", self.voice_url)
-        return CallerSimulator(self.ws_url, headers=self.signed_headers(), auth_token=TOKEN, **kwargs)
-
+class StreamServer(AppServer):
     def record(self, call_sid: str) -> dict[str, Any]:
         response = httpx.get(f"{self.base_url}/api/calls/{call_sid}", timeout=10)
         assert response.status_code == 200, response.text
@@ -68,16 +47,18 @@ class StreamServer:
 def _serve(
     tmp_path: Path, *, stt: str, tts: str, speed: float, config: PipelineConfig | None = None
 ) -> Iterator[StreamServer]:
-    port = free_port()
-    settings = stream_settings(
-        tmp_path, port, TOKEN, stt_engines=stt, tts_engines=tts, fake_transcript="I want to talk to a representative"
+    settings = functools.partial(
+        stream_settings,
+        tmp_path,
+        token=TOKEN,
+        stt_engines=stt,
+        tts_engines=tts,
+        fake_transcript="I want to talk to a representative",
     )
-    app = create_app(settings, clock=FixedClock(NOW), configure_logs=False)
-    app.state.voice_clock = ScaledClock(speed)
-    if config is not None:
-        app.state.voice_config = config
-    with serve_in_thread(app, port) as base:
-        yield StreamServer(base, port, app)
+    with app_server(
+        settings, clock=FixedClock(NOW), voice_clock=ScaledClock(speed), voice_config=config, configure_logs=False
+    ) as server:
+        yield server.as_(StreamServer)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from hvac_agent.analytics import queries
 from hvac_agent.analytics.rollup import daily, drop_off, facts_csv, funnel, percentiles, period
 from hvac_agent.api import ApiAccess
+from hvac_agent.services import services
 
 router = APIRouter(prefix="/api/analytics")
 Days = Annotated[int, Query(ge=1, le=366)]
@@ -19,7 +20,7 @@ Days = Annotated[int, Query(ge=1, le=366)]
 async def daily_rollups(request: Request, _: ApiAccess, days: Days = 14) -> dict[str, Any]:
     """Per business-local day: calls, outcomes, booking rate, turns, misunderstandings, transfers,
     fallbacks, latency percentiles; and over the whole period the funnel and drop-off points."""
-    state = request.app.state
+    state = services(request)
     since, until, _dates = period(state.profile, state.clock.now(), days)
     rows = await queries.call_rows(state.engine, since, until)
     return {
@@ -33,7 +34,7 @@ async def daily_rollups(request: Request, _: ApiAccess, days: Days = 14) -> dict
 
 @router.get("/calls.csv")
 async def calls_csv(request: Request, _: ApiAccess, days: Days = 30) -> Response:
-    state = request.app.state
+    state = services(request)
     since, until, _dates = period(state.profile, state.clock.now(), days)
     rows = await queries.call_rows(state.engine, since, until)
     return Response(facts_csv(rows), media_type="text/csv")
@@ -42,7 +43,7 @@ async def calls_csv(request: Request, _: ApiAccess, days: Days = 30) -> Response
 @router.get("/experiments")
 async def experiments(request: Request, _: ApiAccess) -> list[dict[str, Any]]:
     """Every A/B test in the profile with each variant's calls, bookings and Wilson 95 % interval."""
-    pairs = await queries.experiment_results(request.app.state.engine, request.app.state.profile.experiments)
+    pairs = await queries.experiment_results(services(request).engine, services(request).profile.experiments)
     return [
         {"name": e.name, "status": e.status, "winner": e.winner, "variants": [v.model_dump() for v in results]}
         for e, results in pairs

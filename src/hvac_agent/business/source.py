@@ -74,6 +74,12 @@ class ProfileSource:
             log.info("profile_reloaded", name=profile.name)
         return ReloadResult(ok=True, changed=changed)
 
+    def use(self, profile: BusinessProfile) -> None:
+        """Put `profile` in force without a file (the console's editor when there is none)."""
+        with self._lock:
+            self.profile = profile
+        self._apply(profile)
+
     def _stat(self) -> Stamp | None:
         try:
             info = self.path.stat() if self.path else None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from fastapi import Depends, HTTPException, Request
 from starlette.requests import HTTPConnection
 
 from hvac_agent.api import require_api_access
+from hvac_agent.services import services
 
 SESSION_COOKIE = "hvac_console"
 CSRF_COOKIE = "hvac_console_csrf"
@@ -35,7 +35,7 @@ class LoginRequired(Exception):
 
 
 def _token(conn: HTTPConnection) -> str | None:
-    token: str | None = conn.app.state.settings.api_token
+    token: str | None = services(conn).settings.api_token
     return token or None
 
 
@@ -43,14 +43,14 @@ def _sign(token: str, message: str) -> str:
     return hmac.new(token.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def new_session(token: str, now_s: float | None = None) -> str:
-    expires = int((now_s if now_s is not None else time.time()) + SESSION_DAYS * 86400)
+def new_session(token: str, now_s: float) -> str:
+    expires = int(now_s + SESSION_DAYS * 86400)
     return f"{expires}.{_sign(token, f'hvac-console-session:{expires}')}"
 
 
-def session_valid(token: str, value: str, now_s: float | None = None) -> bool:
+def session_valid(token: str, value: str, now_s: float) -> bool:
     expires, _, signature = value.partition(".")
-    if not expires.isdigit() or int(expires) < (now_s if now_s is not None else time.time()):
+    if not expires.isdigit() or int(expires) < now_s:
         return False
     return hmac.compare_digest(signature, _sign(token, f"hvac-console-session:{expires}"))
 
@@ -63,7 +63,9 @@ def token_matches(conn: HTTPConnection, given: str) -> bool:
 def _has_session(conn: HTTPConnection) -> bool:
     token = _token(conn)
     value = conn.cookies.get(SESSION_COOKIE)
-    return token is not None and value is not None and session_valid(token, value)
+    return (
+        token is not None and value is not None and session_valid(token, value, services(conn).clock.now().timestamp())
+    )
 
 
 def _same_origin(conn: HTTPConnection) -> bool:
@@ -122,5 +124,5 @@ def check_csrf(request: Request, form_value: str | None) -> None:
 
 
 def is_https(conn: HTTPConnection) -> bool:
-    public = str(conn.app.state.settings.public_url or "")
+    public = str(services(conn).settings.public_url or "")
     return conn.url.scheme in ("https", "wss") or public.startswith("https://")

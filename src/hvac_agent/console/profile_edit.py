@@ -13,13 +13,16 @@ import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tomli_w
 import yaml
 from pydantic import ValidationError
 
 from hvac_agent.config import BusinessProfile
+
+if TYPE_CHECKING:
+    from hvac_agent.services import Services
 
 
 class ProfileUser(Protocol):
@@ -82,16 +85,15 @@ def write_profile_file(path: Path, text: str, profile: BusinessProfile) -> None:
 
 
 class ProfileEditor:
-    """Reads and replaces the live profile. `users` are the services that must see a change."""
+    """Reads and replaces the live profile (the profile source's, which every service follows)."""
 
-    def __init__(self, state: Any, file: str | None) -> None:
-        self._state = state  # the app's state: `profile`, `calls`, `booking`
+    def __init__(self, services: Services, file: str | None) -> None:
+        self._source = services.profile_source
         self.file = Path(file) if file else None
 
     @property
     def current(self) -> BusinessProfile:
-        profile: BusinessProfile = self._state.profile
-        return profile
+        return self._source.profile
 
     def source(self) -> str:
         """What the editor shows: the TOML file as written (comments kept), else the profile as TOML."""
@@ -102,23 +104,16 @@ class ProfileEditor:
     def save(self, text: str) -> BusinessProfile:
         """Validate `text`, keep it, apply it. Raises `InvalidProfile` and then changes nothing."""
         profile = parse_profile(text)
-        if self.file is not None:
-            write_profile_file(self.file, text, profile)
-            source = getattr(self._state, "profile_source", None)
-            if source is not None:
-                # The same path as a file change or the API: this worker now, every other worker
-                # at its next call start (it sees the file changed).
-                result = source.reload()
-                if not result.ok:
-                    raise InvalidProfile([ProfileProblem("file", result.error or "not reloaded")])
-                return profile
-        self.apply(profile)
+        if self.file is None:
+            self._source.use(profile)
+            return profile
+        write_profile_file(self.file, text, profile)
+        # The same path as a file change or the API: this worker now, every other worker at its
+        # next call start (it sees the file changed).
+        result = self._source.reload()
+        if not result.ok:
+            raise InvalidProfile([ProfileProblem("file", result.error or "not reloaded")])
         return profile
-
-    def apply(self, profile: BusinessProfile) -> None:
-        self._state.profile = profile
-        self._state.calls.profile = profile
-        self._state.booking.use_profile(profile)
 
     @property
     def persistent(self) -> bool:

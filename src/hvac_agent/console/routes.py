@@ -42,6 +42,7 @@ from hvac_agent.console.experiments import end_experiment
 from hvac_agent.console.profile_edit import InvalidProfile, ProfileEditor, profile_toml
 from hvac_agent.dialogue.state import Outcome, Urgency
 from hvac_agent.observability.logging import get_logger
+from hvac_agent.services import services
 
 log = get_logger("hvac_agent.console")
 router = APIRouter(prefix="/console")
@@ -53,21 +54,17 @@ OUTCOMES: tuple[str, ...] = get_args(Outcome)  # the contract's outcomes, in its
 CHANGED_BY = "console"  # what `changed_by_call_sid` says for the office's own changes
 
 
-def _state(request: Request) -> Any:
-    return request.app.state
-
-
 def _now(request: Request) -> dt.datetime:
-    now: dt.datetime = _state(request).clock.now()
+    now: dt.datetime = services(request).clock.now()
     return now
 
 
 def _editor(request: Request) -> ProfileEditor:
-    return ProfileEditor(_state(request), _state(request).settings.business_file)
+    return ProfileEditor(services(request), services(request).settings.business_file)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    profile = _state(request).profile
+    profile = services(request).profile
     context.update(
         request=request,
         profile=profile,
@@ -75,7 +72,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         notice=context.get("notice") or request.query_params.get("notice"),
         problem=context.get("problem") or request.query_params.get("problem"),
         signed_in=SESSION_COOKIE in request.cookies,
-        token_mode=bool(_state(request).settings.api_token),
+        token_mode=bool(services(request).settings.api_token),
     )
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     new_csrf = getattr(request.state, "new_csrf", None)
@@ -111,14 +108,16 @@ templates.env.globals["OUTCOMES"] = OUTCOMES
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request) -> Response:
-    if not _state(request).settings.api_token:
+    if not services(request).settings.api_token:
         return back("/console")
     return render(request, "login.html")
 
 
 @router.post("/login")
 async def login(request: Request, token: Annotated[str, Form()] = "") -> Response:
-    if not _state(request).settings.api_token:
+    svc = services(request)
+    api_token = svc.settings.api_token
+    if not api_token:
         return back("/console")
     if not token_matches(request, token):
         log.warning("console_login_refused")
@@ -126,7 +125,7 @@ async def login(request: Request, token: Annotated[str, Form()] = "") -> Respons
     response = back("/console")
     response.set_cookie(
         SESSION_COOKIE,
-        new_session(_state(request).settings.api_token),
+        new_session(api_token, svc.clock.now().timestamp()),
         path=COOKIE_PATH,
         max_age=SESSION_DAYS * 86400,
         httponly=True,
@@ -151,7 +150,7 @@ async def logout(request: Request, _: ConsoleAccess, csrf: Annotated[str, Form()
 async def day_view(
     request: Request, _: ConsolePage, start: dt.date | None = None, days: Annotated[int, Query(ge=1, le=14)] = 3
 ) -> Response:
-    state = _state(request)
+    state = services(request)
     columns = await day_board(state.booking, state.profile, _now(request), start, days)
     targets = await move_targets(state.booking)
     first = columns[0].date
@@ -180,7 +179,7 @@ async def complete(
     where: Annotated[str, Form()] = "/console",
 ) -> Response:
     check_csrf(request, csrf)
-    done = await _state(request).booking.complete(appointment_id, changed_by=CHANGED_BY)
+    done = await services(request).booking.complete(appointment_id, changed_by=CHANGED_BY)
     if done is None:
         return back(_return_to(where), problem=f"Appointment #{appointment_id} is not booked.")
     return back(_return_to(where), notice=f"Appointment #{appointment_id} ({done.customer_name}) marked completed.")
@@ -195,7 +194,7 @@ async def cancel(
     where: Annotated[str, Form()] = "/console",
 ) -> Response:
     check_csrf(request, csrf)
-    result = await _state(request).booking.cancel(appointment_id, call_sid=CHANGED_BY)
+    result = await services(request).booking.cancel(appointment_id, call_sid=CHANGED_BY)
     if not result.ok:
         return back(_return_to(where), problem=f"Appointment #{appointment_id} could not be cancelled.")
     return back(_return_to(where), notice=f"Appointment #{appointment_id} cancelled; its window place is free.")
@@ -217,7 +216,7 @@ async def move(
         day = dt.date.fromisoformat(day_text)
     except ValueError:
         return back(_return_to(where), problem="Choose a window to move the visit to.")
-    result = await _state(request).booking.reschedule(appointment_id, date=day, window=window, call_sid=CHANGED_BY)
+    result = await services(request).booking.reschedule(appointment_id, date=day, window=window, call_sid=CHANGED_BY)
     if not result.ok:
         why = {
             "window_full": "that window is full",
@@ -241,7 +240,7 @@ async def calls_page(
     date: dt.date | None = None,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
-    state = _state(request)
+    state = services(request)
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     if date is not None:
@@ -272,7 +271,7 @@ async def calls_page(
 
 @router.get("/calls/{call_sid}", response_class=HTMLResponse)
 async def call_page(request: Request, call_sid: str, _: ConsolePage) -> Response:
-    state = _state(request)
+    state = services(request)
     record = await state.records.get_call_record(call_sid)
     if record is None:
         raise HTTPException(status_code=404, detail="call not found")
@@ -303,7 +302,7 @@ async def call_page(request: Request, call_sid: str, _: ConsolePage) -> Response
 @router.get("/calls/{call_sid}/events")
 async def call_events(request: Request, call_sid: str, _: ConsoleAccess, after: int = 0) -> StreamingResponse:
     """Server-sent events: each new transcript turn as `turn`, then `ended` once the call is over."""
-    state = _state(request)
+    state = services(request)
     last_id = request.headers.get("last-event-id", "")
     start = int(last_id) if last_id.isdigit() else after
 
@@ -338,7 +337,7 @@ async def call_events(request: Request, call_sid: str, _: ConsoleAccess, after: 
 
 @router.get("/inbox", response_class=HTMLResponse)
 async def inbox_page(request: Request, _: ConsolePage, all: bool = False) -> Response:
-    items = await queries.inbox(_state(request).engine, include_handled=all)
+    items = await queries.inbox(services(request).engine, include_handled=all)
     return render(request, "inbox.html", items=items, show_all=all, labels=queries.INBOX_LABELS)
 
 
@@ -351,7 +350,7 @@ async def handled(
     undo: Annotated[bool, Form()] = False,
 ) -> Response:
     check_csrf(request, csrf)
-    await _state(request).facts.mark_handled(call_sid, handled=not undo)
+    await services(request).facts.mark_handled(call_sid, handled=not undo)
     return back("/console/inbox", notice="Put back in the inbox." if undo else "Marked as handled.")
 
 
@@ -359,12 +358,12 @@ async def handled(
 
 
 def _period(request: Request, days: int) -> tuple[dt.datetime, dt.datetime, list[dt.date]]:
-    return period(_state(request).profile, _now(request), days)
+    return period(services(request).profile, _now(request), days)
 
 
 @router.get("/analytics", response_class=HTMLResponse)
 async def analytics_page(request: Request, _: ConsolePage, days: Annotated[int, Query(ge=1, le=90)] = 14) -> Response:
-    state = _state(request)
+    state = services(request)
     since, until, dates = _period(request, days)
     rows = await queries.call_rows(state.engine, since, until)
     per_day = {r.date: r for r in daily(rows, state.profile.tz)}
@@ -402,7 +401,7 @@ async def analytics_page(request: Request, _: ConsolePage, days: Annotated[int, 
 @router.get("/analytics.csv")
 async def analytics_csv(request: Request, _: ConsoleAccess, days: Annotated[int, Query(ge=1, le=366)] = 30) -> Response:
     since, until, _dates = _period(request, days)
-    rows = await queries.call_rows(_state(request).engine, since, until)
+    rows = await queries.call_rows(services(request).engine, since, until)
     return Response(
         facts_csv(rows),
         media_type="text/csv",
@@ -415,7 +414,7 @@ async def analytics_csv(request: Request, _: ConsoleAccess, days: Annotated[int,
 
 @router.get("/experiments", response_class=HTMLResponse)
 async def experiments_page(request: Request, _: ConsolePage) -> Response:
-    pairs = await queries.experiment_results(_state(request).engine, _state(request).profile.experiments)
+    pairs = await queries.experiment_results(services(request).engine, services(request).profile.experiments)
     return render(request, "experiments.html", experiments=[{"experiment": e, "results": r} for e, r in pairs])
 
 
@@ -478,18 +477,7 @@ async def save_profile(
 async def softphone_page(request: Request, _: ConsolePage) -> Response:
     # In gather mode the speech engines are built on the first softphone call (seconds: the offline
     # recogniser's model): start now, while the page is read, so the call connects at once.
-    app = request.app
-    if getattr(app.state, "voice", None) is None and getattr(app.state, "voice_warming", None) is None:
-        from hvac_agent.telephony.media_stream import get_voice
-
-        warming = app.state.voice_warming = asyncio.create_task(get_voice(app))  # kept: a task needs an owner
-
-        def warmed(task: asyncio.Task[Any]) -> None:
-            if not task.cancelled() and task.exception() is not None:
-                log.warning("softphone_engines_not_ready", error=repr(task.exception()))
-                app.state.voice_warming = None  # the call builds them (and reports) itself
-
-        warming.add_done_callback(warmed)
+    services(request).voice.warm()
     return render(request, "softphone.html")
 
 

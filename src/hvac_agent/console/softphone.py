@@ -18,12 +18,10 @@ from fastapi import APIRouter, HTTPException, WebSocket
 
 from hvac_agent.analytics.facts import SOFTPHONE_PREFIX
 from hvac_agent.calls import caller_id_e164
-from hvac_agent.clock import SystemClock
 from hvac_agent.console.access import check_access
 from hvac_agent.observability.logging import get_logger
-from hvac_agent.telephony.media_stream import MediaStreamSession, get_voice, pump
-from hvac_agent.voice.pipeline import CallServiceResponder, Responder
-from hvac_agent.voice.stats import GLOBAL_STATS
+from hvac_agent.services import services
+from hvac_agent.telephony.media_stream import MediaStreamSession, pump
 
 log = get_logger("hvac_agent.console.softphone")
 router = APIRouter()
@@ -57,9 +55,9 @@ async def softphone(websocket: WebSocket) -> None:
         await websocket.close(code=1008)  # before accept: the upgrade is answered 403
         return
     await websocket.accept()
-    app = websocket.app
+    wiring = services(websocket).stream
     try:
-        voice = await get_voice(app)
+        voice = await wiring.voice.get()
     except Exception:
         log.exception("softphone_engines_unavailable")
         await websocket.close(code=1011)
@@ -67,7 +65,6 @@ async def softphone(websocket: WebSocket) -> None:
     call_sid = SOFTPHONE_PREFIX + uuid.uuid4().hex
     caller = caller_id_e164(websocket.query_params.get("caller"))
     await websocket.send_text(orjson.dumps({"event": "softphone", "callSid": call_sid}).decode())
-    responder: Responder = getattr(app.state, "responder", None) or CallServiceResponder(app.state.calls)
     closed = False
 
     async def close_socket() -> None:
@@ -78,12 +75,12 @@ async def softphone(websocket: WebSocket) -> None:
 
     session = MediaStreamSession(
         websocket.send_text,
-        responder,
+        wiring.responder,
         voice,
         close_socket=close_socket,
-        clock=getattr(app.state, "voice_clock", None) or SystemClock(),
-        stats=GLOBAL_STATS,
-        config=getattr(app.state, "voice_config", None),
+        clock=wiring.clock,
+        stats=wiring.stats,
+        config=wiring.config,
     )
 
     def feed(data: str | bytes) -> Coroutine[Any, Any, None] | None:

@@ -220,7 +220,7 @@ class LlmAgent:
         model, budget = self._model_for(s, u, rung)
         runner = ToolRunner(s, ctx, booking, u, awaiting=before.awaiting_yes)
         exchange = _Exchange()
-        deadline = asyncio.get_running_loop().time() + budget
+        deadline = self.client.clock.monotonic() + budget
         try:
             async for sentence in self._converse(model, deadline, runner, self._messages(s, ctx, guess), exchange):
                 yield sentence
@@ -408,7 +408,7 @@ class LlmAgent:
 
     async def classify_with_llm(self, text: str) -> Intent | None:
         model = self.fast_model or self.model
-        deadline = asyncio.get_running_loop().time() + self.budgets.intent_s
+        deadline = self.client.clock.monotonic() + self.budgets.intent_s
         try:
             done = await self.client.complete(
                 model=model,

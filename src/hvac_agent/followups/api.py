@@ -13,6 +13,7 @@ from hvac_agent.booking.availability import local_today
 from hvac_agent.calls import caller_id_e164
 from hvac_agent.followups.exports import ical_feed
 from hvac_agent.followups.forget import forget_caller
+from hvac_agent.services import services
 
 router = APIRouter()
 MAX_FEED_DAYS = 62
@@ -27,7 +28,7 @@ async def calendar_feed(
     status: Literal["booked", "cancelled"] | None = "booked",
 ) -> Response:
     """Bookings per day as an iCalendar feed for the office calendar."""
-    state = request.app.state
+    state = services(request)
     first = date or local_today(state.profile, state.clock.now())
     found: list[dict[str, Any]] = []
     for offset in range(days):
@@ -47,13 +48,13 @@ async def forget(request: Request, phone: str, _: ApiAccess) -> dict[str, Any]:
     number = caller_id_e164(phone.strip())
     if number is None:
         raise HTTPException(status_code=422, detail="not a valid phone number")
-    return await forget_caller(request.app.state.engine, number, request.app.state.clock.now())
+    return await forget_caller(services(request).engine, number, services(request).clock.now())
 
 
 @router.get("/api/followups")
 async def deliveries(request: Request, _: ApiAccess, status: str | None = None) -> list[dict[str, Any]]:
     """Follow-up deliveries and where each one stands (pending, delivered, skipped, dead)."""
-    rows = await request.app.state.followups.store.deliveries()
+    rows = await services(request).followups.store.deliveries()
     shown = (
         "id",
         "event_kind",

@@ -8,14 +8,13 @@ Standard Webhooks library, e.g. `standardwebhooks.Webhook(secret).verify(body, h
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.followups.errors import DeliveryError
 
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -33,13 +32,13 @@ class WebhookSender:
         secret: str | None,
         *,
         http: httpx.AsyncClient | None = None,
-        wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         # The timestamp guards the transport against replays, so it is real time, never a test's
         # virtual "now".
         self._signer = signer(secret) if secret else None
         self._http = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT)
-        self._wall_clock = wall_clock
+        self._clock = clock
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -47,7 +46,7 @@ class WebhookSender:
     async def post(self, url: str, *, message_id: str, event_type: str, payload: dict[str, Any]) -> str:
         """POST `payload` as JSON; returns the HTTP status as the provider reference."""
         body = json.dumps(payload, separators=(",", ":"), default=str).encode()
-        now = self._wall_clock()
+        now = self._clock.now()
         headers = {
             "content-type": "application/json",
             "webhook-id": message_id,

@@ -10,12 +10,12 @@ because Redis blinked.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from hvac_agent.calls import caller_id_e164
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.observability.logging import get_logger
+from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.store import SessionStore
 
 log = get_logger("hvac_agent.guard.call_limit")
@@ -68,11 +68,10 @@ class NewCallLimit:
         return True
 
 
-async def admit_new_call(app: Any, caller: str | None, call_sid: str) -> bool:
+async def admit_new_call(limit: NewCallLimit, metrics: Metrics, caller: str | None, call_sid: str) -> bool:
     """The incoming-call webhook's check: False (counted as refused) when this number is over its limit."""
-    limit: NewCallLimit | None = getattr(app.state, "call_limit", None)
-    if limit is None or await limit.admit(caller, call_sid):
+    if await limit.admit(caller, call_sid):
         return True
     log.warning("new_call_limited", call_sid=call_sid, caller=caller)
-    app.state.metrics.requests_refused.labels(reason="call_limit").inc()
+    metrics.requests_refused.labels(reason="call_limit").inc()
     return False

@@ -2,7 +2,7 @@
 
 The transport timeouts (connect 3 s, read 12 s, write 5 s, pool 5 s, 15 s in all) only bound a
 hung socket; what a caller on the phone can bear is the per-turn budget the agent passes as an
-absolute `deadline` (event-loop time). Every await on the network is bounded by it, so a slow
+absolute `deadline` (on the client's clock, `self.clock`). Every await on the network is bounded by it, so a slow
 model costs at most the budget before the turn falls to the next rung.
 """
 
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import openai
 from openai import AsyncOpenAI
 
+from hvac_agent.clock import SYSTEM_CLOCK, Clock
 from hvac_agent.llm.assembly import ToolCall, ToolCallAssembler
 from hvac_agent.llm.errors import LlmError
 from hvac_agent.resilience.breaker import BreakerRegistry, CircuitBreaker
@@ -59,7 +60,11 @@ class LlmClient:
         http_client: http.AsyncClient | None = None,
         max_tokens: int = 300,
         rate_limit: TokenBucket | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        # Deadlines bound waits on a real network, so they run on real time (never a test's
+        # manual business clock); callers compute theirs on this same clock (`self.clock`).
+        self.clock = clock
         self._http = http_client or http.AsyncClient(
             timeout=HTTP_TIMEOUT, limits=http.Limits(max_connections=100, max_keepalive_connections=20)
         )
@@ -96,12 +101,12 @@ class LlmClient:
         timeouts, 5xx, 429 and connection errors count as failures; 4xx other than 429 do not
         (the endpoint is up, our request was wrong).
         """
-        loop = asyncio.get_running_loop()
-        hard_deadline = loop.time() + TOTAL_TIMEOUT_S
+        clock = self.clock
+        hard_deadline = clock.monotonic() + TOTAL_TIMEOUT_S
         deadline = min(deadline, hard_deadline) if deadline is not None else hard_deadline
 
         def remaining() -> float:
-            left = deadline - loop.time()
+            left = deadline - clock.monotonic()
             if left <= 0:
                 raise TimeoutError
             return left

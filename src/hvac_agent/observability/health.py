@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hvac_agent.booking.db import ping
 from hvac_agent.dialogue.nlu import semantic
 
+if TYPE_CHECKING:
+    from hvac_agent.services import Services
+
 CHECK_TIMEOUT_S = 2.0
 
 
-async def _check_database(app: Any) -> dict[str, Any]:
-    alive = await ping(app.state.engine, timeout_s=CHECK_TIMEOUT_S)
+async def _check_database(svc: Services) -> dict[str, Any]:
+    alive = await ping(svc.engine, timeout_s=CHECK_TIMEOUT_S)
     return {"status": "ok" if alive else "down"}
 
 
-async def _check_sessions(app: Any) -> dict[str, Any]:
-    store = app.state.store
+async def _check_sessions(svc: Services) -> dict[str, Any]:
+    store = svc.store
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             alive = await store.ping()
@@ -32,13 +35,12 @@ async def _check_sessions(app: Any) -> dict[str, Any]:
     return {"status": "ok" if alive else "down", "backend": type(store).__name__}
 
 
-def _circuits(app: Any) -> dict[str, Any]:
+def _circuits(svc: Services) -> dict[str, Any]:
     circuits: dict[str, Any] = {}
-    calls = getattr(app.state, "calls", None)
-    snapshot = getattr(calls.agent, "circuits", None) if calls is not None else None
+    snapshot = getattr(svc.calls.agent, "circuits", None)  # agents with breakers (the LLM's) show them
     if callable(snapshot):
         circuits.update(snapshot())
-    voice = getattr(app.state, "voice", None)
+    voice = svc.voice.engines
     if voice is not None:  # every speech engine, in failover order, with its breaker's state
         from hvac_agent.voice.factory import engine_circuits
 
@@ -46,11 +48,9 @@ def _circuits(app: Any) -> dict[str, Any]:
     return circuits
 
 
-async def _followups(app: Any) -> dict[str, Any] | None:
+async def _followups(svc: Services) -> dict[str, Any] | None:
     """The outbox backlog: a growing `oldest_due_s` means nothing is delivering (no worker running?)."""
-    followups = getattr(app.state, "followups", None)
-    if followups is None:
-        return None
+    followups = svc.followups
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             backlog: dict[str, Any] = await followups.store.backlog()
@@ -59,12 +59,11 @@ async def _followups(app: Any) -> dict[str, Any] | None:
     return {**backlog, "runner": "in_process" if followups.in_process else "queue"}
 
 
-async def health_report(app: Any) -> dict[str, Any]:
-    database, sessions = await asyncio.gather(_check_database(app), _check_sessions(app))
+async def health_report(svc: Services) -> dict[str, Any]:
+    database, sessions = await asyncio.gather(_check_database(svc), _check_sessions(svc))
     checks = {"database": database, "sessions": sessions}
-    circuits = _circuits(app)
-    metrics = app.state.metrics
-    calls = getattr(app.state, "calls", None)
+    circuits = _circuits(svc)
+    calls = svc.calls
     down = [name for name, check in checks.items() if check["status"] != "ok"]
     if len(down) == len(checks):
         status = "down"
@@ -74,23 +73,21 @@ async def health_report(app: Any) -> dict[str, Any]:
         status = "ok"
     for name, value in circuits.items():
         state = value.get("state") if isinstance(value, dict) else None
-        metrics.circuit_state.labels(circuit=name).set(1 if state == "open" else 0)
+        svc.metrics.circuit_state.labels(circuit=name).set(1 if state == "open" else 0)
     voice_metrics: dict[str, float | None] = {}
-    if getattr(app.state, "voice", None) is not None:
-        from hvac_agent.voice.stats import GLOBAL_STATS
-
+    if svc.voice.engines is not None:
         # JSON has no NaN: a figure with no samples yet is null.
-        voice_metrics = {k: (v if math.isfinite(v) else None) for k, v in GLOBAL_STATS.summary().items()}
-    followups = await _followups(app)
+        voice_metrics = {k: (v if math.isfinite(v) else None) for k, v in svc.stream.stats.summary().items()}
+    followups = await _followups(svc)
     return {
         "status": status,
         "checks": checks,
         "circuits": circuits,
         "metrics": {
-            "active_calls": await calls.active_calls() if calls else 0,
-            "streams": getattr(getattr(app.state, "stream_slots", None), "active", 0),
-            "voice_mode": app.state.settings.voice_mode,
-            "agent": getattr(calls.agent, "name", type(calls.agent).__name__) if calls else None,
+            "active_calls": await calls.active_calls(),
+            "streams": svc.stream_slots.active,
+            "voice_mode": svc.settings.voice_mode,
+            "agent": getattr(calls.agent, "name", type(calls.agent).__name__),
             "understanding": semantic.status(),
             **({"voice": voice_metrics} if voice_metrics else {}),
             **({"followups": followups} if followups else {}),

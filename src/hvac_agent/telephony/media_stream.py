@@ -16,19 +16,21 @@ a fifth of a core.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hvac_agent.clock import SYSTEM_CLOCK, Clock
+from hvac_agent.clock import Clock
 from hvac_agent.observability.logging import bind_call, get_logger
 from hvac_agent.voice import twilio_frames as tf
-from hvac_agent.voice.pipeline import CallPipeline, CallServiceResponder, PipelineConfig, Responder, VoiceEngines
+from hvac_agent.voice.pipeline import CallPipeline, PipelineConfig, Responder, VoiceEngines
 from hvac_agent.voice.sink import PacedSink
-from hvac_agent.voice.stats import GLOBAL_STATS, VoiceStats
+
+if TYPE_CHECKING:
+    from hvac_agent.services import StreamWiring
+from hvac_agent.voice.stats import VoiceStats
 
 log = get_logger("hvac_agent.telephony.media_stream")
 
@@ -44,8 +46,8 @@ class MediaStreamSession:
         responder: Responder,
         voice: VoiceEngines,
         *,
+        clock: Clock,
         close_socket: Callable[..., Awaitable[None]] | None = None,  # (code=1000)
-        clock: Clock | None = None,
         stats: VoiceStats | None = None,
         config: PipelineConfig | None = None,
         admit: Callable[[tf.Start], Awaitable[str | None]] | None = None,
@@ -55,7 +57,7 @@ class MediaStreamSession:
         self.responder = responder
         self.voice = voice
         self._close_socket = close_socket
-        self.clock = clock or SYSTEM_CLOCK
+        self.clock = clock
         self.stats = stats
         self.config = config
         self.pipeline: CallPipeline | None = None
@@ -171,43 +173,25 @@ class MediaStreamSession:
             log.info("stream_ended", call_sid=self.call_sid, ignored_frames=self.ignored)
 
 
-async def get_voice(app: Any) -> VoiceEngines:
-    """The process's engines: built in the lifespan, or here on first use."""
-    voice: VoiceEngines | None = getattr(app.state, "voice", None)
-    if voice is not None:
-        return voice
-    lock: asyncio.Lock | None = getattr(app.state, "voice_lock", None)
-    if lock is None:
-        lock = app.state.voice_lock = asyncio.Lock()  # per app: one event loop each
-    async with lock:
-        voice = getattr(app.state, "voice", None)
-        if voice is None:
-            from hvac_agent.voice.factory import build_voice
-
-            clock = getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK
-            voice = await asyncio.to_thread(build_voice, app.state.settings, clock=clock)
-            app.state.voice = voice
-    return voice
-
-
 class MediaStreamLane:
     """Pure ASGI middleware that serves `WS /twilio/stream` itself and passes everything else on.
 
     Put it inside the signature middleware, so a forged upgrade is still refused before accept.
     """
 
-    def __init__(self, app: ASGIApp, path: str = STREAM_PATH) -> None:
+    def __init__(self, app: ASGIApp, wiring: Callable[[], StreamWiring], path: str = STREAM_PATH) -> None:
         self.app = app
+        self.wiring = wiring  # read per stream: the app's services exist once its lifespan has run
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope.get("path") == self.path:
-            await serve_media_stream(scope["app"], receive, send)
+            await serve_media_stream(self.wiring(), receive, send)
             return
         await self.app(scope, receive, send)
 
 
-async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
+async def serve_media_stream(wiring: StreamWiring, receive: Receive, send: Send) -> None:
     """One Twilio media stream on raw ASGI messages: accept, feed every message to a
     `MediaStreamSession`, finalise the call when the stream stops or the socket drops."""
     message = await receive()
@@ -215,12 +199,11 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
         return
     await send({"type": "websocket.accept"})
     try:
-        voice = await get_voice(app)
+        voice = await wiring.voice.get()
     except Exception:
         log.exception("stream_engines_unavailable")
         await send({"type": "websocket.close", "code": 1011})
         return
-    responder: Responder = getattr(app.state, "responder", None) or CallServiceResponder(app.state.calls)
     closed = False
 
     async def send_text(text: str) -> None:
@@ -232,15 +215,15 @@ async def serve_media_stream(app: Any, receive: Receive, send: Send) -> None:
             closed = True
             await send({"type": "websocket.close", "code": code})
 
-    tokens = getattr(app.state, "stream_tokens", None)  # create_app always sets it
+    tokens = wiring.tokens
     session = MediaStreamSession(
         send_text,
-        responder,
+        wiring.responder,
         voice,
         close_socket=close_socket,
-        clock=getattr(app.state, "voice_clock", None) or SYSTEM_CLOCK,
-        stats=GLOBAL_STATS,
-        config=getattr(app.state, "voice_config", None),
+        clock=wiring.clock,
+        stats=wiring.stats,
+        config=wiring.config,
         admit=(lambda start: tokens.refusal(start.call_sid, start.custom)) if tokens is not None else None,
     )
     await pump(session, receive)

@@ -16,6 +16,7 @@ from hvac_agent.calls import caller_id_e164
 from hvac_agent.followups import texts
 from hvac_agent.followups.consent import keyword
 from hvac_agent.observability.logging import get_logger
+from hvac_agent.services import services
 from hvac_agent.telephony.twiml import clean
 
 log = get_logger("hvac_agent.sms")
@@ -37,9 +38,8 @@ async def inbound_sms(request: Request) -> Response:
         return _twiml()
     phone = caller_id_e164(form.get("From"))
     found = keyword(form.get("Body", ""), form.get("OptOutType"))
-    profile = request.app.state.profile
-    consent = request.app.state.followups.consent
-    now = request.app.state.clock.now()
+    svc = services(request)
+    profile, consent, now = svc.profile, svc.followups.consent, svc.clock.now()
     sid = form.get("MessageSid", "")[:40]
     try:
         if found == "stop" and phone:

@@ -14,10 +14,10 @@ from fastapi.responses import Response
 
 from hvac_agent.booking.errors import BookingUnavailable
 from hvac_agent.calls import CallService
-from hvac_agent.config import Settings
 from hvac_agent.dialogue.state import CallerSaid, DigitsPressed, Event, Reply, Silence
 from hvac_agent.guard.call_limit import admit_new_call, limit_message
 from hvac_agent.observability.logging import bind_call, get_logger
+from hvac_agent.services import services
 from hvac_agent.sessions.store import SessionStoreUnavailable
 from hvac_agent.telephony import oncall_chain, twiml
 from hvac_agent.telephony.security import FORM_STATE_KEY, websocket_url
@@ -36,19 +36,16 @@ def xml(body: str) -> Response:
     return Response(content=body, media_type="application/xml")
 
 
-def _calls(request: Request) -> CallService:
-    return request.app.state.calls  # type: ignore[no-any-return]
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+async def _calls(request: Request) -> CallService:
+    """Async on purpose: FastAPI runs a plain `def` dependency on a worker thread, a hop per webhook."""
+    return services(request).calls
 
 
 Calls = Annotated[CallService, Depends(_calls)]
 
 
 def public(request: Request, path: str) -> str:
-    return f"{request.app.state.public_url()}{path}"
+    return f"{services(request).public_url()}{path}"
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -78,13 +75,13 @@ def _failed(request: Request, event: str, call_sid: str, error: Exception) -> No
     if isinstance(error, EXPECTED_FAILURES):
         log.error(event, call_sid=call_sid, error=type(error).__name__)
         return
-    request.app.state.metrics.unexpected_errors.labels(where="webhook").inc()
+    services(request).metrics.unexpected_errors.labels(where="webhook").inc()
     log.error(event, call_sid=call_sid, error=type(error).__name__, exc_info=error)
 
 
 def _fallback(request: Request, lead: str = TROUBLE) -> Response:
     """When we cannot run the dialogue: hand the caller to a person rather than drop them."""
-    profile = request.app.state.profile
+    profile = services(request).profile
     return xml(
         twiml.transfer(
             f"{lead} Let me connect you with our office.",
@@ -97,7 +94,7 @@ def _fallback(request: Request, lead: str = TROUBLE) -> Response:
 def _voice_mode(request: Request) -> str:
     """`HVAC_VOICE_MODE`, or the webhook URL's `?mode=gather|stream` (one number per mode)."""
     asked = request.query_params.get("mode")
-    return asked if asked in ("gather", "stream") else _settings(request).voice_mode
+    return asked if asked in ("gather", "stream") else services(request).settings.voice_mode
 
 
 def _parse_turn(raw: str | None) -> int | None:
@@ -112,12 +109,13 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
     if not call_sid:
         return xml(twiml.speak_then_hang_up(NO_CALL))
     caller = form.get("From")
-    if not await admit_new_call(request.app, caller, call_sid):
-        return xml(twiml.speak_then_hang_up(limit_message(request.app.state.profile)))
+    svc = services(request)
+    if not await admit_new_call(svc.call_limit, svc.metrics, caller, call_sid):
+        return xml(twiml.speak_then_hang_up(limit_message(svc.profile)))
     if _voice_mode(request) == "stream":
-        stream_url = websocket_url(request.app.state.public_url()) + "/twilio/stream"
+        stream_url = websocket_url(svc.public_url()) + "/twilio/stream"
         try:  # the call SID, caller and their token: `start` must echo them (stream_token.py)
-            parameters = await request.app.state.stream_tokens.parameters(call_sid, caller)
+            parameters = await svc.stream_tokens.parameters(call_sid, caller)
         except Exception as error:  # noqa: BLE001 - the caller goes to a person (_failed logs it)
             _failed(request, "stream_token_failed", call_sid, error)
             return _fallback(request)
@@ -168,7 +166,7 @@ def _float(raw: str | None) -> float | None:
 
 def _render(request: Request, reply: Reply, next_turn: int, voice: str | None = None) -> Response:
     if oncall_chain.is_oncall(reply):
-        profile = _calls(request).profile
+        profile = services(request).calls.profile
         return xml(oncall_chain.dial(reply.say, profile, public(request, "/twilio/dial-done"), voice=voice))
     return xml(
         twiml.render(
@@ -219,7 +217,7 @@ async def message(request: Request, calls: Calls) -> Response:
             await calls.take_message(call_sid, text[:2000])
         except Exception as error:  # noqa: BLE001 - the caller is thanked anyway (_failed logs it)
             _failed(request, "message_not_saved", call_sid, error)
-    profile = request.app.state.profile
+    profile = services(request).profile
     thanks = "Thank you, we'll call you back as soon as we can." if text else "We didn't get a message."
     return xml(twiml.speak_then_hang_up(f"{thanks} Thanks for calling {profile.name}. Goodbye."))
 
@@ -228,7 +226,7 @@ async def message(request: Request, calls: Calls) -> Response:
 async def stream_ended(request: Request, calls: Calls) -> Response:
     """Stream mode's `<Connect>` action: the stream closed; transfer or end as the dialogue decided."""
     form, call_sid = await _call_form(request)
-    profile = request.app.state.profile
+    profile = services(request).profile
     outcome = None
     if call_sid:
         try:

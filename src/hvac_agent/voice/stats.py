@@ -1,4 +1,5 @@
-"""Process-wide voice measurements (pacing lateness, turn latency) for /metrics and the benches.
+"""Voice measurements (pacing lateness, turn latency) for /health and the benches: one set per app,
+made in its lifespan (`StreamWiring.stats`).
 
 Bounded reservoirs (last N values) so a long-running process never grows.
 """
@@ -85,6 +86,3 @@ class VoiceStats:
             "responses": float(len(self.response_ms)),
             "unexpected_errors": float(self.unexpected_errors),
         }
-
-
-GLOBAL_STATS = VoiceStats()
