@@ -51,3 +51,19 @@ def test_a_name_heard_with_confidence_is_not_read_back_early(server: Server) -> 
         call.say(COOPERATIVE[0])
         heard = call.say("dana kim", confidence="0.88").text
         assert "I have your name" not in heard and "best number" in heard
+
+
+def test_the_same_name_said_again_after_the_read_back_is_taken_as_confirmed(server: Server) -> None:
+    """The read-back invites the caller to say the name again; saying it again the same is no miss."""
+    with server.call() as call:
+        call.start()
+        call.say(COOPERATIVE[0])
+        heard = call.say("my name is robert brown", confidence="0.35").text
+        assert "I have your name as Robert Brown." in heard and "best number" in heard
+        again = call.say("my name is robert brown").text
+        assert "didn't catch" not in again.lower() and "I have your name" not in again
+        assert "best number" in again  # the pending question, asked once more without a re-prompt
+        says = [call.say(line).text for line in COOPERATIVE[2:]]
+        assert "Name: Robert Brown." in says[-1] and "Shall I book it" in says[-1]
+        call.say("yes")
+    assert _only(server, call.call_sid)["customer_name"] == "Robert Brown"

@@ -132,6 +132,11 @@ def _merge(s: CallState, u: Understanding) -> bool:
     if not u.phone and u.phone_digits:
         s.pending_phone_digits = u.phone_digits
         changed = True
+    # The name or street just read back as unsure, said again the same: confirmed, not a miss.
+    if u.name and u.name == sl.name and "name" in s.unsure_slots:
+        changed = True
+    if u.street and u.street == sl.street and "address" in s.unsure_slots:
+        changed = True
     if u.street and u.street != sl.street and accept("address", sl.street):
         sl.street, changed = u.street, True
         if u.unit is None and sl.unit and "address" in open_to:
