@@ -123,3 +123,24 @@ def test_a_booking_put_under_another_name_is_that_name(text: str, expect: Expect
 )
 def test_a_name_said_again_whole_is_taken_whole(text: str, expect: Expect, name: str) -> None:
     assert _u(text, expect).name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "unit"),
+    [
+        ("unit a", "unit", "Unit A"),
+        ("2200 Rio Grande Street suite A 78705", "address", "Suite A"),
+        ("we're in building 3, unit A and the gate code is 1234", "address", "Unit A"),
+    ],
+)
+def test_the_letter_a_as_a_unit(text: str, expect: Expect, unit: str) -> None:
+    assert _u(text, expect).unit == unit
+
+
+def test_an_article_after_unit_is_not_a_unit() -> None:
+    assert _u("the unit a neighbour installed is loud", "address").unit is None
+
+
+@pytest.mark.parametrize(("text", "yes_no"), [("go on ahead", "yes"), ("please do not, I'll think about it", "no")])
+def test_read_back_answers_in_plain_words(text: str, yes_no: str) -> None:
+    assert _u(text, "confirm").yes_no == yes_no

@@ -291,12 +291,21 @@ def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
         ):
             return value + "A", i + 2
         return value, i + 1
+    after_a = toks[i + 1] if i + 1 < len(toks) else ""
+    if t == "a" and i > 0 and toks[i - 1] in UNIT_WORDS and (after_a in _AFTER_UNIT_A or after_a[:1].isdigit()):
+        return "A", i + 1  # "unit a, the front half": the letter, not an article
     if t in LETTERS and len(t) <= 3 and t not in ("and", "are", "you", "see", "why", "be", "i", "a"):
         letter = LETTERS[t].upper()
         if i + 1 < len(toks) and toks[i + 1].isdigit() and len(toks[i + 1]) <= 4:
             return letter + toks[i + 1], i + 2
         return letter, i + 1
     return None
+
+
+# What may follow "unit a" when "a" is the unit's letter: the end, a ZIP, or a new clause.
+_AFTER_UNIT_A = frozenset(
+    {"", "the", "and", "in", "zip", "it's", "its", "we're", "that's", "please", "thanks", "austin"}
+)
 
 
 @lru_cache(maxsize=512)
