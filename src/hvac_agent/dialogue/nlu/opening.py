@@ -88,7 +88,8 @@ def opening(
 ) -> tuple[EmergencyKind | None, Intent | None, QuestionTopic | None]:
     """Settle an opening line; fills `iss` (problem, category, urgency) in place for a service."""
     model = semantic.active()
-    guess = model.guess(utt.norm) if model is not None and content_words(utt) else None
+    # A keyword emergency is settled by the rules: the encoder's call (a few ms) is not needed.
+    guess = model.guess(utt.norm) if model is not None and emergency is None and content_words(utt) else None
     if (
         emergency is None
         and guess is not None
