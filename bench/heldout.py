@@ -188,7 +188,8 @@ def _check_correction(row: dict[str, Any], u: Understanding) -> tuple[bool, str]
     )
     if slot == "address":
         house = getattr(u, "house_number", None)
-        lands = value.lower() in _street(u.street) or house == value
+        street_name = getattr(u, "street_name", None)  # a street corrected without its number
+        lands = value.lower() in _street(u.street) or house == value or _street(street_name) == value.lower()
         # The bug this guards: a new house number said at the unit question stored as the unit.
         wrong_unit = u.unit is not None and value.split()[0] in (u.unit or "")
         return lands and not wrong_unit, note

@@ -137,6 +137,47 @@ def test_address_corrected_at_the_unit_question(server: Server) -> None:
     _no_reasks(_agent_turns(server, call.call_sid))
 
 
+def test_street_corrected_without_its_number_at_the_unit_question(server: Server) -> None:
+    # "it's Kerbey Lane, not Kirby": the new street name with the house number already given.
+    with server.call() as call:
+        call.start()
+        call.say("my furnace stopped working and there's no heat")
+        call.say("dana kim")
+        call.say("yes")
+        unit_q = call.say("1902 kirby lane 78751")
+        assert "unit" in unit_q.text.lower(), unit_q.text
+        after = call.say("oh sorry it's Kerbey Lane, K E R B E Y, not Kirby")
+        assert "didn't catch" not in after.text
+        call.say("no")
+        while "Which works best" not in call.last.text:  # type: ignore[union-attr]
+            call.say("no")
+        call.say("the first one")
+        assert "Kerbey Lane" in call.last.text, call.last.text  # type: ignore[union-attr]
+        call.say("yes")
+    [appointment] = server.api("/api/appointments", call_sid=call.call_sid).json()
+    assert appointment["address"] == "1902 Kerbey Lane"
+    assert appointment["unit"] is None
+    _no_reasks(_agent_turns(server, call.call_sid))
+
+
+def test_booking_put_under_another_name_while_the_address_is_asked(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        call.say("my furnace stopped working and there's no heat")
+        call.say("dana kim")
+        call.say("yes")
+        again = call.say("oh wait, put it under my husband, Raymond Cortez")
+        assert "didn't catch" not in again.text
+        for line in COOPERATIVE[3:]:
+            call.say(line)
+        assert "Raymond Cortez" in call.last.text, call.last.text  # type: ignore[union-attr]
+        call.say("yes")
+    [appointment] = server.api("/api/appointments", call_sid=call.call_sid).json()
+    assert appointment["customer_name"] == "Raymond Cortez"
+    assert appointment["address"] == "4410 Duval Street"
+    _no_reasks(_agent_turns(server, call.call_sid))
+
+
 def test_reprompt_does_not_replay_the_greeting(server: Server) -> None:
     with server.call() as call:
         greeting = call.start()

@@ -146,6 +146,10 @@ def _merge(s: CallState, u: Understanding) -> bool:
         number, _, rest = sl.street.partition(" ")
         if number.isdigit() and number != u.house_number:
             sl.street, changed = f"{u.house_number} {rest}", True
+    if u.street_name and sl.street and not u.street:
+        number, _, rest = sl.street.partition(" ")
+        if number.isdigit() and rest != u.street_name:
+            sl.street, changed = f"{number} {u.street_name}", True  # "it's Kerbey Lane, not Kirby"
     if u.unit:
         changed = policy.set_unit(s, u.unit) or changed
     if u.no_unit and s.asked == "unit":
@@ -230,7 +234,12 @@ def _phase_collecting(s: CallState, u: Understanding, ctx: DialogueContext) -> R
         return policy.miss(s, ctx)
     if s.pending_phone_digits and not s.slots.phone and s.asked in ("phone", "phone_confirm"):
         return policy.ask(s, "phone", scripts.REST_OF_NUMBER, scripts.number_so_far(s.pending_phone_digits))
-    return policy.next_question(s, ctx)
+    reply = policy.next_question(s, ctx)
+    if u.correction and changed and reply.expect == asked_before:
+        # "put it under my husband" said at the address question: the same question again, but
+        # heard; without the nod it sounds like the correction was missed.
+        reply = policy.with_lead(reply, scripts.GOT_IT)
+    return reply
 
 
 def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:

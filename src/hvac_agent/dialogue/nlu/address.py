@@ -291,12 +291,21 @@ def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
         ):
             return value + "A", i + 2
         return value, i + 1
+    after_a = toks[i + 1] if i + 1 < len(toks) else ""
+    if t == "a" and i > 0 and toks[i - 1] in UNIT_WORDS and (after_a in _AFTER_UNIT_A or after_a[:1].isdigit()):
+        return "A", i + 1  # "unit a, the front half": the letter, not an article
     if t in LETTERS and len(t) <= 3 and t not in ("and", "are", "you", "see", "why", "be", "i", "a"):
         letter = LETTERS[t].upper()
         if i + 1 < len(toks) and toks[i + 1].isdigit() and len(toks[i + 1]) <= 4:
             return letter + toks[i + 1], i + 2
         return letter, i + 1
     return None
+
+
+# What may follow "unit a" when "a" is the unit's letter: the end, a ZIP, or a new clause.
+_AFTER_UNIT_A = frozenset(
+    {"", "the", "and", "in", "zip", "it's", "its", "we're", "that's", "please", "thanks", "austin"}
+)
 
 
 @lru_cache(maxsize=512)
@@ -332,7 +341,9 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             continue
         j = idx + 1
         words: list[str] = []
-        if j < len(toks) and toks[j] in DIRECTIONS and j + 1 < len(toks):
+        if j < len(toks) and toks[j] in DIRECTIONS and j + 1 < len(toks) and toks[j + 1] not in STREET_TYPES:
+            # A directional before the name ("north lamar"); before a type it is the name itself
+            # ("northeast drive", "west avenue").
             words.append(toks[j])
             j += 1
         name_start = j
@@ -421,6 +432,10 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             if re.fullmatch(r"\d{1,4}[a-z]|[a-z]\d{1,4}", t):
                 res.unit = f"Unit {t.upper()}"  # "4b", "b12": said as one word
                 break
+            if i in run_at and run_at[i] in res.runs:
+                continue  # the street's house number said again at the unit question is not a unit
+            if i + 2 < len(toks) and all(len(x) == 1 and x in LETTERS for x in toks[i : i + 3]):
+                break  # "k e r b e y": a word spelled out, not a unit letter
             if i in run_at or (t in LETTERS and len(t) == 1 and t not in ("a", "i")):
                 got = _unit_value(toks, i)
                 if got:
@@ -461,3 +476,42 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
     if res.zip is None and split_zip is not None:
         res.zip = split_zip
     return res
+
+
+# Words that end a street name read backwards from its type ("i meant brodie lane").
+_BEFORE_NAME = frozenset(
+    "said meant mean called say says wrote typed heard actually sorry oh wait um uh like just really "
+    "correct right spelled".split()
+)
+# A street name after these is the one being taken back: "not kirby lane", "i said duval street".
+_TAKEN_BACK = frozenset({"not", "said", "from", "of", "than", "was"})
+
+
+def street_name_only(utt: Utterance) -> str | None:
+    """A street named without its house number, as a correction says it: "it's Kerbey Lane, not
+    Kirby" → "Kerbey Lane". The first such name not being taken back; None when there is none."""
+    toks = utt.dig_tokens
+    j = 0
+    while j < len(toks):
+        if toks[j] not in STREET_TYPES or j == 0:
+            j += 1
+            continue
+        end = j + 1
+        while end < len(toks) and toks[end] in STREET_TYPES:  # "oak hollow cove"
+            end += 1
+        start = j
+        while (
+            start > 0
+            and j - start < 3
+            and toks[start - 1].isalpha()
+            and toks[start - 1] not in _NOT_STREET
+            and toks[start - 1] not in _BEFORE_NAME
+            and toks[start - 1] not in UNIT_WORDS
+        ):
+            start -= 1
+        taken_back = start > 0 and toks[start - 1] in _TAKEN_BACK
+        named = [t for t in toks[start:j] if t not in DIRECTIONS]
+        if start < j and (named or j - start == 1) and not taken_back:
+            return " ".join(_street_word(t) for t in toks[start:end])
+        j = end
+    return None

@@ -21,6 +21,9 @@ _CUE = re.compile(
     r"|\bmisspelled\b|\bspelled wrong\b|\byou (?:have|got) (?:it|that|my \w+) wrong\b|\bi said\b"
     r"|\bthe (?:last|first) (?:four|three|digits)\b|\bwith an? [a-z]\b|\bspelled\b"
     r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"
+    r"|(?:\b(?:it'?s|its|is|was)|'s) (?!not\b)[a-z0-9']+(?: [a-z0-9']+){0,3}(?: [a-z])* not [a-z0-9']+"
+    r"|\b(?:my|the|your|our) old (?:address|number|phone|zip|street)\b|\bgave you (?:the |my |a )?(?:wrong|old)\b"
+    r"|\b(?:flipped|mixed up|swapped|off by)\b|\b(?:put|book|have|make) (?:it|the appointment|that|this) under\b"
 )
 # Cues that are a correction by themselves; "actually", "instead", "i mean" need a slot to act on.
 _STRONG_CUE = re.compile(
@@ -29,7 +32,7 @@ _STRONG_CUE = re.compile(
 )
 _SLOT_WORDS: list[tuple[re.Pattern[str], SlotName]] = [
     (re.compile(r"\b(?:name|spell(?:ed|ing)?|last name|first name|with an? [a-z])\b"), "name"),
-    (re.compile(r"\b(?:number|phone|cell|digits|last four)\b"), "phone"),
+    (re.compile(r"\b(?:number|phone|cell|digits|last four|area code)\b"), "phone"),
     (re.compile(r"\b(?:address|street|house number|road|avenue|drive|lane)\b"), "address"),
     (re.compile(r"\b(?:zip|zip code|postal)\b"), "zip"),
     (re.compile(r"\b(?:apartment|unit|suite|apt)\b"), "unit"),

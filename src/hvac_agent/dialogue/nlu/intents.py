@@ -42,6 +42,7 @@ _HUMAN = re.compile(
     r"|\breturning (?:a|your|his|her|their|the) call\b|\bwho (?:should|do|can|would) i (?:talk|speak)\b"
     r"|\b(?:get|reach|talk to|speak to|speak with) (?:a|an) (?:person|actual \w+|real \w+|employee|human)\b"
     r"|\bconnect me (?:with|to)\b"
+    rf"|^(?:{_DESK_ROLE}|representative|operator)(?: (?:{_DESK_ROLE}|representative|operator))+$"
     r"|\bhuman being\b|\breal people\b|\bnot (?:a |an )?(?:robot|machine|computer|bot)\b"
     rf"|\bis (?:the |your )?{_DESK_ROLE} (?:in|there|available|around)\b"
     r"|\b(?:can|could|have|will) (?:someone|somebody|you have someone|you have somebody|the office)(?: from "
@@ -66,6 +67,9 @@ _CANCEL = re.compile(
     r"|\b(?:don'?t|do not|won'?t|will not|no longer|not gonna|not going to) (?:need|want|be needing) "
     r"(?:it|that|the \S+(?: \S+)?|anybody|anyone|someone|somebody|y'?all|you(?: guys)?)(?: to come)? "
     r"(?:anymore|any more|after all|out|to come|tomorrow|today|on \w+day)\b"
+    r"|\b(?:don'?t|do not|won'?t|will not|no longer|not gonna|not going to) (?:need|want|be needing) "
+    r"(?:the (?:technician|tech|visit|appointment|service call|guy)|anybody|anyone|someone|somebody|y'?all|"
+    r"you(?: guys)?)(?: to come(?: out)?)?$"
     r"|\b(?:don'?t|do not|no need to) (?:send|come)\b(?! (?:the wrong|till|until))"
     r"|\bnever ?mind (?:on|about) (?:the|that|my) (?:appointment|visit|tune ?up|service|repair|booking)\b"
     r"|\bno (?:need|reason) (?:for|to send) (?:the|a|my|your|anybody|anyone|someone) ?(?:technician|tech|visit|"
@@ -83,6 +87,10 @@ _RESCHEDULE = re.compile(
     r"technician|cleaning|install\w*)\b|\b(?:come|do it|make it|switch it) (?:on )?\S+ instead\b"
     r"|\binstead of (?:\w+day|tomorrow|today|the morning|the afternoon)\b"
     r"|\b(?:earlier|later) (?:time|slot|day|window)\b"
+    r"|\b(?:change|move|switch) (?:when|what time|what day|the (?:time|day|date) (?:when|that))\b"
+    r"|\b(?:can|could) (?:we|you|i) (?:push|move|bump) (?:it|that|this)$"
+    r"|\b(?:booked|scheduled|have an appointment|have a visit)\b.*\b(?:something|anything|a time|a day|an opening) "
+    r"(?:later|earlier|else|different)\b"
 )
 _BOOK = re.compile(
     r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
@@ -109,7 +117,11 @@ _AREA = re.compile(
     r"come out (?:to|that far)|how far do you|too far|as far as|that far|out (?:that|this) way|"
     r"(?:do|will|would|can) (?:you|y'?all) (?:guys |folks )?(?:go|come|drive|travel|get) (?:out )?(?:to|into)|"
     r"(?:do|will) (?:you|y'?all) (?:guys )?(?:service|serve|cover) (?!(?:my|the|our) (?:ac|a c|furnace|unit|system|"
-    r"heater|heat pump|boiler))\w+)\b"
+    r"heater|heat pump|boiler))\w+|"
+    r"(?:would|do|will) (?:you|y'?all) (?:guys )?send (?:someone|somebody|anyone|anybody|people|techs?|a tech|"
+    r"technicians?|a technician|a guy) (?:out )?(?:to|as far as|all the way to) "
+    r"(?!(?:my|our|the|a|an|fix|look|check|repair|come|take|"
+    r"see|help|do|clean|service|us|me)\b)[a-z]+)\b"
 )
 _PRICE = re.compile(
     r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimate|quote|"
@@ -131,7 +143,7 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "discounts",
         re.compile(
             r"\b(?:discount\w*|first responders?|veterans? pricing|coupons?|specials?|promotions?|"
-            r"deals?|rebates? (?:do|from) you)\b"
+            r"deals?(?! with)|rebates? (?:do|from) you)\b"
         ),
     ),
     ("licensing", re.compile(r"\b(?:licen[sc]ed?|license number|insured|bonded|liability insurance|certified)\b")),
@@ -141,7 +153,9 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?|checks? (?:okay|ok|"
             r"fine)|cash|amex|american express|visa|mastercard|master card|discover card|google pay|"
             r"samsung pay|venmo|zelle|paypal|apple pay|pay (?:up front|"
-            r"upfront|after|the technician|with|by)|forms? of payment|do i pay|when do i pay)\b"
+            r"upfront|after|the technician|with|by)|forms? of payment|do i pay|"
+            r"(?:when|how) do i (?:have to |need to )?pay|"
+            r"send (?:me )?(?:a|the) bill|bill me|invoice me)\b"
         ),
     ),
     (
@@ -194,7 +208,8 @@ _FAREWELL = re.compile(
 # Leaving at the opening: "wrong number" at a read-back corrects the phone instead.
 _LEAVING = re.compile(
     r"\b(?:wrong number|wrong place|dialed wrong|misdialed|(?:i'?ll|i will|gonna|going to|let me) call (?:you )?back"
-    r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go)\b"
+    r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go|meant to (?:call|dial|reach)|"
+    r"(?:called|dialed|got|have) the wrong (?:company|business|place|number))\b"
 )
 _DONE = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|alright|well|yeah|um|uh) )*(?:that'?s all|that'?s it|that'?s everything|"
@@ -211,6 +226,12 @@ def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, Ques
     ident = _IDENTITY.search(t)
     if ident and m and m.start() >= ident.end() and not _REFUSED.search(t, ident.end(), m.start()):
         return "human", None  # "you're a robot right? I need a human being"
+    if (
+        ident
+        and re.search(r"\b(?:real|live|actual) (?:person|human|people)\b", ident.group(0))
+        and not re.search(r"\bor (?:a |an )?(?:machine|robot|bot|computer|recording|ai)\b", t)
+    ):
+        return "human", None  # "is this a real person": hoping for one ("... or a machine" asks what we are)
     if ident:
         return "question", "identity"
     if m and not _REFUSED.search(t, 0, m.start()):

@@ -95,12 +95,14 @@ _SMELL = re.compile(
     r"\bsmell(?:s|ing|y)?\b|\bodou?rs?\b|\bstinks?\b|\bstinky\b|\bmusty\b|\bmildew\b|\bmold(?:y)?\b"
     r"|\brotten eggs?\b|\bsulfur\b|\bfumes\b"
 )
-_THERMOSTAT = re.compile(r"\bthermostats?\b|\bnest\b|\becobee\b|\bhoneywell\b|\bscreen is blank\b")
+_THERMOSTAT = re.compile(r"\bthermostats?\b|\bnest\b|\becobee\b|\bhoneywell\b|\bscreen is blank\b|\bwall control\b")
 _MAINT = re.compile(
     r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
     r"(?:my|the|our) (?:system|unit|furnace|ac|a c|air conditioner|heater|heat pump|boiler|hvac)\b"
     r"|\b(?:system|unit|furnace|ac|heater|heat pump|boiler) serviced\b|\bannual\b|\bseasonal\b"
     r"|\bclean(?:ing)? (?:the |my )?(?:ducts|unit|system|coils)\b"
+    r"|\b(?:a|the) cleaning (?:on|of|for) (?:the |my |our )?(?:\S+ )?"
+    r"(?:splits?|units?|system|ac|a c|furnace|heat pump)\b"
     r"|\bduct cleaning\b|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
     r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
 )
@@ -268,7 +270,16 @@ _OTHER = re.compile(
     r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
     r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
     r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right)|on off on off|"
-    r"(?:breaker|fuse)s? (?:keeps? )?(?:trip\w*|blow\w*)|tripp?ing the breaker|zon(?:e|es|ing)|dampers?|"
+    r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*)|tripp?ing the breaker|"
+    r"shuts? off(?: \S+){0,5}? (?:starts?|comes?|kicks?|turns?) (?:up |back )?(?:on )?again|"
+    r"duct(?:s|work)?(?: \S+){0,4}? leak\w*|leaky duct(?:s|work)?|"
+    r"leak\w* (?:\S+ ){0,3}(?:in|from|out of) (?:the |my |our )?"
+    r"duct(?:s|work)?|"
+    r"(?:vents?|registers?|ducts?|grilles?) (?:are |is )?sweating|condensation on (?:the |my |our |all |of )*"
+    r"(?:\S+ )?(?:vents?|registers?|ducts?|grilles?)|"
+    r"(?:insulation|covering|foam|wrap\w*)(?: \S+){0,4} (?:refrigerant |copper |suction )?lines?|"
+    r"add(?:ing)? (?:a |an |another )?(?:return|vent|register|duct|zone)|(?:not )?up to code|code violations?|"
+    r"zon(?:e|es|ing)|dampers?|"
     r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
     r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
     r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
@@ -296,7 +307,18 @@ _FAN_STILL = re.compile(
     r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin|turn)\w*\b"
     r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
 )
-_ICE = re.compile(r"\b(?:ice|iced|icing|icy|frost\w*|frozen|froze)\b")
+# "ice cold" is a feel, not ice.
+_ICE = re.compile(r"\b(?:ice(?! cold)|iced|icing|icy|frost\w*|frozen|froze)\b")
+_BOARD_CODE = re.compile(
+    r"\berror codes?\b|\b(?:light|led)s? (?:blinks?|blinking|flashing|flashes)\b"
+    r"|\b(?:blinking|flashing) (?:light|code|led)s?\b"
+)
+# Refrigerant escaping is a leak, whatever else is asked (a quote, a recharge) or heard (a hiss).
+_REFRIGERANT_LEAK = re.compile(
+    r"\b(?:freon|refrigerant|coolant)\b(?: \S+){0,8}? (?:leak\w*|losing|escaping)\b"
+    r"|\b(?:leak\w*|losing|lose|loses)(?: \S+){0,8}? (?:freon|refrigerant|coolant)\b"
+    r"|\bleak (?:in|on|at) the (?:coil|lines?|line set|evaporator|condenser)\b"
+)
 _WATER_PIPES = re.compile(
     r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|going to|are going to) freeze|"
     r"pipes? (?:burst|bursting))\b"
@@ -304,7 +326,8 @@ _WATER_PIPES = re.compile(
 # "thermostat says 70 but it's way hotter", "my thermostat's broke it reads 52": the control is
 # the fault. "thermostat says cooling but it's 81" is the cooling that fails.
 _THERMOSTAT_FAULT = re.compile(
-    r"\b(?:thermostat|nest|ecobee|honeywell|t ?stat)(?: thing)?(?:'s| is)? (?:\S+ ){0,3}(?:blank|error|codes?|"
+    r"\b(?:thermostat|nest|ecobee|honeywell|t ?stat|wall control)(?: thing)?(?:'s| is)? (?:\S+ ){0,3}"
+    r"(?:blank|error|codes?|"
     r"flashing|blinking|keeps? saying|dead|broke\w*|wrong|off by|frozen|stuck|"
     r"unresponsive|not responding|(?:isn'?t|is not|not) turning on|"
     r"won'?t (?:change|respond|let|turn|go|switch|hold|stay|read)|doesn'?t "
@@ -396,6 +419,10 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "no_heat" if mode.group("mode").startswith("heat") else "no_cooling"
     if _THERMOSTAT_FAULT.search(utt.dig) and not re.search(r"\b(?:install\w*|upgrad\w*|new|smart)\b", utt.norm):
         return "thermostat"
+    if _any(_REFRIGERANT_LEAK, utt) and not strong:
+        return "leak"
+    if _BOARD_CODE.search(utt.norm) and not strong and not _THERMOSTAT.search(utt.norm):
+        return "other"  # a control board's error code: a diagnosis, neither heat nor cold said
     if _any(_OTHER, utt) and not (
         strong
         and not re.search(

@@ -14,7 +14,7 @@ from hvac_agent.dialogue.nlu.text import Utterance
 
 _ADDRESS = re.compile(r"\b(?:house number|street number|address number|the number on the house|address)\b")
 _ZIP = re.compile(r"\bzip(?: code)?\b")
-_PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|(?:my|the) number (?:is|should|ends|was))\b")
+_PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|area code|(?:my|the) number (?:is|should|ends|was))\b")
 _CUE = re.compile(r"\b(?:actually|sorry|wrong|not|should be|i said|i meant|mistake|messed up|make that|correct)\b")
 # A number the caller is taking back: "not 4410", "I said 8822".
 _TAKEN_BACK = frozenset({"not", "said", "meant", "from"})
@@ -26,8 +26,11 @@ class NamedCorrection:
     value: str
 
 
-def named_correction(utt: Utterance) -> NamedCorrection | None:
-    """A house number or ZIP corrected by name, when the words say which slot they correct."""
+def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection | None:
+    """A house number or ZIP corrected by name, when the words say which slot they correct.
+
+    `zip_heard`: the address extractor took one of the numbers for a ZIP, so a bare five-digit
+    "78730, not 78731" corrects the ZIP, not the house number."""
     if not _CUE.search(utt.norm):
         return None
     kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
@@ -38,5 +41,7 @@ def named_correction(utt: Utterance) -> NamedCorrection | None:
         return None  # "the phone number should end in 0124": the phone's own correction
     if _ADDRESS.search(utt.norm) or re.search(r"\b(?:i said|not) \d{3,6}\b", utt.dig):
         numbers = [d for d in kept if 1 <= len(d) <= 6]
+        if numbers and zip_heard and len(numbers[0]) == 5 and not _ADDRESS.search(utt.norm):
+            return NamedCorrection("zip", numbers[0])
         return NamedCorrection("address", numbers[0]) if numbers else None
     return None

@@ -113,6 +113,9 @@ _NOT_NAME_SUFFIX = re.compile(
 _INTRO = re.compile(
     r"\b(?:(?P<strong>my name is|my name's|name is|name's|the name is|call me|you can call me|"
     r"first name is|first name|spelled|spelt|it's spelled|its spelled|under the name(?: of)?|"
+    r"(?:(?:it'?s|put it|book it|it should be) )?under my (?:name|husband'?s?|"
+    r"wife'?s?|partner'?s?|son'?s?|daughter'?s?|mom'?s?|mother'?s?|dad'?s?|father'?s?|boyfriend'?s?|"
+    r"girlfriend'?s?|landlord'?s?|tenant'?s?)(?: name)?(?: is| it'?s)?|"
     r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?|"
     r"put(?: it| me| that| that one)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
     r"account(?:'s| is)? (?:under|in)(?: the name(?: of)?)?(?: my (?:husband|"
@@ -267,6 +270,29 @@ def _similar(word: str, spelled: str) -> bool:
     return abs(len(word) - len(spelled)) <= 2 and word[-1:] == spelled[-1:]
 
 
+def _name_word(t: str) -> bool:
+    return (
+        len(t) >= 2
+        and _NAME_WORD.match(t) is not None
+        and t not in NOT_NAME
+        and t not in _FUNCTION_WORDS
+        and t not in _NUMBER_WORDS
+        and t not in _STREET_AFTER
+    )
+
+
+def _said_again_fuller(tokens: list[str], word: str) -> list[str]:
+    """One name word, said again later with the other half: "it's Jon without an h, Jon Pelletier",
+    "my last name is Ferreira, F E R R E I R A, Lucas Ferreira" → both words."""
+    seen = [k for k, t in enumerate(tokens) if t.lstrip("=") == word]
+    for k in seen[1:]:
+        if k + 1 < len(tokens) and _name_word(tokens[k + 1]) and k + 2 == len(tokens):
+            return [word, tokens[k + 1]]
+        if k > 0 and _name_word(tokens[k - 1]) and tokens[k - 1].lstrip("=") != word:
+            return [tokens[k - 1], word]
+    return [word]
+
+
 def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     """The caller's name, title-cased, from an introduction, a spelling, or a bare answer."""
     wa = _WITH_A.search(utt.norm)
@@ -319,6 +345,8 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
             words = (words[:1] + lw) if words else lw
     if not words:
         return None
+    if len(words) == 1:
+        words = _said_again_fuller(tokens, words[0])
     if wa:  # "kim with a k" / "catherine with a k": the initial is what they say
         letter = wa.group(1)
         if words[-1][0] != letter and words[-1][0] in "ck" and letter in "ck":

@@ -25,6 +25,9 @@ EMERGENCY_MIN = 0.7  # the second emergency net; false alarms cost a safety scri
 EMERGENCY_MARGIN = 0.1
 CATEGORY_MIN = 0.4
 TOPIC_MIN = 0.35
+# A question the intent head only leans to is taken when the topic head names a profile topic.
+QUESTION_MIN = 0.4
+TOPIC_AGREES = 0.5
 
 _FILLER = frozenset(
     "um uh er ah oh hmm mm hm hello hi hey yes yeah yep okay ok so well like sorry what huh hold on wait "
@@ -57,6 +60,16 @@ _ASKS_FOR_A_NEW_VISIT = re.compile(
     r"(?:appointment|visit|service call|service|technician|tech|someone|somebody)\b"
 )
 _CHANGES_A_VISIT = re.compile(r"\b(?:cancel\w*|reschedul\w*|move|change|push|call off|instead|different)\b")
+# Cancel and reschedule are near each other to the encoder; the words settle which one.
+_ANOTHER_TIME = re.compile(
+    r"\b(?:instead|later|earlier|another (?:day|time)|different (?:day|time)|something (?:later|else|earlier)|"
+    r"push(?:ed)?|move(?:d)?|(?:can|could) (?:it|the (?:visit|appointment|tech|technician)|you|we|they) "
+    r"(?:happen|be|come|do it) (?:on )?(?:\w+day|tomorrow|next))\b"
+)
+_NO_VISIT_WANTED = re.compile(
+    r"\b(?:(?:not gonna|not going to|won'?t|don'?t|do not|no longer|will not) (?:need|want)|no need|never ?mind"
+    r"|take (?:me|us) off)\b"
+)
 _ASKS_FIRST = re.compile(r"(?:is|are|do|does|can i|could i|what|how|who|why|when|where)\b")
 _QUESTION_SHAPE = re.compile(r"\b(?:is (?:it|that|this) normal|should i|how often|do you|are you|what size)\b")
 
@@ -75,7 +88,8 @@ def opening(
 ) -> tuple[EmergencyKind | None, Intent | None, QuestionTopic | None]:
     """Settle an opening line; fills `iss` (problem, category, urgency) in place for a service."""
     model = semantic.active()
-    guess = model.guess(utt.norm) if model is not None and content_words(utt) else None
+    # A keyword emergency is settled by the rules: the encoder's call (a few ms) is not needed.
+    guess = model.guess(utt.norm) if model is not None and emergency is None and content_words(utt) else None
     if (
         emergency is None
         and guess is not None
@@ -100,15 +114,23 @@ def opening(
         return emergency, intent, question
 
     if guess is not None and guess.intent in ("cancel", "reschedule", "person", "question", "goodbye"):
-        strong = guess.intent_score >= INTENT_OVERRIDE and not (
+        new_visit = (
             guess.intent in ("cancel", "reschedule")
-            and _ASKS_FOR_A_NEW_VISIT.search(utt.norm)
+            and _ASKS_FOR_A_NEW_VISIT.search(utt.norm) is not None
             and not _CHANGES_A_VISIT.search(utt.norm)
         )
+        strong = guess.intent_score >= INTENT_OVERRIDE and not new_visit
         # A category the rules named (a tune-up, a noise) is a service unless the head is sure.
         named = iss.firm and iss.category != "other"
-        if intent is None and not named and guess.intent_score >= INTENT_MIN or (intent == "book" or named) and strong:
+        agrees = guess.intent == "question" and guess.topic != "other" and guess.topic_score >= TOPIC_AGREES
+        bar = QUESTION_MIN if agrees else INTENT_MIN
+        weak_ok = intent is None and not named and not new_visit and guess.intent_score >= bar
+        if weak_ok or (intent == "book" or named) and strong:
             intent = _INTENT[guess.intent]
+            if intent == "cancel" and _ANOTHER_TIME.search(utt.norm):
+                intent = "reschedule"  # a visit still wanted, at another time
+            elif intent == "reschedule" and _NO_VISIT_WANTED.search(utt.norm):
+                intent = "cancel"
             if intent == "question":
                 question = None
             iss.issue, iss.category, iss.urgency, iss.reasons = None, None, None, []

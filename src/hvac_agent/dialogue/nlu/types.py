@@ -62,6 +62,7 @@ class Understanding(BaseModel):
     street: str | None = None  # "4410 Duval Street"
     unit: str | None = None  # "Apt 2B" style
     house_number: str | None = None  # "the house number is 4412": replaces the street's number
+    street_name: str | None = None  # "it's Kerbey Lane, not Kirby": replaces the street's name, keeps its number
     no_unit: bool = False  # "no unit", "it's a house"
     zip: str | None = None
     issue: str | None = None  # the problem in brief, caller's words tidied
@@ -88,6 +89,7 @@ class Understanding(BaseModel):
             or self.issue
             or self.window
             or self.house_number
+            or self.street_name
         )
 
     @property
@@ -99,7 +101,16 @@ class Understanding(BaseModel):
     def corrects_read_back(self) -> bool:
         """A value that, said at the read-back without a plain yes, replaces what was read."""
         picked = self.window is not None and self.window.offer_index is not None
-        return bool(self.name or self.phone or self.street or self.zip or self.unit or self.house_number or picked)
+        return bool(
+            self.name
+            or self.phone
+            or self.street
+            or self.zip
+            or self.unit
+            or self.house_number
+            or self.street_name
+            or picked
+        )
 
     @property
     def carries_data(self) -> bool:

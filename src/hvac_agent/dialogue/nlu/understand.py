@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 from hvac_agent.dialogue.nlu import semantic
-from hvac_agent.dialogue.nlu.address import extract_address
+from hvac_agent.dialogue.nlu.address import STREET_TYPES, extract_address, street_name_only
 from hvac_agent.dialogue.nlu.corrections import extract_correction
 from hvac_agent.dialogue.nlu.dates import extract_window
 from hvac_agent.dialogue.nlu.emergency import extract_emergency
@@ -73,6 +73,11 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     ad = extract_address(utt, ctx, ph.runs if (ph.phone or expecting_phone) else set())
     if phone_digits and not expecting_phone and ph.runs & ad.runs:
         phone_digits = None  # "my house number is 4410": the address's digits, not a phone's
+    if expecting_phone and phone is None and ad.street is None and ph.runs:
+        whole = extract_address(utt, ctx, set())
+        if whole.street is not None and whole.street.split()[-1] in STREET_TYPES.values():
+            ad, phone_digits = whole, None  # "it's duval road, 4410 duval road" asked for a phone
+    street_name = street_name_only(utt) if ad.street is None else None
     zip_code = ad.zip or (ph.rest if len(ph.rest) == 5 else None)
     no_unit = ad.no_unit or (
         ctx.expect in ("address", "unit")
@@ -107,7 +112,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     present: list[tuple[SlotName, object]] = [
         ("name", name),
         ("phone", phone or phone_digits),
-        ("address", ad.street),
+        ("address", ad.street or street_name),
         ("zip", zip_code),
         ("unit", ad.unit),
         ("window", window),
@@ -115,10 +120,12 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         ("issue", iss.category if ctx.expect in ("confirm", "issue") and iss.category != "other" else None),
     ]
     cor = extract_correction(utt, ctx, [slot for slot, value in present if value], yes_but, agreed=yes_no == "yes")
+    if not (cor.correction and "address" in cor.corrected):
+        street_name = None  # a street without its number is kept only to correct the one we have
     if yes_but:
         yes_no = None
     house_number = None
-    named = named_correction(utt) if ad.street is None else None
+    named = named_correction(utt, zip_heard=zip_code is not None) if ad.street is None else None
     if named is not None:
         # The slot the words name wins over the one the question expected (issue 10 item 5).
         cor.correction, cor.corrected = True, [named.slot]  # type: ignore[list-item]
@@ -153,6 +160,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         street=ad.street,
         unit=ad.unit,
         house_number=house_number,
+        street_name=street_name,
         no_unit=no_unit,
         zip=zip_code,
         issue=iss.issue,

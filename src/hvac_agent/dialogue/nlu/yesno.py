@@ -10,7 +10,7 @@ _YES = re.compile(
     _LEAD + r"(?:yes|yeah|yea|yep|yup|ya|yah|yess|yes sir|yes ma'?am|sure|sure thing|of course|"
     r"correct|that'?s correct|that is correct|right|that'?s right|that is right|exactly|absolutely|"
     r"affirmative|definitely|certainly|ok|okay|o k|alright|all right|uhhuh|"
-    r"sounds good|sounds great|that sounds good|perfect|great|go ahead|please do|do it|"
+    r"sounds good|sounds great|that sounds good|perfect|great|go (?:right |on )?ahead|please do|do it|"
     r"that works|works for me|that'?ll work|that would work|that'?s it|you got it|yes please|"
     r"i do|it is|it does|that'?s fine|fine|that'?s good|good|that'?s perfect|bingo|totally|"
     r"you bet|for sure|yes it is|yeah it is|that one|book it|let'?s do it|let'?s do that|"
@@ -26,7 +26,7 @@ _NO = re.compile(
     r"none|nothing|no sir|no ma'?am|uhuh|that doesn'?t work|"
     r"that won'?t work|neither|not that one|i'?m good|we'?re good|all good|i'?m all set|"
     r"that'?s all|that'?s it thanks|nah i'?m good|i changed my mind|changed my mind|(?:don'?t|do not) book|"
-    r"hold off|cancel (?:it|that))\b"
+    r"hold off|cancel (?:it|that)|please (?:don'?t|do not)|(?:don'?t|do not) do (?:it|that))\b"
 )
 # Answers that start like "no" but are not a refusal.
 _NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b")
