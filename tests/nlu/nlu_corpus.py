@@ -172,6 +172,18 @@ c("emergency", "there's a scorched smell from the blower and it keeps getting wo
 c("emergency", "it smells like burnt plastic by the air handler", None, emergency="smoke_fire")
 c("emergency", "kind of an odor like hot electrical stuff near the thermostat", None, emergency="smoke_fire")
 c("emergency", "the vent smells bad, sort of sour, not eggs or anything, more like old food", None, emergency=None)
+# A detector showing the letters, burning said not to be dust, and a skunk smell with no skunk (batch C).
+c("emergency", "the alarm in the hallway is flashing c o at me", None, emergency="carbon_monoxide")
+c("emergency", "our detector has co across the display and won't stop beeping", None, emergency="carbon_monoxide")
+c(
+    "emergency",
+    "the heat smells burnt and it is not dust this time, way stronger than that",
+    None,
+    emergency="smoke_fire",
+)
+c("emergency", "first time we ran the heater this fall it smelled a bit like burning dust", None, emergency=None)
+c("emergency", "there's a skunky odor coming off the furnace room", None, emergency="gas")
+c("emergency", "a skunk sprayed under the house and now the vents smell like skunk", None, emergency=None)
 c("emergency", "no gas smell", "yes_no", emergency=None)
 c("emergency", "it doesn't smell like gas", "yes_no", emergency=None)
 c("emergency", "the carbon monoxide alarm is going off", None, emergency="carbon_monoxide")

@@ -31,6 +31,9 @@ _CO = re.compile(
     r"\bcarbon monoxide\b|\bmonoxide\b"
     r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl) (?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
     r"levels?|reading)\b"
+    # A detector's screen showing the letters: "it says co on the screen", "the display reads c o".
+    r"|\b(?:says|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
+    r"|\b(?:co|c o) (?:on|across) (?:the |its |it'?s )?(?:screen|display|readout)\b"
 )
 _SYMPTOMS = re.compile(
     r"\b(?:dizzy|dizziness|headaches?|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
@@ -84,21 +87,40 @@ def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
 _BATTERY = re.compile(r"\b(?:batter(?:y|ies)|low battery)\b|^(?:\S+ ){0,6}chirp\w*(?: \S+){0,3}$")
 
 
-# The dust that burns off a heater's first run of the season: a question, not a fire.
+# The dust that burns off a heater's first run of the season: a question, not a fire (unless the
+# caller says it is not dust: "burning, not like dust").
 _DUST = re.compile(r"\bdust\w*\b")
+# Gas utilities describe the odorant as rotten eggs or a skunk; a skunk smell with no animal named
+# as its source (sprayed, under the house, dead) is treated as gas.
+_SKUNK_SMELL = re.compile(
+    r"\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? skunk\w*\b|\bskunk\w*(?: \S+)? (?:smell|odou?r|stink)"
+)
+_REAL_SKUNK = re.compile(
+    r"\bskunks? (?:sprayed|got|is|was|lives?|living|died|under|in the (?:yard|crawl|attic|garage))\b"
+    r"|\bdead skunk|\bsprayed\b|\bskunk (?:family|den)\b"
+)
 # "we had a fire in the kitchen last year": history, not a fire now.
 _PAST_FIRE = re.compile(r"\b(?:had|was) a (?:\w+ )?fire\b|\bfire (?:\S+ ){0,5}(?:last (?:year|month|week)|ago)\b")
 _NOW_FIRE = re.compile(r"\b(?:now|right now|again|still|smok\w+|sparks?|sparking|flames?|burning)\b")
 _SEEN_FIRE = re.compile(r"\b(?:smoke|smoking|sparks?|sparking|flames?|fire)\b")
 
 
+def _dust_named(utt: Utterance) -> bool:
+    return any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in _DUST.finditer(utt.norm))
+
+
+def _skunk_gas(utt: Utterance) -> bool:
+    real = any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in _REAL_SKUNK.finditer(utt.norm))
+    return bool(_hits(_SKUNK_SMELL, utt)) and not real
+
+
 def extract_emergency(utt: Utterance) -> EmergencyKind | None:
-    if _hits(_GAS, utt):
+    if _hits(_GAS, utt) or _skunk_gas(utt):
         return "gas"
     symptoms = _hits(_SYMPTOMS, utt)
     if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (symptoms and _SHARED.search(utt.norm)):
         return "carbon_monoxide"
     past = _PAST_FIRE.search(utt.norm) and not _NOW_FIRE.search(utt.norm)
-    if _hits(_SMOKE_FIRE, utt) and not past and not (_DUST.search(utt.norm) and not _SEEN_FIRE.search(utt.norm)):
+    if _hits(_SMOKE_FIRE, utt) and not past and not (_dust_named(utt) and not _SEEN_FIRE.search(utt.norm)):
         return "smoke_fire"
     return None
