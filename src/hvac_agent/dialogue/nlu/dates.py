@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -284,6 +285,8 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
         elif m.group("wd"):
             if m.group("wdday"):
                 d = _day_of_month(today, int(m.group("wdday")))
+                if d is not None and d.weekday() != WEEKDAYS[m.group("wd")]:
+                    d = None  # "wednesday first thing": the weekday said, not the 1st of the month
             if d is None:
                 d = _weekday_date(today, WEEKDAYS[m.group("wd")], m.group("mod"))
         elif m.group("mo"):
@@ -384,6 +387,7 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
     choice = WindowChoice()
     found = False
     pick = _PICK.search(utt.norm) if (offered or ctx.expect == "window") else None
+    key = ""
     if pick:
         key = pick.group("ord") or pick.group("num") or pick.group("num2") or pick.group("ord2") or pick.group("ord3")
         if key in ("last", "latter", "later"):
@@ -422,6 +426,8 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
         return None
     if choice.date is not None and choice.date.weekday() not in ctx.business_weekdays:
         choice.closed_day = True
+    if offered and key and (wanted or part):
+        _rank_within(choice, offered, set(wanted), key)
     if offered and choice.offer_index is None:
         order = sorted(range(len(offered)), key=lambda i: (offered[i].date, offered[i].window))
         dates = set(wanted)  # "friday or monday": whichever was offered first
@@ -438,3 +444,24 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
         elif choice.earliest and matches:
             choice.offer_index = matches[0]
     return choice
+
+
+def _rank_within(choice: WindowChoice, offered: Sequence[WindowOffer], dates: set[dt.date], key: str) -> None:
+    """ "The later one on tuesday": the ordinal counts among the offers of the day (or part) said."""
+    within = sorted(
+        (
+            i
+            for i, o in enumerate(offered)
+            if (not dates or o.date in dates) and (choice.part_of_day is None or offer_part(o) == choice.part_of_day)
+        ),
+        key=lambda i: (offered[i].date, offered[i].window),
+    )
+    if len(within) == 1:
+        choice.offer_index = within[0]  # "the first one on wednesday" when wednesday has one
+        return
+    if not within:
+        choice.offer_index = None  # "thursday the third": a day not offered, not the third offer
+        return
+    rank = len(within) - 1 if key in ("last", "latter", "later") else _ORD_VALUE.get(key)
+    if rank is not None and rank < len(within):
+        choice.offer_index = within[rank]
