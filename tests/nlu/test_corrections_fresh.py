@@ -144,3 +144,25 @@ def test_an_article_after_unit_is_not_a_unit() -> None:
 @pytest.mark.parametrize(("text", "yes_no"), [("go on ahead", "yes"), ("please do not, I'll think about it", "no")])
 def test_read_back_answers_in_plain_words(text: str, yes_no: str) -> None:
     assert _u(text, "confirm").yes_no == yes_no
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "phone"),
+    [
+        ("hang on, the area code is two one four not five one two", "address", "+12145550123"),
+        ("my area code should be 737", "confirm", "+17375550123"),
+        ("the middle three digits are five five two, not five five five", "zip", "+15125520123"),
+        ("no wait it ends with zero one nine eight, not zero one two three", "confirm", "+15125550198"),
+        ("the last four should be 4567", "unit", "+15125554567"),
+    ],
+)
+def test_one_group_of_the_number_corrected_keeps_the_rest(text: str, expect: Expect, phone: str) -> None:
+    u = _u(text, expect)
+    assert u.correction and u.corrected == ["phone"]
+    assert u.phone == phone
+    assert u.house_number is None and u.unit is None
+
+
+def test_digits_taken_back_that_are_not_in_the_number_are_no_phone_correction() -> None:
+    u = _u("the house number is 4412 not 4410", "unit")
+    assert u.phone is None and u.house_number == "4412"

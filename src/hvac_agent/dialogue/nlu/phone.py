@@ -75,6 +75,34 @@ def splice_tail(known_e164: str, tail: str) -> str | None:
     return to_e164(national[: -len(tail)] + tail)
 
 
+_GROUP_STARTS = {"area": 0, "middle": 3, "tail": 6}
+
+
+def splice_part(known_e164: str, new: str, old: str | None, where: str | None) -> str | None:
+    """ "The area code is 737 not 512", "the middle part is 556": replace one group of the number.
+
+    `old` (the digits taken back) must be found in the number where they are said to be; without
+    it, `where` ("area", "middle", "tail") places a group of the usual length (3, 3, 4)."""
+    national = known_e164[2:] if known_e164.startswith("+1") else known_e164.lstrip("+")
+    if len(national) != 10 or not new.isdigit():
+        return None
+    if old:
+        if len(old) != len(new):
+            return None
+        starts = [i for i in range(len(national) - len(old) + 1) if national.startswith(old, i)]
+        if where in _GROUP_STARTS:
+            starts = [i for i in starts if i == _GROUP_STARTS[where] or (where == "tail" and i + len(old) == 10)]
+        aligned = [i for i in starts if i in (0, 3, 6) or i + len(old) == 10]
+        if len(aligned) != 1 and len(starts) != 1:
+            return None
+        at = aligned[0] if len(aligned) == 1 else starts[0]
+    elif where in _GROUP_STARTS and len(new) == (4 if where == "tail" else 3):
+        at = _GROUP_STARTS[where]
+    else:
+        return None
+    return to_e164(national[:at] + new + national[at + len(new) :])
+
+
 def wants_caller_id(utt: Utterance, ctx: NluContext) -> bool:
     m = _CALLER_ID.search(utt.norm)
     if not m and ctx.expect in ("phone", "phone_confirm"):

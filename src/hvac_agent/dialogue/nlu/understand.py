@@ -35,7 +35,7 @@ from hvac_agent.dialogue.nlu.issues import extract_issue
 from hvac_agent.dialogue.nlu.named_slot import named_correction
 from hvac_agent.dialogue.nlu.names import extract_name
 from hvac_agent.dialogue.nlu.opening import OPENING_EXPECTS, opening
-from hvac_agent.dialogue.nlu.phone import complete_number, extract_phone, splice_tail
+from hvac_agent.dialogue.nlu.phone import complete_number, extract_phone, splice_part, splice_tail
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext, SlotName, Understanding, WindowChoice
 from hvac_agent.dialogue.nlu.yesno import extract_yes_no
@@ -125,7 +125,14 @@ def understand(text: str, ctx: NluContext) -> Understanding:
     if yes_but:
         yes_no = None
     house_number = None
-    named = named_correction(utt, zip_heard=zip_code is not None) if ad.street is None else None
+    named = None
+    if (part := _phone_part(utt, ctx)) is not None:
+        phone, phone_digits, house_number = part, None, None  # "the area code is 737 not 512"
+        cor.correction, cor.corrected = True, ["phone"]
+        if ad.unit and (unit_digits := re.sub(r"\D", "", ad.unit)) and unit_digits in part:
+            ad.unit = None  # "the last four should be 4567" at the unit question: not unit 4567
+    elif ad.street is None:
+        named = named_correction(utt, zip_heard=zip_code is not None)
     if named is not None:
         # The slot the words name wins over the one the question expected (issue 10 item 5).
         cor.correction, cor.corrected = True, [named.slot]  # type: ignore[list-item]
@@ -232,3 +239,24 @@ def warm_up() -> None:
         # The sentence encoder for the rules path, loaded in the background (absent weights:
         # rules only, said at start-up and in /health).
         semantic.load_in_background()
+
+
+_PHONE_PART = re.compile(
+    r"\b(?P<area>area code)\b|\b(?P<middle>middle (?:part|three|digits|bit|numbers))\b"
+    r"|\b(?P<tail>ends? (?:in|with)|last (?:four|digits|part|numbers))\b"
+)
+
+
+def _phone_part(utt: Utterance, ctx: NluContext) -> str | None:
+    """One group of the number we have, corrected: digits taken back ("not 512") that are found in
+    it, or a group named ("area code", "middle part", "ends in"), replaced by the digits given."""
+    if not ctx.current_phone or not utt.runs:
+        return None
+    taken = [r.digits for r in utt.runs if r.index > 0 and utt.dig_tokens[r.index - 1] == "not"]
+    kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
+    m = _PHONE_PART.search(utt.norm)
+    where = m.lastgroup if m else None
+    groups = [d for d in kept if 3 <= len(d) <= 4]  # "the middle three are …": not the word "three"
+    if not groups or not (taken or where) or any(len(r.digits) >= 7 for r in utt.runs):
+        return None  # a whole number given is taken whole
+    return splice_part(ctx.current_phone, groups[0], taken[0] if taken else None, where)
