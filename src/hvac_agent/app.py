@@ -70,6 +70,7 @@ class Services:
         closer = getattr(self.calls.agent, "aclose", None)
         if callable(closer):
             await closer()
+        await self.records.aclose()  # the call-record turns written behind
         await self.store.close()
         await self.engine.dispose()
 
