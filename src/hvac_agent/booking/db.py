@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hvac_agent.booking.errors import BookingUnavailable
+from hvac_agent.booking.sqlite_inline import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -61,8 +62,11 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
     async_url = make_url(make_async_url(url))
     kwargs.setdefault("hide_parameters", True)  # a failed statement's values are customers' data: not in errors
     if async_url.get_backend_name() == "sqlite":
+        inline = async_url.get_driver_name() == "aiosqlite" and async_url.database not in (None, "", ":memory:")
+        if inline:  # statements on the loop's thread (booking/sqlite_inline.py)
+            kwargs.setdefault("async_creator", inline_creator(str(async_url.database), wait_ms=sqlite_busy_timeout_ms))
         engine = create_async_engine(async_url, **kwargs)
-        _configure_sqlite(engine, sqlite_busy_timeout_ms)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms, inline=inline)
         return engine
     if async_url.get_backend_name() == "postgresql":
         connect_args = dict(kwargs.pop("connect_args", {}))
@@ -146,8 +150,10 @@ def _use_wal(cursor: Any, busy_timeout_ms: int) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, inline: bool = False) -> None:
     sync_engine = engine.sync_engine
+    # Inline connections never wait on the loop: a locked call waits on the worker thread instead.
+    connection_timeout_ms = 0 if inline else busy_timeout_ms
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -155,7 +161,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         # SELECT and DDL, which breaks transactional migrations and repeatable reads.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(connection_timeout_ms)}")
         _use_wal(cursor, busy_timeout_ms)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")

@@ -36,7 +36,8 @@ def xml(body: str) -> Response:
     return Response(content=body, media_type="application/xml")
 
 
-def _calls(request: Request) -> CallService:
+async def _calls(request: Request) -> CallService:
+    """Async on purpose: FastAPI runs a plain `def` dependency on a worker thread, a hop per webhook."""
     return request.app.state.calls  # type: ignore[no-any-return]
 
 
@@ -168,7 +169,7 @@ def _float(raw: str | None) -> float | None:
 
 def _render(request: Request, reply: Reply, next_turn: int, voice: str | None = None) -> Response:
     if oncall_chain.is_oncall(reply):
-        profile = _calls(request).profile
+        profile = request.app.state.calls.profile
         return xml(oncall_chain.dial(reply.say, profile, public(request, "/twilio/dial-done"), voice=voice))
     return xml(
         twiml.render(
