@@ -215,3 +215,21 @@ async def test_queued_starts_are_written_by_themselves_and_at_close(engine: obje
     await first.start_call("CA2", caller=None, started_at=at(0))
     await first.aclose()
     assert await second.get_call("CA2") is not None
+
+
+async def test_a_record_removed_mid_call_is_made_again_by_the_next_turn(records: CallRecords, engine: object) -> None:
+    """The records remember which calls they have written (no seeding statement for later turns);
+    a record deleted meanwhile (a caller asked to be forgotten) is created again, not lost."""
+    from sqlalchemy import delete
+
+    from hvac_agent.booking.db import write_transaction
+    from hvac_agent.booking.models import calls
+
+    await records.start_call("CA1", caller="+15125550123", started_at=at(0))
+    await records.record_turn("CA1", turns=[("agent", "hello")], at=at(1))
+    async with write_transaction(engine) as conn:  # type: ignore[arg-type]
+        await conn.execute(delete(calls).where(calls.c.call_sid == "CA1"))
+    await records.record_turn("CA1", turns=[("caller", "after")], at=at(2), outcome="message")
+    call = await records.get_call("CA1")
+    assert call is not None and call["outcome"] == "message"
+    assert [t["text"] for t in call["turns"]] == ["after"]

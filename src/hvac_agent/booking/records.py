@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,8 @@ from hvac_agent.followups import outbox
 from hvac_agent.followups.events import OutboxEvent
 
 _ROLES = frozenset({"caller", "agent"})
+SMALL_BATCH = 2  # up to this many calls, each call's count is bumped on its own (one statement each)
+SEEDED_KEPT = 10_000
 _log = logging.getLogger("hvac_agent.booking.records")
 
 
@@ -47,6 +50,7 @@ class _Queued:
     """What is waiting to be written for one call (in the order it happened)."""
 
     started_at: dt.datetime
+    started: bool = False  # `start_call` was queued: its caller and start time must be merged in
     caller: str | None = None
     turns: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
@@ -66,11 +70,14 @@ class CallRecords:
         self._queued: dict[str, _Queued] = {}
         self._flush_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
+        # Calls whose record this process has written: their later turns need no seeding statement.
+        self._seeded: OrderedDict[str, None] = OrderedDict()
 
     async def start_call(self, call_sid: str, *, caller: str | None, started_at: dt.datetime) -> None:
         """Create the record if absent; a repeat only fills a missing caller or an earlier start.
         Queued: committed with the call's first turn, or by a background flush a moment later."""
         queued = self._queue(call_sid, started_at)
+        queued.started = True
         queued.caller = queued.caller or caller
         queued.started_at = min(queued.started_at, started_at)
 
@@ -110,13 +117,62 @@ class CallRecords:
             await self.flush()
 
     async def _write(self, batch: dict[str, _Queued]) -> None:
-        """One transaction for the batch: seed the records, count and insert the turns, set the
-        changed fields, add the follow-ups. Rows are locked in `call_sid` order (no deadlocks
-        between workers flushing at once)."""
+        """One transaction for the batch: seed the records it needs, count and insert the turns,
+        set the changed fields, add the follow-ups. Rows are locked in `call_sid` order (no
+        deadlocks between workers flushing at once). The usual batch, a turn or two, costs two
+        statements: the count's bump (carrying the changed fields) and the turns' insert."""
         sids = sorted(batch)
-        seeds = [
-            {"call_sid": sid, "from_number": batch[sid].caller, "started_at": batch[sid].started_at} for sid in sids
-        ]
+        seeds = [sid for sid in sids if batch[sid].started or sid not in self._seeded]
+        talking = [sid for sid in sids if batch[sid].turns]
+        counts: dict[str, int] = {}  # each talking call's turn count after this batch
+        bumped: set[str] = set()  # calls whose changed fields went with the bump
+        async with database_errors("record_turns"), write_transaction(self._engine) as conn:
+            if seeds:
+                await self._seed(conn, batch, seeds)
+            if len(talking) <= SMALL_BATCH:
+                for sid in talking:
+                    queued = batch[sid]
+                    bump = (
+                        update(calls)
+                        .where(calls.c.call_sid == sid)
+                        .values(turn_count=calls.c.turn_count + len(queued.turns), **queued.changes)
+                        .returning(calls.c.turn_count)
+                    )
+                    last = (await conn.execute(bump)).scalar_one_or_none()
+                    if last is None:  # the record went meanwhile (a caller forgotten): make it again
+                        await self._seed(conn, batch, [sid])
+                        last = (await conn.execute(bump)).scalar_one()
+                    counts[sid] = int(last)
+                    bumped.add(sid)
+            else:
+                counts = await self._count_many(conn, batch, talking)
+            rows = [
+                {
+                    "call_sid": sid,
+                    "seq": counts[sid] - len(batch[sid].turns) + 1 + k,
+                    "role": role,
+                    "text": text,
+                    "at": at,
+                }
+                for sid in talking
+                for k, (role, text, at) in enumerate(batch[sid].turns)
+            ]
+            if rows:
+                await conn.execute(call_turns.insert(), rows)
+            for sid in sids:
+                queued = batch[sid]
+                if queued.changes and sid not in bumped:
+                    await conn.execute(update(calls).where(calls.c.call_sid == sid).values(**queued.changes))
+                for event, at in queued.follow_ups:
+                    await outbox.add(conn, event, at)
+        for sid in sids:
+            self._seeded[sid] = None
+            self._seeded.move_to_end(sid)
+        while len(self._seeded) > SEEDED_KEPT:
+            self._seeded.popitem(last=False)
+
+    async def _seed(self, conn: AsyncConnection, batch: dict[str, _Queued], sids: list[str]) -> None:
+        """Create the records of `sids` if absent; fill a missing caller or an earlier start."""
         insert = self._insert()
         upsert = insert.on_conflict_do_update(
             index_elements=[calls.c.call_sid],
@@ -128,38 +184,28 @@ class CallRecords:
                 ),
             },
         )
-        talking = [sid for sid in sids if batch[sid].turns]
-        async with database_errors("record_turns"), write_transaction(self._engine) as conn:
-            await conn.execute(upsert, seeds)
-            if talking:
-                counted = await conn.execute(
-                    select(calls.c.call_sid, calls.c.turn_count)
-                    .where(calls.c.call_sid.in_(talking))
-                    .order_by(calls.c.call_sid)
-                    .with_for_update()
-                )
-                counts = {str(row.call_sid): int(row.turn_count) for row in counted}
-                rows: list[dict[str, Any]] = []
-                bumps: list[dict[str, Any]] = []
-                for sid in talking:
-                    first = counts[sid] + 1
-                    turns = batch[sid].turns
-                    rows += [
-                        {"call_sid": sid, "seq": first + k, "role": role, "text": text, "at": at}
-                        for k, (role, text, at) in enumerate(turns)
-                    ]
-                    bumps.append({"b_sid": sid, "b_count": counts[sid] + len(turns)})
-                bump = (
-                    update(calls).where(calls.c.call_sid == bindparam("b_sid")).values(turn_count=bindparam("b_count"))
-                )
-                await conn.execute(bump, bumps)
-                await conn.execute(call_turns.insert(), rows)
-            for sid in sids:
-                queued = batch[sid]
-                if queued.changes:
-                    await conn.execute(update(calls).where(calls.c.call_sid == sid).values(**queued.changes))
-                for event, at in queued.follow_ups:
-                    await outbox.add(conn, event, at)
+        seeds = [
+            {"call_sid": sid, "from_number": batch[sid].caller, "started_at": batch[sid].started_at} for sid in sids
+        ]
+        await conn.execute(upsert, seeds)
+
+    async def _count_many(self, conn: AsyncConnection, batch: dict[str, _Queued], talking: list[str]) -> dict[str, int]:
+        """A big batch's counts: one locked read and one bump for all its calls."""
+        query = (
+            select(calls.c.call_sid, calls.c.turn_count)
+            .where(calls.c.call_sid.in_(talking))
+            .order_by(calls.c.call_sid)
+            .with_for_update()
+        )
+        before = {str(row.call_sid): int(row.turn_count) for row in await conn.execute(query)}
+        missing = [sid for sid in talking if sid not in before]
+        if missing:  # records that went meanwhile (a caller forgotten): make them again
+            await self._seed(conn, batch, missing)
+            before.update({str(row.call_sid): int(row.turn_count) for row in await conn.execute(query)})
+        counts = {sid: before[sid] + len(batch[sid].turns) for sid in talking}
+        bump = update(calls).where(calls.c.call_sid == bindparam("b_sid")).values(turn_count=bindparam("b_count"))
+        await conn.execute(bump, [{"b_sid": sid, "b_count": counts[sid]} for sid in talking])
+        return counts
 
     async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> int:
         """Append one turn (`role` is `caller` or `agent`); returns its sequence number."""
