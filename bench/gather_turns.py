@@ -7,11 +7,14 @@ the load generator is this process, pinned to another core. Each virtual caller 
 signed call flow against both: the incoming-call webhook, then every gather turn follows the
 `action` URL of the previous answer, then the completed status callback. The hvac server is the
 real `hvac-agent serve` (embedded SQLite stores, signatures checked) with a profile whose
-capacity never runs out, so every call books. Two figures per server:
+capacity never runs out, so every call books. Three figures per server:
 
 - throughput: closed loop, `--concurrency` callers, gather turns per second;
 - latency at `--rate` gather turns per second (open loop: each turn is due at a fixed time and its
-  latency is counted from then, so a slow server cannot hide its queue).
+  latency is counted from then, so a slow server cannot hide its queue);
+- server CPU per gather turn in the closed loop (the process's user + system time over the gather
+  turns): on a shared machine this moves far less than the wall-clock figures. It includes each
+  turn's share of the call's start and status callback.
 
 Each call opens with its own line: one of 24 realistic problem statements with one of 8 lead-ins
 and 6 endings (1,152 lines, drawn at random), so the server's cache of sentence embeddings cannot
@@ -355,6 +358,13 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its waited-for children so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -389,9 +399,9 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), cpu_seconds(process.pid)
         tally = asyncio.run(closed_loop(base, args.concurrency, args.seconds))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
         if spy is not None:
             spy.wait(timeout=60)
         paced = asyncio.run(open_loop(base, args.rate, args.seconds))
@@ -399,6 +409,7 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
         stop_server(process)
     return {
         "turns_per_s": len(tally.gather_ms) / elapsed,
+        "cpu_ms_per_turn": 1000 * cpu / max(len(tally.gather_ms), 1),
         "calls": tally.calls,
         "errors": tally.errors + paced.errors,
         "closed_p50_ms": pct(tally.gather_ms, 0.5),
@@ -449,7 +460,8 @@ def main() -> int:
             print(
                 f"{kind:5}  {r['turns_per_s']:8.0f} gather turns/s (closed loop, {args.concurrency} callers, "
                 f"p50 {r['closed_p50_ms']:.1f} ms)   at {r['paced_rate']:.0f}/s: p50 {r['paced_p50_ms']:.2f} ms "
-                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}"
+                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}   "
+                f"server CPU {r['cpu_ms_per_turn']:.2f} ms/turn"
             )
         if "bare" in results and "hvac" in results:
             share = results["hvac"]["turns_per_s"] / results["bare"]["turns_per_s"]
