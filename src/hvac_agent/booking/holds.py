@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hvac_agent.booking.models import appointments, held_offers
@@ -67,7 +67,8 @@ async def usage(
     chosen_only: bool = False,
 ) -> dict[WindowKey, Usage]:
     """Per window from `first` to `last`: booked units plus live holds of calls other than
-    `exclude_call` (only chosen ones with `chosen_only`)."""
+    `exclude_call` (only chosen ones with `chosen_only`). One statement: the two sums are read
+    together (each statement costs far more in the driver than SQLite takes to run it)."""
     found: dict[WindowKey, Usage] = {}
     booked = (
         select(_A.c.date, _A.c.window, _A.c.job_type, func.sum(_A.c.units))
@@ -82,9 +83,8 @@ async def usage(
     if chosen_only:
         held = held.where(_H.c.chosen.is_(True))
     held = held.group_by(_H.c.date, _H.c.window, _H.c.job_type)
-    for query in (booked, held):
-        for day, window, job_type, units in await conn.execute(query):
-            found.setdefault((day, window), Usage()).add(job_type, int(units or 0))
+    for day, window, job_type, units in await conn.execute(union_all(booked, held)):
+        found.setdefault((day, window), Usage()).add(job_type, int(units or 0))
     return found
 
 
