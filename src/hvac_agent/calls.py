@@ -373,9 +373,9 @@ class CallService:
                 duration_s=duration_s,
                 summary=summary,
                 follow_up=ended,
+                release_holds=True,  # what it was offered is free again, in the same commit
             )
         )
-        await self._safe(self.booking.release_holds(call_sid))  # what it was offered is free again
         try:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:

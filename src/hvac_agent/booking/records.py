@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hvac_agent.booking import holds
 from hvac_agent.booking.db import write_transaction
 from hvac_agent.booking.errors import BookingUnavailable, database_errors
 from hvac_agent.booking.models import call_turns, calls
@@ -292,16 +293,21 @@ class CallRecords:
         duration_s: int | None = None,
         summary: str | None = None,
         follow_up: OutboxEvent | None = None,
+        release_holds: bool = False,
     ) -> None:
         """Mark the call ended (the first end time wins); `in_progress` becomes `abandoned`.
 
         A later finish may refine the outcome or supply Twilio's own duration; repeating the same
-        finish changes nothing.
+        finish changes nothing. With `release_holds` the windows held for the call go free in the
+        same transaction (one commit at the end of a call, not two).
         """
         await self.flush()
+        locked = select(calls).where(calls.c.call_sid == call_sid).with_for_update()
         async with database_errors("finish_call"), write_transaction(self._engine) as conn:
-            await self._ensure(conn, call_sid, started_at=ended_at)
-            row = (await conn.execute(select(calls).where(calls.c.call_sid == call_sid).with_for_update())).one()
+            row = (await conn.execute(locked)).first()
+            if row is None:  # no turn was ever recorded: the record starts and ends now
+                await self._ensure(conn, call_sid, started_at=ended_at)
+                row = (await conn.execute(locked)).one()
             final_end: dt.datetime = row.ended_at or ended_at
             final_outcome = outcome if outcome not in (None, "in_progress") else row.outcome
             if final_outcome == "in_progress":
@@ -316,6 +322,8 @@ class CallRecords:
             await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
             if follow_up is not None:
                 await outbox.add(conn, follow_up, self._clock.now())
+            if release_holds:
+                await holds.release(conn, call_sid)
 
     async def set_summary(self, call_sid: str, summary: str) -> None:
         """Store the post-call summary (the LLM's, replacing the one built from the call state)."""
