@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hvac_agent.booking.errors import BookingUnavailable
@@ -91,10 +91,18 @@ async def ping(engine: AsyncEngine, *, timeout_s: float = 2.0) -> bool:
 
 
 def write_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, but transactions begin with a write lock on SQLite (no-op elsewhere)."""
-    if is_sqlite(engine):
-        return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-    return engine
+    """The same pool, but transactions begin with a write lock on SQLite (no-op elsewhere).
+
+    Made once per engine: deriving one costs more than the transaction it begins."""
+    if not is_sqlite(engine):
+        return engine
+    derived = _write_engines.get(engine.sync_engine)
+    if derived is None:
+        derived = _write_engines[engine.sync_engine] = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    return derived
+
+
+_write_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
@@ -170,7 +178,15 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, inline: bool
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         flavour = conn.get_execution_options().get(_BEGIN_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if flavour == "IMMEDIATE" else "BEGIN")
+        # On the driver's cursor: SQLAlchemy's statement machinery would cost several times the BEGIN.
+        statement = "BEGIN IMMEDIATE" if flavour == "IMMEDIATE" else "BEGIN"
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(statement)
+        except Exception as error:  # as SQLAlchemy would raise it (callers catch SQLAlchemyError)
+            raise DBAPIError.instance(statement, None, error, conn.dialect.loaded_dbapi.Error) from error
+        finally:
+            cursor.close()
 
 
 def _alembic_config(connection: Connection | None = None) -> Any:
