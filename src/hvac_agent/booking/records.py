@@ -46,6 +46,17 @@ SEEDED_KEPT = 10_000
 _log = logging.getLogger("hvac_agent.booking.records")
 
 
+# A turn's usual statements, built once with values bound at execution: building them anew for
+# each turn cost more than running them (SQLAlchemy computes the cache key of each new statement).
+_BUMP = (
+    update(calls)
+    .where(calls.c.call_sid == bindparam("b_sid", type_=calls.c.call_sid.type))
+    .values(turn_count=calls.c.turn_count + bindparam("b_n", type_=calls.c.turn_count.type))
+    .returning(calls.c.turn_count)
+)
+_INSERT_TURNS = call_turns.insert()
+
+
 @dataclass
 class _Queued:
     """What is waiting to be written for one call (in the order it happened)."""
@@ -56,6 +67,19 @@ class _Queued:
     turns: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
     follow_ups: list[tuple[OutboxEvent, dt.datetime]] = field(default_factory=list)
+
+
+def _bump(sid: str, queued: _Queued) -> tuple[Any, dict[str, Any]]:
+    """The statement adding a call's queued turns to its count (carrying its changed fields)."""
+    if not queued.changes:
+        return _BUMP, {"b_sid": sid, "b_n": len(queued.turns)}
+    bump = (
+        update(calls)
+        .where(calls.c.call_sid == sid)
+        .values(turn_count=calls.c.turn_count + len(queued.turns), **queued.changes)
+        .returning(calls.c.turn_count)
+    )
+    return bump, {}
 
 
 class CallRecords:
@@ -132,17 +156,11 @@ class CallRecords:
                 await self._seed(conn, batch, seeds)
             if len(talking) <= SMALL_BATCH:
                 for sid in talking:
-                    queued = batch[sid]
-                    bump = (
-                        update(calls)
-                        .where(calls.c.call_sid == sid)
-                        .values(turn_count=calls.c.turn_count + len(queued.turns), **queued.changes)
-                        .returning(calls.c.turn_count)
-                    )
-                    last = (await conn.execute(bump)).scalar_one_or_none()
+                    bump, params = _bump(sid, batch[sid])
+                    last = (await conn.execute(bump, params)).scalar_one_or_none()
                     if last is None:  # the record went meanwhile (a caller forgotten): make it again
                         await self._seed(conn, batch, [sid])
-                        last = (await conn.execute(bump)).scalar_one()
+                        last = (await conn.execute(bump, params)).scalar_one()
                     counts[sid] = int(last)
                     bumped.add(sid)
             else:
@@ -159,7 +177,7 @@ class CallRecords:
                 for k, (role, text, at) in enumerate(batch[sid].turns)
             ]
             if rows:
-                await conn.execute(call_turns.insert(), rows)
+                await conn.execute(_INSERT_TURNS, rows)
             for sid in sids:
                 queued = batch[sid]
                 if queued.changes and sid not in bumped:
