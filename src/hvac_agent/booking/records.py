@@ -97,6 +97,18 @@ class CallRecords:
         self._flusher: asyncio.Task[None] | None = None
         # Calls whose record this process has written: their later turns need no seeding statement.
         self._seeded: OrderedDict[str, None] = OrderedDict()
+        insert = self._insert()
+        # Built once (see `_BUMP`): a call's start seeds its record with it.
+        self._seed_upsert = insert.on_conflict_do_update(
+            index_elements=[calls.c.call_sid],
+            set_={
+                "from_number": func.coalesce(calls.c.from_number, insert.excluded.from_number),
+                "started_at": case(
+                    (insert.excluded.started_at < calls.c.started_at, insert.excluded.started_at),
+                    else_=calls.c.started_at,
+                ),
+            },
+        )
 
     async def start_call(self, call_sid: str, *, caller: str | None, started_at: dt.datetime) -> None:
         """Create the record if absent; a repeat only fills a missing caller or an earlier start.
@@ -192,21 +204,10 @@ class CallRecords:
 
     async def _seed(self, conn: AsyncConnection, batch: dict[str, _Queued], sids: list[str]) -> None:
         """Create the records of `sids` if absent; fill a missing caller or an earlier start."""
-        insert = self._insert()
-        upsert = insert.on_conflict_do_update(
-            index_elements=[calls.c.call_sid],
-            set_={
-                "from_number": func.coalesce(calls.c.from_number, insert.excluded.from_number),
-                "started_at": case(
-                    (insert.excluded.started_at < calls.c.started_at, insert.excluded.started_at),
-                    else_=calls.c.started_at,
-                ),
-            },
-        )
         seeds = [
             {"call_sid": sid, "from_number": batch[sid].caller, "started_at": batch[sid].started_at} for sid in sids
         ]
-        await conn.execute(upsert, seeds)
+        await conn.execute(self._seed_upsert, seeds)
 
     async def _count_many(self, conn: AsyncConnection, batch: dict[str, _Queued], talking: list[str]) -> dict[str, int]:
         """A big batch's counts: one locked read and one bump for all its calls."""
