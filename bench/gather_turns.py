@@ -7,11 +7,20 @@ the load generator is this process, pinned to another core. Each virtual caller 
 signed call flow against both: the incoming-call webhook, then every gather turn follows the
 `action` URL of the previous answer, then the completed status callback. The hvac server is the
 real `hvac-agent serve` (embedded SQLite stores, signatures checked) with a profile whose
-capacity never runs out, so every call books. Two figures per server:
+capacity never runs out, so every call books. Three figures per server:
 
 - throughput: closed loop, `--concurrency` callers, gather turns per second;
 - latency at `--rate` gather turns per second (open loop: each turn is due at a fixed time and its
-  latency is counted from then, so a slow server cannot hide its queue).
+  latency is counted from then, so a slow server cannot hide its queue);
+- server CPU per gather turn in the closed loop (the process's user + system time over the gather
+  turns): on a shared machine this moves far less than the wall-clock figures. It includes each
+  turn's share of the call's start and status callback.
+
+Each call opens with its own line: one of 24 realistic problem statements with one of 8 lead-ins
+and 6 endings (1,152 lines, drawn at random), so the server's cache of sentence embeddings cannot
+answer every opening from memory and the figure counts the encoder as real callers make it work.
+Each call also comes from its own number (a real line of callers, not one number calling thousands
+of times a minute). The rest of the flow is the same for every call and ends in a booking.
 
 `--profile FILE` runs the hvac server under cProfile for the throughput phase and writes the stats.
 """
@@ -26,6 +35,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -46,9 +56,35 @@ from fastapi.responses import Response
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
-CALLER = "+15125550123"
-FLOW = [
+OPENINGS = [
     "my furnace stopped working and there's no heat",
+    "the furnace won't turn on",
+    "my ac is blowing warm air",
+    "the air conditioner stopped cooling",
+    "I need someone to look at my heater",
+    "my heat pump is making a loud banging noise",
+    "my thermostat is blank and nothing turns on",
+    "I'd like to schedule a furnace tune up",
+    "the heater is blowing cold air",
+    "my upstairs unit isn't cooling at all",
+    "can you send a technician, my ac quit",
+    "the blower runs but no warm air comes out",
+    "my system keeps short cycling",
+    "I need a maintenance visit for my air conditioner",
+    "the outdoor unit is making a grinding noise",
+    "my furnace keeps shutting off after a few minutes",
+    "the ac runs all day but the house stays hot",
+    "I want to book a repair for my heat pump",
+    "there's a rattling sound coming from the vents",
+    "my central air isn't working",
+    "my thermostat isn't responding",
+    "we need someone to fix our air conditioning",
+    "the furnace is making a squealing sound",
+    "our heat isn't coming on this morning",
+]
+LEAD_INS = ["", "hi ", "hello ", "yeah hi ", "good morning ", "hi there ", "um ", "hey "]
+ENDINGS = ["", " can you help", " please", " can someone come out", " I need help", " thanks"]
+FLOW = [
     "dana kim",
     "yes",
     "4410 duval street 78751",
@@ -170,11 +206,13 @@ class Caller:
 
     async def call(self, pace: asyncio.Queue[float] | None) -> None:
         sid = "CA" + uuid.uuid4().hex
-        base = {"CallSid": sid, "From": CALLER, "To": "+15125550199", "AccountSid": "AC" + "0" * 32}
+        caller = f"+1512555{random.randrange(10000):04d}"
+        base = {"CallSid": sid, "From": caller, "To": "+15125550199", "AccountSid": "AC" + "0" * 32}
+        opening = random.choice(LEAD_INS) + random.choice(OPENINGS) + random.choice(ENDINGS)
         t0 = time.perf_counter()
         body = await self._post(self.base_url + "/twilio/voice", {**base, "CallStatus": "ringing"})
         self.tally.other_ms.append((time.perf_counter() - t0) * 1000)
-        for line in FLOW:
+        for line in [opening, *FLOW]:
             found = ACTION.search(body)
             if found is None:
                 break
@@ -320,6 +358,13 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its waited-for children so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -354,9 +399,9 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), cpu_seconds(process.pid)
         tally = asyncio.run(closed_loop(base, args.concurrency, args.seconds))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
         if spy is not None:
             spy.wait(timeout=60)
         paced = asyncio.run(open_loop(base, args.rate, args.seconds))
@@ -364,6 +409,7 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
         stop_server(process)
     return {
         "turns_per_s": len(tally.gather_ms) / elapsed,
+        "cpu_ms_per_turn": 1000 * cpu / max(len(tally.gather_ms), 1),
         "calls": tally.calls,
         "errors": tally.errors + paced.errors,
         "closed_p50_ms": pct(tally.gather_ms, 0.5),
@@ -414,7 +460,8 @@ def main() -> int:
             print(
                 f"{kind:5}  {r['turns_per_s']:8.0f} gather turns/s (closed loop, {args.concurrency} callers, "
                 f"p50 {r['closed_p50_ms']:.1f} ms)   at {r['paced_rate']:.0f}/s: p50 {r['paced_p50_ms']:.2f} ms "
-                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}"
+                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}   "
+                f"server CPU {r['cpu_ms_per_turn']:.2f} ms/turn"
             )
         if "bare" in results and "hvac" in results:
             share = results["hvac"]["turns_per_s"] / results["bare"]["turns_per_s"]

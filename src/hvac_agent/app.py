@@ -72,6 +72,7 @@ class CoreServices:
         closer = getattr(self.calls.agent, "aclose", None)
         if callable(closer):
             await closer()
+        await self.records.aclose()  # the call-record turns written behind
         await self.store.close()
         await self.engine.dispose()
 

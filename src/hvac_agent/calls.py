@@ -208,8 +208,8 @@ class CallService:
             await self._safe(self.registry.began(call_sid))
             self.metrics.calls.labels(mode=mode).inc()
             await self._safe(self.records.start_call(call_sid, caller=caller, started_at=now))
-            if record_agent:
-                await self._safe(self.records.add_turn(call_sid, role="agent", text=reply.say, at=now))
+            if record_agent:  # with the start, in one write (records are written behind)
+                await self._safe(self.records.record_turn(call_sid, turns=[("agent", reply.say)], at=now))
             if self.facts is not None:
                 await self._safe(self.facts.save(call_sid, facts))
             log.info("call_started", call_sid=call_sid, caller=caller, mode=mode, variant=facts.variant)
@@ -373,9 +373,9 @@ class CallService:
                 duration_s=duration_s,
                 summary=summary,
                 follow_up=ended,
+                release_holds=True,  # what it was offered is free again, in the same commit
             )
         )
-        await self._safe(self.booking.release_holds(call_sid))  # what it was offered is free again
         try:
             await self.store.delete(call_sid)
         except SessionStoreUnavailable:

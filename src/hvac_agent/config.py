@@ -195,7 +195,12 @@ class BusinessProfile(BaseModel):
             return self.weekly_windows[key]
         if day.weekday() not in self.business_weekdays:
             return []
-        return [WindowSpec(start=w.start, end=w.end) for w in sorted(self.windows, key=lambda w: w.start)]
+        # Built without validation: the profile's windows were validated when it loaded (this runs
+        # for every day of the booking horizon on every offer, and validation was most of its cost).
+        return [
+            WindowSpec.model_construct(start=w.start, end=w.end, technicians=None, skills={})
+            for w in sorted(self.windows, key=lambda w: w.start)
+        ]
 
     def is_open_on(self, day: dt.date) -> bool:
         return bool(self.windows_on(day))

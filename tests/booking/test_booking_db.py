@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 import subprocess
 import sys
 from typing import Any
@@ -11,12 +12,13 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text, update
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hvac_agent.booking.db import create_engine, make_async_url, migrate, ping
+from hvac_agent.booking.db import create_engine, make_async_url, migrate, ping, write_transaction
 from hvac_agent.booking.models import metadata, window_capacity
+from hvac_agent.booking.sqlite_inline import InlineConnection
 
 
 @pytest.mark.parametrize(
@@ -90,8 +92,49 @@ async def test_sqlite_engine_settings(tmp_path: Any) -> None:
         async with engine.connect() as conn:
             assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
-            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
+            # Statements run on the loop's thread, which never waits for a lock: a locked call is
+            # run again on the connection's worker thread, which waits up to the busy timeout.
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 0
+            raw = await conn.get_raw_connection()
+            assert isinstance(raw.driver_connection, InlineConnection)
+            assert raw.driver_connection.wait_ms == 5000
     finally:
+        await engine.dispose()
+
+
+async def test_a_sqlite_write_waits_off_the_loop_while_another_process_holds_the_lock(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    await migrate(url)
+    engine = create_engine(url)
+    other = sqlite3.connect(f"{tmp_path}/x.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write transaction, still open
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async def write() -> None:
+        async with write_transaction(engine) as conn:
+            await conn.execute(
+                window_capacity.insert().values(date=dt.date(2026, 12, 1), window="08:00-12:00", capacity=3, booked=0)
+            )
+
+    ticker = asyncio.create_task(tick())
+    try:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.2)
+        assert not writing.done()  # waiting for the lock...
+        assert ticks >= 10  # ...without holding up the loop
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=5)
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(window_capacity.c.capacity))).scalar() == 3
+    finally:
+        ticker.cancel()
+        other.close()
         await engine.dispose()
 
 

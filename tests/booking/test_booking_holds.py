@@ -7,6 +7,7 @@ import datetime as dt
 from booking_support import AFTERNOON, MORNING, TUESDAY, WEDNESDAY, request_for
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
 from hvac_agent.business.calendar import CapacityOverride, WindowSpec
 from hvac_agent.business.jobs import JobType
@@ -40,6 +41,22 @@ async def test_offered_windows_are_held_until_released_or_expired(engine: AsyncE
     later = await service.open_windows(limit=2)
     assert [(w.date, w.window) for w in later][0] == (TUESDAY, AFTERNOON)
     assert (WEDNESDAY, MORNING) in [(w.date, w.window) for w in later]
+
+
+async def test_finishing_a_call_record_frees_its_holds(engine: AsyncEngine, clock: FixedClock) -> None:
+    """The end of a call frees what it was offered in the commit that ends its record."""
+    service = _service(engine, clock, technicians_per_window=1, hold_minutes=5)
+    records = CallRecords(engine, clock)
+    first = await service.open_windows(limit=2, hold_for="CAfirst")
+    assert [(w.date, w.window) for w in first] == [(TUESDAY, MORNING), (TUESDAY, AFTERNOON)]
+    other = await service.open_windows(limit=1, hold_for="CAother")
+    assert [(w.date, w.window) for w in other] == [(WEDNESDAY, MORNING)]
+    await records.finish_call("CAfirst", ended_at=clock.now(), release_holds=True)
+    free = await service.open_windows(limit=3)
+    # Tuesday is free again; Wednesday morning is still the other caller's.
+    assert [(w.date, w.window) for w in free] == [(TUESDAY, MORNING), (TUESDAY, AFTERNOON), (WEDNESDAY, AFTERNOON)]
+    record = await records.get_call("CAfirst")
+    assert record is not None and record["outcome"] == "abandoned" and record["ended_at"] is not None
 
 
 async def test_capacity_override_and_holiday(engine: AsyncEngine, clock: FixedClock) -> None:

@@ -147,3 +147,89 @@ async def test_a_whole_turn_is_recorded_at_once_in_order(records: CallRecords) -
     assert (call["outcome"], call["urgency"], call["appointment_id"]) == ("booked", "urgent", 3)
     with pytest.raises(ValueError):
         await records.record_turn("CA9", turns=[("robot", "beep")], at=at(6))
+
+
+async def test_turns_of_many_calls_commit_together_each_in_its_own_order(records: CallRecords, engine: object) -> None:
+    """Group commit: turns of many calls at once go in a few transactions, each committed before
+    its `record_turn` returns, each call's turns numbered in order."""
+    from sqlalchemy import event
+
+    from hvac_agent.booking.db import write_engine
+
+    commits = 0
+
+    def count(_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    sync_engine = write_engine(engine).sync_engine  # type: ignore[arg-type]
+    event.listen(sync_engine, "commit", count)
+    try:
+        sids = [f"CA{n}" for n in range(20)]
+        for sid in sids:
+            await records.start_call(sid, caller="+15125550123", started_at=at(0))
+
+        async def talk(sid: str) -> None:
+            for k in range(3):
+                await records.record_turn(
+                    sid, turns=[("caller", f"{sid} said {k}"), ("agent", f"to {sid} {k}")], at=at(k)
+                )
+
+        await asyncio.gather(*(talk(sid) for sid in sids))
+    finally:
+        event.remove(sync_engine, "commit", count)
+    assert commits < 20 * 3  # fewer commits than turns: they were shared
+    for sid in sids:
+        call = await records.get_call(sid)
+        assert call is not None and call["from"] == "+15125550123"
+        assert [t["text"] for t in call["turns"]] == [
+            f"{who}{sid}{said}{k}" for k in range(3) for who, said in (("", " said "), ("to ", " "))
+        ]
+
+
+async def test_a_started_call_is_visible_to_readers_and_to_the_next_direct_write(records: CallRecords) -> None:
+    """`start_call` only queues; every read and every direct write flushes the queue first."""
+    await records.start_call("CA1", caller="+15125550123", started_at=at(0))
+    call = await records.get_call("CA1")
+    assert call is not None and call["from"] == "+15125550123" and call["turns"] == []
+    await records.start_call("CA2", caller=None, started_at=at(0))
+    await records.record_turn("CA2", turns=[("agent", "hello")], at=at(1), outcome="transferred")
+    seq = await records.add_turn("CA2", role="caller", text="after", at=at(2))
+    assert seq == 2
+    call = await records.get_call("CA2")
+    assert call is not None and call["outcome"] == "transferred"
+    assert [t["text"] for t in call["turns"]] == ["hello", "after"]
+
+
+async def test_queued_starts_are_written_by_themselves_and_at_close(engine: object) -> None:
+    """A start with no turn after it (a stream call) still reaches the database: a background
+    flush a moment later, or `aclose` at shutdown."""
+    first = CallRecords(engine)  # type: ignore[arg-type]
+    await first.start_call("CA1", caller="+15125550123", started_at=at(0))
+    second = CallRecords(engine)  # type: ignore[arg-type]  # another worker: sees only the database
+    for _ in range(200):
+        if await second.get_call("CA1") is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert await second.get_call("CA1") is not None
+    await first.start_call("CA2", caller=None, started_at=at(0))
+    await first.aclose()
+    assert await second.get_call("CA2") is not None
+
+
+async def test_a_record_removed_mid_call_is_made_again_by_the_next_turn(records: CallRecords, engine: object) -> None:
+    """The records remember which calls they have written (no seeding statement for later turns);
+    a record deleted meanwhile (a caller asked to be forgotten) is created again, not lost."""
+    from sqlalchemy import delete
+
+    from hvac_agent.booking.db import write_transaction
+    from hvac_agent.booking.models import calls
+
+    await records.start_call("CA1", caller="+15125550123", started_at=at(0))
+    await records.record_turn("CA1", turns=[("agent", "hello")], at=at(1))
+    async with write_transaction(engine) as conn:  # type: ignore[arg-type]
+        await conn.execute(delete(calls).where(calls.c.call_sid == "CA1"))
+    await records.record_turn("CA1", turns=[("caller", "after")], at=at(2), outcome="message")
+    call = await records.get_call("CA1")
+    assert call is not None and call["outcome"] == "message"
+    assert [t["text"] for t in call["turns"]] == ["after"]

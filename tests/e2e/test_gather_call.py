@@ -262,3 +262,17 @@ def test_caller_who_loses_the_last_place_is_offered_another_window(server: Serve
     [moved] = _appointments(server, second.call_sid)
     assert won["window"] == "12:00-16:00"
     assert (moved["date"], moved["window"]) == ("2026-12-03", "08:00-12:00")
+
+
+def test_each_turn_is_in_the_call_record_as_soon_as_its_answer_is_out(server: Server) -> None:
+    """Turns are committed in groups, but a turn's answer goes out only after its commit: read
+    mid-call, the record holds every turn said so far, in order, the agent's words as spoken."""
+    with server.call() as call:
+        greeting = call.start()
+        said = [("agent", greeting.text)]
+        for line in COOPERATIVE[:4]:
+            answer = call.say(line)
+            said += [("caller", line), ("agent", answer.text)]
+            record = server.api(f"/api/calls/{call.call_sid}").json()
+            assert [(t["role"], t["text"]) for t in record["turns"]] == said
+            assert record["outcome"] == "in_progress" and record["ended_at"] is None

@@ -66,7 +66,8 @@ def test_a_bug_in_the_dialogue_is_logged_with_its_traceback_and_counted(
 
 @pytest.mark.parametrize(
     ("error", "unexpected", "database_errors"),
-    [(TypeError("bad argument"), 1, 0), (BookingUnavailable("record_turn: database unavailable"), 0, 1)],
+    # Two whole-turn writes fail: the greeting's (written with the call's start) and the caller's turn.
+    [(TypeError("bad argument"), 2, 0), (BookingUnavailable("record_turn: database unavailable"), 0, 2)],
     ids=["bug", "outage"],
 )
 def test_a_failed_record_write_never_breaks_the_call_and_shows(

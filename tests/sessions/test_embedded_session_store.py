@@ -200,3 +200,50 @@ async def test_corrupt_file_is_reported_as_unavailable(tmp_path: Path) -> None:
     with pytest.raises(SessionStoreUnavailable):
         await store.get("CA1")
     await store.close()
+
+
+async def test_a_write_waits_off_the_loop_while_another_connection_holds_the_lock(tmp_path: Path) -> None:
+    """The loop's connection never waits for a lock: the write is retried on a worker thread, which
+    waits for the other writer, while the loop keeps serving (here: ticking)."""
+    path = str(tmp_path / "sessions.db")
+    store = EmbeddedSessionStore(path)
+    version = await store.put("CA1", '{"turn": 1}', expected_version=None, ttl_s=3600)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's write transaction, still open
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    write = asyncio.create_task(store.put("CA1", '{"turn": 2}', expected_version=version, ttl_s=3600))
+    await asyncio.sleep(0.2)
+    assert not write.done()  # waiting for the lock...
+    assert ticks >= 10  # ...without holding up the loop
+    other.execute("COMMIT")
+    assert await asyncio.wait_for(write, timeout=5) == version + 1
+    ticker.cancel()
+    assert await store.get("CA1") == Versioned(payload='{"turn": 2}', version=version + 1)
+    other.close()
+    await store.close()
+
+
+async def test_checkpoints_keep_the_write_ahead_log_bounded(tmp_path: Path) -> None:
+    """Automatic checkpoints are off on the loop's connection; the store runs them itself."""
+    path = tmp_path / "sessions.db"
+    store = EmbeddedSessionStore(str(path))
+    payload = json.dumps({"filler": "x" * 3000})
+    version = await store.put("CA1", payload, expected_version=None, ttl_s=3600)
+    for n in range(3000):
+        if n % 50 == 0:
+            await asyncio.sleep(0.001)  # a server's loop turns between requests
+        written = await store.put("CA1", payload, expected_version=version, ttl_s=3600)
+        assert written is not None
+        version = written
+    await asyncio.sleep(0.1)  # the last checkpoint runs on a worker thread
+    # 3000 writes of a 3 kB row without checkpoints would leave a WAL of about 12 MB.
+    assert _file_size(str(path) + "-wal") < 4_000_000
+    await store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +18,21 @@ from hvac_agent.booking.models import call_facts
 from hvac_agent.clock import Clock
 
 _F = call_facts
+
+
+@functools.cache
+def _save_statement(postgresql: bool) -> Any:
+    """`save`'s upsert, built once per dialect with values bound at execution (building it per call
+    cost more than running it)."""
+    seed = (pg_insert if postgresql else sqlite_insert)(_F)
+    return seed.on_conflict_do_update(
+        index_elements=[_F.c.call_sid],
+        set_={
+            **{name: seed.excluded[name] for name in ("channel", "experiment", "variant", "facts", "updated_at")},
+            "transfer_unanswered": _F.c.transfer_unanswered | seed.excluded.transfer_unanswered,
+            "fallback": _F.c.fallback | seed.excluded.fallback,
+        },
+    )
 
 
 class FactsStore:
@@ -37,17 +53,9 @@ class FactsStore:
             "fallback": facts.fallback,
             "updated_at": self._clock.now(),
         }
-        seed = self._insert().values(call_sid=call_sid, **values)
-        statement = seed.on_conflict_do_update(
-            index_elements=[_F.c.call_sid],
-            set_={
-                **{name: seed.excluded[name] for name in ("channel", "experiment", "variant", "facts", "updated_at")},
-                "transfer_unanswered": _F.c.transfer_unanswered | seed.excluded.transfer_unanswered,
-                "fallback": _F.c.fallback | seed.excluded.fallback,
-            },
-        )
+        statement = _save_statement(self._engine.dialect.name == "postgresql")
         async with database_errors("save_facts"), write_transaction(self._engine) as conn:
-            await conn.execute(statement)
+            await conn.execute(statement, {"call_sid": call_sid, **values})
 
     async def get(self, call_sid: str) -> CallFacts | None:
         async with database_errors("get_facts"), self._engine.connect() as conn:

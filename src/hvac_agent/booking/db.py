@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hvac_agent.booking.errors import BookingUnavailable
+from hvac_agent.booking.sqlite_inline import inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -61,8 +62,11 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
     async_url = make_url(make_async_url(url))
     kwargs.setdefault("hide_parameters", True)  # a failed statement's values are customers' data: not in errors
     if async_url.get_backend_name() == "sqlite":
+        inline = async_url.get_driver_name() == "aiosqlite" and async_url.database not in (None, "", ":memory:")
+        if inline:  # statements on the loop's thread (booking/sqlite_inline.py)
+            kwargs.setdefault("async_creator", inline_creator(str(async_url.database), wait_ms=sqlite_busy_timeout_ms))
         engine = create_async_engine(async_url, **kwargs)
-        _configure_sqlite(engine, sqlite_busy_timeout_ms)
+        _configure_sqlite(engine, sqlite_busy_timeout_ms, inline=inline)
         return engine
     if async_url.get_backend_name() == "postgresql":
         connect_args = dict(kwargs.pop("connect_args", {}))
@@ -87,10 +91,18 @@ async def ping(engine: AsyncEngine, *, timeout_s: float = 2.0) -> bool:
 
 
 def write_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, but transactions begin with a write lock on SQLite (no-op elsewhere)."""
-    if is_sqlite(engine):
-        return engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-    return engine
+    """The same pool, but transactions begin with a write lock on SQLite (no-op elsewhere).
+
+    Made once per engine: deriving one costs more than the transaction it begins."""
+    if not is_sqlite(engine):
+        return engine
+    derived = _write_engines.get(engine.sync_engine)
+    if derived is None:
+        derived = _write_engines[engine.sync_engine] = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    return derived
+
+
+_write_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
@@ -146,8 +158,10 @@ def _use_wal(cursor: Any, busy_timeout_ms: int) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, *, inline: bool = False) -> None:
     sync_engine = engine.sync_engine
+    # Inline connections never wait on the loop: a locked call waits on the worker thread instead.
+    connection_timeout_ms = 0 if inline else busy_timeout_ms
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -155,7 +169,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         # SELECT and DDL, which breaks transactional migrations and repeatable reads.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(connection_timeout_ms)}")
         _use_wal(cursor, busy_timeout_ms)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -164,7 +178,15 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         flavour = conn.get_execution_options().get(_BEGIN_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if flavour == "IMMEDIATE" else "BEGIN")
+        # On the driver's cursor: SQLAlchemy's statement machinery would cost several times the BEGIN.
+        statement = "BEGIN IMMEDIATE" if flavour == "IMMEDIATE" else "BEGIN"
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(statement)
+        except Exception as error:  # as SQLAlchemy would raise it (callers catch SQLAlchemyError)
+            raise DBAPIError.instance(statement, None, error, conn.dialect.loaded_dbapi.Error) from error
+        finally:
+            cursor.close()
 
 
 def _alembic_config(connection: Connection | None = None) -> Any:

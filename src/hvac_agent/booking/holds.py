@@ -20,12 +20,14 @@ window at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import CompoundSelect, bindparam, delete, func, insert, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hvac_agent.booking.models import appointments, held_offers
@@ -37,6 +39,9 @@ _H = held_offers
 _SCHEDULE_LOCK_KEY = int.from_bytes(hashlib.sha256(b"hvac_agent.schedule").digest()[:8], "big") >> 1
 
 WindowKey = tuple[dt.date, str]
+# Hot statements built once (values bound at execution; see `_usage_query`).
+_RELEASE = delete(_H).where(_H.c.call_sid == bindparam("sid", type_=_H.c.call_sid.type))
+_INSERT = insert(_H)
 
 
 @dataclass
@@ -67,25 +72,33 @@ async def usage(
     chosen_only: bool = False,
 ) -> dict[WindowKey, Usage]:
     """Per window from `first` to `last`: booked units plus live holds of calls other than
-    `exclude_call` (only chosen ones with `chosen_only`)."""
+    `exclude_call` (only chosen ones with `chosen_only`). One statement: the two sums are read
+    together (each statement costs far more in the driver than SQLite takes to run it)."""
     found: dict[WindowKey, Usage] = {}
+    params = {"first": first, "last": last, "now": now, "exclude": exclude_call}
+    for day, window, job_type, units in await conn.execute(_usage_query(exclude_call is not None, chosen_only), params):
+        found.setdefault((day, window), Usage()).add(job_type, int(units or 0))
+    return found
+
+
+@functools.cache
+def _usage_query(exclude: bool, chosen_only: bool) -> CompoundSelect[Any]:
+    """Built once per shape, values bound at execution: building the statement anew cost twice
+    what running it does (SQLAlchemy's cache key is computed from the new object each time)."""
+    first, last = bindparam("first", type_=_A.c.date.type), bindparam("last", type_=_A.c.date.type)
     booked = (
         select(_A.c.date, _A.c.window, _A.c.job_type, func.sum(_A.c.units))
         .where(_A.c.date.between(first, last), _A.c.status.in_(("booked", "completed")))
         .group_by(_A.c.date, _A.c.window, _A.c.job_type)
     )
     held = select(_H.c.date, _H.c.window, _H.c.job_type, func.sum(_H.c.units)).where(
-        _H.c.date.between(first, last), _H.c.expires_at > now
+        _H.c.date.between(first, last), _H.c.expires_at > bindparam("now", type_=_H.c.expires_at.type)
     )
-    if exclude_call is not None:
-        held = held.where(_H.c.call_sid != exclude_call)
+    if exclude:
+        held = held.where(_H.c.call_sid != bindparam("exclude", type_=_H.c.call_sid.type))
     if chosen_only:
         held = held.where(_H.c.chosen.is_(True))
-    held = held.group_by(_H.c.date, _H.c.window, _H.c.job_type)
-    for query in (booked, held):
-        for day, window, job_type, units in await conn.execute(query):
-            found.setdefault((day, window), Usage()).add(job_type, int(units or 0))
-    return found
+    return union_all(booked, held.group_by(_H.c.date, _H.c.window, _H.c.job_type))
 
 
 def room_for(profile: BusinessProfile, day: dt.date, window: str, job: JobType, used: Usage | None) -> int:
@@ -108,7 +121,7 @@ async def replace_holds(
     chosen: bool = False,
 ) -> None:
     """The call now holds exactly `keys` (one place each) until `expires_at`."""
-    await conn.execute(delete(_H).where(_H.c.call_sid == call_sid))
+    await conn.execute(_RELEASE, {"sid": call_sid})
     rows = [
         {
             "call_sid": call_sid,
@@ -122,12 +135,12 @@ async def replace_holds(
         for day, window in keys
     ]
     if rows:
-        await conn.execute(insert(_H), rows)
+        await conn.execute(_INSERT, rows)
 
 
 async def release(conn: AsyncConnection, call_sid: str) -> int:
     """Drop every hold of the call; returns how many there were."""
-    return int((await conn.execute(delete(_H).where(_H.c.call_sid == call_sid))).rowcount or 0)
+    return int((await conn.execute(_RELEASE, {"sid": call_sid})).rowcount or 0)
 
 
 async def purge_expired(conn: AsyncConnection, now: dt.datetime) -> None:

@@ -3,21 +3,35 @@
 Every write is idempotent or ordered by the database: turn numbers come from bumping
 `calls.turn_count` under its row lock, so two writers for one call can never share a `seq`.
 A write for a call that was never started creates it, so a late or lost `start_call` loses nothing.
+
+`record_turn` (a whole turn: its words, changed fields, follow-up) commits in groups: it queues
+the turn and waits for a flush that writes everything queued, for every call, in one transaction
+of a handful of statements. A turn still returns only once it is committed (a call killed right
+after an answer keeps every turn), but under load one commit carries many calls' turns, where
+each turn used to pay for its own. `start_call` only queues (it goes with the greeting's turn, or
+a background flush a moment later). Every other method (the reads behind `/api/calls` and the
+console included) flushes the queue first, so the order of a call's turns is kept and a reader
+never sees less than the calls have said.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hvac_agent.booking import holds
 from hvac_agent.booking.db import write_transaction
-from hvac_agent.booking.errors import database_errors
+from hvac_agent.booking.errors import BookingUnavailable, database_errors
 from hvac_agent.booking.models import call_turns, calls
 from hvac_agent.booking.schemas import CallRecordOut, CallTurnOut
 from hvac_agent.clock import Clock, SystemClock
@@ -27,6 +41,45 @@ from hvac_agent.followups import outbox
 from hvac_agent.followups.events import OutboxEvent
 
 _ROLES = frozenset({"caller", "agent"})
+SMALL_BATCH = 2  # up to this many calls, each call's count is bumped on its own (one statement each)
+SEEDED_KEPT = 10_000
+_log = logging.getLogger("hvac_agent.booking.records")
+
+
+# A turn's usual statements, built once with values bound at execution: building them anew for
+# each turn cost more than running them (SQLAlchemy computes the cache key of each new statement).
+_BUMP = (
+    update(calls)
+    .where(calls.c.call_sid == bindparam("b_sid", type_=calls.c.call_sid.type))
+    .values(turn_count=calls.c.turn_count + bindparam("b_n", type_=calls.c.turn_count.type))
+    .returning(calls.c.turn_count)
+)
+_INSERT_TURNS = call_turns.insert()
+
+
+@dataclass
+class _Queued:
+    """What is waiting to be written for one call (in the order it happened)."""
+
+    started_at: dt.datetime
+    started: bool = False  # `start_call` was queued: its caller and start time must be merged in
+    caller: str | None = None
+    turns: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
+    follow_ups: list[tuple[OutboxEvent, dt.datetime]] = field(default_factory=list)
+
+
+def _bump(sid: str, queued: _Queued) -> tuple[Any, dict[str, Any]]:
+    """The statement adding a call's queued turns to its count (carrying its changed fields)."""
+    if not queued.changes:
+        return _BUMP, {"b_sid": sid, "b_n": len(queued.turns)}
+    bump = (
+        update(calls)
+        .where(calls.c.call_sid == sid)
+        .values(turn_count=calls.c.turn_count + len(queued.turns), **queued.changes)
+        .returning(calls.c.turn_count)
+    )
+    return bump, {}
 
 
 class CallRecords:
@@ -39,28 +92,147 @@ class CallRecords:
         self._engine = engine
         self._clock: Clock = clock or SystemClock()
         self._pg = engine.dialect.name == "postgresql"
-
-    async def start_call(self, call_sid: str, *, caller: str | None, started_at: dt.datetime) -> None:
-        """Create the record if absent; a repeat only fills a missing caller or an earlier start."""
-        seed = self._insert().values(call_sid=call_sid, from_number=caller, started_at=started_at)
-        statement = seed.on_conflict_do_update(
+        self._queued: dict[str, _Queued] = {}
+        self._flush_lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
+        # Calls whose record this process has written: their later turns need no seeding statement.
+        self._seeded: OrderedDict[str, None] = OrderedDict()
+        insert = self._insert()
+        # Built once (see `_BUMP`): a call's start seeds its record with it.
+        self._seed_upsert = insert.on_conflict_do_update(
             index_elements=[calls.c.call_sid],
             set_={
-                "from_number": func.coalesce(calls.c.from_number, seed.excluded.from_number),
+                "from_number": func.coalesce(calls.c.from_number, insert.excluded.from_number),
                 "started_at": case(
-                    (seed.excluded.started_at < calls.c.started_at, seed.excluded.started_at),
+                    (insert.excluded.started_at < calls.c.started_at, insert.excluded.started_at),
                     else_=calls.c.started_at,
                 ),
             },
         )
-        async with database_errors("start_call"), write_transaction(self._engine) as conn:
-            await conn.execute(statement)
+
+    async def start_call(self, call_sid: str, *, caller: str | None, started_at: dt.datetime) -> None:
+        """Create the record if absent; a repeat only fills a missing caller or an earlier start.
+        Queued: committed with the call's first turn, or by a background flush a moment later."""
+        queued = self._queue(call_sid, started_at)
+        queued.started = True
+        queued.caller = queued.caller or caller
+        queued.started_at = min(queued.started_at, started_at)
+
+    async def flush(self) -> None:
+        """Write everything queued so far (returns once it is committed, or its failure logged).
+
+        A failed write is logged and dropped, as a failed direct write would be: the call goes on.
+        """
+        async with self._flush_lock:
+            batch, self._queued = self._queued, {}
+            if not batch:
+                return
+            try:
+                await self._write(batch)
+            except BookingUnavailable as error:  # the database is down or busy: expected
+                _log.warning("call records not written (%d calls): %s", len(batch), type(error).__name__)
+            except Exception:  # noqa: BLE001 - a bug: logged with its traceback; the calls go on
+                _log.exception("call records not written (%d calls)", len(batch))
+
+    async def aclose(self) -> None:
+        """Write what is queued (at shutdown)."""
+        await self.flush()
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            await asyncio.gather(flusher, return_exceptions=True)
+
+    def _queue(self, call_sid: str, at: dt.datetime) -> _Queued:
+        queued = self._queued.get(call_sid)
+        if queued is None:
+            queued = self._queued[call_sid] = _Queued(started_at=at)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_queued())
+        return queued
+
+    async def _flush_queued(self) -> None:
+        while self._queued:
+            await self.flush()
+
+    async def _write(self, batch: dict[str, _Queued]) -> None:
+        """One transaction for the batch: seed the records it needs, count and insert the turns,
+        set the changed fields, add the follow-ups. Rows are locked in `call_sid` order (no
+        deadlocks between workers flushing at once). The usual batch, a turn or two, costs two
+        statements: the count's bump (carrying the changed fields) and the turns' insert."""
+        sids = sorted(batch)
+        seeds = [sid for sid in sids if batch[sid].started or sid not in self._seeded]
+        talking = [sid for sid in sids if batch[sid].turns]
+        counts: dict[str, int] = {}  # each talking call's turn count after this batch
+        bumped: set[str] = set()  # calls whose changed fields went with the bump
+        async with database_errors("record_turns"), write_transaction(self._engine) as conn:
+            if seeds:
+                await self._seed(conn, batch, seeds)
+            if len(talking) <= SMALL_BATCH:
+                for sid in talking:
+                    bump, params = _bump(sid, batch[sid])
+                    last = (await conn.execute(bump, params)).scalar_one_or_none()
+                    if last is None:  # the record went meanwhile (a caller forgotten): make it again
+                        await self._seed(conn, batch, [sid])
+                        last = (await conn.execute(bump, params)).scalar_one()
+                    counts[sid] = int(last)
+                    bumped.add(sid)
+            else:
+                counts = await self._count_many(conn, batch, talking)
+            rows = [
+                {
+                    "call_sid": sid,
+                    "seq": counts[sid] - len(batch[sid].turns) + 1 + k,
+                    "role": role,
+                    "text": text,
+                    "at": at,
+                }
+                for sid in talking
+                for k, (role, text, at) in enumerate(batch[sid].turns)
+            ]
+            if rows:
+                await conn.execute(_INSERT_TURNS, rows)
+            for sid in sids:
+                queued = batch[sid]
+                if queued.changes and sid not in bumped:
+                    await conn.execute(update(calls).where(calls.c.call_sid == sid).values(**queued.changes))
+                for event, at in queued.follow_ups:
+                    await outbox.add(conn, event, at)
+        for sid in sids:
+            self._seeded[sid] = None
+            self._seeded.move_to_end(sid)
+        while len(self._seeded) > SEEDED_KEPT:
+            self._seeded.popitem(last=False)
+
+    async def _seed(self, conn: AsyncConnection, batch: dict[str, _Queued], sids: list[str]) -> None:
+        """Create the records of `sids` if absent; fill a missing caller or an earlier start."""
+        seeds = [
+            {"call_sid": sid, "from_number": batch[sid].caller, "started_at": batch[sid].started_at} for sid in sids
+        ]
+        await conn.execute(self._seed_upsert, seeds)
+
+    async def _count_many(self, conn: AsyncConnection, batch: dict[str, _Queued], talking: list[str]) -> dict[str, int]:
+        """A big batch's counts: one locked read and one bump for all its calls."""
+        query = (
+            select(calls.c.call_sid, calls.c.turn_count)
+            .where(calls.c.call_sid.in_(talking))
+            .order_by(calls.c.call_sid)
+            .with_for_update()
+        )
+        before = {str(row.call_sid): int(row.turn_count) for row in await conn.execute(query)}
+        missing = [sid for sid in talking if sid not in before]
+        if missing:  # records that went meanwhile (a caller forgotten): make them again
+            await self._seed(conn, batch, missing)
+            before.update({str(row.call_sid): int(row.turn_count) for row in await conn.execute(query)})
+        counts = {sid: before[sid] + len(batch[sid].turns) for sid in talking}
+        bump = update(calls).where(calls.c.call_sid == bindparam("b_sid")).values(turn_count=bindparam("b_count"))
+        await conn.execute(bump, [{"b_sid": sid, "b_count": counts[sid]} for sid in talking])
+        return counts
 
     async def add_turn(self, call_sid: str, *, role: str, text: str, at: dt.datetime) -> int:
         """Append one turn (`role` is `caller` or `agent`); returns its sequence number."""
         if role not in _ROLES:
             raise ValueError(f"role must be 'caller' or 'agent', got {role!r}")
         text = text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+        await self.flush()  # after the turns queued before it
         async with database_errors("add_turn"), write_transaction(self._engine) as conn:
             await self._ensure(conn, call_sid, started_at=at)
             bump = (
@@ -85,40 +257,21 @@ class CallRecords:
         appointment_id: int | None = None,
         follow_up: OutboxEvent | None = None,
     ) -> None:
-        """One dialogue turn in one transaction: its `(role, text)` turns in order, then the changed
-        fields and the follow-up (what `add_turn` and `update_call` do, without their separate commits)."""
+        """One dialogue turn: its `(role, text)` turns in order, then the changed fields and the
+        follow-up, committed in one transaction with whatever else is queued (module docstring)."""
         if any(role not in _ROLES for role, _ in turns):
             raise ValueError("role must be 'caller' or 'agent'")
+        queued = self._queue(call_sid, at)
+        queued.turns += [(role, text.replace("\x00", ""), at) for role, text in turns]
         given = {"outcome": outcome, "urgency": urgency, "appointment_id": appointment_id}
-        values: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-        async with database_errors("record_turn"), write_transaction(self._engine) as conn:
-            if turns:
-                bump = (
-                    update(calls)
-                    .where(calls.c.call_sid == call_sid)
-                    .values(turn_count=calls.c.turn_count + len(turns))
-                    .returning(calls.c.turn_count)
-                )
-                counted = (await conn.execute(bump)).scalar_one_or_none()
-                if counted is None:  # no record yet (its start was lost): create it, then count
-                    await self._ensure(conn, call_sid, started_at=at)
-                    counted = (await conn.execute(bump)).scalar_one()
-                last = int(counted)
-                first = last - len(turns) + 1
-                rows = [
-                    {"call_sid": call_sid, "seq": first + k, "role": role, "text": text.replace("\x00", ""), "at": at}
-                    for k, (role, text) in enumerate(turns)
-                ]
-                await conn.execute(call_turns.insert(), rows)
-            else:
-                await self._ensure(conn, call_sid, started_at=at)
-            if values:
-                await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
-            if follow_up is not None:
-                await outbox.add(conn, follow_up, at)
+        queued.changes.update({name: value for name, value in given.items() if value is not None})
+        if follow_up is not None:
+            queued.follow_ups.append((follow_up, at))
+        await self.flush()
 
     async def amend_turn(self, call_sid: str, seq: int, text: str) -> None:
         """Replace a turn's words (an agent turn cut by a barge-in); empty words remove the turn."""
+        await self.flush()
         text = text.replace("\x00", "")
         where = (call_turns.c.call_sid == call_sid) & (call_turns.c.seq == seq)
         statement = (
@@ -142,6 +295,7 @@ class CallRecords:
         given = {"outcome": outcome, "urgency": urgency, "appointment_id": appointment_id}
         values: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         now = self._clock.now()
+        await self.flush()
         async with database_errors("update_call"), write_transaction(self._engine) as conn:
             await self._ensure(conn, call_sid, started_at=now)
             if values:
@@ -158,15 +312,21 @@ class CallRecords:
         duration_s: int | None = None,
         summary: str | None = None,
         follow_up: OutboxEvent | None = None,
+        release_holds: bool = False,
     ) -> None:
         """Mark the call ended (the first end time wins); `in_progress` becomes `abandoned`.
 
         A later finish may refine the outcome or supply Twilio's own duration; repeating the same
-        finish changes nothing.
+        finish changes nothing. With `release_holds` the windows held for the call go free in the
+        same transaction (one commit at the end of a call, not two).
         """
+        await self.flush()
+        locked = select(calls).where(calls.c.call_sid == call_sid).with_for_update()
         async with database_errors("finish_call"), write_transaction(self._engine) as conn:
-            await self._ensure(conn, call_sid, started_at=ended_at)
-            row = (await conn.execute(select(calls).where(calls.c.call_sid == call_sid).with_for_update())).one()
+            row = (await conn.execute(locked)).first()
+            if row is None:  # no turn was ever recorded: the record starts and ends now
+                await self._ensure(conn, call_sid, started_at=ended_at)
+                row = (await conn.execute(locked)).one()
             final_end: dt.datetime = row.ended_at or ended_at
             final_outcome = outcome if outcome not in (None, "in_progress") else row.outcome
             if final_outcome == "in_progress":
@@ -181,9 +341,12 @@ class CallRecords:
             await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(**values))
             if follow_up is not None:
                 await outbox.add(conn, follow_up, self._clock.now())
+            if release_holds:
+                await holds.release(conn, call_sid)
 
     async def set_summary(self, call_sid: str, summary: str) -> None:
         """Store the post-call summary (the LLM's, replacing the one built from the call state)."""
+        await self.flush()
         async with database_errors("set_summary"), write_transaction(self._engine) as conn:
             await conn.execute(update(calls).where(calls.c.call_sid == call_sid).values(summary=summary))
 
@@ -193,6 +356,7 @@ class CallRecords:
         return record.model_dump(mode="json", by_alias=True) if record is not None else None
 
     async def get_call_record(self, call_sid: str) -> CallRecordOut | None:
+        await self.flush()  # what the calls have said so far, written behind, is in
         async with database_errors("get_call"), self._engine.connect() as conn:
             row = (await conn.execute(select(calls).where(calls.c.call_sid == call_sid))).first()
             if row is None:

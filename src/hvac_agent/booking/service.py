@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, case, select, update
+from sqlalchemy import Select, bindparam, case, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
@@ -50,6 +50,7 @@ from hvac_agent.followups.forget import forget_caller
 
 _A = appointments
 _W = window_capacity
+PURGE_EVERY = dt.timedelta(minutes=1)
 
 
 class _Abort(Exception):
@@ -72,6 +73,8 @@ class BookingService:
         self._engine = engine
         self._profile = profile
         self._clock = clock
+        self._purged_at: dt.datetime | None = None  # when this process last deleted expired holds
+        self._statements = _Statements(engine.dialect.name == "postgresql")
 
     def use_profile(self, profile: BusinessProfile) -> None:
         """Apply an edited business profile from the next request on (no restart)."""
@@ -119,7 +122,7 @@ class BookingService:
                 return await self._pick(conn, candidates, job, limit, now, exclude_call=None)
         async with database_errors("open_windows"), write_transaction(self._engine) as conn:
             await holds.lock_schedule(conn)
-            await holds.purge_expired(conn, now)
+            await self._purge_expired(conn, now)
             offers = await self._pick(conn, candidates, job, limit, now, exclude_call=hold_for)
             await holds.replace_holds(conn, hold_for, [(o.date, o.window) for o in offers], job, self._hold_until(now))
         return offers
@@ -144,6 +147,14 @@ class BookingService:
         """The call ended (or booked): its held windows are free for others at once."""
         async with database_errors("release_holds"), write_transaction(self._engine) as conn:
             await holds.release(conn, call_sid)
+
+    async def _purge_expired(self, conn: AsyncConnection, now: dt.datetime) -> None:
+        """Delete expired holds at most once a minute per process: they no longer count anyway
+        (usage reads only live ones), so this only keeps the table small, not correct."""
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return
+        await holds.purge_expired(conn, now)
+        self._purged_at = now
 
     def _hold_until(self, now: dt.datetime) -> dt.datetime:
         return now + dt.timedelta(minutes=self._profile.hold_minutes)
@@ -362,9 +373,12 @@ class BookingService:
         if not is_bookable(self._profile, now, request.date, request.window):
             return BookingResult(ok=False, reason="invalid_window", date=request.date, window=request.window)
         job = self._profile.job_for(request.issue_category, request.issue)
-        if await self._looks_full(conn, request.date, request.window, job.units):
+        if self._engine.dialect.name == "postgresql" and await self._looks_full(
+            conn, request.date, request.window, job.units
+        ):
             # Fast refusal without the schedule lock; a window that looks open is still only won
-            # under the lock (holds) and by the conditional UPDATE in `_reserve`.
+            # under the lock (holds) and by the conditional UPDATE in `_reserve`. (SQLite's write
+            # transaction holds the lock from its BEGIN: there the check below decides at once.)
             return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
         await holds.lock_schedule(conn)
         # Room counts other calls' chosen holds (a booking follows this call's own read-back hold).
@@ -381,13 +395,7 @@ class BookingService:
             appointment_id: int = existing["id"]
             await conn.execute(update(_A).where(_A.c.id == appointment_id).values(**values, changed_by_call_sid=None))
         else:
-            insert = (
-                self._insert(_A)
-                .values(**values, created_at=now)
-                .on_conflict_do_nothing(index_elements=[_A.c.call_sid])
-                .returning(_A.c.id)
-            )
-            new_id = (await conn.execute(insert)).scalar_one_or_none()
+            new_id = (await conn.execute(self._statements.book, {**values, "created_at": now})).scalar_one_or_none()
             if new_id is None:
                 # A concurrent duplicate committed first (PostgreSQL waited for it): answer with it.
                 return await self._book(conn, request, now)
@@ -408,20 +416,9 @@ class BookingService:
         profile (that date's units), but never drops below what is already booked (the CHECK
         would refuse it)."""
         capacity = self._profile.capacity_units(day, window)
-        seed = self._insert(_W).values(date=day, window=window, capacity=capacity, booked=0)
-        synced = case((seed.excluded.capacity >= _W.c.booked, seed.excluded.capacity), else_=_W.c.booked)
-        await conn.execute(
-            seed.on_conflict_do_update(
-                index_elements=[_W.c.date, _W.c.window],
-                set_={"capacity": synced},
-                where=_W.c.capacity != seed.excluded.capacity,
-            )
-        )
-        taken = await conn.execute(
-            update(_W)
-            .where(_W.c.date == day, _W.c.window == window, _W.c.booked + units <= _W.c.capacity)
-            .values(booked=_W.c.booked + units)
-        )
+        seed = {"date": day, "window": window, "capacity": capacity, "booked": 0}
+        await conn.execute(self._statements.seed_capacity, seed)
+        taken = await conn.execute(self._statements.take_capacity, {"t_day": day, "t_window": window, "t_units": units})
         return taken.rowcount == 1
 
     async def _looks_full(self, conn: AsyncConnection, day: dt.date, window: str, units: int) -> bool:
@@ -441,11 +438,41 @@ class BookingService:
         return (await conn.execute(query)).mappings().first()
 
     async def _locked_by_call(self, conn: AsyncConnection, call_sid: str) -> RowMapping | None:
-        query = select(_A).where(_A.c.call_sid == call_sid).with_for_update()
-        return (await conn.execute(query)).mappings().first()
+        return (await conn.execute(_BY_CALL, {"sid": call_sid})).mappings().first()
 
     def _insert(self, table: Any) -> Any:
         return (pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+_BY_CALL = select(_A).where(_A.c.call_sid == bindparam("sid", type_=_A.c.call_sid.type)).with_for_update()
+
+
+class _Statements:
+    """A booking's statements, built once per dialect with values bound at execution: building
+    them anew for each booking cost more than running them (SQLAlchemy's cache key is computed
+    from each new statement object)."""
+
+    def __init__(self, postgresql: bool) -> None:
+        insert = pg_insert if postgresql else sqlite_insert
+        self.book = insert(_A).on_conflict_do_nothing(index_elements=[_A.c.call_sid]).returning(_A.c.id)
+        seed = insert(_W)
+        synced = case((seed.excluded.capacity >= _W.c.booked, seed.excluded.capacity), else_=_W.c.booked)
+        self.seed_capacity = seed.on_conflict_do_update(
+            index_elements=[_W.c.date, _W.c.window],
+            set_={"capacity": synced},
+            where=_W.c.capacity != seed.excluded.capacity,
+        )
+        # Not named after columns: an UPDATE's parameters named like columns would become SET values.
+        units = bindparam("t_units", type_=_W.c.booked.type)
+        self.take_capacity = (
+            update(_W)
+            .where(
+                _W.c.date == bindparam("t_day", type_=_W.c.date.type),
+                _W.c.window == bindparam("t_window", type_=_W.c.window.type),
+                _W.c.booked + units <= _W.c.capacity,
+            )
+            .values(booked=_W.c.booked + units)
+        )
 
 
 def _already_booked(row: RowMapping) -> BookingResult:

@@ -117,9 +117,11 @@ class CallRecordPort(Protocol):
         duration_s: int | None = None,
         summary: str | None = None,
         follow_up: OutboxEvent | None = None,
+        release_holds: bool = False,
     ) -> None:
         """Mark the call ended; an `in_progress` outcome becomes `abandoned`. Idempotent. A given
-        `summary` replaces the stored one; `follow_up` goes into the outbox in the same transaction."""
+        `summary` replaces the stored one; `follow_up` goes into the outbox in the same transaction,
+        and with `release_holds` the windows held for the call go free in it too."""
         ...
 
     async def get_call(self, call_sid: str) -> dict[str, Any] | None:

@@ -8,7 +8,9 @@ send a follow-up for a change that never happened.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,16 +23,22 @@ from hvac_agent.followups.models import outbox_events
 
 async def add(conn: AsyncConnection, event: OutboxEvent, now: dt.datetime) -> None:
     """Write `event` in `conn`'s transaction; an event whose key is already there is left as it is."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(outbox_events).values(
-        key=event.key,
-        kind=event.kind,
-        phone=event.phone,
-        call_sid=event.call_sid,
-        payload=json.dumps(event.payload, default=str),
-        created_at=now,
-    )
-    await conn.execute(statement.on_conflict_do_nothing(index_elements=[outbox_events.c.key]))
+    values = {
+        "key": event.key,
+        "kind": event.kind,
+        "phone": event.phone,
+        "call_sid": event.call_sid,
+        "payload": json.dumps(event.payload, default=str),
+        "created_at": now,
+    }
+    await conn.execute(_insert(conn.dialect.name == "postgresql"), values)
+
+
+@functools.cache
+def _insert(postgresql: bool) -> Any:
+    """Built once per dialect, values bound at execution (building it per event cost more than running it)."""
+    insert = pg_insert if postgresql else sqlite_insert
+    return insert(outbox_events).on_conflict_do_nothing(index_elements=[outbox_events.c.key])
 
 
 async def add_appointment(
