@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +97,23 @@ def test_a_failed_record_write_never_breaks_the_call_and_shows(
     else:
         assert outages and outages[0]["error"] == "BookingUnavailable" and not bugs
         assert "exception" not in outages[0]  # an expected outage is no stack trace
+
+
+def test_a_record_batch_that_fails_behind_the_turn_is_logged_and_counted(
+    guard_server: ServerFactory, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The real records, their table broken under the running server: the grouped write that holds
+    the caller's turn fails, the call goes on, and the failure shows in the log and the metrics."""
+    with guard_server(configure_logs=True, log_level="INFO") as server:
+        with server.call() as call:
+            call.start()
+            with sqlite3.connect(tmp_path / "hvac.db") as db:
+                db.execute("ALTER TABLE call_turns RENAME TO call_turns_gone")
+            answer = call.say("my heater is broken")
+            assert answer.gather_action is not None and not answer.dial_numbers  # the call goes on
+        metrics = server.metrics()
+    failed = _metric(metrics, 'hvac_unexpected_errors_total{where="call_record"}') + _metric(
+        metrics, 'hvac_provider_errors_total{provider="database"}'
+    )
+    assert failed >= 1
+    assert "call records not written" in capfd.readouterr().err

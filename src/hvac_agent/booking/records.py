@@ -20,9 +20,9 @@ import asyncio
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,6 +43,11 @@ from hvac_agent.followups.events import OutboxEvent
 _ROLES = frozenset({"caller", "agent"})
 SMALL_BATCH = 2  # up to this many calls, each call's count is bumped on its own (one statement each)
 SEEDED_KEPT = 10_000
+# A batch write that failed: "unavailable" (the database is down or busy) or "bug"; with the number
+# of calls whose turns it held. Metrics are the app's, so the records only report.
+RecordFailure = Literal["unavailable", "bug"]
+FailureSink = Callable[[RecordFailure, int], None]
+
 _log = logging.getLogger("hvac_agent.booking.records")
 
 
@@ -88,9 +93,10 @@ class CallRecords:
     Every database failure surfaces as `BookingUnavailable`.
     """
 
-    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None, on_failure: FailureSink | None = None) -> None:
         self._engine = engine
         self._clock: Clock = clock or SystemClock()
+        self._on_failure = on_failure
         self._pg = engine.dialect.name == "postgresql"
         self._queued: dict[str, _Queued] = {}
         self._flush_lock = asyncio.Lock()
@@ -131,8 +137,14 @@ class CallRecords:
                 await self._write(batch)
             except BookingUnavailable as error:  # the database is down or busy: expected
                 _log.warning("call records not written (%d calls): %s", len(batch), type(error).__name__)
+                self._failed("unavailable", len(batch))
             except Exception:  # noqa: BLE001 - a bug: logged with its traceback; the calls go on
                 _log.exception("call records not written (%d calls)", len(batch))
+                self._failed("bug", len(batch))
+
+    def _failed(self, kind: RecordFailure, calls: int) -> None:
+        if self._on_failure is not None:
+            self._on_failure(kind, calls)
 
     async def aclose(self) -> None:
         """Write what is queued (at shutdown)."""
