@@ -144,6 +144,7 @@ _NO_UNIT = re.compile(
     r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
     r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
     r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number)\b"
+    r"|^(?:that'?s |it'?s |that |it )?(?:not applicable|n a|none|does not apply|doesn'?t apply)$"
 )
 
 

@@ -49,7 +49,9 @@ def normalise(text: str) -> str:
     s = _DIGIT_SEP.sub(" ", s)
     s = s.replace("(", " ").replace(")", " ")
     s = _NON_WORD.sub(" ", s)
-    # Keep "+" only right before a digit (E.164), "#" only before a digit (unit numbers).
+    # Keep "+" only right before a digit (E.164), "#" only before a digit (unit numbers, "# 105" too).
+    s = re.sub(r"#\s*(\d(?:\s+\d)+)\b", lambda m: "#" + re.sub(r"\s+", "", m.group(1)), s)  # "# 2 0 3"
+    s = re.sub(r"#\s+(?=\d)", "#", s)
     s = re.sub(r"[+#](?!\d)", " ", s)
     s = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", s)
     # Keep the grunts that mean yes/no before hesitation sounds are dropped.
