@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hvac_agent.booking.sqlite_inline import is_busy
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.sessions.store import SessionStoreUnavailable, Versioned
 
@@ -163,7 +164,7 @@ class EmbeddedSessionStore:
             # fetchall steps the statement to completion, so the autocommit write is committed.
             return fast.execute(sql, params).fetchall()
         except sqlite3.OperationalError as error:
-            if not _is_busy(error):
+            if not is_busy(error):
                 raise SessionStoreUnavailable(f"session database error: {error}") from error
         except sqlite3.Error as error:
             raise SessionStoreUnavailable(f"session database error: {error}") from error
@@ -209,11 +210,3 @@ class EmbeddedSessionStore:
             conn.close()
             raise SessionStoreUnavailable(f"cannot prepare session database: {error}") from error
         return conn
-
-
-def _is_busy(error: sqlite3.OperationalError) -> bool:
-    """SQLITE_BUSY / SQLITE_LOCKED: another connection holds a lock (a retry can succeed)."""
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is not None:
-        return int(code) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return "locked" in str(error) or "busy" in str(error)
