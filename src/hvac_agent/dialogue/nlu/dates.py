@@ -429,15 +429,8 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
     if offered and key and (wanted or part):
         _rank_within(choice, offered, set(wanted), key)
     if offered and choice.offer_index is None:
-        order = sorted(range(len(offered)), key=lambda i: (offered[i].date, offered[i].window))
-        dates = set(wanted)  # "friday or monday": whichever was offered first
-        matches = [
-            i
-            for i in order
-            if (choice.date is None or offered[i].date in dates)
-            and (choice.part_of_day is None or offer_part(offered[i]) == choice.part_of_day)
-            and offered[i].date not in choice.exclude_dates
-        ]
+        # "friday or monday": whichever was offered first
+        matches = _matching(offered, set(wanted), choice.part_of_day, choice.exclude_dates)
         if choice.date is not None or choice.part_of_day is not None:
             if matches:
                 choice.offer_index = matches[0]
@@ -448,14 +441,7 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
 
 def _rank_within(choice: WindowChoice, offered: Sequence[WindowOffer], dates: set[dt.date], key: str) -> None:
     """ "The later one on tuesday": the ordinal counts among the offers of the day (or part) said."""
-    within = sorted(
-        (
-            i
-            for i, o in enumerate(offered)
-            if (not dates or o.date in dates) and (choice.part_of_day is None or offer_part(o) == choice.part_of_day)
-        ),
-        key=lambda i: (offered[i].date, offered[i].window),
-    )
+    within = _matching(offered, dates, choice.part_of_day)
     if len(within) == 1:
         choice.offer_index = within[0]  # "the first one on wednesday" when wednesday has one
         return
@@ -465,3 +451,17 @@ def _rank_within(choice: WindowChoice, offered: Sequence[WindowOffer], dates: se
     rank = len(within) - 1 if key in ("last", "latter", "later") else _ORD_VALUE.get(key)
     if rank is not None and rank < len(within):
         choice.offer_index = within[rank]
+
+
+def _matching(
+    offered: Sequence[WindowOffer], dates: set[dt.date], part: PartOfDay | None, excluded: Sequence[dt.date] = ()
+) -> list[int]:
+    """Indexes of the offers on the days and part of day said (any when none said), in time order."""
+    order = sorted(range(len(offered)), key=lambda i: (offered[i].date, offered[i].window))
+    return [
+        i
+        for i in order
+        if (not dates or offered[i].date in dates)
+        and (part is None or offer_part(offered[i]) == part)
+        and offered[i].date not in excluded
+    ]
