@@ -146,7 +146,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             phone, phone_digits = None, None
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
         # "should end in 0124 not 0123": the digits taken back are not the new tail.
-        kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
+        kept = _kept_runs(utt)
         if len(utt.runs) > 1 and kept:
             tail = max(kept, key=len)
         else:
@@ -252,11 +252,21 @@ def _phone_part(utt: Utterance, ctx: NluContext) -> str | None:
     it, or a group named ("area code", "middle part", "ends in"), replaced by the digits given."""
     if not ctx.current_phone or not utt.runs:
         return None
-    taken = [r.digits for r in utt.runs if r.index > 0 and utt.dig_tokens[r.index - 1] == "not"]
-    kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
+    taken = [r.digits for r in utt.runs if _word_before(utt, r.index) == "not"]
+    kept = _kept_runs(utt)
     m = _PHONE_PART.search(utt.norm)
     where = m.lastgroup if m else None
     groups = [d for d in kept if 3 <= len(d) <= 4]  # "the middle three are …": not the word "three"
     if not groups or not (taken or where) or any(len(r.digits) >= 7 for r in utt.runs):
         return None  # a whole number given is taken whole
     return splice_part(ctx.current_phone, groups[0], taken[0] if taken else None, where)
+
+
+def _word_before(utt: Utterance, index: int) -> str | None:
+    """The word just before the digit run at token `index` (None at the start)."""
+    return utt.dig_tokens[index - 1] if index > 0 else None
+
+
+def _kept_runs(utt: Utterance) -> list[str]:
+    """Digit runs the caller gives, leaving out the ones taken back ("not 512", "I said 4410")."""
+    return [r.digits for r in utt.runs if _word_before(utt, r.index) not in _TAKEN_BACK]
