@@ -105,13 +105,13 @@ _NOW_FIRE = re.compile(r"\b(?:now|right now|again|still|smok\w+|sparks?|sparking
 _SEEN_FIRE = re.compile(r"\b(?:smoke|smoking|sparks?|sparking|flames?|fire)\b")
 
 
-def _dust_named(utt: Utterance) -> bool:
-    return any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in _DUST.finditer(utt.norm))
+def _said(pattern: re.Pattern[str], utt: Utterance) -> bool:
+    """The pattern is said and not negated before it ("not like dust", "there's no skunk")."""
+    return any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in pattern.finditer(utt.norm))
 
 
 def _skunk_gas(utt: Utterance) -> bool:
-    real = any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in _REAL_SKUNK.finditer(utt.norm))
-    return bool(_hits(_SKUNK_SMELL, utt)) and not real
+    return bool(_hits(_SKUNK_SMELL, utt)) and not _said(_REAL_SKUNK, utt)
 
 
 def extract_emergency(utt: Utterance) -> EmergencyKind | None:
@@ -121,6 +121,6 @@ def extract_emergency(utt: Utterance) -> EmergencyKind | None:
     if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (symptoms and _SHARED.search(utt.norm)):
         return "carbon_monoxide"
     past = _PAST_FIRE.search(utt.norm) and not _NOW_FIRE.search(utt.norm)
-    if _hits(_SMOKE_FIRE, utt) and not past and not (_dust_named(utt) and not _SEEN_FIRE.search(utt.norm)):
+    if _hits(_SMOKE_FIRE, utt) and not past and not (_said(_DUST, utt) and not _SEEN_FIRE.search(utt.norm)):
         return "smoke_fire"
     return None
