@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from starlette.types import Scope
 from hvac_agent.analytics.store import FactsStore
 from hvac_agent.api import router as api_router
 from hvac_agent.booking.db import create_engine, run_migrations
-from hvac_agent.booking.records import CallRecords, RecordFailure
+from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
 from hvac_agent.business.source import ProfileSource
 from hvac_agent.calls import CallService
@@ -78,14 +77,6 @@ class CoreServices:
         await self.engine.dispose()
 
 
-def _count_record_failure(metrics: Metrics, kind: RecordFailure, calls: int) -> None:
-    """Call-record writes that failed behind the turns, counted like the ones that fail in front."""
-    if kind == "unavailable":
-        metrics.provider_errors.labels(provider="database").inc(calls)
-    else:
-        metrics.unexpected_errors.labels(where="call_record").inc(calls)
-
-
 async def start_services(
     settings: Settings, clock: Clock, profile: BusinessProfile, metrics: Metrics, *, agent: Agent | None = None
 ) -> CoreServices:
@@ -94,7 +85,7 @@ async def start_services(
     await run_migrations(engine)
     store = make_session_store(settings, clock)
     booking = BookingService(engine, profile, clock)
-    records = CallRecords(engine, clock, on_failure=functools.partial(_count_record_failure, metrics))
+    records = CallRecords(engine, clock, on_failure=metrics.call_record_failed)
     facts = FactsStore(engine, clock)
     the_agent = agent or build_agent(settings, clock, profile)
     # Slow first-use loads (dateparser, usaddress, the embedding model) happen now, off the loop.

@@ -577,8 +577,8 @@ class CallService:
         try:
             await work
         except BookingUnavailable as error:  # the database is down or busy: expected, counted
-            self.metrics.provider_errors.labels(provider="database").inc()
+            self.metrics.call_record_failed(outage=True)
             log.warning("call_record_write_failed", error=type(error).__name__)
         except Exception:  # a bug: logged with its traceback and counted; the call goes on
-            self.metrics.unexpected_errors.labels(where="call_record").inc()
+            self.metrics.call_record_failed(outage=False)
             log.exception("call_record_write_bug")

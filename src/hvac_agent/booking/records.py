@@ -22,7 +22,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,10 +43,9 @@ from hvac_agent.followups.events import OutboxEvent
 _ROLES = frozenset({"caller", "agent"})
 SMALL_BATCH = 2  # up to this many calls, each call's count is bumped on its own (one statement each)
 SEEDED_KEPT = 10_000
-# A batch write that failed: "unavailable" (the database is down or busy) or "bug"; with the number
+# A batch write that failed: `outage` (the database is down or busy) or else a bug; with the number
 # of calls whose turns it held. Metrics are the app's, so the records only report.
-RecordFailure = Literal["unavailable", "bug"]
-FailureSink = Callable[[RecordFailure, int], None]
+FailureSink = Callable[[bool, int], None]
 
 _log = logging.getLogger("hvac_agent.booking.records")
 
@@ -137,14 +136,14 @@ class CallRecords:
                 await self._write(batch)
             except BookingUnavailable as error:  # the database is down or busy: expected
                 _log.warning("call records not written (%d calls): %s", len(batch), type(error).__name__)
-                self._failed("unavailable", len(batch))
+                self._failed(True, len(batch))
             except Exception:  # noqa: BLE001 - a bug: logged with its traceback; the calls go on
                 _log.exception("call records not written (%d calls)", len(batch))
-                self._failed("bug", len(batch))
+                self._failed(False, len(batch))
 
-    def _failed(self, kind: RecordFailure, calls: int) -> None:
+    def _failed(self, outage: bool, calls: int) -> None:
         if self._on_failure is not None:
-            self._on_failure(kind, calls)
+            self._on_failure(outage, calls)
 
     async def aclose(self) -> None:
         """Write what is queued (at shutdown)."""

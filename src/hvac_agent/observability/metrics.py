@@ -57,6 +57,14 @@ class Metrics:
             "hvac_duplicate_webhooks", "Retried webhooks answered from the stored reply", registry=r
         )
 
+    def call_record_failed(self, outage: bool, calls: int = 1) -> None:
+        """A call-record write that failed: a database outage (expected) or a bug; `calls` whose
+        turns it held (a grouped write holds several)."""
+        if outage:
+            self.provider_errors.labels(provider="database").inc(calls)
+        else:
+            self.unexpected_errors.labels(where="call_record").inc(calls)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
