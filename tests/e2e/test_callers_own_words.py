@@ -115,49 +115,47 @@ def test_financing_question_is_answered_then_a_visit_is_offered(server: Server) 
     _no_reasks(_agent_turns(server, call.call_sid))
 
 
-def test_address_corrected_at_the_unit_question(server: Server) -> None:
+def _corrected_at_the_unit_question(server: Server, address: str, correction: str) -> tuple[str, str]:
+    """Give `address`, say `correction` when the unit is asked, answer "no" until windows are
+    offered and take the first; the caller says yes to the read-back. Returns (call SID, read-back)."""
     with server.call() as call:
         call.start()
         call.say("my furnace stopped working and there's no heat")
         call.say("dana kim")
         call.say("yes")
-        unit_q = call.say("4410 duval street 78751")
+        unit_q = call.say(address)
         assert "unit" in unit_q.text.lower(), unit_q.text
-        after = call.say("oh sorry the house number is actually 4412 not 4410")
+        after = call.say(correction)
         assert "didn't catch" not in after.text
         call.say("no")  # the unit question again, or the next one: no unit, no one at risk
         while "Which works best" not in call.last.text:  # type: ignore[union-attr]
             call.say("no")
-        call.say("the first one")
-        assert "forty-four twelve" in call.last.text.lower() or "4412" in call.last.text  # type: ignore[union-attr]
+        read_back = call.say("the first one").text
         call.say("yes")
-    [appointment] = server.api("/api/appointments", call_sid=call.call_sid).json()
+    return call.call_sid, read_back
+
+
+def test_address_corrected_at_the_unit_question(server: Server) -> None:
+    call_sid, read_back = _corrected_at_the_unit_question(
+        server, "4410 duval street 78751", "oh sorry the house number is actually 4412 not 4410"
+    )
+    assert "forty-four twelve" in read_back.lower() or "4412" in read_back
+    [appointment] = server.api("/api/appointments", call_sid=call_sid).json()
     assert appointment["address"] == "4412 Duval Street"
     assert appointment["unit"] is None
-    _no_reasks(_agent_turns(server, call.call_sid))
+    _no_reasks(_agent_turns(server, call_sid))
 
 
 def test_street_corrected_without_its_number_at_the_unit_question(server: Server) -> None:
     # "it's Kerbey Lane, not Kirby": the new street name with the house number already given.
-    with server.call() as call:
-        call.start()
-        call.say("my furnace stopped working and there's no heat")
-        call.say("dana kim")
-        call.say("yes")
-        unit_q = call.say("1902 kirby lane 78751")
-        assert "unit" in unit_q.text.lower(), unit_q.text
-        after = call.say("oh sorry it's Kerbey Lane, K E R B E Y, not Kirby")
-        assert "didn't catch" not in after.text
-        call.say("no")
-        while "Which works best" not in call.last.text:  # type: ignore[union-attr]
-            call.say("no")
-        call.say("the first one")
-        assert "Kerbey Lane" in call.last.text, call.last.text  # type: ignore[union-attr]
-        call.say("yes")
-    [appointment] = server.api("/api/appointments", call_sid=call.call_sid).json()
+    call_sid, read_back = _corrected_at_the_unit_question(
+        server, "1902 kirby lane 78751", "oh sorry it's Kerbey Lane, K E R B E Y, not Kirby"
+    )
+    assert "Kerbey Lane" in read_back, read_back
+    [appointment] = server.api("/api/appointments", call_sid=call_sid).json()
     assert appointment["address"] == "1902 Kerbey Lane"
     assert appointment["unit"] is None
-    _no_reasks(_agent_turns(server, call.call_sid))
+    _no_reasks(_agent_turns(server, call_sid))
 
 
 def test_booking_put_under_another_name_while_the_address_is_asked(server: Server) -> None:
