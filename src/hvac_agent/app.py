@@ -13,7 +13,7 @@ from starlette.types import Scope
 
 from hvac_agent.analytics.store import FactsStore
 from hvac_agent.api import router as api_router
-from hvac_agent.booking.db import create_engine, run_migrations
+from hvac_agent.booking.db import close_raw_writer, create_engine, run_migrations
 from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
 from hvac_agent.business.source import ProfileSource
@@ -74,6 +74,7 @@ class CoreServices:
             await closer()
         await self.records.aclose()  # the call-record turns written behind
         await self.store.close()
+        await close_raw_writer(self.engine)
         await self.engine.dispose()
 
 

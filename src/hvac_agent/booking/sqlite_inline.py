@@ -13,11 +13,16 @@ make a call take that path.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import sqlite3
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+
+T = TypeVar("T")
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -68,3 +73,76 @@ def inline_creator(path: str, *, wait_ms: int) -> Callable[[], Any]:
         return await connection
 
     return create
+
+
+class RawWriter:
+    """Write transactions in plain `sqlite3` on the loop's thread, for the hottest writes (the
+    call records' grouped turns): SQLAlchemy's async layer (statement compilation, result objects,
+    greenlet switches) cost several times what SQLite takes to run them.
+
+    The same rules as `InlineConnection`: the loop's connection has no busy timeout, and a
+    transaction that finds the file locked by another process is rolled back and run again from
+    the start on a worker thread whose connection waits up to `wait_ms`. `work` is therefore a
+    plain function of the connection that may run twice (it must only read and write through it).
+    Callers hold the process's SQLite writer lock (`db.write_transaction`'s), so one transaction
+    runs at a time; commits are as durable as the engine's (WAL, `synchronous = NORMAL`).
+    """
+
+    def __init__(self, path: str, *, wait_ms: int) -> None:
+        self.path = path
+        self.wait_ms = wait_ms
+        self._fast: sqlite3.Connection | None = None  # the loop's: never waits for a lock
+        self._slow: sqlite3.Connection | None = None  # a worker thread's: waits up to `wait_ms`
+        self._slow_lock = threading.Lock()
+
+    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one `BEGIN IMMEDIATE` transaction; committed when it returns."""
+        if self._fast is None:
+            self._fast = self._connect(0)
+        try:
+            return _transaction(self._fast, work)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or self.wait_ms <= 0:
+                raise
+        return await asyncio.to_thread(self._write_waiting, work)
+
+    def _write_waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._slow_lock:
+            if self._slow is None:
+                self._slow = self._connect(self.wait_ms)
+            return _transaction(self._slow, work)
+
+    def close(self) -> None:
+        fast, self._fast = self._fast, None
+        if fast is not None:
+            fast.close()
+        with self._slow_lock:
+            slow, self._slow = self._slow, None
+            if slow is not None:
+                slow.close()
+
+
+def _transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return result
+
+
+def sqlite_datetime(value: dt.datetime) -> str:
+    """An aware datetime as `UTCDateTime` stores it on SQLite (naive UTC, SQLAlchemy's text form)."""
+    if value.tzinfo is None:
+        raise ValueError("sqlite_datetime needs an aware datetime")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
