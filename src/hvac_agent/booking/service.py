@@ -19,6 +19,7 @@ capacity rows in (date, window) order.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, case, select, update
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hvac_agent.booking import holds
 from hvac_agent.booking.availability import CandidateWindow, candidate_windows, is_bookable, local_today
-from hvac_agent.booking.db import write_transaction
+from hvac_agent.booking.db import raw_write, raw_writer, write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import appointments, window_capacity
 from hvac_agent.booking.schemas import AppointmentOut
@@ -75,6 +76,7 @@ class BookingService:
         self._clock = clock
         self._purged_at: dt.datetime | None = None  # when this process last deleted expired holds
         self._statements = _Statements(engine.dialect.name == "postgresql")
+        self._raw = raw_writer(engine)  # a SQLite file: offers and holds as plain sqlite3
 
     def use_profile(self, profile: BusinessProfile) -> None:
         """Apply an edited business profile from the next request on (no restart)."""
@@ -120,6 +122,13 @@ class BookingService:
         if hold_for is None:
             async with database_errors("open_windows"), self._engine.connect() as conn:
                 return await self._pick(conn, candidates, job, limit, now, exclude_call=None)
+        if self._raw is not None:
+            async with database_errors("open_windows"):
+                return await raw_write(
+                    self._engine,
+                    self._raw,
+                    lambda conn: self._offer_sqlite(conn, candidates, job, limit, now, hold_for),
+                )
         async with database_errors("open_windows"), write_transaction(self._engine) as conn:
             await holds.lock_schedule(conn)
             await self._purge_expired(conn, now)
@@ -134,6 +143,11 @@ class BookingService:
         job = self._profile.job_named(job_type)
         if not is_bookable(self._profile, now, day, window):
             return False
+        if self._raw is not None:
+            async with database_errors("hold_window"):
+                return await raw_write(
+                    self._engine, self._raw, lambda conn: self._hold_sqlite(conn, call_sid, day, window, job, now)
+                )
         async with database_errors("hold_window"), write_transaction(self._engine) as conn:
             await holds.lock_schedule(conn)
             key = (day, window)
@@ -156,6 +170,37 @@ class BookingService:
         await holds.purge_expired(conn, now)
         self._purged_at = now
 
+    def _offer_sqlite(
+        self,
+        conn: sqlite3.Connection,
+        candidates: list[CandidateWindow],
+        job: JobType,
+        limit: int,
+        now: dt.datetime,
+        hold_for: str,
+    ) -> list[WindowOffer]:
+        """`open_windows`' held offers on a plain sqlite3 connection (its `BEGIN IMMEDIATE` is
+        the schedule lock): the same choice as `_pick`, both readings of usage in one statement."""
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            holds.purge_expired_sqlite(conn, now)
+            self._purged_at = now
+        first, last = candidates[0].date, candidates[-1].date
+        everyone, chosen = holds.usage_sqlite(conn, first, last, now=now, exclude_call=hold_for)
+        offers = self._with_heard(candidates, job, limit, everyone, chosen)
+        keys = [(o.date, o.window) for o in offers]
+        holds.replace_holds_sqlite(conn, hold_for, keys, job, self._hold_until(now))
+        return offers
+
+    def _hold_sqlite(
+        self, conn: sqlite3.Connection, call_sid: str, day: dt.date, window: str, job: JobType, now: dt.datetime
+    ) -> bool:
+        """`hold_window` on a plain sqlite3 connection."""
+        _, chosen = holds.usage_sqlite(conn, day, day, now=now, exclude_call=call_sid)
+        if holds.room_for(self._profile, day, window, job, chosen.get((day, window))) < 1:
+            return False
+        holds.replace_holds_sqlite(conn, call_sid, [(day, window)], job, self._hold_until(now), chosen=True)
+        return True
+
     def _hold_until(self, now: dt.datetime) -> dt.datetime:
         return now + dt.timedelta(minutes=self._profile.hold_minutes)
 
@@ -176,9 +221,23 @@ class BookingService:
         offers = self._fitting(candidates, job, everyone, limit)
         if len(offers) < limit and exclude_call is not None:
             chosen = await holds.usage(conn, first, last, now=now, exclude_call=exclude_call, chosen_only=True)
-            more = self._fitting(candidates, job, chosen, limit)
+            offers = self._with_heard(candidates, job, limit, everyone, chosen)
+        return offers
+
+    def _with_heard(
+        self,
+        candidates: list[CandidateWindow],
+        job: JobType,
+        limit: int,
+        everyone: dict[holds.WindowKey, holds.Usage],
+        chosen: dict[holds.WindowKey, holds.Usage],
+    ) -> list[WindowOffer]:
+        """The windows with room counting every hold; when fewer than `limit`, windows that other
+        callers only heard (room counting chosen holds alone) fill the rest, soonest first."""
+        offers = self._fitting(candidates, job, everyone, limit)
+        if len(offers) < limit:
             taken = {(o.date, o.window) for o in offers}
-            offers += [o for o in more if (o.date, o.window) not in taken]
+            offers += [o for o in self._fitting(candidates, job, chosen, limit) if (o.date, o.window) not in taken]
             offers = sorted(offers, key=lambda o: (o.date, o.window))[:limit]
         return offers
 
