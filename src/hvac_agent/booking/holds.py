@@ -203,5 +203,10 @@ def replace_holds_sqlite(
         conn.executemany(_SQLITE_HOLD, rows)
 
 
+def release_sqlite(conn: sqlite3.Connection, call_sid: str) -> None:
+    """`release` on a plain sqlite3 connection."""
+    conn.execute(_SQLITE_RELEASE, (call_sid,))
+
+
 def purge_expired_sqlite(conn: sqlite3.Connection, now: dt.datetime) -> None:
     conn.execute(_SQLITE_PURGE, (sqlite_datetime(now),))

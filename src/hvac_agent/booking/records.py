@@ -70,6 +70,7 @@ ON CONFLICT (call_sid) DO UPDATE SET
     from_number = coalesce(calls.from_number, excluded.from_number),
     started_at = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END
 """
+_SQLITE_ENSURE = "INSERT INTO calls (call_sid, started_at) VALUES (?, ?) ON CONFLICT (call_sid) DO NOTHING"
 _SQLITE_TURN = "INSERT INTO call_turns (call_sid, seq, role, text, at) VALUES (?, ?, ?, ?, ?)"
 _SQLITE_OUTBOX = (
     'INSERT INTO outbox_events ("key", kind, phone, call_sid, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) '
@@ -359,6 +360,17 @@ class CallRecords:
         same transaction (one commit at the end of a call, not two).
         """
         await self.flush()
+        if self._raw is not None:  # once a call: plain sqlite3 on a SQLite file
+            now = self._clock.now()
+            async with database_errors("finish_call"):
+                await raw_write(
+                    self._engine,
+                    self._raw,
+                    lambda conn: _finish_sqlite(
+                        conn, call_sid, ended_at, outcome, duration_s, summary, follow_up, release_holds, now
+                    ),
+                )
+            return
         locked = select(calls).where(calls.c.call_sid == call_sid).with_for_update()
         async with database_errors("finish_call"), write_transaction(self._engine) as conn:
             row = (await conn.execute(locked)).first()
@@ -451,13 +463,62 @@ def _write_sqlite(conn: sqlite3.Connection, batch: dict[str, _Queued], sids: lis
             rows += [
                 (sid, first + k, role, text, sqlite_datetime(at)) for k, (role, text, at) in enumerate(queued.turns)
             ]
-        for event, at in queued.follow_ups:  # as followups/outbox.add writes them
-            payload = json.dumps(event.payload, default=str)
-            conn.execute(
-                _SQLITE_OUTBOX, (event.key, event.kind, event.phone, event.call_sid, payload, sqlite_datetime(at))
-            )
+        for event, at in queued.follow_ups:
+            _outbox_sqlite(conn, event, at)
     if rows:
         conn.executemany(_SQLITE_TURN, rows)
+
+
+def _outbox_sqlite(conn: sqlite3.Connection, event: OutboxEvent, at: dt.datetime) -> None:
+    """`followups.outbox.add` on a plain sqlite3 connection (the same row)."""
+    payload = json.dumps(event.payload, default=str)
+    conn.execute(_SQLITE_OUTBOX, (event.key, event.kind, event.phone, event.call_sid, payload, sqlite_datetime(at)))
+
+
+def _finish_sqlite(
+    conn: sqlite3.Connection,
+    call_sid: str,
+    ended_at: dt.datetime,
+    outcome: Outcome | None,
+    duration_s: int | None,
+    summary: str | None,
+    follow_up: OutboxEvent | None,
+    release_holds: bool,
+    now: dt.datetime,
+) -> None:
+    """`CallRecords.finish_call` on a plain sqlite3 connection (the same rules, one transaction)."""
+    read = "SELECT started_at, ended_at, outcome, duration_s FROM calls WHERE call_sid = ?"
+    row = conn.execute(read, (call_sid,)).fetchone()
+    if row is None:  # no turn was ever recorded: the record starts and ends now
+        conn.execute(_SQLITE_ENSURE, (call_sid, sqlite_datetime(ended_at)))
+        row = conn.execute(read, (call_sid,)).fetchone()
+    started, ended, stored_outcome, stored_duration = row
+    final_end = _utc(ended) if ended is not None else ended_at
+    final_outcome = outcome if outcome not in (None, "in_progress") else stored_outcome
+    if final_outcome == "in_progress":
+        final_outcome = "abandoned"
+    if duration_s is None:
+        duration_s = stored_duration
+    if duration_s is None:
+        duration_s = max(0, round((final_end - _utc(started)).total_seconds()))
+    values: dict[str, Any] = {
+        "ended_at": sqlite_datetime(final_end),
+        "outcome": final_outcome,
+        "duration_s": duration_s,
+    }
+    if summary is not None:
+        values["summary"] = summary
+    sets = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(f"UPDATE calls SET {sets} WHERE call_sid = ?", (*values.values(), call_sid))
+    if follow_up is not None:
+        _outbox_sqlite(conn, follow_up, now)
+    if release_holds:
+        holds.release_sqlite(conn, call_sid)
+
+
+def _utc(stored: str) -> dt.datetime:
+    """A `UTCDateTime` as SQLite holds it (naive UTC text) → an aware datetime."""
+    return dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC)
 
 
 def _seed_row(sid: str, queued: _Queued) -> tuple[str, str | None, str]:

@@ -392,6 +392,22 @@ class BookingService:
 
     async def past_visits(self, phone: str) -> list[PastVisit]:
         """`past_bookings` as the dialogue sees them (BookingPort)."""
+        if self._raw is not None:  # twice a call: plain sqlite3 on a SQLite file
+            async with database_errors("past_bookings"):
+                rows = await self._raw.read(lambda conn: conn.execute(_SQLITE_PAST_VISITS, (phone, 5)).fetchall())
+            return [
+                PastVisit(
+                    customer_name=name,
+                    address=address,
+                    unit=unit,
+                    zip=zip_code,
+                    issue=issue,
+                    date=dt.date.fromisoformat(day),
+                    window=window,
+                    status=status,
+                )
+                for name, address, unit, zip_code, issue, day, window, status in rows
+            ]
         return [
             PastVisit(
                 customer_name=a.customer_name,
@@ -503,6 +519,10 @@ class BookingService:
         return (pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
+_SQLITE_PAST_VISITS = (
+    'SELECT customer_name, address, unit, zip, issue, date, "window", status FROM appointments '
+    "WHERE phone = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+)
 _BY_CALL = select(_A).where(_A.c.call_sid == bindparam("sid", type_=_A.c.call_sid.type)).with_for_update()
 
 

@@ -113,6 +113,24 @@ class RawWriter:
                 raise
         return await asyncio.to_thread(self._write_waiting, work)
 
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` (reads only) on the loop's connection outside a transaction: a single
+        SELECT in WAL mode reads one snapshot and never waits (a busy file: on the worker thread)."""
+        if self._fast is None:
+            self._fast = self._connect(0)
+        try:
+            return work(self._fast)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or self.wait_ms <= 0:
+                raise
+        return await asyncio.to_thread(self._read_waiting, work)
+
+    def _read_waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._slow_lock:
+            if self._slow is None:
+                self._slow = self._connect(self.wait_ms)
+            return work(self._slow)
+
     def _write_waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self._slow_lock:
             if self._slow is None:
