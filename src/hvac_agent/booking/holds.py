@@ -203,6 +203,11 @@ def replace_holds_sqlite(
         conn.executemany(_SQLITE_HOLD, rows)
 
 
+def utc_from_sqlite(stored: str) -> dt.datetime:
+    """A `UTCDateTime` as SQLite holds it (naive UTC text) → an aware datetime."""
+    return dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC)
+
+
 def release_sqlite(conn: sqlite3.Connection, call_sid: str) -> None:
     """`release` on a plain sqlite3 connection."""
     conn.execute(_SQLITE_RELEASE, (call_sid,))

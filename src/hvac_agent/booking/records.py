@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import sqlite3
 from collections import OrderedDict
@@ -36,7 +35,7 @@ from hvac_agent.booking.db import raw_write, raw_writer, write_transaction
 from hvac_agent.booking.errors import BookingUnavailable, database_errors
 from hvac_agent.booking.models import call_turns, calls
 from hvac_agent.booking.schemas import CallRecordOut, CallTurnOut
-from hvac_agent.booking.sqlite_inline import sqlite_datetime
+from hvac_agent.booking.sqlite_inline import add_outbox, sqlite_datetime
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.dialogue.ports import CallRecordPort
 from hvac_agent.dialogue.state import Outcome, Urgency
@@ -72,10 +71,6 @@ ON CONFLICT (call_sid) DO UPDATE SET
 """
 _SQLITE_ENSURE = "INSERT INTO calls (call_sid, started_at) VALUES (?, ?) ON CONFLICT (call_sid) DO NOTHING"
 _SQLITE_TURN = "INSERT INTO call_turns (call_sid, seq, role, text, at) VALUES (?, ?, ?, ?, ?)"
-_SQLITE_OUTBOX = (
-    'INSERT INTO outbox_events ("key", kind, phone, call_sid, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) '
-    'ON CONFLICT ("key") DO NOTHING'
-)
 _CHANGEABLE = ("outcome", "urgency", "appointment_id")  # the only fields a turn changes (column names)
 
 
@@ -464,15 +459,9 @@ def _write_sqlite(conn: sqlite3.Connection, batch: dict[str, _Queued], sids: lis
                 (sid, first + k, role, text, sqlite_datetime(at)) for k, (role, text, at) in enumerate(queued.turns)
             ]
         for event, at in queued.follow_ups:
-            _outbox_sqlite(conn, event, at)
+            add_outbox(conn, event, at)
     if rows:
         conn.executemany(_SQLITE_TURN, rows)
-
-
-def _outbox_sqlite(conn: sqlite3.Connection, event: OutboxEvent, at: dt.datetime) -> None:
-    """`followups.outbox.add` on a plain sqlite3 connection (the same row)."""
-    payload = json.dumps(event.payload, default=str)
-    conn.execute(_SQLITE_OUTBOX, (event.key, event.kind, event.phone, event.call_sid, payload, sqlite_datetime(at)))
 
 
 def _finish_sqlite(
@@ -493,14 +482,14 @@ def _finish_sqlite(
         conn.execute(_SQLITE_ENSURE, (call_sid, sqlite_datetime(ended_at)))
         row = conn.execute(read, (call_sid,)).fetchone()
     started, ended, stored_outcome, stored_duration = row
-    final_end = _utc(ended) if ended is not None else ended_at
+    final_end = holds.utc_from_sqlite(ended) if ended is not None else ended_at
     final_outcome = outcome if outcome not in (None, "in_progress") else stored_outcome
     if final_outcome == "in_progress":
         final_outcome = "abandoned"
     if duration_s is None:
         duration_s = stored_duration
     if duration_s is None:
-        duration_s = max(0, round((final_end - _utc(started)).total_seconds()))
+        duration_s = max(0, round((final_end - holds.utc_from_sqlite(started)).total_seconds()))
     values: dict[str, Any] = {
         "ended_at": sqlite_datetime(final_end),
         "outcome": final_outcome,
@@ -511,14 +500,9 @@ def _finish_sqlite(
     sets = ", ".join(f"{name} = ?" for name in values)
     conn.execute(f"UPDATE calls SET {sets} WHERE call_sid = ?", (*values.values(), call_sid))
     if follow_up is not None:
-        _outbox_sqlite(conn, follow_up, now)
+        add_outbox(conn, follow_up, now)
     if release_holds:
         holds.release_sqlite(conn, call_sid)
-
-
-def _utc(stored: str) -> dt.datetime:
-    """A `UTCDateTime` as SQLite holds it (naive UTC text) → an aware datetime."""
-    return dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC)
 
 
 def _seed_row(sid: str, queued: _Queued) -> tuple[str, str | None, str]:

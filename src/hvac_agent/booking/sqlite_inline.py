@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiosqlite
+
+from hvac_agent.followups.events import OutboxEvent
 
 T = TypeVar("T")
 
@@ -164,3 +167,15 @@ def sqlite_datetime(value: dt.datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("sqlite_datetime needs an aware datetime")
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_OUTBOX = (
+    'INSERT INTO outbox_events ("key", kind, phone, call_sid, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) '
+    'ON CONFLICT ("key") DO NOTHING'
+)
+
+
+def add_outbox(conn: sqlite3.Connection, event: OutboxEvent, at: dt.datetime) -> None:
+    """`followups.outbox.add` on a plain sqlite3 connection (the same row, in its transaction)."""
+    payload = json.dumps(event.payload, default=str)
+    conn.execute(_OUTBOX, (event.key, event.kind, event.phone, event.call_sid, payload, sqlite_datetime(at)))
