@@ -50,10 +50,12 @@ class Signatures:
     def valid(self, url: str, params: Mapping[str, str], signature: str | None) -> bool:
         if not signature:
             return False
-        for candidate in (url, *_port_spellings(url)):
-            if hmac.compare_digest(self.signature(candidate, params).encode(), signature.encode()):
-                return True
-        return False
+        expected = signature.encode()
+        if hmac.compare_digest(self.signature(url, params).encode(), expected):
+            return True
+        return any(
+            hmac.compare_digest(self.signature(other, params).encode(), expected) for other in _port_spellings(url)
+        )
 
 
 def _port_spellings(url: str) -> tuple[str, ...]:
