@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hvac_agent.booking.db import close_raw_writer, create_engine, migrate
+from hvac_agent.booking.db import close_raw_writer, create_engine, migrate, raw_writer
 from hvac_agent.booking.records import CallRecords
 
 T0 = dt.datetime(2026, 12, 1, 12, 30, tzinfo=dt.UTC)
@@ -301,6 +301,31 @@ async def test_sqlite_turns_are_stored_as_sqlalchemy_stores_them(tmp_path: Path)
         assert stored == [("plain", "2026-12-01 12:30:00.000000"), ("sqlalchemy", "2026-12-01 12:30:00.000000")]
         assert started == "2026-12-01 12:30:00.000000"
     finally:
+        await records.aclose()
+        await close_raw_writer(engine)
+        await engine.dispose()
+
+
+async def test_sqlite_wal_is_checkpointed_off_the_loop_as_turns_go_in(tmp_path: Path) -> None:
+    """The loop's connection never checkpoints (a checkpoint writes and syncs the file); the writer
+    runs one on its worker thread every so many commits, so the log does not grow with the calls."""
+    url = f"sqlite:///{tmp_path}/hvac.db"
+    await migrate(url)
+    engine = create_engine(url)
+    records = CallRecords(engine)
+    watcher = sqlite3.connect(f"{tmp_path}/hvac.db")  # open throughout: no last-close checkpoint
+    try:
+        for k in range(2000):  # one commit each (nothing else is queued)
+            await records.record_turn(f"CA{k % 50}", turns=[("agent", "hello")], at=at(k))
+        writer = raw_writer(engine)
+        assert writer is not None
+        await writer.settle()  # a checkpoint under way
+        frames = watcher.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        assert frames < 1500  # without checkpoints: at least one frame per commit
+        call = await records.get_call("CA7")
+        assert call is not None and len(call["turns"]) == 40
+    finally:
+        watcher.close()
         await records.aclose()
         await close_raw_writer(engine)
         await engine.dispose()

@@ -140,6 +140,7 @@ async def close_raw_writer(engine: AsyncEngine) -> None:
     writer = _raw_writers.get(engine.sync_engine)
     if writer is not None:
         async with _sqlite_writer_lock(engine):
+            await writer.settle()
             writer.close()
 
 

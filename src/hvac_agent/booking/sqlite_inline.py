@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -26,6 +27,8 @@ import aiosqlite
 from hvac_agent.followups.events import OutboxEvent
 
 T = TypeVar("T")
+CHECKPOINT_EVERY = 200  # RawWriter commits between WAL checkpoints (each commit adds a few pages)
+_log = logging.getLogger("hvac_agent.booking")
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -97,30 +100,52 @@ class RawWriter:
         self._fast: sqlite3.Connection | None = None  # the loop's: never waits for a lock
         self._slow: sqlite3.Connection | None = None  # a worker thread's: waits up to `wait_ms`
         self._slow_lock = threading.Lock()
+        self._commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
 
-    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+    def _connect(self, busy_timeout_ms: int, *, checkpoints: bool = True) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        if not checkpoints:  # the loop's: a checkpoint writes and syncs the file (`_after_commit`)
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
         return conn
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` in one `BEGIN IMMEDIATE` transaction; committed when it returns."""
         if self._fast is None:
-            self._fast = self._connect(0)
+            self._fast = self._connect(0, checkpoints=False)
         try:
-            return _transaction(self._fast, work)
+            result = _transaction(self._fast, work)
         except sqlite3.OperationalError as error:
             if not is_busy(error) or self.wait_ms <= 0:
                 raise
-        return await asyncio.to_thread(self._write_waiting, work)
+            result = await asyncio.to_thread(self._write_waiting, work)
+        self._after_commit()
+        return result
+
+    def _after_commit(self) -> None:
+        """Every `CHECKPOINT_EVERY` commits, a WAL checkpoint on the worker thread (what
+        SQLite's automatic one would do on the committing connection, here on the loop)."""
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
+            self._checkpoint = asyncio.get_running_loop().create_task(asyncio.to_thread(self._checkpoint_now))
+
+    def _checkpoint_now(self) -> None:
+        with self._slow_lock:
+            try:
+                if self._slow is None:
+                    self._slow = self._connect(self.wait_ms)
+                self._slow.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.Error as error:  # the next one tries again; SQLite's own still runs elsewhere
+                _log.warning("call database checkpoint failed: %s", type(error).__name__)
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` (reads only) on the loop's connection outside a transaction: a single
         SELECT in WAL mode reads one snapshot and never waits (a busy file: on the worker thread)."""
         if self._fast is None:
-            self._fast = self._connect(0)
+            self._fast = self._connect(0, checkpoints=False)
         try:
             return work(self._fast)
         except sqlite3.OperationalError as error:
@@ -139,6 +164,12 @@ class RawWriter:
             if self._slow is None:
                 self._slow = self._connect(self.wait_ms)
             return _transaction(self._slow, work)
+
+    async def settle(self) -> None:
+        """Wait for a checkpoint under way (before closing)."""
+        checkpoint = self._checkpoint
+        if checkpoint is not None:
+            await asyncio.gather(checkpoint, return_exceptions=True)
 
     def close(self) -> None:
         fast, self._fast = self._fast, None
