@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
+from pathlib import Path
 
 import pytest
 
+from hvac_agent.booking.db import close_raw_writer, create_engine, migrate, raw_writer
 from hvac_agent.booking.records import CallRecords
 
 T0 = dt.datetime(2026, 12, 1, 12, 30, tzinfo=dt.UTC)
@@ -233,3 +236,96 @@ async def test_a_record_removed_mid_call_is_made_again_by_the_next_turn(records:
     call = await records.get_call("CA1")
     assert call is not None and call["outcome"] == "message"
     assert [t["text"] for t in call["turns"]] == ["after"]
+
+
+async def test_sqlite_turns_wait_off_the_loop_while_another_process_holds_the_lock(tmp_path: Path) -> None:
+    """Grouped turns go in as plain sqlite3 on the loop; a locked file sends the transaction to a
+    worker thread that waits for the lock, and the turns are all there once it is free."""
+    url = f"sqlite:///{tmp_path}/hvac.db"
+    await migrate(url)
+    engine = create_engine(url)
+    records = CallRecords(engine)
+    other = sqlite3.connect(f"{tmp_path}/hvac.db", isolation_level=None)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await records.start_call("CA1", caller="+15125550123", started_at=T0)
+        await records.record_turn("CA1", turns=[("agent", "hello")], at=at(1))
+        other.execute("BEGIN IMMEDIATE")  # another process's write transaction, still open
+        writing = asyncio.create_task(
+            records.record_turn("CA1", turns=[("caller", "no heat"), ("agent", "sorry")], at=at(2), urgency="urgent")
+        )
+        await asyncio.sleep(0.2)
+        assert not writing.done()  # waiting for the lock...
+        assert ticks >= 10  # ...without holding up the loop
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=5)
+        call = await records.get_call("CA1")
+        assert call is not None
+        assert [(t["role"], t["text"]) for t in call["turns"]] == [
+            ("agent", "hello"),
+            ("caller", "no heat"),
+            ("agent", "sorry"),
+        ]
+        assert call["urgency"] == "urgent"
+    finally:
+        ticker.cancel()
+        other.close()
+        await records.aclose()
+        await close_raw_writer(engine)
+        await engine.dispose()
+
+
+async def test_sqlite_turns_are_stored_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
+    """Plain-sqlite3 turns and SQLAlchemy's (a stream's single turn) keep the same stored forms,
+    so ordering and comparisons of times in SQL see one format."""
+    url = f"sqlite:///{tmp_path}/hvac.db"
+    await migrate(url)
+    engine = create_engine(url)
+    records = CallRecords(engine)
+    try:
+        when = dt.datetime(2026, 12, 1, 6, 30, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6)))  # 12:30 UTC
+        await records.start_call("CA1", caller=None, started_at=when)
+        await records.record_turn("CA1", turns=[("agent", "plain")], at=when)
+        await records.add_turn("CA1", role="caller", text="sqlalchemy", at=when)
+        with sqlite3.connect(f"{tmp_path}/hvac.db") as conn:
+            stored = conn.execute("SELECT text, at FROM call_turns ORDER BY seq").fetchall()
+            started = conn.execute("SELECT started_at FROM calls").fetchone()[0]
+        assert stored == [("plain", "2026-12-01 12:30:00.000000"), ("sqlalchemy", "2026-12-01 12:30:00.000000")]
+        assert started == "2026-12-01 12:30:00.000000"
+    finally:
+        await records.aclose()
+        await close_raw_writer(engine)
+        await engine.dispose()
+
+
+async def test_sqlite_wal_is_checkpointed_off_the_loop_as_turns_go_in(tmp_path: Path) -> None:
+    """The loop's connection never checkpoints (a checkpoint writes and syncs the file); the writer
+    runs one on its worker thread every so many commits, so the log does not grow with the calls."""
+    url = f"sqlite:///{tmp_path}/hvac.db"
+    await migrate(url)
+    engine = create_engine(url)
+    records = CallRecords(engine)
+    watcher = sqlite3.connect(f"{tmp_path}/hvac.db")  # open throughout: no last-close checkpoint
+    try:
+        for k in range(2000):  # one commit each (nothing else is queued)
+            await records.record_turn(f"CA{k % 50}", turns=[("agent", "hello")], at=at(k))
+        writer = raw_writer(engine)
+        assert writer is not None
+        await writer.settle()  # a checkpoint under way
+        frames = watcher.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        assert frames < 1500  # without checkpoints: at least one frame per commit
+        call = await records.get_call("CA7")
+        assert call is not None and len(call["turns"]) == 40
+    finally:
+        watcher.close()
+        await records.aclose()
+        await close_raw_writer(engine)
+        await engine.dispose()

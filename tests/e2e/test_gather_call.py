@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import urlsplit
 
 from tests.e2e.conftest import AUTH_TOKEN, Server
 from tests.e2e.scripts import COOPERATIVE, drive_call
@@ -195,6 +196,26 @@ def test_forged_or_missing_signature_is_refused_and_changes_nothing(server: Serv
     assert unknown.post_raw("/twilio/voice", {"CallSid": "CAforged"}).status_code == 403
     unknown.close()
     assert server.api("/api/calls/CAforged").status_code == 404
+
+
+def test_a_signature_over_the_url_without_its_port_is_accepted_another_port_is_not(server: Server) -> None:
+    """Twilio signs a URL with or without the scheme's port: both spellings are genuine."""
+    with server.call() as call:
+        public = urlsplit(server.base_url)  # the public URL the server signs against
+        assert public.port is not None  # the test server's public URL names its port
+        params = {"CallSid": call.call_sid, "From": call.caller, "To": call.to, "CallStatus": "ringing"}
+        other_port = public._replace(netloc=f"{public.hostname}:{public.port + 1}").geturl() + "/twilio/voice"
+        refused = call.client.post(
+            server.base_url + "/twilio/voice",
+            data=params,
+            headers={"X-Twilio-Signature": call.sign(other_port, params)},
+        )
+        assert refused.status_code == 403
+        portless = public._replace(netloc=str(public.hostname)).geturl() + "/twilio/voice"
+        accepted = call.client.post(
+            server.base_url + "/twilio/voice", data=params, headers={"X-Twilio-Signature": call.sign(portless, params)}
+        )
+        assert accepted.status_code == 200 and "<Gather" in accepted.text
 
 
 def test_odd_or_missing_fields_get_polite_twiml_not_a_5xx(server: Server) -> None:

@@ -12,9 +12,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hvac_agent.analytics.facts import CallFacts
-from hvac_agent.booking.db import write_transaction
+from hvac_agent.booking.db import raw_write, raw_writer, write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import call_facts
+from hvac_agent.booking.sqlite_inline import sqlite_datetime
 from hvac_agent.clock import Clock
 
 _F = call_facts
@@ -35,15 +36,42 @@ def _save_statement(postgresql: bool) -> Any:
     )
 
 
+# `save`'s upsert as plain SQLite (the SQLite file's hot path: booking/sqlite_inline.RawWriter).
+_SQLITE_SAVE = """
+INSERT INTO call_facts (call_sid, channel, experiment, variant, facts, transfer_unanswered, fallback, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_sid) DO UPDATE SET
+    channel = excluded.channel, experiment = excluded.experiment, variant = excluded.variant,
+    facts = excluded.facts, updated_at = excluded.updated_at,
+    transfer_unanswered = call_facts.transfer_unanswered OR excluded.transfer_unanswered,
+    fallback = call_facts.fallback OR excluded.fallback
+"""
+
+
 class FactsStore:
     """Writes are upserts keyed by call SID, so a repeated or out-of-order write loses nothing."""
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self._raw = raw_writer(engine)
 
     async def save(self, call_sid: str, facts: CallFacts) -> None:
         """Store the call's facts (flags only ever rise: an unanswered transfer stays noted)."""
+        if self._raw is not None:  # twice a call: plain sqlite3 on a SQLite file
+            row = (
+                call_sid,
+                facts.channel,
+                facts.experiment,
+                facts.variant,
+                facts.model_dump_json(),
+                int(facts.transfer_unanswered),
+                int(facts.fallback),
+                sqlite_datetime(self._clock.now()),
+            )
+            async with database_errors("save_facts"):
+                await raw_write(self._engine, self._raw, lambda conn: conn.execute(_SQLITE_SAVE, row).close())
+            return
         values = {
             "channel": facts.channel,
             "experiment": facts.experiment,

@@ -74,10 +74,11 @@ def candidate_windows(
     excluded = frozenset(exclude_dates or ())
     day = max(today, not_before) if not_before else today
     last = last_bookable_date(profile, now)
-    while day <= last:
+    local = now.astimezone(profile.tz)
+    while day <= last:  # within the horizon, and a day with windows is open: only the hour rules remain
         if day not in excluded:
             for window in profile.windows_on(day):
-                if matches_part_of_day(window, part_of_day) and _calendar_ok(profile, now, day, window):
+                if matches_part_of_day(window, part_of_day) and _hours_ok(profile, now, local, day, window):
                     yield CandidateWindow(day, window.label, window_start(profile, day, window))
         day += dt.timedelta(days=1)
 
@@ -88,7 +89,13 @@ def _calendar_ok(profile: BusinessProfile, now: dt.datetime, day: dt.date, windo
         return False
     if not local_today(profile, now) <= day <= last_bookable_date(profile, now):
         return False
-    local = now.astimezone(profile.tz)
+    return _hours_ok(profile, now, now.astimezone(profile.tz), day, window)
+
+
+def _hours_ok(
+    profile: BusinessProfile, now: dt.datetime, local: dt.datetime, day: dt.date, window: ArrivalWindow
+) -> bool:
+    """The same-day cut-off and the lead time (`local` is `now` in the business's time zone)."""
     cutoff = profile.same_day_cutoff
     if cutoff and day == local.date() and local.time() >= dt.time.fromisoformat(cutoff):
         return False

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hvac_agent.booking.errors import BookingUnavailable
-from hvac_agent.booking.sqlite_inline import inline_creator
+from hvac_agent.booking.sqlite_inline import RawWriter, T, inline_creator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -67,6 +67,8 @@ def create_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT
             kwargs.setdefault("async_creator", inline_creator(str(async_url.database), wait_ms=sqlite_busy_timeout_ms))
         engine = create_async_engine(async_url, **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms, inline=inline)
+        if inline:
+            _raw_writers[engine.sync_engine] = RawWriter(str(async_url.database), wait_ms=sqlite_busy_timeout_ms)
         return engine
     if async_url.get_backend_name() == "postgresql":
         connect_args = dict(kwargs.pop("connect_args", {}))
@@ -121,6 +123,28 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         yield conn
 
 
+def raw_writer(engine: AsyncEngine) -> RawWriter | None:
+    """The engine's plain-sqlite3 writer (booking/sqlite_inline.py), when it is a SQLite file."""
+    return _raw_writers.get(engine.sync_engine)
+
+
+async def raw_write(engine: AsyncEngine, writer: RawWriter, work: Callable[[sqlite3.Connection], T]) -> T:
+    """`work` in one write transaction of `writer`, queued behind this process's other SQLite
+    writers as `write_transaction` is (so the loop's connection never meets its own process's lock)."""
+    async with _sqlite_writer_lock(engine):
+        return await writer.write(work)
+
+
+async def close_raw_writer(engine: AsyncEngine) -> None:
+    """Close the engine's plain-sqlite3 connections (they reopen if used again)."""
+    writer = _raw_writers.get(engine.sync_engine)
+    if writer is not None:
+        async with _sqlite_writer_lock(engine):
+            await writer.settle()
+            writer.close()
+
+
+_raw_writers: weakref.WeakKeyDictionary[Engine, RawWriter] = weakref.WeakKeyDictionary()
 _writer_locks: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
 )

@@ -6,6 +6,7 @@ Callers (webhooks, API, CLI) catch only this and answer politely; they never see
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,14 +22,14 @@ _log = logging.getLogger("hvac_agent.booking")
 
 @asynccontextmanager
 async def database_errors(operation: str) -> AsyncIterator[None]:
-    """Translate driver/pool errors into `BookingUnavailable`.
+    """Translate driver/pool errors (plain `sqlite3` ones too) into `BookingUnavailable`.
 
     Only the error class is logged and carried: SQLAlchemy's message includes bound parameters,
     which are names, phone numbers and addresses.
     """
     try:
         yield
-    except (SQLAlchemyError, OSError) as error:
+    except (SQLAlchemyError, OSError, sqlite3.Error) as error:  # sqlite3: the plain SQLite writer
         cause = getattr(error, "orig", None) or error
         _log.warning("booking database error in %s: %s", operation, type(cause).__name__)
         raise BookingUnavailable(f"{operation}: database unavailable ({type(cause).__name__})") from error

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from sqlalchemy import CompoundSelect, bindparam, delete, func, insert, select, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hvac_agent.booking.models import appointments, held_offers
+from hvac_agent.booking.sqlite_inline import sqlite_datetime
 from hvac_agent.business.jobs import JobType
 from hvac_agent.config import BusinessProfile
 
@@ -146,3 +148,70 @@ async def release(conn: AsyncConnection, call_sid: str) -> int:
 async def purge_expired(conn: AsyncConnection, now: dt.datetime) -> None:
     """Expired holds no longer count anyway; deleting them keeps the table small."""
     await conn.execute(delete(_H).where(_H.c.expires_at <= now))
+
+
+# ---- the same on a plain sqlite3 connection (the SQLite file's hot path: sqlite_inline.RawWriter) ----
+# Dates are stored as SQLAlchemy's Date stores them on SQLite ('YYYY-MM-DD'), times as UTCDateTime.
+
+# Booked units (`chosen` 1: they count for every read) and live holds of other calls, by kind.
+_SQLITE_USAGE = """
+SELECT date, "window", job_type, sum(units), 1 FROM appointments
+WHERE date BETWEEN ? AND ? AND status IN ('booked', 'completed')
+GROUP BY date, "window", job_type
+UNION ALL
+SELECT date, "window", job_type, sum(units), chosen FROM held_offers
+WHERE date BETWEEN ? AND ? AND expires_at > ? AND (? IS NULL OR call_sid != ?)
+GROUP BY date, "window", job_type, chosen
+"""
+_SQLITE_RELEASE = "DELETE FROM held_offers WHERE call_sid = ?"
+_SQLITE_HOLD = (
+    'INSERT INTO held_offers (call_sid, date, "window", job_type, units, chosen, expires_at) '
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_SQLITE_PURGE = "DELETE FROM held_offers WHERE expires_at <= ?"
+
+
+def usage_sqlite(
+    conn: sqlite3.Connection, first: dt.date, last: dt.date, *, now: dt.datetime, exclude_call: str | None
+) -> tuple[dict[WindowKey, Usage], dict[WindowKey, Usage]]:
+    """`usage` in one statement for both readings: (every hold counted, only chosen ones)."""
+    everyone: dict[WindowKey, Usage] = {}
+    chosen: dict[WindowKey, Usage] = {}
+    params = (first.isoformat(), last.isoformat()) * 2 + (sqlite_datetime(now), exclude_call, exclude_call)
+    for day, window, job_type, units, is_chosen in conn.execute(_SQLITE_USAGE, params):
+        key = (dt.date.fromisoformat(day), str(window))
+        everyone.setdefault(key, Usage()).add(job_type, int(units or 0))
+        if is_chosen:
+            chosen.setdefault(key, Usage()).add(job_type, int(units or 0))
+    return everyone, chosen
+
+
+def replace_holds_sqlite(
+    conn: sqlite3.Connection,
+    call_sid: str,
+    keys: Iterable[WindowKey],
+    job: JobType,
+    expires_at: dt.datetime,
+    *,
+    chosen: bool = False,
+) -> None:
+    """`replace_holds` on a plain sqlite3 connection."""
+    conn.execute(_SQLITE_RELEASE, (call_sid,))
+    until = sqlite_datetime(expires_at)
+    rows = [(call_sid, day.isoformat(), window, job.name, job.units, int(chosen), until) for day, window in keys]
+    if rows:
+        conn.executemany(_SQLITE_HOLD, rows)
+
+
+def utc_from_sqlite(stored: str) -> dt.datetime:
+    """A `UTCDateTime` as SQLite holds it (naive UTC text) → an aware datetime."""
+    return dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC)
+
+
+def release_sqlite(conn: sqlite3.Connection, call_sid: str) -> None:
+    """`release` on a plain sqlite3 connection."""
+    conn.execute(_SQLITE_RELEASE, (call_sid,))
+
+
+def purge_expired_sqlite(conn: sqlite3.Connection, now: dt.datetime) -> None:
+    conn.execute(_SQLITE_PURGE, (sqlite_datetime(now),))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,10 +31,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hvac_agent.booking import holds
-from hvac_agent.booking.db import write_transaction
+from hvac_agent.booking.db import raw_write, raw_writer, write_transaction
 from hvac_agent.booking.errors import BookingUnavailable, database_errors
 from hvac_agent.booking.models import call_turns, calls
 from hvac_agent.booking.schemas import CallRecordOut, CallTurnOut
+from hvac_agent.booking.sqlite_inline import add_outbox, sqlite_datetime
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.dialogue.ports import CallRecordPort
 from hvac_agent.dialogue.state import Outcome, Urgency
@@ -59,6 +61,17 @@ _BUMP = (
     .returning(calls.c.turn_count)
 )
 _INSERT_TURNS = call_turns.insert()
+
+# The same writes as plain SQLite (see `CallRecords._write_sqlite`); the tables are models.py's.
+_SQLITE_SEED = """
+INSERT INTO calls (call_sid, from_number, started_at) VALUES (?, ?, ?)
+ON CONFLICT (call_sid) DO UPDATE SET
+    from_number = coalesce(calls.from_number, excluded.from_number),
+    started_at = CASE WHEN excluded.started_at < calls.started_at THEN excluded.started_at ELSE calls.started_at END
+"""
+_SQLITE_ENSURE = "INSERT INTO calls (call_sid, started_at) VALUES (?, ?) ON CONFLICT (call_sid) DO NOTHING"
+_SQLITE_TURN = "INSERT INTO call_turns (call_sid, seq, role, text, at) VALUES (?, ?, ?, ?, ?)"
+_CHANGEABLE = ("outcome", "urgency", "appointment_id")  # the only fields a turn changes (column names)
 
 
 @dataclass
@@ -97,6 +110,7 @@ class CallRecords:
         self._clock: Clock = clock or SystemClock()
         self._on_failure = on_failure
         self._pg = engine.dialect.name == "postgresql"
+        self._raw = raw_writer(engine)  # a SQLite file: the turns go in as plain sqlite3
         self._queued: dict[str, _Queued] = {}
         self._flush_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
@@ -172,6 +186,20 @@ class CallRecords:
         sids = sorted(batch)
         seeds = [sid for sid in sids if batch[sid].started or sid not in self._seeded]
         talking = [sid for sid in sids if batch[sid].turns]
+        if self._raw is not None:
+            async with database_errors("record_turns"):
+                await raw_write(self._engine, self._raw, lambda conn: _write_sqlite(conn, batch, sids, seeds))
+        else:
+            await self._write_sqlalchemy(batch, sids, seeds, talking)
+        for sid in sids:
+            self._seeded[sid] = None
+            self._seeded.move_to_end(sid)
+        while len(self._seeded) > SEEDED_KEPT:
+            self._seeded.popitem(last=False)
+
+    async def _write_sqlalchemy(
+        self, batch: dict[str, _Queued], sids: list[str], seeds: list[str], talking: list[str]
+    ) -> None:
         counts: dict[str, int] = {}  # each talking call's turn count after this batch
         bumped: set[str] = set()  # calls whose changed fields went with the bump
         async with database_errors("record_turns"), write_transaction(self._engine) as conn:
@@ -207,11 +235,6 @@ class CallRecords:
                     await conn.execute(update(calls).where(calls.c.call_sid == sid).values(**queued.changes))
                 for event, at in queued.follow_ups:
                     await outbox.add(conn, event, at)
-        for sid in sids:
-            self._seeded[sid] = None
-            self._seeded.move_to_end(sid)
-        while len(self._seeded) > SEEDED_KEPT:
-            self._seeded.popitem(last=False)
 
     async def _seed(self, conn: AsyncConnection, batch: dict[str, _Queued], sids: list[str]) -> None:
         """Create the records of `sids` if absent; fill a missing caller or an earlier start."""
@@ -332,6 +355,17 @@ class CallRecords:
         same transaction (one commit at the end of a call, not two).
         """
         await self.flush()
+        if self._raw is not None:  # once a call: plain sqlite3 on a SQLite file
+            now = self._clock.now()
+            async with database_errors("finish_call"):
+                await raw_write(
+                    self._engine,
+                    self._raw,
+                    lambda conn: _finish_sqlite(
+                        conn, call_sid, ended_at, outcome, duration_s, summary, follow_up, release_holds, now
+                    ),
+                )
+            return
         locked = select(calls).where(calls.c.call_sid == call_sid).with_for_update()
         async with database_errors("finish_call"), write_transaction(self._engine) as conn:
             row = (await conn.execute(locked)).first()
@@ -398,6 +432,81 @@ class CallRecords:
 
     def _insert(self) -> Any:
         return (pg_insert if self._pg else sqlite_insert)(calls)
+
+
+def _write_sqlite(conn: sqlite3.Connection, batch: dict[str, _Queued], sids: list[str], seeds: list[str]) -> None:
+    """`CallRecords._write` as plain SQLite statements (one transaction, `RawWriter.write`'s).
+
+    The same rows as the SQLAlchemy path: the seed upsert, each call's count bumped with its
+    changed fields (SQLite locks the whole file, so one bump per call costs no more than one for
+    all), the turns, the follow-ups. It may run twice (a lock wait), so it only touches `conn`."""
+    if seeds:
+        conn.executemany(_SQLITE_SEED, [_seed_row(sid, batch[sid]) for sid in seeds])
+    rows: list[tuple[str, int, str, str, str]] = []
+    for sid in sids:
+        queued = batch[sid]
+        changes = {name: queued.changes[name] for name in _CHANGEABLE if name in queued.changes}
+        if queued.turns or changes:
+            sets = "".join(f", {name} = ?" for name in changes)
+            bump = f"UPDATE calls SET turn_count = turn_count + ?{sets} WHERE call_sid = ? RETURNING turn_count"
+            params = (len(queued.turns), *changes.values(), sid)
+            found = conn.execute(bump, params).fetchone()
+            if found is None:  # the record went meanwhile (a caller forgotten): make it again
+                conn.execute(_SQLITE_SEED, _seed_row(sid, queued))
+                found = conn.execute(bump, params).fetchone()
+            first = int(found[0]) - len(queued.turns) + 1
+            rows += [
+                (sid, first + k, role, text, sqlite_datetime(at)) for k, (role, text, at) in enumerate(queued.turns)
+            ]
+        for event, at in queued.follow_ups:
+            add_outbox(conn, event, at)
+    if rows:
+        conn.executemany(_SQLITE_TURN, rows)
+
+
+def _finish_sqlite(
+    conn: sqlite3.Connection,
+    call_sid: str,
+    ended_at: dt.datetime,
+    outcome: Outcome | None,
+    duration_s: int | None,
+    summary: str | None,
+    follow_up: OutboxEvent | None,
+    release_holds: bool,
+    now: dt.datetime,
+) -> None:
+    """`CallRecords.finish_call` on a plain sqlite3 connection (the same rules, one transaction)."""
+    read = "SELECT started_at, ended_at, outcome, duration_s FROM calls WHERE call_sid = ?"
+    row = conn.execute(read, (call_sid,)).fetchone()
+    if row is None:  # no turn was ever recorded: the record starts and ends now
+        conn.execute(_SQLITE_ENSURE, (call_sid, sqlite_datetime(ended_at)))
+        row = conn.execute(read, (call_sid,)).fetchone()
+    started, ended, stored_outcome, stored_duration = row
+    final_end = holds.utc_from_sqlite(ended) if ended is not None else ended_at
+    final_outcome = outcome if outcome not in (None, "in_progress") else stored_outcome
+    if final_outcome == "in_progress":
+        final_outcome = "abandoned"
+    if duration_s is None:
+        duration_s = stored_duration
+    if duration_s is None:
+        duration_s = max(0, round((final_end - holds.utc_from_sqlite(started)).total_seconds()))
+    values: dict[str, Any] = {
+        "ended_at": sqlite_datetime(final_end),
+        "outcome": final_outcome,
+        "duration_s": duration_s,
+    }
+    if summary is not None:
+        values["summary"] = summary
+    sets = ", ".join(f"{name} = ?" for name in values)
+    conn.execute(f"UPDATE calls SET {sets} WHERE call_sid = ?", (*values.values(), call_sid))
+    if follow_up is not None:
+        add_outbox(conn, follow_up, now)
+    if release_holds:
+        holds.release_sqlite(conn, call_sid)
+
+
+def _seed_row(sid: str, queued: _Queued) -> tuple[str, str | None, str]:
+    return (sid, queued.caller, sqlite_datetime(queued.started_at))
 
 
 if TYPE_CHECKING:

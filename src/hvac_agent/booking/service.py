@@ -19,6 +19,7 @@ capacity rows in (date, window) order.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, case, select, update
@@ -29,10 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hvac_agent.booking import holds
 from hvac_agent.booking.availability import CandidateWindow, candidate_windows, is_bookable, local_today
-from hvac_agent.booking.db import write_transaction
+from hvac_agent.booking.db import raw_write, raw_writer, write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import appointments, window_capacity
 from hvac_agent.booking.schemas import AppointmentOut
+from hvac_agent.booking.sqlite_inline import add_outbox, sqlite_datetime
 from hvac_agent.business.jobs import JobType
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
@@ -46,6 +48,7 @@ from hvac_agent.dialogue.state import (
     WindowOffer,
 )
 from hvac_agent.followups import outbox
+from hvac_agent.followups.events import appointment_event
 from hvac_agent.followups.forget import forget_caller
 
 _A = appointments
@@ -75,6 +78,7 @@ class BookingService:
         self._clock = clock
         self._purged_at: dt.datetime | None = None  # when this process last deleted expired holds
         self._statements = _Statements(engine.dialect.name == "postgresql")
+        self._raw = raw_writer(engine)  # a SQLite file: offers and holds as plain sqlite3
 
     def use_profile(self, profile: BusinessProfile) -> None:
         """Apply an edited business profile from the next request on (no restart)."""
@@ -120,6 +124,13 @@ class BookingService:
         if hold_for is None:
             async with database_errors("open_windows"), self._engine.connect() as conn:
                 return await self._pick(conn, candidates, job, limit, now, exclude_call=None)
+        if self._raw is not None:
+            async with database_errors("open_windows"):
+                return await raw_write(
+                    self._engine,
+                    self._raw,
+                    lambda conn: self._offer_sqlite(conn, candidates, job, limit, now, hold_for),
+                )
         async with database_errors("open_windows"), write_transaction(self._engine) as conn:
             await holds.lock_schedule(conn)
             await self._purge_expired(conn, now)
@@ -134,6 +145,11 @@ class BookingService:
         job = self._profile.job_named(job_type)
         if not is_bookable(self._profile, now, day, window):
             return False
+        if self._raw is not None:
+            async with database_errors("hold_window"):
+                return await raw_write(
+                    self._engine, self._raw, lambda conn: self._hold_sqlite(conn, call_sid, day, window, job, now)
+                )
         async with database_errors("hold_window"), write_transaction(self._engine) as conn:
             await holds.lock_schedule(conn)
             key = (day, window)
@@ -156,6 +172,37 @@ class BookingService:
         await holds.purge_expired(conn, now)
         self._purged_at = now
 
+    def _offer_sqlite(
+        self,
+        conn: sqlite3.Connection,
+        candidates: list[CandidateWindow],
+        job: JobType,
+        limit: int,
+        now: dt.datetime,
+        hold_for: str,
+    ) -> list[WindowOffer]:
+        """`open_windows`' held offers on a plain sqlite3 connection (its `BEGIN IMMEDIATE` is
+        the schedule lock): the same choice as `_pick`, both readings of usage in one statement."""
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            holds.purge_expired_sqlite(conn, now)
+            self._purged_at = now
+        first, last = candidates[0].date, candidates[-1].date
+        everyone, chosen = holds.usage_sqlite(conn, first, last, now=now, exclude_call=hold_for)
+        offers = self._with_heard(candidates, job, limit, everyone, chosen)
+        keys = [(o.date, o.window) for o in offers]
+        holds.replace_holds_sqlite(conn, hold_for, keys, job, self._hold_until(now))
+        return offers
+
+    def _hold_sqlite(
+        self, conn: sqlite3.Connection, call_sid: str, day: dt.date, window: str, job: JobType, now: dt.datetime
+    ) -> bool:
+        """`hold_window` on a plain sqlite3 connection."""
+        _, chosen = holds.usage_sqlite(conn, day, day, now=now, exclude_call=call_sid)
+        if holds.room_for(self._profile, day, window, job, chosen.get((day, window))) < 1:
+            return False
+        holds.replace_holds_sqlite(conn, call_sid, [(day, window)], job, self._hold_until(now), chosen=True)
+        return True
+
     def _hold_until(self, now: dt.datetime) -> dt.datetime:
         return now + dt.timedelta(minutes=self._profile.hold_minutes)
 
@@ -176,9 +223,23 @@ class BookingService:
         offers = self._fitting(candidates, job, everyone, limit)
         if len(offers) < limit and exclude_call is not None:
             chosen = await holds.usage(conn, first, last, now=now, exclude_call=exclude_call, chosen_only=True)
-            more = self._fitting(candidates, job, chosen, limit)
+            offers = self._with_heard(candidates, job, limit, everyone, chosen)
+        return offers
+
+    def _with_heard(
+        self,
+        candidates: list[CandidateWindow],
+        job: JobType,
+        limit: int,
+        everyone: dict[holds.WindowKey, holds.Usage],
+        chosen: dict[holds.WindowKey, holds.Usage],
+    ) -> list[WindowOffer]:
+        """The windows with room counting every hold; when fewer than `limit`, windows that other
+        callers only heard (room counting chosen holds alone) fill the rest, soonest first."""
+        offers = self._fitting(candidates, job, everyone, limit)
+        if len(offers) < limit:
             taken = {(o.date, o.window) for o in offers}
-            offers += [o for o in more if (o.date, o.window) not in taken]
+            offers += [o for o in self._fitting(candidates, job, chosen, limit) if (o.date, o.window) not in taken]
             offers = sorted(offers, key=lambda o: (o.date, o.window))[:limit]
         return offers
 
@@ -198,6 +259,9 @@ class BookingService:
         """Book once per call: a repeat answers `already_booked` with the first appointment."""
         now = self._clock.now()
         try:
+            if self._raw is not None:  # once a call: plain sqlite3 on a SQLite file
+                async with database_errors("book"):
+                    return await raw_write(self._engine, self._raw, lambda conn: self._book_sqlite(conn, request, now))
             async with database_errors("book"), write_transaction(self._engine) as conn:
                 return await self._book(conn, request, now)
         except _Abort as abort:
@@ -333,6 +397,22 @@ class BookingService:
 
     async def past_visits(self, phone: str) -> list[PastVisit]:
         """`past_bookings` as the dialogue sees them (BookingPort)."""
+        if self._raw is not None:  # twice a call: plain sqlite3 on a SQLite file
+            async with database_errors("past_bookings"):
+                rows = await self._raw.read(lambda conn: conn.execute(_SQLITE_PAST_VISITS, (phone, 5)).fetchall())
+            return [
+                PastVisit(
+                    customer_name=name,
+                    address=address,
+                    unit=unit,
+                    zip=zip_code,
+                    issue=issue,
+                    date=dt.date.fromisoformat(day),
+                    window=window,
+                    status=status,
+                )
+                for name, address, unit, zip_code, issue, day, window, status in rows
+            ]
         return [
             PastVisit(
                 customer_name=a.customer_name,
@@ -411,6 +491,50 @@ class BookingService:
             ok=True, reason="booked", appointment_id=appointment_id, date=request.date, window=request.window
         )
 
+    def _book_sqlite(self, conn: sqlite3.Connection, request: BookingRequest, now: dt.datetime) -> BookingResult:
+        """`_book` on a plain sqlite3 connection: its `BEGIN IMMEDIATE` is the schedule lock, and
+        the capacity row's conditional UPDATE (and CHECK) still decide; a lost race raises `_Abort`
+        and rolls everything back."""
+        existing = conn.execute(_SQLITE_BY_CALL, (request.call_sid,)).fetchone()
+        if existing is not None and existing[1] == "booked":
+            appointment_id, _, day, window, _ = existing
+            return BookingResult(
+                ok=True,
+                reason="already_booked",
+                appointment_id=appointment_id,
+                date=dt.date.fromisoformat(day),
+                window=window,
+            )
+        if not is_bookable(self._profile, now, request.date, request.window):
+            return BookingResult(ok=False, reason="invalid_window", date=request.date, window=request.window)
+        job = self._profile.job_for(request.issue_category, request.issue)
+        _, chosen = holds.usage_sqlite(conn, request.date, request.date, now=now, exclude_call=request.call_sid)
+        key = (request.date, request.window)
+        if holds.room_for(self._profile, request.date, request.window, job, chosen.get(key)) < 1:
+            return BookingResult(ok=False, reason="window_full", date=request.date, window=request.window)
+        r = request
+        fields = (r.customer_name, r.phone, r.address, r.unit, r.zip, r.issue, r.issue_category, r.urgency)
+        common = (*fields, r.date.isoformat(), r.window, sqlite_datetime(now), job.name, job.units)
+        if existing is not None:  # this call booked, cancelled, and books again: its one row is reused
+            appointment_id = int(existing[0])
+            conn.execute(_SQLITE_REBOOK, (*common, appointment_id))
+            created = holds.utc_from_sqlite(existing[4])
+        else:
+            inserted = conn.execute(_SQLITE_BOOK, (r.call_sid, *common, sqlite_datetime(now))).fetchone()
+            if inserted is None:  # not on SQLite (the write lock is held since BEGIN), but never wrong
+                return self._book_sqlite(conn, request, now)
+            appointment_id, created = int(inserted[0]), now
+        capacity = self._profile.capacity_units(r.date, r.window)
+        conn.execute(_SQLITE_SEED_CAPACITY, (r.date.isoformat(), r.window, capacity))
+        taken = conn.execute(_SQLITE_TAKE_CAPACITY, (job.units, r.date.isoformat(), r.window, job.units))
+        if taken.rowcount != 1:
+            raise _Abort(BookingResult(ok=False, reason="window_full", date=r.date, window=r.window))
+        holds.release_sqlite(conn, r.call_sid)
+        booked = AppointmentOut(**r.model_dump(), id=appointment_id, status="booked", created_at=created)
+        event = appointment_event("booked", booked.model_dump(mode="json"), call_sid=r.call_sid)
+        add_outbox(conn, event, now)
+        return BookingResult(ok=True, reason="booked", appointment_id=appointment_id, date=r.date, window=r.window)
+
     async def _reserve(self, conn: AsyncConnection, day: dt.date, window: str, units: int = 1) -> bool:
         """Take `units` of a window; False when they do not fit. The capacity row follows the
         profile (that date's units), but never drops below what is already booked (the CHECK
@@ -444,6 +568,35 @@ class BookingService:
         return (pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
+# `_book`'s statements as plain SQLite (`_book_sqlite`); dates as SQLAlchemy's Date stores them.
+_SQLITE_BY_CALL = 'SELECT id, status, date, "window", created_at FROM appointments WHERE call_sid = ?'
+_BOOKED_COLUMNS = (
+    'customer_name, phone, address, unit, zip, issue, issue_category, urgency, date, "window", '
+    "updated_at, job_type, units"
+)
+_SQLITE_BOOK = (
+    f"INSERT INTO appointments (call_sid, {_BOOKED_COLUMNS}, status, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?) ON CONFLICT (call_sid) DO NOTHING RETURNING id"
+)
+_SQLITE_REBOOK = (
+    "UPDATE appointments SET "
+    + ", ".join(f"{name.strip()} = ?" for name in _BOOKED_COLUMNS.split(","))
+    + ", status = 'booked', changed_by_call_sid = NULL WHERE id = ?"
+)
+_SQLITE_SEED_CAPACITY = """
+INSERT INTO window_capacity (date, "window", capacity, booked) VALUES (?, ?, ?, 0)
+ON CONFLICT (date, "window") DO UPDATE SET
+    capacity = CASE WHEN excluded.capacity >= window_capacity.booked
+        THEN excluded.capacity ELSE window_capacity.booked END
+WHERE window_capacity.capacity != excluded.capacity
+"""
+_SQLITE_TAKE_CAPACITY = (
+    'UPDATE window_capacity SET booked = booked + ? WHERE date = ? AND "window" = ? AND booked + ? <= capacity'
+)
+_SQLITE_PAST_VISITS = (
+    'SELECT customer_name, address, unit, zip, issue, date, "window", status FROM appointments '
+    "WHERE phone = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+)
 _BY_CALL = select(_A).where(_A.c.call_sid == bindparam("sid", type_=_A.c.call_sid.type)).with_for_update()
 
 

@@ -13,11 +13,22 @@ make a call take that path.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+
+from hvac_agent.followups.events import OutboxEvent
+
+T = TypeVar("T")
+CHECKPOINT_EVERY = 200  # RawWriter commits between WAL checkpoints (each commit adds a few pages)
+_log = logging.getLogger("hvac_agent.booking")
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -68,3 +79,134 @@ def inline_creator(path: str, *, wait_ms: int) -> Callable[[], Any]:
         return await connection
 
     return create
+
+
+class RawWriter:
+    """Write transactions in plain `sqlite3` on the loop's thread, for the hottest writes (the
+    call records' grouped turns): SQLAlchemy's async layer (statement compilation, result objects,
+    greenlet switches) cost several times what SQLite takes to run them.
+
+    The same rules as `InlineConnection`: the loop's connection has no busy timeout, and a
+    transaction that finds the file locked by another process is rolled back and run again from
+    the start on a worker thread whose connection waits up to `wait_ms`. `work` is therefore a
+    plain function of the connection that may run twice (it must only read and write through it).
+    Callers hold the process's SQLite writer lock (`db.write_transaction`'s), so one transaction
+    runs at a time; commits are as durable as the engine's (WAL, `synchronous = NORMAL`).
+    """
+
+    def __init__(self, path: str, *, wait_ms: int) -> None:
+        self.path = path
+        self.wait_ms = wait_ms
+        self._fast: sqlite3.Connection | None = None  # the loop's: never waits for a lock
+        self._slow: sqlite3.Connection | None = None  # a worker thread's: waits up to `wait_ms`
+        self._slow_lock = threading.Lock()
+        self._commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
+
+    def _connect(self, busy_timeout_ms: int, *, checkpoints: bool = True) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not checkpoints:  # the loop's: a checkpoint writes and syncs the file (`_after_commit`)
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        return conn
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one `BEGIN IMMEDIATE` transaction; committed when it returns."""
+        if self._fast is None:
+            self._fast = self._connect(0, checkpoints=False)
+        try:
+            result = _transaction(self._fast, work)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or self.wait_ms <= 0:
+                raise
+            result = await asyncio.to_thread(self._write_waiting, work)
+        self._after_commit()
+        return result
+
+    def _after_commit(self) -> None:
+        """Every `CHECKPOINT_EVERY` commits, a WAL checkpoint on the worker thread (what
+        SQLite's automatic one would do on the committing connection, here on the loop)."""
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
+            self._checkpoint = asyncio.get_running_loop().create_task(asyncio.to_thread(self._checkpoint_now))
+
+    def _checkpoint_now(self) -> None:
+        with self._slow_lock:
+            try:
+                if self._slow is None:
+                    self._slow = self._connect(self.wait_ms)
+                self._slow.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.Error as error:  # the next one tries again; SQLite's own still runs elsewhere
+                _log.warning("call database checkpoint failed: %s", type(error).__name__)
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` (reads only) on the loop's connection outside a transaction: a single
+        SELECT in WAL mode reads one snapshot and never waits (a busy file: on the worker thread)."""
+        if self._fast is None:
+            self._fast = self._connect(0, checkpoints=False)
+        try:
+            return work(self._fast)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or self.wait_ms <= 0:
+                raise
+        return await asyncio.to_thread(self._read_waiting, work)
+
+    def _read_waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._slow_lock:
+            if self._slow is None:
+                self._slow = self._connect(self.wait_ms)
+            return work(self._slow)
+
+    def _write_waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._slow_lock:
+            if self._slow is None:
+                self._slow = self._connect(self.wait_ms)
+            return _transaction(self._slow, work)
+
+    async def settle(self) -> None:
+        """Wait for a checkpoint under way (before closing)."""
+        checkpoint = self._checkpoint
+        if checkpoint is not None:
+            await asyncio.gather(checkpoint, return_exceptions=True)
+
+    def close(self) -> None:
+        fast, self._fast = self._fast, None
+        if fast is not None:
+            fast.close()
+        with self._slow_lock:
+            slow, self._slow = self._slow, None
+            if slow is not None:
+                slow.close()
+
+
+def _transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return result
+
+
+def sqlite_datetime(value: dt.datetime) -> str:
+    """An aware datetime as `UTCDateTime` stores it on SQLite (naive UTC, SQLAlchemy's text form)."""
+    if value.tzinfo is None:
+        raise ValueError("sqlite_datetime needs an aware datetime")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_OUTBOX = (
+    'INSERT INTO outbox_events ("key", kind, phone, call_sid, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) '
+    'ON CONFLICT ("key") DO NOTHING'
+)
+
+
+def add_outbox(conn: sqlite3.Connection, event: OutboxEvent, at: dt.datetime) -> None:
+    """`followups.outbox.add` on a plain sqlite3 connection (the same row, in its transaction)."""
+    payload = json.dumps(event.payload, default=str)
+    conn.execute(_OUTBOX, (event.key, event.kind, event.phone, event.call_sid, payload, sqlite_datetime(at)))

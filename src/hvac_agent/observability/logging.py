@@ -12,6 +12,7 @@ records (uvicorn's "Exception in ASGI application", SQLAlchemy, …) and every t
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -78,18 +79,22 @@ def note_personal(*values: str | None) -> None:
         known = set()
         _personal.set(known)
     for value in values:
-        if not value:
-            continue
-        value = value.strip()
-        parts = [value, *(word.strip(".,") for word in value.split())]
-        known.update(
-            p.lower()
-            for p in parts
-            if len(p) >= _MIN_PERSONAL_CHARS and not p.isdigit() and p.lower() not in _COMMON_WORDS
-        )
-        digits = re.sub(r"\D", "", value)
-        if len(digits) >= 7:  # a phone number however it is written: matched on its last 7 digits
-            known.add(digits[-7:])
+        if value:
+            known.update(_personal_words(value))
+
+
+@functools.lru_cache(maxsize=4096)  # a call's values are noted on each of its requests: worked out once
+def _personal_words(value: str) -> frozenset[str]:
+    """What a value masks: the whole value and its longer words, lower-cased, and a number's last 7 digits."""
+    value = value.strip()
+    parts = [value, *(word.strip(".,") for word in value.split())]
+    words = {
+        p.lower() for p in parts if len(p) >= _MIN_PERSONAL_CHARS and not p.isdigit() and p.lower() not in _COMMON_WORDS
+    }
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 7:  # a phone number however it is written: matched on its last 7 digits
+        words.add(digits[-7:])
+    return frozenset(words)
 
 
 def _mask_known(value: str) -> str:

@@ -7,11 +7,13 @@ public URL — never from the Host header, which a proxy rewrites and an attacke
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from urllib.parse import parse_qsl
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from twilio.request_validator import RequestValidator
 
 from hvac_agent.guard.bodies import read_body, replay_body
 from hvac_agent.guard.peers import client_address, header
@@ -29,6 +31,46 @@ def websocket_url(public_url: str) -> str:
     return public_url
 
 
+class Signatures:
+    """Twilio's request signature (its docs): base64 of HMAC-SHA1, keyed by the auth token, over the
+    URL followed by every form field's name and value, sorted by name.
+
+    The URL as configured is checked first; Twilio may have signed it with or without the
+    scheme's port, so those two spellings are accepted too (checked only when the first fails:
+    a genuine request costs one HMAC).
+    """
+
+    def __init__(self, auth_token: str) -> None:
+        self._key = auth_token.encode()
+
+    def signature(self, url: str, params: Mapping[str, str]) -> str:
+        data = url + "".join(name + params[name] for name in sorted(params))
+        return base64.b64encode(hmac.new(self._key, data.encode(), hashlib.sha1).digest()).decode()
+
+    def valid(self, url: str, params: Mapping[str, str], signature: str | None) -> bool:
+        if not signature:
+            return False
+        expected = signature.encode()
+        if hmac.compare_digest(self.signature(url, params).encode(), expected):
+            return True
+        return any(
+            hmac.compare_digest(self.signature(other, params).encode(), expected) for other in _port_spellings(url)
+        )
+
+
+def _port_spellings(url: str) -> tuple[str, ...]:
+    """`url` with the scheme's port added and with any port removed (the ones that differ)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return ()
+    host = parts.netloc.split(":")[0]
+    default = 443 if parts.scheme in ("https", "wss") else 80
+    spellings = (parts._replace(netloc=f"{host}:{port or default}").geturl(), parts._replace(netloc=host).geturl())
+    return tuple(dict.fromkeys(s for s in spellings if s != url))
+
+
 class TwilioSignatureMiddleware:
     """Refuses `/twilio/*` requests whose signature does not match (403, state untouched)."""
 
@@ -42,14 +84,14 @@ class TwilioSignatureMiddleware:
         on_reject: Callable[[Scope], None] | None = None,
     ) -> None:
         self.app = app
-        self.validator = RequestValidator(auth_token) if auth_token else None
+        self.signatures = Signatures(auth_token) if auth_token else None
         self.public_url = public_url
         self.prefix = prefix
         self.on_reject = on_reject
         self.rejected = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.validator is None or scope["type"] not in ("http", "websocket"):
+        if self.signatures is None or scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
@@ -61,7 +103,7 @@ class TwilioSignatureMiddleware:
         base = self.public_url().rstrip("/")
         if scope["type"] == "websocket":
             url = websocket_url(base) + path + (f"?{query}" if query else "")
-            if not signature or not self.validator.validate(url, {}, signature):
+            if not self.signatures.valid(url, {}, signature):
                 self._reject(scope)
                 await send({"type": "websocket.close", "code": 1008})
                 return
@@ -72,7 +114,7 @@ class TwilioSignatureMiddleware:
             return
         url = base + path + (f"?{query}" if query else "")
         params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        if not signature or not self.validator.validate(url, params, signature):
+        if not self.signatures.valid(url, params, signature):
             self._reject(scope)
             await _forbidden(send)
             return

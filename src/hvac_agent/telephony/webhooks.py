@@ -7,9 +7,7 @@ or database down, odd fields), Twilio gets valid TwiML — go on, or hand the ca
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hvac_agent.booking.errors import BookingUnavailable
@@ -36,12 +34,10 @@ def xml(body: str) -> Response:
     return Response(content=body, media_type="application/xml")
 
 
-async def _calls(request: Request) -> CallService:
-    """Async on purpose: FastAPI runs a plain `def` dependency on a worker thread, a hop per webhook."""
+def _calls(request: Request) -> CallService:
+    """Read in the handler, not injected: a FastAPI dependency costs a second round of dependency
+    solving on every webhook (more than the rest of routing a turn)."""
     return services(request).calls
-
-
-Calls = Annotated[CallService, Depends(_calls)]
 
 
 def public(request: Request, path: str) -> str:
@@ -104,7 +100,8 @@ def _parse_turn(raw: str | None) -> int | None:
 
 
 @router.post("/twilio/voice")
-async def incoming_call(request: Request, calls: Calls) -> Response:
+async def incoming_call(request: Request) -> Response:
+    calls = _calls(request)
     form, call_sid = await _call_form(request)
     if not call_sid:
         return xml(twiml.speak_then_hang_up(NO_CALL))
@@ -129,7 +126,8 @@ async def incoming_call(request: Request, calls: Calls) -> Response:
 
 
 @router.post("/twilio/gather")
-async def gather_result(request: Request, calls: Calls) -> Response:
+async def gather_result(request: Request) -> Response:
+    calls = _calls(request)
     form, call_sid = await _call_form(request)
     if not call_sid:
         return xml(twiml.speak_then_hang_up(NO_CALL))
@@ -179,7 +177,8 @@ def _render(request: Request, reply: Reply, next_turn: int, voice: str | None = 
 
 
 @router.post("/twilio/dial-done")
-async def dial_done(request: Request, calls: Calls) -> Response:
+async def dial_done(request: Request) -> Response:
+    calls = _calls(request)
     """After a `<Dial>`: nobody answered → alert the office and take a message; else the call is over."""
     form, call_sid = await _call_form(request)
     status = form.get("DialCallStatus", "")
@@ -209,7 +208,8 @@ async def dial_done(request: Request, calls: Calls) -> Response:
 
 
 @router.post("/twilio/message")
-async def message(request: Request, calls: Calls) -> Response:
+async def message(request: Request) -> Response:
+    calls = _calls(request)
     form, call_sid = await _call_form(request)
     text = form.get("SpeechResult", "").strip()
     if call_sid and text:
@@ -223,7 +223,8 @@ async def message(request: Request, calls: Calls) -> Response:
 
 
 @router.post("/twilio/stream-ended")
-async def stream_ended(request: Request, calls: Calls) -> Response:
+async def stream_ended(request: Request) -> Response:
+    calls = _calls(request)
     """Stream mode's `<Connect>` action: the stream closed; transfer or end as the dialogue decided."""
     form, call_sid = await _call_form(request)
     profile = services(request).profile
@@ -256,7 +257,8 @@ async def _wants_oncall(calls: CallService, call_sid: str) -> bool:
 
 
 @router.post("/twilio/status")
-async def status_callback(request: Request, calls: Calls) -> Response:
+async def status_callback(request: Request) -> Response:
+    calls = _calls(request)
     form, call_sid = await _call_form(request)
     status = form.get("CallStatus", "")
     if call_sid and status in FINAL_STATUSES:
