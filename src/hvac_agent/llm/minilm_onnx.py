@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-BUILDER_VERSION = "2"  # bump when the graph changes: the cached file is named after it
+BUILDER_VERSION = "3"  # bump when the graph changes: the cached file is named after it
 HEADS = 12
 LAYERS = 6
 LN_EPS = 1e-12
@@ -63,7 +63,15 @@ def model_bytes(weights: Path, tensors: dict[str, npt.NDArray[Any]]) -> bytes | 
 def build_graph(w: dict[str, npt.NDArray[Any]]) -> Any:
     """BERT encoder (6 layers, 384 wide, 12 heads, exact GELU) + mean pooling + L2 norm, float32
     throughout: block-quantised weights were measured too (8-bit: slower on AVX2 and cosine 0.999;
-    4-bit: cosine 0.83), and the heads' thresholds were set on these exact vectors."""
+    4-bit: cosine 0.83), so were dynamic int8 products (2x faster, cosine 0.96: `bench/encoder.py
+    --variants`), and the heads' thresholds were set on these exact vectors.
+
+    The 24 weight products are ~80% of the time and already run near the core's float32 peak, so
+    what is left to save is the passes around them: the tokens are kept as 2-D rows (batch × seq,
+    width) so that each product takes its bias in the same pass (Gemm; a 3-D MatMul + Add costs a
+    second pass over the output, ~5% of a call). Writing the layers with onnxruntime's fused
+    `com.microsoft` kernels (Attention, SkipLayerNormalization, EmbedLayerNormalization) was
+    measured and gained nothing on top (`bench/encoder.py --variants`)."""
     from onnx import TensorProto, helper, numpy_helper
 
     nodes: list[Any] = []
@@ -85,14 +93,14 @@ def build_graph(w: dict[str, npt.NDArray[Any]]) -> Any:
     def dense(x: str, prefix: str) -> str:
         weight = const(w[prefix + ".weight"].T.astype(np.float32), prefix + ".w")
         bias = const(w[prefix + ".bias"].astype(np.float32), prefix + ".b")
-        return op("Add", [op("MatMul", [x, weight]), bias])
+        return op("Gemm", [x, weight, bias])
 
     def qkv(x: str, prefix: str) -> list[str]:
         """Query, key and value from one (384 → 1152) product: one GEMM instead of three."""
         parts = [prefix + name for name in ("query", "key", "value")]
         weight = np.concatenate([w[n + ".weight"].T for n in parts], axis=1).astype(np.float32)
         bias = np.concatenate([w[n + ".bias"] for n in parts]).astype(np.float32)
-        fused = op("Add", [op("MatMul", [x, const(weight, prefix + "qkv.w")]), const(bias, prefix + "qkv.b")])
+        fused = op("Gemm", [x, const(weight, prefix + "qkv.w"), const(bias, prefix + "qkv.b")])
         count[0] += 1
         outs = [f"{n}_{count[0]}" for n in ("q", "k", "v")]
         nodes.append(
@@ -117,6 +125,9 @@ def build_graph(w: dict[str, npt.NDArray[Any]]) -> Any:
     pos = op("Slice", [const(w["embeddings.position_embeddings.weight"], "pos_emb"), zero, seq_len, axis0])
     types = op("Gather", [const(w["embeddings.token_type_embeddings.weight"], "type_emb"), "token_type_ids"], axis=0)
     x = layer_norm(op("Add", [op("Add", [words, pos]), types]), "embeddings.LayerNorm")
+    # Rows (batch × seq, width) from here on: a 2-D product takes its bias in the same pass (Gemm).
+    x = op("Reshape", [x, const(np.array([-1, width], dtype=i64), "rows")])
+    batch_seq = op("Shape", ["input_ids"])
 
     # Attention bias: 0 for real tokens, -1e9 for padding, shaped (batch, 1, 1, seq).
     mask_f = op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
@@ -124,8 +135,8 @@ def build_graph(w: dict[str, npt.NDArray[Any]]) -> Any:
     one_f = const(np.array(1.0, dtype=np.float32), "onef")
     attn_bias = op("Mul", [op("Sub", [one_f, mask_4d]), const(np.array(-1e9, dtype=np.float32), "neg")])
 
-    split_shape = const(np.array([0, 0, HEADS, head_dim], dtype=i64), "split_shape")
-    merge_shape = const(np.array([0, 0, width], dtype=i64), "merge_shape")
+    split_shape = op("Concat", [batch_seq, const(np.array([HEADS, head_dim], dtype=i64), "heads")], axis=0)
+    merge_shape = const(np.array([-1, width], dtype=i64), "merge_shape")
     scale = const(np.array(1.0 / np.sqrt(head_dim), dtype=np.float32), "scale")
     sqrt2 = const(np.array(np.sqrt(2.0), dtype=np.float32), "sqrt2")
     half = const(np.array(0.5, dtype=np.float32), "half")
@@ -151,6 +162,7 @@ def build_graph(w: dict[str, npt.NDArray[Any]]) -> Any:
         x = layer_norm(op("Add", [out, x]), p + "output.LayerNorm")
 
     # Mean pooling over real tokens, then L2 normalisation.
+    x = op("Reshape", [x, op("Concat", [batch_seq, const(np.array([width], dtype=i64), "width")], axis=0)])
     mask_3d = op("Unsqueeze", [mask_f, const(np.array([2], dtype=i64), "axes2")])
     summed = op("ReduceSum", [op("Mul", [x, mask_3d]), const(np.array([1], dtype=i64), "axes1")], keepdims=0)
     counts = op("ReduceSum", [mask_f, const(np.array([1], dtype=i64), "axes1b")], keepdims=1)
