@@ -1,0 +1,99 @@
+"""Round 5 of issue 10: what fresh batches (t1, t2) showed the extractors missing, as general rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hvac_agent.dialogue.nlu import understand
+from hvac_agent.dialogue.nlu.types import NluContext
+
+NOW = dt.datetime(2026, 11, 26, 15, 0, tzinfo=dt.UTC)
+
+
+def ctx(expect: str | None, **extra: object) -> NluContext:
+    return NluContext(expect=expect, now=NOW, current_phone="+15125550123", **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("the see oh alarm is going off in the bedroom", "carbon_monoxide"),
+        ("my c oh detector keeps going off", "carbon_monoxide"),
+        ("the furnace has fire rolling out the front", "smoke_fire"),
+        ("i think it's flame rollout, the burner door is scorched", "smoke_fire"),
+    ],
+)
+def test_emergencies_said_the_way_a_recogniser_or_the_trade_writes_them(text: str, kind: str) -> None:
+    assert understand(text, ctx("intent")).emergency == kind
+
+
+def test_see_oh_without_a_detector_is_not_carbon_monoxide() -> None:
+    assert understand("i see oh the thermostat is blank", ctx("intent")).emergency is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("thompson harold thompson", "Harold Thompson"),  # surname first, then the whole name
+        ("tran t r a n minh tran", "Minh Tran"),
+        ("anh tran a n h", "Anh Tran"),  # a word spelled again is not a third name
+        ("smith-jones, emily smith-jones", "Emily Smith-Jones"),
+        ("it's samantha but just put sam", "Sam"),  # the name they want written wins
+        ("put it under the tenant kayla moore", "Kayla Moore"),
+        ("yeah go with mike torres", "Mike Torres"),
+        ("my names diego d i e g o", "Diego"),
+        ("uh it's gonna be mackenzie", "Mackenzie"),
+        ("ingrid sorensen, with e n at the end", "Ingrid Sorensen"),
+        ("nguyen n g u y e n first name linh", "Linh Nguyen"),
+    ],
+)
+def test_names_as_callers_give_them(text: str, name: str) -> None:
+    assert understand(text, ctx("name")).name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "during", "name"),
+    [
+        ("my last name is kang not kim", "confirm", "Dana Kang"),
+        ("um it's diana not dana", "unit", "Diana Kim"),
+        ("sorry my first name is donna d o n n a", "phone", "Donna Kim"),
+        ("my name is actually spelled d a n n a", "confirm", "Danna Kim"),
+        ("it's kim with a y k y m", "unit", "Dana Kym"),
+        ("put it under my husband, raymond cortez", "address", "Raymond Cortez"),  # a whole name stays whole
+        ("the name is sara without an h", "confirm", "Sara"),  # nothing says which half: as said
+    ],
+)
+def test_one_part_of_the_name_corrected_keeps_the_other(text: str, during: str, name: str) -> None:
+    u = understand(text, ctx(during, current_name="Dana Kim"))
+    assert u.name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "during", "house"),
+    [
+        ("oh and the house number is 4014", "confirm", "4014"),
+        ("wait go back the house number is 4401", "unit", "4401"),
+        ("hold on, the house number, i meant forty one ten, not forty four ten", "zip", "4110"),
+        ("oh wait before that the address is 4401 duval", "phone", "4401"),
+    ],
+)
+def test_a_house_number_named_anew_corrects_the_address_not_the_unit(text: str, during: str, house: str) -> None:
+    u = understand(text, ctx(during))
+    assert u.correction and "address" in u.corrected
+    assert u.house_number == house and u.unit is None
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("sorry it's not duval street, it's duval road", "Duval Road"),
+        ("oh and the address, it's on speedway, not duval street", "Speedway"),
+        ("hang on the street is duval road", "Duval Road"),
+    ],
+)
+def test_a_street_corrected_without_its_number(text: str, street: str) -> None:
+    u = understand(text, ctx("unit"))
+    assert u.correction and "address" in u.corrected
+    assert u.street_name == street
