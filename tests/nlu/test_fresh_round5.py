@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hvac_agent.dialogue.nlu import understand
+from hvac_agent.dialogue.nlu import semantic, understand
 from hvac_agent.dialogue.nlu.types import NluContext
 
 NOW = dt.datetime(2026, 11, 26, 15, 0, tzinfo=dt.UTC)
@@ -97,3 +97,38 @@ def test_a_street_corrected_without_its_number(text: str, street: str) -> None:
     u = understand(text, ctx("unit"))
     assert u.correction and "address" in u.corrected
     assert u.street_name == street
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "there's a brown water stain on the ceiling near the return vent it's been getting bigger",
+        "the float switch shut the ac off and the pan underneath is full of water",
+        "i found some water on the floor by the inside unit last night and wiped it up",
+        "the heat pump air handler leaves a little puddle in the garage some mornings",
+        "there's a wet spot on the hall ceiling i think from the ac but it's not dripping",
+    ],
+)
+def test_water_that_is_not_running_now_is_routine(text: str) -> None:
+    assert understand(text, ctx("intent")).urgency != "urgent"  # None: routine
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the pan under the air handler is full and it's spilling over onto the closet floor",
+        "water all over the laundry room floor and it's coming from the furnace",
+    ],
+)
+def test_water_spilling_now_stays_urgent(encoder: semantic.SemanticModel, text: str) -> None:
+    u = understand(text, ctx("intent"))
+    assert u.issue_category == "leak" and u.urgency == "urgent"
+
+
+def test_an_elderly_caller_speaking_of_themselves_makes_no_heat_urgent() -> None:
+    u = understand("i'm seventy nine and i live by myself and my furnace has quit", ctx("intent"))
+    assert u.issue_category == "no_heat" and u.urgency == "urgent"
+
+
+def test_sleet_is_freezing_weather_for_no_heat() -> None:
+    assert understand("my heat is out and it's sleeting here", ctx("intent")).urgency == "urgent"
