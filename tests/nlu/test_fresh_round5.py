@@ -8,6 +8,7 @@ import pytest
 
 from hvac_agent.dialogue.nlu import semantic, understand
 from hvac_agent.dialogue.nlu.types import NluContext
+from hvac_agent.dialogue.state import WindowOffer
 
 NOW = dt.datetime(2026, 11, 26, 15, 0, tzinfo=dt.UTC)
 
@@ -132,3 +133,43 @@ def test_an_elderly_caller_speaking_of_themselves_makes_no_heat_urgent() -> None
 
 def test_sleet_is_freezing_weather_for_no_heat() -> None:
     assert understand("my heat is out and it's sleeting here", ctx("intent")).urgency == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [
+        ("i suppose so", "yes"),
+        ("please", "yes"),
+        ("that's all correct yes please", "yes"),
+        ("well i don't love the fee but yeah go ahead", "yes"),  # the decision comes last
+        ("you know what no i'll call somebody else", "no"),
+        ("i'm going to pass thanks", "no"),
+        ("i'd rather not thanks though", "no"),
+        ("not today thanks", "no"),
+        ("that's all thanks", "no"),
+    ],
+)
+def test_hedged_answers_to_shall_i_book_it(text: str, yes_no: str) -> None:
+    assert understand(text, ctx("confirm")).yes_no == yes_no
+
+
+OFFERED = [
+    WindowOffer(date=dt.date(2026, 12, 1), window="08:00-12:00"),
+    WindowOffer(date=dt.date(2026, 12, 1), window="12:00-16:00"),
+    WindowOffer(date=dt.date(2026, 12, 2), window="08:00-12:00"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "offer"),
+    [
+        ("uh the second of december", 2),
+        ("first of december early", 0),
+        ("wensday is better", 2),
+        ("can they come tuesday at like two", 1),
+        ("i have a doctor's appointment tuesday so the wednesday", 2),
+    ],
+)
+def test_windows_picked_in_plain_words(text: str, offer: int) -> None:
+    w = understand(text, ctx("window", offered=OFFERED)).window
+    assert w is not None and w.offer_index == offer
