@@ -173,3 +173,24 @@ OFFERED = [
 def test_windows_picked_in_plain_words(text: str, offer: int) -> None:
     w = understand(text, ctx("window", offered=OFFERED)).window
     assert w is not None and w.offer_index == offer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "need someone to come out to my place",
+        "hey can i get someone out to flush the condensate line and do a check up",
+        "can you send someone out",
+    ],
+)
+def test_asking_for_someone_to_come_out_is_a_visit(encoder: semantic.SemanticModel, text: str) -> None:
+    u = understand(text, ctx("intent"))
+    assert u.intent == "book" and u.question is None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"), [("do you take checks", "payment"), ("can you come out to round rock", "service_area")]
+)
+def test_the_questions_those_words_resemble_stay_questions(text: str, topic: str) -> None:
+    u = understand(text, ctx("intent"))
+    assert u.intent == "question" and u.question == topic

@@ -75,6 +75,11 @@ _ASKS_FOR_A_NEW_VISIT = re.compile(
     r"\b(?:book|schedule|make|set up|setup|get|need|want|like)\b(?:\s+\w+){0,3}\s+"
     r"(?:appointment|visit|service call|service|technician|tech|someone|somebody)\b"
 )
+# "can you send someone out": a visit, though "someone" is near the person examples.
+_SOMEONE_OUT = re.compile(
+    r"\b(?:send|get|need|want|have)\b(?: \w+){0,2}? (?:someone|somebody|a tech\w*|a guy|anyone|anybody) "
+    r"(?:out|over|to come)\b|\bcome (?:out|over|by)\b"
+)
 _CHANGES_A_VISIT = re.compile(r"\b(?:cancel\w*|reschedul\w*|move|change|push|call off|instead|different)\b")
 # Cancel and reschedule are near each other to the encoder; the words settle which one.
 _ANOTHER_TIME = re.compile(
@@ -134,7 +139,7 @@ def opening(
             guess.intent in ("cancel", "reschedule")
             and _ASKS_FOR_A_NEW_VISIT.search(utt.norm) is not None
             and not _CHANGES_A_VISIT.search(utt.norm)
-        )
+        ) or (guess.intent == "person" and _SOMEONE_OUT.search(utt.norm) is not None)
         strong = guess.intent_score >= bars.intent_override and not new_visit
         # A category the rules named (a tune-up, a noise) is a service unless the head is sure.
         named = iss.firm and iss.category != "other"
