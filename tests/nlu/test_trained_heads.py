@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from hvac_agent.dialogue.nlu import heads, semantic, understand
 from hvac_agent.dialogue.nlu.types import NluContext
 
@@ -39,3 +41,9 @@ def test_the_loaded_model_uses_the_trained_heads(encoder: semantic.SemanticModel
     ctx = NluContext(expect="intent", now=dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC))
     u = understand("we won't be needing anybody to come by after all", ctx)
     assert u.intent == "cancel"
+
+
+@pytest.mark.parametrize("text", ["12 main street 90210", "2200 south lamar 78704", "512 555 0123"])
+def test_details_given_first_are_never_a_request_for_a_person(encoder: semantic.SemanticModel, text: str) -> None:
+    ctx = NluContext(expect="intent", now=dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC))
+    assert understand(text, ctx).intent not in ("human", "cancel", "reschedule", "goodbye")
