@@ -36,6 +36,7 @@ OFFERED = [
 ]
 # What the caller gave before a correction turn (the writer's example: 4410 Duval Street 78751).
 EARLIER_PHONE = "+15125550123"
+EARLIER_NAME = "Dana Kim"  # given to the understanding as the agent does (round 5; a name part corrected)
 
 
 @dataclass
@@ -214,7 +215,7 @@ def answer_context(row: dict[str, Any]) -> NluContext:
             "phone": "phone",
             "confirm": "confirm",
         }.get(during, during)
-        return context(expect, current_phone=EARLIER_PHONE)
+        return context(expect, current_phone=EARLIER_PHONE, current_name=EARLIER_NAME)
     if asked == "window":
         return context("window", offered=OFFERED)
     return context(asked)

@@ -4,6 +4,8 @@
     python bench/understanding.py --heldout tests/nlu/heldout/batch_a [--show-failures]
     python bench/understanding.py --heldout DIR --rules-only   # the encoder left out
     python bench/understanding.py --heldout DIR --runner numpy # the numpy reference encoder (before)
+    python bench/understanding.py --heldout DIR --heads /tmp/h.npz  # heads trained without DIR
+    python bench/understanding.py --heldout DIR --heads none   # nearest examples, no trained heads
 
 Without `--heldout`: per extractor, how many tuning-corpus utterances (tests/nlu/nlu_corpus.py) were
 understood exactly as written down (target ≥ 98 %), and the time one `understand()` takes.
@@ -48,7 +50,7 @@ from hvac_agent.dialogue.nlu import understand  # noqa: E402
 DISPUTED: dict[str, str] = {}
 
 
-def _semantic(rules_only: bool, runner: str = "auto") -> object | None:
+def _semantic(rules_only: bool, runner: str = "auto", heads: str | None = None) -> object | None:
     """Load and install the on-device sentence encoder when this checkout has one."""
     try:
         from hvac_agent.dialogue.nlu import semantic  # type: ignore[attr-defined,unused-ignore]
@@ -59,7 +61,12 @@ def _semantic(rules_only: bool, runner: str = "auto") -> object | None:
         semantic.install(None)
         print("semantic layer: off (--rules-only)")
         return None
-    if runner == "auto":
+    if heads is not None:  # other trained heads (a leave-one-batch-out run), or "none": nearest examples
+        from hvac_agent.dialogue.nlu import heads as trained
+        from hvac_agent.llm.embeddings import shared_embedder
+
+        model = semantic.SemanticModel(shared_embedder(), None if heads == "none" else trained.load(Path(heads)))
+    elif runner == "auto":
         model = semantic.load()
     else:  # the numpy reference runner: the before of the onnxruntime speed-up, on the same machine
         from hvac_agent.llm.embeddings import MiniLmEmbedder
@@ -129,11 +136,11 @@ def _runner(model: object) -> str:
     return str(getattr(encoder, "runner", type(encoder).__name__))
 
 
-def heldout(folder: Path, show_failures: bool, rules_only: bool, repeat: int, runner: str) -> int:
+def heldout(folder: Path, show_failures: bool, rules_only: bool, repeat: int, runner: str, heads: str | None) -> int:
     print(f"hvac_agent from {Path(hvac_agent.__file__).parent}")
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    model = _semantic(rules_only, runner)
+    model = _semantic(rules_only, runner, heads)
     openings, answers = folder / "openings.jsonl", folder / "answers.jsonl"
     for path in (openings, answers):
         print(f"sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}  {path}")
@@ -185,10 +192,14 @@ def main() -> int:
     parser.add_argument(
         "--runner", choices=("auto", "numpy"), default="auto", help="the encoder's runner (numpy: the reference)"
     )
+    parser.add_argument(
+        "--heads", help="trained heads to use instead of the shipped ones (bench/train_heads.py --out), or none"
+    )
     args = parser.parse_args()
     if args.heldout:
-        return heldout(args.heldout, args.show_failures, args.rules_only, max(1, args.repeat // 4), args.runner)
-    _semantic(args.rules_only)
+        repeat = max(1, args.repeat // 4)
+        return heldout(args.heldout, args.show_failures, args.rules_only, repeat, args.runner, args.heads)
+    _semantic(args.rules_only, heads=args.heads)
 
     total: Counter[str] = Counter()
     passed: Counter[str] = Counter()

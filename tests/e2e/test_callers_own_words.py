@@ -176,6 +176,24 @@ def test_booking_put_under_another_name_while_the_address_is_asked(server: Serve
     _no_reasks(_agent_turns(server, call.call_sid))
 
 
+def test_only_the_surname_corrected_keeps_the_first_name(server: Server) -> None:
+    # "my last name is kang not kim" while the address is asked: Dana Kang, not "Kang".
+    with server.call() as call:
+        call.start()
+        call.say("my furnace stopped working and there's no heat")
+        call.say("dana kim")
+        call.say("yes")
+        again = call.say("hold on, my last name is kang not kim")
+        assert "didn't catch" not in again.text
+        for line in COOPERATIVE[3:]:
+            call.say(line)
+        assert "Dana Kang" in call.last.text, call.last.text  # type: ignore[union-attr]
+        call.say("yes")
+    [appointment] = server.api("/api/appointments", call_sid=call.call_sid).json()
+    assert appointment["customer_name"] == "Dana Kang"
+    _no_reasks(_agent_turns(server, call.call_sid))
+
+
 def test_reprompt_does_not_replay_the_greeting(server: Server) -> None:
     with server.call() as call:
         greeting = call.start()

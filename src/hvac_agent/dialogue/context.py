@@ -33,4 +33,5 @@ def nlu_context(state: CallState, ctx: DialogueContext) -> NluContext:
         business_weekdays=ctx.profile.business_weekdays,
         previous_caller_texts=previous,
         current_phone=state.slots.phone,
+        current_name=state.slots.name,
     )

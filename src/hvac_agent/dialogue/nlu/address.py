@@ -515,4 +515,12 @@ def street_name_only(utt: Utterance) -> str | None:
         if start < j and (named or j - start == 1) and not taken_back:
             return " ".join(_street_word(t) for t in toks[start:end])
         j = end
+    # A street named without its type, against the one taken back: "it's on speedway, not duval
+    # street", "the street is speedway not duval".
+    m = _UNTYPED_STREET.search(utt.norm)
+    if m and m.group(1) not in _NOT_STREET and not m.group(1).isdigit():
+        return " ".join(_street_word(t) for t in m.group(1).split())
     return None
+
+
+_UNTYPED_STREET = re.compile(r"\b(?:it'?s on|is on|live on|we'?re on|street is|street'?s) ([a-z]+(?: [a-z]+)?) not\b")

@@ -18,6 +18,10 @@ _CUE = re.compile(
     r"|\bnot [a-z0-9]+ but\b|\binstead\b"
     r"|\bchange (?:my|the) (?:name|number|phone|address|zip|apartment|unit|street|day|date|time|window)\b"
     r"|^(?:no|nope|nah)\s+\d"
+    # A street taken back, or the street or house number named anew: "not duval street", "the
+    # street is duval road", "the house number is 4014".
+    r"|\bnot (?:\S+ ){1,3}(?:street|st|road|rd|avenue|ave|drive|dr|lane|ln|boulevard|blvd|court|way|circle)\b"
+    r"|\bthe street(?:'s| is)\b|\b(?:house|street) number(?:'s| is)\b"
     r"|\bmisspelled\b|\bspelled wrong\b|\byou (?:have|got) (?:it|that|my \w+) wrong\b|\bi said\b"
     r"|\bthe (?:last|first) (?:four|three|digits)\b|\bwith an? [a-z]\b|\bspelled\b"
     r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"

@@ -32,6 +32,9 @@ WEEKDAYS: dict[str, int] = {
     "wed": 2,
     "weds": 2,
     "wednesdays": 2,
+    "wensday": 2,  # as recognisers and hurried typists spell it
+    "wendsday": 2,
+    "wednsday": 2,
     "thursday": 3,
     "thurs": 3,
     "thur": 3,
@@ -117,12 +120,14 @@ _EARLIEST = re.compile(
 _MORNING = re.compile(
     r"\b(?:morning|mornings|before noon|before lunch|early in the day|first thing|"
     r"(?:7|seven|8|eight|9|nine|10|ten|11|eleven)(?: am| a m| o'?clock)? (?:to|till|until|and|through) "
-    r"(?:12|twelve|noon)|(?:7|seven|8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock))\b"
+    r"(?:12|twelve|noon)|(?:7|seven|8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock)|"
+    r"early(?! next| this| as| in the week))\b"
 )
 _AFTERNOON = re.compile(
     r"\b(?:afternoon|afternoons|after noon|after lunch|later in the day|after (?:12|twelve|1|one)(?: pm| o'?clock)?|"
     r"(?:12|twelve|noon|1|one|2|two)(?: pm| p m| o'?clock)? (?:to|till|until|and|through) "
-    r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three|4|four) (?:pm|p m|o'?clock)))\b"
+    r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three|4|four) (?:pm|p m|o'?clock))|"
+    r"at (?:like |about |around )?(?:1|one|2|two|3|three)(?! (?:am|a m)))\b"
 )
 _PICK = re.compile(
     r"\b(?:(?:the )?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last|latter|former|middle|"
@@ -141,6 +146,17 @@ _THAT_ONE = re.compile(
 _NONE_OF = re.compile(
     r"\b(?:none of (?:those|them|these)|neither(?: of (?:those|them))?|those (?:don'?t|won'?t) work|"
     r"(?:that|those) (?:times|days|windows) (?:don'?t|won'?t) work|nothing (?:there )?works)\b"
+)
+# "the first of december", "second of december": the month's day said with the ordinal first.
+_ORDINAL_OF_MONTH = re.compile(
+    rf"\b(?:the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) of ({_MO}|dec|nov|jan)\b"
+)
+_ORDINAL_DAY = {
+    w: str(i) for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)
+}
+# A day the caller is busy: "i have a doctor's appointment tuesday".
+_BUSY_BEFORE = re.compile(
+    r"\b(?:i|we) (?:have|'?ve got|got) (?:a |an |my )?(?:\S+ ){0,2}(?:appointment|meeting|class|shift)s? $"
 )
 _MONTH_SECOND = re.compile(rf"\b({_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?second\b")
 _NOT_A_DAY = re.compile(
@@ -268,7 +284,8 @@ def parse_with_dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | No
 def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date], list[dt.date]]:
     """(wanted dates, excluded dates) in the order said."""
     today = local_today(ctx)
-    text = _MONTH_SECOND.sub(r"\1 2nd", utt.dig)
+    text = _ORDINAL_OF_MONTH.sub(lambda m: f"{m.group(2)} {_ORDINAL_DAY[m.group(1)]}", utt.dig)
+    text = _MONTH_SECOND.sub(r"\1 2nd", text)
     wanted: list[dt.date] = []
     excluded: list[dt.date] = []
     week_from = _WEEK_FROM.search(text)
@@ -306,7 +323,11 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
             continue  # "since monday", "last friday", "it started this morning": the problem's story
         if _LEADING_NO.fullmatch(text[: m.start()]) and not m.group(0).endswith("s"):
             wanted.append(d)  # "no, monday": the answer to a read-back, not "no mondays"
-        elif _NEGATE_BEFORE.search(before) or _NEGATE_AFTER.search(after):
+        elif (
+            _NEGATE_BEFORE.search(before)
+            or _NEGATE_AFTER.search(after)
+            or _BUSY_BEFORE.search(text[max(0, m.start() - 48) : m.start()])
+        ):
             excluded.append(d)
         else:
             wanted.append(d)

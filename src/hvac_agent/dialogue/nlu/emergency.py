@@ -29,7 +29,9 @@ _GAS = re.compile(
 )
 _CO = re.compile(
     r"\bcarbon monoxide\b|\bmonoxide\b"
-    r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl) (?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
+    # The letters as a recogniser may write them: "see oh alarm", "c oh detector".
+    r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl|see oh|see o|sea oh|cee oh|c oh) "
+    r"(?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
     r"levels?|reading)\b"
     # A detector's screen showing the letters: "it says co on the screen", "the display reads c o".
     r"|\b(?:says|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
@@ -62,6 +64,8 @@ _SMOKE_FIRE = re.compile(
     r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal)\b"
     r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
+    # Flame rollout: fire outside the burner, said the trade's way or the plain way.
+    r"|\b(?:flame|fire) ?roll ?outs?\b|\bfire (?:rolling|shooting|pouring|blowing|licking|spitting)\b"
 )
 
 

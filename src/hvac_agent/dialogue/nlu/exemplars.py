@@ -179,6 +179,13 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "what was that",
         "mm hmm",
         "is this the heating company",
+        # Details given before anything was asked: not a request by themselves (and never a person).
+        "12 main street 90210",
+        "4410 duval street austin 78751",
+        "five one two five five five oh one two three",
+        "my number is 512 555 0199",
+        "dana kim, 3300 red river",
+        "apartment 204",
     ),
 }
 

@@ -114,7 +114,9 @@ _AREA = re.compile(
     r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
     r"come out to|go out to)|"
     r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
-    r"come out (?:to|that far)|how far do you|too far|as far as|that far|out (?:that|this) way|"
+    # "come out to round rock" asks about the area; "come out to my place", "to look at it" asks for a visit.
+    r"come out (?:to(?! (?:my|our|the|this|look|fix|check|take|see|do|clean|service|help)\b)|that far)|"
+    r"how far do you|too far|as far as|that far|out (?:that|this) way|"
     r"(?:do|will|would|can) (?:you|y'?all) (?:guys |folks )?(?:go|come|drive|travel|get) (?:out )?(?:to|into)|"
     r"(?:do|will) (?:you|y'?all) (?:guys )?(?:service|serve|cover) (?!(?:my|the|our) (?:ac|a c|furnace|unit|system|"
     r"heater|heat pump|boiler))\w+|"
@@ -150,7 +152,8 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "payment",
         re.compile(
-            r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?|checks? (?:okay|ok|"
+            r"\b(?:credit cards?|debit|(?:by|with|a|personal|take|accept) checks?(?! up| out| on| in)|"
+            r"checks? (?:okay|ok|"
             r"fine)|cash|amex|american express|visa|mastercard|master card|discover card|google pay|"
             r"samsung pay|venmo|zelle|paypal|apple pay|pay (?:up front|"
             r"upfront|after|the technician|with|by)|forms? of payment|do i pay|"

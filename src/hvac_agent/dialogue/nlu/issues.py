@@ -122,7 +122,7 @@ _HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat|boiler|heat pump)\b"
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
 _ELDER_AGE = re.compile(
     r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
-    r"aunt|uncle)(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)) (?:almost |over |like )?"
+    r"aunt|uncle)(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|i'?m|i am) (?:almost |over |like )?"
     r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
 )
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
@@ -157,7 +157,9 @@ _FREEZING = re.compile(
     r"\b(?:below freezing|freezing (?:outside|out there|tonight|weather|temperatures?|temps)|"
     r"(?:single|low) digits|snow(?:ing|storm)?|ice storm|blizzard|sub ?zero|"
     r"pipes? (?:are |is |might |could |will |gonna |going to |about to )*(?:freez(?:e|ing)|burst|froze)|"
-    r"frozen pipes?|(?:it'?s|its) freezing|freezing in here|(?:are|is|we'?re|i'?m|getting) freezing|[1-3]\d degrees)\b"
+    r"frozen pipes?|(?:it'?s|its) freezing|freezing in here|(?:are|is|we'?re|i'?m|getting) freezing|[1-3]\d degrees|"
+    # Freezing weather said by what it does: icy roads, sleet, a freeze.
+    r"icy|iced roads|sleet\w*|freezing rain|(?:this|a|the|hard) freeze)\b"
 )
 # "supposed to drop to 19 tonight", "a hard freeze", "in the twenties this week".
 _COLD_FORECAST = re.compile(
@@ -177,10 +179,20 @@ _WATER = re.compile(
     r"\b(?:water|wet|soaked|soaking|soggy|damp|drip\w*|puddles?|flood\w*|overflow\w*|"
     r"leak(?:s|ing)?|ceiling|bucket|towels?|stain\w*|backed up|backing up|full)\b"
 )
+# Water that stays where it is (a stain, a pan that holds it, a float switch that stopped the
+# system, a drain dripping outside): looked at soon, not an active leak, unless it spills.
+_HELD_WATER = re.compile(
+    r"^(?!.*\b(?:spill\w*|overflow\w*|over the edge|onto|backing up|backed up|inside instead|through|dripping from|"
+    r"everywhere|all over|pouring|gushing|drywall|insulation|carpet|floor)\b)"
+    r"(?:.*\bstain\w*\b(?!.*\b(?:drip\w*|wet|leaking)\b)|.*\b(?:pan|float switch)\b|.*\b(?:line|pipe) outside drips?\b)"
+)
 _REFRIGERANT = re.compile(r"\b(?:freon|refrigerant|coolant|r ?22|r ?410a?|hiss\w*|leak in the coil)\b")
 _PAST_LEAK = re.compile(
     r"\b(?:was leaking|leaked|used to leak|had a (?:\w+ )?(?:leak|puddle)|stopped leaking|fixed|"
-    r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping) (?:now|anymore)|"
+    r"went away|dried up|dry now|(?:isn'?t|not) (?:leaking|dripping)(?: now| anymore)?|"
+    # Water found and gone, or now and then: no leak running now.
+    r"dry (?:today|this morning)|dried|nothing (?:active|wet)|wiped|last summer|"
+    r"some (?:mornings|days|nights)|once in a while|every (?:so often|now and then)|now and then|occasionally|"
     r"(?:weeks?|months?|days?) ago|last (?:week|month|year))\b"
 )
 _NOT_URGENT = re.compile(
@@ -679,6 +691,7 @@ def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency:
         and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm))
         and not _PAST_LEAK.search(utt.norm)
         and not _REFRIGERANT.search(utt.norm)
+        and not _HELD_WATER.search(utt.norm)
     ):
         reasons.append("active water leak")
     res.urgency = None

@@ -15,9 +15,15 @@ from hvac_agent.dialogue.nlu.text import Utterance
 _ADDRESS = re.compile(r"\b(?:house number|street number|address number|the number on the house|address)\b")
 _ZIP = re.compile(r"\bzip(?: code)?\b")
 _PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|area code|(?:my|the) number (?:is|should|ends|was))\b")
-_CUE = re.compile(r"\b(?:actually|sorry|wrong|not|should be|i said|i meant|mistake|messed up|make that|correct)\b")
-# A number the caller is taking back: "not 4410", "I said 8822".
+_CUE = re.compile(
+    r"\b(?:actually|sorry|wrong|not|should be|i said|i meant|mistake|messed up|make that|correct)\b"
+    # Naming the house number or the address anew is a correction by itself once we have one.
+    r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is)\b"
+)
+# A number the caller is taking back: "not 4410", "I said 8822" (unless "i meant 4110, not 4410":
+# the number meant is kept when every number would be taken back otherwise).
 _TAKEN_BACK = frozenset({"not", "said", "meant", "from"})
+_SURELY_TAKEN_BACK = frozenset({"not", "from"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection
     if not _CUE.search(utt.norm):
         return None
     kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
+    if not kept:
+        kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _SURELY_TAKEN_BACK)]
     if _ZIP.search(utt.norm):
         five = [d for d in kept if len(d) == 5]
         return NamedCorrection("zip", five[0]) if five else None

@@ -98,7 +98,7 @@ humming buzzing making doing getting going coming working trying just only still
 normal fine good great terrible awful horrible bad weird odd funny crazy nuts unbearable miserable
 freezing sweltering roasting stifling brutal rough cozy comfortable uncomfortable
 hold huh near rather im ive id ill again what who whom whose which where when how why hey hm
-instead not
+instead not everybody everyone gonna
 """.split()
 )
 
@@ -111,16 +111,20 @@ _NOT_NAME_SUFFIX = re.compile(
 )
 # After a strong introduction the next word is a name even if it is also a word ("my name is Will").
 _INTRO = re.compile(
-    r"\b(?:(?P<strong>my name is|my name's|name is|name's|the name is|call me|you can call me|"
+    r"\b(?:(?P<strong>my name is|my name's|my names|name is|name's|the name is|call me|you can call me|"
     r"first name is|first name|spelled|spelt|it's spelled|its spelled|under the name(?: of)?|"
     r"(?:(?:it'?s|put it|book it|it should be) )?under my (?:name|husband'?s?|"
     r"wife'?s?|partner'?s?|son'?s?|daughter'?s?|mom'?s?|mother'?s?|dad'?s?|father'?s?|boyfriend'?s?|"
     r"girlfriend'?s?|landlord'?s?|tenant'?s?)(?: name)?(?: is| it'?s)?|"
+    # "put it under the tenant, kayla moore", "put the name under my husband, daniel ortiz"
+    r"(?:put|book|have)(?: it| the name| the appointment| that)? under (?:my|the|our) (?:husband|wife|partner|son|"
+    r"daughter|mom|mother|dad|father|boyfriend|girlfriend|landlord|tenant|renter|owner|homeowner|roommate)(?:'?s)?"
+    r"(?: name)?(?: is| it'?s)?|go with|(?:it'?s|it is|that'?s|it'?ll be) (?:gonna|going to) be|"
     r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?|"
     r"put(?: it| me| that| that one)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
     r"account(?:'s| is)? (?:under|in)(?: the name(?: of)?)?(?: my (?:husband|"
     r"wife|partner|son|daughter|mom|mother|dad|father|boyfriend|girlfriend)(?:'s name)?(?: is)?)?)"
-    r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be)\s+"
+    r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be|(?:and )?the first is)\s+"
 )
 _FUNCTION_WORDS = frozenset(
     """
@@ -230,7 +234,7 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             continue
         if t.startswith("="):
             joined = "".join(words)
-            if joined and t[1:] == joined:  # both names spelled in one breath
+            if joined and t[1:] == joined or t[1:] in words:  # both names spelled, or one spelled again
                 i += 1
                 continue
             if words and (words[-1][0] == t[1] or len(words) >= 1 and _similar(words[-1], t[1:])):
@@ -300,43 +304,30 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     tokens = _spelled_tokens(raw_tokens)
     text = " ".join(tokens)
     words: list[str] = []
+    intro_at = -1
     for m in _INTRO.finditer(text):
         if text[: m.start()].endswith("last "):
             continue  # "last name is lin": the surname, taken below
         start = text[: m.end()].count(" ")
-        words = _collect(tokens, start, strong=m.group("strong") is not None)
-        if words:
-            break
+        if words and not _PREFERRED.match(text, m.start()):
+            continue
+        found = _collect(tokens, start, strong=m.group("strong") is not None)
+        if found:
+            # "it's wilhelmina but just put billie": the name they want written wins.
+            words, intro_at = found, m.start()
+            if not _PREFERRED_LATER.search(text, m.end()):
+                break
+    if words and intro_at > 0 and ctx.expect == "name" and _FIRST_NAME_INTRO.match(text, intro_at) and len(words) == 1:
+        before = _collect(tokens, _skip_fillers(tokens, 0), limit=1)
+        if before and before[0] != words[0]:
+            words = [words[0], before[0]]  # "nguyen, n g u y e n, first name linh" → Linh Nguyen
     if not words and ctx.expect == "name":
         # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
-        start = 0
-        while start < len(tokens) and tokens[start] in (
-            "yeah",
-            "yes",
-            "sure",
-            "ok",
-            "okay",
-            "well",
-            "so",
-            "oh",
-            "hi",
-            "hello",
-            "thing",
-            "um",
-            "uh",
-            "yep",
-            "yup",
-            "alright",
-            "of",
-            "course",
-            "certainly",
-            "absolutely",
-            "right",
-        ):
-            start += 1
-        words = _collect(tokens, start)
+        start = _skip_fillers(tokens, 0)
+        words = _collect(tokens, start, limit=5)
         rest = [t for t in tokens[start + len(words) :] if t.lstrip("=") not in words]
-        if rest and rest[0] not in ("calling", "here", "speaking", "last") and len(tokens) - start > 6:
+        spelling = len(rest) > 1 and rest[0] in ("with", "without") and rest[1].startswith("=")
+        if rest and rest[0] not in ("calling", "here", "speaking", "last") and len(tokens) - start > 6 and not spelling:
             words = []  # a sentence, not a name
     last = _LAST_NAME.search(text)
     if last:
@@ -359,4 +350,59 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
             joined[-1] = f"{joined[-1]}-{w}"
         else:
             joined.append(w)
-    return " ".join(_title(w) for w in joined)
+    if len(joined) >= 3 and joined[0] == joined[-1]:
+        joined = joined[1:]  # surname first, then the whole name: "thompson, harold thompson"
+    joined = joined[:3]
+    return _fuller(" ".join(_title(w) for w in joined), utt.norm, ctx.current_name)
+
+
+_FILLERS = frozenset(
+    "yeah yes sure ok okay well so oh hi hello thing um uh yep yup alright of course certainly absolutely right".split()
+)
+# Intros that name the name to write down; said after another name, they win.
+_PREFERRED = re.compile(r"(?:just )?(?:put|call me|go with|everybody calls me|everyone calls me)\b")
+_PREFERRED_LATER = re.compile(r"\b(?:but|just) (?:just )?(?:put|call me|go with)\b|\bcalls me\b")
+_FIRST_NAME_INTRO = re.compile(r"first name")
+_LAST_CUE = re.compile(r"\b(?:last|sur|family) ?name\b|\bsurname\b")
+_FIRST_CUE = re.compile(r"\bfirst name\b")
+
+
+def _skip_fillers(tokens: list[str], start: int) -> int:
+    while start < len(tokens) and tokens[start] in _FILLERS:
+        start += 1
+    return start
+
+
+def _fuller(name: str, norm: str, current: str | None) -> str:
+    """One name word said as a correction, put in its place in the name we have: "my last name is
+    kang" (we have Dana Kim) → Dana Kang; "it's diana not dana" → Diana Kim; "d a n n a" → Danna Kim.
+    Left alone when nothing says which half it is."""
+    if not current or " " in name:
+        return name
+    parts = current.split()
+    if len(parts) < 2:
+        return name
+    first, last = parts[0], parts[-1]
+    taken = re.search(r"\bnot ([a-z'\-]+)", norm)
+    if _LAST_CUE.search(norm) or taken and taken.group(1) == last.lower():
+        return f"{' '.join(parts[:-1])} {name}"
+    if _FIRST_CUE.search(norm) or taken and taken.group(1) == first.lower():
+        return f"{name} {' '.join(parts[1:])}"
+    near_first, near_last = _near(name.lower(), first.lower()), _near(name.lower(), last.lower())
+    if near_last and not near_first:
+        return f"{' '.join(parts[:-1])} {name}"
+    if near_first and not near_last:
+        return f"{name} {' '.join(parts[1:])}"
+    return name
+
+
+def _near(a: str, b: str) -> bool:
+    """A respelling of the same name: same first letter, at most two edits apart."""
+    if a == b or not a or not b or a[0] != b[0]:
+        return False
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1] <= 2

