@@ -24,9 +24,10 @@ of times a minute). The rest of the flow is the same for every call and ends in 
 
 `--profile FILE` runs the hvac server under cProfile and writes the stats, start-up included.
 `--steady-profile FILE` profiles only the throughput phase, after warm-up: the server is started
-through this script (`--hvac-server`), which turns cProfile on at SIGUSR1 and off at SIGUSR2 (then
-writes FILE), so start-up, model loading and warm-up are left out. The stats also say how many
-gather turns they cover (printed, and stored next to FILE as FILE.turns) to read them per turn.
+through this script, which turns cProfile on at SIGUSR1 and off at SIGUSR2 (then
+writes FILE), so start-up, model loading and warm-up are left out; the bare app is profiled the
+same way into FILE.bare, to compare the framework's share line by line. Each stats file's gather
+turn count is printed and stored beside it (FILE.turns, FILE.bare.turns) to read it per turn.
 """
 
 from __future__ import annotations
@@ -134,11 +135,9 @@ def bare_app(public_url: str) -> FastAPI:
     return app
 
 
-def run_hvac(port: int, profile: str) -> None:
-    """The real `hvac-agent serve`, with a cProfile switched on and off by SIGUSR1 / SIGUSR2."""
+def profile_on_signals(profile: str) -> None:
+    """cProfile this process from SIGUSR1 to SIGUSR2, then write the stats to `profile`."""
     import cProfile
-
-    from hvac_agent.cli import main as cli
 
     profiler = cProfile.Profile()
 
@@ -151,12 +150,21 @@ def run_hvac(port: int, profile: str) -> None:
 
     signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, stop)
+
+
+def run_hvac(port: int, profile: str) -> None:
+    """The real `hvac-agent serve`, profiled from SIGUSR1 to SIGUSR2."""
+    from hvac_agent.cli import main as cli
+
+    profile_on_signals(profile)
     cli(["serve", "--port", str(port)], standalone_mode=False)
 
 
-def run_bare(port: int) -> None:
+def run_bare(port: int, profile: str | None = None) -> None:
     import uvicorn
 
+    if profile:
+        profile_on_signals(profile)
     uvicorn.run(bare_app(f"http://127.0.0.1:{port}"), host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
@@ -335,6 +343,8 @@ def start_server(
     env = dict(os.environ)
     if kind == "bare":
         cmd = [*pin, sys.executable, __file__, "--bare-app", "--port", str(port)]
+        if steady:
+            cmd += ["--profile-into", steady]
     else:
         business = workdir / "business.toml"
         text = (ROOT / "examples" / "business.toml").read_text()
@@ -353,7 +363,7 @@ def start_server(
         env.pop("HVAC_REDIS_URL", None)
         runner = ["-m", "cProfile", "-o", profile] if profile else []
         if steady:
-            cmd = [*pin, sys.executable, __file__, "--hvac-server", steady, "--port", str(port)]
+            cmd = [*pin, sys.executable, __file__, "--hvac-server", "--profile-into", steady, "--port", str(port)]
         else:
             cmd = [*pin, sys.executable, *runner, "-m", "hvac_agent.cli", "serve", "--port", str(port)]
     log = open(workdir / f"{kind}.log", "ab")
@@ -404,7 +414,9 @@ def pct(values: list[float], q: float) -> float:
 def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     port = free_port()
     profile = args.profile if kind == "hvac" else None
-    steady = args.steady_profile if kind == "hvac" else None
+    steady = None
+    if args.steady_profile:
+        steady = args.steady_profile if kind == "hvac" else args.steady_profile + ".bare"
     process = start_server(kind, port, workdir, args.cpu, profile, steady)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -472,14 +484,15 @@ def main() -> int:
     parser.add_argument("--only", choices=["hvac", "bare"], default=None)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--bare-app", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--hvac-server", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--hvac-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-into", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.hvac_server:
-        run_hvac(args.port, args.hvac_server)
-        return 0
     if args.bare_app:
-        run_bare(args.port)
+        run_bare(args.port, args.profile_into or None)
+        return 0
+    if args.hvac_server:
+        run_hvac(args.port, args.profile_into)
         return 0
     try:  # a lighter event loop keeps the load generator from being the bottleneck
         import uvloop
