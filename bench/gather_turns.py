@@ -22,7 +22,12 @@ answer every opening from memory and the figure counts the encoder as real calle
 Each call also comes from its own number (a real line of callers, not one number calling thousands
 of times a minute). The rest of the flow is the same for every call and ends in a booking.
 
-`--profile FILE` runs the hvac server under cProfile for the throughput phase and writes the stats.
+`--profile FILE` runs the hvac server under cProfile and writes the stats, start-up included.
+`--steady-profile FILE` profiles only the throughput phase, after warm-up: the server is started
+through this script, which turns cProfile on at SIGUSR1 and off at SIGUSR2 (then
+writes FILE), so start-up, model loading and warm-up are left out; the bare app is profiled the
+same way into FILE.bare, to compare the framework's share line by line. Each stats file's gather
+turn count is printed and stored beside it (FILE.turns, FILE.bare.turns) to read it per turn.
 """
 
 from __future__ import annotations
@@ -130,9 +135,36 @@ def bare_app(public_url: str) -> FastAPI:
     return app
 
 
-def run_bare(port: int) -> None:
+def profile_on_signals(profile: str) -> None:
+    """cProfile this process from SIGUSR1 to SIGUSR2, then write the stats to `profile`."""
+    import cProfile
+
+    profiler = cProfile.Profile()
+
+    def start(_signum: int, _frame: object) -> None:
+        profiler.enable()
+
+    def stop(_signum: int, _frame: object) -> None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+
+
+def run_hvac(port: int, profile: str) -> None:
+    """The real `hvac-agent serve`, profiled from SIGUSR1 to SIGUSR2."""
+    from hvac_agent.cli import main as cli
+
+    profile_on_signals(profile)
+    cli(["serve", "--port", str(port)], standalone_mode=False)
+
+
+def run_bare(port: int, profile: str | None = None) -> None:
     import uvicorn
 
+    if profile:
+        profile_on_signals(profile)
     uvicorn.run(bare_app(f"http://127.0.0.1:{port}"), host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
@@ -304,11 +336,15 @@ def wait_up(port: int, process: subprocess.Popen[bytes], timeout_s: float = 120)
     raise TimeoutError("server did not start")
 
 
-def start_server(kind: str, port: int, workdir: Path, cpu: str, profile: str | None) -> subprocess.Popen[bytes]:
+def start_server(
+    kind: str, port: int, workdir: Path, cpu: str, profile: str | None, steady: str | None = None
+) -> subprocess.Popen[bytes]:
     pin = ["taskset", "-c", cpu] if shutil.which("taskset") else []
     env = dict(os.environ)
     if kind == "bare":
         cmd = [*pin, sys.executable, __file__, "--bare-app", "--port", str(port)]
+        if steady:
+            cmd += ["--profile-into", steady]
     else:
         business = workdir / "business.toml"
         text = (ROOT / "examples" / "business.toml").read_text()
@@ -326,7 +362,10 @@ def start_server(kind: str, port: int, workdir: Path, cpu: str, profile: str | N
         )
         env.pop("HVAC_REDIS_URL", None)
         runner = ["-m", "cProfile", "-o", profile] if profile else []
-        cmd = [*pin, sys.executable, *runner, "-m", "hvac_agent.cli", "serve", "--port", str(port)]
+        if steady:
+            cmd = [*pin, sys.executable, __file__, "--hvac-server", "--profile-into", steady, "--port", str(port)]
+        else:
+            cmd = [*pin, sys.executable, *runner, "-m", "hvac_agent.cli", "serve", "--port", str(port)]
     log = open(workdir / f"{kind}.log", "ab")
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True, cwd=ROOT)
     wait_up(port, process)
@@ -375,7 +414,10 @@ def pct(values: list[float], q: float) -> float:
 def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     port = free_port()
     profile = args.profile if kind == "hvac" else None
-    process = start_server(kind, port, workdir, args.cpu, profile)
+    steady = None
+    if args.steady_profile:
+        steady = args.steady_profile if kind == "hvac" else args.steady_profile + ".bare"
+    process = start_server(kind, port, workdir, args.cpu, profile, steady)
     base = f"http://127.0.0.1:{port}"
     try:
         asyncio.run(closed_loop(base, 4, 2.0))  # warm-up: first-use loads, caches
@@ -399,9 +441,15 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        if steady:
+            os.kill(process.pid, signal.SIGUSR1)
         started, cpu_before = time.perf_counter(), cpu_seconds(process.pid)
         tally = asyncio.run(closed_loop(base, args.concurrency, args.seconds))
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(process.pid) - cpu_before
+        if steady:
+            os.kill(process.pid, signal.SIGUSR2)
+            Path(steady + ".turns").write_text(f"{len(tally.gather_ms)}\n")
+            print(f"steady-state profile: {steady} covers {len(tally.gather_ms)} gather turns", file=sys.stderr)
         if spy is not None:
             spy.wait(timeout=60)
         paced = asyncio.run(open_loop(base, args.rate, args.seconds))
@@ -429,14 +477,22 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="gather turns per second in the paced phase")
     parser.add_argument("--cpu", default="0", help="the core the servers are pinned to")
     parser.add_argument("--profile", default=None, help="cProfile the hvac server into this file")
+    parser.add_argument(
+        "--steady-profile", default=None, help="cProfile the hvac server's throughput phase only into this file"
+    )
     parser.add_argument("--py-spy", default=None, help="sample the hvac server with py-spy into this file")
     parser.add_argument("--only", choices=["hvac", "bare"], default=None)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--bare-app", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hvac-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-into", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_app:
-        run_bare(args.port)
+        run_bare(args.port, args.profile_into or None)
+        return 0
+    if args.hvac_server:
+        run_hvac(args.port, args.profile_into)
         return 0
     try:  # a lighter event loop keeps the load generator from being the bottleneck
         import uvloop

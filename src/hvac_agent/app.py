@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Scope
 
@@ -50,6 +51,9 @@ from hvac_agent.voice.runtime import tune_gc_for_audio
 from hvac_agent.voice.stats import VoiceStats
 
 log = get_logger("hvac_agent.app")
+
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def build_agent(settings: Settings, clock: Clock, profile: BusinessProfile | None = None) -> Agent:
@@ -206,7 +210,9 @@ def create_app(
             await followups.aclose()
             await core.aclose()
 
-    app = FastAPI(title="hvac-agent", version="0.1.0", lifespan=lifespan)
+    # FastAPI's native OpenTelemetry looks up three global providers on every request; hvac-agent
+    # reports through Prometheus metrics and structured logs, so it is switched off.
+    app = FastAPI(title="hvac-agent", version="0.1.0", lifespan=lifespan, telemetry=NO_TELEMETRY)
     app.include_router(webhooks_router)
     app.include_router(api_router)
     mount_console(app)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import socket
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,8 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hvac_agent.booking.db import write_transaction
+from hvac_agent.booking.db import raw_write, raw_writer, write_transaction
 from hvac_agent.booking.errors import database_errors
+from hvac_agent.booking.sqlite_inline import sqlite_datetime
 from hvac_agent.clock import Clock
 from hvac_agent.followups import outbox
 from hvac_agent.followups.events import digest_event
@@ -64,10 +66,18 @@ class OutboxStore:
         self._engine = engine
         self._clock = clock
         self._lease = dt.timedelta(seconds=lease_s)
+        self._raw = raw_writer(engine)  # a SQLite file: routing runs as plain sqlite3
 
     async def route_new(self, routes: Routes, *, limit: int = 100) -> int:
         """Expand unrouted events into deliveries (idempotent: unique per event, channel, target)."""
         now = self._clock.now()
+        if self._raw is not None:
+            # The dispatcher looks after every booking and call end: most looks find nothing, and
+            # a plain read answers that without taking the write lock (WAL: it never waits).
+            async with database_errors("route_new"):
+                if not await self._raw.read(_has_unrouted):
+                    return 0
+                return await raw_write(self._engine, self._raw, lambda conn: _route_sqlite(conn, routes, now, limit))
         query = select(_E.c.id, _E.c.kind, _E.c.payload).where(_E.c.routed_at.is_(None)).order_by(_E.c.id).limit(limit)
         async with database_errors("route_new"), write_transaction(self._engine) as conn:
             events = (await conn.execute(query)).all()
@@ -194,6 +204,39 @@ class OutboxStore:
 
     def _insert(self, table: Any) -> Any:
         return (pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+_UNROUTED = "SELECT id, kind, payload FROM outbox_events WHERE routed_at IS NULL ORDER BY id LIMIT ?"
+_ADD_DELIVERY = (
+    "INSERT INTO outbox_deliveries (event_id, channel, target, idempotency_key, status, next_attempt_at, updated_at) "
+    "VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (event_id, channel, target) DO NOTHING"
+)
+_MARK_ROUTED = "UPDATE outbox_events SET routed_at = ? WHERE id = ?"
+
+
+def _has_unrouted(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM outbox_events WHERE routed_at IS NULL LIMIT 1").fetchone() is not None
+
+
+def _route_sqlite(conn: sqlite3.Connection, routes: Routes, now: dt.datetime, limit: int) -> int:
+    """`route_new` in one plain sqlite3 transaction (the same rows as the SQLAlchemy path)."""
+    stamp = sqlite_datetime(now)
+    events = conn.execute(_UNROUTED, (limit,)).fetchall()
+    for event_id, kind, payload in events:
+        for planned in plan(kind, json.loads(payload), now, routes):
+            conn.execute(
+                _ADD_DELIVERY,
+                (
+                    event_id,
+                    planned.channel,
+                    planned.target,
+                    f"msg_{uuid.uuid4().hex}",
+                    sqlite_datetime(planned.not_before),
+                    stamp,
+                ),
+            )
+        conn.execute(_MARK_ROUTED, (stamp, event_id))
+    return len(events)
 
 
 def _claimable(now: dt.datetime) -> Any:

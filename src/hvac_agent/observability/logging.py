@@ -260,10 +260,37 @@ def configure_logging(*, json_lines: bool = True, level: str = "INFO", log_pii: 
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
+    _configured[0] += 1  # every `get_logger` logger binds afresh to this configuration
+
+
+_configured = [0]  # how many times `configure_logging` has run
+
+
+class _Logger:
+    """What `get_logger` returns: structlog's logger for `name`, bound once per configuration.
+
+    structlog's own lazy logger (without `cache_logger_on_first_use`) builds a bound logger and an
+    output logger on every log call, a cost each turn paid several times over even for lines
+    below the level; its cache, though, would keep the first configuration for good, and
+    `configure_logging` runs again (each app, tests). This one binds again after each.
+    """
+
+    __slots__ = ("_bound", "_name", "_seen")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._bound: Any = None
+        self._seen = -1
+
+    def __getattr__(self, method: str) -> Any:
+        if self._seen != _configured[0]:
+            self._bound = structlog.get_logger(self._name).bind()
+            self._seen = _configured[0]
+        return getattr(self._bound, method)
 
 
 def get_logger(name: str = "hvac_agent") -> Any:
-    return structlog.get_logger(name)
+    return _Logger(name)
 
 
 def bind_call(call_sid: str) -> None:

@@ -7,6 +7,8 @@ or database down, odd fields), Twilio gets valid TwiML — go on, or hand the ca
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -28,6 +30,21 @@ FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "cancele
 TROUBLE = "I'm sorry, we're having a technical problem on our end."
 NO_CALL = "Sorry, this call could not be handled. Goodbye."
 LINES_BUSY = "I'm sorry, all our lines are busy right now."
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def webhook(path: str) -> Callable[[Endpoint], Endpoint]:
+    """A Twilio webhook as a plain Starlette route: it takes the request and answers TwiML, so
+    FastAPI's per-request dependency solving and parameter handling would find nothing to do (it
+    cost more than the routing itself). Twilio's form posts are not part of the OpenAPI schema."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_route(path, endpoint, methods=["POST"], include_in_schema=False)
+        return endpoint
+
+    return register
 
 
 def xml(body: str) -> Response:
@@ -99,7 +116,7 @@ def _parse_turn(raw: str | None) -> int | None:
     return int(raw)
 
 
-@router.post("/twilio/voice")
+@webhook("/twilio/voice")
 async def incoming_call(request: Request) -> Response:
     calls = _calls(request)
     form, call_sid = await _call_form(request)
@@ -125,7 +142,7 @@ async def incoming_call(request: Request) -> Response:
     return _render(request, outcome.reply, outcome.next_turn, outcome.voice)
 
 
-@router.post("/twilio/gather")
+@webhook("/twilio/gather")
 async def gather_result(request: Request) -> Response:
     calls = _calls(request)
     form, call_sid = await _call_form(request)
@@ -176,7 +193,7 @@ def _render(request: Request, reply: Reply, next_turn: int, voice: str | None = 
     )
 
 
-@router.post("/twilio/dial-done")
+@webhook("/twilio/dial-done")
 async def dial_done(request: Request) -> Response:
     calls = _calls(request)
     """After a `<Dial>`: nobody answered → alert the office and take a message; else the call is over."""
@@ -207,7 +224,7 @@ async def dial_done(request: Request) -> Response:
     )
 
 
-@router.post("/twilio/message")
+@webhook("/twilio/message")
 async def message(request: Request) -> Response:
     calls = _calls(request)
     form, call_sid = await _call_form(request)
@@ -222,7 +239,7 @@ async def message(request: Request) -> Response:
     return xml(twiml.speak_then_hang_up(f"{thanks} Thanks for calling {profile.name}. Goodbye."))
 
 
-@router.post("/twilio/stream-ended")
+@webhook("/twilio/stream-ended")
 async def stream_ended(request: Request) -> Response:
     calls = _calls(request)
     """Stream mode's `<Connect>` action: the stream closed; transfer or end as the dialogue decided."""
@@ -256,7 +273,7 @@ async def _wants_oncall(calls: CallService, call_sid: str) -> bool:
         return False
 
 
-@router.post("/twilio/status")
+@webhook("/twilio/status")
 async def status_callback(request: Request) -> Response:
     calls = _calls(request)
     form, call_sid = await _call_form(request)
