@@ -81,93 +81,76 @@ def inline_creator(path: str, *, wait_ms: int) -> Callable[[], Any]:
     return create
 
 
-class RawWriter:
-    """Write transactions in plain `sqlite3` on the loop's thread, for the hottest writes (the
-    call records' grouped turns): SQLAlchemy's async layer (statement compilation, result objects,
-    greenlet switches) cost several times what SQLite takes to run them.
+class LoopConnections:
+    """Two connections to one SQLite file, for statements run on the event loop's own thread.
 
-    The same rules as `InlineConnection`: the loop's connection has no busy timeout, and a
-    transaction that finds the file locked by another process is rolled back and run again from
-    the start on a worker thread whose connection waits up to `wait_ms`. `work` is therefore a
-    plain function of the connection that may run twice (it must only read and write through it).
-    Callers hold the process's SQLite writer lock (`db.write_transaction`'s), so one transaction
-    runs at a time; commits are as durable as the engine's (WAL, `synchronous = NORMAL`).
+    The loop's connection has no busy timeout, so the loop never waits for another process's
+    lock: `run` gives `work` that connection and, when it finds the file locked, runs it again on
+    a worker thread whose connection waits up to `wait_ms`. `wrote` counts writes and every
+    `checkpoint_every` of them copies the WAL into the database file on that worker thread (the
+    loop's connection has SQLite's automatic checkpoint switched off: it would write and sync on
+    the loop). `open_connection(busy_timeout_ms, for_loop)` opens either; `open_errors` are what it
+    raises besides `sqlite3.Error`.
     """
 
-    def __init__(self, path: str, *, wait_ms: int) -> None:
-        self.path = path
+    def __init__(
+        self,
+        open_connection: Callable[[int, bool], sqlite3.Connection],
+        *,
+        wait_ms: int,
+        checkpoint_every: int,
+        open_errors: tuple[type[Exception], ...] = (),
+        name: str = "database",
+    ) -> None:
         self.wait_ms = wait_ms
-        self._fast: sqlite3.Connection | None = None  # the loop's: never waits for a lock
-        self._slow: sqlite3.Connection | None = None  # a worker thread's: waits up to `wait_ms`
+        self._open = open_connection
+        self._checkpoint_every = checkpoint_every
+        self._checkpoint_errors: tuple[type[Exception], ...] = (sqlite3.Error, *open_errors)
+        self._name = name
+        self._fast: sqlite3.Connection | None = None
+        self._slow: sqlite3.Connection | None = None
         self._slow_lock = threading.Lock()
-        self._commits = 0
+        self._writes = 0
         self._checkpoint: asyncio.Task[None] | None = None
 
-    def _connect(self, busy_timeout_ms: int, *, checkpoints: bool = True) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if not checkpoints:  # the loop's: a checkpoint writes and syncs the file (`_after_commit`)
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-        return conn
-
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one `BEGIN IMMEDIATE` transaction; committed when it returns."""
+    def loop_connection(self) -> sqlite3.Connection:
         if self._fast is None:
-            self._fast = self._connect(0, checkpoints=False)
+            self._fast = self._open(0, True)
+        return self._fast
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` on the loop's connection; on a locked file, again on the waiting one. It must
+        therefore leave nothing behind when it fails (a statement, or a whole transaction)."""
         try:
-            result = _transaction(self._fast, work)
+            return work(self.loop_connection())
         except sqlite3.OperationalError as error:
             if not is_busy(error) or self.wait_ms <= 0:
                 raise
-            result = await asyncio.to_thread(self._write_waiting, work)
-        self._after_commit()
-        return result
+        return await asyncio.to_thread(self.waiting, work)
 
-    def _after_commit(self) -> None:
-        """Every `CHECKPOINT_EVERY` commits, a WAL checkpoint on the worker thread (what
-        SQLite's automatic one would do on the committing connection, here on the loop)."""
-        self._commits += 1
-        if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
-            self._checkpoint = asyncio.get_running_loop().create_task(asyncio.to_thread(self._checkpoint_now))
-
-    def _checkpoint_now(self) -> None:
-        with self._slow_lock:
-            try:
-                if self._slow is None:
-                    self._slow = self._connect(self.wait_ms)
-                self._slow.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-            except sqlite3.Error as error:  # the next one tries again; SQLite's own still runs elsewhere
-                _log.warning("call database checkpoint failed: %s", type(error).__name__)
-
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` (reads only) on the loop's connection outside a transaction: a single
-        SELECT in WAL mode reads one snapshot and never waits (a busy file: on the worker thread)."""
-        if self._fast is None:
-            self._fast = self._connect(0, checkpoints=False)
-        try:
-            return work(self._fast)
-        except sqlite3.OperationalError as error:
-            if not is_busy(error) or self.wait_ms <= 0:
-                raise
-        return await asyncio.to_thread(self._read_waiting, work)
-
-    def _read_waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` on the connection that waits for locks (call it on a worker thread)."""
         with self._slow_lock:
             if self._slow is None:
-                self._slow = self._connect(self.wait_ms)
+                self._slow = self._open(self.wait_ms, False)
             return work(self._slow)
 
-    def _write_waiting(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self._slow_lock:
-            if self._slow is None:
-                self._slow = self._connect(self.wait_ms)
-            return _transaction(self._slow, work)
+    def wrote(self) -> None:
+        """Count a committed write; every `checkpoint_every`, a checkpoint off the loop."""
+        self._writes += 1
+        if self._writes % self._checkpoint_every or (self._checkpoint is not None and not self._checkpoint.done()):
+            return
+        self._checkpoint = asyncio.get_running_loop().create_task(asyncio.to_thread(self._checkpoint_now))
+
+    def _checkpoint_now(self) -> None:
+        try:
+            self.waiting(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+        except self._checkpoint_errors as error:  # the next one tries again
+            _log.warning("%s checkpoint failed: %s", self._name, error)
 
     async def settle(self) -> None:
         """Wait for a checkpoint under way (before closing)."""
-        checkpoint = self._checkpoint
+        checkpoint, self._checkpoint = self._checkpoint, None
         if checkpoint is not None:
             await asyncio.gather(checkpoint, return_exceptions=True)
 
@@ -179,6 +162,54 @@ class RawWriter:
             slow, self._slow = self._slow, None
             if slow is not None:
                 slow.close()
+
+
+class RawWriter:
+    """Write transactions in plain `sqlite3` on the loop's thread, for the hottest writes (the
+    call records' grouped turns): SQLAlchemy's async layer (statement compilation, result objects,
+    greenlet switches) cost several times what SQLite takes to run them.
+
+    The same rules as `InlineConnection` (`LoopConnections`): a transaction that finds the file
+    locked by another process is rolled back and run again from the start on a worker thread whose
+    connection waits up to `wait_ms`. `work` is therefore a plain function of the connection that
+    may run twice (it must only read and write through it). Callers hold the process's SQLite
+    writer lock (`db.write_transaction`'s), so one transaction runs at a time; commits are as
+    durable as the engine's (WAL, `synchronous = NORMAL`).
+    """
+
+    def __init__(self, path: str, *, wait_ms: int) -> None:
+        self.path = path
+        self.wait_ms = wait_ms
+        self._connections = LoopConnections(
+            self._connect, wait_ms=wait_ms, checkpoint_every=CHECKPOINT_EVERY, name="call database"
+        )
+
+    def _connect(self, busy_timeout_ms: int, for_loop: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if for_loop:  # a checkpoint writes and syncs the file: `LoopConnections.wrote` runs them
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        return conn
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one `BEGIN IMMEDIATE` transaction; committed when it returns."""
+        result = await self._connections.run(lambda conn: _transaction(conn, work))
+        self._connections.wrote()
+        return result
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` (reads only) outside a transaction: a single SELECT in WAL mode reads one
+        snapshot and never waits (a busy file: on the worker thread)."""
+        return await self._connections.run(work)
+
+    async def settle(self) -> None:
+        """Wait for a checkpoint under way (before closing)."""
+        await self._connections.settle()
+
+    def close(self) -> None:
+        self._connections.close()
 
 
 def _transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:

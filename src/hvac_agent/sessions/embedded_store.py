@@ -17,16 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from hvac_agent.booking.sqlite_inline import is_busy
+from hvac_agent.booking.sqlite_inline import LoopConnections
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.sessions.store import SessionStoreUnavailable, Versioned
 
 _log = logging.getLogger("hvac_agent.sessions")
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -55,7 +55,6 @@ RETURNING version
 _GET = "SELECT payload, version FROM sessions WHERE key = ? AND expires_at > ?"
 _DELETE = "DELETE FROM sessions WHERE key = ?"
 _PURGE = "DELETE FROM sessions WHERE expires_at <= ?"
-_CHECKPOINT = "PRAGMA wal_checkpoint(TRUNCATE)"
 WAL_SIZE_LIMIT_BYTES = 4 << 20  # the log file is cut back to this when it starts over
 CHECKPOINT_EVERY = 500  # writes between WAL checkpoints (SQLite's own default is ~1000 pages)
 
@@ -76,11 +75,13 @@ class EmbeddedSessionStore:
         self._busy_timeout_ms = busy_timeout_ms
         self._purge_interval_s = purge_interval_s
         self._last_purge: float | None = None
-        self._fast: sqlite3.Connection | None = None  # the loop's: never waits for a lock
-        self._slow: sqlite3.Connection | None = None  # a worker thread's: waits up to the busy timeout
-        self._slow_lock = threading.Lock()
-        self._writes = 0
-        self._checkpoint: asyncio.Task[None] | None = None
+        self._connections = LoopConnections(
+            self._open,
+            wait_ms=busy_timeout_ms,
+            checkpoint_every=CHECKPOINT_EVERY,
+            open_errors=(SessionStoreUnavailable,),
+            name="session database",
+        )
 
     async def get(self, key: str) -> Versioned | None:
         rows = await self._run(_GET, (key, self._now()))
@@ -106,8 +107,9 @@ class EmbeddedSessionStore:
 
     async def purge_expired(self) -> int:
         """Delete expired rows (reads already ignore them); returns how many went."""
-        self._connect()
-        count = await asyncio.to_thread(self._on_slow, _PURGE, (self._now(),), True)
+        self._connections.loop_connection()  # the first open creates the file and schema
+        purge = _statement(_PURGE, (self._now(),), rowcount=True)
+        count = await asyncio.to_thread(_unavailable_on_error, self._connections.waiting, purge)
         self._last_purge = self._clock.monotonic()
         return max(int(count), 0)
 
@@ -119,16 +121,8 @@ class EmbeddedSessionStore:
         return True
 
     async def close(self) -> None:
-        task, self._checkpoint = self._checkpoint, None
-        if task is not None:
-            await asyncio.gather(task, return_exceptions=True)
-        fast, self._fast = self._fast, None
-        if fast is not None:
-            fast.close()
-        with self._slow_lock:
-            slow, self._slow = self._slow, None
-            if slow is not None:
-                slow.close()
+        await self._connections.settle()
+        self._connections.close()
 
     def _now(self) -> float:
         # Wall-clock seconds: expiry must mean the same thing to another process or after restart.
@@ -146,51 +140,20 @@ class EmbeddedSessionStore:
             _log.warning("session purge failed: %s", error)
 
     def _after_write(self) -> None:
-        """Every `CHECKPOINT_EVERY` writes, copy the WAL into the database file off the loop."""
-        self._writes += 1
-        if self._writes % CHECKPOINT_EVERY or (self._checkpoint is not None and not self._checkpoint.done()):
-            return
-        self._checkpoint = asyncio.get_running_loop().create_task(self._run_checkpoint())
-
-    async def _run_checkpoint(self) -> None:
-        try:
-            await asyncio.to_thread(self._on_slow, _CHECKPOINT, (), False)
-        except SessionStoreUnavailable as error:
-            _log.warning("session checkpoint failed: %s", error)
+        self._connections.wrote()
 
     async def _run(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        fast = self._connect()
+        """One statement on the loop (autocommit; `fetchall` steps it to completion, so a write
+        is committed), or on the waiting connection when another process holds the lock."""
         try:
-            # fetchall steps the statement to completion, so the autocommit write is committed.
-            return fast.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as error:
-            if not is_busy(error):
-                raise SessionStoreUnavailable(f"session database error: {error}") from error
+            rows: list[Any] = await self._connections.run(_statement(sql, params, rowcount=False))
         except sqlite3.Error as error:
             raise SessionStoreUnavailable(f"session database error: {error}") from error
-        # Another process holds the lock: wait for it on a worker thread, not on the loop.
-        rows: list[Any] = await asyncio.to_thread(self._on_slow, sql, params, False)
         return rows
 
-    def _on_slow(self, sql: str, params: Sequence[Any], rowcount: bool) -> Any:
-        """Run one statement on the waiting connection (in a worker thread)."""
-        with self._slow_lock:
-            try:
-                if self._slow is None:
-                    self._slow = self._open(self._busy_timeout_ms)
-                cursor = self._slow.execute(sql, params)
-                rows = cursor.fetchall()
-                return cursor.rowcount if rowcount else rows
-            except sqlite3.Error as error:
-                raise SessionStoreUnavailable(f"session database error: {error}") from error
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._fast is None:
-            # The first open creates the file and schema: a few milliseconds, once per process.
-            self._fast = self._open(0, prepare=True)
-        return self._fast
-
-    def _open(self, busy_timeout_ms: int, *, prepare: bool = False) -> sqlite3.Connection:
+    def _open(self, busy_timeout_ms: int, prepare: bool) -> sqlite3.Connection:
+        """The loop's connection (`prepare`: the first open creates the file and schema, a few
+        milliseconds once per process) or the waiting one."""
         try:
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: autocommit, every statement is its own atomic transaction.
@@ -210,3 +173,19 @@ class EmbeddedSessionStore:
             conn.close()
             raise SessionStoreUnavailable(f"cannot prepare session database: {error}") from error
         return conn
+
+
+def _statement(sql: str, params: Sequence[Any], *, rowcount: bool) -> Callable[[sqlite3.Connection], Any]:
+    def run(conn: sqlite3.Connection) -> Any:
+        cursor = conn.execute(sql, params)
+        rows = cursor.fetchall()
+        return cursor.rowcount if rowcount else rows
+
+    return run
+
+
+def _unavailable_on_error(call: Callable[..., T], *args: Any) -> T:
+    try:
+        return call(*args)
+    except sqlite3.Error as error:
+        raise SessionStoreUnavailable(f"session database error: {error}") from error
