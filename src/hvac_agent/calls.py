@@ -340,7 +340,9 @@ class CallService:
         state: CallState | None = None
         session: Session | None = None
         try:
-            loaded = await self._load(call_sid)
+            # The session this process last saved, when the store still holds exactly it (no parse):
+            # it is only read here, and forgotten below whichever way the call ends.
+            loaded = await self._load(call_sid, reuse=True)
             session = loaded[0] if loaded is not None else None
             state = session.state if session is not None else None
         except SessionStoreUnavailable:

@@ -187,7 +187,25 @@ class BusinessProfile(BaseModel):
         return found
 
     def windows_on(self, day: dt.date) -> list[WindowSpec]:
-        """The arrival windows that exist on `day`, earliest first ([] when closed)."""
+        """The arrival windows that exist on `day`, earliest first ([] when closed; not to be
+        changed by the caller). Kept per day: every offer asks for each day of the booking horizon
+        several times. An entry stands only while the calendar fields are the very objects it was
+        built from (a copy of the profile with other windows, holidays or days builds its own)."""
+        calendar = (self.windows, self.weekly_windows, self.holidays, self.closed_dates, self.business_days)
+        kept = self._windows_by_day.get(day)
+        if kept is not None and all(a is b for a, b in zip(kept[0], calendar, strict=True)):
+            return kept[1]
+        found = self._windows_on(day)
+        if len(self._windows_by_day) >= 1024:  # a process running for years: past days go
+            self._windows_by_day.clear()
+        self._windows_by_day[day] = (calendar, found)
+        return found
+
+    @cached_property
+    def _windows_by_day(self) -> dict[dt.date, tuple[tuple[object, ...], list[WindowSpec]]]:
+        return {}
+
+    def _windows_on(self, day: dt.date) -> list[WindowSpec]:
         if self.holiday_on(day) is not None:
             return []
         key = WEEKDAYS[day.weekday()]

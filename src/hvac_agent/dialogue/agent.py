@@ -131,7 +131,10 @@ async def run_step(
     """The rules' reply to one event, with every effect it asks for carried out."""
     # A deep copy to move in place (the caller keeps `state`): re-validating a dump is about five
     # times cheaper than copy.deepcopy of the model tree, and CallState has no validators to re-run.
-    s = type(state).model_validate(state.model_dump())
+    # The history, the longest part, is shared line by line: its lines are frozen and the list
+    # is only ever appended to and cut (`CallState.remember`), so a new list of them is a copy.
+    s = type(state).model_validate(state.model_dump(exclude={"history"}))
+    s.history = list(state.history)
     reply, _ = await carry_out(s, rules.respond(s, event, ctx), ctx, booking)
     policy.settle(s, reply, ctx)
     return s, reply

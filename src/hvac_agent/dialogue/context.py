@@ -23,13 +23,14 @@ class DialogueContext:
 def nlu_context(state: CallState, ctx: DialogueContext) -> NluContext:
     """What understanding needs from the call so far. Call before remembering the new utterance."""
     previous = [t.text for t in state.history if t.role == "caller"][-4:]
-    return NluContext(
+    # Built without validation: every value comes from the validated state and profile.
+    return NluContext.model_construct(
         expect=state.asked,
         now=ctx.now,
         timezone=ctx.profile.timezone,
         caller_id=state.caller_id,
         pending_phone_digits=state.pending_phone_digits,
-        offered=state.offered,
+        offered=list(state.offered),
         business_weekdays=ctx.profile.business_weekdays,
         previous_caller_texts=previous,
         current_phone=state.slots.phone,

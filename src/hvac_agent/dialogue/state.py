@@ -144,6 +144,10 @@ class Slots(_Model):
 
 
 class TranscriptTurn(_Model):
+    """One line of the recent history; frozen, so a state's copy may share it (agent.run_step)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     role: Literal["caller", "agent"]
     text: str
     at: dt.datetime

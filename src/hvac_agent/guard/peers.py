@@ -25,7 +25,8 @@ class TrustedProxies:
     from trusted proxies only (the client address and scheme the rest of the app sees)."""
 
     def __init__(self, app: ASGIApp, trusted: list[str]) -> None:
-        self.app = ProxyHeadersMiddleware(app, trusted_hosts=list(trusted))  # type: ignore[arg-type]
+        # No trusted proxy (the default): uvicorn's middleware would believe no header anyway.
+        self.app = ProxyHeadersMiddleware(app, trusted_hosts=list(trusted)) if trusted else app  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):

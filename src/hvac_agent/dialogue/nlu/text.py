@@ -6,6 +6,7 @@ and digits; both are folded into the same token stream so each extractor matches
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -41,8 +42,12 @@ _UH_UH = re.compile(r"\b(?:uh uh|huh uh|uh oh no|nuh uh|mm mm)\b")
 _FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mmm"})
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
-    """Lower-case, unify apostrophes, drop punctuation and hesitation fillers."""
+    """Lower-case, unify apostrophes, drop punctuation and hesitation fillers.
+
+    Kept for recent texts: a caller's words are normalised again on each of their next turns (the
+    frustration check compares the new words with the last few), and short answers recur."""
     s = text.translate(_APOSTROPHES).lower()
     s = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", s)
     s = _SLASH_DATE.sub(lambda m: f"{_MONTHS[int(m.group(1)) - 1]} {int(m.group(2))}th", s)
