@@ -27,7 +27,10 @@ _CUE = re.compile(
     r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"
     r"|(?:\b(?:it'?s|its|is|was)|'s) (?!not\b)[a-z0-9']+(?: [a-z0-9']+){0,3}(?: [a-z])* not [a-z0-9']+"
     r"|\b(?:my|the|your|our) old (?:address|number|phone|zip|street)\b|\bgave you (?:the |my |a )?(?:wrong|old)\b"
-    r"|\b(?:flipped|mixed up|swapped|off by)\b|\b(?:put|book|have|make) (?:it|the appointment|that|this) under\b"
+    r"|\b(?:flipped|mixed up|swapped|off by|messed up|got (?:it|that) wrong|made a mistake)\b"
+    # "zero one two three no zero two one three": digits said, taken back with "no", said again.
+    r"|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d+) no (?:zero|oh|one|two|three|four|five|six|"
+    r"seven|eight|nine|\d+)\b|\b(?:put|book|have|make) (?:it|the appointment|that|this) under\b"
 )
 # Cues that are a correction by themselves; "actually", "instead", "i mean" need a slot to act on.
 _STRONG_CUE = re.compile(

@@ -237,6 +237,19 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
         if words and t.lstrip("=") == words[-1]:
             i += 1  # "rachel, rachel green", "brooks b r o o k s brooks": said twice, one name
             continue
+        if t in ("like", "as") and words and i + 1 < len(tokens) and tokens[i + 1].startswith("="):
+            spelled = tokens[i + 1][1:]
+            if spelled[0] == words[-1][0] and _similar(words[-1], spelled):
+                words[-1] = spelled  # "kim like k y m": the spelling is the name
+                i += 2
+                continue
+        if t.startswith("=") and i + 1 < len(tokens) and _name_word(tokens[i + 1]):
+            said = tokens[i + 1]
+            if t[1:].endswith(said) and len(t) - 1 - len(said) >= 2 and t[1:] != said:
+                # "d a n a k e e m keem": both names spelled in one run, the last one then said.
+                words += [t[1 : len(t) - len(said)], said]
+                i += 2
+                continue
         if t.startswith("="):
             joined = "".join(words)
             if joined and t[1:] == joined or t[1:] in words:  # both names spelled, or one spelled again
@@ -304,7 +317,8 @@ def _said_again_fuller(tokens: list[str], word: str) -> list[str]:
     for k in seen[1:]:
         if k + 1 < len(tokens) and _name_word(tokens[k + 1]) and k + 2 == len(tokens):
             return [word, tokens[k + 1]]
-        if k > 0 and _name_word(tokens[k - 1]) and tokens[k - 1].lstrip("=") != word:
+        taken_back = k > 1 and tokens[k - 2] == "not"  # "kang not kim k a n g": kim is taken back
+        if k > 0 and _name_word(tokens[k - 1]) and tokens[k - 1].lstrip("=") != word and not taken_back:
             return [tokens[k - 1], word]
     return [word]
 
@@ -333,6 +347,11 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
         before = _collect(tokens, _skip_fillers(tokens, 0), limit=1)
         if before and before[0] != words[0]:
             words = [words[0], before[0]]  # "nguyen, n g u y e n, first name linh" → Linh Nguyen
+    first_intro = _FIRST_NAME_LATER.search(text, max(intro_at, 0) + 1) if len(words) == 1 else None
+    if first_intro:
+        first = _collect(tokens, text[: first_intro.end()].count(" "), limit=1, strong=True)
+        if first and first[0] != words[0]:
+            words = [first[0], words[0]]  # "it's nguyen n g u y e n first name is tuan" → Tuan Nguyen
     if not words and ctx.expect == "name":
         # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
         start = _skip_fillers(tokens, 0)
@@ -381,6 +400,7 @@ _FILLERS = frozenset(
 _PREFERRED = re.compile(r"(?:just )?(?:put|call me|go with)\b|(?:but )?my name(?: is|'s)\b")
 _PREFERRED_LATER = re.compile(r"\b(?:but|just) (?:just )?(?:put|call me|go with)\b|\bmy name(?: is|'s)\b")
 _FIRST_NAME_INTRO = re.compile(r"first name")
+_FIRST_NAME_LATER = re.compile(r"\bfirst name(?: is|'s)?\s+")
 _LAST_CUE = re.compile(r"\b(?:last|sur|family) ?name\b|\bsurname\b")
 _FIRST_CUE = re.compile(r"\bfirst name\b")
 

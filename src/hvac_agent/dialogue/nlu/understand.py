@@ -144,9 +144,12 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             ad.unit = None
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
+    if cor.correction and "phone" in cor.corrected and phone == ctx.current_phone and len(utt.runs) > 1:
+        phone = None  # the number we hold said again before the part that changes
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
         # "should end in 0124 not 0123": the digits taken back are not the new tail.
-        kept = _kept_runs(utt)
+        # The number we hold, read back by the caller ("you have 512 555 0123? it should be 0213"), is not the new one.
+        kept = [d for d in _kept_runs(utt) if not (len(d) >= 10 and ctx.current_phone.endswith(d[-10:]))]
         if len(utt.runs) > 1 and kept:
             tail = max(kept, key=len)
         else:
@@ -269,4 +272,6 @@ def _word_before(utt: Utterance, index: int) -> str | None:
 
 def _kept_runs(utt: Utterance) -> list[str]:
     """Digit runs the caller gives, leaving out the ones taken back ("not 512", "I said 4410")."""
-    return [r.digits for r in utt.runs if _word_before(utt, r.index) not in _TAKEN_BACK]
+    runs = [r for r in utt.runs if _word_before(utt, r.index) not in _TAKEN_BACK]
+    # "it's 0123 no 0213": of two runs the same length, the later one is what the caller means.
+    return [r.digits for k, r in enumerate(runs) if not any(len(o.digits) == len(r.digits) for o in runs[k + 1 :])]
