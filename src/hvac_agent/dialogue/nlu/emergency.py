@@ -50,7 +50,8 @@ _SYMPTOMS = re.compile(
     # Pets show carbon monoxide first: "the dog is acting sick", "my cat's acting weird".
     r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:\S+ ){0,2}?(?:acting |seems? |looks? )"
     r"(?:sick|weird|strange|funny|off|drunk|out of it|lethargic|dazed)\b"
-    r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:throwing up|vomiting|stumbling|wobbly)\b"
+    r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:keeps? |kept |been |started )?(?:throwing up|"
+    r"vomiting|stumbling|wobbly|falling over)\b"
 )
 # A symptom shared by the household, or tied to the heat coming on, is the carbon monoxide pattern.
 _SHARED = re.compile(

@@ -22,7 +22,7 @@ _NUMBER_AND_STREET = re.compile(
 _ZIP = re.compile(r"\bzip(?: code)?\b")
 _PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|area code|(?:my|the) number (?:is|should|ends|was))\b")
 _CUE = re.compile(
-    r"\b(?:actually|sorry|wrong|not|should be|i said|i meant|mistake|messed up|make that|correct)\b"
+    r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should be|i said|i meant|mistake|messed up|make that|correct)\b"
     # Naming the house number or the address anew is a correction by itself once we have one.
     r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is)\b"
 )
@@ -56,12 +56,10 @@ def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection
     said_back = re.search(r"\b(?:i said|you said|you have|you got|you wrote|not) \d{3,6}\b", utt.dig)
     if _ADDRESS.search(utt.norm) or said_back or _NUMBER_AND_STREET.search(utt.dig) and not _PHONE.search(utt.norm):
         numbers = [d for d in kept if 1 <= len(d) <= 6]
-        named = _ADDRESS.search(utt.norm)
-        if named and zip_heard:
+        named = _ADDRESS.search(utt.dig)
+        if named and (zip_heard or any(len(d) == 5 for d in numbers)):
             # "78751 and the street number isn't 4410 it's 4110": the number after the slot named.
-            after = [
-                r.digits for r in utt.runs if r.digits in numbers and r.index >= utt.norm[: named.end()].count(" ")
-            ]
+            after = [r.digits for r in utt.runs if r.digits in numbers and r.index >= utt.dig[: named.end()].count(" ")]
             numbers = after or numbers
         if numbers and zip_heard and len(numbers[0]) == 5 and not _ADDRESS.search(utt.norm):
             return NamedCorrection("zip", numbers[0])

@@ -162,7 +162,7 @@ _STREET_AFTER = frozenset(
         "terrace",
     }
 )
-_LAST_NAME = re.compile(r"\blast name(?: is|'s)?\s+")
+_LAST_NAME = re.compile(r"\b(?:last name|surname|family name)(?: is|'s)?\s+")
 _WITH_A = re.compile(r"\bwith an? ([a-z])\b")
 _APOSTROPHE_NAME = re.compile(r"^(?:o|d|l|mc|mac)'[a-z]{2,}$")
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
@@ -239,7 +239,7 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             continue
         if t in ("like", "as") and words and i + 1 < len(tokens) and tokens[i + 1].startswith("="):
             spelled = tokens[i + 1][1:]
-            if spelled[0] == words[-1][0] and _similar(words[-1], spelled):
+            if spelled[0] == words[-1][0]:
                 words[-1] = spelled  # "kim like k y m": the spelling is the name
                 i += 2
                 continue

@@ -103,6 +103,7 @@ _NO_VISIT_WANTED = re.compile(
 _WANTS_VISIT = re.compile(
     r"\b(?:i'?d (?:like|love|want) (?:to )?(?:get|book|schedule|sign up|have|set up)(?: (?:one|it|that|them|this|"
     r"somebody|someone))?|sign (?:me |us )?up|i want (?:one|to get one|to book|to sign up)|"
+    r"set (?:one|it|that|this|them) up|book (?:one|it|that)|"
     r"(?:should|can|could|would) (?:somebody|someone|a tech\w*|you|y'?all) (?:come )?(?:out )?(?:look|check|"
     r"take a look|see about)|(?:how|when) (?:do|can|could) (?:i|we) (?:get|book|schedule|set up) (?:that|it|one|this|"
     r"somebody|someone)|get (?:that|it|one|this) (?:scheduled|booked|set up|done))\b"
