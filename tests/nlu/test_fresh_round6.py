@@ -241,10 +241,38 @@ def test_name_corrections_spelled(rules_only: None, text: str, name: str) -> Non
 
 @pytest.mark.parametrize(
     ("text", "yes"),
-    [("i guess", "yes"), ("not yet, i have to think it over", "no"), ("let me think about it", "no")],
+    [
+        ("i guess", "yes"),
+        ("not yet, i have to think it over", "no"),
+        ("let me think about it", None),
+        ("I guess?", None),
+    ],
 )
-def test_hedged_answers_to_shall_i_book_it(rules_only: None, text: str, yes: str) -> None:
+def test_hedged_answers_to_shall_i_book_it(rules_only: None, text: str, yes: str | None) -> None:
     assert _answer(text, "confirm").yes_no == yes
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [("that's fine dear", "phone"), ("sí, por favor", "confirm"), ("sí", "confirm")],
+)
+def test_terms_of_address_and_accents_do_not_hide_a_yes(rules_only: None, text: str, expect: str) -> None:
+    u = _answer(text, expect)
+    assert u.use_caller_id if expect == "phone" else u.yes_no == "yes"
+
+
+def test_the_held_number_said_back_after_the_digits_taken_back_is_kept(rules_only: None) -> None:
+    u = _answer(
+        "i said oh one three two before but it's five one two five five five oh one two three",
+        "confirm",
+        current_phone="+15125550132",
+    )
+    assert u.phone == "+15125550123"
+
+
+def test_a_temperature_outdoors_is_not_the_house(encoder: semantic.SemanticModel) -> None:
+    u = _open("the ac quit and it's a hundred and four out there today")
+    assert (u.issue_category, u.urgency) == ("no_cooling", None)
 
 
 @pytest.mark.parametrize(

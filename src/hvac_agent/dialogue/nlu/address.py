@@ -102,6 +102,7 @@ UNIT_WORDS: dict[str, str] = {
     "lot": "Lot",
     "space": "Space",
     "room": "Room",
+    "hash": "Unit",  # "cameron road hash one": the # said
 }
 # Words that never belong to a street name: they end the search.
 _NOT_STREET = frozenset(

@@ -11,7 +11,8 @@ from hvac_agent.dialogue.nlu.types import NluContext, SlotName
 _CUE = re.compile(
     r"^(?:(?:oh|well|um|uh|sorry|wait|hold on)\s+)*(?:no|nope|nah|not)\s+(?:no\s+)?(?:it'?s|its|it is|my|"
     r"the|i said|that'?s|that is|i meant|i mean|it should be|it'?s actually|we'?re|i'?m|that was)\b"
-    r"|\bactually\b|\bi meant\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\blet me correct\b"
+    r"|\bactually\b|\bi meant\b|\bi mean\b(?! (?:yeah|yes|yep|sure|ok|okay)\b)|\bcorrection\b|\bscratch that\b|"
+    r"\blet me correct\b"
     r"|\bwrong (?:number|name|address|zip|street|apartment|unit|day|time)\b"
     r"|\bthat'?s not (?:my|the right|right|correct|it)\b|\bthat isn'?t (?:my|right)\b"
     r"|\bshould (?:be|say|end (?:in|with))\b|\bends? (?:in|with) \S+ not\b|\bit'?s not [a-z0-9]+ it'?s\b"

@@ -403,6 +403,7 @@ _SEASONAL = re.compile(
     r"\b(?:maintenance|tune ?ups?|check ?ups?|(?:fall|spring|winter|summer|yearly|annual|seasonal|"
     r"twice a year) (?:visit|service|check|inspection|maintenance)|service plan|maintenance plan|"
     r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
+    r"safety (?:check|inspection)|"
     r"(?:checked|looked at|serviced|tuned up|inspected|gone over)(?: out| over)? before (?:the )?(?:cold|winter|summer|"
     r"heat|hot|freeze|season)|"
     r"last serviced|look (?:it|things|everything) over|checked out before|"
@@ -799,6 +800,9 @@ _FREEZING_INSIDE = re.compile(
 )
 
 
+_OUTSIDE_AFTER = re.compile(r" (?:degrees )?(?:out|outside|out there|today|this afternoon)\b")
+
+
 def _extreme_inside(utt: Utterance) -> IssueCategory | None:
     """A home too cold or too hot to live in: said as a number (50 or below, 90 or above) or seen."""
     if _FREEZING_INSIDE.search(utt.norm):
@@ -809,8 +813,8 @@ def _extreme_inside(utt: Utterance) -> IssueCategory | None:
             continue
         if 30 <= value <= 50:
             return "no_heat"
-        if 90 <= value <= 120:
-            return "no_cooling"
+        if 90 < value <= 120 and not _OUTSIDE_AFTER.match(utt.dig, m.end()):
+            return "no_cooling"  # over ~90 inside ("ninety something in the kitchen" is not over it)
     return None
 
 

@@ -54,7 +54,9 @@ def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection
     if _PHONE.search(utt.norm) and not _ADDRESS.search(utt.norm):
         return None  # "the phone number should end in 0124": the phone's own correction
     said_back = re.search(r"\b(?:i said|you said|you have|you got|you wrote|not) \d{3,6}\b", utt.dig)
-    if _ADDRESS.search(utt.norm) or said_back or _NUMBER_AND_STREET.search(utt.dig) and not _PHONE.search(utt.norm):
+    street_named = re.search(r"\bstreet(?:'s| is| name)\b", utt.norm)  # a new street, not a new number
+    number_and_street = _NUMBER_AND_STREET.search(utt.dig) and not _PHONE.search(utt.norm) and not street_named
+    if _ADDRESS.search(utt.norm) or said_back or number_and_street:
         numbers = [d for d in kept if 1 <= len(d) <= 6]
         named = _ADDRESS.search(utt.dig)
         if named and (zip_heard or any(len(d) == 5 for d in numbers)):

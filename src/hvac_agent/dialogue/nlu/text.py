@@ -7,6 +7,7 @@ and digits; both are folded into the same token stream so each extractor matches
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -44,6 +45,8 @@ _FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm",
 def normalise(text: str) -> str:
     """Lower-case, unify apostrophes, drop punctuation and hesitation fillers."""
     s = text.translate(_APOSTROPHES).lower()
+    if not s.isascii():  # "sí", "josé", "peña": the letters without their accents
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
     s = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", s)
     s = _SLASH_DATE.sub(lambda m: f"{_MONTHS[int(m.group(1)) - 1]} {int(m.group(2))}th", s)
     s = _DIGIT_SEP.sub(" ", s)

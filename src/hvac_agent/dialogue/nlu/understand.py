@@ -56,6 +56,7 @@ MAX_CHARS = 1000
 # Questions no one answers with yes or no.
 _OPEN_QUESTIONS = frozenset({None, "intent", "issue", "name", "address", "zip", "phone", "message"})
 _TAKEN_BACK = frozenset({"not", "said", "from", "of"})
+_HEDGE_ONLY = re.compile(r"^(?:i )?(?:guess|suppose|think)(?: so)?$")
 _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
 
 
@@ -66,6 +67,8 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         return Understanding(text=text)
     emergency = extract_emergency(utt)
     yes_no, yes_but = extract_yes_no(utt.norm, asked=ctx.expect not in _OPEN_QUESTIONS)
+    if yes_no == "yes" and _HEDGE_ONLY.match(utt.norm) and utt.raw.rstrip().endswith("?"):
+        yes_no = None  # "I guess?": a hedge asked back is not a yes
 
     ph = extract_phone(utt, ctx)
     phone, phone_digits = ph.phone, ph.digits
@@ -144,7 +147,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             ad.unit = None
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
-    if cor.correction and "phone" in cor.corrected and phone == ctx.current_phone and len(utt.runs) > 1:
+    if cor.correction and "phone" in cor.corrected and phone == ctx.current_phone and _new_after_held(utt, phone):
         phone = None  # the number we hold said again before the part that changes
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
         # "should end in 0124 not 0123": the digits taken back are not the new tail.
@@ -263,6 +266,12 @@ def _phone_part(utt: Utterance, ctx: NluContext) -> str | None:
     if not groups or not (taken or where) or any(len(r.digits) >= 7 for r in utt.runs):
         return None  # a whole number given is taken whole
     return splice_part(ctx.current_phone, groups[0], taken[0] if taken else None, where)
+
+
+def _new_after_held(utt: Utterance, held: str) -> bool:
+    """Digits kept after the held number was read back: "you have 512 555 0123? it should be 0213"."""
+    at = next((r.index for r in utt.runs if len(r.digits) >= 10 and held.endswith(r.digits[-10:])), None)
+    return at is not None and any(r.index > at and r.digits in _kept_runs(utt) for r in utt.runs)
 
 
 def _word_before(utt: Utterance, index: int) -> str | None:

@@ -34,10 +34,8 @@ _NO = re.compile(
     r"changed my mind|(?:don'?t|do not) book|(?:i'?m going to|i'?m gonna|i'?ll|i think i'?ll|i'?m gonna have to) pass|"
     r"pass(?: for now| thanks| thank you)|(?:i'?d|i would) rather not|not (?:today|right now|now|yet)(?: thanks)?$|"
     r"hold off|cancel (?:it|that)|please (?:don'?t|do not)|(?:don'?t|do not) do (?:it|that)|"
-    # Not now, wanting time to decide: "not yet i need to think about it", "let me think it over".
-    r"not yet|(?:(?:i need|i'?d like|i want|i'?ll have|i have|i gotta|i got) to|let me) think (?:about it|it over|"
-    r"on it)|"
-    r"i'?ll think (?:about it|it over))\b"
+    # Not now: "not yet i need to think about it" ("let me think about it" alone is undecided).
+    r"not yet)\b"
 )
 # Answers that start like "no" but are not a refusal.
 _NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b")
