@@ -268,8 +268,10 @@ def _phone_part(utt: Utterance, ctx: NluContext) -> str | None:
     return splice_part(ctx.current_phone, groups[0], taken[0] if taken else None, where)
 
 
-def _new_after_held(utt: Utterance, held: str) -> bool:
+def _new_after_held(utt: Utterance, held: str | None) -> bool:
     """Digits kept after the held number was read back: "you have 512 555 0123? it should be 0213"."""
+    if not held:
+        return False
     at = next((r.index for r in utt.runs if len(r.digits) >= 10 and held.endswith(r.digits[-10:])), None)
     return at is not None and any(r.index > at and r.digits in _kept_runs(utt) for r in utt.runs)
 
