@@ -75,6 +75,19 @@ def test_electrical_smells_named_first_or_plainly(rules_only: None, text: str) -
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("the nest protect upstairs keeps going off", "carbon_monoxide"),
+        ("we've all had flu like symptoms since we turned the furnace on", "carbon_monoxide"),
+        ("there's a crackle and a flash out of the disconnect by the condenser", "smoke_fire"),
+        ("the wires in the air handler look charred", "smoke_fire"),
+    ],
+)
+def test_detectors_by_brand_shared_symptoms_and_arcing(rules_only: None, text: str, kind: str) -> None:
+    assert extract_emergency(Utterance.of(text)) == kind
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "flames are licking out the bottom of the heater",

@@ -42,11 +42,14 @@ _CO = re.compile(
     r"(?: \S+){0,6}? (?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*|blar\w*|"
     r"sound\w*|scream\w*|chirp\w*)\b"
     r"|\b(?:alarms?|detectors?|monitors?|sensors?)(?: \S+){0,6}? carbon\b(?! (?:filters?|footprint|copy))"
+    # Combined smoke/CO detectors by their brand: "the nest protect is going off".
+    r"|\b(?:nest protect|first alert|kidde)\b(?: \S+){0,5}? (?:going off|went off|goes off|beep\w*|blar\w*|"
+    r"scream\w*|sound\w*|alarm\w*)\b"
 )
 _SYMPTOMS = re.compile(
     r"\b(?:dizzy|dizziness|headaches?|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
     r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
-    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy)\b"
+    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath)\b"
     # Pets show carbon monoxide first: "the dog is acting sick", "my cat's acting weird".
     r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:\S+ ){0,2}?(?:acting |seems? |looks? )"
     r"(?:sick|weird|strange|funny|off|drunk|out of it|lethargic|dazed)\b"
@@ -76,7 +79,10 @@ _SMOKE_FIRE = re.compile(
     r"|\bburn(?:ing|t) (?:\S+ )?(?:smell|odou?r)\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
     # Scorching, and hot wiring or plastic, are burning said another way.
-    r"|\bscorch\w*\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"
+    r"|\bscorch\w*\b|\bcharred\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"
+    # Arcing: a flash or crackle at the wiring.
+    r"|\barc(?:ing|ed)\b|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind) "
+    r"(?:the |my |our )?(?:breaker\w*|panel|outlet|disconnect|wires?|wiring|walls?|plug)\b"
     r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal)\b"
     # The same smell named first ("a hot wire smell", "electric smell"), or said as electrical.
     r"|\b(?:hot|melt\w*|fried|cooked) (?:wir\w+|electric\w*|plastic|rubber|insulation|outlet)s? "
