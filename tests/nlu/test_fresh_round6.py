@@ -324,3 +324,28 @@ def test_phone_digits_taken_back_and_said_again(rules_only: None, text: str, pho
 def test_house_number_corrections(rules_only: None, text: str, house: str) -> None:
     u = _answer(text, "confirm", current_phone="+15125550123")
     assert u.house_number == house and "address" in u.corrected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we're not going to need the tune up anymore, we're moving",
+        "my neighbor fixed it so nobody has to come by",
+        "i think we'll go with another company, sorry",
+        "no longer need the technician, thank you",
+    ],
+)
+def test_a_visit_called_off_in_other_words(encoder: semantic.SemanticModel, text: str) -> None:
+    assert _open(text).intent == "cancel"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the outside unit just sits there and does nothing", "no_cooling"),
+        ("the boiler runs for hours and the bedrooms stay cold", "no_heat"),
+    ],
+)
+def test_the_outdoor_unit_and_hours_of_running(encoder: semantic.SemanticModel, text: str, category: str) -> None:
+    u = _open(text)
+    assert (u.intent, u.issue_category) == ("book", category)

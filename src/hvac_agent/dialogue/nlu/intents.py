@@ -64,6 +64,12 @@ _CANCEL = re.compile(
     r"|^(?:(?:yes|yeah|i|please|just|so) )*cancel(?: it| please| it please| everything)?$|\bplease cancel\b"
     r"|\bcancel (?:it|them|the whole thing|everything)(?: please)?$|\bcall (?:it|the visit) off\b"
     r"|\bdon'?t need (?:the|my) (?:appointment|visit|technician)\b"
+    # "we won't need the maintenance visit", "nobody needs to come out", "going with another company".
+    r"|\b(?:don'?t|do not|won'?t|will not|no longer|not gonna|not going to) (?:need|want|be needing) (?:the|my|our|"
+    r"that|"
+    r"this) (?:\S+ )?(?:visit|appointment|service call|tune ?up|maintenance|technician|tech|booking)\b"
+    r"|\b(?:nobody|no one|no-one) (?:needs to|has to|should|will need to) come\b"
+    r"|\b(?:gonna|going to|decided to|we'?ll|i'?ll) go with (?:another|a different|some other|someone else)\b"
     r"|\b(?:take|get) (?:me|us|it|that|him|her|them|my \S+(?: \S+)?|our \S+(?: \S+)?) off (?:the|your|my) "
     r"(?:schedule|calendar|books|list)\b"
     r"|\b(?:scratch|drop|kill|nix) (?:my|the|our|that|it|tomorrow'?s|\w+day'?s)\b(?! (?:ac|air|unit|furnace))"
@@ -117,7 +123,9 @@ _HOURS = re.compile(
     r"(?:open|close|start|get in)|(?:do|will) (?:you|y'?all) (?:guys )?(?:do|work|come(?: out)?) (?:on )?"
     r"(?:evenings?|nights?|after (?:five|six|hours)|weekends?|saturdays?|sundays?|holidays?)|"
     r"open (?:late|early|in the morning)|"
-    r"hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
+    # "hours" of the business, not "the furnace runs for hours".
+    r"(?<!for )(?<!few )(?<!many )(?<!couple )(?<!several )hours(?! (?:and|on end|straight|at a time|now|later|ago))|"
+    r"what time do you (?:open|close)|when do you (?:open|close)|are you open|"
     r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
     r"business hours|work (?:on |the )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays)|"
     # When a visit can be, asked on its own: "can somebody come on a sunday", "do y'all ever come out

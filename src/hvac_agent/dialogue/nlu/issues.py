@@ -331,7 +331,8 @@ _SYMPTOM = re.compile(
     r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
     r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
     r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
-    r"(?:house|home|place|room|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*(?:cold|hot|"
+    r"(?:house|home|place|room|it)(?:'s| is| stays)? (?:getting |staying |still |so |really |pretty |"
+    r"way too )*(?:cold|hot|"
     r"warm|freezing|chilly|an oven)|"
     # The heat or cold that does not come, said around a sound: "isn't getting cold", "nothing's warming
     # up", "clicks but never lights", radiators "stone cold".
@@ -486,6 +487,12 @@ _NO_CHILL = re.compile(
 )
 
 
+_OUTDOOR_UNIT = re.compile(
+    r"\b(?:(?:unit|thing|box|part) (?:outside|out back|out there)|(?:outside|outdoor) (?:unit|thing|box|part)|"
+    r"thing outside|condenser)\b"
+)
+
+
 def _named_side(utt: Utterance) -> IssueCategory | None:
     heat_named, cool_named = bool(_HEAT_NAMED.search(utt.norm)), bool(_COOL_NAMED.search(utt.norm))
     if heat_named != cool_named:
@@ -608,6 +615,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
             return "no_heat"
         if _COOL_WORDS.search(utt.norm) and not _HEAT_WORDS.search(utt.norm):
             return "no_cooling"
+        if _OUTDOOR_UNIT.search(utt.norm) and "heat pump" not in utt.norm:
+            return "no_cooling"  # "the unit outside is just sitting there": the condenser, the cooling
         return "no_heat" if winter else "no_cooling"
     if _any(_LEAK, utt):
         return "leak"
