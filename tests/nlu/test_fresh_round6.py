@@ -349,3 +349,11 @@ def test_a_visit_called_off_in_other_words(encoder: semantic.SemanticModel, text
 def test_the_outdoor_unit_and_hours_of_running(encoder: semantic.SemanticModel, text: str, category: str) -> None:
     u = _open(text)
     assert (u.intent, u.issue_category) == ("book", category)
+
+
+def test_a_spelling_with_like_a_word_after_it(rules_only: None) -> None:
+    assert _answer("marcus webb sir w e b b like the spider web with two b's", "name").name == "Marcus Webb"
+
+
+def test_a_breaker_that_trips_with_the_cold_gone_is_the_cooling(encoder: semantic.SemanticModel) -> None:
+    assert _open("the ac flips the breaker and after that nothing's cool").issue_category == "no_cooling"

@@ -336,8 +336,8 @@ _SYMPTOM = re.compile(
     r"warm|freezing|chilly|an oven)|"
     # The heat or cold that does not come, said around a sound: "isn't getting cold", "nothing's warming
     # up", "clicks but never lights", radiators "stone cold".
-    r"(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool|warm|hot)|nothing(?:'s| is)? (?:warming|heating|cooling|"
-    r"getting "
+    r"(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool|warm|hot)|nothing(?:'s| is)? (?:warming|heating|cooling|cold|"
+    r"cool|warm|getting "
     r"(?:warm|cold|hot))|never (?:lights|ignites|fires|catches|gets (?:warm|cold|hot))|"
     r"(?:radiators?|registers?|vents?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
 )
@@ -477,13 +477,15 @@ _MODE_FAILS = re.compile(
 
 # The heat or the cold that does not come, said beside a sound or a part: which one it is.
 _NO_WARMTH = re.compile(
-    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:warm|hot)|nothing(?:'s| is)? (?:warming|heating|getting (?:warm|"
+    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:warm|hot)|nothing(?:'s| is)? (?:warming|heating|warm|"
+    r"getting (?:warm|"
     r"hot))|"
     r"never (?:lights|ignites|fires|catches|gets (?:warm|hot))|"
     r"(?:radiators?|registers?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
 )
 _NO_CHILL = re.compile(
-    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool)|nothing(?:'s| is)? (?:cooling|getting (?:cold|cool)))\b"
+    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool)|nothing(?:'s| is)? (?:cooling|cold|cool|getting (?:cold|"
+    r"cool)))\b"
 )
 
 

@@ -196,7 +196,7 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
                 k = j + 2
                 if tokens[j + 1] == "as" and tokens[k] == "in" and k + 1 < n:
                     k += 1
-                if tokens[k][0] == LETTERS[t]:
+                if tokens[k][0] == LETTERS[t] and tokens[k] not in _FUNCTION_WORDS:  # not "t like the fence"
                     letters.append(LETTERS[t])
                     j = k + 1
                     continue
