@@ -1745,7 +1745,8 @@ c("combined", "the outdoor fan isn't spinning", "issue", issue_category="no_cool
 c("combined", "the furnace is making a whistling sound", "issue", issue_category="noise")
 c("combined", "it smells like a dead animal in the ducts", "issue", issue_category="smell", emergency=None)
 c("combined", "the thermostat display is blank", "issue", issue_category="thermostat")
-c("combined", "we want someone to clean the ducts", "issue", issue_category="maintenance")
+# Duct cleaning is `other` in the writers' brief (and in five of the seven batches), not a tune-up.
+c("combined", "we want someone to clean the ducts", "issue", issue_category="other")
 c("combined", "i'd like a second opinion on replacing my system", "issue", issue_category="other")
 c("combined", "my name is elizabeth but everyone calls me liz", None, name="Elizabeth")
 c("combined", "it's rob with one b", "name", name="Rob")
@@ -1791,8 +1792,9 @@ c("combined", "the co alarm went off last night", None, emergency="carbon_monoxi
 c("combined", "no we don't smell anything like gas", "yes_no", emergency=None, yes_no="no")
 c("combined", "i've been on hold forever this is unacceptable", None, frustration_min=0.4)
 c("issues", "the ac guy said it was fine but it shuts off at night", "issue", issue_category="no_cooling")
-c("issues", "something's wrong with the furnace", "issue", issue_category="no_heat")
-c("issues", "the heater is acting weird", "issue", issue_category="no_heat")
+# Equipment named with no symptom is `other` (the writers' "not clearly one of the above"; batches t1, t2, t4).
+c("issues", "something's wrong with the furnace", "issue", issue_category="other")
+c("issues", "the heater is acting weird", "issue", issue_category="other")
 c("issues", "no problems with the furnace just want a tune up", "issue", issue_category="maintenance")
 c("issues", "hi yeah something's wrong with the furnace", None, issue="Something's wrong with the furnace")
 c("issues", "the heater is acting weird can you send someone", None, issue="The heater is acting weird", intent="book")
@@ -1922,7 +1924,8 @@ c("combined", "the heater clicks on runs a minute then shuts off then comes back
 c("combined", "my ac keeps short cycling", "intent", issue_category="other")
 c("combined", "the den hardly gets any air out of the vent", "intent", issue_category="other")
 c("combined", "it's so clammy in the house lately", "intent", issue_category="other")
-c("combined", "I want to swap the old thermostat for a smart one", "intent", issue_category="other")
+# A thermostat install or swap is `thermostat` (the writers' brief: "smart-thermostat install").
+c("combined", "I want to swap the old thermostat for a smart one", "intent", issue_category="thermostat")
 c("combined", "somebody quoted me for a new compressor, I'd like another opinion", "intent", issue_category="other")
 c("combined", "my light bill is crazy high since june", "intent", issue_category="other")
 c("combined", "the kitchen thermostat reads fifty five and the room is warm", "intent", issue_category="thermostat")
@@ -1951,7 +1954,8 @@ c("combined", "the heat is out and it's going down to twenty tonight", "intent",
 c("combined", "my mom is ninety and the furnace is making a rattle", "intent", issue_category="noise", urgency=None)
 # Emergencies: the kind settles the category; dust, denials and history are not emergencies.
 c("combined", "the furnace stopped heating and it smells like gas", "intent", emergency="gas", issue_category="smell")
-c("combined", "sparks and a burnt smell from the disconnect", "intent", emergency="smoke_fire", issue_category="other")
+# A smell said beside the sparks is `smell` (the brief: `other` only for smoke/sparks with no smell said).
+c("combined", "sparks and a burnt smell from the disconnect", "intent", emergency="smoke_fire", issue_category="smell")
 c("combined", "everybody feels sick since we turned the furnace on", "intent", emergency="carbon_monoxide")
 c("combined", "it reeks of gas by the water heater", "intent", emergency="gas")
 c("combined", "the heat smelled like burning dust the first time I ran it", "intent", emergency=None)

@@ -88,6 +88,9 @@ DIRECTIONS: dict[str, str] = {
     "se": "SE",
     "sw": "SW",
 }
+# The halves of a duplex are said as sides: "side a", "we're the b side".
+_DUPLEX_SIDE = re.compile(r"\bside ([a-d])\b(?! (?:of|door|yard|bit|little|lot))|\bthe ([a-d]) side\b")
+_PLEX = re.compile(r"\b(?:duplex|triplex|fourplex|quadplex|four ?plex|side by side)\b")
 UNIT_WORDS: dict[str, str] = {
     "apartment": "Apt",
     "apt": "Apt",
@@ -99,6 +102,7 @@ UNIT_WORDS: dict[str, str] = {
     "lot": "Lot",
     "space": "Space",
     "room": "Room",
+    "hash": "Unit",  # "cameron road hash one": the # said
 }
 # Words that never belong to a street name: they end the search.
 _NOT_STREET = frozenset(
@@ -427,6 +431,9 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
                         res.runs.add(run_at[idx])
                 if label != "Bldg":
                     break  # "building two, apartment 215": the apartment is the unit
+    if res.unit is None and (side := _DUPLEX_SIDE.search(utt.norm)):
+        if ctx.expect == "unit" or _PLEX.search(utt.norm):
+            res.unit = f"Unit {(side.group(1) or side.group(2)).upper()}"  # "it's a duplex, we're side b"
     if res.unit is None and ctx.expect == "unit" and not _NO_UNIT.search(utt.norm):
         # A bare answer to "any apartment or unit number?": "two b", "it's 204", "b".
         for i, t in enumerate(toks):

@@ -11,7 +11,8 @@ from hvac_agent.dialogue.nlu.types import NluContext, SlotName
 _CUE = re.compile(
     r"^(?:(?:oh|well|um|uh|sorry|wait|hold on)\s+)*(?:no|nope|nah|not)\s+(?:no\s+)?(?:it'?s|its|it is|my|"
     r"the|i said|that'?s|that is|i meant|i mean|it should be|it'?s actually|we'?re|i'?m|that was)\b"
-    r"|\bactually\b|\bi meant\b|\bi mean\b|\bcorrection\b|\bscratch that\b|\blet me correct\b"
+    r"|\bactually\b|\bi meant\b|\bi mean\b(?! (?:yeah|yes|yep|sure|ok|okay)\b)|\bcorrection\b|\bscratch that\b|"
+    r"\blet me correct\b"
     r"|\bwrong (?:number|name|address|zip|street|apartment|unit|day|time)\b"
     r"|\bthat'?s not (?:my|the right|right|correct|it)\b|\bthat isn'?t (?:my|right)\b"
     r"|\bshould (?:be|say|end (?:in|with))\b|\bends? (?:in|with) \S+ not\b|\bit'?s not [a-z0-9]+ it'?s\b"
@@ -27,7 +28,10 @@ _CUE = re.compile(
     r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"
     r"|(?:\b(?:it'?s|its|is|was)|'s) (?!not\b)[a-z0-9']+(?: [a-z0-9']+){0,3}(?: [a-z])* not [a-z0-9']+"
     r"|\b(?:my|the|your|our) old (?:address|number|phone|zip|street)\b|\bgave you (?:the |my |a )?(?:wrong|old)\b"
-    r"|\b(?:flipped|mixed up|swapped|off by)\b|\b(?:put|book|have|make) (?:it|the appointment|that|this) under\b"
+    r"|\b(?:flipped|mixed up|swapped|off by|messed up|got (?:it|that) wrong|made a mistake)\b"
+    # "zero one two three no zero two one three": digits said, taken back with "no", said again.
+    r"|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d+) no (?:zero|oh|one|two|three|four|five|six|"
+    r"seven|eight|nine|\d+)\b|\b(?:put|book|have|make) (?:it|the appointment|that|this) under\b"
 )
 # Cues that are a correction by themselves; "actually", "instead", "i mean" need a slot to act on.
 _STRONG_CUE = re.compile(

@@ -36,11 +36,25 @@ _CO = re.compile(
     # A detector's screen showing the letters: "it says co on the screen", "the display reads c o".
     r"|\b(?:says|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
     r"|\b(?:co|c o) (?:on|across) (?:the |its |it'?s )?(?:screen|display|readout)\b"
+    # Half the name, with the device or its sound near: "the carbon one is going off", "the
+    # detector, the carbon thing, keeps beeping" (not a carbon filter or a carbon copy).
+    r"|\bcarbon\b(?! (?:filters?|footprint|copy|copies|steel|fib(?:er|re)|credits?|offsets?|dating|paper))"
+    r"(?: \S+){0,6}? (?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*|blar\w*|"
+    r"sound\w*|scream\w*|chirp\w*)\b"
+    r"|\b(?:alarms?|detectors?|monitors?|sensors?)(?: \S+){0,6}? carbon\b(?! (?:filters?|footprint|copy))"
+    # Combined smoke/CO detectors by their brand: "the nest protect is going off".
+    r"|\b(?:nest protect|first alert|kidde)\b(?: \S+){0,5}? (?:going off|went off|goes off|beep\w*|blar\w*|"
+    r"scream\w*|sound\w*|alarm\w*)\b"
 )
 _SYMPTOMS = re.compile(
     r"\b(?:dizzy|dizziness|headaches?|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
     r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
-    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy)\b"
+    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath)\b"
+    # Pets show carbon monoxide first: "the dog is acting sick", "my cat's acting weird".
+    r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:\S+ ){0,2}?(?:acting |seems? |looks? )"
+    r"(?:sick|weird|strange|funny|off|drunk|out of it|lethargic|dazed)\b"
+    r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:keeps? |kept |been |started )?(?:throwing up|"
+    r"vomiting|stumbling|wobbly|falling over)\b"
 )
 # A symptom shared by the household, or tied to the heat coming on, is the carbon monoxide pattern.
 _SHARED = re.compile(
@@ -48,6 +62,11 @@ _SHARED = re.compile(
     r"the family|all (?:have|got|feel))\b"
     r"|\b(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|kick|kicked|started|start)\w* "
     r"(?:on )?(?:the )?(?:heat|heater|furnace|heating)\b"
+    r"|\b(?:since|when|whenever|every time|after|once) (?:the |our |my )?(?:heat|heater|furnace|heating|boiler) "
+    r"(?:came|comes|kicked|kicks|turned|turns|started|starts|is|was|runs|ran|fired|fires)\b(?: on| up| running)?"
+    # The caller ties the symptom to the heating equipment: "worst headache ... i think it's the heater".
+    r"|\b(?:think|thinking|because of|from|blame|it'?s|its) (?:it'?s |its )?(?:the |our |my )"
+    r"(?:heater|furnace|boiler|heating|gas heater|space heater)\b"
 )
 _SMOKE_FIRE = re.compile(
     r"(?<!cigarette )(?<!cigar )(?<!tobacco )(?<!wildfire )(?<!bbq )(?<!barbecue )\bsmoke\b(?! detectors?\b| alarms?\b)"
@@ -60,12 +79,26 @@ _SMOKE_FIRE = re.compile(
     r"|\bburn(?:ing|t) (?:\S+ )?(?:smell|odou?r)\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
     # Scorching, and hot wiring or plastic, are burning said another way.
-    r"|\bscorch\w*\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"
+    r"|\bscorch\w*\b|\bcharred\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"
+    # Arcing: a flash or crackle at the wiring.
+    r"|\barc(?:ing|ed)\b|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind) "
+    r"(?:the |my |our )?(?:breaker\w*|panel|outlet|disconnect|wires?|wiring|walls?|plug)\b"
     r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal)\b"
+    # The same smell named first ("a hot wire smell", "electric smell"), or said as electrical.
+    r"|\b(?:hot|melt\w*|fried|cooked) (?:wir\w+|electric\w*|plastic|rubber|insulation|outlet)s? "
+    r"(?:smell|odou?r|stink|scent)\b|\belectric(?:al)? (?:\S+ )?(?:smell|odou?r|stink)\b"
+    r"|\b(?:smell\w*|stinks?|odou?r)(?: (?:like|kinda|kind of|sort of|of|an?|some|really))* "
+    r"(?:electric\w*|hot wir\w+|wir(?:es|ing) (?:burning|melting|frying)|an outlet)\b"
     r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
     # Flame rollout: fire outside the burner, said the trade's way or the plain way.
     r"|\b(?:flame|fire) ?roll ?outs?\b|\bfire (?:rolling|shooting|pouring|blowing|licking|spitting)\b"
+    # A flame where no flame belongs: outside the burner, out of the front, "where it shouldn't be".
+    r"|\b(?:flame|fire)\b(?! sensor)(?: \S+){0,5}? (?:outside (?:of )?(?:the |my |our )?(?:furnace|heater|burner|"
+    r"unit|box|cabinet|panel|door|closet)|out (?:of|from|the (?:front|bottom|side|top)(?: of)?) (?:the |my |our )?"
+    r"(?:furnace|heater|burner|unit|box|cabinet|panel|door|vents?|boiler)|where (?:it|they) (?:shouldn'?t|should not|"
+    r"isn'?t supposed|aren'?t supposed|don'?t belong|doesn'?t belong)|"
+    r"(?:licking|jumping|spilling|dancing|curling|reaching) (?:out|outside|around))"
 )
 
 

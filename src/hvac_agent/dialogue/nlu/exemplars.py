@@ -59,6 +59,12 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "my kids are nauseous and the detector went off",
         "the wiring on the outdoor unit is melting",
         "I think we have a gas leak",
+        "the carbon detector keeps beeping and I feel woozy",
+        "there's a hot wire smell coming out of the wall control",
+        "a flame is coming out the front of the furnace where it shouldn't be",
+        "I've had a pounding headache all morning and I think it's the heater",
+        "our cat is acting strange ever since the furnace came on",
+        "it smells electrical, like an outlet is melting, near the air handler",
     ),
     "person": (
         "am I talking to a machine or a person",

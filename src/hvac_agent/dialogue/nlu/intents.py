@@ -42,6 +42,10 @@ _HUMAN = re.compile(
     r"|\breturning (?:a|your|his|her|their|the) call\b|\bwho (?:should|do|can|would) i (?:talk|speak)\b"
     r"|\b(?:get|reach|talk to|speak to|speak with) (?:a|an) (?:person|actual \w+|real \w+|employee|human)\b"
     r"|\bconnect me (?:with|to)\b"
+    # "someone from the front desk", "whoever's in charge": a person at the company, said indirectly.
+    r"|\b(?:someone|somebody|anyone|anybody|a person) (?:from|at|in) (?:the |your )?(?:front desk|front office|"
+    r"office)\b"
+    r"|\b(?:whoever'?s|whoever is|the person|someone|somebody) in charge\b"
     rf"|^(?:{_DESK_ROLE}|representative|operator)(?: (?:{_DESK_ROLE}|representative|operator))+$"
     r"|\bhuman being\b|\breal people\b|\bnot (?:a |an )?(?:robot|machine|computer|bot)\b"
     rf"|\bis (?:the |your )?{_DESK_ROLE} (?:in|there|available|around)\b"
@@ -60,9 +64,17 @@ _CANCEL = re.compile(
     r"|^(?:(?:yes|yeah|i|please|just|so) )*cancel(?: it| please| it please| everything)?$|\bplease cancel\b"
     r"|\bcancel (?:it|them|the whole thing|everything)(?: please)?$|\bcall (?:it|the visit) off\b"
     r"|\bdon'?t need (?:the|my) (?:appointment|visit|technician)\b"
+    # "we won't need the maintenance visit", "nobody needs to come out", "going with another company".
+    r"|\b(?:don'?t|do not|won'?t|will not|no longer|not gonna|not going to) (?:need|want|be needing) (?:the|my|our|"
+    r"that|"
+    r"this) (?:\S+ )?(?:visit|appointment|service call|tune ?up|maintenance|technician|tech|booking)\b"
+    r"|\b(?:nobody|no one|no-one) (?:needs to|has to|should|will need to) come\b"
+    r"|\b(?:gonna|going to|decided to|we'?ll|i'?ll) go with (?:another|a different|some other|someone else)\b"
     r"|\b(?:take|get) (?:me|us|it|that|him|her|them|my \S+(?: \S+)?|our \S+(?: \S+)?) off (?:the|your|my) "
     r"(?:schedule|calendar|books|list)\b"
     r"|\b(?:scratch|drop|kill|nix) (?:my|the|our|that|it|tomorrow'?s|\w+day'?s)\b(?! (?:ac|air|unit|furnace))"
+    # "cancel the one for unit six", "cancel the one on friday": a visit named by its place or day.
+    r"|\bcancel (?:the|that|our|my) (?:one|ones|thing)\b"
     r"|\bcall(?:ing)? off (?:the|my|our|that|tomorrow'?s|\w+day'?s)\b"
     r"|\b(?:don'?t|do not|won'?t|will not|no longer|not gonna|not going to) (?:need|want|be needing) "
     r"(?:it|that|the \S+(?: \S+)?|anybody|anyone|someone|somebody|y'?all|you(?: guys)?)(?: to come)? "
@@ -81,6 +93,8 @@ _RESCHEDULE = re.compile(
     r"|\bpush (?:it|that) back\b|\bmove (?:it|that) to\b|\bchange (?:it|that) to\b"
     r"|\b(?:need|want|have|like) to (?:move|change|push|switch|shift) (?:it|that|the appointment)\b"
     r"|\bpostpon\w*|\brebook\w*|\b(?:push|bump|move|switch|shift) (?:it|that|this|them)(?: over)? (?:to|back|up|out)\b"
+    # "switch it to heat" is the thermostat's mode, not the visit.
+    r"(?! (?:heat|heating|cool|cooling|ac|a c|auto|fan|off|on|emergency|em)\b)"
     r"|\b(?:switch|move|change) my (?:\S+ )?(?:slot|window|time)\b|\bcan i move it\b"
     r"|\b(?:be )?(?:moved|pushed|changed|switched|bumped) (?:to|back|up)\b|\bpush(?:ed)? (?:back|out) (?:the|my)\b"
     r"|\b(?:move|push|bump|shift) (?:the|my|our) (?:\S+ )?(?:visit|appointment|tune ?up|service|repair|tech|"
@@ -91,6 +105,9 @@ _RESCHEDULE = re.compile(
     r"|\b(?:can|could) (?:we|you|i) (?:push|move|bump) (?:it|that|this)$"
     r"|\b(?:booked|scheduled|have an appointment|have a visit)\b.*\b(?:something|anything|a time|a day|an opening) "
     r"(?:later|earlier|else|different)\b"
+    # A visit they have, wanted at another time: "i got an appointment for the first but i'd like it earlier".
+    r"|\b(?:appointment|visit|booked|scheduled)\b.*\b(?:like|want|need|make|have|get|move) (?:it|that|them|him) "
+    r"(?:earlier|sooner|later)\b"
 )
 _BOOK = re.compile(
     r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
@@ -106,9 +123,19 @@ _HOURS = re.compile(
     r"(?:open|close|start|get in)|(?:do|will) (?:you|y'?all) (?:guys )?(?:do|work|come(?: out)?) (?:on )?"
     r"(?:evenings?|nights?|after (?:five|six|hours)|weekends?|saturdays?|sundays?|holidays?)|"
     r"open (?:late|early|in the morning)|"
-    r"hours|what time do you (?:open|close)|when do you (?:open|close)|are you open|"
+    # "hours" of the business, not "the furnace runs for hours".
+    r"(?<!for )(?<!few )(?<!many )(?<!couple )(?<!several )hours(?! (?:and|on end|straight|at a time|now|later|ago))|"
+    r"what time do you (?:open|close)|when do you (?:open|close)|are you open|"
     r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
-    r"business hours|work (?:on )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays))\b"
+    r"business hours|work (?:on |the )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays)|"
+    # When a visit can be, asked on its own: "can somebody come on a sunday", "do y'all ever come out
+    # in the evening or is it only daytime".
+    r"(?:can|could|will|would|do|does) (?:you|y'?all|somebody|someone|anybody|anyone|a tech\w*)(?: guys)? "
+    r"(?:ever )?(?:come|work|come out)(?: out)? (?:on )?(?:a |the )?(?:sundays?|saturdays?|weekends?|holidays?|"
+    r"evenings?|at night|after hours)(?: (?:also|too|as well))?$|"
+    r"ever (?:come|come out|work|do (?:visits|calls))(?: \S+){0,8}? (?:in the evening|evenings|at night|"
+    r"later in the day|"
+    r"after (?:four|five|six|4|5|6))|only (?:daytime|during the day|business hours))\b"
 )
 _AREA = re.compile(
     r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
@@ -126,7 +153,10 @@ _AREA = re.compile(
     r"see|help|do|clean|service|us|me)\b)[a-z]+)\b"
 )
 _PRICE = re.compile(
-    r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimate|quote|"
+    r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimates?|quotes?|"
+    # "is the eighty nine dollars applied to the repair": the fee, by its amount or where it goes.
+    r"dollars|bucks|(?:applied|go|goes|count|counts|credited) (?:to|toward|towards) (?:the |my )?(?:repair|bill|"
+    r"work|job|cost)|"
     r"expensive|dispatch fee|service fee|trip charge|what do you charge|ballpark|what(?:'?s| does| would| will) "
     r"(?:it|that|a \S+(?: \S+)?) (?:run|set me back)|run (?:me|us)|how much for)\b"
 )
@@ -174,6 +204,7 @@ _ASKS = re.compile(
     r"does|is that something|any|when|do i|do we|should i|will i|would i|if|whether|wondering)\b|\?$"
     r"|^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|can|will|would)\b"
 )
+_STARTS_ASKING = re.compile(r"^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|will|would)\b")
 # A visit asked for after the question: "what would that run, can somebody come look".
 _BOOKED_AFTER = re.compile(
     r"\b(?:can|could|will|would) (?:somebody|someone|you|y'?all|a tech|a technician) (?:come|send|get out|stop by)\b"
@@ -212,7 +243,9 @@ _FAREWELL = re.compile(
 _LEAVING = re.compile(
     r"\b(?:wrong number|wrong place|dialed wrong|misdialed|(?:i'?ll|i will|gonna|going to|let me) call (?:you )?back"
     r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go|meant to (?:call|dial|reach)|"
-    r"(?:called|dialed|got|have) the wrong (?:company|business|place|number))\b"
+    r"(?:called|dialed|got|have) the wrong (?:company|business|place|number)|"
+    # "sorry i thought this was the pharmacy": a wrong number said another way.
+    r"i thought (?:this|it|you) (?:was|were) (?:the |a |an )?(?!(?:comfort|heating|hvac|ac|a c|air)\b)\w+)\b"
 )
 _DONE = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|alright|well|yeah|um|uh) )*(?:that'?s all|that'?s it|that'?s everything|"
@@ -257,7 +290,8 @@ def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, Ques
     price = _PRICE.search(t)
     if price and _BOOKED_AFTER.search(t, price.end()):
         price = None  # "what would that run us, can somebody come look": a visit is asked for
-    if not wants_quote and (_QUOTE.search(t) or price and (question or len(utt.tokens) <= 4)):
+    asking = question or _STARTS_ASKING.search(t) is not None  # "is the 89 dollars applied to the repair"
+    if not wants_quote and (_QUOTE.search(t) or price and (asking or len(utt.tokens) <= 4)):
         return "question", "price"
     if _HOURS.search(t):
         return "question", "hours"

@@ -21,7 +21,7 @@ _BROKEN = (
     r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
     r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
     r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
-    r"on the fritz|acting up|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
+    r"on the fritz|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
     r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)"
 )
 # Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
@@ -48,7 +48,7 @@ _NO_HEAT = re.compile(
     rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
     rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
     rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
-    rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|look at|check on|work on) (?:my|the|our) (?:furnace|heater|"
+    rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|work on) (?:my|the|our) (?:furnace|heater|"
     rf"boiler|heating)\b|\b(?:furnace|heater|boiler|heating) (?:fixed|repaired|looked at)\b"
     rf"|\b(?:heat|heater|furnace|heat pump|boiler)s?\b(?: \S+){{0,6}} blow\w* (?:cold|cool|chilly)\b"
 )
@@ -60,7 +60,7 @@ _NO_COOL = re.compile(
     rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
     rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
     rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
-    rf"|\b(?:fix|repair|look at|check on|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
+    rf"|\b(?:fix|repair|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
     rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
     rf"looked at)\b"
     rf"|\bblowing (?:warm|hot|room temperature|lukewarm|tepid) air\b"
@@ -100,10 +100,10 @@ _MAINT = re.compile(
     r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
     r"(?:my|the|our) (?:system|unit|furnace|ac|a c|air conditioner|heater|heat pump|boiler|hvac)\b"
     r"|\b(?:system|unit|furnace|ac|heater|heat pump|boiler) serviced\b|\bannual\b|\bseasonal\b"
-    r"|\bclean(?:ing)? (?:the |my )?(?:ducts|unit|system|coils)\b"
+    r"|\bclean(?:ing)? (?:the |my )?(?:unit|system|coils)\b"
     r"|\b(?:a|the) cleaning (?:on|of|for) (?:the |my |our )?(?:\S+ )?"
     r"(?:splits?|units?|system|ac|a c|furnace|heat pump)\b"
-    r"|\bduct cleaning\b|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
+    r"|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
     r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
 )
 _HEAT_WORDS = re.compile(rf"\b{_HEAT_EQUIP}\b|\bcold\b|\bfreezing\b")
@@ -115,8 +115,8 @@ _EQUIPMENT_BROKEN = re.compile(
 _PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
 _COLD_AIR = re.compile(r"\b(?:air|vents?)(?: \S+){0,6} (?:is|are|feels?|blows?|blowing) (?:cold|cool|freezing)\b")
 _TROUBLE = re.compile(
-    r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|wrong|weird|shuts? off|"
-    r"stops?|stopped|quit|fails?|failing|acting|struggling|barely)\b"
+    r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|shuts? off|"
+    r"stops?|stopped|quit|fails?|failing|struggling|barely)\b"
 )
 _HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat|boiler|heat pump)\b")
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
@@ -129,7 +129,11 @@ _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
-            r"seven|eight|nine|ten|eleven) (?:month|week)s? old)\b"
+            r"seven|eight|nine|ten|eleven) (?:month|week)s? old|"
+            # "i've got a one year old", "our two year old son": a toddler, said by age.
+            r"(?:got|have|has|with|our|my) (?:a |an )?(?:one|two|1|2|one and a half|year and a half)(?: ?years?)? old|"
+            r"(?:one|two|1|2) years? old (?:son|daughter|baby|kid|child|boy|girl|twins|grandbaby|grandson|"
+            r"granddaughter))\b"
         ),
         "infant in the home",
     ),
@@ -148,7 +152,11 @@ _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
             r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
             r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
             r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
-            r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs)\b"
+            r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs|"
+            # Conditions named by their short names: "dad has ms", "she's got parkinson's".
+            r"(?:has|have|with|got) (?:ms|m s|als|copd|lupus|epilepsy|seizures|parkinson'?s)|multiple sclerosis|"
+            r"parkinson'?s|alzheimer'?s|heat (?:sensitiv\w*|intoleran\w*|stroke|exhaustion)|"
+            r"(?:heat|cold) (?:makes|make|affects|hits) (?:it |her |him |them |me )?(?:\S+ )?(?:worse|hard|bad))\b"
         ),
         "medical need",
     ),
@@ -282,7 +290,14 @@ _OTHER = re.compile(
     r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
     r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
     r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right)|on off on off|"
-    r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*)|tripp?ing the breaker|"
+    r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*|popp\w*|flipp\w*|kick\w* off)|"
+    r"tripp?ing the breaker|"
+    # Short cycling said plainly: "runs about five minutes then stops then starts then stops".
+    r"(?:runs?|running|comes? on|starts?|kicks? on)(?: \S+){0,4}? (?:then |and )?(?:stops|shuts? off|quits|cuts? out|"
+    r"turns? off)(?: \S+){0,2}? (?:then |and )(?:starts?|comes? (?:right )?(?:back )?on|kicks? (?:back )?on|"
+    r"starts? (?:right )?back up)|"
+    # Damage to the equipment itself: a dent, a truck, hail.
+    r"dent\w*|hail damage|(?:backed|ran|crashed|drove) (?:\S+ ){0,3}?into (?:it|the unit|my unit)|knocked over|"
     r"shuts? off(?: \S+){0,5}? (?:starts?|comes?|kicks?|turns?) (?:up |back )?(?:on )?again|"
     r"duct(?:s|work)?(?: \S+){0,4}? leak\w*|leaky duct(?:s|work)?|"
     r"leak\w* (?:\S+ ){0,3}(?:in|from|out of) (?:the |my |our )?"
@@ -292,6 +307,9 @@ _OTHER = re.compile(
     r"(?:insulation|covering|foam|wrap\w*)(?: \S+){0,4} (?:refrigerant |copper |suction )?lines?|"
     r"add(?:ing)? (?:a |an |another )?(?:return|vent|register|duct|zone)|(?:not )?up to code|code violations?|"
     r"zon(?:e|es|ing)|dampers?|"
+    # Duct cleaning is its own job (the writers' brief lists it under `other`), not a tune-up.
+    r"duct cleaning|clean\w* (?:out )?(?:the |my |our |all |all the |all of the )?(?:air )?(?:ducts?|ductwork)|"
+    r"(?:ducts?|ductwork) (?:\S+ ){0,2}?cleaned|"
     r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
     r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
     r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
@@ -304,15 +322,24 @@ _OTHER = re.compile(
 # the air, the room or the system does not heat or cool.
 _SYMPTOM = re.compile(
     r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
-    r"not (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|cold)|"
+    r"(?:not|ain'?t) (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|"
+    r"cold)|"
+    r"(?:hasn'?t|haven'?t|has not|hadn'?t) (?:worked|been working|heated|cooled|come on|kicked on)|"
     r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
     r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|"
     r"blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
     r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
     r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
     r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
-    r"(?:house|home|place|room|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*(?:cold|hot|"
-    r"warm|freezing|chilly|an oven))\b"
+    r"(?:house|home|place|room|it)(?:'s| is| stays)? (?:getting |staying |still |so |really |pretty |"
+    r"way too )*(?:cold|hot|"
+    r"warm|freezing|chilly|an oven)|"
+    # The heat or cold that does not come, said around a sound: "isn't getting cold", "nothing's warming
+    # up", "clicks but never lights", radiators "stone cold".
+    r"(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool|warm|hot)|nothing(?:'s| is)? (?:warming|heating|cooling|cold|"
+    r"cool|warm|getting "
+    r"(?:warm|cold|hot))|never (?:lights|ignites|fires|catches|gets (?:warm|cold|hot))|"
+    r"(?:radiators?|registers?|vents?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
 )
 _FAN_STILL = re.compile(
     r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
@@ -349,6 +376,22 @@ _THERMOSTAT_FAULT = re.compile(
     r"(?:one|thermometer)|different thermometer|wrong temp\w*)\b|\b(?:screen|display) "
     r"(?:is |went |'s )?(?:blank|dead|dim|off|black)\b"
 )
+# A new or replaced thermostat is the thermostat's job (the writers' brief: "smart-thermostat install"),
+# unless other equipment is part of it.
+_THERMOSTAT_JOB = re.compile(
+    r"\b(?:install\w*|replac\w*|put in|putting in|hook\w* up|set up|upgrad\w*|swap\w*|new|digital|smart|wi ?fi)"
+    r"(?: \S+){0,5}? (?:thermostats?|nest|ecobee|honeywell)\b"
+    r"|\b(?:thermostats?|nest|ecobee)(?: \S+){0,6}? (?:install\w*|replac\w*|put in|hooked up|set up|upgraded|swapped)\b"
+)
+_OTHER_EQUIPMENT = re.compile(
+    r"\b(?:system|unit|furnace|ac|a c|air conditioner|heat pump|mini split|boiler|condenser|ducts?|ductwork|zon\w*|"
+    r"humidifier|dehumidifier|heater)\b"
+)
+_WALL_THING = re.compile(
+    r"\b(?:screen|display|buttons?|numbers?|readout)(?: \S+){0,2}? (?:on|of) the (?:wall thing\w*|thing on the wall)\b"
+    r"|\b(?:wall thing\w*|thing on the wall)(?:'s| is)? (?:\S+ ){0,3}(?:blank|dead|dark|flicker\w*|blink\w*|"
+    r"frozen|stuck|wrong)\b"
+)
 # Temperatures said for the house: "house is 61 degrees", "it's eighty one in here".
 _INDOOR_TEMP = re.compile(
     r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment) "
@@ -361,6 +404,9 @@ _SEASONAL = re.compile(
     r"\b(?:maintenance|tune ?ups?|check ?ups?|(?:fall|spring|winter|summer|yearly|annual|seasonal|"
     r"twice a year) (?:visit|service|check|inspection|maintenance)|service plan|maintenance plan|"
     r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
+    r"safety (?:check|inspection)|"
+    r"(?:checked|looked at|serviced|tuned up|inspected|gone over)(?: out| over)? before (?:the )?(?:cold|winter|summer|"
+    r"heat|hot|freeze|season)|"
     r"last serviced|look (?:it|things|everything) over|checked out before|"
     r"(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
     r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
@@ -370,7 +416,7 @@ _SEASONAL = re.compile(
 _NOISE_LIKE = re.compile(
     r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
     r"scrap(?:e|es|ing)|chirp\w*|tick(?:s|ing)|clunk\w*|clang\w*|screams?|howl\w*|racket|"
-    r"(?:making|makes|made) (?:a |this |that |some )?(?:\S+ )?(?:sound|racket|noise)|boom\w*)\b"
+    r"(?:making|makes|made) (?:a |this |that |some )?(?!no |not |any )(?:\S+ )?(?:sound|racket|noise)|boom\w*)\b"
 )
 
 
@@ -414,22 +460,97 @@ def _house_feel(utt: Utterance) -> IssueCategory | None:
     return None
 
 
+# The mode the caller wants, said against what comes out: "blowing warm when i have it on cool",
+# "only blows cold even when i put it on the sun".
+_WANTED_MODE = re.compile(
+    r"\b(?:when|while|even when|even though|but|and) (?:i'?ve |i |we |we'?ve )?(?:have|had|put|set|turn|switch)\w* it "
+    r"(?:on|to|in) (?:the )?(?:little )?(?P<mode>cool\w*|heat\w*|ac|sun|snowflake|warm)\b"
+)
 # "the thermostat says it's heating but nothing happens": the mode named fails.
 _MODE_FAILS = re.compile(
-    r"\b(?:says|shows|set to|on|in|calling for) (?:it'?s |its )?(?P<mode>heat|heating|cool|cooling|ac|air)(?: mode)? "
-    r"(?:but|and) (?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|the (?:house|air)|it'?s still)"
+    r"\b(?:says|shows|set to|on|in|calling for) (?:it'?s |its )?(?P<mode>heat|heating|cool|cooling|ac|air)(?: on|"
+    r" mode)?"
+    r"(?: (?!but\b)\S+){0,6}? (?:but|and) (?:then )?(?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|the (?:house|air)|"
+    r"it'?s still|there'?s nothin\w*)"
 )
+
+
+# The heat or the cold that does not come, said beside a sound or a part: which one it is.
+_NO_WARMTH = re.compile(
+    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:warm|hot)|nothing(?:'s| is)? (?:warming|heating|warm|"
+    r"getting (?:warm|"
+    r"hot))|"
+    r"never (?:lights|ignites|fires|catches|gets (?:warm|hot))|"
+    r"(?:radiators?|registers?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
+)
+_NO_CHILL = re.compile(
+    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool)|nothing(?:'s| is)? (?:cooling|cold|cool|getting (?:cold|"
+    r"cool)))\b"
+)
+
+
+_OUTDOOR_UNIT = re.compile(
+    r"\b(?:(?:unit|thing|box|part) (?:outside|out back|out there)|(?:outside|outdoor) (?:unit|thing|box|part)|"
+    r"thing outside|condenser)\b"
+)
+
+
+def _named_side(utt: Utterance) -> IssueCategory | None:
+    heat_named, cool_named = bool(_HEAT_NAMED.search(utt.norm)), bool(_COOL_NAMED.search(utt.norm))
+    if heat_named != cool_named:
+        return "no_heat" if heat_named else "no_cooling"
+    return None
+
+
+def _absent_comfort(utt: Utterance) -> IssueCategory | None:
+    warmth, chill = bool(_NO_WARMTH.search(utt.norm)), bool(_NO_CHILL.search(utt.norm))
+    if warmth != chill:
+        return "no_heat" if warmth else "no_cooling"
+    return None
+
+
+# A whole turn that is only how the home feels: "cold", "it's freezing in here", "way too hot".
+_BARE_FEEL = re.compile(
+    r"^(?:(?:um|uh|so|well|it'?s|its|it is|too|really|very|just|super|way|way too|so so) )*"
+    r"(?:(?P<cold>cold|freezing|chilly|frigid)|hot|boiling|sweltering|roasting)(?: (?:in here|inside|in the house))?$"
+)
+
+
+# A request with the equipment named and no symptom: "my ac is acting up", "i need somebody to look at
+# my heater", "something's wrong with the ac" (the writers' `other`: not clearly one of the others).
+_VAGUE = re.compile(
+    r"\bacting (?:up|weird|funny|strange|wonky)\b|\bsomething(?:'s| is)? (?:wrong|off|up|going on) with\b"
+    r"|\b(?:look at|check on|check out|take a look at|come look at|see about) (?:my|the|our) (?:\S+ )?(?:heater|"
+    r"furnace|ac|a c|"
+    r"unit|system|heat pump|air conditioner|boiler|equipment|hvac)\b"
+)
+# Water heaters are not the company's trade: `other`, unless space heating is named too.
+_WATER_HEATER = re.compile(
+    r"\b(?:water heater|hot water heater|tankless|hot water (?:for|in) (?:the |my )?(?:shower|kitchen|sink|tap|"
+    r"bath\w*))\b"
+)
+_SPACE_HEATING = re.compile(r"\b(?:furnace|boiler|radiators?|baseboards?|heat pump|ac|a c|air conditioner|vents?)\b")
 
 
 def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     """The writer's categories by rules of thumb, in order: what the caller asks for (an install,
     a quote, a tune-up) or names (a noise, a leak, the thermostat) settles it unless a heating or
     cooling symptom is said outright."""
+    if bare := _BARE_FEEL.match(utt.norm):
+        return "no_heat" if bare.group("cold") else "no_cooling"
+    if _WATER_HEATER.search(utt.norm) and not _SPACE_HEATING.search(utt.norm):
+        return "other"
+    if wanted := _WANTED_MODE.search(utt.norm):
+        return "no_heat" if wanted.group("mode").startswith(("heat", "sun", "warm")) else "no_cooling"
     strong = _strong_symptom(utt) and not _WORKS_FINE.search(utt.norm)
     mode = _MODE_FAILS.search(utt.norm)
     if mode:
         return "no_heat" if mode.group("mode").startswith("heat") else "no_cooling"
     if _THERMOSTAT_FAULT.search(utt.dig) and not re.search(r"\b(?:install\w*|upgrad\w*|new|smart)\b", utt.norm):
+        return "thermostat"
+    if (_THERMOSTAT_JOB.search(utt.norm) and not _OTHER_EQUIPMENT.search(utt.norm) and not strong) or (
+        _WALL_THING.search(utt.norm) and not strong
+    ):
         return "thermostat"
     if _any(_REFRIGERANT_LEAK, utt) and not strong:
         return "leak"
@@ -485,6 +606,10 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "no_heat"
     if cool:
         return "no_cooling"
+    if (absent := _absent_comfort(utt)) is not None:
+        return absent
+    if strong and (named := _named_side(utt)) is not None:
+        return named  # "look at my heater, it ain't warm": a symptom said, the equipment says which
     if _any(_EQUIPMENT_BROKEN, utt):
         # "it just stopped": a system that does not run is the problem, whatever noise came first.
         winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
@@ -492,6 +617,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
             return "no_heat"
         if _COOL_WORDS.search(utt.norm) and not _HEAT_WORDS.search(utt.norm):
             return "no_cooling"
+        if _OUTDOOR_UNIT.search(utt.norm) and "heat pump" not in utt.norm:
+            return "no_cooling"  # "the unit outside is just sitting there": the condenser, the cooling
         return "no_heat" if winter else "no_cooling"
     if _any(_LEAK, utt):
         return "leak"
@@ -511,6 +638,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         cool_named = bool(_COOL_NAMED.search(utt.norm))
         if heat_named != cool_named:
             return "no_heat" if heat_named else "no_cooling"
+    if _VAGUE.search(utt.norm) and not strong:
+        return "other"
     if ctx.expect == "confirm" or _PROBLEM_IS.search(utt.norm):
         # "the problem is the ac, not the furnace": the equipment named (and not denied) says it.
         heat_named = _any(_HEAT_NAMED, utt)
@@ -648,7 +777,9 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
 def whole_issue(utt: Utterance) -> str | None:
     """The caller's whole turn as the problem (tidied, without name/number tails): what a
     content-bearing answer to "how can I help?" records when no phrase names the problem."""
-    whole = _ISSUE_LEAD.sub("", utt.norm)
+    whole = utt.norm
+    while (lead := _ISSUE_LEAD.sub("", whole)) != whole:
+        whole = lead  # "hi yeah so ...": every greeting and filler in front
     cut = _CLAUSE_CUT.search(whole)
     whole = (whole[: cut.start()].strip() if cut and cut.start() > 0 else whole).strip()
     if not whole:
@@ -672,6 +803,32 @@ def extract_issue(utt: Utterance, ctx: NluContext, emergency: EmergencyKind | No
     return res
 
 
+# Cold the caller can see or feel as freezing inside the home.
+_FREEZING_INSIDE = re.compile(
+    r"\b(?:see (?:my|our|your|his|her|their) breath|breath (?:is )?(?:showing|steaming)|"
+    r"(?:wearing|in|sleeping in) (?:our |my |their )?(?:coats?|jackets?|gloves|hats?) (?:inside|in the house|indoors)|"
+    r"icicles? inside)\b"
+)
+
+
+_OUTSIDE_AFTER = re.compile(r" (?:degrees )?(?:out|outside|out there|today|this afternoon)\b")
+
+
+def _extreme_inside(utt: Utterance) -> IssueCategory | None:
+    """A home too cold or too hot to live in: said as a number (50 or below, 90 or above) or seen."""
+    if _FREEZING_INSIDE.search(utt.norm):
+        return "no_heat"
+    for m in _INDOOR_TEMP.finditer(utt.dig):
+        value = next((int(g) for g in m.groups() if g), None)
+        if value is None:
+            continue
+        if 30 <= value <= 50:
+            return "no_heat"
+        if 90 < value <= 120 and not _OUTSIDE_AFTER.match(utt.dig, m.end()):
+            return "no_cooling"  # over ~90 inside ("ninety something in the kitchen" is not over it)
+    return None
+
+
 def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency: EmergencyKind | None) -> None:
     """Urgency and its reasons for `res.category` (called again when the semantic head names the
     category the rules could not)."""
@@ -686,6 +843,8 @@ def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency:
         reasons = []
     if res.category == "no_heat" and (_any(_FREEZING, utt) or _COLD_FORECAST.search(utt.dig)):
         reasons.append("no heat in freezing weather")
+    elif res.category in ("no_heat", "no_cooling") and (extreme := _extreme_inside(utt)) == res.category:
+        reasons.append("freezing inside" if extreme == "no_heat" else "extreme heat inside")
     if (
         res.category == "leak"
         and (_any(_ACTIVE_LEAK, utt) or _WATER.search(utt.norm))

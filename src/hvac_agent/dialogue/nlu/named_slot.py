@@ -12,17 +12,23 @@ from dataclasses import dataclass
 
 from hvac_agent.dialogue.nlu.text import Utterance
 
-_ADDRESS = re.compile(r"\b(?:house number|street number|address number|the number on the house|address)\b")
+_ADDRESS = re.compile(
+    r"\b(?:house number|street number|address number|the number on the house|address|(?:wrong|the) house)\b"
+)
+# A house number with a street name after it: "that should be 4411 duval".
+_NUMBER_AND_STREET = re.compile(
+    r"\b\d{3,5} (?!(?:not|no|and|or|is|it|the|please|sorry|instead|thanks|thank|okay|ok|right|yes|yeah)\b)[a-z]{3,}"
+)
 _ZIP = re.compile(r"\bzip(?: code)?\b")
 _PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|area code|(?:my|the) number (?:is|should|ends|was))\b")
 _CUE = re.compile(
-    r"\b(?:actually|sorry|wrong|not|should be|i said|i meant|mistake|messed up|make that|correct)\b"
+    r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should be|i said|i meant|mistake|messed up|make that|correct)\b"
     # Naming the house number or the address anew is a correction by itself once we have one.
     r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is)\b"
 )
 # A number the caller is taking back: "not 4410", "I said 8822" (unless "i meant 4110, not 4410":
 # the number meant is kept when every number would be taken back otherwise).
-_TAKEN_BACK = frozenset({"not", "said", "meant", "from"})
+_TAKEN_BACK = frozenset({"not", "said", "meant", "from", "isn't", "wasn't", "ain't"})
 _SURELY_TAKEN_BACK = frozenset({"not", "from"})
 
 
@@ -47,8 +53,16 @@ def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection
         return NamedCorrection("zip", five[0]) if five else None
     if _PHONE.search(utt.norm) and not _ADDRESS.search(utt.norm):
         return None  # "the phone number should end in 0124": the phone's own correction
-    if _ADDRESS.search(utt.norm) or re.search(r"\b(?:i said|not) \d{3,6}\b", utt.dig):
+    said_back = re.search(r"\b(?:i said|you said|you have|you got|you wrote|not) \d{3,6}\b", utt.dig)
+    street_named = re.search(r"\bstreet(?:'s| is| name)\b", utt.norm)  # a new street, not a new number
+    number_and_street = _NUMBER_AND_STREET.search(utt.dig) and not _PHONE.search(utt.norm) and not street_named
+    if _ADDRESS.search(utt.norm) or said_back or number_and_street:
         numbers = [d for d in kept if 1 <= len(d) <= 6]
+        named = _ADDRESS.search(utt.dig)
+        if named and (zip_heard or any(len(d) == 5 for d in numbers)):
+            # "78751 and the street number isn't 4410 it's 4110": the number after the slot named.
+            after = [r.digits for r in utt.runs if r.digits in numbers and r.index >= utt.dig[: named.end()].count(" ")]
+            numbers = after or numbers
         if numbers and zip_heard and len(numbers[0]) == 5 and not _ADDRESS.search(utt.norm):
             return NamedCorrection("zip", numbers[0])
         return NamedCorrection("address", numbers[0]) if numbers else None

@@ -99,6 +99,7 @@ normal fine good great terrible awful horrible bad weird odd funny crazy nuts un
 freezing sweltering roasting stifling brutal rough cozy comfortable uncomfortable
 hold huh near rather im ive id ill again what who whom whose which where when how why hey hm
 instead not everybody everyone gonna
+dear honey hon sweetie sweetheart sugar darling darlin buddy
 """.split()
 )
 
@@ -121,9 +122,11 @@ _INTRO = re.compile(
     r"daughter|mom|mother|dad|father|boyfriend|girlfriend|landlord|tenant|renter|owner|homeowner|roommate)(?:'?s)?"
     r"(?: name)?(?: is| it'?s)?|go with|(?:it'?s|it is|that'?s|it'?ll be) (?:gonna|going to) be|"
     r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?|"
-    r"put(?: it| me| that| that one)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
+    r"put(?: it| me| that| that one| my name| the name)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
     r"account(?:'s| is)? (?:under|in)(?: the name(?: of)?)?(?: my (?:husband|"
     r"wife|partner|son|daughter|mom|mother|dad|father|boyfriend|girlfriend)(?:'s name)?(?: is)?)?)"
+    r"|(?:the )?name (?:would be|will be|is gonna be|is going to be|should be)|put (?:my|the|her|his) name(?: down)?"
+    r"(?: as| under)?"
     r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be|(?:and )?the first is)\s+"
 )
 _FUNCTION_WORDS = frozenset(
@@ -159,7 +162,7 @@ _STREET_AFTER = frozenset(
         "terrace",
     }
 )
-_LAST_NAME = re.compile(r"\blast name(?: is|'s)?\s+")
+_LAST_NAME = re.compile(r"\b(?:last name|surname|family name)(?: is|'s)?\s+")
 _WITH_A = re.compile(r"\bwith an? ([a-z])\b")
 _APOSTROPHE_NAME = re.compile(r"^(?:o|d|l|mc|mac)'[a-z]{2,}$")
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
@@ -193,7 +196,7 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
                 k = j + 2
                 if tokens[j + 1] == "as" and tokens[k] == "in" and k + 1 < n:
                     k += 1
-                if tokens[k][0] == LETTERS[t]:
+                if tokens[k][0] == LETTERS[t] and tokens[k] not in _FUNCTION_WORDS:  # not "t like the fence"
                     letters.append(LETTERS[t])
                     j = k + 1
                     continue
@@ -226,12 +229,27 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
         i += 1  # "doctor patel", "mrs johnson"
     while i < len(tokens) and len(words) < limit + 1:
         t = tokens[i]
-        if not words and t in ("actually", "um", "uh", "just", "really"):
-            i += 1  # "my name's actually jon"
+        if not words and t in ("actually", "um", "uh", "just", "really", "she's", "he's", "that's", "named"):
+            i += 1  # "my name's actually jon", "put it under the tenant she's maria santos"
             continue
+        if len(words) >= 2 and t.lstrip("=") == words[0] and _said_again(tokens, i, words):
+            break  # "j a e lee jae lee", "oluwaseun adeyemi o l u w a s e u n oluwaseun": the name again
         if words and t.lstrip("=") == words[-1]:
             i += 1  # "rachel, rachel green", "brooks b r o o k s brooks": said twice, one name
             continue
+        if t in ("like", "as") and words and i + 1 < len(tokens) and tokens[i + 1].startswith("="):
+            spelled = tokens[i + 1][1:]
+            if spelled[0] == words[-1][0]:
+                words[-1] = spelled  # "kim like k y m": the spelling is the name
+                i += 2
+                continue
+        if t.startswith("=") and i + 1 < len(tokens) and _name_word(tokens[i + 1]):
+            said = tokens[i + 1]
+            if t[1:].endswith(said) and len(t) - 1 - len(said) >= 2 and t[1:] != said:
+                # "d a n a k e e m keem": both names spelled in one run, the last one then said.
+                words += [t[1 : len(t) - len(said)], said]
+                i += 2
+                continue
         if t.startswith("="):
             joined = "".join(words)
             if joined and t[1:] == joined or t[1:] in words:  # both names spelled, or one spelled again
@@ -269,6 +287,13 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
     return words[:limit]
 
 
+def _said_again(tokens: list[str], i: int, words: list[str]) -> bool:
+    """The first name word comes again after a spelling of it, or with the rest of the name after it."""
+    if i > 0 and tokens[i - 1] == "=" + words[0]:
+        return True
+    return [t.lstrip("=") for t in tokens[i + 1 : i + len(words)]] == words[1:]
+
+
 def _similar(word: str, spelled: str) -> bool:
     """A spelling right after a word clarifies that word ("cathy k a t h y")."""
     return abs(len(word) - len(spelled)) <= 2 and word[-1:] == spelled[-1:]
@@ -292,7 +317,8 @@ def _said_again_fuller(tokens: list[str], word: str) -> list[str]:
     for k in seen[1:]:
         if k + 1 < len(tokens) and _name_word(tokens[k + 1]) and k + 2 == len(tokens):
             return [word, tokens[k + 1]]
-        if k > 0 and _name_word(tokens[k - 1]) and tokens[k - 1].lstrip("=") != word:
+        taken_back = k > 1 and tokens[k - 2] == "not"  # "kang not kim k a n g": kim is taken back
+        if k > 0 and _name_word(tokens[k - 1]) and tokens[k - 1].lstrip("=") != word and not taken_back:
             return [tokens[k - 1], word]
     return [word]
 
@@ -321,12 +347,18 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
         before = _collect(tokens, _skip_fillers(tokens, 0), limit=1)
         if before and before[0] != words[0]:
             words = [words[0], before[0]]  # "nguyen, n g u y e n, first name linh" → Linh Nguyen
+    first_intro = _FIRST_NAME_LATER.search(text, max(intro_at, 0) + 1) if len(words) == 1 else None
+    if first_intro:
+        first = _collect(tokens, text[: first_intro.end()].count(" "), limit=1, strong=True)
+        if first and first[0] != words[0]:
+            words = [first[0], words[0]]  # "it's nguyen n g u y e n first name is tuan" → Tuan Nguyen
     if not words and ctx.expect == "name":
         # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
         start = _skip_fillers(tokens, 0)
         words = _collect(tokens, start, limit=5)
         rest = [t for t in tokens[start + len(words) :] if t.lstrip("=") not in words]
-        spelling = len(rest) > 1 and rest[0] in ("with", "without") and rest[1].startswith("=")
+        said = [t for t in rest if t not in _ADDRESS_TERMS and not t.startswith("=")]
+        spelling = not said or said[0] in _SPELLING_REMARK or len(rest) > 1 and rest[0] in ("with", "without")
         if rest and rest[0] not in ("calling", "here", "speaking", "last") and len(tokens) - start > 6 and not spelling:
             words = []  # a sentence, not a name
     last = _LAST_NAME.search(text)
@@ -356,13 +388,19 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     return _fuller(" ".join(_title(w) for w in joined), utt.norm, ctx.current_name)
 
 
+_ADDRESS_TERMS = frozenset("dear honey hon sweetie sweetheart sugar darling darlin buddy ma'am sir".split())
+# What callers add after a name about how it is written: "with two r's", "that's jo anne two words".
+_SPELLING_REMARK = frozenset("with without like that's spelled as two double one no capital but".split())
 _FILLERS = frozenset(
     "yeah yes sure ok okay well so oh hi hello thing um uh yep yup alright of course certainly absolutely right".split()
 )
 # Intros that name the name to write down; said after another name, they win.
-_PREFERRED = re.compile(r"(?:just )?(?:put|call me|go with|everybody calls me|everyone calls me)\b")
-_PREFERRED_LATER = re.compile(r"\b(?:but|just) (?:just )?(?:put|call me|go with)\b|\bcalls me\b")
+# "my name is amy chen" after the account's company name: the person's name. "everybody calls me
+# bob" is a nickname told, not the name to write down.
+_PREFERRED = re.compile(r"(?:just )?(?:put|call me|go with)\b|(?:but )?my name(?: is|'s)\b")
+_PREFERRED_LATER = re.compile(r"\b(?:but|just) (?:just )?(?:put|call me|go with)\b|\bmy name(?: is|'s)\b")
 _FIRST_NAME_INTRO = re.compile(r"first name")
+_FIRST_NAME_LATER = re.compile(r"\bfirst name(?: is|'s)?\s+")
 _LAST_CUE = re.compile(r"\b(?:last|sur|family) ?name\b|\bsurname\b")
 _FIRST_CUE = re.compile(r"\bfirst name\b")
 

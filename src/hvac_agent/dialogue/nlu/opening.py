@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from hvac_agent.dialogue.nlu import semantic
-from hvac_agent.dialogue.nlu.issues import IssueResult, settle_urgency, whole_issue
+from hvac_agent.dialogue.nlu.intents import advice
+from hvac_agent.dialogue.nlu.issues import IssueResult, extract_issue, settle_urgency, whole_issue
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, Intent, IssueCategory, QuestionTopic
@@ -51,9 +52,11 @@ _FILLER = frozenset(
 )
 _GAS_WORDS = re.compile(r"\b(?:gas|propane|eggs?|sulfur|sulphur|stove)\b")
 _CO_WORDS = re.compile(r"\b(?:co|c o|monoxide|headaches?|dizzy|nause\w*|alarm|detector)\b")
-# Fire seen, not smelled: "smells like an electrical fire" is a smell, "smoke pouring out" is not.
-_FIRE_SEEN = re.compile(r"\b(?:sparks?|sparking|smok\w*|fire|flames?|haze|hazy|arcing)\b")
-_SMELLED = re.compile(r"\b(?:smell\w*|odou?r|stinks?|scent)(?: \S+){0,4}? (?:fire|smoke|smoky|sparks?)\b")
+# Fire smelled, not only seen: "smells like an electrical fire" is a smell, "smoke pouring out" is not.
+_SMELLED = re.compile(
+    r"\b(?:smell\w*|odou?r|stinks?|scent)(?: \S+){0,4}? (?:fire|smoke|smoky|sparks?)\b"
+    r"|\b(?:fire|smoke|smoky|burning|electrical) (?:smell|odou?r|stink|scent)\b"
+)
 _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 # Smells callers name that are not dangerous, and the caller's own "not gas".
 _BENIGN_SMELL = re.compile(
@@ -64,7 +67,10 @@ _BENIGN_SMELL = re.compile(
 # The caller's own "no gas", "not smoking": the semantic net must not hear the danger word alone.
 _DENIED_DANGER = re.compile(
     r"\b(?:don'?t|do not|doesn'?t|does not|no|not|never|without|isn'?t|wasn'?t)(?: \S+){0,3}? (?:gas|smoke|smoking|"
-    r"burning|sparks?|fire|carbon monoxide|co|propane|eggs?)\b|\bdust\w*\b"
+    r"burning|sparks?|fire|flames?|carbon monoxide|co|propane|eggs?)\b|\bdust\w*\b"
+    # A flame that will not light is the no-heat complaint: "the flame won't stay lit", "no flame".
+    r"|\b(?:flame|pilot)s?(?: \S+){0,3}? (?:won'?t|doesn'?t|does not|never|isn'?t|not|keeps) (?:stay |come |catch|"
+    r"light|lit|going out|goes out|on)"
 )
 _ABOUT_A_VISIT = re.compile(
     r"\b(?:cancel\w*|appointment|reschedul\w*|visit|talk|speak|call back|calling back|person|message)\b"
@@ -90,6 +96,24 @@ _ANOTHER_TIME = re.compile(
 _NO_VISIT_WANTED = re.compile(
     r"\b(?:(?:not gonna|not going to|won'?t|don'?t|do not|no longer|will not) (?:need|want)|no need|never ?mind"
     r"|take (?:me|us) off)\b"
+)
+# A question that also asks for the visit, or tells a problem now: the writers' "a question plus a
+# problem is a service" ("how much is a tune up, i'd like to get one", "are you open today, the ac is
+# grinding", "is that normal or should somebody look at it").
+_WANTS_VISIT = re.compile(
+    r"\b(?:i'?d (?:like|love|want) (?:to )?(?:get|book|schedule|sign up|have|set up)(?: (?:one|it|that|them|this|"
+    r"somebody|someone))?|sign (?:me |us )?up|i want (?:one|to get one|to book|to sign up)|"
+    r"set (?:one|it|that|this|them) up|book (?:one|it|that)|"
+    r"(?:should|can|could|would) (?:somebody|someone|a tech\w*|you|y'?all) (?:come )?(?:out )?(?:look|check|"
+    r"take a look|see about)|(?:how|when) (?:do|can|could) (?:i|we) (?:get|book|schedule|set up) (?:that|it|one|this|"
+    r"somebody|someone)|get (?:that|it|one|this) (?:scheduled|booked|set up|done))\b"
+)
+_PROBLEM_NOW = frozenset({"no_heat", "no_cooling", "leak", "noise"})
+# The caller's own equipment doing something now ("my furnace is humming", "the ac unit is making a
+# noise"), not a kind of job asked about ("do you fix leaks").
+_MINE_NOW = re.compile(
+    r"\b(?:my|our|the) (?:\S+ ){0,3}?(?:is|are|'s|keeps|has|have|won'?t|isn'?t|aren'?t|doesn'?t|stopped|started|"
+    r"making|makes|quit|died|went)\b"
 )
 _ASKS_FIRST = re.compile(r"(?:is|are|do|does|can i|could i|what|how|who|why|when|where)\b")
 _QUESTION_SHAPE = re.compile(r"\b(?:is (?:it|that|this) normal|should i|how often|do you|are you|what size)\b")
@@ -158,6 +182,17 @@ def opening(
     if intent == "question" and question is None:
         topic = guess.topic if guess is not None and guess.topic_score >= _bars(guess).topic_min else "other"
         question = topic  # type: ignore[assignment]  # every topic label is a QuestionTopic
+    if intent == "question" and _books_too(utt, iss):
+        intent, question = "book", None
+        if iss.category is None:  # the head's question cleared what the rules had found
+            fresh = extract_issue(utt, ctx, emergency)
+            iss.category, iss.issue, iss.urgency, iss.reasons, iss.firm = (
+                fresh.category,
+                fresh.issue,
+                fresh.urgency,
+                fresh.reasons,
+                fresh.firm,
+            )
     if intent in ("human", "cancel", "reschedule", "goodbye", "question"):
         return emergency, intent, question
 
@@ -180,6 +215,13 @@ def opening(
     if iss.category is None:
         iss.category = "other"
     return emergency, intent, question
+
+
+def _books_too(utt: Utterance, iss: IssueResult) -> bool:
+    """A question that comes with a request for the visit, or with a problem the rules named firmly."""
+    if _WANTS_VISIT.search(utt.norm):
+        return True
+    return iss.firm and iss.category in _PROBLEM_NOW and not advice(utt.norm) and _MINE_NOW.search(utt.norm) is not None
 
 
 _INTENT: dict[str, Intent] = {
@@ -215,11 +257,11 @@ def _kind(utt: Utterance) -> EmergencyKind:
 
 
 def _emergency_category(utt: Utterance, kind: EmergencyKind) -> IssueCategory:
-    """The writer's convention: gas, CO and burning smells are `smell`; sparks and smoke `other`."""
+    """The writer's convention: gas, CO and burning smells are `smell`; sparks, smoke or flames seen
+    with no smell said are `other`."""
     if kind != "smoke_fire":
         return "smell"
-    smelled = [m.span() for m in _SMELLED.finditer(utt.norm)]
-    seen = [m for m in _FIRE_SEEN.finditer(utt.norm) if not any(a <= m.start() < b for a, b in smelled)]
-    if seen or not _BURN_SMELL.search(utt.norm):
-        return "other"
-    return "smell"
+    # A smell said, even beside smoke seen ("there's smoke and it smells like burning"), is `smell`.
+    if _SMELLED.search(utt.norm) or _BURN_SMELL.search(utt.norm):
+        return "smell"
+    return "other"

@@ -23,6 +23,9 @@ _THIS_ONE = re.compile(
     r"\b(?:this|that|the same) one\b|\bthis phone\b|\bmy cell\b"
     r"|\b(?:the )?(?:one|number|phone) (?:i'?m|i am|im) (?:on|using|calling with)\b"
     r"|\b(?:use|keep|call|try) (?:it|this|that|the same)\b|\bwhat(?:ever)? (?:you|ya) (?:have|got|see)\b"
+    # "that's fine honey" to "is the number you're calling from best?"
+    r"|^(?:(?:yeah|yes|oh|well|sure) )*(?:that'?s|that is|it'?s|that one'?s|that one is) (?:fine|good|ok|okay|best|"
+    r"perfect|great)(?: (?:honey|dear|hon|sweetie|sugar|sir|ma'?am|thanks|thank you))?$"
 )
 _NOT_CALLER_ID = re.compile(r"\b(?:not|wrong|different|another|isn'?t|don'?t|other|instead|rather)\b")
 _KEYWORD = re.compile(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -49,6 +50,8 @@ def normalise(text: str) -> str:
     Kept for recent texts: a caller's words are normalised again on each of their next turns (the
     frustration check compares the new words with the last few), and short answers recur."""
     s = text.translate(_APOSTROPHES).lower()
+    if not s.isascii():  # "sí", "josé", "peña": the letters without their accents
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
     s = _CLOCK.sub(lambda m: m.group(1) if m.group(2) == "00" else f"{m.group(1)} {m.group(2)}", s)
     s = _SLASH_DATE.sub(lambda m: f"{_MONTHS[int(m.group(1)) - 1]} {int(m.group(2))}th", s)
     s = _DIGIT_SEP.sub(" ", s)

@@ -56,6 +56,7 @@ MAX_CHARS = 1000
 # Questions no one answers with yes or no.
 _OPEN_QUESTIONS = frozenset({None, "intent", "issue", "name", "address", "zip", "phone", "message"})
 _TAKEN_BACK = frozenset({"not", "said", "from", "of"})
+_HEDGE_ONLY = re.compile(r"^(?:i )?(?:guess|suppose|think)(?: so)?$")
 _BARE_NO = re.compile(r"^(?:no|nope|nah|none|no sir|no ma'?am|not really|nope none)$")
 
 
@@ -66,6 +67,8 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         return Understanding(text=text)
     emergency = extract_emergency(utt)
     yes_no, yes_but = extract_yes_no(utt.norm, asked=ctx.expect not in _OPEN_QUESTIONS)
+    if yes_no == "yes" and _HEDGE_ONLY.match(utt.norm) and utt.raw.rstrip().endswith("?"):
+        yes_no = None  # "I guess?": a hedge asked back is not a yes
 
     ph = extract_phone(utt, ctx)
     phone, phone_digits = ph.phone, ph.digits
@@ -144,9 +147,12 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             ad.unit = None
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
+    if cor.correction and "phone" in cor.corrected and phone == ctx.current_phone and _new_after_held(utt, phone):
+        phone = None  # the number we hold said again before the part that changes
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
         # "should end in 0124 not 0123": the digits taken back are not the new tail.
-        kept = _kept_runs(utt)
+        # The number we hold, read back by the caller ("you have 512 555 0123? it should be 0213"), is not the new one.
+        kept = [d for d in _kept_runs(utt) if not (len(d) >= 10 and ctx.current_phone.endswith(d[-10:]))]
         if len(utt.runs) > 1 and kept:
             tail = max(kept, key=len)
         else:
@@ -262,6 +268,14 @@ def _phone_part(utt: Utterance, ctx: NluContext) -> str | None:
     return splice_part(ctx.current_phone, groups[0], taken[0] if taken else None, where)
 
 
+def _new_after_held(utt: Utterance, held: str | None) -> bool:
+    """Digits kept after the held number was read back: "you have 512 555 0123? it should be 0213"."""
+    if not held:
+        return False
+    at = next((r.index for r in utt.runs if len(r.digits) >= 10 and held.endswith(r.digits[-10:])), None)
+    return at is not None and any(r.index > at and r.digits in _kept_runs(utt) for r in utt.runs)
+
+
 def _word_before(utt: Utterance, index: int) -> str | None:
     """The word just before the digit run at token `index` (None at the start)."""
     return utt.dig_tokens[index - 1] if index > 0 else None
@@ -269,4 +283,6 @@ def _word_before(utt: Utterance, index: int) -> str | None:
 
 def _kept_runs(utt: Utterance) -> list[str]:
     """Digit runs the caller gives, leaving out the ones taken back ("not 512", "I said 4410")."""
-    return [r.digits for r in utt.runs if _word_before(utt, r.index) not in _TAKEN_BACK]
+    runs = [r for r in utt.runs if _word_before(utt, r.index) not in _TAKEN_BACK]
+    # "it's 0123 no 0213": of two runs the same length, the later one is what the caller means.
+    return [r.digits for k, r in enumerate(runs) if not any(len(o.digits) == len(r.digits) for o in runs[k + 1 :])]

@@ -17,6 +17,8 @@ _YES = re.compile(
     r"i do|it is|it does|that'?s fine|fine|that'?s good|good|that'?s perfect|bingo|totally|"
     r"you bet|for sure|yes it is|yeah it is|that one|book it|let'?s do it|let'?s do that|"
     r"that'?s me|that'?s the one|correctamundo|si|i guess so|i think so|i believe so|go for it|i suppose(?: so)?|"
+    # A bare hedge is a yes (the writers' brief): "i guess", "i guess that's fine"; Spanish yes.
+    r"i guess(?: (?:that'?s|it'?s) (?:fine|ok|okay|alright|good))?$|guess so|sí|claro|dale|"
     r"please$|yes please|"
     r"do that|let'?s go|yes indeed|indeed|(?:that|it|this|everything|all that|that all|it all)(?:'s| all| is)? "
     r"(?:sounds|looks|is) (?:right|good|correct|great|perfect|fine)|looks good|looks right|all good)\b"
@@ -31,7 +33,9 @@ _NO = re.compile(
     r"that'?s all(?! (?:correct|right|good|fine|perfect))|that'?s it thanks|nah i'?m good|i changed my mind|"
     r"changed my mind|(?:don'?t|do not) book|(?:i'?m going to|i'?m gonna|i'?ll|i think i'?ll|i'?m gonna have to) pass|"
     r"pass(?: for now| thanks| thank you)|(?:i'?d|i would) rather not|not (?:today|right now|now|yet)(?: thanks)?$|"
-    r"hold off|cancel (?:it|that)|please (?:don'?t|do not)|(?:don'?t|do not) do (?:it|that))\b"
+    r"hold off|cancel (?:it|that)|please (?:don'?t|do not)|(?:don'?t|do not) do (?:it|that)|"
+    # Not now: "not yet i need to think about it" ("let me think about it" alone is undecided).
+    r"not yet)\b"
 )
 # Answers that start like "no" but are not a refusal.
 _NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b")
