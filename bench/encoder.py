@@ -10,14 +10,14 @@ runner and the onnxruntime runner in turn (both int8, as shipped), one line at a
 does), so both see the same machine load; per call on one core: wall time (what a caller waits,
 scheduling included) and the thread's CPU time (what the code costs), p50/p99, and the median and
 lowest cosine between the runners' vectors (int8 arithmetic is not bit-stable across
-implementations: median ~1.0, lowest ~0.98; the heads decide the same on 99.9% of lines).
+implementations: median ~1.0, lowest ~0.98; the heads decide the same on 99.8% of lines).
 
 `--variants`: the shipped graph (builder 5, every weight product in int8) against the float32
 graph (builder 4's), the int8 graph with the second feed-forward product left in float32, and
-onnxruntime's own `quantize_dynamic` of the float32 graph (per channel, QInt8: the same graph as
-ours, so cosine ~1). Measured for issue 10 round 6 on batch C, one core: CPU p99 ~4.1 ms int8,
-~5.7 ms without the second feed-forward product, ~8.8 ms float32; lowest cosine to float32 0.968
-(mean 0.992). `--graph FILE`: a saved graph timed alongside (an older builder's, from the cache).
+onnxruntime's own `quantize_dynamic` of the float32 graph (per channel, QInt8, reduce_range: the
+same graph as ours, so cosine ~1). Measured for issue 10 round 6 on batch C, one core: CPU p99 ~4.1 ms int8,
+~5.7 ms without the second feed-forward product, ~8.8 ms float32; lowest cosine to float32 0.962
+(mean 0.990). `--graph FILE`: a saved graph timed alongside (an older builder's, from the cache).
 
 `--by-length`: CPU time of one call against the number of tokens. float32 (builder 4): a fixed
 ~3 ms and ~0.3 ms a token; int8 (builder 5): see bench/results/encoder_round6.md.
@@ -144,6 +144,7 @@ def variants(texts: list[str], repeat: int, graphs: list[Path]) -> None:
             str(int8),
             op_types_to_quantize=["MatMul", "Attention"],
             per_channel=True,
+            reduce_range=True,  # 7-bit weights, as builder 5
             weight_type=QuantType.QInt8,
             extra_options={"DefaultTensorType": TensorProto.FLOAT},  # the fused kernels' outputs
         )

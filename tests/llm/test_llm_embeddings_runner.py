@@ -57,7 +57,7 @@ def test_the_default_runner_is_int8_onnxruntime_and_the_numpy_runner_gives_its_v
         a, b = reference.embed(chunk), fast.embed(chunk)
         assert b.shape == (len(chunk), 384) and b.dtype == np.float32
         cosines += list((a * b).sum(axis=1))
-    # Measured: median 1.0000000, 5th percentile 0.996, lowest 0.981 (float32 vs int8: median 0.993).
+    # Measured: median 1.0000000, 5th percentile 0.996, lowest 0.984 (float32 vs int8: median 0.992).
     assert float(np.median(cosines)) >= 0.99999
     assert float(np.percentile(cosines, 5)) >= 0.99
     assert min(cosines) >= 0.97
@@ -72,7 +72,7 @@ def test_the_heads_decide_the_same_on_either_runner(runners: tuple[MiniLmEmbedde
     texts = _texts()
     a, b = reference.embed(texts), fast.embed(texts)
     same = sum(trained.intent.best(x)[0] == trained.intent.best(y)[0] for x, y in zip(a, b, strict=True))
-    assert same / len(texts) >= 0.99  # measured 99.9% (float32 vectors: 98.5%)
+    assert same / len(texts) >= 0.99  # measured 99.8% (float32 vectors: 97.0%)
 
 
 def test_one_sentence_alone_is_the_same_vector_as_in_a_padded_batch(
@@ -84,7 +84,7 @@ def test_one_sentence_alone_is_the_same_vector_as_in_a_padded_batch(
     for i, text in enumerate(texts):
         alone = fast.embed([text])[0]
         assert float(alone @ batch[i]) >= 0.99999
-        assert float(alone @ reference.embed([text])[0]) >= 0.999
+        assert float(alone @ reference.embed([text])[0]) >= 0.97  # the runners: see the module's docstring
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
 
 
@@ -126,11 +126,12 @@ def test_the_shipped_graph_runs_every_weight_product_in_int8(
     assert kinds.count("QAttention") == minilm_onnx.LAYERS and "Attention" not in kinds
     assert kinds.count("DynamicQuantizeMatMul") == 3 * minilm_onnx.LAYERS and "MatMul" not in kinds
     assert minilm_onnx.INT8_PRODUCTS == {"qkv", "out", "ff1", "ff2"}
-    assert "int8 products: ff1,ff2,out,qkv" in minilm_onnx.encoder_id()
+    assert "int8 products: ff1,ff2,out,qkv, weights ±63" in minilm_onnx.encoder_id()
+    assert minilm_onnx.WEIGHT_LEVELS * 255 * 2 < 2**15  # no VPMADDUBSW saturation on cores without VNNI
 
 
 def test_the_float32_graph_is_still_there_for_comparison(runners: tuple[MiniLmEmbedder, MiniLmEmbedder]) -> None:
     exact = MiniLmEmbedder(runner="numpy", quantised=False)
     texts = ["my furnace is blowing cold air", "perfect, thank you", "can you move my appointment to friday"]
     cosines = (exact.embed(texts) * runners[1].embed(texts)).sum(axis=1)
-    assert 0.95 < float(cosines.min()) and float(cosines.max()) < 0.99999  # close, but not the same vectors
+    assert 0.9 < float(cosines.min()) and float(cosines.max()) < 0.99999  # close, but not the same vectors

@@ -6,7 +6,7 @@ call; `quantised=False` gives the model's float32 numbers): onnxruntime on a gra
 weights (`minilm_onnx`, the default when onnxruntime and onnx are importable), and the numpy pass
 below (the fallback without them). Both give the vectors the trained heads were fitted on: the same
 to 1e-7 for most sentences, within ~0.02 in cosine for a few percent (a rounding step taken
-differently spreads), and the heads decide the same on 99.9% of lines (tested). A batch is run one
+differently spreads), and the heads decide the same on 99.8% of lines (tested). A batch is run one
 sentence at a time, without padding: the inputs' int8 scale is per call, so a batch would move its
 rows' vectors.
 

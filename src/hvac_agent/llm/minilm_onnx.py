@@ -31,11 +31,16 @@ LAYERS = 6
 LN_EPS = 1e-12
 # The weight products run in int8 (per output column, symmetric); see `build_graph`.
 INT8_PRODUCTS = frozenset({"qkv", "out", "ff1", "ff2"})
-WEIGHT_LEVELS = 127  # int8 weights in [-127, 127]
+# Weights in [-63, 63] (7 bits, onnxruntime's `reduce_range`): x86 cores without VNNI multiply
+# uint8 by int8 with VPMADDUBSW, which saturates a pair's sum at 32767; 255 * 63 * 2 stays below,
+# so every x86 server computes the numbers this machine (VNNI) and the numpy runner do. Measured
+# leave-one-batch-out: the same accuracy as 8-bit weights (bench/results/encoder_round6.md).
+WEIGHT_LEVELS = 63
 
 
 def quantise_columns(weight: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
-    """A (in, out) weight matrix as int8 per output column, symmetric: (codes, scale per column)."""
+    """A (in, out) weight matrix as int8 per output column, symmetric in ±WEIGHT_LEVELS: (codes,
+    scale per column)."""
     w = weight.astype(np.float32)
     scale = (np.abs(w).max(axis=0) / np.float32(WEIGHT_LEVELS)).astype(np.float32)
     scale = np.where(scale > 0, scale, np.float32(1.0)).astype(np.float32)
@@ -52,7 +57,7 @@ def encoder_id(quantised: bool = True) -> str:
     """What the vectors depend on besides the weights: the builder and the products' precision.
     The trained heads record it (`heads.npz`); a test fails when it changes and they were not
     retrained."""
-    products = ",".join(sorted(INT8_PRODUCTS)) if quantised else "none"
+    products = f"{','.join(sorted(INT8_PRODUCTS))}, weights ±{WEIGHT_LEVELS}" if quantised else "none"
     return f"minilm-l6 builder {BUILDER_VERSION}, int8 products: {products}"
 
 
@@ -92,14 +97,15 @@ def build_graph(w: dict[str, npt.NDArray[Any]], int8: frozenset[str] = INT8_PROD
 
     `int8` names the weight products run in int8 (all four by default; an empty set gives builder
     4's float32 graph, kept for comparison): the weights per output column, symmetric int8
-    (`quantise_columns`), the product's input quantised per call to uint8 over the whole tensor
+    in ±63 (`quantise_columns`), the product's input quantised per call to uint8 over the whole tensor
     (QAttention after DynamicQuantizeLinear for the packed QKV product, DynamicQuantizeMatMul for
     the other three). The same graph onnxruntime's `quantize_dynamic` makes from the float32 one
-    (per channel, QInt8), written here so no quantisation tool runs at start-up and the numpy runner
-    can use the very same codes. Measured on every batch C line, one core: CPU p99 ~4.1 ms against
-    ~8.8 ms float32; lowest cosine to float32 0.968 (mean 0.992). Leaving the second feed-forward
-    product in float32 gives 0.980 (mean 0.9955) at ~5.7 ms; the heads retrained on all-int8
-    vectors lost nothing measurable, so all four are int8 (bench/results/encoder_round6.md)."""
+    (per channel, QInt8, reduce_range), written here so no quantisation tool runs at start-up and
+    the numpy runner can use the very same codes. Measured on every batch C line, one core: CPU p99
+    ~4.1 ms against ~8.8 ms float32; lowest cosine to float32 0.962 (mean 0.990). Leaving the
+    second feed-forward product in float32 gives 0.980 (mean 0.9955) at ~5.7 ms; the heads
+    retrained on all-int8 vectors lost nothing measurable, so all four are int8
+    (bench/results/encoder_round6.md)."""
     from onnx import TensorProto, helper, numpy_helper
 
     nodes: list[Any] = []
