@@ -94,7 +94,7 @@ def save(path: Path, heads: dict[str, Head], trained_on: str, encoder: str, prob
         "exemplars_sha": np.array(exemplars_sha()),
         "trained_on": np.array(trained_on),
         "encoder": np.array(encoder),
-        "probe_vectors": probe_vectors.astype(np.float32),
+        "probe_vectors": probe_vectors.astype(np.float16),
     }
     for name in HEAD_NAMES:
         head = heads[name]
