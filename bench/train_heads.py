@@ -130,8 +130,20 @@ def main() -> int:
     used = [b for b in batches if b not in args.leave_out]
     trained = train(data, x, np.isin(batch_of, ["", *used]))
     n = int(np.isin(batch_of, ["", *used]).sum())
-    heads.save(args.out, trained, f"examples + {', '.join(used) or 'no batches'} ({n} labelled lines)")
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes): trained on examples + {', '.join(used)}")
+    from hvac_agent.llm.embeddings import shared_embedder
+
+    encoder = shared_embedder()
+    heads.save(
+        args.out,
+        trained,
+        f"examples + {', '.join(used) or 'no batches'} ({n} labelled lines)",
+        encoder.encoder_id,
+        encoder.embed(list(heads.PROBES)),
+    )
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size} bytes): trained on examples + {', '.join(used)}, "
+        f"vectors of {encoder.encoder_id} ({encoder.runner})"
+    )
     return 0
 
 

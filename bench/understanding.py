@@ -3,7 +3,7 @@
     python bench/understanding.py [--repeat N] [--show-failures]
     python bench/understanding.py --heldout tests/nlu/heldout/batch_a [--show-failures]
     python bench/understanding.py --heldout DIR --rules-only   # the encoder left out
-    python bench/understanding.py --heldout DIR --runner numpy # the numpy reference encoder (before)
+    python bench/understanding.py --heldout DIR --runner numpy # the numpy encoder (the fallback)
     python bench/understanding.py --heldout DIR --heads /tmp/h.npz  # heads trained without DIR
     python bench/understanding.py --heldout DIR --heads none   # nearest examples, no trained heads
 
@@ -68,10 +68,11 @@ def _semantic(rules_only: bool, runner: str = "auto", heads: str | None = None) 
         model = semantic.SemanticModel(shared_embedder(), None if heads == "none" else trained.load(Path(heads)))
     elif runner == "auto":
         model = semantic.load()
-    else:  # the numpy reference runner: the before of the onnxruntime speed-up, on the same machine
+    else:  # the numpy runner (the fallback without onnxruntime), with the shipped heads as load() has
+        from hvac_agent.dialogue.nlu import heads as trained
         from hvac_agent.llm.embeddings import MiniLmEmbedder
 
-        model = semantic.SemanticModel(MiniLmEmbedder(runner=runner))
+        model = semantic.SemanticModel(MiniLmEmbedder(runner=runner), trained.load())
     semantic.install(model)
     print(f"semantic layer: {'on (' + model.describe() + ')' if model else 'encoder not installed (rules only)'}")
     return model
@@ -190,7 +191,7 @@ def main() -> int:
     parser.add_argument("--heldout", type=Path, help="a held-out batch folder (openings.jsonl, answers.jsonl)")
     parser.add_argument("--rules-only", action="store_true", help="leave the sentence encoder out")
     parser.add_argument(
-        "--runner", choices=("auto", "numpy"), default="auto", help="the encoder's runner (numpy: the reference)"
+        "--runner", choices=("auto", "numpy"), default="auto", help="the encoder's runner (numpy: the fallback)"
     )
     parser.add_argument(
         "--heads", help="trained heads to use instead of the shipped ones (bench/train_heads.py --out), or none"

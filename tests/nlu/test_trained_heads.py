@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hvac_agent.dialogue.nlu import heads, semantic, understand
@@ -47,3 +48,19 @@ def test_the_loaded_model_uses_the_trained_heads(encoder: semantic.SemanticModel
 def test_details_given_first_are_never_a_request_for_a_person(encoder: semantic.SemanticModel, text: str) -> None:
     ctx = NluContext(expect="intent", now=dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC))
     assert understand(text, ctx).intent not in ("human", "cancel", "reschedule", "goodbye")
+
+
+def test_the_heads_were_trained_on_the_vectors_of_the_encoder_we_ship(minilm_weights: None) -> None:
+    """A new graph or another precision without retraining fails here: retrain with
+    bench/train_heads.py (and re-check the similarity thresholds) whenever the encoder changes."""
+    from hvac_agent.llm import minilm_onnx
+    from hvac_agent.llm.embeddings import shared_embedder
+
+    trained = heads.load()
+    assert trained is not None and trained.probe_vectors is not None
+    assert trained.encoder == minilm_onnx.encoder_id() == shared_embedder().encoder_id
+    assert trained.probe_vectors.shape == (len(heads.PROBES), 384)
+    cosines = (shared_embedder().embed(list(heads.PROBES)) * trained.probe_vectors).sum(axis=1)
+    # The same encoder gives the same vectors for nearly every sentence (see test_llm_embeddings_runner
+    # for why not every one); float32 vectors would sit near 0.993.
+    assert float(np.median(cosines)) >= 0.9999 and float(cosines.min()) >= 0.97

