@@ -108,6 +108,9 @@ def test_flames_where_no_flame_belongs(rules_only: None, text: str) -> None:
         "i swapped the carbon filter in the return and now the air is weak",
         "my dog is sick and the ac is out",
         "the heat smells dusty the first time it comes on",
+        # household odours the sentence encoder alone put near the emergency examples
+        "smells like moth balls when the heater runs",
+        "smells like vinegar when the heater runs",
     ],
 )
 def test_no_false_emergency_for_ordinary_flames_filters_and_dust(encoder: semantic.SemanticModel, text: str) -> None:

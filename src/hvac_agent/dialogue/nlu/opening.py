@@ -59,8 +59,11 @@ _SMELLED = re.compile(
 )
 _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 # Smells callers name that are not dangerous, and the caller's own "not gas".
+# Household odours (damp, bacteria, stored things): never combustion, whatever the encoder hears.
+# Not "fishy" or "skunk": those are how callers describe hot plastic and the gas odorant.
 _BENIGN_SMELL = re.compile(
-    r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|dog|gym|stale|swampy|earthy|dusty|dust|not (?:like )?(?:gas|smoke))\b"
+    r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|feet|dog|gym|stale|swampy|earthy|dusty|dust|moth ?balls?|"
+    r"vinegar|pee|urine|not (?:like )?(?:gas|smoke))\b"
 )
 # Words about an existing visit or the call itself, not a problem: without the encoder to tell,
 # such a line is not taken as a service request by default.
