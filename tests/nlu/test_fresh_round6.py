@@ -360,3 +360,32 @@ def test_a_spelling_with_like_a_word_after_it(rules_only: None) -> None:
 
 def test_a_breaker_that_trips_with_the_cold_gone_is_the_cooling(encoder: semantic.SemanticModel) -> None:
     assert _open("the ac flips the breaker and after that nothing's cool").issue_category == "no_cooling"
+
+
+# ---- after batch D was scored: the gas odorant's likenesses and smoke said as the air --------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("it smells like a skunk got sprayed right in the hallway by the furnace", "gas"),
+        ("there's a rotting cabbage stink near the furnace closet", "gas"),
+        ("kind of a rotten cabbage smell in the garage where the heater is", "gas"),
+        ("the room gets all smoky and hazy when the heat kicks on", "smoke_fire"),
+        ("there's a smokey haze coming out of the return", "smoke_fire"),
+    ],
+)
+def test_odorant_likenesses_and_smoky_air_are_emergencies(rules_only: None, text: str, kind: str) -> None:
+    assert _open(text).emergency == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a skunk sprayed our dog under the deck and now the vents stink",
+        "we had cabbage for dinner and the ac is blowing warm",
+        "the spare room has a smoky cigarette smell from the last tenant",
+    ],
+)
+def test_a_real_skunk_or_a_dinner_is_not_gas(rules_only: None, text: str) -> None:
+    assert _open(text).emergency is None

@@ -24,6 +24,8 @@ _GAS = re.compile(
     r"|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
     r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,3}? "
     r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?)\b"
+    # The odorant's other common likenesses: rotten cabbage, "rotting cabbage smell".
+    r"|\b(?:rotten|rotting|spoiled) cabbage\b|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? cabbage\b"
     r"|\b(?:hiss\w*|smell\w*|stinks?|odou?r)(?: \S+){0,8}? gas (?:line|meter|pipe|valve|hookup|connection)s?\b"
     r"|\bgas (?:line|meter|pipe|valve|hookup|connection)s?(?: \S+){0,8}? (?:hiss\w*|smell\w*|stinks?|odou?r)\b"
 )
@@ -73,6 +75,8 @@ _SMOKE_FIRE = re.compile(
     r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
     r"(?:going off|went off|sounding|blaring|goes off)\b"
     r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) smoking\b|\bsmoking (?:from|out|coming)\b"
+    # Smoke said as what the air is like: "it's smoky in the living room", "a smokey haze".
+    r"|\bsmok(?:y|ey|iness)\b(?! (?:cigarette|cigar|tobacco|bbq|barbecue|fireplace|flavou?r))"
     r"|\bspark(?:s|ing|ed)?\b"
     r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
     r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t)\b|\bsmell of burning\b"
@@ -147,8 +151,15 @@ def _said(pattern: re.Pattern[str], utt: Utterance) -> bool:
     return any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in pattern.finditer(utt.norm))
 
 
+# "like a skunk sprayed inside": a likeness, not an animal, so the odorant.
+_LIKENESS_BEFORE = re.compile(r"\b(?:like|as if|as though) (?:a |an |some )?(?:skunk (?:just |got |had )?)?$")
+
+
 def _skunk_gas(utt: Utterance) -> bool:
-    return bool(_hits(_SKUNK_SMELL, utt)) and not _said(_REAL_SKUNK, utt)
+    if not _hits(_SKUNK_SMELL, utt):
+        return False
+    real = [m for m in _REAL_SKUNK.finditer(utt.norm) if not _LIKENESS_BEFORE.search(utt.norm[: m.start()])]
+    return not any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in real)
 
 
 def extract_emergency(utt: Utterance) -> EmergencyKind | None:
