@@ -11,7 +11,9 @@ capacity never runs out, so every call books. Three figures per server:
 
 - throughput: closed loop, `--concurrency` callers, gather turns per second;
 - latency at `--rate` gather turns per second (open loop: each turn is due at a fixed time and its
-  latency is counted from then, so a slow server cannot hide its queue);
+  latency is counted from then, so a slow server cannot hide its queue). It starts 2 s after the
+  closed loop (whose last calls leave follow-ups and WAL checkpoints behind) and 0.5 s after its
+  64 callers' first incoming-call webhooks, which all go out at once;
 - server CPU per gather turn in the closed loop (the process's user + system time over the gather
   turns): on a shared machine this moves far less than the wall-clock figures. It includes each
   turn's share of the call's start and status callback.
@@ -300,8 +302,11 @@ async def open_loop(base_url: str, rate: float, seconds: float, callers_n: int =
         while not stop.is_set():
             await caller.call(pace)
 
-    tick = asyncio.create_task(ticker())
     runners = [asyncio.create_task(run(c)) for c in callers]
+    # Every caller's first incoming-call webhook goes out at once; let that herd (64 new calls in
+    # the same millisecond, not the steady rate measured here) be answered before turns fall due.
+    await asyncio.sleep(0.5)
+    tick = asyncio.create_task(ticker())
     await tick
     with contextlib.suppress(TimeoutError):  # every due turn taken by a caller
         await asyncio.wait_for(pace.join(), timeout=10)
@@ -452,6 +457,9 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
             print(f"steady-state profile: {steady} covers {len(tally.gather_ms)} gather turns", file=sys.stderr)
         if spy is not None:
             spy.wait(timeout=60)
+        # The closed loop leaves the server work that is not a turn (the last calls' follow-ups,
+        # WAL checkpoints): let it finish, so the paced phase measures the steady rate alone.
+        time.sleep(2.0)
         paced = asyncio.run(open_loop(base, args.rate, args.seconds))
     finally:
         stop_server(process)
