@@ -453,11 +453,16 @@ _HOUSE_HOT = re.compile(
 )
 
 
-def _house_feel(utt: Utterance) -> IssueCategory | None:
-    cold, hot = bool(_HOUSE_COLD.search(utt.norm)), bool(_HOUSE_HOT.search(utt.norm))
-    if cold != hot:
-        return "no_heat" if cold else "no_cooling"
+def _one_side(utt: Utterance, no_heat: re.Pattern[str], no_cooling: re.Pattern[str]) -> IssueCategory | None:
+    """`no_heat` or `no_cooling` when exactly one of the two patterns is said."""
+    heat, cool = bool(no_heat.search(utt.norm)), bool(no_cooling.search(utt.norm))
+    if heat != cool:
+        return "no_heat" if heat else "no_cooling"
     return None
+
+
+def _house_feel(utt: Utterance) -> IssueCategory | None:
+    return _one_side(utt, _HOUSE_COLD, _HOUSE_HOT)
 
 
 # The mode the caller wants, said against what comes out: "blowing warm when i have it on cool",
@@ -496,17 +501,11 @@ _OUTDOOR_UNIT = re.compile(
 
 
 def _named_side(utt: Utterance) -> IssueCategory | None:
-    heat_named, cool_named = bool(_HEAT_NAMED.search(utt.norm)), bool(_COOL_NAMED.search(utt.norm))
-    if heat_named != cool_named:
-        return "no_heat" if heat_named else "no_cooling"
-    return None
+    return _one_side(utt, _HEAT_NAMED, _COOL_NAMED)
 
 
 def _absent_comfort(utt: Utterance) -> IssueCategory | None:
-    warmth, chill = bool(_NO_WARMTH.search(utt.norm)), bool(_NO_CHILL.search(utt.norm))
-    if warmth != chill:
-        return "no_heat" if warmth else "no_cooling"
-    return None
+    return _one_side(utt, _NO_WARMTH, _NO_CHILL)
 
 
 # A whole turn that is only how the home feels: "cold", "it's freezing in here", "way too hot".
