@@ -273,7 +273,10 @@ def _new_after_held(utt: Utterance, held: str | None) -> bool:
     if not held:
         return False
     at = next((r.index for r in utt.runs if len(r.digits) >= 10 and held.endswith(r.digits[-10:])), None)
-    return at is not None and any(r.index > at and r.digits in _kept_runs(utt) for r in utt.runs)
+    if at is None:
+        return False
+    kept = _kept_runs(utt)
+    return any(r.index > at and r.digits in kept for r in utt.runs)
 
 
 def _word_before(utt: Utterance, index: int) -> str | None:

@@ -17,8 +17,9 @@ _YES = re.compile(
     r"i do|it is|it does|that'?s fine|fine|that'?s good|good|that'?s perfect|bingo|totally|"
     r"you bet|for sure|yes it is|yeah it is|that one|book it|let'?s do it|let'?s do that|"
     r"that'?s me|that'?s the one|correctamundo|si|i guess so|i think so|i believe so|go for it|i suppose(?: so)?|"
-    # A bare hedge is a yes (the writers' brief): "i guess", "i guess that's fine"; Spanish yes.
-    r"i guess(?: (?:that'?s|it'?s) (?:fine|ok|okay|alright|good))?$|guess so|sí|claro|dale|"
+    # A bare hedge is a yes (the writers' brief): "i guess", "i guess that's fine"; Spanish yes
+    # ("sí" arrives as "si": `normalise` drops accents).
+    r"i guess(?: (?:that'?s|it'?s) (?:fine|ok|okay|alright|good))?$|guess so|claro|dale|"
     r"please$|yes please|"
     r"do that|let'?s go|yes indeed|indeed|(?:that|it|this|everything|all that|that all|it all)(?:'s| all| is)? "
     r"(?:sounds|looks|is) (?:right|good|correct|great|perfect|fine)|looks good|looks right|all good)\b"
