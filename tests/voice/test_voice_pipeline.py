@@ -183,6 +183,21 @@ async def test_keypad_digits_make_one_turn(call_factory: list[Call]) -> None:
     assert responder.events == [DigitsPressed(digits="78701")]
 
 
+async def test_hash_after_a_zip_already_sent_does_not_cut_off_the_next_question(call_factory: list[Call]) -> None:
+    # A ZIP goes at its fifth digit; the caller's habitual "#" comes while the next question plays.
+    responder = ScriptedResponder(Reply(say="What's the ZIP code?", expect="zip"), [Reply(say=LONG, expect="unit")])
+    call = make(call_factory, responder)
+    await call.pipeline.begin()
+    await until(lambda: responder.recorded == ["What's the ZIP code?"] and not call.pipeline.speaking)
+    for digit in "78701":
+        call.pipeline.on_dtmf(digit)
+    await until(lambda: call.pipeline.speaking)
+    call.pipeline.on_dtmf("#")
+    await until(lambda: responder.recorded[-1] == LONG and not call.pipeline.speaking, timeout_s=10)
+    assert call.wire.events("clear") == []
+    assert responder.events == [DigitsPressed(digits="78701")]
+
+
 async def test_keypad_gap_ends_entry_and_hash_ends_it_at_once(call_factory: list[Call]) -> None:
     responder = ScriptedResponder(Reply(say="Number?", expect="phone"), [Reply(say="Got it.", expect="confirm")])
     call = make(call_factory, responder, config=PipelineConfig(dtmf_gap_ms=1000))

@@ -291,6 +291,10 @@ class TurnDetector:
     def on_dtmf(self, digit: str) -> None:
         if self.closed or self.listener.ignoring_caller():
             return
+        if digit == "#" and not self._dtmf:
+            # The key that ends an entry already sent (a ZIP goes at its fifth digit): it ends
+            # nothing, and must not cut off the question the entry brought.
+            return
         if self.listener.agent_interruptible():
             self.listener.on_barge_in()
         if self._dtmf_timer is not None:
