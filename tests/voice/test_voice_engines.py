@@ -20,11 +20,25 @@ from hvac_agent.voice.failover import FailoverTTS
 from hvac_agent.voice.phrase_cache import CachedTTS, PhraseCache
 from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
+from hvac_agent.voice.stt.base import STTEngine
 from hvac_agent.voice.stt.fake import FakeSTT
 from hvac_agent.voice.stt.moonshine import clean_transcript
 from hvac_agent.voice.tts.base import TtsChunk
 from hvac_agent.voice.tts.espeak import EspeakTTS
 from hvac_agent.voice.tts.fake import FakeTTS
+
+
+class _CutRecorder(STTEngine):
+    """Answers with the number of samples it was given: which cut of the turn was decoded."""
+
+    name = "cut"
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    async def _transcribe_impl(self, audio: np.ndarray, expect: object, hints: list[str]) -> str:  # type: ignore[override]
+        self.sizes.append(int(audio.size))
+        return str(audio.size)
 
 
 async def _collect(tts: object, text: str) -> bytes:
@@ -299,3 +313,25 @@ def test_an_ort_export_gets_its_unnamed_subgraphs_named_so_onnx_loads_it() -> No
     )
     assert name_graphs(model) == named
     assert name_graphs(named) == named  # graphs with names are left alone
+
+
+async def test_a_batch_turn_is_decoded_at_one_cut_whenever_the_turn_ends() -> None:
+    """The same words give the same text whether the turn ended at a pause (a fast machine) or
+    at the end-of-turn silence (a loaded one): the decode always ends 160 ms after the voice."""
+    voiced, quiet = b"\x10" * FRAME_SAMPLES, silence(20)
+    expected = 20 * FRAME_SAMPLES + 160 * 8
+    texts = []
+    for decode_at_pause in (True, False):
+        engine = _CutRecorder()
+        stream = engine.stream("address")
+        for _ in range(20):
+            stream.push(voiced, True)
+        for _ in range(9):  # the pause: 180 ms of quiet pushed when its decode starts
+            stream.push(quiet, False)
+        if decode_at_pause:
+            assert (await stream.partial()).text == str(expected)
+        for _ in range(41):  # on to the end-of-turn silence
+            stream.push(quiet, False)
+        texts.append((await stream.final()).text)
+        assert engine.sizes == [expected]  # once: the pause's decode is the final one
+    assert texts == [str(expected)] * 2

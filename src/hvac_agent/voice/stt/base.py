@@ -126,9 +126,18 @@ class SegmentingStream(SttStream):
     """Batch engines: at each pause the whole turn so far is transcribed (speculatively — whole
     utterances recognise far better than pieces cut at pauses); at end of turn that result is
     reused when only silence came after it. Turns longer than `commit_after_ms` are committed in
-    pieces at pauses, so work stays bounded."""
+    pieces at pauses, so work stays bounded.
+
+    Every decode ends `tail_ms` after the last voiced frame, however much silence has arrived:
+    batch recognisers answer differently for the same words with different silence after them
+    (seen here: Moonshine heard "200 Park Avenue" or "200 Paracamon" depending on the cut), and
+    whether a turn ends at a pause or at the end-of-turn silence depends on how fast the machine
+    decodes. With one cut per utterance the words heard don't depend on the CPU's load. The tail
+    is shorter than the endpointer's pause (200 ms) less a frame, so the decode a pause starts
+    always has the whole tail, however soon it runs."""
 
     commit_after_ms = 10_000
+    tail_ms = 160
 
     def __init__(self, engine: STTEngine, expect: Expect | None, hints: list[str]) -> None:
         self.engine = engine
@@ -154,15 +163,16 @@ class SegmentingStream(SttStream):
                 # a newer pause came while this one waited: its result would be stale at once
                 return " ".join([*self._committed, self._cached[1] if self._cached else ""]).strip()
             upto = min(upto, self._samples)
-            if self._cached is not None and self._cached[0] >= min(upto, self._voiced_at) and self._cached[0] <= upto:
+            cut = min(upto, self._voiced_at + self.tail_ms * 8)
+            if self._cached is not None and self._cached[0] == cut:
                 text = self._cached[1]
             else:
-                audio = ulaw_decode(b"".join(self._audio)[:upto])
+                audio = ulaw_decode(b"".join(self._audio)[:cut])
                 if audio.size * 1000 // 8000 < self.engine.min_segment_ms:
                     text = ""
                 else:
                     text = await self.engine.transcribe(audio, self.expect, self.hints)
-                self._cached = (upto, text)
+                self._cached = (cut, text)
                 if upto * 1000 // 8000 >= self.commit_after_ms and upto == self._samples:
                     self._committed.append(text)
                     self._audio, self._samples, self._voiced_at, self._cached = [], 0, 0, None
