@@ -19,6 +19,9 @@ capacity never runs out, so every call books. Three figures per server:
   every 2.6 s all of them booked, hung up and called again within a third of a second (64 status
   callbacks, 64 unpaced new-call webhooks, 64 uncached openings). Real callers are spread over
   every stage of a call; that herd was what made the clusters of 100-200 ms turns;
+- how long the server's threads were runnable but waited for their core in the paced phase
+  ("core taken", from /proc/PID/task/*/schedstat): other processes on the machine land on the
+  pinned core too, and a run whose server waited hundreds of ms has a p99 that says little;
 - server CPU per gather turn in the closed loop (the process's user + system time over the gather
   turns): on a shared machine this moves far less than the wall-clock figures. It includes each
   turn's share of the call's start and status callback.
@@ -208,9 +211,13 @@ def run_hvac(port: int, profile: str, timing: bool = False) -> None:
 
     if profile:
         profile_on_signals(profile)
-    if timing:
+    if timing:  # uvicorn imports `hvac_agent.app:create_app` by name: hand it the wrapped app
         factory = app_module.create_app
-        app_module.create_app = lambda: ServerTiming(factory())  # type: ignore[assignment,return-value]
+
+        def timed_app() -> Any:
+            return ServerTiming(factory())
+
+        setattr(app_module, "create_app", timed_app)  # noqa: B010 - mypy would refuse the plain assignment
     cli(["serve", "--port", str(port)], standalone_mode=False)
 
 
@@ -632,6 +639,7 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
         "paced_p99_ms": pct(paced.gather_ms, 0.99),
         "paced_max_ms": max(paced.gather_ms, default=float("nan")),
         "start_status_p50_ms": statistics.median(tally.other_ms) if tally.other_ms else float("nan"),
+        "paced_core_wait_ms": server_wait_s * 1000,
     }
 
 
@@ -686,8 +694,9 @@ def main() -> int:
             print(
                 f"{kind:5}  {r['turns_per_s']:8.0f} gather turns/s (closed loop, {args.concurrency} callers, "
                 f"p50 {r['closed_p50_ms']:.1f} ms)   at {r['paced_rate']:.0f}/s: p50 {r['paced_p50_ms']:.2f} ms "
-                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms   errors {r['errors']:.0f}   "
-                f"server CPU {r['cpu_ms_per_turn']:.2f} ms/turn"
+                f"p99 {r['paced_p99_ms']:.2f} ms max {r['paced_max_ms']:.1f} ms "
+                f"(core taken {r['paced_core_wait_ms']:.0f} ms)"
+                f"   errors {r['errors']:.0f}   server CPU {r['cpu_ms_per_turn']:.2f} ms/turn"
             )
         if "bare" in results and "hvac" in results:
             share = results["hvac"]["turns_per_s"] / results["bare"]["turns_per_s"]
