@@ -21,7 +21,8 @@ capacity never runs out, so every call books. Three figures per server:
   every stage of a call; that herd was what made the clusters of 100-200 ms turns;
 - how long the server's threads were runnable but waited for their core in the paced phase
   ("core taken", from /proc/PID/task/*/schedstat): other processes on the machine land on the
-  pinned core too, and a run whose server waited hundreds of ms has a p99 that says little;
+  pinned core too, and a run whose server waited hundreds of ms has a p99 that says little
+  (`nice` does not help: with the kernel's autogroups on, it only ranks threads within a session);
 - server CPU per gather turn in the closed loop (the process's user + system time over the gather
   turns): on a shared machine this moves far less than the wall-clock figures. It includes each
   turn's share of the call's start and status callback.
@@ -517,11 +518,17 @@ def cpu_seconds(pid: int) -> float:
 
 def server_waits(pid: int) -> int:
     """Time every thread of the server has spent runnable but waiting for its core so far (ns)."""
-    total = 0
+    return sum(thread_waits(pid).values())
+
+
+def thread_waits(pid: int) -> dict[str, int]:
+    """Each thread's time spent runnable but waiting for a core so far (ns), by `comm` and id."""
+    waits: dict[str, int] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
-            total += int((task / "schedstat").read_text().split()[1])
-    return total
+            name = f"{(task / 'comm').read_text().strip()}/{task.name}"
+            waits[name] = int((task / "schedstat").read_text().split()[1])
+    return waits
 
 
 def explain(kind: str, paced: Tally, server_wait_s: float, client_wait_s: float) -> None:
@@ -619,14 +626,19 @@ def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[str, flo
         # The closed loop leaves the server work that is not a turn (the last calls' follow-ups,
         # WAL checkpoints): let it finish, so the paced phase measures the steady rate alone.
         time.sleep(2.0)
-        waits_before, client_before = server_waits(process.pid), run_stat()
+        waits_before, client_before = thread_waits(process.pid), run_stat()
         paced = asyncio.run(open_loop(base, args.rate, args.seconds))
-        server_wait_s = (server_waits(process.pid) - waits_before) / 1e9
+        waits_after = thread_waits(process.pid)
+        by_thread = {name: waits_after[name] - waits_before.get(name, 0) for name in waits_after}
+        server_wait_s = sum(by_thread.values()) / 1e9
         client_wait_s = (run_stat()[1] - client_before[1]) / 1e9
     finally:
         stop_server(process)
     if args.server_timing:
         explain(kind, paced, server_wait_s, client_wait_s)
+        busiest = sorted(by_thread.items(), key=lambda item: -item[1])[:4]
+        listed = ", ".join(f"{n} {w / 1e6:.0f}" for n, w in busiest)
+        print(f"  core wait by server thread (ms): {listed}", file=sys.stderr)
     return {
         "turns_per_s": len(tally.gather_ms) / elapsed,
         "cpu_ms_per_turn": 1000 * cpu / max(len(tally.gather_ms), 1),
