@@ -340,6 +340,8 @@ class Caller:
                 continue
             self.tally.gather_ms.append((time.perf_counter() - due) * 1000)
             self.tally.traces.append((due, self.conn.sent, self.conn.received, self.conn.server, position))
+        if led is not None:
+            led.set()  # a call cut short (no `action` to follow) must not hold the paced phase back
         t0 = time.perf_counter()
         await self._post(self.base_url + "/twilio/status", {**base, "CallStatus": "completed", "CallDuration": "60"})
         self.tally.other_ms.append((time.perf_counter() - t0) * 1000)
