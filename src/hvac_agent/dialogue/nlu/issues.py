@@ -10,18 +10,22 @@ from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, IssueCategory, Urgency
 
-_HEAT_EQUIP = r"(?:furnace|heater|heat|heating|boiler|radiators?|heat pump|pilot(?: light)?|baseboards?)"
+# "heat" is not the weather: "a heat wave", "the heat index", "the heat outside".
+_HEAT_EQUIP = (
+    r"(?:furnace|heater|heat(?! ?wave| index| outside)|heating|boiler|radiators?|heat pump|"  # not the weather
+    r"pilot(?: light)?|baseboards?)"
+)
 _COOL_EQUIP = (
     r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
     r"central air|mini split|cooler|condenser|compressor|heat pump|outdoor unit|outside unit|"
     r"outdoor fan|outside fan|condenser fan)"
 )
 _BROKEN = (
-    r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
+    r"(?:out|not working|isn'?t working|ain'?t working|is not working|stopped working|stopped|broken|broke|"
     r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
     r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
     r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
-    r"on the fritz|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
+    r"on the fritz|not running|isn'?t running|giving out|gave out|gave up|given up|messed up|not blowing|"
     r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)"
 )
 # Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
@@ -39,7 +43,7 @@ _ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second flo
 _NO_HEAT = re.compile(
     rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
     rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
-    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
     rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
     rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
     rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly)\b"
@@ -55,8 +59,9 @@ _NO_HEAT = re.compile(
 _NO_COOL = re.compile(
     rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
     rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
+    rf"|\b(?:quit|quits|stopped|stops|ain'?t) (?:blowing|putting out|pushing|making) (?:cold|cool)\b"
     rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
-    rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
     rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
     rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
     rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
@@ -118,7 +123,7 @@ _TROUBLE = re.compile(
     r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|shuts? off|"
     r"stops?|stopped|quit|fails?|failing|struggling|barely)\b"
 )
-_HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat|boiler|heat pump)\b")
+_HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat(?! ?wave| index| outside)|boiler|heat pump)\b")
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
 _ELDER_AGE = re.compile(
     r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
