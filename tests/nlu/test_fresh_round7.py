@@ -163,3 +163,64 @@ def test_hold_on_before_a_problem_is_the_problem(mode: str) -> None:
 def test_the_cooling_said_plainly_is_no_cooling(mode: str, text: str, category: str) -> None:
     u = _open(text)
     assert u.intent == "book" and u.issue_category == category, (text, u.issue_category)
+
+
+# ---- names: remarks about the writing, who the caller is, the name they want -----------------
+
+
+def _name(text: str, current: str | None = None) -> str | None:
+    return understand(text, NluContext(expect="name", now=NOW, current_name=current)).name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("anna maria lopez, anna maria has a hyphen", "Anna-Maria Lopez"),
+        ("pierre yves dubois, pierre yves is hyphenated", "Pierre-Yves Dubois"),
+        ("linda smith jones, smith jones with a dash", "Linda Smith-Jones"),
+        ("i'm the landlord, frank delgado", "Frank Delgado"),
+        ("this is her son, marcus bell", "Marcus Bell"),
+        ("theo vandermeer, sorry it's a mouthful", "Theo Vandermeer"),
+        ("robert james hale but just rob hale is fine", "Rob Hale"),
+        ("uh it's chris um christopher nolan", "Christopher Nolan"),
+        ("dana kim", "Dana Kim"),
+        ("yeah, dana kim", "Dana Kim"),
+        ("the name is thompson, harold thompson", "Harold Thompson"),  # surname first, then the whole name
+        ("kim with a k, dana kim", "Dana Kim"),
+    ],
+)
+def test_a_name_with_remarks_about_it(mode: str, text: str, name: str) -> None:
+    assert _name(text) == name
+
+
+def test_a_corrected_name_with_its_spelling_remark_after(mode: str) -> None:
+    got = understand(
+        "hold on, my name's actually Carolyn Pike, Carolyn with a C",
+        NluContext(expect="unit", now=NOW, current_name="Dana Kim"),
+    )
+    assert got.name == "Carolyn Pike"
+
+
+# ---- house number and ZIP corrections said in other words -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "slot", "value"),
+    [
+        ("correction on the street number, it's forty four twelve", "unit", "address", "4412"),
+        ("the house number, did i say forty four ten? it's forty four eleven", "zip", "address", "4411"),
+        ("my zip should end in five two, seven eight seven five two", "phone", "zip", "78752"),
+        ("and sorry the zip ends in two one, seven eight seven two one", "unit", "zip", "78721"),
+    ],
+)
+def test_a_house_number_or_zip_corrected_in_other_words(
+    mode: str, text: str, expect: str, slot: str, value: str
+) -> None:
+    u = understand(
+        text,
+        NluContext(expect=expect, now=NOW, current_name="Dana Kim", current_phone="+15125550123"),  # type: ignore[arg-type]
+    )
+    if slot == "address":
+        assert u.house_number == value and u.unit is None, (text, u.house_number, u.unit)
+    else:
+        assert u.zip == value and u.unit is None and u.phone is None, (text, u.zip, u.unit, u.phone)
