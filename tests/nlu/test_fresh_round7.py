@@ -224,3 +224,35 @@ def test_a_house_number_or_zip_corrected_in_other_words(
         assert u.house_number == value and u.unit is None, (text, u.house_number, u.unit)
     else:
         assert u.zip == value and u.unit is None and u.phone is None, (text, u.zip, u.unit, u.phone)
+
+
+def test_a_cancel_after_the_visit_held_is_a_cancel_not_a_reschedule(mode: str) -> None:
+    assert _open("we've got a tech scheduled for monday and i'd like to cancel it").intent == "cancel"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the heat pump went kaput last night", None),  # heat or cooling by the season: it is named
+        ("the central air is busted", "no_cooling"),
+        ("the ac is running but the house keeps getting warmer and warmer", "no_cooling"),
+        ("furnace is on but it's just getting colder in here", "no_heat"),
+    ],
+)
+def test_broken_in_slang_and_a_house_getting_hotter(mode: str, text: str, category: str | None) -> None:
+    u = _open(text)
+    assert u.intent == "book" and (category is None or u.issue_category == category), (text, u.issue_category)
+
+
+def test_a_day_at_a_morning_hour_picks_that_days_morning(mode: str) -> None:
+    import datetime as _dt
+
+    from hvac_agent.dialogue.state import WindowOffer
+
+    offered = [
+        WindowOffer(date=_dt.date(2026, 12, 8), window="08:00-12:00"),
+        WindowOffer(date=_dt.date(2026, 12, 8), window="12:00-16:00"),
+    ]
+    ctx = NluContext(expect="window", now=NOW, offered=offered)
+    assert (w := understand("tuesday at like ten", ctx).window) is not None and w.offer_index == 0
+    assert (w := understand("tuesday at two", ctx).window) is not None and w.offer_index == 1

@@ -121,6 +121,8 @@ _MORNING = re.compile(
     r"\b(?:morning|mornings|before noon|before lunch|early in the day|first thing|"
     r"(?:7|seven|8|eight|9|nine|10|ten|11|eleven)(?: am| a m| o'?clock)? (?:to|till|until|and|through) "
     r"(?:12|twelve|noon)|(?:7|seven|8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock)|"
+    # "tuesday at nine"
+    r"at (?:like |about |around )?(?:8|eight|9|nine|10|ten|11|eleven)(?! (?:pm|p m|at night|tonight))|"
     r"early(?! next| this| as| in the week))\b"
 )
 _AFTERNOON = re.compile(

@@ -120,7 +120,8 @@ _RESCHEDULE = re.compile(
     r"(?:earlier|sooner|later)\b"
     # A visit the caller has, then the time they want: "you have me down for the third, i'd like the fifth",
     # "we had somebody set up for the fourteenth, can that be the twenty first instead".
-    r"|\b(?:you (?:have|got) (?:me|us|it|him|her) (?:down|booked|scheduled|on the books)|(?:i'?m|we'?re) "
+    r"|(?!.*\b(?:cancel\w*|call (?:it )?off|forget (?:it|about it))\b)"  # "...and i want to cancel that" cancels
+    r"\b(?:you (?:have|got) (?:me|us|it|him|her) (?:down|booked|scheduled|on the books)|(?:i'?m|we'?re) "
     r"(?:down|booked|scheduled)|(?:we|i) (?:had|have|got) (?:somebody|someone|a tech\w*|a guy|an? (?:appointment|"
     r"visit)) (?:set up|scheduled|booked|coming)) (?:for|on)\b.*\b(?:i'?d (?:like|rather|prefer)|i want|can (?:that|it|"
     r"we|you) (?:be|do|make)|could (?:that|it|we|you) (?:be|do|make)|instead|rather|prefer|make it)\b"

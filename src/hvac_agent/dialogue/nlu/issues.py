@@ -25,7 +25,8 @@ _BROKEN = (
     r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
     r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
     r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
-    r"on the fritz|not running|isn'?t running|giving out|gave out|gave up|given up|messed up|not blowing|"
+    r"on the fritz|not running|isn'?t running|giving out|gave out|gave up|given up|"
+    r"kaput|went kaput|busted|conked out|crapped out|pooped out|bit the dust|messed up|not blowing|"
     r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)"
 )
 # Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
@@ -449,12 +450,15 @@ _WORKS_FINE = re.compile(
     r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
 )
 _HOUSE_COLD = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
-    r"(?:cold|freezing|chilly)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+    r"(?:cold|freezing|chilly|colder(?: and colder)?)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
 )
 _HOUSE_HOT = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
-    r"(?:hot|warm|an oven|stuffy|sweltering)\b|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+    r"(?:hot|warm|an oven|stuffy|sweltering|(?:hotter|warmer)(?: and (?:hotter|warmer))?)\b"
+    r"|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
 )
 
 
