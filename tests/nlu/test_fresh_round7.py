@@ -256,3 +256,44 @@ def test_a_day_at_a_morning_hour_picks_that_days_morning(mode: str) -> None:
     ctx = NluContext(expect="window", now=NOW, offered=offered)
     assert (w := understand("tuesday at like ten", ctx).window) is not None and w.offer_index == 0
     assert (w := understand("tuesday at two", ctx).window) is not None and w.offer_index == 1
+
+
+# ---- question topics said another way, maintenance and short cycling in plain words ---------
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("are you guys in my area, i'm off of parmer lane", "service_area"),
+        ("are y'all over in east austin or just downtown", "service_area"),
+        ("do you work with any of those credit companies for a new system", "financing"),
+        ("are you open on christmas eve", "hours"),
+        ("open on saturdays?", "hours"),
+    ],
+)
+def test_question_topics_in_other_words(mode: str, text: str, topic: str) -> None:
+    u = _open(text)
+    assert u.intent == "question" and u.question == topic, (text, u.intent, u.question)
+
+
+def test_a_question_about_the_office_is_not_the_service_area(mode: str) -> None:
+    assert _open("are you guys in the office today").question != "service_area"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("can someone give my mom's furnace a once over before it gets cold", "maintenance"),
+        ("it's that time of year, come do the ac like last spring", "maintenance"),
+        ("can somebody come clean the coils on my condenser", "maintenance"),
+        ("the heat pump kicks on then off real quick all afternoon", "other"),
+    ],
+)
+def test_maintenance_and_short_cycling_in_plain_words(mode: str, text: str, category: str) -> None:
+    u = _open(text)
+    assert u.intent == "book" and u.issue_category == category, (text, u.intent, u.issue_category)
+
+
+def test_someone_to_install_is_a_visit_not_a_person(mode: str) -> None:
+    assert _open("we got a new mini split from costco and need somebody to put it in").intent == "book"
+    assert _open("i need somebody to talk to about my bill").intent == "human"

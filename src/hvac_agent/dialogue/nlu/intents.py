@@ -143,7 +143,9 @@ _HOURS = re.compile(
     # "hours" of the business, not "the furnace runs for hours".
     r"(?<!for )(?<!few )(?<!many )(?<!couple )(?<!several )hours(?! (?:and|on end|straight|at a time|now|later|ago))|"
     r"what time do you (?:open|close)|when do you (?:open|close)|are you open|"
-    r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
+    r"when are you open|open on (?:saturdays?|sundays?|weekends?)|"
+    r"open (?:on |for |over )?(?:thanksgiving|christmas(?: eve)?|new year'?s(?: day| eve)?|the holidays?|"
+    r"memorial day|labor day|easter|the fourth|july (?:4th|fourth)|black friday)|open (?:today|tomorrow|now)|"
     r"business hours|work (?:on |the )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays)|"
     # When a visit can be, asked on its own: "can somebody come on a sunday", "do y'all ever come out
     # in the evening or is it only daytime".
@@ -158,6 +160,10 @@ _AREA = re.compile(
     r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
     r"come out to|go out to)|"
     r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
+    # "are you guys in my area", "are y'all in south austin too"
+    r"(?:are|is) (?:you|y'?all|your company)(?: guys| all| folks)? (?:\S+ )?(?:in|out in|over in|near|around) "
+    r"(?:my|our) (?:area|neck of the woods|neighbou?rhood|part of town)|"
+    r"(?:are|is) (?:you|y'?all)(?: guys| all| folks)? (?:in|out in|over in) (?:south|north|east|west|central) |"
     # "come out to round rock" asks about the area; "come out to my place", "to look at it" asks for a visit.
     r"come out (?:to(?! (?:my|our|the|this|look|fix|check|take|see|do|clean|service|help)\b)|that far)|"
     r"how far do you|too far|as far as|that far|out (?:that|this) way|"
@@ -180,7 +186,13 @@ _PRICE = re.compile(
 _QUOTE = re.compile(r"\b(?:pricing)\b")
 # The profile's FAQ topics (issue 10): asked about, not a request for a visit.
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("financing", re.compile(r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check)\b")),
+    (
+        "financing",
+        re.compile(
+            r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check|synchrony|greensky|"
+            r"credit (?:compan\w+|lines?|programs?)|lenders?)\b"
+        ),
+    ),
     (
         "warranty",
         re.compile(
