@@ -296,4 +296,4 @@ def test_maintenance_and_short_cycling_in_plain_words(mode: str, text: str, cate
 
 def test_someone_to_install_is_a_visit_not_a_person(mode: str) -> None:
     assert _open("we got a new mini split from costco and need somebody to put it in").intent == "book"
-    assert _open("i need somebody to talk to about my bill").intent == "human"
+    assert _open("i need somebody in the office to talk to about my bill").intent == "human"

@@ -87,8 +87,8 @@ _ASKS_FOR_A_NEW_VISIT = re.compile(
 # "can you send someone out": a visit, though "someone" is near the person examples.
 _SOMEONE_OUT = re.compile(
     r"\b(?:send|get|need|want|have)\b(?: \w+){0,2}? (?:someone|somebody|a tech\w*|a guy|anyone|anybody) "
-    r"(?:out|over|to come|to (?:install|fix|repair|replace|put (?:it |them |one )?in|hook (?:it |them )?up|look at|check|"
-    r"set (?:it |them )?up))\b"
+    r"(?:out|over|to come|to (?:install|fix|repair|replace|put (?:it |them |one )?in|hook (?:it |them )?up|"
+    r"look at|check|set (?:it |them )?up))\b"
     r"|\bcome (?:out|over|by)\b"
 )
 _CHANGES_A_VISIT = re.compile(r"\b(?:cancel\w*|reschedul\w*|move|change|push|call off|instead|different)\b")
