@@ -256,6 +256,10 @@ def test_a_day_at_a_morning_hour_picks_that_days_morning(mode: str) -> None:
     ctx = NluContext(expect="window", now=NOW, offered=offered)
     assert (w := understand("tuesday at like ten", ctx).window) is not None and w.offer_index == 0
     assert (w := understand("tuesday at two", ctx).window) is not None and w.offer_index == 1
+    assert (w := understand("tuesday am", ctx).window) is not None and w.offer_index == 0
+    # The hour the caller is busy until is not the window: "i'm off work at ten so the afternoon".
+    assert (w := understand("i'm off work at ten tuesday so the afternoon", ctx).window) is not None
+    assert w.offer_index == 1
 
 
 # ---- question topics said another way, maintenance and short cycling in plain words ---------

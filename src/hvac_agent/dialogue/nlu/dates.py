@@ -121,15 +121,17 @@ _MORNING = re.compile(
     r"\b(?:morning|mornings|before noon|before lunch|early in the day|first thing|"
     r"(?:7|seven|8|eight|9|nine|10|ten|11|eleven)(?: am| a m| o'?clock)? (?:to|till|until|and|through) "
     r"(?:12|twelve|noon)|(?:7|seven|8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock)|"
-    # "tuesday at nine"
+    # "tuesday at nine", "tuesday am"; not the hour the caller is busy until ("i get off work at eleven")
+    r"(?<!off )(?<!work )(?<!until )(?<!till )(?<!busy )"
     r"at (?:like |about |around )?(?:8|eight|9|nine|10|ten|11|eleven)(?! (?:pm|p m|at night|tonight))|"
+    r"(?<=day )(?:am|a m)|"
     r"early(?! next| this| as| in the week))\b"
 )
 _AFTERNOON = re.compile(
     r"\b(?:afternoon|afternoons|after noon|after lunch|later in the day|after (?:12|twelve|1|one)(?: pm| o'?clock)?|"
     r"(?:12|twelve|noon|1|one|2|two)(?: pm| p m| o'?clock)? (?:to|till|until|and|through) "
     r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three|4|four) (?:pm|p m|o'?clock))|"
-    r"at (?:like |about |around )?(?:1|one|2|two|3|three)(?! (?:am|a m)))\b"
+    r"at (?:like |about |around )?(?:1|one|2|two|3|three)(?! (?:am|a m))|(?<=day )(?:pm|p m))\b"
 )
 _PICK = re.compile(
     r"\b(?:(?:the )?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last|latter|former|middle|"
