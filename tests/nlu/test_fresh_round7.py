@@ -301,3 +301,16 @@ def test_maintenance_and_short_cycling_in_plain_words(mode: str, text: str, cate
 def test_someone_to_install_is_a_visit_not_a_person(mode: str) -> None:
     assert _open("we got a new mini split from costco and need somebody to put it in").intent == "book"
     assert _open("i need somebody in the office to talk to about my bill").intent == "human"
+
+
+@pytest.mark.parametrize(
+    ("text", "urgency"),
+    [
+        ("the ac quit and my grandma who stays with us is ninety two", "urgent"),
+        ("my ac died and my mom who lives with me is 88", "urgent"),
+        ("the ac quit and my son who lives with us is twelve", None),  # no one at risk said
+    ],
+)
+def test_an_elderly_relative_described_in_a_clause(mode: str, text: str, urgency: str) -> None:
+    u = _open(text)
+    assert u.urgency == urgency, (text, u.urgency, u.urgency_reasons)

@@ -128,7 +128,9 @@ _HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat(?! ?wave| index| out
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
 _ELDER_AGE = re.compile(
     r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
-    r"aunt|uncle)(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|i'?m|i am) (?:almost |over |like )?"
+    # "my dad who lives with me is ninety": a short clause between the relative and the age
+    r"aunt|uncle)(?: (?:who|that)(?: \S+){1,4}?)?(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|"
+    r"i'?m|i am) (?:almost |over |like )?"
     r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
 )
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
