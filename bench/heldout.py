@@ -137,6 +137,8 @@ def _window_choice(u: Understanding) -> int | None:
     w = u.window
     if w is None:
         return 1 if u.yes_no == "yes" and len(OFFERED) == 1 else None
+    if w.between:
+        return None  # words that fit two offers are re-asked (`policy.unsure_window`), not guessed
     if w.offer_index is not None and 0 <= w.offer_index < len(OFFERED):
         return w.offer_index + 1
     if w.earliest and not (w.date or w.part_of_day):

@@ -68,3 +68,33 @@ async def test_after_hours_urgent_caller_may_decline_the_oncall_line() -> None:
         await c.say(line)
     await c.say("yes")
     assert (await c.say("no thanks")).action == "hangup" and c.state.outcome == "booked"
+
+
+async def test_a_day_that_fits_two_offered_windows_is_asked_again_not_guessed() -> None:
+    """Offers: Wednesday 12-4, Thursday 8-12, Thursday 12-4. "thursday" fits two: the caller hears
+    the morning or the afternoon; the answer picks from those two only."""
+    c = Conversation()
+    await c.start()
+    for line in TO_WINDOWS:
+        await c.say(line)
+    which = await c.say("thursday")
+    assert which.say == "Sure. The morning, between 8 AM and noon, or the afternoon, between noon and 4 PM?"
+    assert which.expect == "window" and c.state.slots.window is None and c.state.phase == "choosing_window"
+    assert [(o.date, o.window) for o in c.state.offered] == [
+        (dt.date(2026, 12, 3), "08:00-12:00"),
+        (dt.date(2026, 12, 3), "12:00-16:00"),
+    ]
+    readback = await c.say("the morning")  # one morning among the two: no second re-ask
+    assert "Shall I book it" in readback.say
+    assert (c.state.slots.date, c.state.slots.window) == (dt.date(2026, 12, 3), "08:00-12:00")
+
+
+async def test_a_part_of_day_that_fits_two_offered_days_asks_which_day() -> None:
+    c = Conversation()
+    await c.start()
+    for line in TO_WINDOWS:
+        await c.say(line)
+    which = await c.say("afternoons are better")  # Wednesday 12-4 and Thursday 12-4
+    assert which.say == "Sure. Which day would you like: Wednesday December 2 or Thursday December 3?"
+    assert "Shall I book it" in (await c.say("thursday")).say
+    assert (c.state.slots.date, c.state.slots.window) == (dt.date(2026, 12, 3), "12:00-16:00")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.scripts import COOPERATIVE, book_cooperatively
+from tests.e2e.scripts import COOPERATIVE, book_cooperatively, drive_call
 from tests.support.twilio_sim import TwilioCall
 
 REST = COOPERATIVE[1:]  # name, caller ID yes, address, no unit, no one at risk, the first window
@@ -206,3 +206,21 @@ def test_reprompt_does_not_replay_the_greeting(server: Server) -> None:
 def test_health_says_how_callers_are_understood(server: Server) -> None:
     health = server.api("/health").json()
     assert health["metrics"]["understanding"].startswith("semantic (all-MiniLM-L6-v2")
+
+
+def test_a_day_that_fits_two_offered_windows_is_asked_again_then_booked(server: Server) -> None:
+    """Offered: Wednesday 12-4, Thursday 8-12, Thursday 12-4. "thursday works" fits two windows:
+    the caller is asked the morning or the afternoon (not booked on a guess), and the answer books."""
+    with server.call() as call:
+        offer = drive_call(call, "window")
+        assert "Thursday December 3, between 8 AM and noon" in offer.text, offer.text
+        which = call.say("thursday works for me")
+        assert which.text == "Sure. The morning, between 8 AM and noon, or the afternoon, between noon and 4 PM?"
+        assert "Shall I book it" not in which.text
+        read_back = call.say("the afternoon please")
+        assert "Shall I book it" in read_back.text, read_back.text
+        done = call.say("yes")
+        assert "You're all set" in done.text and done.hangup
+    [appointment] = server.api("/api/appointments", call_sid=call.call_sid).json()
+    assert (appointment["date"], appointment["window"]) == ("2026-12-03", "12:00-16:00")
+    _no_reasks(_agent_turns(server, call.call_sid))

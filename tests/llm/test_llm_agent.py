@@ -441,3 +441,18 @@ async def test_a_very_long_call_goes_to_a_person_on_either_agent(
     reply = await call.say("my furnace is out")
     assert reply.action == "transfer" and reply.transfer_reason == "frustration"
     assert fake_llm.requests == [] and call.state.outcome == "transferred"
+
+
+async def test_a_window_answer_that_fits_two_offers_is_asked_again_by_code(
+    call_at: CallAt,
+    fake_llm: FakeOpenAI,
+) -> None:
+    """The LLM agent shares the rules agent's re-ask: "today" when today 8-12 and 12-4 were both
+    offered (it is Tuesday 06:30 in Austin) is not the model's to guess."""
+    call = await call_at("window")
+    requests = len(fake_llm.requests)
+    which = await call.say("uh today i guess")
+    assert len(fake_llm.requests) == requests  # answered by code
+    assert which.say == "Sure. The morning, between 8 AM and noon, or the afternoon, between noon and 4 PM?"
+    assert which.expect == "window" and call.state.slots.window is None
+    assert [o.window for o in call.state.offered] == ["08:00-12:00", "12:00-16:00"]

@@ -186,13 +186,16 @@ class LlmAgent:
     @staticmethod
     def _by_code(s: CallState, u: Understanding, guess: IntentGuess | None, ctx: DialogueContext) -> Reply | None:
         """The turns code answers without the model: the policy's triage (safety, a person,
-        frustration, goodbye), and a plain "no" to a confirmation question, on which nothing is
-        booked, cancelled or moved."""
+        frustration, goodbye), a window answer that fits two offers (asked again, as the rules
+        agent does), and a plain "no" to a confirmation question, on which nothing is booked,
+        cancelled or moved."""
         wants_person = guess is not None and guess.intent == "human" and guess.confidence >= INTENT_THRESHOLD
         if (first := policy.triage(s, u, ctx, asks_for_person=wants_person)) is not None:
             return first
         if wants_forgotten(u.text):
             return policy.start_forget(s, ctx)
+        if (unsure := policy.unsure_window(s, u, ctx)) is not None:
+            return unsure  # the same re-ask as the rules agent, never the model's guess
         if s.awaiting_yes and u.yes_no == "no" and not (u.details or u.correction):
             return policy.decline(s, ctx)
         return None

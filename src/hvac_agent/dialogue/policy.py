@@ -463,6 +463,21 @@ def offer(s: CallState, ctx: DialogueContext, lead: str = "") -> Reply:
     return ask(s, "window", scripts.offer_question(s.offered, ctx), lead)
 
 
+def unsure_window(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply | None:
+    """What the caller said fits two or more of the offered windows ("tuesday" when Tuesday 8-12
+    and Tuesday 12-4 were both offered, "the morning" with two mornings): they are unsure between
+    them, so ask which, never guess. The offers narrow to those, so "the afternoon" then picks
+    one. Shared by the rules agent and the LLM agent; None when the words pick one or none."""
+    w = u.window
+    if s.phase not in CHOOSING_PHASES or w is None or not w.between:
+        return None
+    between = [s.offered[i] for i in w.between if 0 <= i < len(s.offered)]
+    if len(between) < 2:
+        return None
+    s.offered = between
+    return ask(s, "window", scripts.which_window_question(between, ctx))
+
+
 def part_of(window: str) -> str:
     return "morning" if window[:5] < "12:00" else "afternoon"
 

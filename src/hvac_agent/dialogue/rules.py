@@ -244,6 +244,8 @@ def _phase_collecting(s: CallState, u: Understanding, ctx: DialogueContext) -> R
 
 def _phase_choosing(s: CallState, u: Understanding, ctx: DialogueContext) -> Reply:
     w, offers = u.window, s.offered
+    if (unsure := policy.unsure_window(s, u, ctx)) is not None:
+        return unsure
     if w and w.offer_index is not None and 0 <= w.offer_index < len(offers):
         return policy.choose_window(s, offers[w.offer_index], ctx)
     if w and w.earliest and offers and not (w.date or w.part_of_day):

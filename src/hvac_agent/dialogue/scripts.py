@@ -13,6 +13,7 @@ from __future__ import annotations
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.nlu import speak_phone, speak_street, speak_window
+from hvac_agent.dialogue.nlu.speak import speak_time
 from hvac_agent.dialogue.state import (
     AppointmentRef,
     ConfirmKind,
@@ -329,6 +330,20 @@ def spoken_window(offer: WindowOffer | AppointmentRef, ctx: DialogueContext) -> 
 
 def found_appointment(appointment: AppointmentRef, ctx: DialogueContext) -> str:
     return f"I found your appointment {spoken_window(appointment, ctx)} at {speak_street(appointment.address)}."
+
+
+def which_window_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
+    """The caller's answer fitted several offers: the morning or the afternoon of one day, or
+    which day, or (otherwise) the windows again."""
+    if len(offers) == 2 and offers[0].date == offers[1].date:
+        a, b = ([speak_time(t) for t in o.window.split("-")] for o in offers)
+        first, second = ("morning", "afternoon") if offers[0].window < offers[1].window else ("afternoon", "morning")
+        return f"Sure. The {first}, between {a[0]} and {a[1]}, or the {second}, between {b[0]} and {b[1]}?"
+    if len({o.window for o in offers}) == 1:
+        days = [f"{o.date:%A} {o.date:%B} {o.date.day}" for o in offers]
+        return f"Sure. Which day would you like: {', '.join(days[:-1])} or {days[-1]}?"
+    spoken = [spoken_window(o, ctx) for o in offers]
+    return f"Sure. Which one would you like: {', '.join(spoken[:-1])}, or {spoken[-1]}?"
 
 
 def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:

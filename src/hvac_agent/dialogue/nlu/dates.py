@@ -121,17 +121,22 @@ _MORNING = re.compile(
     r"\b(?:morning|mornings|before noon|before lunch|early in the day|first thing|"
     r"(?:7|seven|8|eight|9|nine|10|ten|11|eleven)(?: am| a m| o'?clock)? (?:to|till|until|and|through) "
     r"(?:12|twelve|noon)|(?:7|seven|8|eight|9|nine|10|ten|11|eleven) (?:am|a m|o'?clock)|"
+    # "tuesday at nine", "tuesday am"; not the hour the caller is busy until ("i get off work at eleven")
+    r"(?<!off )(?<!work )(?<!until )(?<!till )(?<!busy )"
+    r"at (?:like |about |around )?(?:8|eight|9|nine|10|ten|11|eleven)(?! (?:pm|p m|at night|tonight))|"
+    r"(?<=day )(?:am|a m)|"
     r"early(?! next| this| as| in the week))\b"
 )
 _AFTERNOON = re.compile(
     r"\b(?:afternoon|afternoons|after noon|after lunch|later in the day|after (?:12|twelve|1|one)(?: pm| o'?clock)?|"
     r"(?:12|twelve|noon|1|one|2|two)(?: pm| p m| o'?clock)? (?:to|till|until|and|through) "
     r"(?:4|four|5|five)|(?:noon|12 pm|twelve pm|(?:1|one|2|two|3|three|4|four) (?:pm|p m|o'?clock))|"
-    r"at (?:like |about |around )?(?:1|one|2|two|3|three)(?! (?:am|a m)))\b"
+    r"at (?:like |about |around )?(?:1|one|2|two|3|three)(?! (?:am|a m))|(?<=day )(?:pm|p m))\b"
 )
 _PICK = re.compile(
     r"\b(?:(?:the )?(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last|latter|former|middle|"
-    r"earlier|later|other)(?: one| option| choice| window| slot| time| day| appointment)"
+    r"earlier|later|other)(?: (?:mon|tues|wednes|thurs|fri|satur)day)?"  # "the earlier tuesday one"
+    r"(?: one| option| choice| window| slot| time| day| appointment)"
     r"|(?:option|number|choice) (?P<num>one|two|three|four|1|2|3|4)\b"
     r"|^(?:(?:um|uh|the|number|option) )*(?P<num2>one|two|three|1|2|3)(?: please| works| is (?:good|fine)| then)?$"
     r"|^(?:the )?(?P<ord2>first|1st|second|2nd|third|3rd|last)(?: please| works| is (?:good|fine)|"
@@ -149,7 +154,8 @@ _NONE_OF = re.compile(
 )
 # "the first of december", "second of december": the month's day said with the ordinal first.
 _ORDINAL_OF_MONTH = re.compile(
-    rf"\b(?:the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) of ({_MO}|dec|nov|jan)\b"
+    rf"\b(?:the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{{1,2}}(?:st|nd|rd|th)) "
+    rf"of ({_MO}|dec|nov|jan)\b"
 )
 _ORDINAL_DAY = {
     w: str(i) for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)
@@ -284,7 +290,9 @@ def parse_with_dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | No
 def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date], list[dt.date]]:
     """(wanted dates, excluded dates) in the order said."""
     today = local_today(ctx)
-    text = _ORDINAL_OF_MONTH.sub(lambda m: f"{m.group(2)} {_ORDINAL_DAY[m.group(1)]}", utt.dig)
+    text = _ORDINAL_OF_MONTH.sub(
+        lambda m: f"{m.group(2)} {_ORDINAL_DAY.get(m.group(1)) or m.group(1)[:-2]}", utt.dig
+    )  # "(the) first of december", "1st of december" → "december 1"
     text = _MONTH_SECOND.sub(r"\1 2nd", text)
     wanted: list[dt.date] = []
     excluded: list[dt.date] = []
@@ -402,6 +410,13 @@ def _part(utt: Utterance) -> PartOfDay | None:
     return None
 
 
+# The caller takes any window of what they said: "any time tuesday", "either one on tuesday is fine".
+_EITHER = re.compile(
+    r"\b(?:any ?time|either (?:one|is|works|of them)|whichever|whatever(?:'s| is) (?:open|free|first)|"
+    r"(?:it )?(?:doesn'?t|does not|don'?t) matter|both (?:work|are fine|are good))\b"
+)
+
+
 def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
     """The caller's wish for a visit time, with `offer_index` set when it picks one of `ctx.offered`."""
     offered = ctx.offered
@@ -453,7 +468,10 @@ def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
         # "friday or monday": whichever was offered first
         matches = _matching(offered, set(wanted), choice.part_of_day, choice.exclude_dates)
         if choice.date is not None or choice.part_of_day is not None:
-            if matches:
+            flexible = choice.earliest or key or _EITHER.search(utt.norm)
+            if len(matches) > 1 and len(wanted) <= 1 and not flexible:
+                choice.between = matches  # one day or one part said, and it fits two offers
+            elif matches:
                 choice.offer_index = matches[0]
         elif choice.earliest and matches:
             choice.offer_index = matches[0]

@@ -107,6 +107,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "we won't be needing the service after all",
         "drop my appointment please",
         "the landlord is handling it so we don't need your visit",
+        "the landlord fixed it, you can cancel us for thursday",
+        "could y'all skip coming out monday, it's running fine now",
     ),
     "reschedule": (
         "I have to change the day your technician is coming",
@@ -126,6 +128,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "I need to rebook for a later date",
         "bump my appointment to Saturday",
         "my visit is tomorrow but I'm stuck at work, what else is open",
+        "you've got me down for monday, could we do wednesday",
     ),
     "question": (
         "do you have any deals for military families",
@@ -165,6 +168,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "that's all, thanks",
         "I dialed the wrong place",
         "forget it, goodbye",
+        "oh is this not the plumber? sorry about that",
+        "my wife already got through to you about it, never mind",
     ),
     "unclear": (
         "hold on I've got another call coming in",
@@ -183,6 +188,8 @@ INTENTS: dict[str, tuple[str, ...]] = {
         "yes",
         "kids be quiet, sorry, just a minute",
         "what was that",
+        "sorry could you say that one more time",
+        "give me a second, I need to find a pen",
         "mm hmm",
         "is this the heating company",
         # Details given before anything was asked: not a request by themselves (and never a person).

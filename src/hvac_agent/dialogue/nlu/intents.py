@@ -86,6 +86,16 @@ _CANCEL = re.compile(
     r"|\bnever ?mind (?:on|about) (?:the|that|my) (?:appointment|visit|tune ?up|service|repair|booking)\b"
     r"|\bno (?:need|reason) (?:for|to send) (?:the|a|my|your|anybody|anyone|someone) ?(?:technician|tech|visit|"
     r"appointment|service|guy|person)?\b"
+    # "you can cancel me for wednesday", "cancel us"
+    r"|\bcancel (?:me|us)\b"
+    # "the maintenance you have next week isn't needed": the visit named, then not needed
+    r"|\b(?:visit|appointment|maintenance|tune ?up|service|tech|technician|guy|booking|cleaning|inspection)\b"
+    r"(?: \S+){0,7} (?:isn'?t|is not|won'?t be|no longer|not) (?:needed|necessary)(?: anymore| any more| after all)?"
+    r"(?:$|,| so\b| because\b| thanks\b)"
+    # "can you guys just not come today"
+    r"|\b(?:can|could|would) (?:you|y'?all)(?: guys| all)? (?:just )?not (?:come|send|show)\b"
+    # "i had somebody scheduled ... but the tenant moved out, so forget it"
+    r"|\b(?:scheduled|booked|set up|coming)\b.*\b(?:forget (?:it|about it)|scratch (?:it|that)|call it off)\b"
 )
 _RESCHEDULE = re.compile(
     r"\bre ?schedul(?:e|ing)\b|\b(?:move|change|push|switch|shift|bump) (?:my|the|our) "
@@ -108,6 +118,13 @@ _RESCHEDULE = re.compile(
     # A visit they have, wanted at another time: "i got an appointment for the first but i'd like it earlier".
     r"|\b(?:appointment|visit|booked|scheduled)\b.*\b(?:like|want|need|make|have|get|move) (?:it|that|them|him) "
     r"(?:earlier|sooner|later)\b"
+    # A visit the caller has, then the time they want: "you have me down for the third, i'd like the fifth",
+    # "we had somebody set up for the fourteenth, can that be the twenty first instead".
+    r"|(?!.*\b(?:cancel\w*|call (?:it )?off|forget (?:it|about it))\b)"  # "...and i want to cancel that" cancels
+    r"\b(?:you (?:have|got) (?:me|us|it|him|her) (?:down|booked|scheduled|on the books)|(?:i'?m|we'?re) "
+    r"(?:down|booked|scheduled)|(?:we|i) (?:had|have|got) (?:somebody|someone|a tech\w*|a guy|an? (?:appointment|"
+    r"visit)) (?:set up|scheduled|booked|coming)) (?:for|on)\b.*\b(?:i'?d (?:like|rather|prefer)|i want|can (?:that|it|"
+    r"we|you) (?:be|do|make)|could (?:that|it|we|you) (?:be|do|make)|instead|rather|prefer|make it)\b"
 )
 _BOOK = re.compile(
     r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
@@ -126,7 +143,9 @@ _HOURS = re.compile(
     # "hours" of the business, not "the furnace runs for hours".
     r"(?<!for )(?<!few )(?<!many )(?<!couple )(?<!several )hours(?! (?:and|on end|straight|at a time|now|later|ago))|"
     r"what time do you (?:open|close)|when do you (?:open|close)|are you open|"
-    r"when are you open|open on (?:saturday|sunday|weekends?)|open (?:today|tomorrow|now)|"
+    r"when are you open|open on (?:saturdays?|sundays?|weekends?)|"
+    r"open (?:on |for |over )?(?:thanksgiving|christmas(?: eve)?|new year'?s(?: day| eve)?|the holidays?|"
+    r"memorial day|labor day|easter|the fourth|july (?:4th|fourth)|black friday)|open (?:today|tomorrow|now)|"
     r"business hours|work (?:on |the )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays)|"
     # When a visit can be, asked on its own: "can somebody come on a sunday", "do y'all ever come out
     # in the evening or is it only daytime".
@@ -141,6 +160,10 @@ _AREA = re.compile(
     r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
     r"come out to|go out to)|"
     r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
+    # "are you guys in my area", "are y'all in south austin too"
+    r"(?:are|is) (?:you|y'?all|your company)(?: guys| all| folks)? (?:\S+ )?(?:in|out in|over in|near|around) "
+    r"(?:my|our) (?:area|neck of the woods|neighbou?rhood|part of town)|"
+    r"(?:are|is) (?:you|y'?all)(?: guys| all| folks)? (?:in|out in|over in) (?:south|north|east|west|central) |"
     # "come out to round rock" asks about the area; "come out to my place", "to look at it" asks for a visit.
     r"come out (?:to(?! (?:my|our|the|this|look|fix|check|take|see|do|clean|service|help)\b)|that far)|"
     r"how far do you|too far|as far as|that far|out (?:that|this) way|"
@@ -163,7 +186,13 @@ _PRICE = re.compile(
 _QUOTE = re.compile(r"\b(?:pricing)\b")
 # The profile's FAQ topics (issue 10): asked about, not a request for a visit.
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("financing", re.compile(r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check)\b")),
+    (
+        "financing",
+        re.compile(
+            r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check|synchrony|greensky|"
+            r"credit (?:compan\w+|lines?|programs?)|lenders?)\b"
+        ),
+    ),
     (
         "warranty",
         re.compile(
@@ -245,11 +274,19 @@ _LEAVING = re.compile(
     r"(?: later| another time| tomorrow)?$|hanging up|i'?m gonna go|meant to (?:call|dial|reach)|"
     r"(?:called|dialed|got|have) the wrong (?:company|business|place|number)|"
     # "sorry i thought this was the pharmacy": a wrong number said another way.
-    r"i thought (?:this|it|you) (?:was|were) (?:the |a |an )?(?!(?:comfort|heating|hvac|ac|a c|air)\b)\w+)\b"
+    r"i thought (?:this|it|you) (?:was|were) (?:the |a |an )?(?!(?:comfort|heating|hvac|ac|a c|air)\b)\w+|"
+    # "is this pizza hut? oh, no? sorry": another business asked for, then an apology
+    r"^(?:\S+ )?is this (?:the |a |an )?(?!(?:comfort|heating|hvac|ac|a c|air)\b)\w+.*\b(?:sorry|oops|my bad|"
+    r"wrong)$|"
+    # "my husband's already on the other line with you guys, never mind"; "i'll figure it out myself"
+    r"never ?mind(?: then| sorry| thanks| thank you)?$|"
+    r"i'?ll (?:just )?(?:figure it out|handle it|deal with it|take care of it|fix it|sort it out)"
+    r"(?: myself| on my own| then)?$)\b"
 )
 _DONE = re.compile(
     r"^(?:(?:no|nope|nah|ok|okay|alright|well|yeah|um|uh) )*(?:that'?s all|that'?s it|that'?s everything|"
-    r"nothing else|i'?m all set|we'?re all set|i'?m good|we'?re good|never mind|nevermind|forget it|"
+    r"nothing else|i'?m all set|we'?re all set|i'?m good|we'?re good|never ?mind(?! (?:the|that|about|my|our))|"
+    r"forget it|"
     r"no thanks|no thank you|that will be all|that'?ll be all)\b"
 )
 

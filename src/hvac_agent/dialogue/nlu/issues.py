@@ -10,18 +10,23 @@ from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, IssueCategory, Urgency
 
-_HEAT_EQUIP = r"(?:furnace|heater|heat|heating|boiler|radiators?|heat pump|pilot(?: light)?|baseboards?)"
+# "heat" is not the weather: "a heat wave", "the heat index", "the heat outside".
+_HEAT_EQUIP = (
+    r"(?:furnace|heater|heat(?! ?wave| index| outside)|heating|boiler|radiators?|heat pump|"  # not the weather
+    r"pilot(?: light)?|baseboards?)"
+)
 _COOL_EQUIP = (
     r"(?:ac|a c|a/c|air conditioner|air conditioning|air conditioning unit|air|cooling|"
     r"central air|mini split|cooler|condenser|compressor|heat pump|outdoor unit|outside unit|"
     r"outdoor fan|outside fan|condenser fan)"
 )
 _BROKEN = (
-    r"(?:out|not working|isn'?t working|is not working|stopped working|stopped|broken|broke|"
+    r"(?:out|not working|isn'?t working|ain'?t working|is not working|stopped working|stopped|broken|broke|"
     r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
     r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
     r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
-    r"on the fritz|not running|isn'?t running|giving out|gave out|messed up|not blowing|"
+    r"on the fritz|not running|isn'?t running|giving out|gave out|gave up|given up|"
+    r"kaput|went kaput|busted|conked out|crapped out|pooped out|bit the dust|messed up|not blowing|"
     r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)"
 )
 # Failure phrases specific enough to follow the equipment a few words later: "the furnace kicks on
@@ -39,7 +44,7 @@ _ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second flo
 _NO_HEAT = re.compile(
     rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
     rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
-    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
     rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
     rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
     rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly)\b"
@@ -55,8 +60,9 @@ _NO_HEAT = re.compile(
 _NO_COOL = re.compile(
     rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
     rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
+    rf"|\b(?:quit|quits|stopped|stops|ain'?t) (?:blowing|putting out|pushing|making) (?:cold|cool)\b"
     rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
-    rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally )*{_BROKEN}"
+    rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
     rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
     rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
     rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
@@ -118,11 +124,13 @@ _TROUBLE = re.compile(
     r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|shuts? off|"
     r"stops?|stopped|quit|fails?|failing|struggling|barely)\b"
 )
-_HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat|boiler|heat pump)\b")
+_HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat(?! ?wave| index| outside)|boiler|heat pump)\b")
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
 _ELDER_AGE = re.compile(
     r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
-    r"aunt|uncle)(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|i'?m|i am) (?:almost |over |like )?"
+    # "my dad who lives with me is ninety": a short clause between the relative and the age
+    r"aunt|uncle)(?: (?:who|that)(?: \S+){1,4}?)?(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|"
+    r"i'?m|i am) (?:almost |over |like )?"
     r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
 )
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
@@ -289,7 +297,8 @@ _OTHER = re.compile(
     r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
     r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
     r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
-    r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right)|on off on off|"
+    r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right|real (?:quick|fast)|"
+    r"quick|over and over|again and again|constantly|repeatedly)|on off on off|"
     r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*|popp\w*|flipp\w*|kick\w* off)|"
     r"tripp?ing the breaker|"
     # Short cycling said plainly: "runs about five minutes then stops then starts then stops".
@@ -408,6 +417,9 @@ _SEASONAL = re.compile(
     r"(?:checked|looked at|serviced|tuned up|inspected|gone over)(?: out| over)? before (?:the )?(?:cold|winter|summer|"
     r"heat|hot|freeze|season)|"
     r"last serviced|look (?:it|things|everything) over|checked out before|"
+    # "give his ac a once over", "that time of year again", "the yearly thing", "clean my mini split heads"
+    r"once ?over|that time of (?:the )?year|the (?:yearly|annual) (?:thing|one|visit)|"
+    r"clean(?:ed|ing)? (?:out )?(?:my|the|our) (?:\S+ )?(?:heads|coils?|blower wheel)|"
     r"(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
     r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
     r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
@@ -444,12 +456,15 @@ _WORKS_FINE = re.compile(
     r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
 )
 _HOUSE_COLD = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
-    r"(?:cold|freezing|chilly)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+    r"(?:cold|freezing|chilly|colder(?: and colder)?)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
 )
 _HOUSE_HOT = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? (?:getting |staying |still |so |really |pretty |way too )*"
-    r"(?:hot|warm|an oven|stuffy|sweltering)\b|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+    r"(?:hot|warm|an oven|stuffy|sweltering|(?:hotter|warmer)(?: and (?:hotter|warmer))?)\b"
+    r"|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
 )
 
 

@@ -22,13 +22,14 @@ _NUMBER_AND_STREET = re.compile(
 _ZIP = re.compile(r"\bzip(?: code)?\b")
 _PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|area code|(?:my|the) number (?:is|should|ends|was))\b")
 _CUE = re.compile(
-    r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should be|i said|i meant|mistake|messed up|make that|correct)\b"
+    r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should (?:be|end|start)|i said|did i say|i meant|mistake|"
+    r"messed up|make that|correct(?:ion)?)\b"
     # Naming the house number or the address anew is a correction by itself once we have one.
     r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is)\b"
 )
 # A number the caller is taking back: "not 4410", "I said 8822" (unless "i meant 4110, not 4410":
 # the number meant is kept when every number would be taken back otherwise).
-_TAKEN_BACK = frozenset({"not", "said", "meant", "from", "isn't", "wasn't", "ain't"})
+_TAKEN_BACK = frozenset({"not", "said", "say", "meant", "from", "isn't", "wasn't", "ain't"})
 _SURELY_TAKEN_BACK = frozenset({"not", "from"})
 
 
@@ -49,7 +50,7 @@ def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection
     if not kept:
         kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _SURELY_TAKEN_BACK)]
     if _ZIP.search(utt.norm):
-        five = [d for d in kept if len(d) == 5]
+        five = [d for d in kept if len(d) == 5] or [z for d in kept if (z := _ends_then_whole(d))]
         return NamedCorrection("zip", five[0]) if five else None
     if _PHONE.search(utt.norm) and not _ADDRESS.search(utt.norm):
         return None  # "the phone number should end in 0124": the phone's own correction
@@ -66,4 +67,13 @@ def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection
         if numbers and zip_heard and len(numbers[0]) == 5 and not _ADDRESS.search(utt.norm):
             return NamedCorrection("zip", numbers[0])
         return NamedCorrection("address", numbers[0]) if numbers else None
+    return None
+
+
+def _ends_then_whole(digits: str) -> str | None:
+    """ "it should end in five three, seven eight seven five three" runs together as 5378753: the
+    ending said, then the whole ZIP that ends in it."""
+    extra = len(digits) - 5
+    if 1 <= extra <= 3 and digits[-extra:] == digits[:extra]:
+        return digits[extra:]
     return None

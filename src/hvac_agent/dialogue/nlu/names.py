@@ -323,8 +323,56 @@ def _said_again_fuller(tokens: list[str], word: str) -> list[str]:
     return [word]
 
 
+# "jean luc has a hyphen", "al sayed with a dash", "mary kate is hyphenated": the two words are one.
+_HYPHEN_REMARK = re.compile(
+    r"\b(?P<a>[a-z']+) (?P<b>[a-z']+),? (?:has a|with a|is with a|it'?s got a|is) (?:hyphen|dash)\b"
+    r"|\b(?P<a2>[a-z']+) (?P<b2>[a-z']+),? (?:is )?hyphenated\b"
+)
+# Who the caller is before the name: "i'm the property manager, karen fletcher".
+_ROLE = re.compile(
+    r"^(?:(?:hi|hello|yeah|yes|oh|um|uh|so|well) )*(?:i'?m|i am|this is) (?:the|a|her|his|their|your) "
+    r"(?:property manager|manager|landlord|landlady|tenant|renter|owner|homeowner|home owner|daughter|son|wife|"
+    r"husband|neighbou?r|caretaker|caregiver|care giver|nurse|super|superintendent|realtor|agent|niece|nephew|"
+    r"grandson|granddaughter)\b,?"
+)
+# The name they want written, said after a fuller one: "sandra lee whitaker but just sandra whitaker is fine".
+_BUT_JUST = re.compile(
+    r"\bbut (?:just )?(?P<n>[a-z'\-]+(?: [a-z'\-]+){0,2}) (?:is fine|is good|is ok|is okay|works|will do|is enough)\b"
+)
+
+
+def _remark_free(utt: Utterance) -> Utterance:
+    """The answer with a hyphen remark or a role said before the name taken out (the hyphen kept)."""
+    raw = utt.norm
+    hy = _HYPHEN_REMARK.search(raw)
+    if hy:
+        a, b = hy.group("a") or hy.group("a2"), hy.group("b") or hy.group("b2")
+        rest = (raw[: hy.start()] + " " + raw[hy.end() :]).strip(" ,")
+        if re.search(rf"\b{re.escape(a)} {re.escape(b)}\b", rest):
+            raw = re.sub(rf"\b{re.escape(a)} {re.escape(b)}\b", f"{a}-{b}", rest, count=1)
+    role = _ROLE.match(raw)
+    if role and len(raw[role.end() :].split()) >= 1:
+        raw = raw[role.end() :].strip(" ,")
+    return utt if raw == utt.norm else Utterance.of(raw)
+
+
 def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     """The caller's name, title-cased, from an introduction, a spelling, or a bare answer."""
+    utt = _remark_free(utt)
+    if ctx.expect == "name" and (just := _BUT_JUST.search(utt.norm)):
+        wanted = just.group("n").split()
+        if all(_name_word(w) for w in wanted):
+            return " ".join(_title(w) for w in wanted)
+    name = _extract_name(utt, ctx)
+    if name is None and ctx.expect == "name" and "," in utt.raw:
+        # "gus papadopoulos, good luck with that one": the name, then a remark after the comma.
+        head = utt.raw.split(",", 1)[0]
+        if 1 <= len(head.split()) <= 4:
+            name = _extract_name(Utterance.of(head), ctx)
+    return name
+
+
+def _extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     wa = _WITH_A.search(utt.norm)
     raw_tokens = _WITH_A.sub(" ", utt.norm).split() if wa else utt.tokens
     tokens = _spelled_tokens(raw_tokens)
@@ -383,7 +431,12 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
         else:
             joined.append(w)
     if len(joined) >= 3 and joined[0] == joined[-1]:
-        joined = joined[1:]  # surname first, then the whole name: "thompson, harold thompson"
+        if wa and re.search(rf"\b{re.escape(joined[-1])} with an? [a-z]$", utt.norm):
+            joined = joined[:-1]  # "katherine ross, katherine with a k": the spelling remark's word
+        else:
+            joined = joined[1:]  # surname first, then the whole name: "thompson, harold thompson"
+    if len(joined) >= 3 and joined[0] != joined[1] and joined[1].startswith(joined[0][:3]) and len(joined[0]) >= 3:
+        joined = joined[1:]  # "kate um katherine dubois": the short name said, then the full one
     joined = joined[:3]
     return _fuller(" ".join(_title(w) for w in joined), utt.norm, ctx.current_name)
 

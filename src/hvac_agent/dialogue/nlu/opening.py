@@ -87,7 +87,9 @@ _ASKS_FOR_A_NEW_VISIT = re.compile(
 # "can you send someone out": a visit, though "someone" is near the person examples.
 _SOMEONE_OUT = re.compile(
     r"\b(?:send|get|need|want|have)\b(?: \w+){0,2}? (?:someone|somebody|a tech\w*|a guy|anyone|anybody) "
-    r"(?:out|over|to come)\b|\bcome (?:out|over|by)\b"
+    r"(?:out|over|to come|to (?:install|fix|repair|replace|put (?:it |them |one )?in|hook (?:it |them )?up|"
+    r"look at|check|set (?:it |them )?up))\b"
+    r"|\bcome (?:out|over|by)\b"
 )
 _CHANGES_A_VISIT = re.compile(r"\b(?:cancel\w*|reschedul\w*|move|change|push|call off|instead|different)\b")
 # Cancel and reschedule are near each other to the encoder; the words settle which one.
@@ -98,7 +100,17 @@ _ANOTHER_TIME = re.compile(
 )
 _NO_VISIT_WANTED = re.compile(
     r"\b(?:(?:not gonna|not going to|won'?t|don'?t|do not|no longer|will not) (?:need|want)|no need|never ?mind"
-    r"|take (?:me|us) off)\b"
+    r"|take (?:me|us) off|forget (?:it|about it)|(?:isn'?t|is not|not) needed|scratch (?:it|that))\b"
+)
+# Nothing asked yet: the caller is talking to someone else, asks to hear it again, or only says who
+# they are ("hold on, kevin! turn that down", "sorry can you say that again", "hi my name is gloria and um").
+_NOT_A_REQUEST = re.compile(
+    r"^(?:(?:\S+ ){0,2}(?:hold on|hang on|one (?:sec|second|moment|minute)|just a (?:sec|second|minute|moment)|"
+    r"give me (?:a|one) (?:sec|second|minute))\b"
+    r"|(?:\S+ ){0,4}(?:say (?:that|it) again|repeat (?:that|it)|come again|what did you say|didn'?t (?:hear|catch) "
+    r"(?:that|you|what you said))\b"
+    r"|(?:(?:hi|hello|hey|yes|yeah|um|uh|oh|so) )*(?:my name is|my name'?s|this is) \w+(?: \w+)?(?: (?:and|um|uh|so|"
+    r"here))*$)"
 )
 # A question that also asks for the visit, or tells a problem now: the writers' "a question plus a
 # problem is a service" ("how much is a tune up, i'd like to get one", "are you open today, the ac is
@@ -109,7 +121,21 @@ _WANTS_VISIT = re.compile(
     r"set (?:one|it|that|this|them) up|book (?:one|it|that)|"
     r"(?:should|can|could|would) (?:somebody|someone|a tech\w*|you|y'?all) (?:come )?(?:out )?(?:look|check|"
     r"take a look|see about)|(?:how|when) (?:do|can|could) (?:i|we) (?:get|book|schedule|set up) (?:that|it|one|this|"
-    r"somebody|someone)|get (?:that|it|one|this) (?:scheduled|booked|set up|done))\b"
+    r"somebody|someone)|get (?:that|it|one|this) (?:scheduled|booked|set up|done)|"
+    # "i want to go ahead and get one", "put me on the calendar"
+    r"i (?:want|wanna|would like|'?d like) to go ahead and (?:get|book|schedule|set up|have)|"
+    r"(?:put|get) (?:me|us|one|it|that|this) (?:on|in) (?:the |your )?(?:calendar|schedule|books)|"
+    # "i'd like somebody to come quote it", "can someone come do it today"
+    r"(?:i'?d like|i want|i need|(?<!do )(?<!should )(?:can|could|would)) (?:you (?:guys |all )?|y'?all |"
+    r"(?:somebody|someone|a tech\w*|a guy) )(?:to )?come (?:out|over|by|look|do|fix|check|quote|give|see|take)"
+    r"(?! to\b)|"
+    # "i need the ac fixed", "i need my ac checked": the caller's own equipment, a job wanted
+    r"(?<!do )(?<!should )(?<!would )i (?:need|want|'?d like) (?:my|the|our|it|this|that|them)(?: \S+){0,3}? "
+    r"(?:fixed|repaired|looked at|checked|checked out|serviced|replaced|cleaned|installed|quoted|tuned up|"
+    r"inspected)|"
+    # "mine needs to be replaced": the caller's own equipment needs a job
+    r"\b(?:mine|ours|(?:my|our)(?: \S+){1,3}?) (?:needs?|has to) (?:to be )?"
+    r"(?:replac|repair|fix|look|servic|check|clean)\w*)\b"
 )
 _PROBLEM_NOW = frozenset({"no_heat", "no_cooling", "leak", "noise"})
 # The caller's own equipment doing something now ("my furnace is humming", "the ac unit is making a
@@ -117,6 +143,11 @@ _PROBLEM_NOW = frozenset({"no_heat", "no_cooling", "leak", "noise"})
 _MINE_NOW = re.compile(
     r"\b(?:my|our|the) (?:\S+ ){0,3}?(?:is|are|'s|keeps|has|have|won'?t|isn'?t|aren'?t|doesn'?t|stopped|started|"
     r"making|makes|quit|died|went)\b"
+)
+# A second thing told after a question: "..., is that normal, and also the upstairs isn't warming up".
+_ALSO = re.compile(
+    r"\b(?:and )?(?:also|plus|on top of that|another thing is)\b(?: \S+){0,2}? (?:my|our|the) (?:\S+ ){0,3}?"
+    r"(?:is|are|'s|keeps|has|have|won'?t|isn'?t|aren'?t|doesn'?t|stopped|started|quit|died|went)\b"
 )
 _ASKS_FIRST = re.compile(r"(?:is|are|do|does|can i|could i|what|how|who|why|when|where)\b")
 _QUESTION_SHAPE = re.compile(r"\b(?:is (?:it|that|this) normal|should i|how often|do you|are you|what size)\b")
@@ -160,6 +191,8 @@ def opening(
             iss.category = _category(guess) or iss.category
         return emergency, intent, question
 
+    if intent is None and iss.category is None and _NOT_A_REQUEST.search(utt.norm):
+        return emergency, None, None  # asked again, nothing taken as the problem
     if guess is not None and guess.intent in ("cancel", "reschedule", "person", "question", "goodbye"):
         bars = _bars(guess)
         new_visit = (
@@ -224,7 +257,10 @@ def _books_too(utt: Utterance, iss: IssueResult) -> bool:
     """A question that comes with a request for the visit, or with a problem the rules named firmly."""
     if _WANTS_VISIT.search(utt.norm):
         return True
-    return iss.firm and iss.category in _PROBLEM_NOW and not advice(utt.norm) and _MINE_NOW.search(utt.norm) is not None
+    if not (iss.firm and iss.category in _PROBLEM_NOW and _MINE_NOW.search(utt.norm)):
+        return False
+    # "is that normal": advice asked about what is told; a problem told after "also" is a second thing
+    return not advice(utt.norm) or _ALSO.search(utt.norm) is not None
 
 
 _INTENT: dict[str, Intent] = {

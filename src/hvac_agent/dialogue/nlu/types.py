@@ -46,6 +46,9 @@ class WindowChoice(BaseModel):
     earliest: bool = False
     exclude_dates: list[dt.date] = Field(default_factory=list)
     closed_day: bool = False  # `date` falls on a day the business does not work
+    # Offers the words fit equally ("tuesday" when Tuesday 8-12 and 12-4 were both offered): the
+    # caller is unsure between them and is asked (`policy.unsure_window`), never guessed for.
+    between: list[int] = Field(default_factory=list)
 
 
 class Understanding(BaseModel):
