@@ -89,7 +89,8 @@ _SMOKE_FIRE = re.compile(
     r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t)\b|\bsmell of burning\b"
     r"|\bburn(?:ing|t) (?:\S+ ){0,3}?(?:smell|odou?r)\b"
     # ozone: the smell of electrical arcing in a motor or wiring
-    r"|\bozone\b(?: \S+){0,3}? (?:smell|odou?r|stink|scent)\b|\b(?:smell\w*|odou?r|stinks?|reeks?)(?: \S+){0,4}? ozone\b"
+    r"|\bozone\b(?: \S+){0,3}? (?:smell|odou?r|stink|scent)\b"
+    r"|\b(?:smell\w*|odou?r|stinks?|reeks?)(?: \S+){0,4}? ozone\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
     # Scorching, and hot wiring or plastic, are burning said another way.
     r"|\bscorch\w*\b|\bcharred\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"
