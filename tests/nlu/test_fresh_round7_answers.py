@@ -70,3 +70,35 @@ def test_street_names(text: str, street: str) -> None:
 def test_a_city_and_state_after_the_street_still_end_it() -> None:
     u = _answer("1504 maple drive austin texas 78704", "address")
     assert (u.street, u.zip) == ("1504 Maple Drive", "78704")
+
+
+# ---- the setting against the house ------------------------------------------------------------
+
+
+def _opening(text: str) -> Understanding:
+    return understand(text, NluContext(expect="intent", now=NOW))
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("we've got it set to sixty eight and the house is at seventy nine", "no_cooling"),
+        ("i turned it down to seventy and it's still sitting at eighty one", "no_cooling"),
+        ("thermostat's set at seventy but it's reading sixty one in the living room", "no_heat"),
+        ("the ecobee says seventy one and it's sixty three in here and dropping", "no_heat"),
+    ],
+)
+def test_the_setting_against_the_house_is_the_heat_or_the_cooling(text: str, category: str) -> None:
+    assert _opening(text).issue_category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the thermostat says seventy two but my thermometer on the wall says seventy eight",
+        "my thermostat says seventy four but it's like eighty in here",  # its reading may be what's wrong
+        "the thermostat reads fifty and the screen keeps flickering",
+    ],
+)
+def test_a_doubted_reading_stays_the_thermostat(text: str) -> None:
+    assert _opening(text).issue_category == "thermostat"
