@@ -103,7 +103,10 @@ UNIT_WORDS: dict[str, str] = {
     "space": "Space",
     "room": "Room",
     "hash": "Unit",  # "cameron road hash one": the # said
+    "pound": "Unit",  # "shoal creek boulevard pound 14": the # said the other way
 }
+# Hesitations inside a street name, skipped once the name has begun.
+_FILLERS = frozenset({"uh", "um", "umm", "uhm", "er", "erm", "ah", "hmm", "yeah"})
 # Words that never belong to a street name: they end the search.
 _NOT_STREET = frozenset(
     """
@@ -142,9 +145,10 @@ _NOT_ZIP_AFTER = frozenset(
 _ZIP_BEFORE = re.compile(r"\b(?:in|at|area|austin|texas|tx|city|town|near)\s*$")
 _ZIP_CUE = re.compile(r"\b(?:zip|zipcode|zip code|postal code|postcode)\b")
 _NO_UNIT = re.compile(
-    r"\b(?:no (?:apartment|apt|unit|suite)(?: number)?|not an? (?:apartment|unit|condo)"
+    r"\b(?:no (?:apartments?|apt|units?|suites?)(?: numbers?)?|not an? (?:apartment|unit|condo)"
     r"|(?:it'?s|its|it is) (?:just )?a (?:single family )?(?:house|home)"
-    r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)|(?:just|only) a house"
+    r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)"
+    r"|(?:just|only) (?:a|the|one|our|my)(?: one)? (?:house|home)"
     r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
     r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
     r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number)\b"
@@ -354,7 +358,8 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
         name_start = j
         found_type = False
         road_number: int | None = None
-        while j < len(toks) and j - name_start < 5:
+        skipped = 0
+        while j < len(toks) and j - name_start - skipped < 5:
             t = toks[j]
             if _numbered_road(toks, j) and j + 1 in run_at:
                 # "highway 290 west", "county road 130", "fm 1826": the number ends the name
@@ -377,8 +382,16 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
                     words.append(toks[j])
                     j += 1
                 break
-            if t in _NOT_STREET or (t.isdigit() and j > name_start) or t in UNIT_WORDS or t in STATES:
+            if t in _FILLERS:
+                j += 1  # "5107 uh evans um yeah evans avenue"
+                skipped += 1
+                continue
+            if t in _NOT_STREET or (t.isdigit() and j > name_start) or t in UNIT_WORDS:
                 break
+            if t in STATES and not (j + 1 < len(toks) and toks[j + 1] in STREET_TYPES):
+                break  # "austin texas" ends the street; "little texas lane" is one
+            if t in words:
+                words = words[words.index(t) + 1 :]  # said again: the caller started the name over
             words.append(t)
             j += 1
         if not found_type:
@@ -444,6 +457,9 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
                 continue  # the street's house number said again at the unit question is not a unit
             if i + 2 < len(toks) and all(len(x) == 1 and x in LETTERS for x in toks[i : i + 3]):
                 break  # "k e r b e y": a word spelled out, not a unit letter
+            if t in ("letter", "number") and i + 1 < len(toks) and toks[i + 1] in LETTERS and len(toks[i + 1]) == 1:
+                res.unit = f"Unit {toks[i + 1].upper()}"  # "letter a": the letter, not an article
+                break
             if i in run_at or (t in LETTERS and len(t) == 1 and t not in ("a", "i")):
                 got = _unit_value(toks, i)
                 if got:

@@ -16,7 +16,9 @@ from hvac_agent.dialogue.state import EmergencyKind
 _GAS = re.compile(
     r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent|reek(?:s|ing|ed)?|stinks?|stinking)(?: (?:strongly|really|kind of|"
     r"kinda|a lot|faintly|"
-    r"like|of|some|natural|propane|a|little|bit))* (?:gas|propane)\b"
+    r"like|of|some|natural|propane|a|little|bit|the))* (?:gas|propane)\b"
+    # Spanish, as callers mix it in: "huele a gas", "olor a gas", "fuga de gas"
+    r"|\b(?:huele|huelo|olor|olores) (?:a|de) gas\b|\bfuga de gas\b"
     r"|\b(?:gas|propane) (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
     r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
     r"|\b(?:gas|propane|natural gas|methane) (?:detector|alarm|monitor|sensor)s?\b"
@@ -43,7 +45,10 @@ _CO = re.compile(
     r"|\bcarbon\b(?! (?:filters?|footprint|copy|copies|steel|fib(?:er|re)|credits?|offsets?|dating|paper))"
     r"(?: \S+){0,6}? (?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*|blar\w*|"
     r"sound\w*|scream\w*|chirp\w*)\b"
-    r"|\b(?:alarms?|detectors?|monitors?|sensors?)(?: \S+){0,6}? carbon\b(?! (?:filters?|footprint|copy))"
+    r"|\b(?:alarms?|detectors?|monitors?|sensors?)(?: \S+){0,8}? carbon\b(?! (?:filters?|footprint|copy))"
+    # "…keeps going off, it's the carbon one": which detector, said after the alarm
+    r"|\b(?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*)\b(?: \S+)*? "
+    r"(?:the |a )?carbon (?:one|thing|kind)\b"
     # Combined smoke/CO detectors by their brand: "the nest protect is going off".
     r"|\b(?:nest protect|first alert|kidde)\b(?: \S+){0,5}? (?:going off|went off|goes off|beep\w*|blar\w*|"
     r"scream\w*|sound\w*|alarm\w*)\b"
@@ -66,6 +71,8 @@ _SHARED = re.compile(
     r"(?:on )?(?:the )?(?:heat|heater|furnace|heating)\b"
     r"|\b(?:since|when|whenever|every time|after|once) (?:the |our |my )?(?:heat|heater|furnace|heating|boiler) "
     r"(?:came|comes|kicked|kicks|turned|turns|started|starts|is|was|runs|ran|fired|fires)\b(?: on| up| running)?"
+    r"|\b(?:when|whenever|every time|while|once) (?:the |our |my )?(?:heat|heater|furnace|heating|boiler)'s "
+    r"(?:on|running|going)\b"
     # The caller ties the symptom to the heating equipment: "worst headache ... i think it's the heater".
     r"|\b(?:think|thinking|because of|from|blame|it'?s|its) (?:it'?s |its )?(?:the |our |my )"
     r"(?:heater|furnace|boiler|heating|gas heater|space heater)\b"
@@ -80,7 +87,10 @@ _SMOKE_FIRE = re.compile(
     r"|\bspark(?:s|ing|ed)?\b"
     r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
     r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t)\b|\bsmell of burning\b"
-    r"|\bburn(?:ing|t) (?:\S+ )?(?:smell|odou?r)\b"
+    r"|\bburn(?:ing|t) (?:\S+ ){0,3}?(?:smell|odou?r)\b"
+    # ozone: the smell of electrical arcing in a motor or wiring
+    r"|\bozone\b(?: \S+){0,3}? (?:smell|odou?r|stink|scent)\b"
+    r"|\b(?:smell\w*|odou?r|stinks?|reeks?)(?: \S+){0,4}? ozone\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
     # Scorching, and hot wiring or plastic, are burning said another way.
     r"|\bscorch\w*\b|\bcharred\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"

@@ -546,6 +546,47 @@ _WATER_HEATER = re.compile(
 _SPACE_HEATING = re.compile(r"\b(?:furnace|boiler|radiators?|baseboards?|heat pump|ac|a c|air conditioner|vents?)\b")
 
 
+# The setting against the house: "set at 70 but it's 78 in here", "turned it up to 72 and it's still
+# sitting at 64". The house above the setting is the cooling failing, below it the heating.
+_SETPOINT = re.compile(
+    r"\b(?:set (?:it )?(?:at|to|on|for)|turned (?:it |the heat |the ac )?(?:up|down) to|(?:put|have|got|keep|had) "
+    r"(?:it|the thermostat|thermostat) (?:at|on|to|set (?:at|to))|(?:thermostat|nest|ecobee|t ?stat)(?:'s| is)? "
+    r"(?:at|says|set (?:at|to)|on)|setting (?:is|at|of)) (\d{2})\b"
+)
+# "the thermostat says 75 but it's 82 in here" may be its reading that is wrong; with the house
+# still moving away from it ("and climbing", "can't get there") it is the setting.
+_TREND = re.compile(
+    r"\b(?:climbing|going up|goes up|rising|keeps? (?:going|getting|climbing|dropping|rising)|dropping|"
+    r"can'?t get|won'?t get|never gets?|not getting)\b"
+)
+_ACTUAL = re.compile(
+    r"\b(?:it'?s|its|it is|house is|home is|reading|reads|sitting at|sits at|stays? at|stuck at|still at|"
+    r"climbing(?: to)?|getting to|hit|hits|showing|only) (?:\S+ ){0,2}?(\d{2})\b(?! (?:years?|minutes?|hours?|days?))"
+)
+_READING_DOUBTED = re.compile(r"\b(?:thermometer|off by|wrong|reads? wrong|accurate|calibrat\w*)\b")
+
+
+def _setpoint_gap(utt: Utterance) -> IssueCategory | None:
+    """No heat or no cooling from the setting and the house temperature said side by side."""
+    setting = _SETPOINT.search(utt.dig)
+    if setting is None or _READING_DOUBTED.search(utt.norm):
+        return None
+    if setting.group(0).split()[-2] == "says" and not _TREND.search(utt.norm):
+        return None
+    wanted = int(setting.group(1))
+    for m in _ACTUAL.finditer(utt.dig):
+        if m.start(1) == setting.start(1):
+            continue
+        actual = int(m.group(1))
+        if not (50 <= wanted <= 90 and 40 <= actual <= 110):
+            continue
+        if actual >= wanted + 3:
+            return "no_cooling"
+        if actual <= wanted - 3:
+            return "no_heat"
+    return None
+
+
 def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     """The writer's categories by rules of thumb, in order: what the caller asks for (an install,
     a quote, a tune-up) or names (a noise, a leak, the thermostat) settles it unless a heating or
@@ -556,6 +597,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "other"
     if wanted := _WANTED_MODE.search(utt.norm):
         return "no_heat" if wanted.group("mode").startswith(("heat", "sun", "warm")) else "no_cooling"
+    if gap := _setpoint_gap(utt):
+        return gap
     strong = _strong_symptom(utt) and not _WORKS_FINE.search(utt.norm)
     mode = _MODE_FAILS.search(utt.norm)
     if mode:

@@ -254,6 +254,19 @@ _ONE_BEFORE = frozenset(
         "earlier",
         "later",
         "1st",
+        # which of the units or halves of a building: "the back one b", "the upstairs one, number 2b"
+        "back",
+        "front",
+        "upstairs",
+        "downstairs",
+        "middle",
+        "top",
+        "bottom",
+        "rear",
+        "corner",
+        "end",
+        "upper",
+        "lower",
     }
 )
 _ONE_AFTER = frozenset(
@@ -292,6 +305,8 @@ def _pronoun_one(toks: list[str], i: int) -> bool:
     nxt = toks[i + 1] if i + 1 < len(toks) else ""
     if _strong(prev) or _strong(nxt):
         return False
+    if prev in ("oh", "o") and i >= 2 and _strong(toks[i - 2]):
+        return False  # "… five oh one, I'm the owner": the number's last digit
     return prev in _ONE_BEFORE or nxt in _ONE_AFTER
 
 

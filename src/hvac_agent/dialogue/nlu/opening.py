@@ -62,7 +62,8 @@ _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 # Household odours (damp, bacteria, stored things): never combustion, whatever the encoder hears.
 # Not "fishy" or "skunk": those are how callers describe hot plastic and the gas odorant.
 _BENIGN_SMELL = re.compile(
-    r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|feet|dog|gym|stale|swampy|earthy|dusty|dust|moth ?balls?|"
+    r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|feet|dog|gym|stale|swampy|earthy|dusty|dust|moth ?balls?|damp|dank|"
+    r"cellar|basement|crawl ?space|"
     r"vinegar|pee|urine|not (?:like )?(?:gas|smoke))\b"
 )
 # Words about an existing visit or the call itself, not a problem: without the encoder to tell,

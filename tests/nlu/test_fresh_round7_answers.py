@@ -1,0 +1,104 @@
+"""Round 7 (issue 10): answer wordings the fresh training batches t5–t7 showed failing, probed with
+new phrasings written for these tests: "one" as a pronoun before a unit ("the front one, c"), the
+unit said as "letter …", "number …" or "pound …", "just the house", a phone number whose last
+"oh one" comes before a remark, a state name inside a street name, hesitations and a street name
+started over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hvac_agent.dialogue.nlu import NluContext, Understanding, understand
+
+NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
+
+
+def _answer(text: str, expect: str) -> Understanding:
+    return understand(text, NluContext(expect=expect, now=NOW))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("we're in the front one, c", "Unit C"),
+        ("the downstairs one, number 1 a", "Unit 1A"),
+        ("letter d as in dog", "Unit D"),
+        ("unit one", "Unit 1"),
+        ("it's number 12", "Unit 12"),
+    ],
+)
+def test_unit_answers(text: str, unit: str) -> None:
+    assert _answer(text, "unit").unit == unit
+
+
+@pytest.mark.parametrize("text", ["nope just the house", "only the one house, no apartments"])
+def test_no_unit_said_as_the_house(text: str) -> None:
+    u = _answer(text, "unit")
+    assert u.unit is None and u.no_unit
+
+
+def test_unit_said_as_pound_after_the_street() -> None:
+    u = _answer("4821 manchaca road pound 7", "address")
+    assert (u.street, u.unit) == ("4821 Manchaca Road", "Unit 7")
+
+
+def test_the_last_digit_before_a_remark_is_kept() -> None:
+    u = _answer("two one four five five five oh two oh one i'm her son", "phone")
+    assert u.phone == "+12145550201"
+
+
+def test_one_sec_is_still_not_a_digit() -> None:
+    u = _answer("five one two five five five oh one, one sec, two three", "phone")
+    assert u.phone != "+15125550112"
+
+
+@pytest.mark.parametrize(
+    ("text", "street"),
+    [
+        ("it's 3300 little texas lane", "3300 Little Texas Lane"),
+        ("612 um er palo um duro trail", "612 Palo Duro Trail"),
+        ("2205 guadalupe west guadalupe street", "2205 West Guadalupe Street"),
+    ],
+)
+def test_street_names(text: str, street: str) -> None:
+    assert _answer(text, "address").street == street
+
+
+def test_a_city_and_state_after_the_street_still_end_it() -> None:
+    u = _answer("1504 maple drive austin texas 78704", "address")
+    assert (u.street, u.zip) == ("1504 Maple Drive", "78704")
+
+
+# ---- the setting against the house ------------------------------------------------------------
+
+
+def _opening(text: str) -> Understanding:
+    return understand(text, NluContext(expect="intent", now=NOW))
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("we've got it set to sixty eight and the house is at seventy nine", "no_cooling"),
+        ("i turned it down to seventy and it's still sitting at eighty one", "no_cooling"),
+        ("thermostat's set at seventy but it's reading sixty one in the living room", "no_heat"),
+        ("the ecobee says seventy one and it's sixty three in here and dropping", "no_heat"),
+    ],
+)
+def test_the_setting_against_the_house_is_the_heat_or_the_cooling(text: str, category: str) -> None:
+    assert _opening(text).issue_category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the thermostat says seventy two but my thermometer on the wall says seventy eight",
+        "my thermostat says seventy four but it's like eighty in here",  # its reading may be what's wrong
+        "the thermostat reads fifty and the screen keeps flickering",
+    ],
+)
+def test_a_doubted_reading_stays_the_thermostat(text: str) -> None:
+    assert _opening(text).issue_category == "thermostat"
