@@ -587,6 +587,12 @@ def _setpoint_gap(utt: Utterance) -> IssueCategory | None:
     return None
 
 
+def side_said_outright(utt: Utterance) -> bool:
+    """The heat or the cooling is named by what the caller set against what they get ("set it to
+    heat and it blows cool", "set at 70 but it's 78 in here"): no trained head overrules that."""
+    return bool(_WANTED_MODE.search(utt.norm) or _MODE_FAILS.search(utt.norm) or _setpoint_gap(utt))
+
+
 def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     """The writer's categories by rules of thumb, in order: what the caller asks for (an install,
     a quote, a tune-up) or names (a noise, a leak, the thermostat) settles it unless a heating or

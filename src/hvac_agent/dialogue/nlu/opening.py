@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from hvac_agent.dialogue.nlu import semantic
 from hvac_agent.dialogue.nlu.intents import advice
-from hvac_agent.dialogue.nlu.issues import IssueResult, extract_issue, settle_urgency, whole_issue
+from hvac_agent.dialogue.nlu.issues import IssueResult, extract_issue, settle_urgency, side_said_outright, whole_issue
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import EmergencyKind, Intent, IssueCategory, QuestionTopic
@@ -244,7 +244,9 @@ def opening(
     if not service:
         return emergency, intent, question
     intent = "book"
-    if guess is not None and (iss.category in (None, "other") and not iss.firm or _head_overrules(guess, iss)):
+    if guess is not None and (
+        iss.category in (None, "other") and not iss.firm or _head_overrules(guess, iss) and not side_said_outright(utt)
+    ):
         iss.category = _category(guess) or iss.category
         settle_urgency(utt, ctx, iss, emergency)
     if iss.issue is None:
