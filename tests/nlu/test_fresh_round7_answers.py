@@ -102,3 +102,21 @@ def test_the_setting_against_the_house_is_the_heat_or_the_cooling(text: str, cat
 )
 def test_a_doubted_reading_stays_the_thermostat(text: str) -> None:
     assert _opening(text).issue_category == "thermostat"
+
+
+# ---- the read-back's yes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [
+        ("all good, go ahead and book it", "yes"),
+        ("nope that's fine, book it", "yes"),
+        ("we're good yep", "yes"),
+        ("no thanks, i'm good", "no"),
+        ("all good", "no"),  # to "anything else?": nothing more
+        ("no don't book it, i'm good", "no"),
+    ],
+)
+def test_soft_no_words_with_a_go_ahead(text: str, yes_no: str) -> None:
+    assert _answer(text, "confirm").yes_no == yes_no

@@ -63,3 +63,21 @@ def test_the_keyword_net_alone_catches_them(rules_only: None, text: str, kind: s
 def test_look_alikes_stay_routine_service(encoder: semantic.SemanticModel, text: str) -> None:
     u = _open(text)
     assert u.emergency is None and u.intent == "book"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "there's a smell like somebody lit fireworks inside, it's by the furnace",
+        "smells like gun powder in the utility closet where the heater is",
+        "a cap gun kind of odor coming from the vents",
+    ],
+)
+def test_the_odorant_said_as_burnt_powder_is_gas(rules_only: None, text: str) -> None:
+    """Batch E's missed emergency (after its first pass): sulphur said as a firecracker's smell."""
+    assert extract_emergency(Utterance.of(text)) == "gas"
+
+
+def test_fireworks_without_a_smell_are_not_gas(encoder: semantic.SemanticModel) -> None:
+    u = _open("the neighbors' fireworks kept us up and now the ac rattles")
+    assert u.emergency is None and u.intent == "book"

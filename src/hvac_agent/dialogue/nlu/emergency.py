@@ -25,7 +25,10 @@ _GAS = re.compile(
     r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:stove|burner|range|oven)(?: \S+){0,2}? (?:on|running|left on)\b"
     r"|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
     r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,3}? "
-    r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?)\b"
+    r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?|"
+    # the odorant's sulphur, as burnt powder: "smells like a firecracker went off"
+    r"firecrackers?|fire ?works?|gun ?powder|cap guns?)\b"
+    r"|\b(?:firecrackers?|fire ?works?|gun ?powder|cap guns?)(?: \S+){0,3}? (?:smell\w*|odou?rs?|stink\w*|scent)\b"
     # The odorant's other common likenesses: rotten cabbage, "rotting cabbage smell".
     r"|\b(?:rotten|rotting|spoiled) cabbage\b|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? cabbage\b"
     r"|\b(?:hiss\w*|smell\w*|stinks?|odou?r)(?: \S+){0,8}? gas (?:line|meter|pipe|valve|hookup|connection)s?\b"

@@ -39,7 +39,15 @@ _NO = re.compile(
     r"not yet)\b"
 )
 # Answers that start like "no" but are not a refusal.
-_NOT_NO = re.compile(r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b")
+_NOT_NO = re.compile(
+    r"^(?:no problem|no worries|no doubt|not a problem|no that'?s (?:right|correct))\b"
+    # "no, that's fine, go ahead": the "no" waves off a worry, the go-ahead is the answer
+    r"|^(?:no|nope|nah)(?: (?:no|that'?s|it'?s|that is|you'?re|we'?re))? (?:fine|good|ok|okay|alright|all good)"
+    r"(?: \S+){0,2}? (?:go ahead|book it|do it|go for it|let'?s do it)\b"
+)
+# "all good, book it": the soft "no thanks" words ("all good", "i'm good") said with a go-ahead
+_SOFT_NO = re.compile(r"\b(?:all good|i'?m good|we'?re good|i'?m all set)\b")
+_GO_AHEAD = re.compile(r"\b(?:book it|go ahead|go for it|let'?s do it|do it|sign me up|lock it in|yes|yeah|yep)\b")
 _CONTRADICTION = re.compile(
     r"^(?:yes|yeah|yep|yup|correct|right)\b.*\b(?:not (?:correct|right)|incorrect|wrong|no no)\b"
 )
@@ -96,6 +104,8 @@ def extract_yes_no(norm: str, asked: bool = True) -> tuple[Literal["yes", "no"] 
         return None, False  # "yes not correct" (a recogniser's "yes that's correct"): ask again
     if _BUT_YES.search(norm):
         return "yes", False  # "i don't love the fee but yeah go ahead": the decision comes last
+    if _SOFT_NO.search(norm) and _GO_AHEAD.search(norm) and not re.search(r"\b(?:not|don'?t|no)\b", norm):
+        return "yes", False
     if _NO.search(norm):
         return "no", False
     if _CHANGED_MIND.search(norm):
