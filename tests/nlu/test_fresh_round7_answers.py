@@ -120,3 +120,29 @@ def test_a_doubted_reading_stays_the_thermostat(text: str) -> None:
 )
 def test_soft_no_words_with_a_go_ahead(text: str, yes_no: str) -> None:
     assert _answer(text, "confirm").yes_no == yes_no
+
+
+# ---- corrections of the house number (batch E, after its first pass) --------------------------
+
+
+def _correcting(text: str, expect: str) -> Understanding:
+    ctx = NluContext(expect=expect, now=NOW, current_phone="+15125550123", current_name="Dana Kim")  # type: ignore[arg-type]
+    return understand(text, ctx)
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "house"),
+    [
+        ("same as before only the number is 2218", "address", "2218"),
+        ("the zip's fine, it's the house number that's off, 2281", "zip", "2281"),
+        ("all of that's right except it's twenty two eighteen", "confirm", "2218"),
+    ],
+)
+def test_a_house_number_corrected_lands_on_the_house(text: str, expect: str, house: str) -> None:
+    u = _correcting(text, expect)
+    assert u.correction and u.house_number == house and u.phone is None
+
+
+def test_the_number_at_the_phone_question_is_still_the_phone() -> None:
+    u = _correcting("no the number is 512 555 0132", "phone")
+    assert u.phone == "+15125550132" and u.house_number is None

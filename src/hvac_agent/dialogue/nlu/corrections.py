@@ -28,6 +28,9 @@ _CUE = re.compile(
     r"|^(?:no )?[a-z0-9']+(?: [a-z0-9']+)? not [a-z0-9']+$"
     r"|(?:\b(?:it'?s|its|is|was)|'s) (?!not\b)[a-z0-9']+(?: [a-z0-9']+){0,3}(?: [a-z])* not [a-z0-9']+"
     r"|\b(?:my|the|your|our) old (?:address|number|phone|zip|street)\b|\bgave you (?:the |my |a )?(?:wrong|old)\b"
+    r"|\b(?:gave|told) you (?:\S+ ){1,6}?(?:earlier|before|but)\b"
+    # "all of that's right except it's 2218", "same as before only the number is 2218", "that's off"
+    r"|\b(?:except|only|just)(?: that| for)? (?:it'?s|its|the|my)\b|\b(?:that'?s|it'?s|is|was) off\b"
     r"|\b(?:flipped|mixed up|swapped|off by|messed up|got (?:it|that) wrong|made a mistake)\b"
     # "zero one two three no zero two one three": digits said, taken back with "no", said again.
     r"|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d+) no (?:zero|oh|one|two|three|four|five|six|"

@@ -20,6 +20,11 @@ _NUMBER_AND_STREET = re.compile(
     r"\b\d{3,5} (?!(?:not|no|and|or|is|it|the|please|sorry|instead|thanks|thank|okay|ok|right|yes|yeah)\b)[a-z]{3,}"
 )
 _ZIP = re.compile(r"\bzip(?: code)?\b")
+# A slot the caller says is right is not the one corrected: "the zip is right but the house number …"
+_AFFIRMED = re.compile(
+    r"\b(?:the )?(zip(?: code)?|address|street|house number|phone|number)(?:'s| is| was)? "
+    r"(?:right|fine|correct|good|ok|okay)\b"
+)
 _PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|area code|(?:my|the) number (?:is|should|ends|was))\b")
 _CUE = re.compile(
     r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should (?:be|end|start)|i said|did i say|i meant|mistake|"
@@ -39,25 +44,30 @@ class NamedCorrection:
     value: str
 
 
-def named_correction(utt: Utterance, zip_heard: bool = False) -> NamedCorrection | None:
+def named_correction(utt: Utterance, zip_heard: bool = False, asked_address: bool = False) -> NamedCorrection | None:
     """A house number or ZIP corrected by name, when the words say which slot they correct.
 
     `zip_heard`: the address extractor took one of the numbers for a ZIP, so a bare five-digit
-    "78730, not 78731" corrects the ZIP, not the house number."""
-    if not _CUE.search(utt.norm):
+    "78730, not 78731" corrects the ZIP, not the house number. `asked_address`: the address or the
+    unit was being asked for, so "the number is 4401" is the house's number, not the phone's."""
+    if not (_CUE.search(utt.norm) or re.search(r"\bexcept\b|\bonly the\b|\b(?:that'?s|it'?s|is|was) off\b", utt.norm)):
         return None
+    affirmed = {m.group(1) for m in _AFFIRMED.finditer(utt.norm)}
+    says_zip = _ZIP.search(utt.norm) and not any(a.startswith("zip") for a in affirmed)
     kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _TAKEN_BACK)]
     if not kept:
         kept = [r.digits for r in utt.runs if not (r.index > 0 and utt.dig_tokens[r.index - 1] in _SURELY_TAKEN_BACK)]
-    if _ZIP.search(utt.norm):
+    if says_zip:
         five = [d for d in kept if len(d) == 5] or [z for d in kept if (z := _ends_then_whole(d))]
-        return NamedCorrection("zip", five[0]) if five else None
-    if _PHONE.search(utt.norm) and not _ADDRESS.search(utt.norm):
+        # "I gave you 78751 earlier but it's 78752": the last one said is the one meant
+        return NamedCorrection("zip", five[-1]) if five else None
+    house_meant = asked_address and re.search(r"\bthe number(?:'s| is| should be| was)\b", utt.norm)
+    if _PHONE.search(utt.norm) and not _ADDRESS.search(utt.norm) and not house_meant:
         return None  # "the phone number should end in 0124": the phone's own correction
     said_back = re.search(r"\b(?:i said|you said|you have|you got|you wrote|not) \d{3,6}\b", utt.dig)
     street_named = re.search(r"\bstreet(?:'s| is| name)\b", utt.norm)  # a new street, not a new number
     number_and_street = _NUMBER_AND_STREET.search(utt.dig) and not _PHONE.search(utt.norm) and not street_named
-    if _ADDRESS.search(utt.norm) or said_back or number_and_street:
+    if _ADDRESS.search(utt.norm) or said_back or number_and_street or house_meant:
         numbers = [d for d in kept if 1 <= len(d) <= 6]
         named = _ADDRESS.search(utt.dig)
         if named and (zip_heard or any(len(d) == 5 for d in numbers)):

@@ -135,7 +135,7 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         if ad.unit and (unit_digits := re.sub(r"\D", "", ad.unit)) and unit_digits in part:
             ad.unit = None  # "the last four should be 4567" at the unit question: not unit 4567
     elif ad.street is None:
-        named = named_correction(utt, zip_heard=zip_code is not None)
+        named = named_correction(utt, zip_heard=zip_code is not None, asked_address=ctx.expect in ("address", "unit"))
     if named is not None:
         # The slot the words name wins over the one the question expected (issue 10 item 5).
         cor.correction, cor.corrected = True, [named.slot]  # type: ignore[list-item]
@@ -147,6 +147,20 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             ad.unit = None
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
+    if (
+        named is None
+        and house_number is None
+        and cor.correction
+        and cor.corrected[:1] == ["address"]
+        and ad.street is None
+        and street_name is None
+        and len(kept := [d for d in _kept_runs(utt) if 1 <= len(d) <= 5]) == 1
+        and len(kept[0]) <= 4
+    ):
+        house_number = kept[0]  # "everything's right except it's forty four fourteen" at the read-back
+    fives = [d for d in _kept_runs(utt) if len(d) == 5]
+    if cor.correction and zip_code and not (named and named.slot == "zip") and len(fives) == 1 and fives[0] != zip_code:
+        zip_code = fives[0]  # "I gave you 78751 earlier but it's 78752": the one said last is meant
     if cor.correction and "phone" in cor.corrected and phone == ctx.current_phone and _new_after_held(utt, phone):
         phone = None  # the number we hold said again before the part that changes
     if cor.correction and "phone" in cor.corrected and phone is None and ctx.current_phone:
