@@ -18,3 +18,12 @@ def encoder() -> Iterator[semantic.SemanticModel]:
     semantic.install(model)
     yield model
     semantic.install(before)
+
+
+@pytest.fixture
+def rules_only() -> Iterator[None]:
+    """The encoder off: what the keyword rules alone make of a line."""
+    before = semantic.active()
+    semantic.install(None)
+    yield
+    semantic.install(before)

@@ -8,7 +8,6 @@ and vague requests, and answers with terms of address, spellings and digits take
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,14 +24,6 @@ def _open(text: str) -> Understanding:
 
 def _answer(text: str, expect: str, **ctx: str) -> Understanding:
     return understand(text, NluContext(expect=expect, now=NOW, **ctx))  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def rules_only() -> Iterator[None]:
-    before = semantic.active()
-    semantic.install(None)
-    yield
-    semantic.install(before)
 
 
 # ---- emergencies: the keyword net alone must catch them --------------------------------------

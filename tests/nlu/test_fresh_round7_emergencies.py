@@ -8,7 +8,6 @@ sentence, and damp-cellar smells the sentence encoder alone put near a fire.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,14 +20,6 @@ NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
 
 def _open(text: str) -> Understanding:
     return understand(text, NluContext(expect="intent", now=NOW))
-
-
-@pytest.fixture
-def rules_only() -> Iterator[None]:
-    before = semantic.active()
-    semantic.install(None)
-    yield
-    semantic.install(before)
 
 
 @pytest.mark.parametrize(
