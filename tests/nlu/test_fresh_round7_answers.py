@@ -146,3 +146,11 @@ def test_a_house_number_corrected_lands_on_the_house(text: str, expect: str, hou
 def test_the_number_at_the_phone_question_is_still_the_phone() -> None:
     u = _correcting("no the number is 512 555 0132", "phone")
     assert u.phone == "+15125550132" and u.house_number is None
+
+
+@pytest.mark.parametrize(
+    "text", ["sorry, 78745 earlier was a slip, it's 78748", "the 78745 from earlier should have been 78748"]
+)
+def test_of_two_zips_the_one_said_last_is_meant(text: str) -> None:
+    u = _correcting(text, "zip")
+    assert u.correction and u.zip == "78748"

@@ -27,8 +27,8 @@ _AFFIRMED = re.compile(
 )
 _PHONE = re.compile(r"\b(?:phone|cell|callback|call back|digits|area code|(?:my|the) number (?:is|should|ends|was))\b")
 _CUE = re.compile(
-    r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should (?:be|end|start)|i said|did i say|i meant|mistake|"
-    r"messed up|make that|correct(?:ion)?)\b"
+    r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should (?:be|end|start)|should(?: have|'ve) been|i said|"
+    r"did i say|i meant|mistake|messed up|make that|correct(?:ion)?)\b"
     # Naming the house number or the address anew is a correction by itself once we have one.
     r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is)\b"
 )
@@ -75,7 +75,8 @@ def named_correction(utt: Utterance, zip_heard: bool = False, asked_address: boo
             after = [r.digits for r in utt.runs if r.digits in numbers and r.index >= utt.dig[: named.end()].count(" ")]
             numbers = after or numbers
         if numbers and zip_heard and len(numbers[0]) == 5 and not _ADDRESS.search(utt.norm):
-            return NamedCorrection("zip", numbers[0])
+            # "I gave you 78751 earlier but it's 78752": of two ZIPs the one said last is meant
+            return NamedCorrection("zip", [d for d in numbers if len(d) == 5][-1])
         return NamedCorrection("address", numbers[0]) if numbers else None
     return None
 
