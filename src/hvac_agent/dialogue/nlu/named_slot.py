@@ -31,6 +31,8 @@ _CUE = re.compile(
     r"did i say|i meant|mistake|messed up|make that|correct(?:ion)?)\b"
     # Naming the house number or the address anew is a correction by itself once we have one.
     r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is)\b"
+    # "everything's right except …", "only the number is …", "that's off"
+    r"|\bexcept\b|\bonly the\b|\b(?:that'?s|it'?s|is|was) off\b"
 )
 # A number the caller is taking back: "not 4410", "I said 8822" (unless "i meant 4110, not 4410":
 # the number meant is kept when every number would be taken back otherwise).
@@ -50,7 +52,7 @@ def named_correction(utt: Utterance, zip_heard: bool = False, asked_address: boo
     `zip_heard`: the address extractor took one of the numbers for a ZIP, so a bare five-digit
     "78730, not 78731" corrects the ZIP, not the house number. `asked_address`: the address or the
     unit was being asked for, so "the number is 4401" is the house's number, not the phone's."""
-    if not (_CUE.search(utt.norm) or re.search(r"\bexcept\b|\bonly the\b|\b(?:that'?s|it'?s|is|was) off\b", utt.norm)):
+    if not _CUE.search(utt.norm):
         return None
     affirmed = {m.group(1) for m in _AFFIRMED.finditer(utt.norm)}
     says_zip = _ZIP.search(utt.norm) and not any(a.startswith("zip") for a in affirmed)

@@ -147,19 +147,20 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             ad.unit = None
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
+    kept = _kept_runs(utt) if cor.correction else []
+    short = [d for d in kept if 1 <= len(d) <= 5]
     if (
         named is None
         and house_number is None
-        and cor.correction
         and cor.corrected[:1] == ["address"]
         and ad.street is None
         and street_name is None
-        and len(kept := [d for d in _kept_runs(utt) if 1 <= len(d) <= 5]) == 1
-        and len(kept[0]) <= 4
+        and len(short) == 1
+        and len(short[0]) <= 4
     ):
-        house_number = kept[0]  # "everything's right except it's forty four fourteen" at the read-back
-    fives = [d for d in _kept_runs(utt) if len(d) == 5]
-    if cor.correction and zip_code and not (named and named.slot == "zip") and len(fives) == 1 and fives[0] != zip_code:
+        house_number = short[0]  # "everything's right except it's forty four fourteen" at the read-back
+    fives = [d for d in kept if len(d) == 5]
+    if zip_code and not (named and named.slot == "zip") and len(fives) == 1 and fives[0] != zip_code:
         zip_code = fives[0]  # "I gave you 78751 earlier but it's 78752": the one said last is meant
     if cor.correction and "phone" in cor.corrected and phone == ctx.current_phone and _new_after_held(utt, phone):
         phone = None  # the number we hold said again before the part that changes
