@@ -23,7 +23,7 @@ _GAS = re.compile(
     r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
     r"|\b(?:gas|propane|natural gas|methane) (?:detector|alarm|monitor|sensor)s?\b"
     r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:stove|burner|range|oven)(?: \S+){0,2}? (?:on|running|left on)\b"
-    r"|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
+    r"|\bgassy\b|\brotten eggs?\b|\bsulfur\b|\bsulphur\b|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
     r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,3}? "
     r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?|"
     # the odorant's sulphur, as burnt powder: "smells like a firecracker went off"
@@ -39,9 +39,11 @@ _CO = re.compile(
     # The letters as a recogniser may write them: "see oh alarm", "c oh detector".
     r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl|see oh|see o|sea oh|cee oh|c oh) "
     r"(?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
-    r"levels?|reading)\b"
+    r"levels?|reading|thing|thingy)\b"
+    # A meter's reading in parts per million is a carbon-monoxide reading: "it says like 200 ppm".
+    r"|\bppm\b|\bparts per million\b"
     # A detector's screen showing the letters: "it says co on the screen", "the display reads c o".
-    r"|\b(?:says|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
+    r"|\b(?:says?|said|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
     r"|\b(?:co|c o) (?:on|across) (?:the |its |it'?s )?(?:screen|display|readout)\b"
     # Half the name, with the device or its sound near: "the carbon one is going off", "the
     # detector, the carbon thing, keeps beeping" (not a carbon filter or a carbon copy).
@@ -57,7 +59,7 @@ _CO = re.compile(
     r"scream\w*|sound\w*|alarm\w*)\b"
 )
 _SYMPTOMS = re.compile(
-    r"\b(?:dizzy|dizziness|headaches?|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
+    r"\b(?:dizzy|dizziness|headaches?|headachy|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
     r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
     r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath)\b"
     # Pets show carbon monoxide first: "the dog is acting sick", "my cat's acting weird".
@@ -68,7 +70,8 @@ _SYMPTOMS = re.compile(
 )
 # A symptom shared by the household, or tied to the heat coming on, is the carbon monoxide pattern.
 _SHARED = re.compile(
-    r"\b(?:everyone|everybody|all of us|we all|we both|both of us|the whole family|whole family|the kids|my kids|"
+    r"\b(?:everyone|everybody|all of us|we all|we'?re all|they'?re all|all of them|we both|"
+    r"both of us|the whole family|whole family|the kids|my kids|"
     r"the family|all (?:have|got|feel))\b"
     r"|\b(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|kick|kicked|started|start)\w* "
     r"(?:on )?(?:the )?(?:heat|heater|furnace|heating)\b"
@@ -77,11 +80,17 @@ _SHARED = re.compile(
     r"|\b(?:when|whenever|every time|while|once) (?:the |our |my )?(?:heat|heater|furnace|heating|boiler)'s "
     r"(?:on|running|going)\b"
     # The caller ties the symptom to the heating equipment: "worst headache ... i think it's the heater".
-    r"|\b(?:think|thinking|because of|from|blame|it'?s|its) (?:it'?s |its )?(?:the |our |my )"
+    r"|\b(?:think|thinking|because of|from|blame|it'?s|its|(?:could|might|must|may) be) (?:it'?s |its )?"
+    r"(?:the |our |my )"
     r"(?:heater|furnace|boiler|heating|gas heater|space heater)\b"
 )
 _SMOKE_FIRE = re.compile(
-    r"(?<!cigarette )(?<!cigar )(?<!tobacco )(?<!wildfire )(?<!bbq )(?<!barbecue )\bsmoke\b(?! detectors?\b| alarms?\b)"
+    r"(?<!cigarette )(?<!cigar )(?<!tobacco )(?<!wildfire )(?<!bbq )(?<!barbecue )(?<!grill )"
+    r"\bsmoke\b(?! detectors?\b| alarms?\b"
+    # smoke with a harmless source named: "smoke from the grill out back"
+    r"| (?:is )?(?:from|off|coming (?:off|from)) (?:of )?(?:the |a |my |our |their |his |her |next door'?s? )?"
+    r"(?:grill|bbq|barbecue|smoker|fire ?pit|fireplace|candles?|neighbou?r\w*|wildfires?|toast\w*|kitchen|cooking|"
+    r"frying|pan|oven|stove)\b)"
     r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
     r"(?:going off|went off|sounding|blaring|goes off)\b"
     r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) smoking\b|\bsmoking (?:from|out|coming)\b"
@@ -89,16 +98,17 @@ _SMOKE_FIRE = re.compile(
     r"|\bsmok(?:y|ey|iness)\b(?! (?:cigarette|cigar|tobacco|bbq|barbecue|fireplace|flavou?r))"
     r"|\bspark(?:s|ing|ed)?\b"
     r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
-    r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t)\b|\bsmell of burning\b"
+    r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t|ed)\b|\bsmell of burning\b"
     r"|\bburn(?:ing|t) (?:\S+ ){0,3}?(?:smell|odou?r)\b"
     # ozone: the smell of electrical arcing in a motor or wiring
     r"|\bozone\b(?: \S+){0,3}? (?:smell|odou?r|stink|scent)\b"
     r"|\b(?:smell\w*|odou?r|stinks?|reeks?)(?: \S+){0,4}? ozone\b"
     r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
     # Scorching, and hot wiring or plastic, are burning said another way.
-    r"|\bscorch\w*\b|\bcharred\b|\bburnt (?:rubber|plastic|wires?|wiring|insulation)\b"
+    r"|\bscorch\w*\b|\bcharred\b|\bburn(?:t|ed) (?:rubber|plastic|wires?|wiring|insulation)\b|\bburn marks?\b"
     # Arcing: a flash or crackle at the wiring.
-    r"|\barc(?:ing|ed)\b|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind) "
+    r"|\barc(?:ing|ed)\b|\b(?:an|the) arc\b"
+    r"|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind) "
     r"(?:the |my |our )?(?:breaker\w*|panel|outlet|disconnect|wires?|wiring|walls?|plug)\b"
     r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal)\b"
     # The same smell named first ("a hot wire smell", "electric smell"), or said as electrical.
@@ -106,7 +116,13 @@ _SMOKE_FIRE = re.compile(
     r"(?:smell|odou?r|stink|scent)\b|\belectric(?:al)? (?:\S+ )?(?:smell|odou?r|stink)\b"
     r"|\b(?:smell\w*|stinks?|odou?r)(?: (?:like|kinda|kind of|sort of|of|an?|some|really))* "
     r"(?:electric\w*|hot wir\w+|wir(?:es|ing) (?:burning|melting|frying)|an outlet)\b"
-    r"|\bfire (?:in|from|coming|inside|started|out of)\b|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
+    r"|\bfire (?:in|from|coming|inside|started|out of)\b"
+    # "there's uh fire", "there was a little fire" (a fire said plainly; history is sorted out below)
+    r"|\bthere(?:'?s| is| was)(?: (?:uh|um|a|an|like|little|small|some|tiny|kind of|kinda))* fire\b"
+    # Flame rollout said plainly: "the flame's ... coming out at me when i open the door".
+    r"|\bflames?(?:'s)?(?: \S+){0,9}? (?:coming|came|comes|come) (?:out )?(?:at|toward|towards) "
+    r"(?:me|us|you|my face|our faces)\b"
+    r"|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
     # Flame rollout: fire outside the burner, said the trade's way or the plain way.
     r"|\b(?:flame|fire) ?roll ?outs?\b|\bfire (?:rolling|shooting|pouring|blowing|licking|spitting)\b"
@@ -175,13 +191,115 @@ def _skunk_gas(utt: Utterance) -> bool:
     return not any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in real)
 
 
-def extract_emergency(utt: Utterance) -> EmergencyKind | None:
-    if _hits(_GAS, utt) or _skunk_gas(utt):
-        return "gas"
+# A rotten smell is the odorant when the caller has gas equipment: "a rotten smell by the gas furnace".
+_ROTTEN_SMELL = re.compile(
+    r"\brott(?:en|ing) (?:smell|odou?r|stench|stink)\b|\b(?:smell\w*|stinks?) (?:\S+ ){0,2}?rott(?:en|ing)\b"
+)
+_GAS_NAMED = re.compile(r"\b(?:gas|propane)\b")
+# "how do i shut off the gas, it smells really bad": shutting off the gas because of a smell.
+_SHUT_OFF_GAS = re.compile(r"\b(?:shut|turn)(?:ting)? (?:off|down) (?:the |my |our )?(?:gas|propane)\b")
+_SMELL_WORD = re.compile(r"\b(?:smell\w*|odou?r|stinks?|reeks?)\b")
+# A detector sounding, with one symptom, is carbon monoxide whichever detector it is.
+_ALARM_SOUNDING = re.compile(
+    r"\b(?:alarm|detector)s?\b(?: \S+){0,5}? (?:went off|going off|goes off|keeps? (?:going off|beeping|sounding)|"
+    r"beeping|sounding|blaring|screaming)\b"
+)
+# Detectors as things to buy, fit or ask about ("do you install carbon monoxide detectors", "should
+# i have a co detector", "it's seven years old, says replace") are not an alarm. The mention counts
+# again when anything says the detector is sounding or reading ("going off", "says 200").
+_CO_DEVICE_TALK = re.compile(
+    r"\b(?:install\w*|put(?:ting)? (?:\S+ ){1,4}in|sell|buy|replace\w*|new one|end of (?:its )?life|expired?|"
+    r"should (?:i|we) (?:have|get)|do (?:i|we) need|check(?:s|ing)? for|wiring|supposed to (?:say|read|show)|"
+    r"(?:says|reads|shows|reading) (?:zero|0|nothing)|how much)\b"
+)
+_CO_SOUNDING = re.compile(
+    r"\b(?:went off|going off|goes off|keeps? (?:going|beeping|sounding)|beeping|alarm(?:ing|ed)|sounding|blar\w*|"
+    r"scream\w*|ppm|flashing)\b"
+    r"|\b(?:says|said|reads|reading|showing|shows) (?:like |about |around |over )?(?:[1-9]\d*|co|c o|high|danger\w*|"
+    r"emergency|warning|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred)\b"
+)
+# Sulphur in the water is the water heater's anode, not gas: "smells like sulfur when i run the hot water".
+_SULPHUR_WATER = re.compile(
+    r"\b(?:run(?:ning)? the (?:hot )?water|(?:hot |tap |the |my )water (?:smells|stinks|tastes)|"
+    r"(?:from|out of) the (?:tap|faucet|shower|sink)|when i shower)\b"
+)
+# A danger over and done with: "we had a gas leak last month that atmos fixed", "the co alarm went off
+# last week, the fire department said levels were zero".
+_WHEN_PAST = re.compile(r"\b(?:last (?:week|month|night|year|winter|time)|yesterday|(?:days?|weeks?|months?) ago)\b")
+_RESOLVED = re.compile(
+    r"\b(?:fixed|repaired|took care of|turned out|was (?:nothing|fine|the detector|a false)|false alarm|all clear|"
+    r"levels? (?:were|was) (?:zero|fine|normal|ok|okay)|(?:said|says) (?:it was |it'?s |everything (?:was |is )?|"
+    r"we(?:'re| are| were) )(?:fine|ok|okay|safe|good|clear)|checked (?:everything|it out|it all|the house))\b"
+)
+_STILL_NOW = re.compile(
+    r"\b(?:still|again|right now|today|tonight|currently|keeps|back|worse)\b"
+    r"|\bnow (?:it|there|i|we)(?:'?s| is| can| \S+)? (?:\S+ )?(?:smell\w*|hear|see|going|beeping|back|again)\b"
+)
+# Said just after the danger, the danger is present again: "about a gas smell and it's still there".
+_AGAIN_AFTER = re.compile(r"(?: \S+){0,4}? (?:still|again|back|now|worse)\b")
+# A danger named as what the call or a price is about, not as happening: "do you charge extra to come
+# out for a gas smell", "i talked to somebody yesterday about a burning smell".
+_ASKED_ABOUT = re.compile(
+    r"(?:\b(?:do|does|would|will) (?:you|y'?all|it|they)\b(?: \S+){0,6}? (?:for|about)"
+    r"|\b(?:called|talked|spoke|spoken)\b(?: \S+){0,5}? (?:earlier|yesterday|before|last \w+)(?: \S+){0,2}? about)"
+    r" (?:a |an |the )?$"
+)
+# "is that smoke or is it defrosting": steam or fog from the equipment, asked about.
+_STEAM = re.compile(r"\b(?:steam\w*|fog\w*|vapou?r|mist|defrost\w*)\b")
+_SMOKE_ASKED = re.compile(r"\b(?:is (?:that|it|this)|or) (?:\S+ )?smoke\b")
+# The first minutes of heat in a season burn off dust: "toasty burnt smell but only the first few minutes".
+_BURN_OFF = re.compile(
+    r"\bfirst (?:few |couple (?:of )?)?(?:minutes?|seconds?)\b|\bburns? (?:it )?off\b"
+    r"|\bfirst (?:time|run|use|day)\b(?: \S+){0,6}? (?:this|of the|for the) (?:year|season|fall|winter)\b"
+)
+
+
+def _hits_now(pattern: re.Pattern[str], utt: Utterance) -> int:
+    """Hits not negated and not only asked about ("do you come out for a gas smell")."""
+    count = 0
+    for m in pattern.finditer(utt.norm):
+        if negated(utt.tokens, token_index(utt.norm, m.start())) or _NEGATED_AFTER.match(utt.norm, m.end()):
+            continue
+        if _ASKED_ABOUT.search(utt.norm[: m.start()]) and not _AGAIN_AFTER.match(utt.norm, m.end()):
+            continue
+        count += 1
+    return count
+
+
+def _gas(utt: Utterance) -> bool:
+    if _hits_now(_GAS, utt) or _skunk_gas(utt):
+        return not (_SULPHUR_WATER.search(utt.norm) and not _said(_GAS_NAMED, utt))
+    smelled = _said(_ROTTEN_SMELL, utt) or bool(_SHUT_OFF_GAS.search(utt.norm) and _SMELL_WORD.search(utt.norm))
+    return smelled and _said(_GAS_NAMED, utt)
+
+
+def _carbon_monoxide(utt: Utterance) -> bool:
     symptoms = _hits(_SYMPTOMS, utt)
-    if (_hits(_CO, utt) and not _BATTERY.search(utt.norm)) or symptoms >= 2 or (symptoms and _SHARED.search(utt.norm)):
-        return "carbon_monoxide"
+    if symptoms >= 2 or symptoms and (_SHARED.search(utt.norm) or _ALARM_SOUNDING.search(utt.norm)):
+        return True
+    if not _hits_now(_CO, utt) or _BATTERY.search(utt.norm):
+        return False
+    return not (_CO_DEVICE_TALK.search(utt.norm) and not _CO_SOUNDING.search(utt.norm))
+
+
+def _smoke_fire(utt: Utterance) -> bool:
+    if not _hits_now(_SMOKE_FIRE, utt):
+        return False
+    seen = _SEEN_FIRE.search(utt.norm)
     past = _PAST_FIRE.search(utt.norm) and not _NOW_FIRE.search(utt.norm)
-    if _hits(_SMOKE_FIRE, utt) and not past and not (_said(_DUST, utt) and not _SEEN_FIRE.search(utt.norm)):
-        return "smoke_fire"
-    return None
+    burn_off = (_said(_DUST, utt) or _BURN_OFF.search(utt.norm)) and not seen
+    steam = _STEAM.search(utt.norm) and _SMOKE_ASKED.search(utt.norm)
+    return not (past or burn_off or steam)
+
+
+def extract_emergency(utt: Utterance) -> EmergencyKind | None:
+    kind: EmergencyKind | None = None
+    if _gas(utt):
+        kind = "gas"
+    elif _carbon_monoxide(utt):
+        kind = "carbon_monoxide"
+    elif _smoke_fire(utt):
+        kind = "smoke_fire"
+    over = _WHEN_PAST.search(utt.norm) and _RESOLVED.search(utt.norm) and not _STILL_NOW.search(utt.norm)
+    return None if over else kind

@@ -56,6 +56,8 @@ _BREAKS = frozenset(
         "actually",
         "it's",
         "its",
+        # a self-repair: "the breaker box no wait the thermostat wires are smoking"
+        "wait",
     }
 )
 _PHRASE_CUES = re.compile(r"\b(?:no sign of|no signs of|not any|free of|ruled out|no longer)\s*$")

@@ -63,7 +63,7 @@ _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 # Not "fishy" or "skunk": those are how callers describe hot plastic and the gas odorant.
 _BENIGN_SMELL = re.compile(
     r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|feet|dog|gym|stale|swampy|earthy|dusty|dust|moth ?balls?|damp|dank|"
-    r"cellar|basement|crawl ?space|"
+    r"cellar|basement|crawl ?space|towels?|laundry|rags?|wet (?:carpet|clothes)|"
     r"vinegar|pee|urine|not (?:like )?(?:gas|smoke))\b"
 )
 # Words about an existing visit or the call itself, not a problem: without the encoder to tell,
