@@ -214,12 +214,16 @@ def answer_context(row: dict[str, Any]) -> NluContext:
             "unit": "unit",
             "zip": "zip",
             "name": "name",
-            "phone": "phone",
+            "phone": "phone_confirm",
             "confirm": "confirm",
         }.get(during, during)
         return context(expect, current_phone=EARLIER_PHONE, current_name=EARLIER_NAME)
     if asked == "window":
         return context("window", offered=OFFERED)
+    if asked == "phone":
+        # The caller's number is known, so the agent asks "is the number you're calling from best?"
+        # (`phone_confirm`), as the writers' brief says it does.
+        return context("phone_confirm")
     return context(asked)
 
 

@@ -275,7 +275,10 @@ def area_answer(profile: BusinessProfile) -> str:
 
 
 def identity_answer(profile: BusinessProfile) -> str:
-    return f"I'm an automated virtual assistant for {profile.name}."
+    return (
+        f"I'm an automated virtual assistant for {profile.name}. If you'd rather speak with someone in "
+        "our office, just say so."
+    )
 
 
 def out_of_area(profile: BusinessProfile, zip_code: str) -> str:

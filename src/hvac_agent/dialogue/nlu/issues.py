@@ -24,7 +24,7 @@ _BROKEN = (
     r"(?:out|not working|isn'?t working|ain'?t working|is not working|stopped working|stopped|broken|broke|"
     r"down|dead|died|quit|quit working|gone out|went out|won'?t (?:turn on|start|come on|kick on|"
     r"run|work|ignite|light|stay on)|doesn'?t (?:work|turn on|come on|kick on|run)|"
-    r"not (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
+    r"(?:not|isn'?t) (?:turning|coming|kicking) on|keeps (?:shutting|turning) off|shut off|failed|"
     r"on the fritz|not running|isn'?t running|giving out|gave out|gave up|given up|"
     r"kaput|went kaput|busted|conked out|crapped out|pooped out|bit the dust|messed up|not blowing|"
     r"bad|shot|busted|not working right|not right|went bad|gone bad|fried|burned out|burnt out)"
@@ -47,7 +47,8 @@ _NO_HEAT = re.compile(
     rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
     rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
     rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
-    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly)\b"
+    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly|like (?:ice|an icebox|"
+    rf"a freezer|an igloo))\b"
     rf"|\b(?:it'?s|its|it is|getting|house is|home is|so) (?:really |very |so )?(?:cold|freezing) "
     rf"(?:in here|inside|in the house|in my house|in the home)"
     rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
@@ -352,11 +353,11 @@ _SYMPTOM = re.compile(
 )
 _FAN_STILL = re.compile(
     r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
-    r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin|turn)\w*\b"
+    r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin\w*|turn(?:s|ing|ed)?\b(?! on\b))"
     r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
 )
 # "ice cold" is a feel, not ice.
-_ICE = re.compile(r"\b(?:ice(?! cold)|iced|icing|icy|frost\w*|frozen|froze)\b")
+_ICE = re.compile(r"(?<!like )\b(?:ice(?! cold)|iced|icing|icy|frost\w*|frozen|froze)\b")
 _BOARD_CODE = re.compile(
     r"\berror codes?\b|\b(?:light|led)s? (?:blinks?|blinking|flashing|flashes)\b"
     r"|\b(?:blinking|flashing) (?:light|code|led)s?\b"
@@ -420,7 +421,7 @@ _SEASONAL = re.compile(
     # "give his ac a once over", "that time of year again", "the yearly thing", "clean my mini split heads"
     r"once ?over|that time of (?:the )?year|the (?:yearly|annual) (?:thing|one|visit)|"
     r"clean(?:ed|ing)? (?:out )?(?:my|the|our) (?:\S+ )?(?:heads|coils?|blower wheel)|"
-    r"(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
+    r"(?<!fan )(?<!fan inside )(?<!blower )(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
     r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
     r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
     r"(?:check|inspect)\w*)\b"
@@ -453,12 +454,14 @@ def _indoor_temperature(utt: Utterance) -> IssueCategory | None:
 _WORKS_FINE = re.compile(
     r"\b(?:ac|a c|air|heat|heater|furnace|system|it|cooling|heating)(?:'s| is)? "
     r"(?:working |running |cooling |heating )?"
-    r"(?:fine|great|okay|ok)\b|\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
+    r"(?:fine|great|okay|ok)\b"
+    r"|(?<!fan )(?<!fan inside )(?<!blower )\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
 )
 _HOUSE_COLD = re.compile(
     r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
     r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
-    r"(?:cold|freezing|chilly|colder(?: and colder)?)\b|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+    r"(?:cold|freezing|chilly|colder(?: and colder)?|like (?:ice|an icebox|a freezer|an igloo))\b"
+    r"|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
 )
 _HOUSE_HOT = re.compile(
     r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
@@ -490,7 +493,8 @@ _WANTED_MODE = re.compile(
 _MODE_FAILS = re.compile(
     r"\b(?:says|shows|set to|on|in|calling for) (?:it'?s |its )?(?P<mode>heat|heating|cool|cooling|ac|air)(?: on|"
     r" mode)?"
-    r"(?: (?!but\b)\S+){0,6}? (?:but|and) (?:then )?(?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|the (?:house|air)|"
+    r"(?: (?!but\b)\S+){0,6}? (?:but|and) (?:then )?(?:nothing|no air|it'?s not|isn'?t|doesn'?t|not|"
+    r"the (?:house|air|vents?|registers?)|"
     r"it'?s still|there'?s nothin\w*)"
 )
 
@@ -500,7 +504,9 @@ _NO_WARMTH = re.compile(
     r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:warm|hot)|nothing(?:'s| is)? (?:warming|heating|warm|"
     r"getting (?:warm|"
     r"hot))|"
-    r"never (?:lights|ignites|fires|catches|gets (?:warm|hot))|"
+    r"never (?:lights|ignites|fires|catches|gets (?:warm|hot)|warms up|heats up)|"
+    r"(?:doesn'?t|does not|won'?t|not|no) (?:give|giving|put(?:ting)? out|make|making|blow|blowing) "
+    r"(?:the |any |no )?(?:(?:hot|warm) air|heat)|"
     r"(?:radiators?|registers?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
 )
 _NO_CHILL = re.compile(
@@ -521,6 +527,29 @@ def _named_side(utt: Utterance) -> IssueCategory | None:
 
 def _absent_comfort(utt: Utterance) -> IssueCategory | None:
     return _one_side(utt, _NO_WARMTH, _NO_CHILL)
+
+
+# The cold or the warmth the caller misses, said of the air or the system: "the air inside is warm",
+# "it isn't cooling", "blowing cold".
+_FELT_NO_COOL = re.compile(
+    r"\b(?:not|isn'?t|wasn'?t|barely|won'?t|doesn'?t|ain'?t|stopped|quit|no longer) (?:\S+ )?(?:cool\w*|cold)\b"
+    r"|(?<!no )(?<!not )\b(?:warm|hot) air\b|\bair(?: inside| in here| coming out)? (?:is |'s )?(?:warm|hot)\b"
+    r"|\bblow\w* (?:warm|hot)\b|\bno (?:cold|cool) air\b|\bno (?:ac|a c|cooling)\b"
+)
+_FELT_NO_HEAT = re.compile(
+    r"\b(?:not|isn'?t|wasn'?t|barely|won'?t|doesn'?t|ain'?t|stopped|quit|no longer) (?:\S+ )?(?:heat\w*|warm\w*)\b"
+    r"|(?<!no )(?<!not )\b(?:cold|cool) air\b|\bblow\w* (?:cold|cool)\b|\bno (?:heat|heating|hot air|warm air)\b"
+)
+# The heating or cooling itself said to be down, whatever else is seen: "the heater's dead".
+_SIDE_DOWN = re.compile(
+    rf"\b(?:{_HEAT_EQUIP}|{_COOL_EQUIP})(?:'s)? (?:is |has |just |went |completely |totally |finally |now )*{_BROKEN}"
+)
+
+
+def _felt_side(utt: Utterance) -> IssueCategory | None:
+    """No heat or no cooling when the caller says how the home or the air feels; None when only
+    the equipment's state is told (ice on the lines, a fan that will not spin)."""
+    return _indoor_temperature(utt) or _house_feel(utt) or _one_side(utt, _FELT_NO_HEAT, _FELT_NO_COOL)
 
 
 # A whole turn that is only how the home feels: "cold", "it's freezing in here", "way too hot".
@@ -587,10 +616,40 @@ def _setpoint_gap(utt: Utterance) -> IssueCategory | None:
     return None
 
 
+# "the heat pump won't switch over to cool": the mode it will not go into is the one missing.
+_MODE_REFUSED = re.compile(
+    r"\b(?:won'?t|doesn'?t|will not|does not|can'?t|isn'?t|not|never) (?:switch|go|change|flip|kick)\w*"
+    r"(?: over| back)? (?:in)?to (?:the )?(?P<mode>cool|cooling|ac|air|heat|heating)\b"
+)
+_HEATS_FINE = re.compile(
+    r"\bheat(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bheat(?:ing)? (?:works|is working)\b"
+)
+_COOLS_FINE = re.compile(r"\bcool(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bcooling (?:works|is working)\b")
+_FAILS = r"\b(?:not|won'?t|doesn'?t|isn'?t|never|nothing on) (?:\S+ )?"
+_COOL_FAILS = re.compile(_FAILS + r"(?:cool\w*|cold|ac)\b")
+_HEAT_FAILS = re.compile(_FAILS + r"(?:heat\w*|warm\w*)\b")
+
+
+def _other_side_fails(utt: Utterance) -> IssueCategory | None:
+    """One side works ("it'll heat fine but not cool") and the other is said to fail."""
+    heats, cools = bool(_HEATS_FINE.search(utt.norm)), bool(_COOLS_FINE.search(utt.norm))
+    if heats and not cools and _COOL_FAILS.search(utt.norm):
+        return "no_cooling"
+    if cools and not heats and _HEAT_FAILS.search(utt.norm):
+        return "no_heat"
+    return None
+
+
 def side_said_outright(utt: Utterance) -> bool:
     """The heat or the cooling is named by what the caller set against what they get ("set it to
     heat and it blows cool", "set at 70 but it's 78 in here"): no trained head overrules that."""
-    return bool(_WANTED_MODE.search(utt.norm) or _MODE_FAILS.search(utt.norm) or _setpoint_gap(utt))
+    return bool(
+        _WANTED_MODE.search(utt.norm)
+        or _MODE_FAILS.search(utt.norm)
+        or _setpoint_gap(utt)
+        or (_MODE_REFUSED.search(utt.norm) and not _THERMOSTAT.search(utt.norm))
+        or _other_side_fails(utt)
+    )
 
 
 def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
@@ -605,6 +664,10 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "no_heat" if wanted.group("mode").startswith(("heat", "sun", "warm")) else "no_cooling"
     if gap := _setpoint_gap(utt):
         return gap
+    if (refused := _MODE_REFUSED.search(utt.norm)) and not _THERMOSTAT.search(utt.norm):
+        return "no_heat" if refused.group("mode").startswith("heat") else "no_cooling"
+    if (other_side := _other_side_fails(utt)) is not None:
+        return other_side
     strong = _strong_symptom(utt) and not _WORKS_FINE.search(utt.norm)
     mode = _MODE_FAILS.search(utt.norm)
     if mode:
@@ -627,21 +690,21 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     ):
         return "other"
     if _FAN_STILL.search(utt.norm) and not re.search(r"\b(?:furnace|heater|heating|boiler)\b", utt.norm):
-        return "no_cooling"
+        return _felt_side(utt) or "other"  # the writers' brief: an outdoor fan not spinning is `other`
     if not strong and (_any(_NOISE, utt) or _any(_NOISE_LIKE, utt)):
         return "noise"
     if _any(_SEASONAL, utt) and not strong:
         return "maintenance"
-    winter = ctx.now.month in (10, 11, 12, 1, 2, 3)
-    heat_pump_in_winter = winter and "heat pump" in utt.norm and not _COOL_NAMED.search(utt.norm)
     if (
         _ICE.search(utt.norm)
-        and _house_feel(utt) != "no_heat"
-        and not heat_pump_in_winter
         and not _WATER_PIPES.search(utt.norm)
         and not re.search(r"\b(?:ice storm|icy roads?|freezing out|below freezing)\b", utt.norm)
     ):
-        return "no_cooling"
+        # The writers' brief: frozen coils are `other` unless the heat or the cold is felt missing.
+        if felt := _felt_side(utt):
+            return felt
+        if not _SIDE_DOWN.search(utt.norm):
+            return "other"
     if not strong:
         if _any(_LEAK, utt):
             return "leak"

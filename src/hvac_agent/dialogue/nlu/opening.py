@@ -139,6 +139,10 @@ _WANTS_VISIT = re.compile(
     r"(?:replac|repair|fix|look|servic|check|clean)\w*)\b"
 )
 _PROBLEM_NOW = frozenset({"no_heat", "no_cooling", "leak", "noise"})
+# Equipment seen stuck now ("my ac is frozen solid"): a problem, though its category is `other`.
+_STUCK_NOW = re.compile(
+    r"\b(?:frozen|froze|iced|icing|covered in ice|frost\w*|(?:isn'?t|not|won'?t|doesn'?t) spin\w*)\b"
+)
 # The caller's own equipment doing something now ("my furnace is humming", "the ac unit is making a
 # noise"), not a kind of job asked about ("do you fix leaks").
 _MINE_NOW = re.compile(
@@ -260,7 +264,8 @@ def _books_too(utt: Utterance, iss: IssueResult) -> bool:
     """A question that comes with a request for the visit, or with a problem the rules named firmly."""
     if _WANTS_VISIT.search(utt.norm):
         return True
-    if not (iss.firm and iss.category in _PROBLEM_NOW and _MINE_NOW.search(utt.norm)):
+    problem_now = iss.category in _PROBLEM_NOW or iss.category == "other" and _STUCK_NOW.search(utt.norm)
+    if not (iss.firm and problem_now and _MINE_NOW.search(utt.norm)):
         return False
     # "is that normal": advice asked about what is told; a problem told after "also" is a second thing
     return not advice(utt.norm) or _ALSO.search(utt.norm) is not None
