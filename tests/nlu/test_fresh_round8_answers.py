@@ -1,0 +1,32 @@
+"""Round 8 (issue 10): answers the training batches t8–t11 showed misread, probed with new
+phrasings written for these tests (not the batch lines): a short name said before the full one or
+offered after it, a name started and said again, a first name added after a spelled surname, and
+a first name kept before "and the last name is".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hvac_agent.dialogue.nlu import NluContext, understand
+
+NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("it's jim, james, james whitaker", "James Whitaker"),
+        ("um katie well katherine ruiz", "Katherine Ruiz"),
+        ("theodore banks but ted is fine", "Theodore Banks"),
+        ("oh it's bill i mean william okafor", "William Okafor"),
+        ("gutierrez g u t i e r r e z and it's rosa", "Rosa Gutierrez"),
+        ("marcus and the last name is pellegrino", "Marcus Pellegrino"),
+        ("sandra lee whitaker but just sandra whitaker is fine", "Sandra Whitaker"),
+        ("ha well it's lee, tom lee", "Tom Lee"),
+    ],
+)
+def test_names_said_the_way_people_give_them(rules_only: None, text: str, name: str) -> None:
+    assert understand(text, NluContext(expect="name", now=NOW)).name == name
