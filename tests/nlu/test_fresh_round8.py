@@ -74,3 +74,16 @@ def test_a_real_person_transfers_as_the_contract_says(encoder: semantic.Semantic
 def test_the_identity_answer_offers_someone_in_the_office() -> None:
     said = scripts.identity_answer(BusinessProfile())
     assert "virtual assistant" in said and "someone in our office" in said
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the water spot on the hallway ceiling keeps growing",
+        "the ceiling under the air handler is bubbling and sagging",
+        "the drip pan in the attic is running over",
+    ],
+)
+def test_water_still_coming_is_an_active_leak(encoder: semantic.SemanticModel, text: str) -> None:
+    u = _open(text)
+    assert (u.issue_category, u.urgency) == ("leak", "urgent")

@@ -42,6 +42,13 @@ def _open(text: str) -> Understanding:
         ("I saw an arc jump inside the disconnect box", "smoke_fire"),
         ("um there's a fire", "smoke_fire"),
         ("the flame kind of rolled and came out toward me when I opened the panel", "smoke_fire"),
+        ("kind of an eggy odor by the water heater closet", "gas"),
+        ("there's this egg smell in the hall since this morning", "gas"),
+        ("smells sort of like propane near the furnace", "gas"),
+        ("the closet smells hot and sort of electrical", "smoke_fire"),
+        ("it smells like fried wires when the blower starts", "smoke_fire"),
+        ("there's a smell like an overheating motor from the air handler", "smoke_fire"),
+        ("smells like someone just struck a few matches by the vent", "gas"),
     ],
 )
 def test_the_keyword_net_catches_them(rules_only: None, text: str, kind: str) -> None:
@@ -63,6 +70,7 @@ def test_the_keyword_net_catches_them(rules_only: None, text: str, kind: str) ->
         "lots of smoke from the neighbor's grill is coming in the window unit",
         "there's a puff of steam off the heat pump, is that smoke or just defrost",
         "the vents smell a bit burnt for the first few minutes of heat, then it goes away",
+        "kind of a musty smell when the electric heat strips kick on",
     ],
 )
 def test_look_alikes_are_not_emergencies(encoder: semantic.SemanticModel, text: str) -> None:

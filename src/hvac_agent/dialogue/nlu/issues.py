@@ -190,6 +190,9 @@ _ACTIVE_LEAK = re.compile(
     r"|\bwater (?:everywhere|all over|coming (?:through|down|out)|through the ceiling|pouring)\b"
     r"|\bwater (?:is |on |all over )+(?:the |my )?(?:floor|ground|carpet|ceiling)\b"
     r"|\bdripping (?:through|from) the ceiling\b|\bceiling is dripping\b|\bwon'?t stop (?:leaking|dripping)\b"
+    # water still coming: a stain that grows, a ceiling that bubbles or sags, a pan running over
+    r"|\b(?:spreading|getting (?:bigger|worse|larger)|keeps? (?:getting bigger|growing|spreading)|growing|"
+    r"bubbling|sagging|running over|leaked through)\b"
 )
 # Water where it should not be is an active leak (turn the system off); refrigerant is not water.
 _WATER = re.compile(
@@ -200,6 +203,7 @@ _WATER = re.compile(
 # system, a drain dripping outside): looked at soon, not an active leak, unless it spills.
 _HELD_WATER = re.compile(
     r"^(?!.*\b(?:spill\w*|overflow\w*|over the edge|onto|backing up|backed up|inside instead|through|dripping from|"
+    r"spreading|getting (?:bigger|worse|larger)|growing|bubbling|sagging|running over|"
     r"everywhere|all over|pouring|gushing|drywall|insulation|carpet|floor)\b)"
     r"(?:.*\bstain\w*\b(?!.*\b(?:drip\w*|wet|leaking)\b)|.*\b(?:pan|float switch)\b|.*\b(?:line|pipe) outside drips?\b)"
 )
