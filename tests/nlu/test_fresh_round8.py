@@ -87,3 +87,33 @@ def test_the_identity_answer_offers_someone_in_the_office() -> None:
 def test_water_still_coming_is_an_active_leak(encoder: semantic.SemanticModel, text: str) -> None:
     u = _open(text)
     assert (u.issue_category, u.urgency) == ("leak", "urgent")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("the registers blow lukewarm air even with the heat on", "no_heat"),
+        ("my furnace runs but it's room temperature at best coming out", "no_heat"),
+        ("the ac is blowing room temperature air", "no_cooling"),
+        ("air out of the vents is lukewarm and it's so muggy in here", "no_cooling"),
+    ],
+)
+def test_room_temperature_air_is_the_side_the_caller_wants(
+    encoder: semantic.SemanticModel, text: str, category: str
+) -> None:
+    assert _open(text).issue_category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "topic"),
+    [
+        ("are y'all in manor", "question", "service_area"),
+        ("is there a zero percent option on a new unit", "question", "financing"),
+        ("do you have someone who speaks spanish", "human", None),
+        ("can i talk to whoever handles billing", "human", None),
+        ("we found someone else so you can take us off for tuesday", "cancel", None),
+    ],
+)
+def test_intents_said_indirectly(encoder: semantic.SemanticModel, text: str, intent: str, topic: str | None) -> None:
+    u = _open(text)
+    assert (u.intent, u.question) == (intent, topic)

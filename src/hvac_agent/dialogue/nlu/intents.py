@@ -46,6 +46,11 @@ _HUMAN = re.compile(
     r"|\b(?:someone|somebody|anyone|anybody|a person) (?:from|at|in) (?:the |your )?(?:front desk|front office|"
     r"office)\b"
     r"|\b(?:whoever'?s|whoever is|the person|someone|somebody) in charge\b"
+    # "whoever handles scheduling", "i need to speak to whoever does the books"
+    r"|\bwhoever (?:handles|does|runs|takes care of|deals with|is in charge of|schedules|answers)\b"
+    # someone who speaks the caller's language: "you have somebody speak spanish"
+    r"|\b(?:someone|somebody|anyone|anybody|person|people)(?: who| that)? (?:speaks?|habla) (?:spanish|espa[nñ]ol|"
+    r"vietnamese|chinese|mandarin|korean|arabic|french)\b|\bhabla(?:s)? espa[nñ]ol\b"
     rf"|^(?:{_DESK_ROLE}|representative|operator)(?: (?:{_DESK_ROLE}|representative|operator))+$"
     r"|\bhuman being\b|\breal people\b|\bnot (?:a |an )?(?:robot|machine|computer|bot)\b"
     rf"|\bis (?:the |your )?{_DESK_ROLE} (?:in|there|available|around)\b"
@@ -69,7 +74,9 @@ _CANCEL = re.compile(
     r"that|"
     r"this) (?:\S+ )?(?:visit|appointment|service call|tune ?up|maintenance|technician|tech|booking)\b"
     r"|\b(?:nobody|no one|no-one) (?:needs to|has to|should|will need to) come\b"
-    r"|\b(?:gonna|going to|decided to|we'?ll|i'?ll) go with (?:another|a different|some other|someone else)\b"
+    r"|\b(?:gonna|going to|decided to|we'?ll|i'?ll|we'?re|i'?m) (?:go|going) with (?:another|a different|some other|"
+    r"someone else)\b|\b(?:went|found|hired|got) (?:with )?(?:another company|someone else|somebody else|a different "
+    r"company)\b"
     r"|\b(?:take|get) (?:me|us|it|that|him|her|them|my \S+(?: \S+)?|our \S+(?: \S+)?) off (?:the|your|my) "
     r"(?:schedule|calendar|books|list)\b"
     r"|\b(?:scratch|drop|kill|nix) (?:my|the|our|that|it|tomorrow'?s|\w+day'?s)\b(?! (?:ac|air|unit|furnace))"
@@ -164,6 +171,10 @@ _AREA = re.compile(
     r"(?:are|is) (?:you|y'?all|your company)(?: guys| all| folks)? (?:\S+ )?(?:in|out in|over in|near|around) "
     r"(?:my|our) (?:area|neck of the woods|neighbou?rhood|part of town)|"
     r"(?:are|is) (?:you|y'?all)(?: guys| all| folks)? (?:in|out in|over in) (?:south|north|east|west|central) |"
+    # "are you guys in pflugerville": a place named after "in" (not "in business", "in the area code")
+    r"^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:are|is) (?:you|y'?all)(?: guys| all| folks)? "
+    r"(?:in|out in|over in|near|around|by) (?!a |an |the |my |our |your |business|stock|charge|network|"
+    r"there|here|town today|today|now|open)\w+(?: \w+)?(?: too| as well| area)?$|"
     # "come out to round rock" asks about the area; "come out to my place", "to look at it" asks for a visit.
     r"come out (?:to(?! (?:my|our|the|this|look|fix|check|take|see|do|clean|service|help)\b)|that far)|"
     r"how far do you|too far|as far as|that far|out (?:that|this) way|"
@@ -190,6 +201,7 @@ _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "financing",
         re.compile(
             r"\b(?:financ\w*|monthly payments?|payment plans?|interest|credit check|synchrony|greensky|"
+            r"zero percent|0 percent|0%|no money down|apr|"
             r"credit (?:compan\w+|lines?|programs?)|lenders?)\b"
         ),
     ),

@@ -70,7 +70,7 @@ _NO_COOL = re.compile(
     rf"|\b(?:fix|repair|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
     rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
     rf"looked at)\b"
-    rf"|\bblowing (?:warm|hot|room temperature|lukewarm|tepid) air\b"
+    rf"|\bblowing (?:warm|hot) air\b"
     rf"|\b(?:ac|a c|air conditioner|air conditioning|mini split|unit)\b(?: \S+){{0,6}} blow\w* (?:warm|hot)\b"
     rf"|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
     rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
@@ -644,6 +644,36 @@ def _other_side_fails(utt: Utterance) -> IssueCategory | None:
     return None
 
 
+# Air neither warm nor cold: which side is missing depends on what the caller wants from it.
+_TEPID_AIR = re.compile(r"\b(?:room temp(?:erature)?|lukewarm|tepid)\b")
+_SENSOR = re.compile(r"\b(?:sensor|display|screen|reading|shows|showing|blank|wrong)\b")
+_TEPID_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"\b(?:on|to|put it on|set (?:it )?(?:on|to)|says|calling for) heat\b|\bheat(?:'s| is)? on\b"),
+        re.compile(r"\b(?:on|to|put it on|set (?:it )?(?:on|to)|says|calling for) (?:cool|ac|a c)\b"),
+    ),
+    (
+        re.compile(r"\b(?:heater|furnace|boiler|radiators?|heating|heat strips?|heat(?:'s)? (?:blowing|running))\b"),
+        re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|central air|mini split|cool\w*)\b"),
+    ),
+    (
+        re.compile(r"\bnot (?:\S+ )?warm\b|\bwarm(?:s|ing)? up\b|\bblankets?\b"),
+        re.compile(r"\bnot (?:\S+ )?cold\b|\bmuggy\b|\bhot\b"),
+    ),
+)
+
+
+def _tepid_side(utt: Utterance, ctx: NluContext) -> IssueCategory:
+    """Room-temperature air is no heat when the caller wants heat (the mode, the equipment, "not
+    warm"), no cooling when they want cold; a heat pump alone goes by the season."""
+    for heat, cool in _TEPID_CUES:
+        if side := _one_side(utt, heat, cool):
+            return side
+    if "heat pump" in utt.norm:
+        return "no_heat" if ctx.now.month in (10, 11, 12, 1, 2, 3) else "no_cooling"
+    return "no_cooling"
+
+
 def side_said_outright(utt: Utterance) -> bool:
     """The heat or the cooling is named by what the caller set against what they get ("set it to
     heat and it blows cool", "set at 70 but it's 78 in here"): no trained head overrules that."""
@@ -668,6 +698,8 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return "no_heat" if wanted.group("mode").startswith(("heat", "sun", "warm")) else "no_cooling"
     if gap := _setpoint_gap(utt):
         return gap
+    if _TEPID_AIR.search(utt.norm) and not _SENSOR.search(utt.norm):
+        return _tepid_side(utt, ctx)
     if (refused := _MODE_REFUSED.search(utt.norm)) and not _THERMOSTAT.search(utt.norm):
         return "no_heat" if refused.group("mode").startswith("heat") else "no_cooling"
     if (other_side := _other_side_fails(utt)) is not None:
