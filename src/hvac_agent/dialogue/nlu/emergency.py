@@ -15,20 +15,27 @@ from hvac_agent.dialogue.state import EmergencyKind
 
 _GAS = re.compile(
     r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent|reek(?:s|ing|ed)?|stinks?|stinking)(?: (?:strongly|really|kind of|"
-    r"kinda|sort of|sorta|a lot|faintly|"
+    r"kinda|sort of|sorta|a lot|faintly|something|"
     r"like|of|some|natural|propane|a|little|bit|the))* (?:gas|propane)\b"
     # Spanish, as callers mix it in: "huele a gas", "olor a gas", "fuga de gas"
-    r"|\b(?:huele|huelo|olor|olores) (?:a|de) gas\b|\bfuga de gas\b"
+    r"|\b(?:huele|huelo|olor|olores) (?:a|de) gas\b|\bfuga de gas\b|\bhuevos? podridos?\b"
+    # the smell of an unlit burner: "smells like the stove when you forget to light it", "the stove smell"
+    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,3}? (?:the )?(?:stove ?top|stove|burners?|range)\b"
+    r"(?! (?:\S+ )?(?:cooking|food|dinner|breakfast|bacon|grease|smoke))"
+    r"|\b(?:stove|burner)(?: ?top)? (?:smell|odou?r)\b"
+    # fuel: "like a gas can", "smells like gasoline" (a fuel smell by the equipment)
+    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,6}? (?:gasoline|kerosene|gas can|fuel|diesel)\b"
     r"|\b(?:gas|propane)(?: (?:kind|sort|type) of)? (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
     r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
     r"|\b(?:gas|propane|natural gas|methane) (?:detector|alarm|monitor|sensor)s?\b"
     r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:stove|burner|range|oven)(?: \S+){0,2}? (?:on|running|left on)\b"
-    r"|\bgassy\b|\beggy\b|\beggs? (?:smell|odou?r|stink|scent)\b|\brotten eggs?\b|\bsulfur\b|\bsulphur\b"
+    r"|\bgassy\b|\beggy\b|\bsulfur\w*|\bsulphur\w*|\beggs? (?:smell|odou?r|stink|scent)\b|\brotten eggs?\b"
+    r"|\bsulfur\b|\bsulphur\b"
     r"|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
     r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,3}? "
     r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?|struck (?:\S+ ){0,3}match(?:es)?|"
     # the odorant's sulphur, as burnt powder: "smells like a firecracker went off"
-    r"firecrackers?|fire ?works?|gun ?powder|cap guns?)\b"
+    r"firecrackers?|fire ?works?|gun ?powder|cap guns?|farts?)\b"
     r"|\b(?:firecrackers?|fire ?works?|gun ?powder|cap guns?)(?: \S+){0,3}? (?:smell\w*|odou?rs?|stink\w*|scent)\b"
     # The odorant's other common likenesses: rotten cabbage, "rotting cabbage smell".
     r"|\b(?:rotten|rotting|spoiled) cabbage\b|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? cabbage\b"
@@ -42,7 +49,18 @@ _CO = re.compile(
     r"(?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
     r"levels?|reading|thing|thingy)\b"
     # A meter's reading in parts per million is a carbon-monoxide reading: "it says like 200 ppm".
-    r"|\bppm\b|\bparts per million\b"
+    r"|\bppm\b|\bp p m\b|\bparts per million\b"
+    # a detector's display: "it says peak two hundred", "something about c o", "it says something about carbon"
+    r"|\bpeak (?:(?:of|at|reading) )?(?:[1-9]\\d*|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty"
+    r"|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b"
+    r"|\b(?:about|something|saying) (?:\S+ )?(?:co|c o|carbon|monoxide)\b(?! op\b| (?:filter|copy|footprint))"
+    # told by a nurse or doctor: "our levels were high"
+    r"|\b(?:co|carbon monoxide|our|his|her|their|my|the) levels? (?:were|was|are|is) (?:really |very |too |super )?"
+    r"(?:high|elevated|up|off the charts)\b"
+    # exhaust in the home: "the furnace is putting fumes into the house", "smells like car exhaust up there"
+    r"|\b(?:fumes|exhaust)\b(?: \S+){0,3}? (?:in|into|inside|through) (?:the |our |my )?(?:house|home|attic|rooms?|"
+    r"basement|vents?)\b|\b(?:putting|blowing|pumping|leaking) (?:\S+ )?(?:fumes|exhaust)\b"
+    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,3}? (?:car |truck )?(?:exhaust|fumes)\b"
     # A detector's screen showing the letters: "it says co on the screen", "the display reads c o".
     r"|\b(?:says?|said|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
     r"|\b(?:co|c o) (?:on|across) (?:the |its |it'?s )?(?:screen|display|readout)\b"
@@ -61,17 +79,32 @@ _CO = re.compile(
 )
 _SYMPTOMS = re.compile(
     r"\b(?:dizzy|dizziness|headaches?|headachy|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
-    r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
-    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath)\b"
+    r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:kind of |kinda |a little |a bit |really |so "
+    r"|all )?(?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
+    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath|"
+    r"hung ?over|out of it|room (?:is )?spinning|head (?:is |'s )?(?:pounding|killing (?:me|him|her)|splitting)|"
+    r"(?:can'?t|cannot|couldn'?t|could not|barely|hard to) (?:wake|get)(?: \S+)? up|"
+    r"eyes (?:are |keep )?(?:burn\w*|watering|sting\w*)|makes? (?:him|her|me|us|them|everyone) (?:feel )?(?:sick|dizzy|"
+    r"nauseous|woozy)|mareado|mareada|me siento mal|dolor de cabeza)\b"
     # Pets show carbon monoxide first: "the dog is acting sick", "my cat's acting weird".
     r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:\S+ ){0,2}?(?:acting |seems? |looks? )"
     r"(?:sick|weird|strange|funny|off|drunk|out of it|lethargic|dazed)\b"
+    r"|\b(?:dogs?|cats?|pets?|puppy|kitten)(?:'s| is| are)? (?:\S+ ){0,2}?(?:walking|stumbling|moving) (?:like )?"
+    r"(?:(?:she|he|it)'?s )?(?:drunk|funny|weird|wobbly)\b|\b(?:dogs?|cats?) (?:won'?t|can'?t) (?:get|stand) up\b"
     r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:keeps? |kept |been |started )?(?:throwing up|"
     r"vomiting|stumbling|wobbly|falling over)\b"
 )
 # A symptom shared by the household, or tied to the heat coming on, is the carbon monoxide pattern.
 _SHARED = re.compile(
-    r"\b(?:everyone|everybody|all of us|we all|we'?re all|they'?re all|all of them|we both|"
+    r"\b(?:everyone|everybody|all of us|we all|we'?re all|they'?re all|all of them|we both|both (?:have|had|got|feel"
+    r"|are)|"
+    # better away from home, or tied to the heat by time: "they go away when we leave the house"
+    r"(?:go|goes|went) away when (?:we|i|they) (?:leave|go out|step out)|better (?:when|once) (?:we|i) (?:leave"
+    r"|go out)|"
+    r"(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|started) (?:it|that) on|"
+    r"heat'?s been on|heater'?s been (?:on|running)|(?:heater|furnace|heat) (?:has been|was) (?:on|running)|"
+    # a flame gone wrong beside the symptom: soot, a yellow flame
+    r"soot|yellow (?:\S+ )?flame|flame (?:is |'s )?(?:now )?yellow|"
     r"both of us|the whole family|whole family|the kids|my kids|"
     r"the family|all (?:have|got|feel))\b"
     r"|\b(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|kick|kicked|started|start)\w* "
@@ -81,6 +114,7 @@ _SHARED = re.compile(
     r"|\b(?:when|whenever|every time|while|once) (?:the |our |my )?(?:heat|heater|furnace|heating|boiler)'s "
     r"(?:on|running|going)\b"
     # The caller ties the symptom to the heating equipment: "worst headache ... i think it's the heater".
+    r"|\b(?:heater|furnace|boiler|heat)\b(?: \S+){0,3}? smell\w*"
     r"|\b(?:think|thinking|because of|from|blame|it'?s|its|(?:could|might|must|may) be) (?:it'?s |its )?"
     r"(?:the |our |my )"
     r"(?:heater|furnace|boiler|heating|gas heater|space heater)\b"
@@ -93,7 +127,22 @@ _SMOKE_FIRE = re.compile(
     r"(?:grill|bbq|barbecue|smoker|fire ?pit|fireplace|candles?|neighbou?r\w*|wildfires?|toast\w*|kitchen|cooking|"
     r"frying|pan|oven|stove)\b)"
     r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
-    r"(?:going off|went off|sounding|blaring|goes off)\b"
+    r"(?:going off|went off|sounding|blaring|goes off|going|screaming)\b"
+    # smoke said another way: a haze or a wisp from the equipment, black stuff puffing out
+    r"|\b(?:haze|hazy|wisps?|black stuff (?:\S+ ){0,2}?(?:puff|coming|blow|pour)\w*|puffs? of (?:smoke"
+    r"|black))\b(?: \S+){0,8}? (?:vents?|registers?|furnace"
+    r"|heater|"
+    r"closet|return|duct\w*|unit|pipe|flue|bedroom|living room)\b"
+    r"|\b(?:vents?|registers?|furnace|heater|closet|return)\b(?: \S+){0,4}? (?:haze|hazy|wisps?)\b"
+    r"|\bpuff\w* out (?:of|from) (?:the )?(?:furnace|heater|unit|closet|vents?)\b"
+    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:campfire|bonfire|wood ?smoke)\b"
+    # hot to the touch: a breaker, an outlet, the wiring
+    r"|\b(?:breakers?|outlets?|wires?|wiring|panel|plug|switch|disconnect|thermostat)\b(?: \S+){0,5}? "
+    r"(?:is |are |feels? |gets? |got )?(?:really |very |super )?hot to (?:the )?touch\b"
+    # fire seen where it should not be: through a crack, flickering in a duct
+    r"|\b(?:fire|flames?)(?: \S+){0,2}? through (?:a|the) crack\b|\bflicker\w*\b(?: \S+){0,4}? (?:vents?|ducts?"
+    r"|registers?)\b"
+    r"|\bcrackl\w* in the (?:ducts?|vents?|walls?)\b"
     r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) smoking\b|\bsmoking (?:from|out|coming)\b"
     # Smoke said as what the air is like: "it's smoky in the living room", "a smokey haze".
     r"|\bsmok(?:y|ey|iness)\b(?! (?:cigarette|cigar|tobacco|bbq|barbecue|fireplace|flavou?r))"
@@ -109,8 +158,10 @@ _SMOKE_FIRE = re.compile(
     r"|\bscorch\w*\b|\bcharred\b|\bburn(?:t|ed) (?:rubber|plastic|wires?|wiring|insulation)\b|\bburn marks?\b"
     # Arcing: a flash or crackle at the wiring.
     r"|\barc(?:ing|ed)\b|\b(?:an|the) arc\b"
-    r"|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind) "
-    r"(?:the |my |our )?(?:breaker\w*|panel|outlet|disconnect|wires?|wiring|walls?|plug)\b"
+    r"|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*|zap\w*|snap\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind|inside|on|"
+    r"by|near) (?:the |my |our )?(?:\S+ )?(?:breaker\w*|panel|outlet|disconnect|wires?|wiring|walls?|plug|plate|switch|"
+    r"box|contactor|thermostat|compressor)\b"
+    r"|\b(?:an?|big|bright|blue|little|white) flash(?:es)?\b(?! ?light)|\bzap(?:s|ped|ping)?\b"
     r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal)\b"
     # The same smell named first ("a hot wire smell", "electric smell"), or said as electrical.
     r"|\b(?:hot|melt\w*|fried|cooked) (?:wir\w+|electric\w*|plastic|rubber|insulation|outlet)s? "
@@ -128,6 +179,8 @@ _SMOKE_FIRE = re.compile(
     # Flame rollout said plainly: "the flame's ... coming out at me when i open the door".
     r"|\bflames?(?:'s)?(?: \S+){0,9}? (?:coming|came|comes|come) (?:out )?(?:at|toward|towards) "
     r"(?:me|us|you|my face|our faces)\b"
+    r"|\b(?:flames?|fire)\b(?: \S+){0,2}? (?:came|comes|coming|come|shot|shoots|shooting|puffed|burst) out"
+    r"(?: (?:of )?the (?:front|bottom|side|top|door))?\b"
     r"|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
     # Flame rollout: fire outside the burner, said the trade's way or the plain way.
@@ -143,8 +196,8 @@ _SMOKE_FIRE = re.compile(
 
 # "the co detector is not going off", "gas smell isn't there": negated after the phrase.
 _NEGATED_AFTER = re.compile(
-    r"(?: (?:alarm|detector))? (?:is |are |was |has |have )?(?:not|isn'?t|wasn'?t|aren'?t|hasn'?t|"
-    r"haven'?t|didn'?t|never|doesn'?t)\b"
+    r"(?: (?:alarm|detector))?(?: (?:is|are|was|has|have) (?:not|never)| (?:isn'?t|wasn'?t|aren'?t|hasn'?t|"
+    r"haven'?t|didn'?t|doesn'?t|never))\b"
 )
 
 
@@ -160,7 +213,10 @@ def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
 
 
 # A chirping detector wants a battery; it is not alarming.
-_BATTERY = re.compile(r"\b(?:batter(?:y|ies)|low battery)\b|^(?:\S+ ){0,6}chirp\w*(?: \S+){0,3}$")
+_BATTERY = re.compile(
+    r"\b(?:batter(?:y|ies)|low battery|beep(?:ed|s)? once|chirp(?:ed|s)? once|one beep|single beep)\b"
+    r"|^(?:\S+ ){0,6}chirp\w*(?: \S+){0,3}$"
+)
 
 
 # The dust that burns off a heater's first run of the season: a question, not a fire (unless the
@@ -201,14 +257,20 @@ def _skunk_gas(utt: Utterance) -> bool:
 _ROTTEN_SMELL = re.compile(
     r"\brott(?:en|ing) (?:smell|odou?r|stench|stink)\b|\b(?:smell\w*|stinks?) (?:\S+ ){0,2}?rott(?:en|ing)\b"
 )
-_GAS_NAMED = re.compile(r"\b(?:gas|propane)\b")
+_GAS_NAMED = re.compile(r"\b(?:gas(?! company| bill| station| utility)|propane|(?:gas )?meter)\b")
 # "how do i shut off the gas, it smells really bad": shutting off the gas because of a smell.
 _SHUT_OFF_GAS = re.compile(r"\b(?:shut|turn)(?:ting)? (?:off|down) (?:the |my |our )?(?:gas|propane)\b")
+# A hiss by the gas piping, with a smell: "a hissing behind the furnace where the pipe is, smells like garbage".
+_HISS = re.compile(r"\bhiss\w*")
+_PIPING = re.compile(r"\b(?:pipes?|line|meter|valve|furnace|heater|water heater|stove)\b")
 _SMELL_WORD = re.compile(r"\b(?:smell\w*|odou?r|stinks?|reeks?)\b")
 # A detector sounding, with one symptom, is carbon monoxide whichever detector it is.
 _ALARM_SOUNDING = re.compile(
-    r"\b(?:alarm|detector)s?\b(?: \S+){0,5}? (?:went off|going off|goes off|keeps? (?:going off|beeping|sounding)|"
-    r"beeping|sounding|blaring|screaming)\b"
+    r"\b(?:alarm|detector|monitor)s?\b(?: \S+){0,5}? (?:went off|going off|goes off|keeps? (?:going off|beeping"
+    r"|sounding)|"
+    r"beeping|sounding|blaring|screaming|(?:says|reads|reading|shows) (?:like |about )?(?:[1-9]\d*|one|two|three|four|"
+    r"five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred))\b"
+    r"|\bgoing beep\b|\bbeep beep\b"
 )
 # Detectors as things to buy, fit or ask about ("do you install carbon monoxide detectors", "should
 # i have a co detector", "it's seven years old, says replace") are not an alarm. The mention counts
@@ -216,7 +278,9 @@ _ALARM_SOUNDING = re.compile(
 _CO_DEVICE_TALK = re.compile(
     r"\b(?:install\w*|put(?:ting)? (?:\S+ ){1,4}in|sell|buy|replace\w*|new one|end of (?:its )?life|expired?|"
     r"should (?:i|we) (?:have|get)|do (?:i|we) need|check(?:s|ing)? for|wiring|supposed to (?:say|read|show)|"
-    r"(?:says|reads|shows|reading) (?:zero|0|nothing)|how much)\b"
+    r"(?:says|reads|shows|reading) (?:zero|0|nothing)|how much|test(?:ing|s)?|brand new|where (?:to|should i) (?:put"
+    r"|place|"
+    r"mount|install)|don'?t have (?:one|a|any))\b"
 )
 _CO_SOUNDING = re.compile(
     r"\b(?:went off|going off|goes off|keeps? (?:going|beeping|sounding)|beeping|alarm(?:ing|ed)|sounding|blar\w*|"
@@ -238,6 +302,20 @@ _RESOLVED = re.compile(
     r"levels? (?:were|was) (?:zero|fine|normal|ok|okay)|(?:said|says) (?:it was |it'?s |everything (?:was |is )?|"
     r"we(?:'re| are| were) )(?:fine|ok|okay|safe|good|clear)|checked (?:everything|it out|it all|the house))\b"
 )
+# The cause found and dealt with: "a burner was left on, i turned it off and aired it out". (A smell
+# that is only gone now still counts: gas comes and goes.)
+_GONE = re.compile(r"\b(?:aired (?:it|the house|the place|everything) out|(?:was|were) left on|false alarm)\b")
+# Household smoke: cooking, a fireplace, candles, said as the source.
+_HOUSEHOLD_SMOKE = re.compile(
+    r"\b(?:toast|cooking|cooked|breakfast|dinner|bacon|steaks?|turkey|popcorn|sear\w*|fry\w*|oven|grill(?:s|ed|ing)?"
+    r"|fireplace|"
+    r"candles?|incense|cigarettes?|burned the|burnt the)\b"
+)
+_EQUIPMENT = re.compile(
+    r"(?<!not the )(?<!not my )(?<!not our )\b(?:furnace|heater|heat pump|unit|vents?|registers?|ac|a c|thermostat"
+    r"|wires?|wiring|outlets?|breakers?|panel|"
+    r"closet|attic|ducts?|blower|air handler|compressor|condenser|boiler)\b"
+)
 _STILL_NOW = re.compile(
     r"\b(?:still|again|right now|today|tonight|currently|keeps|back|worse)\b"
     r"|\bnow (?:it|there|i|we)(?:'?s| is| can| \S+)? (?:\S+ )?(?:smell\w*|hear|see|going|beeping|back|again)\b"
@@ -248,39 +326,71 @@ _AGAIN_AFTER = re.compile(r"(?: \S+){0,4}? (?:still|again|back|now|worse)\b")
 # out for a gas smell", "i talked to somebody yesterday about a burning smell".
 _ASKED_ABOUT = re.compile(
     r"(?:\b(?:do|does|would|will) (?:you|y'?all|it|they)\b(?: \S+){0,6}? (?:for|about)"
-    r"|\b(?:called|talked|spoke|spoken)\b(?: \S+){0,5}? (?:earlier|yesterday|before|last \w+)(?: \S+){0,2}? about)"
+    r"|\b(?:called|talked|spoke|spoken)\b(?: \S+){0,5}? (?:earlier|yesterday|before|last \w+)(?: \S+){0,2}? about"
+    r"|\b(?:if|in case|what if) (?:i|we|you|they|there'?s|there is|there was)(?: ever)?"
+    r"(?: \S+)?)"
     r" (?:a |an |the )?$"
 )
 # "is that smoke or is it defrosting": steam or fog from the equipment, asked about.
 _STEAM = re.compile(r"\b(?:steam\w*|fog\w*|vapou?r|mist|defrost\w*)\b")
-_SMOKE_ASKED = re.compile(r"\b(?:is (?:that|it|this)|or) (?:\S+ )?smoke\b")
+_SMOKE_ASKED = re.compile(
+    r"\b(?:is (?:that|it|this)|or|(?:looks?|kinda|kind of|sort of)(?: \S+)? like) (?:\S+ )?smoke\b"
+)
 # The first minutes of heat in a season burn off dust: "toasty burnt smell but only the first few minutes".
 _BURN_OFF = re.compile(
-    r"\bfirst (?:few |couple (?:of )?)?(?:minutes?|seconds?)\b|\bburns? (?:it )?off\b"
+    r"\bfirst (?:few |couple (?:of )?|\w+ )?(?:minutes?|seconds?)\b|\bburns? (?:it )?off\b"
     r"|\bfirst (?:time|run|use|day)\b(?: \S+){0,6}? (?:this|of the|for the) (?:year|season|fall|winter)\b"
 )
 
 
+def _counts(m: re.Match[str], utt: Utterance) -> bool:
+    """A hit not negated and not only asked about ("do you come out for a gas smell")."""
+    if negated(utt.tokens, token_index(utt.norm, m.start())) or _NEGATED_AFTER.match(utt.norm, m.end()):
+        return False
+    return not (_ASKED_ABOUT.search(utt.norm[: m.start()]) and not _AGAIN_AFTER.match(utt.norm, m.end()))
+
+
 def _hits_now(pattern: re.Pattern[str], utt: Utterance) -> int:
-    """Hits not negated and not only asked about ("do you come out for a gas smell")."""
-    count = 0
-    for m in pattern.finditer(utt.norm):
-        if negated(utt.tokens, token_index(utt.norm, m.start())) or _NEGATED_AFTER.match(utt.norm, m.end()):
-            continue
-        if _ASKED_ABOUT.search(utt.norm[: m.start()]) and not _AGAIN_AFTER.match(utt.norm, m.end()):
-            continue
-        count += 1
-    return count
+    return sum(1 for m in pattern.finditer(utt.norm) if _counts(m, utt))
+
+
+_CLAUSE_BREAK = re.compile(r"\b(?:but|though|although|anyway|so|also|plus|that'?s not|thats not)\b")
+
+
+def _near_equipment(m: re.Match[str], utt: Utterance) -> bool:
+    """The equipment named in the danger's own clause: the danger is the equipment's."""
+    before = [b.end() for b in _CLAUSE_BREAK.finditer(utt.norm, 0, m.start())]
+    after = _CLAUSE_BREAK.search(utt.norm, m.end())
+    clause = utt.norm[before[-1] if before else 0 : after.start() if after else len(utt.norm)]
+    return _EQUIPMENT.search(clause) is not None
 
 
 def _gas(utt: Utterance) -> bool:
     if _hits_now(_GAS, utt) or _skunk_gas(utt):
         return not (_SULPHUR_WATER.search(utt.norm) and not _said(_GAS_NAMED, utt))
-    smelled = _said(_ROTTEN_SMELL, utt) or bool(_SHUT_OFF_GAS.search(utt.norm) and _SMELL_WORD.search(utt.norm))
-    return smelled and _said(_GAS_NAMED, utt)
+    smell = _SMELL_WORD.search(utt.norm) is not None
+    hiss = _HISS.search(utt.norm) is not None
+    smelled = _hits_now(_ROTTEN_SMELL, utt) > 0 or smell and (_SHUT_OFF_GAS.search(utt.norm) is not None or hiss)
+    return smelled and _said(_GAS_NAMED, utt) or smell and hiss and _PIPING.search(utt.norm) is not None
+
+
+# Sent out of the house, or the equipment shut off, by someone who measured: "the firefighters
+# measured something and shut off the furnace", "a man from the city told us to get out".
+_EVACUATED = re.compile(
+    r"\b(?:told|asked|made|said for) (?:us|me|everyone|everybody|them) (?:to )?(?:get out|leave|evacuate|go outside)\b"
+    r"|\b(?:we'?re|we are|were|i'?m|i am|everyone'?s|everyone is) (?:all )?(?:outside|out of the house) (?:now"
+    r"|already)\b"
+    r"|\b(?:measured|tested|metered|detected|found)\b(?: \S+){0,8}? (?:shut|turned) (?:off|down) (?:the |our |my )?"
+    r"(?:furnace|heater|boiler|gas)\b"
+    r"|\b(?:fire ?fighters?|fire department|fire dept|gas company|utility)\b(?: \S+){0,10}? (?:shut|turned) (?:off"
+    r"|down) "
+    r"(?:the |our |my )?(?:furnace|heater|boiler)\b"
+)
 
 
 def _carbon_monoxide(utt: Utterance) -> bool:
+    if _EVACUATED.search(utt.norm):
+        return True
     symptoms = _hits(_SYMPTOMS, utt)
     if symptoms >= 2 or symptoms and (_SHARED.search(utt.norm) or _ALARM_SOUNDING.search(utt.norm)):
         return True
@@ -290,8 +400,11 @@ def _carbon_monoxide(utt: Utterance) -> bool:
 
 
 def _smoke_fire(utt: Utterance) -> bool:
-    if not _hits_now(_SMOKE_FIRE, utt):
+    hits = [m for m in _SMOKE_FIRE.finditer(utt.norm) if _counts(m, utt)]
+    if not hits:
         return False
+    if _HOUSEHOLD_SMOKE.search(utt.norm) and not any(_near_equipment(m, utt) for m in hits):
+        return False  # "smoky in the living room, that's from our fireplace", "burnt toast, just breakfast"
     seen = _SEEN_FIRE.search(utt.norm)
     past = _PAST_FIRE.search(utt.norm) and not _NOW_FIRE.search(utt.norm)
     burn_off = (_said(_DUST, utt) or _BURN_OFF.search(utt.norm)) and not seen
@@ -307,5 +420,10 @@ def extract_emergency(utt: Utterance) -> EmergencyKind | None:
         kind = "carbon_monoxide"
     elif _smoke_fire(utt):
         kind = "smoke_fire"
-    over = _WHEN_PAST.search(utt.norm) and _RESOLVED.search(utt.norm) and not _STILL_NOW.search(utt.norm)
-    return None if over else kind
+    return None if settled(utt) else kind
+
+
+def settled(utt: Utterance) -> bool:
+    """A danger over and done with (fixed, checked and cleared) or its cause dealt with, and not back."""
+    now = _STILL_NOW.search(utt.norm)
+    return bool(_WHEN_PAST.search(utt.norm) and _RESOLVED.search(utt.norm) and not now or _GONE.search(utt.norm))

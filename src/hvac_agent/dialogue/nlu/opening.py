@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from hvac_agent.dialogue.nlu import semantic
+from hvac_agent.dialogue.nlu.emergency import settled
 from hvac_agent.dialogue.nlu.intents import advice
 from hvac_agent.dialogue.nlu.issues import IssueResult, extract_issue, settle_urgency, side_said_outright, whole_issue
 from hvac_agent.dialogue.nlu.text import Utterance
@@ -182,6 +183,7 @@ def opening(
         and not _QUESTION_SHAPE.search(utt.norm)
         and not _BENIGN_SMELL.search(utt.norm)
         and not _DENIED_DANGER.search(utt.norm)
+        and not settled(utt)
     ):
         emergency = _kind(utt)
         iss.urgency = "emergency"
