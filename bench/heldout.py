@@ -116,7 +116,9 @@ def score_openings(rows: list[dict[str, Any]], understand: Callable[..., Underst
 
 # ---- answers ----------------------------------------------------------------------------------
 
-_UNIT_WORDS = re.compile(r"^(?:apartment|apt|unit|suite|ste|number|no|#)\.?\s*", re.I)
+# The writers give a unit as its bare number; the agent keeps the word that says what it is
+# ("Lot 27" in a mobile-home park, "Space 41"), which names the same place.
+_UNIT_WORDS = re.compile(r"^(?:apartment|apt|unit|suite|ste|number|no|lot|space|#)\.?\s*", re.I)
 
 
 def _unit(value: str | None) -> str | None:
