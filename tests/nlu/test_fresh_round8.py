@@ -117,3 +117,22 @@ def test_room_temperature_air_is_the_side_the_caller_wants(
 def test_intents_said_indirectly(encoder: semantic.SemanticModel, text: str, intent: str, topic: str | None) -> None:
     u = _open(text)
     assert (u.intent, u.question) == (intent, topic)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nobody's looked at the boiler in about six years",
+        "the county wants a heating inspection before i can rent the house out",
+        "can someone give the furnace a look for the winter, just routine",
+        "the thermostat's filter reminder came on, can you come change it",
+    ],
+)
+def test_maintenance_said_plainly(encoder: semantic.SemanticModel, text: str) -> None:
+    u = _open(text)
+    assert (u.intent, u.issue_category) == ("book", "maintenance")
+
+
+def test_a_freezing_reading_off_a_thermometer_is_urgent(encoder: semantic.SemanticModel) -> None:
+    u = _open("the heat pump quit and the thermometer in the kitchen says forty")
+    assert (u.issue_category, u.urgency) == ("no_heat", "urgent")

@@ -192,7 +192,8 @@ _ACTIVE_LEAK = re.compile(
     r"|\bdripping (?:through|from) the ceiling\b|\bceiling is dripping\b|\bwon'?t stop (?:leaking|dripping)\b"
     # water still coming: a stain that grows, a ceiling that bubbles or sags, a pan running over
     r"|\b(?:spreading|getting (?:bigger|worse|larger)|keeps? (?:getting bigger|growing|spreading)|growing|"
-    r"bubbling|sagging|running over|leaked through)\b"
+    r"bubbling|sagging|running over|leaked through|leaking again|water(?:'s| is)? coming out|"
+    r"water (?:\S+ ){0,2}?all around)\b"
 )
 # Water where it should not be is an active leak (turn the system off); refrigerant is not water.
 _WATER = re.compile(
@@ -408,7 +409,8 @@ _WALL_THING = re.compile(
 )
 # Temperatures said for the house: "house is 61 degrees", "it's eighty one in here".
 _INDOOR_TEMP = re.compile(
-    r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment) "
+    r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment|thermometer"
+    r"(?: \S+){0,3}?) "
     r"(?:is |was |at |reads |says |stays |sits |only )*(?:like |about |almost |around |over |nearly )?(\d{2,3})"
     r"(?: degrees)?(?: (?:in here|inside|in the house))?\b|\b(\d{2,3}) degrees (?:in|inside)\b"
     r"|\b(?:won'?t|can'?t|doesn'?t|never) (?:get|go|drop|cool|warm|heat)\w* (?:\S+ ){0,2}?(?:below|under|above|"
@@ -428,7 +430,16 @@ _SEASONAL = re.compile(
     r"(?<!fan )(?<!fan inside )(?<!blower )(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
     r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
     r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
-    r"(?:check|inspect)\w*)\b"
+    r"(?:check|inspect)\w*|"
+    # "haven't had anybody look at it in five years", "check out the heater for the winter", "just routine",
+    # "flush the boiler and bleed the radiators", an inspection a city or a rental permit needs, "time for a cleaning"
+    r"(?:look|looked) at (?:\S+ ){0,3}in (?:like |about |over )?(?:\S+ )?(?:years?|ages|forever|a while)|"
+    r"(?:it'?s |its )?been (?:like |about |over )?(?:\S+ )?(?:years|two years|a couple years|a few years)|"
+    r"for (?:the )?(?:winter|summer|season|cold weather)|just (?:a )?routine|routine (?:check|service|visit)|"
+    r"bleed\w* (?:the )?radiators?|flush\w* (?:out )?(?:the )?(?:boiler|system|drain|condensate)|"
+    r"(?:heating|hvac|furnace|ac|mechanical|annual|city|rental) inspection|inspection (?:for|before)|"
+    r"rental (?:permit|inspection)|time for (?:a |the |its )?(?:cleaning|check\w*|service|tune ?up)|"
+    r"once a year|swap (?:the |out the )?filters?|filter (?:light|reminder|change|swap))\b"
 )
 _NOISE_LIKE = re.compile(
     r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
