@@ -15,14 +15,18 @@ from hvac_agent.dialogue.state import EmergencyKind
 
 _GAS = re.compile(
     r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent|reek(?:s|ing|ed)?|stinks?|stinking)(?: (?:strongly|really|kind of|"
-    r"kinda|sort of|sorta|a lot|faintly|something|"
+    r"kinda|sort of|sorta|a lot|faintly|something|exactly|just|pumping|"
     r"like|of|some|natural|propane|a|little|bit|the))* (?:gas|propane)\b"
     # Spanish, as callers mix it in: "huele a gas", "olor a gas", "fuga de gas"
     r"|\b(?:huele|huelo|olor|olores) (?:a|de) gas\b|\bfuga de gas\b|\bhuevos? podridos?\b"
     # the smell of an unlit burner: "smells like the stove when you forget to light it", "the stove smell"
     r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,3}? (?:the )?(?:stove ?top|stove|burners?|range)\b"
     r"(?! (?:\S+ )?(?:cooking|food|dinner|breakfast|bacon|grease|smoke))"
-    r"|\b(?:stove|burner)(?: ?top)? (?:smell|odou?r)\b"
+    r"|\b(?:stove|burner)(?: ?top)? (?:smell|odou?r)\b|\b(?:leave|left) the stove (?:knob )?on\b|\bstove knob\b"
+    r"|\b(?:smell\w*|odou?r)(?: \S+){0,5}? gas (?:stove|station)\b"
+    # a soap-bubble test on the piping, or a hiss at the gas piping
+    r"|\bsoap\w*\b(?: \S+){0,12}? bubbl\w*|\bbubble test\b"
+    r"|\b(?:gas|propane)\b(?: \S+){0,14}? (?:still )?smell (?:it|that)\b"
     # fuel: "like a gas can", "smells like gasoline" (a fuel smell by the equipment)
     r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,6}? (?:gasoline|kerosene|gas can|fuel|diesel)\b"
     r"|\b(?:gas|propane)(?: (?:kind|sort|type) of)? (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
@@ -32,8 +36,8 @@ _GAS = re.compile(
     r"|\bgassy\b|\beggy\b|\bsulfur\w*|\bsulphur\w*|\beggs? (?:smell|odou?r|stink|scent)\b|\brotten eggs?\b"
     r"|\bsulfur\b|\bsulphur\b"
     r"|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
-    r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,3}? "
-    r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?|struck (?:\S+ ){0,3}match(?:es)?|"
+    r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,6}? "
+    r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?|(?:struck|lit) (?:\S+ ){0,4}match(?:es)?|"
     # the odorant's sulphur, as burnt powder: "smells like a firecracker went off"
     r"firecrackers?|fire ?works?|gun ?powder|cap guns?|farts?)\b"
     r"|\b(?:firecrackers?|fire ?works?|gun ?powder|cap guns?)(?: \S+){0,3}? (?:smell\w*|odou?rs?|stink\w*|scent)\b"
@@ -51,11 +55,19 @@ _CO = re.compile(
     # A meter's reading in parts per million is a carbon-monoxide reading: "it says like 200 ppm".
     r"|\bppm\b|\bp p m\b|\bparts per million\b"
     # a detector's display: "it says peak two hundred", "something about c o", "it says something about carbon"
+    r"|\b(?:detector|alarm|monitor|meter)\w*(?:'s)?(?: \S+){0,5}? (?:says|reads|shows|reading|showing) (?:like "
+    r"|about )?"
+    r"(?:[1-9]\\d*|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty"
+    r"|ninety|hundred)\b|\b(?:usually|normally) (?:says|reads|shows) (?:zero|0)\b"
+    r"|\bnot the smoke (?:one|alarm|detector)\b|\bpoison\w*\b"
+    r"|\b(?:got|found|measured|detected|picked up|reading of) (?:some |a )?(?:co|c o|carbon monoxide)\b"
+    r"|\bfumes? (?:smell|odou?r)\b"
     r"|\bpeak (?:(?:of|at|reading) )?(?:[1-9]\\d*|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty"
     r"|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b"
     r"|\b(?:about|something|saying) (?:\S+ )?(?:co|c o|carbon|monoxide)\b(?! op\b| (?:filter|copy|footprint))"
     # told by a nurse or doctor: "our levels were high"
-    r"|\b(?:co|carbon monoxide|our|his|her|their|my|the) levels? (?:were|was|are|is) (?:really |very |too |super )?"
+    r"|\b(?:co|carbon monoxide|our|his|her|their|my|the) (?:levels?|numbers?|readings?) (?:were|was|are|is) "
+    r"(?:really |very |too |super )?"
     r"(?:high|elevated|up|off the charts)\b"
     # exhaust in the home: "the furnace is putting fumes into the house", "smells like car exhaust up there"
     r"|\b(?:fumes|exhaust)\b(?: \S+){0,3}? (?:in|into|inside|through) (?:the |our |my )?(?:house|home|attic|rooms?|"
@@ -82,7 +94,10 @@ _SYMPTOMS = re.compile(
     r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:kind of |kinda |a little |a bit |really |so "
     r"|all )?(?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
     r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath|"
-    r"hung ?over|out of it|room (?:is )?spinning|head (?:is |'s )?(?:pounding|killing (?:me|him|her)|splitting)|"
+    r"hung ?over|out of it|threw up|puk\w*|gonna (?:puke|throw up)|tummy ?aches?|stomach ?aches?|coughing|"
+    r"chest (?:feels? |is |feeling )?tight|tight chest|buzzing in (?:my|his|her) head|"
+    r"(?:making|made|makes) (?:the |my |our |us |him |her |them |everyone )?(?:\S+ )?(?:sick|dizzy|nauseous|ill)"
+    r"|room (?:is )?spinning|head (?:is |'s )?(?:pounding|killing (?:me|him|her)|splitting)|"
     r"(?:can'?t|cannot|couldn'?t|could not|barely|hard to) (?:wake|get)(?: \S+)? up|"
     r"eyes (?:are |keep )?(?:burn\w*|watering|sting\w*)|makes? (?:him|her|me|us|them|everyone) (?:feel )?(?:sick|dizzy|"
     r"nauseous|woozy)|mareado|mareada|me siento mal|dolor de cabeza)\b"
@@ -91,6 +106,7 @@ _SYMPTOMS = re.compile(
     r"(?:sick|weird|strange|funny|off|drunk|out of it|lethargic|dazed)\b"
     r"|\b(?:dogs?|cats?|pets?|puppy|kitten)(?:'s| is| are)? (?:\S+ ){0,2}?(?:walking|stumbling|moving) (?:like )?"
     r"(?:(?:she|he|it)'?s )?(?:drunk|funny|weird|wobbly)\b|\b(?:dogs?|cats?) (?:won'?t|can'?t) (?:get|stand) up\b"
+    r"|\b(?:birds?|parakeets?|canar(?:y|ies)|budgies?)\b(?: \S+){0,2}? (?:died|dead|passed)\b"
     r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:keeps? |kept |been |started )?(?:throwing up|"
     r"vomiting|stumbling|wobbly|falling over)\b"
 )
@@ -104,7 +120,11 @@ _SHARED = re.compile(
     r"(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|started) (?:it|that) on|"
     r"heat'?s been on|heater'?s been (?:on|running)|(?:heater|furnace|heat) (?:has been|was) (?:on|running)|"
     # a flame gone wrong beside the symptom: soot, a yellow flame
-    r"soot|yellow (?:\S+ )?flame|flame (?:is |'s )?(?:now )?yellow|"
+    r"soot|(?:yellow|orange|floppy) (?:\S+ )?flame|flame (?:is |'s )?(?:\S+ ){0,4}?(?:yellow|orange|floppy)"
+    r"|eyes water|black (?:streaks?|stains?|marks?)|"
+    r"only (?:at|when i'?m) home|complain\w* (?:of|about)|"
+    r"when (?:i|we) (?:go|walk|come) in(?:to)? (?:there|that room|the \w+ room)|"
+    r"smell\w*(?: \S+){0,4}? (?:through|from|out of|up through) the (?:floor )?(?:grates?|vents?|registers?|return)|"
     r"both of us|the whole family|whole family|the kids|my kids|"
     r"the family|all (?:have|got|feel))\b"
     r"|\b(?:since|when|whenever|every time|after) (?:we |i )?(?:turned|turn|switched|kick|kicked|started|start)\w* "
@@ -114,7 +134,7 @@ _SHARED = re.compile(
     r"|\b(?:when|whenever|every time|while|once) (?:the |our |my )?(?:heat|heater|furnace|heating|boiler)'s "
     r"(?:on|running|going)\b"
     # The caller ties the symptom to the heating equipment: "worst headache ... i think it's the heater".
-    r"|\b(?:heater|furnace|boiler|heat)\b(?: \S+){0,3}? smell\w*"
+    r"|\b(?:heater|furnace|boiler|heat|units?)\b(?: \S+){0,3}? smell\w*"
     r"|\b(?:think|thinking|because of|from|blame|it'?s|its|(?:could|might|must|may) be) (?:it'?s |its )?"
     r"(?:the |our |my )"
     r"(?:heater|furnace|boiler|heating|gas heater|space heater)\b"
@@ -129,21 +149,24 @@ _SMOKE_FIRE = re.compile(
     r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
     r"(?:going off|went off|sounding|blaring|goes off|going|screaming)\b"
     # smoke said another way: a haze or a wisp from the equipment, black stuff puffing out
-    r"|\b(?:haze|hazy|wisps?|black stuff (?:\S+ ){0,2}?(?:puff|coming|blow|pour)\w*|puffs? of (?:smoke"
+    r"|\b(?:haze|hazy|cloudy|clouds?|wisp\w*|black stuff (?:\S+ ){0,2}?(?:puff|coming|blow|pour)\w*|puffs? of (?:smoke"
     r"|black))\b(?: \S+){0,8}? (?:vents?|registers?|furnace"
     r"|heater|"
     r"closet|return|duct\w*|unit|pipe|flue|bedroom|living room)\b"
     r"|\b(?:vents?|registers?|furnace|heater|closet|return)\b(?: \S+){0,4}? (?:haze|hazy|wisps?)\b"
+    r"|\b(?:haze|cloud) (?:\S+ )?(?:in the (?:room|hall\w*|house)|rolling|pouring|coming off)\b"
     r"|\bpuff\w* out (?:of|from) (?:the )?(?:furnace|heater|unit|closet|vents?)\b"
     r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:campfire|bonfire|wood ?smoke)\b"
     # hot to the touch: a breaker, an outlet, the wiring
     r"|\b(?:breakers?|outlets?|wires?|wiring|panel|plug|switch|disconnect|thermostat)\b(?: \S+){0,5}? "
     r"(?:is |are |feels? |gets? |got )?(?:really |very |super )?hot to (?:the )?touch\b"
+    r"|\b(?:box|panel|breakers?|disconnect|outlets?)\b(?: \S+){0,8}? hot to (?:the )?touch\b"
     # fire seen where it should not be: through a crack, flickering in a duct
     r"|\b(?:fire|flames?)(?: \S+){0,2}? through (?:a|the) crack\b|\bflicker\w*\b(?: \S+){0,4}? (?:vents?|ducts?"
     r"|registers?)\b"
     r"|\bcrackl\w* in the (?:ducts?|vents?|walls?)\b"
-    r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) smoking\b|\bsmoking (?:from|out|coming)\b"
+    r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) (?:kind of |kinda |a little "
+    r"|sort of )?smoking\b|\bsmoking (?:from|out|coming)\b"
     # Smoke said as what the air is like: "it's smoky in the living room", "a smokey haze".
     r"|\bsmok(?:y|ey|iness)\b(?! (?:cigarette|cigar|tobacco|bbq|barbecue|fireplace|flavou?r))"
     r"|\bspark(?:s|ing|ed)?\b"
@@ -179,16 +202,25 @@ _SMOKE_FIRE = re.compile(
     # Flame rollout said plainly: "the flame's ... coming out at me when i open the door".
     r"|\bflames?(?:'s)?(?: \S+){0,9}? (?:coming|came|comes|come) (?:out )?(?:at|toward|towards) "
     r"(?:me|us|you|my face|our faces)\b"
-    r"|\b(?:flames?|fire)\b(?: \S+){0,2}? (?:came|comes|coming|come|shot|shoots|shooting|puffed|burst) out"
+    r"|\b(?:flames?|fire)\b(?: \S+){0,2}? (?:came|comes|coming|come|shot|shoots|shooting|puffed|burst) out(?: past)?"
     r"(?: (?:of )?the (?:front|bottom|side|top|door))?\b"
-    r"|\bflames\b|\b(?:see|saw) (?:a )?flames?\b"
+    r"|\bflames\b(?! (?:look|looks|are|seem|seems)(?: \S+)? (?:blue|normal|steady|fine|good|even))"
+    r"|\b(?:see|saw) (?:a )?flames?\b|\bfire ?balls?\b"
+    # glowing metal where nothing should glow: the flue pipe, the cabinet, "red on the outside"
+    r"|\b(?:pipe|flue|metal|panel|cabinet|door|duct|wall|outside)\b(?: \S+){0,4}? glow\w*"
+    r"|\bglow\w*(?: \S+){0,4}? (?:through the crack|on the outside|outside)\b"
+    # paint bubbling or scorched on the equipment, or a smell like something overheating
+    r"|\b(?:paint|metal)\b(?: \S+){0,6}? (?:bubbl\w*|blister\w*|discolou?r\w*)"
+    r"|\bsmell\w*(?: \S+){0,10}? overheat\w*|\bacrid\b|\bflash(?:es)? of light\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
     # Flame rollout: fire outside the burner, said the trade's way or the plain way.
     r"|\b(?:flame|fire) ?roll ?outs?\b|\bfire (?:rolling|shooting|pouring|blowing|licking|spitting)\b"
     # A flame where no flame belongs: outside the burner, out of the front, "where it shouldn't be".
     r"|\b(?:flame|fire)\b(?! sensor)(?: \S+){0,5}? (?:outside (?:of )?(?:the |my |our )?(?:furnace|heater|burner|"
-    r"unit|box|cabinet|panel|door|closet)|out (?:of|from|the (?:front|bottom|side|top)(?: of)?) (?:the |my |our )?"
-    r"(?:furnace|heater|burner|unit|box|cabinet|panel|door|vents?|boiler)|where (?:it|they) (?:shouldn'?t|should not|"
+    r"unit|box|cabinet|panel|door|closet|screen|(?:little )?window)|out (?:of|from|the (?:front|bottom|side"
+    r"|top)(?: of)?) (?:the |my |our )?"
+    r"(?:furnace|heater|burner|unit|box|cabinet|panel|door|vents?|boiler|screen|(?:little )?window)|where (?:it|they"
+    r"|there) (?:shouldn'?t|should not|"
     r"isn'?t supposed|aren'?t supposed|don'?t belong|doesn'?t belong)|"
     r"(?:licking|jumping|spilling|dancing|curling|reaching) (?:out|outside|around))"
 )
@@ -232,8 +264,8 @@ _REAL_SKUNK = re.compile(
     r"|\bdead skunk|\bsprayed\b|\bskunk (?:family|den)\b"
 )
 # "we had a fire in the kitchen last year": history, not a fire now.
-_PAST_FIRE = re.compile(r"\b(?:had|was) a (?:\w+ )?fire\b|\bfire (?:\S+ ){0,5}(?:last (?:year|month|week)|ago)\b")
-_NOW_FIRE = re.compile(r"\b(?:now|right now|again|still|smok\w+|sparks?|sparking|flames?|burning)\b")
+_PAST_FIRE = re.compile(r"\b(?:had|was) a (?:\w+ ){0,2}fire\b|\bfire (?:\S+ ){0,5}(?:last (?:year|month|week)|ago)\b")
+_NOW_FIRE = re.compile(r"\b(?:now|right now|again|still|smoking|sparks?|sparking|flames?|burning)\b(?! out\b)")
 _SEEN_FIRE = re.compile(r"\b(?:smoke|smoking|sparks?|sparking|flames?|fire)\b")
 
 
@@ -255,7 +287,8 @@ def _skunk_gas(utt: Utterance) -> bool:
 
 # A rotten smell is the odorant when the caller has gas equipment: "a rotten smell by the gas furnace".
 _ROTTEN_SMELL = re.compile(
-    r"\brott(?:en|ing) (?:smell|odou?r|stench|stink)\b|\b(?:smell\w*|stinks?) (?:\S+ ){0,2}?rott(?:en|ing)\b"
+    r"\brott(?:en|ing)(?: kind of| sort of| like| kinda)? (?:smell|odou?r|stench|stink)\b|\b(?:smell\w*"
+    r"|stinks?) (?:\S+ ){0,2}?rott(?:en|ing)\b"
 )
 _GAS_NAMED = re.compile(r"\b(?:gas(?! company| bill| station| utility)|propane|(?:gas )?meter)\b")
 # "how do i shut off the gas, it smells really bad": shutting off the gas because of a smell.
@@ -263,6 +296,11 @@ _SHUT_OFF_GAS = re.compile(r"\b(?:shut|turn)(?:ting)? (?:off|down) (?:the |my |o
 # A hiss by the gas piping, with a smell: "a hissing behind the furnace where the pipe is, smells like garbage".
 _HISS = re.compile(r"\bhiss\w*")
 _PIPING = re.compile(r"\b(?:pipes?|line|meter|valve|furnace|heater|water heater|stove)\b")
+# Refrigerant hisses too: a hiss at the cooling side is not gas.
+_COOLING_SIDE = re.compile(
+    r"\b(?:ac|a c|air condition\w*|outdoor unit|outside unit|condenser|compressor|refrigerant|freon|coolant|coil"
+    r"|heat pump)\b"
+)
 _SMELL_WORD = re.compile(r"\b(?:smell\w*|odou?r|stinks?|reeks?)\b")
 # A detector sounding, with one symptom, is carbon monoxide whichever detector it is.
 _ALARM_SOUNDING = re.compile(
@@ -278,7 +316,8 @@ _ALARM_SOUNDING = re.compile(
 _CO_DEVICE_TALK = re.compile(
     r"\b(?:install\w*|put(?:ting)? (?:\S+ ){1,4}in|sell|buy|replace\w*|new one|end of (?:its )?life|expired?|"
     r"should (?:i|we) (?:have|get)|do (?:i|we) need|check(?:s|ing)? for|wiring|supposed to (?:say|read|show)|"
-    r"(?:says|reads|shows|reading) (?:zero|0|nothing)|how much|test(?:ing|s)?|brand new|where (?:to|should i) (?:put"
+    r"(?:says|reads|shows|reading) (?:zero|0|nothing)|how much|test(?:ing|s)?|brand new|where (?:to|should i"
+    r"|i should|we should) (?:put"
     r"|place|"
     r"mount|install)|don'?t have (?:one|a|any))\b"
 )
@@ -292,7 +331,9 @@ _CO_SOUNDING = re.compile(
 # Sulphur in the water is the water heater's anode, not gas: "smells like sulfur when i run the hot water".
 _SULPHUR_WATER = re.compile(
     r"\b(?:run(?:ning)? the (?:hot )?water|(?:hot |tap |the |my )water (?:smells|stinks|tastes)|"
-    r"(?:from|out of) the (?:tap|faucet|shower|sink)|when i shower)\b"
+    r"(?:from|out of|at) the (?:(?:bathroom |kitchen )?sink |tub |shower |floor )?(?:tap|faucet|shower|sink|drain"
+    r"|trap)|"
+    r"when i shower|p ?trap)\b"
 )
 # A danger over and done with: "we had a gas leak last month that atmos fixed", "the co alarm went off
 # last week, the fire department said levels were zero".
@@ -304,7 +345,18 @@ _RESOLVED = re.compile(
 )
 # The cause found and dealt with: "a burner was left on, i turned it off and aired it out". (A smell
 # that is only gone now still counts: gas comes and goes.)
-_GONE = re.compile(r"\b(?:aired (?:it|the house|the place|everything) out|(?:was|were) left on|false alarm)\b")
+_GONE = re.compile(
+    r"\b(?:aired (?:it|the house|the place|everything) out|(?:was|were) left on|false alarm|turn(?:s"
+    r"|ed)? out (?:it was|to be)|"
+    r"got rid of|(?:when|while) (?:i |you |we )?light(?:ing)? (?:the |a )?(?:stove|burner|oven|grill)|"
+    r"that'?s (?:just )?the stove|it always does that)\b"
+)
+# Household smoke explained by its cause: "the vents smell like burnt popcorn cause my son burned popcorn".
+_EXPLAINED = re.compile(
+    r"\b(?:cause|because|'cause|from|it was|that'?s|thats|turned out)\b(?: \S+){0,4}? (?:burn\w*|cook\w*|sear\w*"
+    r"|fry\w*|"
+    r"the (?:oven|stove|toaster|grill|fireplace|candles?))"
+)
 # Household smoke: cooking, a fireplace, candles, said as the source.
 _HOUSEHOLD_SMOKE = re.compile(
     r"\b(?:toast|cooking|cooked|breakfast|dinner|bacon|steaks?|turkey|popcorn|sear\w*|fry\w*|oven|grill(?:s|ed|ing)?"
@@ -314,7 +366,7 @@ _HOUSEHOLD_SMOKE = re.compile(
 _EQUIPMENT = re.compile(
     r"(?<!not the )(?<!not my )(?<!not our )\b(?:furnace|heater|heat pump|unit|vents?|registers?|ac|a c|thermostat"
     r"|wires?|wiring|outlets?|breakers?|panel|"
-    r"closet|attic|ducts?|blower|air handler|compressor|condenser|boiler)\b"
+    r"closet|attic|ducts?|blower|air handler|compressor|condenser|boiler|gas logs?|gas fireplace|logs)\b"
 )
 _STILL_NOW = re.compile(
     r"\b(?:still|again|right now|today|tonight|currently|keeps|back|worse)\b"
@@ -370,8 +422,13 @@ def _gas(utt: Utterance) -> bool:
         return not (_SULPHUR_WATER.search(utt.norm) and not _said(_GAS_NAMED, utt))
     smell = _SMELL_WORD.search(utt.norm) is not None
     hiss = _HISS.search(utt.norm) is not None
-    smelled = _hits_now(_ROTTEN_SMELL, utt) > 0 or smell and (_SHUT_OFF_GAS.search(utt.norm) is not None or hiss)
-    return smelled and _said(_GAS_NAMED, utt) or smell and hiss and _PIPING.search(utt.norm) is not None
+    rotten = _hits_now(_ROTTEN_SMELL, utt) > 0
+    if rotten and (_said(_GAS_NAMED, utt) or _PIPING.search(utt.norm)):
+        return True  # a rotten smell by gas equipment: "that rotten smell around the water heater and furnace"
+    if smell and (_SHUT_OFF_GAS.search(utt.norm) or hiss) and _said(_GAS_NAMED, utt):
+        return True
+    # a hiss at the gas piping, smelled or not ("a hissing by the pipe into the furnace, like a tire")
+    return hiss and _PIPING.search(utt.norm) is not None and (smell or not _COOLING_SIDE.search(utt.norm))
 
 
 # Sent out of the house, or the equipment shut off, by someone who measured: "the firefighters
@@ -396,14 +453,15 @@ def _carbon_monoxide(utt: Utterance) -> bool:
         return True
     if not _hits_now(_CO, utt) or _BATTERY.search(utt.norm):
         return False
-    return not (_CO_DEVICE_TALK.search(utt.norm) and not _CO_SOUNDING.search(utt.norm))
+    return not (_CO_DEVICE_TALK.search(utt.norm) and not _said(_CO_SOUNDING, utt))
 
 
 def _smoke_fire(utt: Utterance) -> bool:
     hits = [m for m in _SMOKE_FIRE.finditer(utt.norm) if _counts(m, utt)]
     if not hits:
         return False
-    if _HOUSEHOLD_SMOKE.search(utt.norm) and not any(_near_equipment(m, utt) for m in hits):
+    household = _HOUSEHOLD_SMOKE.search(utt.norm)
+    if household and (_EXPLAINED.search(utt.norm) or not any(_near_equipment(m, utt) for m in hits)):
         return False  # "smoky in the living room, that's from our fireplace", "burnt toast, just breakfast"
     seen = _SEEN_FIRE.search(utt.norm)
     past = _PAST_FIRE.search(utt.norm) and not _NOW_FIRE.search(utt.norm)

@@ -65,7 +65,9 @@ _BURN_SMELL = re.compile(r"\b(?:smell\w*|odou?r|stinks?)\b")
 _BENIGN_SMELL = re.compile(
     r"\b(?:musty|mildew\w*|mou?ld\w*|sewer|socks|feet|dog|gym|stale|swampy|earthy|dusty|dust|moth ?balls?|damp|dank|"
     r"cellar|basement|crawl ?space|towels?|laundry|rags?|wet (?:carpet|clothes)|"
-    r"vinegar|pee|urine|not (?:like )?(?:gas|smoke))\b"
+    r"vinegar|pee|urine|not (?:like )?(?:gas|smoke)|"
+    # a smell called only odd: the rules ask nothing of it, and the encoder alone must not call it a fire
+    r"(?:weird|funny|strange|odd|different) (?:smell|odou?r)|smells? (?:weird|funny|strange|odd|off|different))\b"
 )
 # Words about an existing visit or the call itself, not a problem: without the encoder to tell,
 # such a line is not taken as a service request by default.
