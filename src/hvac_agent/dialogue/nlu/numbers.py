@@ -34,6 +34,9 @@ WEAK: dict[str, int] = {
     "won": 1,
     "ate": 8,
     "nil": 0,
+    # Radio and accent forms of digits: "fife" (five), "niner" (nine).
+    "fife": 5,
+    "niner": 9,
 }
 TEENS: dict[str, int] = {
     "ten": 10,
