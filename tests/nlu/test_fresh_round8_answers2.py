@@ -92,3 +92,37 @@ def test_a_number_given_is_not_the_caller_id(rules_only: None, text: str, phone:
 )
 def test_a_pause_that_refuses_the_booking(rules_only: None, text: str, yes_no: str | None) -> None:
     assert understand(text, _ctx("confirm")).yes_no == yes_no
+
+
+def _held(expect: str) -> NluContext:
+    """The agent holds Dana Kim, 512 555 0123 and 4410 Duval Street 78751 from earlier turns."""
+    return NluContext(expect=expect, now=NOW, current_phone="+15125550123", current_name="Dana Kim")
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "zip_code"),
+    [
+        ("yeah that's the one, and the zip code is seven eight seven three one", "phone_confirm", "78731"),
+        ("none, oh and zip's seven eight seven four five", "unit", "78745"),
+        ("seven eight seven five nine for the zip, sorry i flubbed it", "confirm", "78759"),
+        ("nope no unit but zip is seventy eight seven oh two", "unit", "78702"),
+    ],
+)
+def test_a_zip_named_at_another_question_lands_on_the_zip(
+    rules_only: None, text: str, expect: str, zip_code: str
+) -> None:
+    u = understand(text, _held(expect))
+    assert u.zip == zip_code and u.unit is None and u.phone_digits is None and "zip" in u.corrected
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "unit", "phone"),
+    [
+        # No ZIP word: a number at the unit question is the unit; "for the" after a phone is no digit.
+        ("it's unit two oh four", "unit", "Unit 204", None),
+        ("five one two five five five oh one nine nine for the callback", "phone", None, "+15125550199"),
+    ],
+)
+def test_zip_look_alikes(rules_only: None, text: str, expect: str, unit: str | None, phone: str | None) -> None:
+    u = understand(text, _held(expect))
+    assert u.unit == unit and u.phone == phone and u.zip is None

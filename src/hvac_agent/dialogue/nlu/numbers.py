@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# "for"/"to" after a number and before one of these words is the preposition, not a digit.
+_PREPOSITIONS = frozenset({"for", "fore", "to", "too"})
+_DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "that", "this", "it", "me", "you", "us"})
 UNITS: dict[str, int] = {
     "zero": 0,
     "one": 1,
@@ -339,6 +342,8 @@ def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
         if prev_num and next_num:
             num[i] = True
             continue
+        if prev_num and t in _PREPOSITIONS and i + 1 < n and toks[i + 1] in _DETERMINERS:
+            continue  # "seven eight seven five six for the zip": a preposition after the number
         if prev_num:
             k = i - 1
             while k >= 0 and num[k]:

@@ -147,6 +147,16 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             ad.unit = None
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
+    if (said_zip := _ZIP_SAID.search(utt.dig)) and ctx.expect not in ("zip", "address"):
+        # "oh and the zip is 78756" at any other question: the ZIP, not a unit or a phone.
+        zip_code = said_zip.group(1) or said_zip.group(2)
+        if ad.unit and zip_code in ad.unit:
+            ad.unit = None
+        if phone_digits and zip_code in phone_digits:
+            phone_digits = None
+        if ctx.expect != "confirm" or cor.correction:  # at the read-back a "yes" with it agrees
+            cor.correction = True
+            cor.corrected = ["zip", *(slot for slot in cor.corrected if slot not in ("zip", "unit"))]
     kept = _kept_runs(utt) if cor.correction else []
     short = [d for d in kept if 1 <= len(d) <= 5]
     if (
@@ -262,6 +272,10 @@ def warm_up() -> None:
         semantic.load_in_background()
 
 
+# A ZIP named with its digits: "the zip is 78756", "zip code's 78756", "78756 for the zip".
+_ZIP_SAID = re.compile(
+    r"\bzip(?: code)?(?:'s| is| was| should be| would be| it'?s)? (\d{5})\b|\b(\d{5}) (?:for|is|as) (?:the|my) zip\b"
+)
 _PHONE_PART = re.compile(
     r"\b(?P<area>area code)\b|\b(?P<middle>middle (?:part|three|digits|bit|numbers))\b"
     r"|\b(?P<tail>ends? (?:in|with)|last (?:four|digits|part|numbers))\b"
