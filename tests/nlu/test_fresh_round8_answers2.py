@@ -126,3 +126,39 @@ def test_a_zip_named_at_another_question_lands_on_the_zip(
 def test_zip_look_alikes(rules_only: None, text: str, expect: str, unit: str | None, phone: str | None) -> None:
     u = understand(text, _held(expect))
     assert u.unit == unit and u.phone == phone and u.zip is None
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("c as in charlie", "Unit C"),
+        ("uh two one two no wait two one four", "Unit 214"),
+        ("sure, b two oh three", "Unit B203"),
+        ("yeah it's a one twelve", "Unit A112"),
+        ("it's a triplex with three doors and ours is number two in the back", "Unit 2"),
+        ("the downstairs one, number 1 a", "Unit 1A"),
+    ],
+)
+def test_units_said_with_a_letter_a_slip_or_a_number_named(rules_only: None, text: str, unit: str) -> None:
+    assert understand(text, _ctx("unit")).unit == unit
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["it's the little cottage behind the house, there's no number on it", "not that i know of, no"],
+)
+def test_no_unit_in_plain_words(rules_only: None, text: str) -> None:
+    u = understand(text, _ctx("unit"))
+    assert u.unit is None and u.no_unit
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        # A slip with no number after it, and "one" as a word, keep their reading.
+        ("two oh four, no other units", "Unit 204"),
+        ("the one in the back, unit nine", "Unit 9"),
+    ],
+)
+def test_unit_look_alikes(rules_only: None, text: str, unit: str) -> None:
+    assert understand(text, _ctx("unit")).unit == unit

@@ -311,6 +311,8 @@ def _pronoun_one(toks: list[str], i: int) -> bool:
     nxt = toks[i + 1] if i + 1 < len(toks) else ""
     if _strong(prev) or _strong(nxt):
         return False
+    if nxt in ("oh", "o") and i + 2 < len(toks) and _strong(toks[i + 2]):
+        return False  # "a one oh six": the number's first digit
     if prev in ("oh", "o") and i >= 2 and _strong(toks[i - 2]):
         return False  # "… five oh one, I'm the owner": the number's last digit
     return prev in _ONE_BEFORE or nxt in _ONE_AFTER
