@@ -162,3 +162,27 @@ def test_no_unit_in_plain_words(rules_only: None, text: str) -> None:
 )
 def test_unit_look_alikes(rules_only: None, text: str, unit: str) -> None:
     assert understand(text, _ctx("unit")).unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "phone"),
+    [
+        ("the address is fine, but the number ends in one two not two three", "address", "+15125550112"),
+        ("hmm no it's zero one nine nine at the end", "confirm", "+15125550199"),
+        ("seven three seven five five five no sorry five five six oh one two three", "phone", "+17375560123"),
+    ],
+)
+def test_phone_repaired_by_its_last_digits_or_a_slip(rules_only: None, text: str, expect: str, phone: str) -> None:
+    assert understand(text, _held(expect)).phone == phone
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        # A house number "at the end of the street" is no phone tail; two digits alone change nothing.
+        ("it's forty four ten at the end of the street", "confirm"),
+        ("the last house, number twelve", "confirm"),
+    ],
+)
+def test_phone_tail_look_alikes(rules_only: None, text: str, expect: str) -> None:
+    assert understand(text, _held(expect)).phone is None

@@ -172,10 +172,30 @@ def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
             if e164:
                 res.phone, res.runs = e164, set(chosen)
                 return res
+    if expecting and len(chosen) >= 2 and (repaired := _repaired(utt, pending, chosen)):
+        res.phone, res.runs = repaired, set(chosen)
+        return res
     cand = pending + joined
     if len(cand) < 10:
         res.digits, res.runs = cand, set(chosen)
     return res
+
+
+_REPAIR = frozenset({"no", "sorry", "wait", "mean", "actually", "scratch"})
+
+
+def _repaired(utt: Utterance, pending: str, chosen: list[int]) -> str | None:
+    """Digits said again after a slip replace the end of what came before: "five one two five
+    hundred fifty five wait no five five five zero one seven seven" → 512 555 0177."""
+    last = utt.runs[chosen[-1]]
+    between = utt.dig_tokens[utt.runs[chosen[-2]].index + 1 : last.index]
+    if not _REPAIR & set(between):
+        return None
+    before = pending + "".join(utt.runs[k].digits for k in chosen[:-1])
+    need = 10 - len(last.digits)
+    if not 0 < need <= len(before):
+        return None
+    return complete_number(before[:need] + last.digits)
 
 
 def speak_phone(e164: str) -> str:

@@ -278,7 +278,7 @@ _ZIP_SAID = re.compile(
 )
 _PHONE_PART = re.compile(
     r"\b(?P<area>area code)\b|\b(?P<middle>middle (?:part|three|digits|bit|numbers))\b"
-    r"|\b(?P<tail>ends? (?:in|with)|last (?:four|digits|part|numbers))\b"
+    r"|\b(?P<tail>ends? (?:in|with)|last (?:four|two|digits|part|numbers)|(?:at|on) the end$)"
 )
 
 
@@ -291,7 +291,9 @@ def _phone_part(utt: Utterance, ctx: NluContext) -> str | None:
     kept = _kept_runs(utt)
     m = _PHONE_PART.search(utt.norm)
     where = m.lastgroup if m else None
-    groups = [d for d in kept if 3 <= len(d) <= 4]  # "the middle three are …": not the word "three"
+    # "the middle three are …": not the word "three"; two digits only for two taken back
+    # ("ends in three two not two three").
+    groups = [d for d in kept if 3 <= len(d) <= 4 or len(d) == 2 and any(len(t) == 2 for t in taken)]
     if not groups or not (taken or where) or any(len(r.digits) >= 7 for r in utt.runs):
         return None  # a whole number given is taken whole
     return splice_part(ctx.current_phone, groups[0], taken[0] if taken else None, where)
