@@ -186,3 +186,54 @@ def test_phone_repaired_by_its_last_digits_or_a_slip(rules_only: None, text: str
 )
 def test_phone_tail_look_alikes(rules_only: None, text: str, expect: str) -> None:
     assert understand(text, _held(expect)).phone is None
+
+
+def _offers() -> NluContext:
+    from hvac_agent.dialogue.state import WindowOffer
+
+    offered = [
+        WindowOffer(date=dt.date(2026, 12, 8), window="08:00-12:00"),
+        WindowOffer(date=dt.date(2026, 12, 8), window="12:00-16:00"),
+        WindowOffer(date=dt.date(2026, 12, 9), window="08:00-12:00"),
+    ]
+    return NluContext(expect="window", now=NOW, offered=offered)
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("tuesday morning, no wait, wednesday works better", 2),
+        ("the one on the ninth", 2),
+        ("la segunda por favor", 1),
+        ("tres", 2),
+        ("uh the first one, on second thought the tuesday afternoon", 1),
+    ],
+)
+def test_windows_repaired_by_date_or_in_spanish(rules_only: None, text: str, index: int) -> None:
+    w = understand(text, _offers()).window
+    assert w is not None and w.offer_index == index
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the early tuesday one, no wait, that won't work either",
+        "tuesday is out completely and wednesday looks dicey too",
+    ],
+)
+def test_windows_ruled_out(rules_only: None, text: str) -> None:
+    w = understand(text, _offers()).window
+    assert w is not None and w.offer_index is None and w.date is None and w.exclude_dates
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        # Look-alikes: "the second one" is still the second offer, "on the first" is not a repair.
+        ("the second one", 1),
+        ("the last one please", 2),
+    ],
+)
+def test_window_look_alikes(rules_only: None, text: str, index: int) -> None:
+    w = understand(text, _offers()).window
+    assert w is not None and w.offer_index == index
