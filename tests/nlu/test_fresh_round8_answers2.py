@@ -237,3 +237,31 @@ def test_windows_ruled_out(rules_only: None, text: str) -> None:
 def test_window_look_alikes(rules_only: None, text: str, index: int) -> None:
     w = understand(text, _offers()).window
     assert w is not None and w.offer_index == index
+
+
+@pytest.mark.parametrize(
+    ("text", "expect", "house", "street_name"),
+    [
+        ("hang on the address was forty four thirty duval", "name", "4430", None),
+        ("none, but it's forty four sixteen, not forty four ten", "unit", "4416", None),
+        ("nope no unit but it's forty four twelve", "unit", "4412", None),
+        ("sorry it's not duval it's hartford hartford road", "confirm", None, "Hartford Road"),
+    ],
+)
+def test_address_corrections_at_any_question(
+    rules_only: None, text: str, expect: str | None, house: str | None, street_name: str | None
+) -> None:
+    u = understand(text, _held(expect or "confirm"))
+    assert u.unit is None and u.house_number == house and u.street_name == street_name
+    if house or street_name:
+        assert u.correction and "address" in u.corrected
+
+
+@pytest.mark.parametrize(
+    "text",
+    # No unit and no number, or a unit number said: nothing about the house.
+    ["no unit", "nope, just a house"],
+)
+def test_no_unit_look_alikes(rules_only: None, text: str) -> None:
+    u = understand(text, _held("unit"))
+    assert u.no_unit and u.house_number is None and not u.correction

@@ -568,7 +568,9 @@ def street_name_only(utt: Utterance) -> str | None:
         taken_back = start > 0 and toks[start - 1] in _TAKEN_BACK
         named = [t for t in toks[start:j] if t not in DIRECTIONS]
         if start < j and (named or j - start == 1) and not taken_back:
-            return " ".join(_street_word(t) for t in toks[start:end])
+            words = toks[start:end]
+            words = [t for k, t in enumerate(words) if k == 0 or t != words[k - 1]]  # "duncan duncan lane"
+            return " ".join(_street_word(t) for t in words)
         j = end
     # A street named without its type, against the one taken back: "it's on speedway, not duval
     # street", "the street is speedway not duval".

@@ -157,6 +157,11 @@ def understand(text: str, ctx: NluContext) -> Understanding:
         if ctx.expect != "confirm" or cor.correction:  # at the read-back a "yes" with it agrees
             cor.correction = True
             cor.corrected = ["zip", *(slot for slot in cor.corrected if slot not in ("zip", "unit"))]
+    if ctx.expect == "unit" and no_unit and house_number is None and ad.street is None and ad.unit is None:
+        numbers = [d for d in _kept_runs(utt) if 3 <= len(d) <= 4]
+        if len(numbers) == 1:  # "no unit, but it's 4411": the house number corrected
+            house_number = numbers[0]
+            cor.correction, cor.corrected = True, ["address"]
     kept = _kept_runs(utt) if cor.correction else []
     short = [d for d in kept if 1 <= len(d) <= 5]
     if (
