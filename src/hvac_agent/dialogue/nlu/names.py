@@ -236,7 +236,7 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False) -> list[str]:
+def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False, bare: bool = False) -> list[str]:
     """Name words from `start`: a spelled token replaces the word it spells out."""
     words: list[str] = []
     i = start
@@ -313,7 +313,12 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             break  # "this is ridiculous", "this is taking forever"
         words.append(t)
         i += 1
-    if i < len(tokens) and tokens[i] in _STREET_AFTER or any(w in _STREET_AFTER for w in words[1:]):
+    # A bare answer to the name question that ends in a surname like a street type: "jessica
+    # jessica lane", "tom way" (nothing else said, no number): a person.
+    surname = (
+        bare and i == len(tokens) and len(words) == 2 and words[0] not in _STREET_AFTER and tokens[start] == words[0]
+    )
+    if not surname and (i < len(tokens) and tokens[i] in _STREET_AFTER or any(w in _STREET_AFTER for w in words[1:])):
         return []  # "it's duval street", "it's kerbey lane": a street, not a person
     return words[:limit]
 
@@ -481,7 +486,7 @@ def _extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     if not words and ctx.expect == "name":
         # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
         start = _skip_fillers(tokens, 0)
-        words = _collect(tokens, start, limit=5)
+        words = _collect(tokens, start, limit=5, bare=True)
         # What follows the name: after the first time its last word is said ("travis t r a v i s and
         # then boone like daniel boone": "like daniel" follows).
         said_at = [k for k in range(start, len(tokens)) if tokens[k].lstrip("=") == (words or [""])[-1]]
