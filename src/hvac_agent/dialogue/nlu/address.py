@@ -151,7 +151,9 @@ _NO_UNIT = re.compile(
     r"|(?:just|only) (?:a|the|one|our|my)(?: one)? (?:house|home)"
     r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
     r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
-    r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number)\b"
+    r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number"
+    # "the garage apartment out back, there's no number on it", "not that i know of"
+    r"|(?:there'?s|there is|it has|it'?s got) no number|no number on (?:it|the door|there)|not that i know of)\b"
     r"|^(?:that'?s |it'?s |that |it )?(?:not applicable|n a|none|does not apply|doesn'?t apply)$"
 )
 
@@ -311,6 +313,18 @@ def _unit_value(toks: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
+_REPAIR_WORDS = frozenset({"no", "sorry", "mean", "wait", "actually", "scratch"})
+
+
+def _after_repair(toks: list[str], run_at: dict[int, int]) -> int:
+    """Where the unit said again after a slip starts: after the last repair word that has a
+    number after it and one before it ("double oh nine no sorry one oh nine"); else 0."""
+    for k in range(len(toks) - 1, 0, -1):
+        if toks[k] in _REPAIR_WORDS and any(i > k for i in run_at) and any(i < k for i in run_at):
+            return k + 1
+    return 0
+
+
 # What may follow "unit a" when "a" is the unit's letter: the end, a ZIP, or a new clause.
 _AFTER_UNIT_A = frozenset(
     {"", "the", "and", "in", "zip", "it's", "its", "we're", "that's", "please", "thanks", "austin"}
@@ -449,7 +463,25 @@ def extract_address(utt: Utterance, ctx: NluContext, used_runs: set[int]) -> Add
             res.unit = f"Unit {(side.group(1) or side.group(2)).upper()}"  # "it's a duplex, we're side b"
     if res.unit is None and ctx.expect == "unit" and not _NO_UNIT.search(utt.norm):
         # A bare answer to "any apartment or unit number?": "two b", "it's 204", "b".
+        # Said again after a slip ("double oh nine no sorry one oh nine"): what follows the repair.
+        first = _after_repair(toks, run_at)
+        named = [i + 1 for i in range(first, len(toks) - 1) if toks[i] == "number" and i + 1 in run_at]
+        if named and len(toks[named[0]]) <= 5 and (got := _unit_value(toks, named[0])):
+            res.unit = f"Unit {got[0]}"  # "four doors, ours is number three": the one named
+            res.runs.add(run_at[named[0]])
         for i, t in enumerate(toks):
+            if res.unit is not None:
+                break
+            if i < first:
+                continue
+            if len(t) == 1 and t in LETTERS and toks[i + 1 : i + 3] in (["as", "in"], ["like", "in"]):
+                if i + 3 < len(toks) and toks[i + 3][:1] == t:
+                    res.unit = f"Unit {t.upper()}"  # "a as in apple"
+                    break
+            if t == "a" and i + 2 == len(toks) and i + 1 in run_at and len(toks[i + 1]) <= 4:
+                res.unit = f"Unit A{toks[i + 1]}"  # "yep a one oh six": the letter before the number
+                res.runs.add(run_at[i + 1])
+                break
             if re.fullmatch(r"\d{1,4}[a-z]|[a-z]\d{1,4}", t):
                 res.unit = f"Unit {t.upper()}"  # "4b", "b12": said as one word
                 break
@@ -536,7 +568,9 @@ def street_name_only(utt: Utterance) -> str | None:
         taken_back = start > 0 and toks[start - 1] in _TAKEN_BACK
         named = [t for t in toks[start:j] if t not in DIRECTIONS]
         if start < j and (named or j - start == 1) and not taken_back:
-            return " ".join(_street_word(t) for t in toks[start:end])
+            words = toks[start:end]
+            words = [t for k, t in enumerate(words) if k == 0 or t != words[k - 1]]  # "duncan duncan lane"
+            return " ".join(_street_word(t) for t in words)
         j = end
     # A street named without its type, against the one taken back: "it's on speedway, not duval
     # street", "the street is speedway not duval".

@@ -107,7 +107,8 @@ _NEGATE_BEFORE = re.compile(
 _NEGATE_AFTER = re.compile(
     r"^(?:'?s| is| are)? ?(?:doesn'?t work|don'?t work|won'?t work|is bad|no good|not good|is out|"
     r"isn'?t good|doesn'?t suit|is no good|i can'?t|we can'?t|i'?m busy|i'?m not|is not good|"
-    r"are bad|is full|not gonna work|isn'?t going to work|are out|is not)"
+    r"are bad|is full|not gonna work|isn'?t going to work|are out|is not|"
+    r"(?:is|looks|seems) (?:iffy|tricky|tough|hard|rough|dicey|not great)|isn'?t great)"
 )
 _EARLIEST = re.compile(
     r"\b(?:earliest|soonest|as soon as (?:possible|you can|you could)|asap|a s a p|first available|"
@@ -138,10 +139,11 @@ _PICK = re.compile(
     r"earlier|later|other)(?: (?:mon|tues|wednes|thurs|fri|satur)day)?"  # "the earlier tuesday one"
     r"(?: one| option| choice| window| slot| time| day| appointment)"
     r"|(?:option|number|choice) (?P<num>one|two|three|four|1|2|3|4)\b"
-    r"|^(?:(?:um|uh|the|number|option) )*(?P<num2>one|two|three|1|2|3)(?: please| works| is (?:good|fine)| then)?$"
+    r"|^(?:(?:um|uh|the|number|option|el|la|numero) )*(?P<num2>one|two|three|1|2|3|uno|una|dos|tres|primero|"
+    r"primera|segundo|segunda|tercero|tercera)(?: please| works| is (?:good|fine)| then| por favor)?$"
     r"|^(?:the )?(?P<ord2>first|1st|second|2nd|third|3rd|last)(?: please| works| is (?:good|fine)|"
     r" sounds good| thanks)?$"
-    r"|\bthe (?P<ord3>first|second|third|last)(?: please| works| is (?:good|fine)| sounds good| "
+    r"|\b(?<!\bon )the (?P<ord3>first|second|third|last)(?: please| works| is (?:good|fine)| sounds good| "
     r"thanks|$))"
 )
 _THAT_ONE = re.compile(
@@ -153,6 +155,7 @@ _NONE_OF = re.compile(
     r"(?:that|those) (?:times|days|windows) (?:don'?t|won'?t) work|nothing (?:there )?works)\b"
 )
 # "the first of december", "second of december": the month's day said with the ordinal first.
+_ON_THE_ORDINAL = re.compile(r"\bon the (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?! one\b)")
 _ORDINAL_OF_MONTH = re.compile(
     rf"\b(?:the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{{1,2}}(?:st|nd|rd|th)) "
     rf"of ({_MO}|dec|nov|jan)\b"
@@ -222,6 +225,10 @@ _ORD_VALUE = {
     "4": 3,
     "former": 0,
     "earlier": 0,
+    # Spanish: "uno", "la segunda", "el tercero".
+    **dict.fromkeys(("uno", "una", "primero", "primera"), 0),
+    **dict.fromkeys(("dos", "segundo", "segunda"), 1),
+    **dict.fromkeys(("tres", "tercero", "tercera"), 2),
 }
 
 
@@ -294,6 +301,8 @@ def _dates(utt: Utterance, ctx: NluContext, picked: bool) -> tuple[list[dt.date]
         lambda m: f"{m.group(2)} {_ORDINAL_DAY.get(m.group(1)) or m.group(1)[:-2]}", utt.dig
     )  # "(the) first of december", "1st of december" → "december 1"
     text = _MONTH_SECOND.sub(r"\1 2nd", text)
+    # "the one on the second": a day of the month said as an ordinal word after "on the".
+    text = _ON_THE_ORDINAL.sub(lambda m: f"on the {_ORDINAL_DAY[m.group(1)]}th", text)
     wanted: list[dt.date] = []
     excluded: list[dt.date] = []
     week_from = _WEEK_FROM.search(text)
@@ -417,8 +426,32 @@ _EITHER = re.compile(
 )
 
 
+# A choice taken back and said again: "tuesday no wait wednesday is better".
+_WINDOW_REPAIR = re.compile(
+    r"\b(?:no wait|wait no|no sorry|sorry no|actually no|no actually|on second thought|scratch that|"
+    r"no no|i mean)\b"
+)
+_TAKEN_BACK = re.compile(r"\b(?:that|it|this one|that one) (?:won'?t|doesn'?t|wouldn'?t|isn'?t going to) work\b")
+
+
 def extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
     """The caller's wish for a visit time, with `offer_index` set when it picks one of `ctx.offered`."""
+    repairs = list(_WINDOW_REPAIR.finditer(utt.norm))
+    if repairs and (rest := utt.norm[repairs[-1].end() :].strip()):
+        said_before = _extract_window(Utterance.of(utt.norm[: repairs[-1].start()]), ctx)
+        said_after = _extract_window(Utterance.of(rest), ctx)
+        if said_before is not None and said_after is not None:
+            return said_after  # what is said after the repair is meant
+        if said_before is not None and _TAKEN_BACK.search(rest):
+            # "the later tuesday one no wait that won't work either": the day said is ruled out
+            day = said_before.date
+            if day is None and said_before.offer_index is not None and ctx.offered:
+                day = ctx.offered[said_before.offer_index].date
+            return WindowChoice(exclude_dates=[day] if day else [])
+    return _extract_window(utt, ctx)
+
+
+def _extract_window(utt: Utterance, ctx: NluContext) -> WindowChoice | None:
     offered = ctx.offered
     choice = WindowChoice()
     found = False

@@ -30,7 +30,7 @@ _CUE = re.compile(
     r"\b(?:actually|sorry|wrong|not|isn'?t|wasn'?t|should (?:be|end|start)|should(?: have|'ve) been|i said|"
     r"did i say|i meant|mistake|messed up|make that|correct(?:ion)?)\b"
     # Naming the house number or the address anew is a correction by itself once we have one.
-    r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is)\b"
+    r"|\b(?:house|street|address) number(?:'s| is| should| was)\b|\bthe address(?:'s| is| was)\b"
     # "everything's right except …", "only the number is …", "that's off"
     r"|\bexcept\b|\bonly the\b|\b(?:that'?s|it'?s|is|was) off\b"
 )

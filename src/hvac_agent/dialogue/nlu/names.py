@@ -112,18 +112,21 @@ _NOT_NAME_SUFFIX = re.compile(
 )
 # After a strong introduction the next word is a name even if it is also a word ("my name is Will").
 _INTRO = re.compile(
-    r"\b(?:(?P<strong>my name is|my name's|my names|name is|name's|the name is|call me|you can call me|"
+    r"\b(?:(?P<strong>(?:the |my |our )?name (?:on|for) the account(?: is|'s)?|(?:name )?is on the account|"
+    r"my name is|my name's|my names|name is|name's|the name is|call me|you can call me|"
     r"first name is|first name|spelled|spelt|it's spelled|its spelled|under the name(?: of)?|"
     r"(?:(?:it'?s|put it|book it|it should be) )?under my (?:name|husband'?s?|"
     r"wife'?s?|partner'?s?|son'?s?|daughter'?s?|mom'?s?|mother'?s?|dad'?s?|father'?s?|boyfriend'?s?|"
     r"girlfriend'?s?|landlord'?s?|tenant'?s?)(?: name)?(?: is| it'?s)?|"
     # "put it under the tenant, kayla moore", "put the name under my husband, daniel ortiz"
-    r"(?:put|book|have)(?: it| the name| the appointment| that)? under (?:my|the|our) (?:husband|wife|partner|son|"
+    r"(?:put|book|have)(?: it| the name| the appointment| that| the account)? under (?:my|the|our) "
+    r"(?:husband|wife|partner|son|"
     r"daughter|mom|mother|dad|father|boyfriend|girlfriend|landlord|tenant|renter|owner|homeowner|roommate)(?:'?s)?"
     r"(?: name)?(?: is| it'?s)?|go with|(?:it'?s|it is|that'?s|it'?ll be) (?:gonna|going to) be|"
     r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?|"
     r"put(?: it| me| that| that one| my name| the name)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
-    r"account(?:'s| is)? (?:under|in)(?: the name(?: of)?)?(?: my (?:husband|"
+    r"account(?:'s| is)? (?:probably |prolly |still |likely |actually |all )?(?:under|in)(?: the name(?: of)?)?"
+    r"(?: my (?:husband|"
     r"wife|partner|son|daughter|mom|mother|dad|father|boyfriend|girlfriend)(?:'s name)?(?: is)?)?)"
     r"|(?:the )?name (?:would be|will be|is gonna be|is going to be|should be)|put (?:my|the|her|his) name(?: down)?"
     r"(?: as| under)?"
@@ -136,7 +139,19 @@ they this that there here of to in on at for from with about by just really um u
 wrong right correct incorrect spelled misspelled still also actually should
 """.split()
 )
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mister", "doctor", "dr", "missus", "sir", "madam"})
+_TITLES = frozenset(
+    {
+        *"mr mrs ms miss mister doctor dr missus sir madam".split(),
+        # Clergy: "this is pastor james whitfield", "father o'malley".
+        *"pastor reverend rev father deacon rabbi bishop elder".split(),
+    }
+)
+# Brand names that are also common surnames: a surname after a first name ("harriet coleman"),
+# a brand before the equipment ("my coleman furnace").
+_SURNAME_BRANDS = frozenset("coleman payne york bryant heil ruud lennox".split())
+_EQUIPMENT_AFTER = frozenset(
+    "furnace unit system ac heater heat pump air conditioner thermostat boiler brand one model".split()
+)
 _STREET_AFTER = frozenset(
     {
         "street",
@@ -221,7 +236,7 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False) -> list[str]:
+def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False, bare: bool = False) -> list[str]:
     """Name words from `start`: a spelled token replaces the word it spells out."""
     words: list[str] = []
     i = start
@@ -255,7 +270,8 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             if joined and t[1:] == joined or t[1:] in words:  # both names spelled, or one spelled again
                 i += 1
                 continue
-            if words and (words[-1][0] == t[1] or len(words) >= 1 and _similar(words[-1], t[1:])):
+            said_next = i + 1 < len(tokens) and tokens[i + 1] == t[1:]  # "priya s h a r m a sharma"
+            if words and not said_next and (words[-1][0] == t[1] or _similar(words[-1], t[1:])):
                 words[-1] = t[1:]
             else:
                 words.append(t[1:])
@@ -274,6 +290,21 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             words.append(t)
             i += 1
             continue
+        if (
+            t == "and"
+            and words
+            and tokens[i + 1 : i + 2] == ["then"]
+            and i + 2 < len(tokens)
+            and _name_word(tokens[i + 2])
+        ):
+            i += 2  # "jennifer and then walsh": the next part of the name
+            continue
+        if t in _SURNAME_BRANDS and words and tokens[i + 1 : i + 2] != [] and tokens[i + 1] in _EQUIPMENT_AFTER:
+            break  # "it's jim, our coleman furnace": the brand
+        if t in _SURNAME_BRANDS and words:
+            words.append(t)  # "harriet coleman": a surname
+            i += 1
+            continue
         if t in NOT_NAME or t in _NUMBER_WORDS or not _NAME_WORD.match(t) or len(t) < 2:
             break
         if "'" in t and not _APOSTROPHE_NAME.match(t):
@@ -282,7 +313,12 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
             break  # "this is ridiculous", "this is taking forever"
         words.append(t)
         i += 1
-    if i < len(tokens) and tokens[i] in _STREET_AFTER or any(w in _STREET_AFTER for w in words[1:]):
+    # A bare answer to the name question that ends in a surname like a street type: "jessica
+    # jessica lane", "tom way" (nothing else said, no number): a person.
+    surname = (
+        bare and i == len(tokens) and len(words) == 2 and words[0] not in _STREET_AFTER and tokens[start] == words[0]
+    )
+    if not surname and (i < len(tokens) and tokens[i] in _STREET_AFTER or any(w in _STREET_AFTER for w in words[1:])):
         return []  # "it's duval street", "it's kerbey lane": a street, not a person
     return words[:limit]
 
@@ -368,8 +404,33 @@ def _remark_free(utt: Utterance) -> Utterance:
     return utt if raw == utt.norm else Utterance.of(raw)
 
 
+# Capitals told letter by letter: "dimarco, capital d little i capital m" → DiMarco.
+_CASE_REMARK = re.compile(r"(?:\b(?:capital|big|upper ?case|little|small|lower ?case) [a-z]\b ?){2,}")
+_CASE_LETTER = re.compile(r"\b(capital|big|upper ?case|little|small|lower ?case) ([a-z])\b")
+
+
+def _cased(name: str, remark: str) -> str:
+    """The name with the capitals the caller told put in the word they spell the start of."""
+    letters = [
+        (m.group(2).upper() if m.group(1) in ("capital", "big") or "upper" in m.group(1) else m.group(2))
+        for m in _CASE_LETTER.finditer(remark)
+    ]
+    prefix = "".join(letters).lower()
+    words = name.split()
+    for k, w in enumerate(words):
+        if w.lower().startswith(prefix) and len(w) > len(prefix):
+            words[k] = "".join(letters) + w[len(prefix) :]
+            break
+    return " ".join(words)
+
+
 def extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     """The caller's name, title-cased, from an introduction, a spelling, or a bare answer."""
+    casing = _CASE_REMARK.search(utt.norm)
+    if casing:
+        utt = Utterance.of((utt.norm[: casing.start()] + " " + utt.norm[casing.end() :]).strip())
+        name = extract_name(utt, ctx)
+        return _cased(name, casing.group(0)) if name else None
     utt = _remark_free(utt)
     if ctx.expect == "name" and (just := _BUT_JUST.search(utt.norm)):
         wanted = just.group("n").split()
@@ -413,6 +474,10 @@ def _extract_name(utt: Utterance, ctx: NluContext) -> str | None:
         before = _collect(tokens, _skip_fillers(tokens, 0), limit=1)
         if before and before[0] != words[0]:
             words = [words[0], before[0]]  # "nguyen, n g u y e n, first name linh" → Linh Nguyen
+    elif words and intro_at > 0 and ctx.expect == "name" and len(words) == 1 and text[:intro_at].endswith(" and "):
+        before = _collect(tokens, _skip_fillers(tokens, 0), limit=1)
+        if before and before[0] != words[0] and text[:intro_at].count(" ") <= 3:
+            words = [before[0], words[0]]  # "greg, and it's pohl, p o h l": the surname added
     first_intro = _FIRST_NAME_LATER.search(text, max(intro_at, 0) + 1) if len(words) == 1 else None
     if first_intro:
         first = _collect(tokens, text[: first_intro.end()].count(" "), limit=1, strong=True)
@@ -421,8 +486,12 @@ def _extract_name(utt: Utterance, ctx: NluContext) -> str | None:
     if not words and ctx.expect == "name":
         # A bare answer to "what's your name?": "dana kim", "uh it's dana", "k i m".
         start = _skip_fillers(tokens, 0)
-        words = _collect(tokens, start, limit=5)
-        rest = [t for t in tokens[start + len(words) :] if t.lstrip("=") not in words]
+        words = _collect(tokens, start, limit=5, bare=True)
+        # What follows the name: after the first time its last word is said ("travis t r a v i s and
+        # then boone like daniel boone": "like daniel" follows).
+        said_at = [k for k in range(start, len(tokens)) if tokens[k].lstrip("=") == (words or [""])[-1]]
+        after = said_at[0] + 1 if said_at else start + len(words)
+        rest = [t for t in tokens[after:] if t.lstrip("=") not in words]
         said = [t for t in rest if t not in _ADDRESS_TERMS and not t.startswith("=")]
         spelling = not said or said[0] in _SPELLING_REMARK or len(rest) > 1 and rest[0] in ("with", "without")
         last_next = _LAST_CUE.search(" ".join(rest[:4])) is not None
@@ -476,7 +545,7 @@ _FILLERS = frozenset(
 # bob" is a nickname told, not the name to write down.
 _PREFERRED = re.compile(r"(?:just )?(?:put|call me|go with)\b|(?:but )?my name(?: is|'s)\b")
 _PREFERRED_LATER = re.compile(r"\b(?:but|just) (?:just )?(?:put|call me|go with)\b|\bmy name(?: is|'s)\b")
-_FIRST_NAME_INTRO = re.compile(r"first name")
+_FIRST_NAME_INTRO = re.compile(r"(?:and )?(?:the )?first(?: name| is| one is)")
 _FIRST_NAME_LATER = re.compile(r"\bfirst name(?: is|'s)?\s+")
 _LAST_CUE = re.compile(r"\b(?:last|sur|family) ?name\b|\bsurname\b")
 _FIRST_CUE = re.compile(r"\bfirst name\b")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# "for"/"to" after a number and before one of these words is the preposition, not a digit.
+_PREPOSITIONS = frozenset({"for", "fore", "to", "too"})
+_DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "that", "this", "it", "me", "you", "us"})
 UNITS: dict[str, int] = {
     "zero": 0,
     "one": 1,
@@ -34,6 +37,9 @@ WEAK: dict[str, int] = {
     "won": 1,
     "ate": 8,
     "nil": 0,
+    # Radio and accent forms of digits: "fife" (five), "niner" (nine).
+    "fife": 5,
+    "niner": 9,
 }
 TEENS: dict[str, int] = {
     "ten": 10,
@@ -305,6 +311,8 @@ def _pronoun_one(toks: list[str], i: int) -> bool:
     nxt = toks[i + 1] if i + 1 < len(toks) else ""
     if _strong(prev) or _strong(nxt):
         return False
+    if nxt in ("oh", "o") and i + 2 < len(toks) and _strong(toks[i + 2]):
+        return False  # "a one oh six": the number's first digit
     if prev in ("oh", "o") and i >= 2 and _strong(toks[i - 2]):
         return False  # "… five oh one, I'm the owner": the number's last digit
     return prev in _ONE_BEFORE or nxt in _ONE_AFTER
@@ -336,6 +344,8 @@ def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
         if prev_num and next_num:
             num[i] = True
             continue
+        if prev_num and t in _PREPOSITIONS and i + 1 < n and toks[i + 1] in _DETERMINERS:
+            continue  # "seven eight seven five six for the zip": a preposition after the number
         if prev_num:
             k = i - 1
             while k >= 0 and num[k]:

@@ -22,7 +22,9 @@ _CALLER_ID = re.compile(
 _THIS_ONE = re.compile(
     r"\b(?:this|that|the same) one\b|\bthis phone\b|\bmy cell\b"
     r"|\b(?:the )?(?:one|number|phone) (?:i'?m|i am|im) (?:on|using|calling with)\b"
-    r"|\b(?:use|keep|call|try) (?:it|this|that|the same)\b|\bwhat(?:ever)? (?:you|ya) (?:have|got|see)\b"
+    r"|\b(?:use|keep|call|try) (?:it|this|that|the same)\b"
+    r"|\b(?:call|reach|get|text|ring|find) (?:me|us)(?: back)? (?:here|on this|at this)\b"
+    r"|\bwhat(?:ever)? (?:you|ya) (?:have|got|see)\b"
     # "that's fine honey" to "is the number you're calling from best?"
     r"|^(?:(?:yeah|yes|oh|well|sure) )*(?:that'?s|that is|it'?s|that one'?s|that one is) (?:fine|good|ok|okay|best|"
     r"perfect|great)(?: (?:honey|dear|hon|sweetie|sugar|sir|ma'?am|thanks|thank you))?$"
@@ -118,8 +120,16 @@ def wants_caller_id(utt: Utterance, ctx: NluContext) -> bool:
     return not (_NOT_CALLER_ID.search(before) or _NOT_CALLER_ID.search(after))
 
 
+# A number started, then dropped for the caller ID: "512 you know what just use this one".
+_GIVE_UP = re.compile(r"\b(?:you know what|actually|never mind|nevermind|forget (?:it|that)|on second thought)\b")
+
+
 def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
     res = PhoneResult(use_caller_id=wants_caller_id(utt, ctx))
+    if res.use_caller_id and utt.runs and (give_up := _GIVE_UP.search(utt.norm)):
+        after = Utterance.of(utt.norm[give_up.end() :])
+        if not after.runs and wants_caller_id(after, ctx):
+            return res  # the digits before were abandoned
     runs = utt.runs
     expecting = ctx.expect in ("phone", "phone_confirm")
     # Digits heard earlier continue only while we are still asking for the number.
@@ -162,10 +172,30 @@ def extract_phone(utt: Utterance, ctx: NluContext) -> PhoneResult:
             if e164:
                 res.phone, res.runs = e164, set(chosen)
                 return res
+    if expecting and len(chosen) >= 2 and (repaired := _repaired(utt, pending, chosen)):
+        res.phone, res.runs = repaired, set(chosen)
+        return res
     cand = pending + joined
     if len(cand) < 10:
         res.digits, res.runs = cand, set(chosen)
     return res
+
+
+_REPAIR = frozenset({"no", "sorry", "wait", "mean", "actually", "scratch"})
+
+
+def _repaired(utt: Utterance, pending: str, chosen: list[int]) -> str | None:
+    """Digits said again after a slip replace the end of what came before: "five one two five
+    hundred fifty five wait no five five five zero one seven seven" → 512 555 0177."""
+    last = utt.runs[chosen[-1]]
+    between = utt.dig_tokens[utt.runs[chosen[-2]].index + 1 : last.index]
+    if not _REPAIR & set(between):
+        return None
+    before = pending + "".join(utt.runs[k].digits for k in chosen[:-1])
+    need = 10 - len(last.digits)
+    if not 0 < need <= len(before):
+        return None
+    return complete_number(before[:need] + last.digits)
 
 
 def speak_phone(e164: str) -> str:

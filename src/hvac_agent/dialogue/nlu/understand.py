@@ -147,6 +147,21 @@ def understand(text: str, ctx: NluContext) -> Understanding:
             ad.unit = None
         if phone and named.value in phone or phone_digits and named.value in phone_digits:
             phone, phone_digits = None, None
+    if (said_zip := _ZIP_SAID.search(utt.dig)) and ctx.expect not in ("zip", "address"):
+        # "oh and the zip is 78756" at any other question: the ZIP, not a unit or a phone.
+        zip_code = said_zip.group(1) or said_zip.group(2)
+        if ad.unit and zip_code in ad.unit:
+            ad.unit = None
+        if phone_digits and zip_code in phone_digits:
+            phone_digits = None
+        if ctx.expect != "confirm" or cor.correction:  # at the read-back a "yes" with it agrees
+            cor.correction = True
+            cor.corrected = ["zip", *(slot for slot in cor.corrected if slot not in ("zip", "unit"))]
+    if ctx.expect == "unit" and no_unit and house_number is None and ad.street is None and ad.unit is None:
+        numbers = [d for d in _kept_runs(utt) if 3 <= len(d) <= 4]
+        if len(numbers) == 1:  # "no unit, but it's 4411": the house number corrected
+            house_number = numbers[0]
+            cor.correction, cor.corrected = True, ["address"]
     kept = _kept_runs(utt) if cor.correction else []
     short = [d for d in kept if 1 <= len(d) <= 5]
     if (
@@ -262,9 +277,13 @@ def warm_up() -> None:
         semantic.load_in_background()
 
 
+# A ZIP named with its digits: "the zip is 78756", "zip code's 78756", "78756 for the zip".
+_ZIP_SAID = re.compile(
+    r"\bzip(?: code)?(?:'s| is| was| should be| would be| it'?s)? (\d{5})\b|\b(\d{5}) (?:for|is|as) (?:the|my) zip\b"
+)
 _PHONE_PART = re.compile(
     r"\b(?P<area>area code)\b|\b(?P<middle>middle (?:part|three|digits|bit|numbers))\b"
-    r"|\b(?P<tail>ends? (?:in|with)|last (?:four|digits|part|numbers))\b"
+    r"|\b(?P<tail>ends? (?:in|with)|last (?:four|two|digits|part|numbers)|(?:at|on) the end$)"
 )
 
 
@@ -277,7 +296,9 @@ def _phone_part(utt: Utterance, ctx: NluContext) -> str | None:
     kept = _kept_runs(utt)
     m = _PHONE_PART.search(utt.norm)
     where = m.lastgroup if m else None
-    groups = [d for d in kept if 3 <= len(d) <= 4]  # "the middle three are …": not the word "three"
+    # "the middle three are …": not the word "three"; two digits only for two taken back
+    # ("ends in three two not two three").
+    groups = [d for d in kept if 3 <= len(d) <= 4 or len(d) == 2 and any(len(t) == 2 for t in taken)]
     if not groups or not (taken or where) or any(len(r.digits) >= 7 for r in utt.runs):
         return None  # a whole number given is taken whole
     return splice_part(ctx.current_phone, groups[0], taken[0] if taken else None, where)

@@ -87,7 +87,8 @@ def extract_yes_no(norm: str, asked: bool = True) -> tuple[Literal["yes", "no"] 
     `asked` says whether the agent's last question could be answered yes or no.
     """
     if _UNSURE.search(norm):
-        return None, False
+        # "hold on, don't book it yet": the pause comes with a refusal.
+        return ("no" if asked and _CHANGED_MIND.search(norm) else None), False
     if not asked:
         if _YES_BUT.search(norm):
             return None, True
