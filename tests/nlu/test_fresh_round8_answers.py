@@ -30,3 +30,8 @@ NOW = dt.datetime(2026, 12, 7, 15, 0, tzinfo=dt.UTC)
 )
 def test_names_said_the_way_people_give_them(rules_only: None, text: str, name: str) -> None:
     assert understand(text, NluContext(expect="name", now=NOW)).name == name
+
+
+@pytest.mark.parametrize("text", ["park avenue", "oak hollow drive"])
+def test_a_street_said_at_the_name_question_is_not_a_name(rules_only: None, text: str) -> None:
+    assert understand(text, NluContext(expect="name", now=NOW)).name is None

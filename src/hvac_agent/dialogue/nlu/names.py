@@ -236,6 +236,10 @@ def _spelled_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
+# Street types that are also common surnames (Lane, Way, Hill): "jessica lane" can be a person.
+_SURNAME_STREET_WORDS = frozenset({"lane", "way", "hill", "park", "grove", "court", "brook", "brooks", "field"})
+
+
 def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False, bare: bool = False) -> list[str]:
     """Name words from `start`: a spelled token replaces the word it spells out."""
     words: list[str] = []
@@ -316,7 +320,12 @@ def _collect(tokens: list[str], start: int, limit: int = 3, strong: bool = False
     # A bare answer to the name question that ends in a surname like a street type: "jessica
     # jessica lane", "tom way" (nothing else said, no number): a person.
     surname = (
-        bare and i == len(tokens) and len(words) == 2 and words[0] not in _STREET_AFTER and tokens[start] == words[0]
+        bare
+        and i == len(tokens)
+        and len(words) == 2
+        and words[0] not in _STREET_AFTER
+        and words[1] in _SURNAME_STREET_WORDS
+        and tokens[start] == words[0]
     )
     if not surname and (i < len(tokens) and tokens[i] in _STREET_AFTER or any(w in _STREET_AFTER for w in words[1:])):
         return []  # "it's duval street", "it's kerbey lane": a street, not a person
