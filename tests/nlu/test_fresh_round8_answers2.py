@@ -36,7 +36,7 @@ def _ctx(expect: str) -> NluContext:
         ("omar k h a n khan", "Omar Khan"),
         ("lena deluca capital d little e capital l", "Lena DeLuca"),
         ("i'm beth but put the account under my husband tom reyes", "Tom Reyes"),
-        ("uh, monica monica drive", "Monica Drive"),
+        ("uh, monica monica hill", "Monica Hill"),
     ],
 )
 def test_names_with_titles_accounts_and_added_parts(rules_only: None, text: str, name: str) -> None:
