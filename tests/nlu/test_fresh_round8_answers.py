@@ -35,3 +35,10 @@ def test_names_said_the_way_people_give_them(rules_only: None, text: str, name: 
 @pytest.mark.parametrize("text", ["park avenue", "oak hollow drive"])
 def test_a_street_said_at_the_name_question_is_not_a_name(rules_only: None, text: str) -> None:
     assert understand(text, NluContext(expect="name", now=NOW)).name is None
+
+
+@pytest.mark.parametrize(
+    ("text", "zip_code"), [("oh, seven eight seven oh four", "78704"), ("oh two one three four", "02134")]
+)
+def test_an_opening_oh_before_a_whole_zip_is_a_sound(rules_only: None, text: str, zip_code: str) -> None:
+    assert understand(text, NluContext(expect="zip", now=NOW)).zip == zip_code

@@ -70,6 +70,8 @@ def _open(text: str) -> Understanding:
         ("the smoke alarm is going and stuff is puffing out of the furnace", "smoke_fire"),
         # batch em3's wordings, said anew
         ("the flue pipe above the boiler is glowing red", "smoke_fire"),
+        ("the wiring going into the furnace cabinet is glowing orange", "smoke_fire"),
+        ("there was a fire by the water heater closet, we got out and the fire department is on the way", "smoke_fire"),
         ("the furnace went whump and a fireball came out the front", "smoke_fire"),
         ("the gas logs are throwing a flame that comes out past the glass", "smoke_fire"),
         ("there's a hiss from the pipe behind the water heater and it keeps going", "gas"),
@@ -116,6 +118,7 @@ def test_the_keyword_net_catches_them(rules_only: None, text: str, kind: str) ->
         "the outdoor unit buzzes like a bug zapper",
         "there's some black stuff on the vent covers, mildew maybe",
         "there's a funny smell from the heater",
+        "water's dripping from the ceiling by the vent and the paint is bubbling",
         "the burner flames look blue and even, just want a tune up",
         "the hot water smells like eggs at the bathroom sink drain",
         "i get a whiff of gas when i light the stove but that's the stove",

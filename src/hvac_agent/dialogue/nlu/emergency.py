@@ -207,10 +207,13 @@ _SMOKE_FIRE = re.compile(
     r"|\bflames\b(?! (?:look|looks|are|seem|seems)(?: \S+)? (?:blue|normal|steady|fine|good|even))"
     r"|\b(?:see|saw) (?:a )?flames?\b|\bfire ?balls?\b"
     # glowing metal where nothing should glow: the flue pipe, the cabinet, "red on the outside"
-    r"|\b(?:pipe|flue|metal|panel|cabinet|door|duct|wall|outside)\b(?: \S+){0,4}? glow\w*"
+    r"|\b(?:pipe|flue|metal|panel|cabinet|door|duct|wall|outside|wires?|wiring|cord|plug|outlet|breaker|contactor|"
+    r"terminal)\b(?: \S+){0,6}? glow\w*"
     r"|\bglow\w*(?: \S+){0,4}? (?:through the crack|on the outside|outside)\b"
     # paint bubbling or scorched on the equipment, or a smell like something overheating
-    r"|\b(?:paint|metal)\b(?: \S+){0,6}? (?:bubbl\w*|blister\w*|discolou?r\w*)"
+    r"|\b(?:paint|metal) (?:on|of) (?:the |my |our )?(?:furnace|heater|boiler|cabinet|door|unit|panel|flue|pipe"
+    r"|it)\b(?: \S+){0,5}? "
+    r"(?:bubbl\w*|blister\w*|discolou?r\w*)"
     r"|\bsmell\w*(?: \S+){0,10}? overheat\w*|\bacrid\b|\bflash(?:es)? of light\b"
     r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
     # Flame rollout: fire outside the burner, said the trade's way or the plain way.
@@ -265,7 +268,10 @@ _REAL_SKUNK = re.compile(
 )
 # "we had a fire in the kitchen last year": history, not a fire now.
 _PAST_FIRE = re.compile(r"\b(?:had|was) a (?:\w+ ){0,2}fire\b|\bfire (?:\S+ ){0,5}(?:last (?:year|month|week)|ago)\b")
-_NOW_FIRE = re.compile(r"\b(?:now|right now|again|still|smoking|sparks?|sparking|flames?|burning)\b(?! out\b)")
+_NOW_FIRE = re.compile(
+    r"\b(?:now|right now|again|still|smoking|sparks?|sparking|flames?|burning|got out|on (?:the|their|its) way|"
+    r"evacuat\w*|fire department|nine one one|9 ?1 ?1)\b(?! out\b)"
+)
 _SEEN_FIRE = re.compile(r"\b(?:smoke|smoking|sparks?|sparking|flames?|fire)\b")
 
 

@@ -356,7 +356,10 @@ def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
             k = i + 1
             while k < n and (num[k] or toks[k] in WEAK):
                 k += 1
-            if k - i - 1 >= 3:
+            # "oh, seven eight seven five two": an "oh" that opens the answer before a whole ZIP or
+            # phone number is a sound, not a zero ("oh two one three four" still reads 02134)
+            opening_oh = i == 0 and t in ("oh", "o") and k - i - 1 >= 5
+            if k - i - 1 >= 3 and not opening_oh:
                 num[i] = True
     out: list[str] = []
     runs: list[DigitRun] = []
