@@ -136,3 +136,8 @@ def test_maintenance_said_plainly(encoder: semantic.SemanticModel, text: str) ->
 def test_a_freezing_reading_off_a_thermometer_is_urgent(encoder: semantic.SemanticModel) -> None:
     u = _open("the heat pump quit and the thermometer in the kitchen says forty")
     assert (u.issue_category, u.urgency) == ("no_heat", "urgent")
+
+
+def test_a_question_asked_because_of_a_problem_now_is_a_service(encoder: semantic.SemanticModel) -> None:
+    u = _open("is the dispatch fee more on weekends cause our ac quit this morning")
+    assert (u.intent, u.issue_category) == ("book", "no_cooling")

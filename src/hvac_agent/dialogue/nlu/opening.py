@@ -142,6 +142,9 @@ _WANTS_VISIT = re.compile(
     r"(?:replac|repair|fix|look|servic|check|clean)\w*)\b"
 )
 _PROBLEM_NOW = frozenset({"no_heat", "no_cooling", "leak", "noise"})
+# The caller's own problem given as the reason for the question: "... cause my heat went out last night",
+# "is it normal for water to be under my furnace, cause there's quite a bit".
+_BECAUSE_PROBLEM = re.compile(r"\b(?:cause|'cause|because|since|cuz) (?:my|our|the|there'?s|it'?s|mine'?s|we|i)\b")
 # Equipment seen stuck now ("my ac is frozen solid"): a problem, though its category is `other`.
 _STUCK_NOW = re.compile(
     r"\b(?:frozen|froze|iced|icing|covered in ice|frost\w*|(?:isn'?t|not|won'?t|doesn'?t) spin\w*)\b"
@@ -269,7 +272,11 @@ def _books_too(utt: Utterance, iss: IssueResult) -> bool:
     if _WANTS_VISIT.search(utt.norm):
         return True
     problem_now = iss.category in _PROBLEM_NOW or iss.category == "other" and _STUCK_NOW.search(utt.norm)
-    if not (iss.firm and problem_now and _MINE_NOW.search(utt.norm)):
+    if not (iss.firm and problem_now):
+        return False
+    if _BECAUSE_PROBLEM.search(utt.norm):
+        return True  # "do you charge extra on a holiday cause my heat went out": the question is about their visit
+    if not _MINE_NOW.search(utt.norm):
         return False
     # "is that normal": advice asked about what is told; a problem told after "also" is a second thing
     return not advice(utt.norm) or _ALSO.search(utt.norm) is not None
