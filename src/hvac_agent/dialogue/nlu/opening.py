@@ -230,7 +230,8 @@ def opening(
     if intent == "question" and question is None:
         topic = guess.topic if guess is not None and guess.topic_score >= _bars(guess).topic_min else "other"
         question = topic  # type: ignore[assignment]  # every topic label is a QuestionTopic
-    if intent == "question" and _books_too(utt, iss):
+    told = iss if intent != "question" or iss.category is not None else extract_issue(utt, ctx, emergency)
+    if intent == "question" and _books_too(utt, told):  # (the head's question may have cleared the rules' problem)
         intent, question = "book", None
         if iss.category is None:  # the head's question cleared what the rules had found
             fresh = extract_issue(utt, ctx, emergency)
