@@ -11,6 +11,7 @@ and rooms "like ice" are cold, not ice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -141,3 +142,15 @@ def test_a_freezing_reading_off_a_thermometer_is_urgent(encoder: semantic.Semant
 def test_a_question_asked_because_of_a_problem_now_is_a_service(encoder: semantic.SemanticModel) -> None:
     u = _open("is the dispatch fee more on weekends cause our ac quit this morning")
     assert (u.intent, u.issue_category) == ("book", "no_cooling")
+
+
+def test_the_encoder_alone_never_turns_a_named_problem_into_a_transfer(
+    encoder: semantic.SemanticModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a head retrained on other batches once heard "you can reach me at ..." as asking for a person
+    text = "hi this is dana kim my furnace is out at 4410 duval street you can reach me at 512 555 0123"
+    real = encoder.guess(text)
+    sure_person = dataclasses.replace(real, intent="person", intent_score=0.97, intent_margin=0.9)
+    monkeypatch.setattr(encoder, "guess", lambda _text: sure_person)
+    u = _open(text)
+    assert (u.intent, u.issue_category) == ("book", "no_heat")

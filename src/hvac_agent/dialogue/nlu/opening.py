@@ -212,9 +212,12 @@ def opening(
             and _ASKS_FOR_A_NEW_VISIT.search(utt.norm) is not None
             and not _CHANGES_A_VISIT.search(utt.norm)
         ) or (guess.intent == "person" and _SOMEONE_OUT.search(utt.norm) is not None)
-        strong = guess.intent_score >= bars.intent_override and not new_visit
-        # A category the rules named (a tune-up, a noise) is a service unless the head is sure.
+        # A category the rules named (a tune-up, a noise) is a service unless the head is sure; a person
+        # is never the head's guess alone over a problem named ("... you can reach me at 512 ..."): the
+        # rules hear every way of asking for one said outright.
         named = iss.firm and iss.category != "other"
+        head_person_only = guess.intent == "person" and named
+        strong = guess.intent_score >= bars.intent_override and not new_visit and not head_person_only
         agrees = guess.intent == "question" and guess.topic != "other" and guess.topic_score >= bars.topic_agrees
         bar = bars.question_min if agrees else bars.intent_min
         weak_ok = intent is None and not named and not new_visit and guess.intent_score >= bar
