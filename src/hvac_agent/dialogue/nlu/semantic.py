@@ -28,7 +28,7 @@ from hvac_agent.dialogue.nlu import exemplars, heads
 
 Vectors = npt.NDArray[np.float32]
 TOP_K = 2
-MAX_TOKENS = 48  # openings are short; the tail of a long turn rarely changes its intent
+MAX_TOKENS = 36  # openings are short; the tail of a long turn rarely changes its intent
 CACHE_SIZE = 1024
 
 
