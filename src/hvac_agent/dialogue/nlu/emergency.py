@@ -236,15 +236,13 @@ _NEGATED_AFTER = re.compile(
 )
 
 
+def _denied(m: re.Match[str], utt: Utterance) -> bool:
+    """Negated before the phrase ("no gas smell") or after it ("the detector is not going off")."""
+    return negated(utt.tokens, token_index(utt.norm, m.start())) or _NEGATED_AFTER.match(utt.norm, m.end()) is not None
+
+
 def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
-    count = 0
-    for m in pattern.finditer(utt.norm):
-        if negated(utt.tokens, token_index(utt.norm, m.start())):
-            continue
-        if _NEGATED_AFTER.match(utt.norm, m.end()):
-            continue
-        count += 1
-    return count
+    return sum(1 for m in pattern.finditer(utt.norm) if not _denied(m, utt))
 
 
 # A chirping detector wants a battery; it is not alarming.
@@ -403,7 +401,7 @@ _BURN_OFF = re.compile(
 
 def _counts(m: re.Match[str], utt: Utterance) -> bool:
     """A hit not negated and not only asked about ("do you come out for a gas smell")."""
-    if negated(utt.tokens, token_index(utt.norm, m.start())) or _NEGATED_AFTER.match(utt.norm, m.end()):
+    if _denied(m, utt):
         return False
     return not (_ASKED_ABOUT.search(utt.norm[: m.start()]) and not _AGAIN_AFTER.match(utt.norm, m.end()))
 

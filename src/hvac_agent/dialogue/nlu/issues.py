@@ -636,6 +636,13 @@ _MODE_REFUSED = re.compile(
     r"\b(?:won'?t|doesn'?t|will not|does not|can'?t|isn'?t|not|never) (?:switch|go|change|flip|kick)\w*"
     r"(?: over| back)? (?:in)?to (?:the )?(?P<mode>cool|cooling|ac|air|heat|heating)\b"
 )
+
+
+def _mode_refused(utt: Utterance) -> re.Match[str] | None:
+    """The mode the system will not go into, unless it is the thermostat that is stuck."""
+    return None if _THERMOSTAT.search(utt.norm) else _MODE_REFUSED.search(utt.norm)
+
+
 _HEATS_FINE = re.compile(
     r"\bheat(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bheat(?:ing)? (?:works|is working)\b"
 )
@@ -692,7 +699,7 @@ def side_said_outright(utt: Utterance) -> bool:
         _WANTED_MODE.search(utt.norm)
         or _MODE_FAILS.search(utt.norm)
         or _setpoint_gap(utt)
-        or (_MODE_REFUSED.search(utt.norm) and not _THERMOSTAT.search(utt.norm))
+        or _mode_refused(utt) is not None
         or _other_side_fails(utt)
     )
 
@@ -711,7 +718,7 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
         return gap
     if _TEPID_AIR.search(utt.norm) and not _SENSOR.search(utt.norm):
         return _tepid_side(utt, ctx)
-    if (refused := _MODE_REFUSED.search(utt.norm)) and not _THERMOSTAT.search(utt.norm):
+    if refused := _mode_refused(utt):
         return "no_heat" if refused.group("mode").startswith("heat") else "no_cooling"
     if (other_side := _other_side_fails(utt)) is not None:
         return other_side
