@@ -224,3 +224,27 @@ def test_a_day_that_fits_two_offered_windows_is_asked_again_then_booked(server: 
     [appointment] = server.api("/api/appointments", call_sid=call.call_sid).json()
     assert (appointment["date"], appointment["window"]) == ("2026-12-03", "12:00-16:00")
     _no_reasks(_agent_turns(server, call.call_sid))
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "the little monitor in the hall reads ninety and keeps climbing and my son feels sick",
+        "there's a hiss from the pipe behind the furnace and it won't stop",
+    ],
+)
+def test_an_emergency_said_indirectly_gets_the_safety_script_never_a_booking(server: Server, words: str) -> None:
+    with server.call() as call:
+        call.start()
+        answer = call.say(words)
+        assert "911" in answer.text and answer.dial_numbers == ["+15125550111"]
+        call.hang_up()
+    assert server.api(f"/api/calls/{call.call_sid}").json()["outcome"] == "emergency"
+
+
+def test_a_detector_asked_about_is_a_question_not_an_emergency(server: Server) -> None:
+    with server.call() as call:
+        call.start()
+        answer = call.say("do you guys install carbon monoxide detectors")
+        assert "911" not in answer.text and not answer.dial_numbers and answer.gather_action
+        call.hang_up()
