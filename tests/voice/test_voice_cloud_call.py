@@ -18,8 +18,16 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from hvac_agent.clock import FixedClock, ScaledClock
+from hvac_agent.config import load_profile
+from hvac_agent.dialogue.scripts import fixed_sentences
 from hvac_agent.tools.simulator import CallerSimulator
-from hvac_agent.voice.phrase_cache import CachedTTS, DiskPhraseStore, PhraseCache, RedisPhraseStore
+from hvac_agent.voice.phrase_cache import (
+    CachedTTS,
+    DiskPhraseStore,
+    PhraseCache,
+    RedisPhraseStore,
+    allow_phrases,
+)
 from hvac_agent.voice.tts.fake import FakeTTS
 from tests.fakes.fake_speech import KEY, FakeProviders, Faults, fake_providers
 from tests.support.server import app_server, stream_settings
@@ -124,6 +132,7 @@ async def test_phrase_cache_on_disk_is_shared_by_workers(tmp_path: Path) -> None
     first, second = FakeTTS(), FakeTTS()
     worker_a = CachedTTS(first, PhraseCache(shared=DiskPhraseStore(tmp_path)))
     worker_b = CachedTTS(second, PhraseCache(shared=DiskPhraseStore(tmp_path)))
+    allow_phrases(fixed_sentences(load_profile(None)))  # as a call declares its script's fixed lines
     audio = await _speak(worker_a, "May I have your first and last name?")
     assert await _speak(worker_b, "May I have your first and last name?") == audio
     assert first.calls == ["May I have your first and last name?"] and second.calls == []

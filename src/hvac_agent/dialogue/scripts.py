@@ -10,6 +10,8 @@ fee; never an exact arrival time (windows only); never a diagnosis presented as 
 
 from __future__ import annotations
 
+from typing import get_args
+
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.nlu import speak_phone, speak_street, speak_window
@@ -21,8 +23,10 @@ from hvac_agent.dialogue.state import (
     Expect,
     QuestionTopic,
     Slots,
+    TransferReason,
     WindowOffer,
 )
+from hvac_agent.llm.splitter import split_sentences
 
 SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
     "gas": (
@@ -359,3 +363,44 @@ def offer_question(offers: list[WindowOffer], ctx: DialogueContext) -> str:
 
 # A webhook for a call that has already ended (or a turn too old to be a retry): it changes nothing.
 CALL_ALREADY_ENDED = "This call has already ended. Please call us again if you need anything. Goodbye."
+
+
+# ---- what may be cached as audio -------------------------------------------------------------
+def fixed_lines(profile: BusinessProfile) -> list[str]:
+    """Every line that holds no caller data: the one set of texts whose audio may be kept beyond
+    the call (the stream-mode phrase cache, on disk or in Redis for weeks).
+
+    Fail-closed by construction: a module constant (or a table of them) cannot hold a caller's
+    data, so each one is here; a function's line is here only if listed below with the business
+    profile as its only input. A line built from the call (name, number, street, ZIP, problem,
+    windows and appointments, partial digits) is never listed, nor is anything a model writes.
+    """
+    constants = [v for k, v in globals().items() if k.isupper() and isinstance(v, str)]
+    tables = [
+        line
+        for k, table in globals().items()
+        if k.isupper() and isinstance(table, dict)
+        for line in table.values()
+        if isinstance(line, str)
+    ]
+    from_profile = [
+        greeting(profile),
+        greeting(profile, returning=True),
+        after_hours(profile),
+        closed_day(profile, ""),
+        *(closed_day(profile, holiday.name) for holiday in profile.holidays),
+        *(emergency(profile, kind) for kind in get_args(EmergencyKind)),
+        *(transfer(reason) for reason in get_args(TransferReason)),
+        *(answer(profile, topic) for topic in get_args(QuestionTopic)),
+        fee_sentence(profile),
+        no_quotes(profile),
+        goodbye(profile),
+    ]
+    return [*constants, *tables, *from_profile]
+
+
+def fixed_sentences(profile: BusinessProfile) -> frozenset[str]:
+    """The sentences of `fixed_lines`, whitespace-normalised: replies reach text-to-speech
+    sentence by sentence (split by the same splitter), and a sentence is kept only if it is one
+    of these."""
+    return frozenset(" ".join(sentence.split()) for line in fixed_lines(profile) for sentence in split_sentences(line))

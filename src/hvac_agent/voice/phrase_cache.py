@@ -6,6 +6,13 @@ Two levels: a small in-process LRU in front of a shared store — a directory on
 default; workers on one machine share it) or Redis when `HVAC_REDIS_URL` is set (workers on
 many machines share it). Keys are a hash of (voice, text). A store that fails is logged and
 skipped: the cache is an optimisation, never a reason a call goes quiet.
+
+Only fixed phrases are kept, never a caller's data: a text is cached (in memory or in the shared
+store, read or written) only if every sentence of it is one of the fixed sentences the dialogue
+declared for the current call (`allow_phrases`, from `dialogue.scripts.fixed_sentences`: lines
+built from constants and the business profile alone) or an acknowledgement. Anything else — a
+read-back of a number, a returning caller's street, an LLM's own words — is spoken live and
+forgotten. With nothing declared, nothing but the acknowledgements is cached.
 """
 
 from __future__ import annotations
@@ -17,15 +24,34 @@ import os
 import tempfile
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Protocol
 
 from hvac_agent.observability.logging import get_logger
-from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance
+from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, split_sentences
 
 log = get_logger("hvac_agent.voice.phrase_cache")
 
 ACK_PHRASES = ("Okay.", "One moment.")
+
+# The sentences the current call may have cached. A context variable, because the speech tasks
+# that reach the cache are started by the call's turn (which sets it) and copy its context; its
+# default, empty, keeps everything but the acknowledgements out.
+_fixed: ContextVar[frozenset[str]] = ContextVar("hvac_fixed_phrases", default=frozenset())
+
+
+def allow_phrases(sentences: frozenset[str]) -> None:
+    """Declare, for this call from here on (and the tasks it starts), the sentences that hold no
+    caller data (`dialogue.scripts.fixed_sentences`): the only ones whose audio may be cached."""
+    _fixed.set(sentences)
+
+
+def is_fixed(text: str) -> bool:
+    """Whether every sentence of `text` is a declared fixed sentence or an acknowledgement."""
+    sentences = [" ".join(s.split()) for s in split_sentences(text)]
+    allowed = _fixed.get()
+    return bool(sentences) and all(s in allowed or s in ACK_PHRASES for s in sentences)
 
 
 def cache_key(voice: str, text: str) -> str:
@@ -130,7 +156,8 @@ class PhraseCache:
         self.misses = 0
 
     def cacheable(self, text: str) -> bool:
-        return 0 < len(text.strip()) <= self.max_text_chars
+        """Short, and fixed (never a caller's data: see the module docstring)."""
+        return 0 < len(text.strip()) <= self.max_text_chars and is_fixed(text)
 
     async def get(self, voice: str, text: str) -> bytes | None:
         if not self.cacheable(text):
@@ -185,8 +212,9 @@ class PhraseCache:
 class CachedTTS(TTSEngine):
     """Wraps an engine. Pieces found in the cache are played from it; from the first piece that is
     not, the rest of the utterance goes live through one engine stream (one provider context per
-    utterance). A live run of a single piece that streamed to the end is stored (a cancelled or
-    failed one never is, so nothing is cached cut)."""
+    utterance). A live run of a single piece that streamed to the end is stored if it is a fixed
+    phrase (a cancelled or failed one never is, so nothing is cached cut; one with a caller's data
+    never is, so nothing personal outlives the call)."""
 
     def __init__(self, engine: TTSEngine, cache: PhraseCache | None = None) -> None:
         self.engine = engine
