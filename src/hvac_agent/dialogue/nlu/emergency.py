@@ -9,42 +9,72 @@ from __future__ import annotations
 
 import re
 
+from hvac_agent.dialogue.nlu.gate import Gated, Pattern
 from hvac_agent.dialogue.nlu.negation import negated, token_index
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.state import EmergencyKind
 
-_GAS = re.compile(
-    r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent|reek(?:s|ing|ed)?|stinks?|stinking)(?: (?:strongly|really|kind of|"
-    r"kinda|sort of|sorta|a lot|faintly|something|exactly|just|pumping|"
-    r"like|of|some|natural|propane|a|little|bit|the))* (?:gas|propane)\b"
-    # Spanish, as callers mix it in: "huele a gas", "olor a gas", "fuga de gas"
-    r"|\b(?:huele|huelo|olor|olores) (?:a|de) gas\b|\bfuga de gas\b|\bhuevos? podridos?\b"
-    # the smell of an unlit burner: "smells like the stove when you forget to light it", "the stove smell"
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,3}? (?:the )?(?:stove ?top|stove|burners?|range)\b"
-    r"(?! (?:\S+ )?(?:cooking|food|dinner|breakfast|bacon|grease|smoke))"
-    r"|\b(?:stove|burner)(?: ?top)? (?:smell|odou?r)\b|\b(?:leave|left) the stove (?:knob )?on\b|\bstove knob\b"
-    r"|\b(?:smell\w*|odou?r)(?: \S+){0,5}? gas (?:stove|station)\b"
-    # a soap-bubble test on the piping, or a hiss at the gas piping
-    r"|\bsoap\w*\b(?: \S+){0,12}? bubbl\w*|\bbubble test\b"
-    r"|\b(?:gas|propane)\b(?: \S+){0,14}? (?:still )?smell (?:it|that)\b"
-    # fuel: "like a gas can", "smells like gasoline" (a fuel smell by the equipment)
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,6}? (?:gasoline|kerosene|gas can|fuel|diesel)\b"
-    r"|\b(?:gas|propane)(?: (?:kind|sort|type) of)? (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
-    r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
-    r"|\b(?:gas|propane|natural gas|methane) (?:detector|alarm|monitor|sensor)s?\b"
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:stove|burner|range|oven)(?: \S+){0,2}? (?:on|running|left on)\b"
-    r"|\bgassy\b|\beggy\b|\bsulfur\w*|\bsulphur\w*|\beggs? (?:smell|odou?r|stink|scent)\b|\brotten eggs?\b"
-    r"|\bsulfur\b|\bsulphur\b"
-    r"|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
-    r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,6}? "
-    r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?|(?:struck|lit) (?:\S+ ){0,4}match(?:es)?|"
-    # the odorant's sulphur, as burnt powder: "smells like a firecracker went off"
-    r"firecrackers?|fire ?works?|gun ?powder|cap guns?|farts?)\b"
-    r"|\b(?:firecrackers?|fire ?works?|gun ?powder|cap guns?)(?: \S+){0,3}? (?:smell\w*|odou?rs?|stink\w*|scent)\b"
-    # The odorant's other common likenesses: rotten cabbage, "rotting cabbage smell".
-    r"|\b(?:rotten|rotting|spoiled) cabbage\b|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? cabbage\b"
-    r"|\b(?:hiss\w*|smell\w*|stinks?|odou?r)(?: \S+){0,8}? gas (?:line|meter|pipe|valve|hookup|connection)s?\b"
-    r"|\bgas (?:line|meter|pipe|valve|hookup|connection)s?(?: \S+){0,8}? (?:hiss\w*|smell\w*|stinks?|odou?r)\b"
+_GAS = Gated(
+    re.compile(
+        r"\b(?:smell(?:s|ing|ed)?|odor|odour|whiff|scent|reek(?:s|ing|ed)?|stinks?|stinking)(?: (?:strongly|really|kind"
+        r" of|"
+        r"kinda|sort of|sorta|a lot|faintly|something|exactly|just|pumping|"
+        r"like|of|some|natural|propane|a|little|bit|the))* (?:gas|propane)\b"
+        # Spanish, as callers mix it in: "huele a gas", "olor a gas", "fuga de gas"
+        r"|\b(?:huele|huelo|olor|olores) (?:a|de) gas\b|\bfuga de gas\b|\bhuevos? podridos?\b"
+        # the smell of an unlit burner: "smells like the stove when you forget to light it", "the stove smell"
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,3}? (?:the )?(?:stove ?top|stove|burners?|range)\b"
+        r"(?! (?:\S+ )?(?:cooking|food|dinner|breakfast|bacon|grease|smoke))"
+        r"|\b(?:stove|burner)(?: ?top)? (?:smell|odou?r)\b|\b(?:leave|left) the stove (?:knob )?on\b|\bstove knob\b"
+        r"|\b(?:smell\w*|odou?r)(?: \S+){0,5}? gas (?:stove|station)\b"
+        # a soap-bubble test on the piping, or a hiss at the gas piping
+        r"|\bsoap\w*\b(?: \S+){0,12}? bubbl\w*|\bbubble test\b"
+        r"|\b(?:gas|propane)\b(?: \S+){0,14}? (?:still )?smell (?:it|that)\b"
+        # fuel: "like a gas can", "smells like gasoline" (a fuel smell by the equipment)
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,6}? (?:gasoline|kerosene|gas can|fuel|diesel)\b"
+        r"|\b(?:gas|propane)(?: (?:kind|sort|type) of)? (?:smell|odor|odour|leak|leaking|smells|is leaking)\b"
+        r"|\b(?:leaking|leak of|leaky) (?:gas|propane)\b"
+        r"|\b(?:gas|propane|natural gas|methane) (?:detector|alarm|monitor|sensor)s?\b"
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:stove|burner|range|oven)(?: \S+){0,2}? (?:on|running|left on)"
+        r"\b"
+        r"|\bgassy\b|\beggy\b|\bsulfur\w*|\bsulphur\w*|\beggs? (?:smell|odou?r|stink|scent)\b|\brotten eggs?\b"
+        r"|\bsulfur\b|\bsulphur\b"
+        r"|\bgas (?:line|pipe) (?:is )?(?:broken|leaking|hissing)\b"
+        r"|\b(?:smell\w*|stinks?|stinky|odou?r)(?: (?!not\b|no\b|never\b|nothing\b)\S+){0,6}? "
+        r"(?:eggs?|sulfur|sulphur|(?:a )?(?:struck )?match(?:es)?|(?:struck|lit) (?:\S+ ){0,4}match(?:es)?|"
+        # the odorant's sulphur, as burnt powder: "smells like a firecracker went off"
+        r"firecrackers?|fire ?works?|gun ?powder|cap guns?|farts?)\b"
+        r"|\b(?:firecrackers?|fire ?works?|gun ?powder|cap guns?)(?: \S+){0,3}? (?:smell\w*|odou?rs?|stink\w*|scent)\b"
+        # The odorant's other common likenesses: rotten cabbage, "rotting cabbage smell".
+        r"|\b(?:rotten|rotting|spoiled) cabbage\b|\b(?:smell\w*|stinks?|stinky|odou?r)(?: \S+){0,3}? cabbage\b"
+        r"|\b(?:hiss\w*|smell\w*|stinks?|odou?r)(?: \S+){0,8}? gas (?:line|meter|pipe|valve|hookup|connection)s?\b"
+        r"|\bgas (?:line|meter|pipe|valve|hookup|connection)s?(?: \S+){0,8}? (?:hiss\w*|smell\w*|stinks?|odou?r)\b"
+    ),
+    (
+        " cabbage",
+        " diesel",
+        " fuel",
+        " kerosene",
+        " oven",
+        " range",
+        "bubble test",
+        "burner",
+        "egg",
+        "fart",
+        "fire work",
+        "firecracker",
+        "firework",
+        "gas",
+        "gun",
+        "match",
+        "methane",
+        "podrido",
+        "propane",
+        "soap",
+        "stove",
+        "sulfur",
+        "sulphur",
+    ),
 )
 _CO = re.compile(
     r"\bcarbon monoxide\b|\bmonoxide\b"
@@ -139,93 +169,142 @@ _SHARED = re.compile(
     r"(?:the |our |my )"
     r"(?:heater|furnace|boiler|heating|gas heater|space heater)\b"
 )
-_SMOKE_FIRE = re.compile(
-    r"(?<!cigarette )(?<!cigar )(?<!tobacco )(?<!wildfire )(?<!bbq )(?<!barbecue )(?<!grill )"
-    r"\bsmoke\b(?! detectors?\b| alarms?\b"
-    # smoke with a harmless source named: "smoke from the grill out back"
-    r"| (?:is )?(?:from|off|coming (?:off|from)) (?:of )?(?:the |a |my |our |their |his |her |next door'?s? )?"
-    r"(?:grill|bbq|barbecue|smoker|fire ?pit|fireplace|candles?|neighbou?r\w*|wildfires?|toast\w*|kitchen|cooking|"
-    r"frying|pan|oven|stove)\b)"
-    r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
-    r"(?:going off|went off|sounding|blaring|goes off|going|screaming)\b"
-    # smoke said another way: a haze or a wisp from the equipment, black stuff puffing out
-    r"|\b(?:haze|hazy|cloudy|clouds?|wisp\w*|black stuff (?:\S+ ){0,2}?(?:puff|coming|blow|pour)\w*|puffs? of (?:smoke"
-    r"|black))\b(?: \S+){0,8}? (?:vents?|registers?|furnace"
-    r"|heater|"
-    r"closet|return|duct\w*|unit|pipe|flue|bedroom|living room)\b"
-    r"|\b(?:vents?|registers?|furnace|heater|closet|return)\b(?: \S+){0,4}? (?:haze|hazy|wisps?)\b"
-    r"|\b(?:haze|cloud) (?:\S+ )?(?:in the (?:room|hall\w*|house)|rolling|pouring|coming off)\b"
-    r"|\bpuff\w* out (?:of|from) (?:the )?(?:furnace|heater|unit|closet|vents?)\b"
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:campfire|bonfire|wood ?smoke)\b"
-    # hot to the touch: a breaker, an outlet, the wiring
-    r"|\b(?:breakers?|outlets?|wires?|wiring|panel|plug|switch|disconnect|thermostat)\b(?: \S+){0,5}? "
-    r"(?:is |are |feels? |gets? |got )?(?:really |very |super )?hot to (?:the )?touch\b"
-    r"|\b(?:box|panel|breakers?|disconnect|outlets?)\b(?: \S+){0,8}? hot to (?:the )?touch\b"
-    # fire seen where it should not be: through a crack, flickering in a duct
-    r"|\b(?:fire|flames?)(?: \S+){0,2}? through (?:a|the) crack\b|\bflicker\w*\b(?: \S+){0,4}? (?:vents?|ducts?"
-    r"|registers?)\b"
-    r"|\bcrackl\w* in the (?:ducts?|vents?|walls?)\b"
-    r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) (?:kind of |kinda |a little "
-    r"|sort of )?smoking\b|\bsmoking (?:from|out|coming)\b"
-    # Smoke said as what the air is like: "it's smoky in the living room", "a smokey haze".
-    r"|\bsmok(?:y|ey|iness)\b(?! (?:cigarette|cigar|tobacco|bbq|barbecue|fireplace|flavou?r))"
-    r"|\bspark(?:s|ing|ed)?\b"
-    r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
-    r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t|ed)\b|\bsmell of burning\b"
-    r"|\bburn(?:ing|t) (?:\S+ ){0,3}?(?:smell|odou?r)\b"
-    # ozone: the smell of electrical arcing in a motor or wiring
-    r"|\bozone\b(?: \S+){0,3}? (?:smell|odou?r|stink|scent)\b"
-    r"|\b(?:smell\w*|odou?r|stinks?|reeks?)(?: \S+){0,4}? ozone\b"
-    r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
-    # Scorching, and hot wiring or plastic, are burning said another way.
-    r"|\bscorch\w*\b|\bcharred\b|\bburn(?:t|ed) (?:rubber|plastic|wires?|wiring|insulation)\b|\bburn marks?\b"
-    # Arcing: a flash or crackle at the wiring.
-    r"|\barc(?:ing|ed)\b|\b(?:an|the) arc\b"
-    r"|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*|zap\w*|snap\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind|inside|on|"
-    r"by|near) (?:the |my |our )?(?:\S+ )?(?:breaker\w*|panel|outlet|disconnect|wires?|wiring|walls?|plug|plate|switch|"
-    r"box|contactor|thermostat|compressor)\b"
-    r"|\b(?:an?|big|bright|blue|little|white) flash(?:es)?\b(?! ?light)|\bzap(?:s|ped|ping)?\b"
-    r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal)\b"
-    # The same smell named first ("a hot wire smell", "electric smell"), or said as electrical.
-    r"|\b(?:hot|melt\w*|fried|cooked) (?:wir\w+|electric\w*|plastic|rubber|insulation|outlet)s? "
-    r"(?:smell|odou?r|stink|scent)\b|\belectric(?:al)? (?:\S+ )?(?:smell|odou?r|stink)\b"
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: (?:like|kinda|kind of|sort of|of|an?|some|really))* "
-    r"(?:electric\w*|hot wir\w+|wir(?:es|ing) (?:burning|melting|frying)|an outlet)\b"
-    # "smells hot and electrical", "like fried wiring", "an overheating motor" smell
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:electric\w*(?! (?:heat|heater|heating|furnace|strips?|"
-    r"baseboards?|bills?|company|car|stove|range|dryer|water|blanket|fireplace))"
-    r"|fried (?:wir\w+|electric\w*|plastic|outlet)s?)\b"
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,5}? overheat\w* (?:motor|wir\w+|electric\w*)\b"
-    r"|\bfire (?:in|from|coming|inside|started|out of)\b"
-    # "there's uh fire", "there was a little fire" (a fire said plainly; history is sorted out below)
-    r"|\bthere(?:'?s| is| was)(?: (?:uh|um|a|an|like|little|small|some|tiny|kind of|kinda))* fire\b"
-    # Flame rollout said plainly: "the flame's ... coming out at me when i open the door".
-    r"|\bflames?(?:'s)?(?: \S+){0,9}? (?:coming|came|comes|come) (?:out )?(?:at|toward|towards) "
-    r"(?:me|us|you|my face|our faces)\b"
-    r"|\b(?:flames?|fire)\b(?: \S+){0,2}? (?:came|comes|coming|come|shot|shoots|shooting|puffed|burst) out(?: past)?"
-    r"(?: (?:of )?the (?:front|bottom|side|top|door))?\b"
-    r"|\bflames\b(?! (?:look|looks|are|seem|seems)(?: \S+)? (?:blue|normal|steady|fine|good|even))"
-    r"|\b(?:see|saw) (?:a )?flames?\b|\bfire ?balls?\b"
-    # glowing metal where nothing should glow: the flue pipe, the cabinet, "red on the outside"
-    r"|\b(?:pipe|flue|metal|panel|cabinet|door|duct|wall|outside|wires?|wiring|cord|plug|outlet|breaker|contactor|"
-    r"terminal)\b(?: \S+){0,6}? glow\w*"
-    r"|\bglow\w*(?: \S+){0,4}? (?:through the crack|on the outside|outside)\b"
-    # paint bubbling or scorched on the equipment, or a smell like something overheating
-    r"|\b(?:paint|metal) (?:on|of) (?:the |my |our )?(?:furnace|heater|boiler|cabinet|door|unit|panel|flue|pipe"
-    r"|it)\b(?: \S+){0,5}? "
-    r"(?:bubbl\w*|blister\w*|discolou?r\w*)"
-    r"|\bsmell\w*(?: \S+){0,10}? overheat\w*|\bacrid\b|\bflash(?:es)? of light\b"
-    r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
-    # Flame rollout: fire outside the burner, said the trade's way or the plain way.
-    r"|\b(?:flame|fire) ?roll ?outs?\b|\bfire (?:rolling|shooting|pouring|blowing|licking|spitting)\b"
-    # A flame where no flame belongs: outside the burner, out of the front, "where it shouldn't be".
-    r"|\b(?:flame|fire)\b(?! sensor)(?: \S+){0,5}? (?:outside (?:of )?(?:the |my |our )?(?:furnace|heater|burner|"
-    r"unit|box|cabinet|panel|door|closet|screen|(?:little )?window)|out (?:of|from|the (?:front|bottom|side"
-    r"|top)(?: of)?) (?:the |my |our )?"
-    r"(?:furnace|heater|burner|unit|box|cabinet|panel|door|vents?|boiler|screen|(?:little )?window)|where (?:it|they"
-    r"|there) (?:shouldn'?t|should not|"
-    r"isn'?t supposed|aren'?t supposed|don'?t belong|doesn'?t belong)|"
-    r"(?:licking|jumping|spilling|dancing|curling|reaching) (?:out|outside|around))"
+_SMOKE_FIRE = Gated(
+    re.compile(
+        r"(?<!cigarette )(?<!cigar )(?<!tobacco )(?<!wildfire )(?<!bbq )(?<!barbecue )(?<!grill )"
+        r"\bsmoke\b(?! detectors?\b| alarms?\b"
+        # smoke with a harmless source named: "smoke from the grill out back"
+        r"| (?:is )?(?:from|off|coming (?:off|from)) (?:of )?(?:the |a |my |our |their |his |her |next door'?s? )?"
+        r"(?:grill|bbq|barbecue|smoker|fire ?pit|fireplace|candles?|neighbou?r\w*|wildfires?|toast\w*|kitchen|cooking|"
+        r"frying|pan|oven|stove)\b)"
+        r"|\bsmoke (?:detectors?|alarms?) (?:is |are |keeps |just )?"
+        r"(?:going off|went off|sounding|blaring|goes off|going|screaming)\b"
+        # smoke said another way: a haze or a wisp from the equipment, black stuff puffing out
+        r"|\b(?:haze|hazy|cloudy|clouds?|wisp\w*|black stuff (?:\S+ ){0,2}?(?:puff|coming|blow|pour)\w*|puffs? of (?:sm"
+        r"oke"
+        r"|black))\b(?: \S+){0,8}? (?:vents?|registers?|furnace"
+        r"|heater|"
+        r"closet|return|duct\w*|unit|pipe|flue|bedroom|living room)\b"
+        r"|\b(?:vents?|registers?|furnace|heater|closet|return)\b(?: \S+){0,4}? (?:haze|hazy|wisps?)\b"
+        r"|\b(?:haze|cloud) (?:\S+ )?(?:in the (?:room|hall\w*|house)|rolling|pouring|coming off)\b"
+        r"|\bpuff\w* out (?:of|from) (?:the )?(?:furnace|heater|unit|closet|vents?)\b"
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:campfire|bonfire|wood ?smoke)\b"
+        # hot to the touch: a breaker, an outlet, the wiring
+        r"|\b(?:breakers?|outlets?|wires?|wiring|panel|plug|switch|disconnect|thermostat)\b(?: \S+){0,5}? "
+        r"(?:is |are |feels? |gets? |got )?(?:really |very |super )?hot to (?:the )?touch\b"
+        r"|\b(?:box|panel|breakers?|disconnect|outlets?)\b(?: \S+){0,8}? hot to (?:the )?touch\b"
+        # fire seen where it should not be: through a crack, flickering in a duct
+        r"|\b(?:fire|flames?)(?: \S+){0,2}? through (?:a|the) crack\b|\bflicker\w*\b(?: \S+){0,4}? (?:vents?|ducts?"
+        r"|registers?)\b"
+        r"|\bcrackl\w* in the (?:ducts?|vents?|walls?)\b"
+        r"|\b(?:is|are|it'?s|was|started|keeps|been|unit|furnace|vents?) (?:kind of |kinda |a little "
+        r"|sort of )?smoking\b|\bsmoking (?:from|out|coming)\b"
+        # Smoke said as what the air is like: "it's smoky in the living room", "a smokey haze".
+        r"|\bsmok(?:y|ey|iness)\b(?! (?:cigarette|cigar|tobacco|bbq|barbecue|fireplace|flavou?r))"
+        r"|\bspark(?:s|ing|ed)?\b"
+        r"|\bburning (?:smell|odor|odour|plastic|rubber|wires?|wiring)\b"
+        r"|\bsmell(?:s|ing|ed)?(?: \S+){0,5}? burn(?:ing|t|ed)\b|\bsmell of burning\b"
+        r"|\bburn(?:ing|t) (?:\S+ ){0,3}?(?:smell|odou?r)\b"
+        # ozone: the smell of electrical arcing in a motor or wiring
+        r"|\bozone\b(?: \S+){0,3}? (?:smell|odou?r|stink|scent)\b"
+        r"|\b(?:smell\w*|odou?r|stinks?|reeks?)(?: \S+){0,4}? ozone\b"
+        r"|\belectrical (?:burning )?(?:smell|odor|fire)\b|\b(?:on|caught|catch|catching) fire\b"
+        # Scorching, and hot wiring or plastic, are burning said another way.
+        r"|\bscorch\w*\b|\bcharred\b|\bburn(?:t|ed) (?:rubber|plastic|wires?|wiring|insulation)\b|\bburn marks?\b"
+        # Arcing: a flash or crackle at the wiring.
+        r"|\barc(?:ing|ed)\b|\b(?:an|the) arc\b"
+        r"|\b(?:flash(?:es|ing)?|crackl\w*|sizzl\w*|zap\w*|snap\w*)(?: \S+){0,3}? (?:from|in|at|out of|behind|inside|on"
+        r"|"
+        r"by|near) (?:the |my |our )?(?:\S+ )?(?:breaker\w*|panel|outlet|disconnect|wires?|wiring|walls?|plug|plate|swi"
+        r"tch|"
+        r"box|contactor|thermostat|compressor)\b"
+        r"|\b(?:an?|big|bright|blue|little|white) flash(?:es)?\b(?! ?light)|\bzap(?:s|ped|ping)?\b"
+        r"|\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? hot (?:wir\w+|electric\w*|plastic|rubber|insulation|metal"
+        r")\b"
+        # The same smell named first ("a hot wire smell", "electric smell"), or said as electrical.
+        r"|\b(?:hot|melt\w*|fried|cooked) (?:wir\w+|electric\w*|plastic|rubber|insulation|outlet)s? "
+        r"(?:smell|odou?r|stink|scent)\b|\belectric(?:al)? (?:\S+ )?(?:smell|odou?r|stink)\b"
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: (?:like|kinda|kind of|sort of|of|an?|some|really))* "
+        r"(?:electric\w*|hot wir\w+|wir(?:es|ing) (?:burning|melting|frying)|an outlet)\b"
+        # "smells hot and electrical", "like fried wiring", "an overheating motor" smell
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,4}? (?:electric\w*(?! (?:heat|heater|heating|furnace|strips?|"
+        r"baseboards?|bills?|company|car|stove|range|dryer|water|blanket|fireplace))"
+        r"|fried (?:wir\w+|electric\w*|plastic|outlet)s?)\b"
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,5}? overheat\w* (?:motor|wir\w+|electric\w*)\b"
+        r"|\bfire (?:in|from|coming|inside|started|out of)\b"
+        # "there's uh fire", "there was a little fire" (a fire said plainly; history is sorted out below)
+        r"|\bthere(?:'?s| is| was)(?: (?:uh|um|a|an|like|little|small|some|tiny|kind of|kinda))* fire\b"
+        # Flame rollout said plainly: "the flame's ... coming out at me when i open the door".
+        r"|\bflames?(?:'s)?(?: \S+){0,9}? (?:coming|came|comes|come) (?:out )?(?:at|toward|towards) "
+        r"(?:me|us|you|my face|our faces)\b"
+        r"|\b(?:flames?|fire)\b(?: \S+){0,2}? (?:came|comes|coming|come|shot|shoots|shooting|puffed|burst) out(?: past)"
+        r"?"
+        r"(?: (?:of )?the (?:front|bottom|side|top|door))?\b"
+        r"|\bflames\b(?! (?:look|looks|are|seem|seems)(?: \S+)? (?:blue|normal|steady|fine|good|even))"
+        r"|\b(?:see|saw) (?:a )?flames?\b|\bfire ?balls?\b"
+        # glowing metal where nothing should glow: the flue pipe, the cabinet, "red on the outside"
+        r"|\b(?:pipe|flue|metal|panel|cabinet|door|duct|wall|outside|wires?|wiring|cord|plug|outlet|breaker|contactor|"
+        r"terminal)\b(?: \S+){0,6}? glow\w*"
+        r"|\bglow\w*(?: \S+){0,4}? (?:through the crack|on the outside|outside)\b"
+        # paint bubbling or scorched on the equipment, or a smell like something overheating
+        r"|\b(?:paint|metal) (?:on|of) (?:the |my |our )?(?:furnace|heater|boiler|cabinet|door|unit|panel|flue|pipe"
+        r"|it)\b(?: \S+){0,5}? "
+        r"(?:bubbl\w*|blister\w*|discolou?r\w*)"
+        r"|\bsmell\w*(?: \S+){0,10}? overheat\w*|\bacrid\b|\bflash(?:es)? of light\b"
+        r"|\bflames? (?:coming|shooting|rolling|out of|outside|everywhere|from)\b|\bmelt(?:ing|ed)\b"
+        # Flame rollout: fire outside the burner, said the trade's way or the plain way.
+        r"|\b(?:flame|fire) ?roll ?outs?\b|\bfire (?:rolling|shooting|pouring|blowing|licking|spitting)\b"
+        # A flame where no flame belongs: outside the burner, out of the front, "where it shouldn't be".
+        r"|\b(?:flame|fire)\b(?! sensor)(?: \S+){0,5}? (?:outside (?:of )?(?:the |my |our )?(?:furnace|heater|burner|"
+        r"unit|box|cabinet|panel|door|closet|screen|(?:little )?window)|out (?:of|from|the (?:front|bottom|side"
+        r"|top)(?: of)?) (?:the |my |our )?"
+        r"(?:furnace|heater|burner|unit|box|cabinet|panel|door|vents?|boiler|screen|(?:little )?window)|where (?:it|the"
+        r"y"
+        r"|there) (?:shouldn'?t|should not|"
+        r"isn'?t supposed|aren'?t supposed|don'?t belong|doesn'?t belong)|"
+        r"(?:licking|jumping|spilling|dancing|curling|reaching) (?:out|outside|around))"
+    ),
+    (
+        " overheat",
+        "acrid",
+        "an outlet",
+        "arc",
+        "black stuff ",
+        "blister",
+        "bubbl",
+        "burn mark",
+        "burned",
+        "burning",
+        "burnt",
+        "charred",
+        "cloud",
+        "cooked",
+        "crack",
+        "discolo",
+        "electric",
+        "fire",
+        "flame",
+        "flash",
+        "flicker",
+        "fried",
+        "frying",
+        "glow",
+        "haze",
+        "hazy",
+        "hot",
+        "melt",
+        "ozone",
+        "puff",
+        "scorch",
+        "sizzl",
+        "smoke",
+        "smokin",
+        "smoky",
+        "snap",
+        "spark",
+        "wisp",
+        "zap",
+    ),
 )
 
 
@@ -241,7 +320,7 @@ def _denied(m: re.Match[str], utt: Utterance) -> bool:
     return negated(utt.tokens, token_index(utt.norm, m.start())) or _NEGATED_AFTER.match(utt.norm, m.end()) is not None
 
 
-def _hits(pattern: re.Pattern[str], utt: Utterance) -> int:
+def _hits(pattern: Pattern, utt: Utterance) -> int:
     return sum(1 for m in pattern.finditer(utt.norm) if not _denied(m, utt))
 
 
@@ -273,7 +352,7 @@ _NOW_FIRE = re.compile(
 _SEEN_FIRE = re.compile(r"\b(?:smoke|smoking|sparks?|sparking|flames?|fire)\b")
 
 
-def _said(pattern: re.Pattern[str], utt: Utterance) -> bool:
+def _said(pattern: Pattern, utt: Utterance) -> bool:
     """The pattern is said and not negated before it ("not like dust", "there's no skunk")."""
     return any(not negated(utt.tokens, token_index(utt.norm, m.start())) for m in pattern.finditer(utt.norm))
 
@@ -406,7 +485,7 @@ def _counts(m: re.Match[str], utt: Utterance) -> bool:
     return not (_ASKED_ABOUT.search(utt.norm[: m.start()]) and not _AGAIN_AFTER.match(utt.norm, m.end()))
 
 
-def _hits_now(pattern: re.Pattern[str], utt: Utterance) -> int:
+def _hits_now(pattern: Pattern, utt: Utterance) -> int:
     return sum(1 for m in pattern.finditer(utt.norm) if _counts(m, utt))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from hvac_agent.dialogue.nlu.gate import Gated, Pattern
 from hvac_agent.dialogue.nlu.negation import negated, token_index
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
@@ -81,15 +82,36 @@ _NO_COOL = re.compile(
     rf"|\b(?:way |much |really |a lot )?hotter (?:than|upstairs|downstairs|in)\b|\btoo hot\b"
     rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
 )
-_LEAK = re.compile(
-    r"(?<!gas )(?<!propane )\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
-    r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
-    r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
-    r"|\b(?:soaked|soaking|soggy|sweating|wet (?:spot|floor|carpet|ceiling|wall|drywall)|is wet|are wet|"
-    r"getting wet|bucket|water stains?|stains? on (?:the |my )?ceiling|ceiling stains?|backed up|backing up|"
-    r"(?:drain |condensate |drip )?pan (?:is |was )?(?:full|overflowing)|drain (?:line|pipe) (?:is )?(?:clogged|"
-    r"plugged|stopped up))\b|\bwater (?:inside|under|by|near|around|behind|from)\b"
-    r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
+_LEAK = Gated(
+    re.compile(
+        r"(?<!gas )(?<!propane )\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
+        r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
+        r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
+        r"|\b(?:soaked|soaking|soggy|sweating|wet (?:spot|floor|carpet|ceiling|wall|drywall)|is wet|are wet|"
+        r"getting wet|bucket|water stains?|stains? on (?:the |my )?ceiling|ceiling stains?|backed up|backing up|"
+        r"(?:drain |condensate |drip )?pan (?:is |was )?(?:full|overflowing)|drain (?:line|pipe) (?:is )?(?:clogged|"
+        r"plugged|stopped up))\b|\bwater (?:inside|under|by|near|around|behind|from)\b"
+        r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
+    ),
+    (
+        "backed up",
+        "backing up",
+        "bucket",
+        "condensate",
+        "drain",
+        "drip",
+        "flood",
+        "full",
+        "leak",
+        "overflow",
+        "puddle",
+        "soak",
+        "soggy",
+        "stain",
+        "sweating",
+        "water",
+        "wet",
+    ),
 )
 _NOISE = re.compile(
     r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b|\bscreech\w*\b"
@@ -277,7 +299,7 @@ class IssueResult:
 _NEGATIVE_START = ("no ", "not ", "isn't", "isnt", "won't", "wont", "doesn't", "doesnt", "wasn't")
 
 
-def _any(pattern: re.Pattern[str], utt: Utterance) -> bool:
+def _any(pattern: Pattern, utt: Utterance) -> bool:
     for m in pattern.finditer(utt.norm):
         if m.group(0).startswith(_NEGATIVE_START):
             return True  # "no heat" is itself the complaint; "no gas, no heat" must not cancel it
@@ -486,7 +508,7 @@ _HOUSE_HOT = re.compile(
 )
 
 
-def _one_side(utt: Utterance, no_heat: re.Pattern[str], no_cooling: re.Pattern[str]) -> IssueCategory | None:
+def _one_side(utt: Utterance, no_heat: Pattern, no_cooling: Pattern) -> IssueCategory | None:
     """`no_heat` or `no_cooling` when exactly one of the two patterns is said."""
     heat, cool = bool(no_heat.search(utt.norm)), bool(no_cooling.search(utt.norm))
     if heat != cool:
@@ -831,7 +853,7 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     return None
 
 
-_PATTERNS_BY_CATEGORY: dict[str, tuple[re.Pattern[str], ...]] = {
+_PATTERNS_BY_CATEGORY: dict[str, tuple[Pattern, ...]] = {
     "no_heat": (_NO_HEAT, _EQUIPMENT_BROKEN),
     "no_cooling": (_NO_COOL, _EQUIPMENT_BROKEN),
     "leak": (_LEAK,),
