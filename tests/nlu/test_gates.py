@@ -11,7 +11,7 @@ from nlu_corpus import CASES
 from regex_literals import every_match_holds_a_word
 
 import hvac_agent.dialogue.nlu as nlu
-from hvac_agent.dialogue.nlu.gate import Gated
+from hvac_agent.dialogue.nlu.gate import Gated, _trie
 from hvac_agent.dialogue.nlu.text import Utterance
 
 
@@ -66,3 +66,12 @@ def test_gated_finds_what_the_pattern_finds() -> None:
                 assert [m.span() for m in gated.finditer(s)] == plain, (name, s)
                 found = gated.search(s)
                 assert (found and found.span()) == (plain[0] if plain else None), (name, s)
+
+
+def test_the_trie_finds_a_text_with_any_of_the_words() -> None:
+    assert _trie(["angry", "awful", "an", "dumb"]) == "(?:a(?:n|wful)|dumb)"
+    texts = [Utterance.of(c.text).norm for c in CASES]
+    for name, gated in GATED:
+        trie = re.compile(_trie(gated.words))
+        for s in [*texts, *gated.words, *(w[:-1] for w in gated.words)]:
+            assert bool(trie.search(s)) == any(w in s for w in gated.words), (name, s)
