@@ -76,69 +76,196 @@ _GAS = Gated(
         "sulphur",
     ),
 )
-_CO = re.compile(
-    r"\bcarbon monoxide\b|\bmonoxide\b"
-    # The letters as a recogniser may write them: "see oh alarm", "c oh detector".
-    r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl|see oh|see o|sea oh|cee oh|c oh) "
-    r"(?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
-    r"levels?|reading|thing|thingy)\b"
-    # A meter's reading in parts per million is a carbon-monoxide reading: "it says like 200 ppm".
-    r"|\bppm\b|\bp p m\b|\bparts per million\b"
-    # a detector's display: "it says peak two hundred", "something about c o", "it says something about carbon"
-    r"|\b(?:detector|alarm|monitor|meter)\w*(?:'s)?(?: \S+){0,5}? (?:says|reads|shows|reading|showing) (?:like "
-    r"|about )?"
-    r"(?:[1-9]\\d*|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty"
-    r"|ninety|hundred)\b|\b(?:usually|normally) (?:says|reads|shows) (?:zero|0)\b"
-    r"|\bnot the smoke (?:one|alarm|detector)\b|\bpoison\w*\b"
-    r"|\b(?:got|found|measured|detected|picked up|reading of) (?:some |a )?(?:co|c o|carbon monoxide)\b"
-    r"|\bfumes? (?:smell|odou?r)\b"
-    r"|\bpeak (?:(?:of|at|reading) )?(?:[1-9]\\d*|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty"
-    r"|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b"
-    r"|\b(?:about|something|saying) (?:\S+ )?(?:co|c o|carbon|monoxide)\b(?! op\b| (?:filter|copy|footprint))"
-    # told by a nurse or doctor: "our levels were high"
-    r"|\b(?:co|carbon monoxide|our|his|her|their|my|the) (?:levels?|numbers?|readings?) (?:were|was|are|is) "
-    r"(?:really |very |too |super )?"
-    r"(?:high|elevated|up|off the charts)\b"
-    # exhaust in the home: "the furnace is putting fumes into the house", "smells like car exhaust up there"
-    r"|\b(?:fumes|exhaust)\b(?: \S+){0,3}? (?:in|into|inside|through) (?:the |our |my )?(?:house|home|attic|rooms?|"
-    r"basement|vents?)\b|\b(?:putting|blowing|pumping|leaking) (?:\S+ )?(?:fumes|exhaust)\b"
-    r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,3}? (?:car |truck )?(?:exhaust|fumes)\b"
-    # A detector's screen showing the letters: "it says co on the screen", "the display reads c o".
-    r"|\b(?:says?|said|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
-    r"|\b(?:co|c o) (?:on|across) (?:the |its |it'?s )?(?:screen|display|readout)\b"
-    # Half the name, with the device or its sound near: "the carbon one is going off", "the
-    # detector, the carbon thing, keeps beeping" (not a carbon filter or a carbon copy).
-    r"|\bcarbon\b(?! (?:filters?|footprint|copy|copies|steel|fib(?:er|re)|credits?|offsets?|dating|paper))"
-    r"(?: \S+){0,6}? (?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*|blar\w*|"
-    r"sound\w*|scream\w*|chirp\w*)\b"
-    r"|\b(?:alarms?|detectors?|monitors?|sensors?)(?: \S+){0,8}? carbon\b(?! (?:filters?|footprint|copy))"
-    # "…keeps going off, it's the carbon one": which detector, said after the alarm
-    r"|\b(?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*)\b(?: \S+)*? "
-    r"(?:the |a )?carbon (?:one|thing|kind)\b"
-    # Combined smoke/CO detectors by their brand: "the nest protect is going off".
-    r"|\b(?:nest protect|first alert|kidde)\b(?: \S+){0,5}? (?:going off|went off|goes off|beep\w*|blar\w*|"
-    r"scream\w*|sound\w*|alarm\w*)\b"
+_CO = Gated(
+    re.compile(
+        r"\bcarbon monoxide\b|\bmonoxide\b"
+        # The letters as a recogniser may write them: "see oh alarm", "c oh detector".
+        r"|\b(?:co|c o|co2|c o 2|co two|c o two|cl|see oh|see o|sea oh|cee oh|c oh) "
+        r"(?:alarm|alarms|detector|detectors|monitor|sensor|reader|meter|"
+        r"levels?|reading|thing|thingy)\b"
+        # A meter's reading in parts per million is a carbon-monoxide reading: "it says like 200 ppm".
+        r"|\bppm\b|\bp p m\b|\bparts per million\b"
+        # a detector's display: "it says peak two hundred", "something about c o", "it says something about carbon"
+        r"|\b(?:detector|alarm|monitor|meter)\w*(?:'s)?(?: \S+){0,5}? (?:says|reads|shows|reading|showing) (?:like "
+        r"|about )?"
+        r"(?:[1-9]\\d*|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty"
+        r"|ninety|hundred)\b|\b(?:usually|normally) (?:says|reads|shows) (?:zero|0)\b"
+        r"|\bnot the smoke (?:one|alarm|detector)\b|\bpoison\w*\b"
+        r"|\b(?:got|found|measured|detected|picked up|reading of) (?:some |a )?(?:co|c o|carbon monoxide)\b"
+        r"|\bfumes? (?:smell|odou?r)\b"
+        r"|\bpeak (?:(?:of|at|reading) )?(?:[1-9]\\d*|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty"
+        r"|forty|fifty|sixty|seventy|eighty|ninety|hundred)\b"
+        r"|\b(?:about|something|saying) (?:\S+ )?(?:co|c o|carbon|monoxide)\b(?! op\b| (?:filter|copy|footprint))"
+        # told by a nurse or doctor: "our levels were high"
+        r"|\b(?:co|carbon monoxide|our|his|her|their|my|the) (?:levels?|numbers?|readings?) (?:were|was|are|is) "
+        r"(?:really |very |too |super )?"
+        r"(?:high|elevated|up|off the charts)\b"
+        # exhaust in the home: "the furnace is putting fumes into the house", "smells like car exhaust up there"
+        r"|\b(?:fumes|exhaust)\b(?: \S+){0,3}? (?:in|into|inside|through) (?:the |our |my )?(?:house|home|attic|rooms?|"
+        r"basement|vents?)\b|\b(?:putting|blowing|pumping|leaking) (?:\S+ )?(?:fumes|exhaust)\b"
+        r"|\b(?:smell\w*|stinks?|odou?r)(?: \S+){0,3}? (?:car |truck )?(?:exhaust|fumes)\b"
+        # A detector's screen showing the letters: "it says co on the screen", "the display reads c o".
+        r"|\b(?:says?|said|reads|reading|shows|showing|flashing|display(?:s|ing)?) (?:co|c o)\b(?! op\b)"
+        r"|\b(?:co|c o) (?:on|across) (?:the |its |it'?s )?(?:screen|display|readout)\b"
+        # Half the name, with the device or its sound near: "the carbon one is going off", "the
+        # detector, the carbon thing, keeps beeping" (not a carbon filter or a carbon copy).
+        r"|\bcarbon\b(?! (?:filters?|footprint|copy|copies|steel|fib(?:er|re)|credits?|offsets?|dating|paper))"
+        r"(?: \S+){0,6}? (?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*|blar\w*|"
+        r"sound\w*|scream\w*|chirp\w*)\b"
+        r"|\b(?:alarms?|detectors?|monitors?|sensors?)(?: \S+){0,8}? carbon\b(?! (?:filters?|footprint|copy))"
+        # "…keeps going off, it's the carbon one": which detector, said after the alarm
+        r"|\b(?:alarms?|detectors?|monitors?|sensors?|going off|went off|goes off|beep\w*)\b(?: \S+)*? "
+        r"(?:the |a )?carbon (?:one|thing|kind)\b"
+        # Combined smoke/CO detectors by their brand: "the nest protect is going off".
+        r"|\b(?:nest protect|first alert|kidde)\b(?: \S+){0,5}? (?:going off|went off|goes off|beep\w*|blar\w*|"
+        r"scream\w*|sound\w*|alarm\w*)\b"
+    ),
+    (
+        "about ",
+        "alarm",
+        "c o 2 thing",
+        "c o thing",
+        "c o two thing",
+        "c oh thing",
+        "carbon",
+        "cee oh thing",
+        "cl thing",
+        "co thing",
+        "co two thing",
+        "co2 thing",
+        "detected",
+        "detector",
+        "display",
+        "exhaust",
+        "first alert",
+        "flashing",
+        "found",
+        "fume",
+        "got a c o",
+        "got a co",
+        "got c o",
+        "got co",
+        "got some c o",
+        "got some co",
+        "kidde",
+        "level",
+        "measured",
+        "meter",
+        "monitor",
+        "monoxide",
+        "nest protect",
+        "normally",
+        "not the smoke one",
+        "number",
+        "p p m",
+        "parts per million",
+        "peak ",
+        "picked",
+        "poison",
+        "ppm",
+        "reader",
+        "reading",
+        "readout",
+        "reads",
+        "said c o",
+        "said co",
+        "say c o",
+        "say co",
+        "saying ",
+        "says c o",
+        "says co",
+        "screen",
+        "sea oh thing",
+        "see o thing",
+        "see oh thing",
+        "sensor",
+        "show",
+        "something ",
+        "usually",
+    ),
 )
-_SYMPTOMS = re.compile(
-    r"\b(?:dizzy|dizziness|headaches?|headachy|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
-    r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:kind of |kinda |a little |a bit |really |so "
-    r"|all )?(?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
-    r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath|"
-    r"hung ?over|out of it|threw up|puk\w*|gonna (?:puke|throw up)|tummy ?aches?|stomach ?aches?|coughing|"
-    r"chest (?:feels? |is |feeling )?tight|tight chest|buzzing in (?:my|his|her) head|"
-    r"(?:making|made|makes) (?:the |my |our |us |him |her |them |everyone )?(?:\S+ )?(?:sick|dizzy|nauseous|ill)"
-    r"|room (?:is )?spinning|head (?:is |'s )?(?:pounding|killing (?:me|him|her)|splitting)|"
-    r"(?:can'?t|cannot|couldn'?t|could not|barely|hard to) (?:wake|get)(?: \S+)? up|"
-    r"eyes (?:are |keep )?(?:burn\w*|watering|sting\w*)|makes? (?:him|her|me|us|them|everyone) (?:feel )?(?:sick|dizzy|"
-    r"nauseous|woozy)|mareado|mareada|me siento mal|dolor de cabeza)\b"
-    # Pets show carbon monoxide first: "the dog is acting sick", "my cat's acting weird".
-    r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:\S+ ){0,2}?(?:acting |seems? |looks? )"
-    r"(?:sick|weird|strange|funny|off|drunk|out of it|lethargic|dazed)\b"
-    r"|\b(?:dogs?|cats?|pets?|puppy|kitten)(?:'s| is| are)? (?:\S+ ){0,2}?(?:walking|stumbling|moving) (?:like )?"
-    r"(?:(?:she|he|it)'?s )?(?:drunk|funny|weird|wobbly)\b|\b(?:dogs?|cats?) (?:won'?t|can'?t) (?:get|stand) up\b"
-    r"|\b(?:birds?|parakeets?|canar(?:y|ies)|budgies?)\b(?: \S+){0,2}? (?:died|dead|passed)\b"
-    r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:keeps? |kept |been |started )?(?:throwing up|"
-    r"vomiting|stumbling|wobbly|falling over)\b"
+_SYMPTOMS = Gated(
+    re.compile(
+        r"\b(?:dizzy|dizziness|headaches?|headachy|nausea|nauseous|nauseated|light ?headed|throwing up|vomiting"
+        r"|drowsy|confused|passed out|fainted|feel(?:s|ing)? (?:kind of |kinda |a little |a bit |really |so "
+        r"|all )?(?:sick|faint|ill|woozy|queasy|funny|off)|woozy|queasy|"
+        r"sick to (?:my|our|their|his|her) stomachs?|lethargic|sleepy|flu ?(?:like )?symptoms|short of breath|"
+        r"hung ?over|out of it|threw up|puk\w*|gonna (?:puke|throw up)|tummy ?aches?|stomach ?aches?|coughing|"
+        r"chest (?:feels? |is |feeling )?tight|tight chest|buzzing in (?:my|his|her) head|"
+        r"(?:making|made|makes) (?:the |my |our |us |him |her |them |everyone )?(?:\S+ )?(?:sick|dizzy|nauseous|ill)"
+        r"|room (?:is )?spinning|head (?:is |'s )?(?:pounding|killing (?:me|him|her)|splitting)|"
+        r"(?:can'?t|cannot|couldn'?t|could not|barely|hard to) (?:wake|get)(?: \S+)? up|"
+        r"eyes (?:are |keep )?(?:burn\w*|watering|sting\w*)|makes? (?:him|her|me|us|them|everyone) (?:feel )?(?:sick|di"
+        r"zzy|"
+        r"nauseous|woozy)|mareado|mareada|me siento mal|dolor de cabeza)\b"
+        # Pets show carbon monoxide first: "the dog is acting sick", "my cat's acting weird".
+        r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:\S+ ){0,2}?(?:acting |seems? |looks? )"
+        r"(?:sick|weird|strange|funny|off|drunk|out of it|lethargic|dazed)\b"
+        r"|\b(?:dogs?|cats?|pets?|puppy|kitten)(?:'s| is| are)? (?:\S+ ){0,2}?(?:walking|stumbling|moving) (?:like )?"
+        r"(?:(?:she|he|it)'?s )?(?:drunk|funny|weird|wobbly)\b|\b(?:dogs?|cats?) (?:won'?t|can'?t) (?:get|stand) up\b"
+        r"|\b(?:birds?|parakeets?|canar(?:y|ies)|budgies?)\b(?: \S+){0,2}? (?:died|dead|passed)\b"
+        r"|\b(?:dogs?|cats?|pets?|puppy|kitten|birds?)(?:'s| is| are)? (?:keeps? |kept |been |started )?(?:throwing up|"
+        r"vomiting|stumbling|wobbly|falling over)\b"
+    ),
+    (
+        "barely get",
+        "bird",
+        "budgie",
+        "buzzing",
+        "can't get",
+        "canar",
+        "cannot get",
+        "cant get",
+        "cat",
+        "chest",
+        "confused",
+        "coughing",
+        "could not get",
+        "couldn",
+        "dizz",
+        "dog",
+        "dolor de cabeza",
+        "drowsy",
+        "eyes ",
+        "fainted",
+        "feel",
+        "hard to get",
+        "headache",
+        "headachy",
+        "hung",
+        "killing",
+        "kitten",
+        "lethargic",
+        "light headed",
+        "lightheaded",
+        "made ",
+        "makes ",
+        "making ",
+        "maread",
+        "me siento mal",
+        "nause",
+        "out of it",
+        "parakeet",
+        "passed out",
+        "pet",
+        "pounding",
+        "puk",
+        "puppy",
+        "queasy",
+        "short of breath",
+        "sick",
+        "sleepy",
+        "spinning",
+        "splitting",
+        "stomach",
+        "symptoms",
+        "threw up",
+        "throw",
+        "tummy",
+        "vomiting",
+        "wake",
+        "woozy",
+    ),
 )
 # A symptom shared by the household, or tied to the heat coming on, is the carbon monoxide pattern.
 _SHARED = re.compile(
@@ -336,8 +463,11 @@ _BATTERY = re.compile(
 _DUST = re.compile(r"\bdust\w*\b")
 # Gas utilities describe the odorant as rotten eggs or a skunk; a skunk smell with no animal named
 # as its source (sprayed, under the house, dead) is treated as gas.
-_SKUNK_SMELL = re.compile(
-    r"\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? skunk\w*\b|\bskunk\w*(?: \S+)? (?:smell|odou?r|stink)"
+_SKUNK_SMELL = Gated(
+    re.compile(
+        r"\b(?:smell\w*|stinks?|odou?r|reeks?)(?: \S+){0,4}? skunk\w*\b|\bskunk\w*(?: \S+)? (?:smell|odou?r|stink)"
+    ),
+    ("skunk",),
 )
 _REAL_SKUNK = re.compile(
     r"\bskunks? (?:sprayed|got|is|was|lives?|living|died|under|in the (?:yard|crawl|attic|garage))\b"

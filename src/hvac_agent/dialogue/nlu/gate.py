@@ -40,6 +40,9 @@ class Gated:
     def finditer(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
         return self.pattern.finditer(string, pos, endpos) if self._gate.search(string) else iter(())
 
+    def findall(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
+        return self.pattern.findall(string, pos, endpos) if self._gate.search(string) else []
+
 
 def _trie(words: Iterable[str]) -> str:
     """A regex finding any of `words`, shaped as a trie: "a(?:ngry|wful)|d(?:umb|...)".

@@ -42,45 +42,164 @@ _FAILS_LATER = (
 )
 _ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second floor|basement)"
 
-_NO_HEAT = re.compile(
-    rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
-    rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
-    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
-    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
-    rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
-    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly|like (?:ice|an icebox|"
-    rf"a freezer|an igloo))\b"
-    rf"|\b(?:it'?s|its|it is|getting|house is|home is|so) (?:really |very |so )?(?:cold|freezing) "
-    rf"(?:in here|inside|in the house|in my house|in the home)"
-    rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
-    rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
-    rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
-    rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|work on) (?:my|the|our) (?:furnace|heater|"
-    rf"boiler|heating)\b|\b(?:furnace|heater|boiler|heating) (?:fixed|repaired|looked at)\b"
-    rf"|\b(?:heat|heater|furnace|heat pump|boiler)s?\b(?: \S+){{0,6}} blow\w* (?:cold|cool|chilly)\b"
+_NO_HEAT = Gated(
+    re.compile(
+        rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
+        rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
+        rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
+        rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
+        rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
+        rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly|like (?:ice|an icebox|"
+        rf"a freezer|an igloo))\b"
+        rf"|\b(?:it'?s|its|it is|getting|house is|home is|so) (?:really |very |so )?(?:cold|freezing) "
+        rf"(?:in here|inside|in the house|in my house|in the home)"
+        rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
+        rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
+        rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
+        rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|work on) (?:my|the|our) (?:furnace|heater|"
+        rf"boiler|heating)\b|\b(?:furnace|heater|boiler|heating) (?:fixed|repaired|looked at)\b"
+        rf"|\b(?:heat|heater|furnace|heat pump|boiler)s?\b(?: \S+){{0,6}} blow\w* (?:cold|cool|chilly)\b"
+    ),
+    (
+        " blow",
+        "baseboard",
+        "boiler",
+        "chilly",
+        "cold",
+        "doesn",
+        "fix",
+        "freez",
+        "furnace ",
+        "furnace's ",
+        "heat ",
+        "heat's ",
+        "heater ",
+        "heater's ",
+        "heating",
+        "ignit",
+        "isn't heat",
+        "isn't warm",
+        "isnt",
+        "like an icebox",
+        "like an igloo",
+        "like ice",
+        "need a new furnace",
+        "need a new heater",
+        "need new furnace",
+        "need new heater",
+        "needs",
+        "no heat",
+        "no hot air",
+        "no hot water",
+        "no warm air",
+        "not getting warm",
+        "not heat",
+        "not warm",
+        "only",
+        "pilot",
+        "radiator",
+        "repair",
+        "sensor",
+        "wasn",
+        "won",
+        "work on my furnace",
+        "work on my heater",
+        "work on our furnace",
+        "work on our heater",
+        "work on the furnace",
+        "work on the heater",
+    ),
 )
-_NO_COOL = re.compile(
-    rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
-    rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
-    rf"|\b(?:quit|quits|stopped|stops|ain'?t) (?:blowing|putting out|pushing|making) (?:cold|cool)\b"
-    rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
-    rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
-    rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
-    rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
-    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
-    rf"|\b(?:fix|repair|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
-    rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
-    rf"looked at)\b"
-    rf"|\bblowing (?:warm|hot) air\b"
-    rf"|\b(?:ac|a c|air conditioner|air conditioning|mini split|unit)\b(?: \S+){{0,6}} blow\w* (?:warm|hot)\b"
-    rf"|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
-    rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
-    rf"|\bfrozen (?:coil|coils|lines?|up)\b"
-    rf"|\bice (?:on|all over|forming on|building up on|covering) (?:the )?(?:outdoor |outside |indoor )?"
-    rf"(?:unit|coils?|lines?|pipes?|ac|condenser)\b"
-    rf"|\b(?:unit|coils?|lines?) (?:is |are )?(?:frozen|iced up|icing up|covered in ice)\b"
-    rf"|\b(?:way |much |really |a lot )?hotter (?:than|upstairs|downstairs|in)\b|\btoo hot\b"
-    rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
+_NO_COOL = Gated(
+    re.compile(
+        rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
+        rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
+        rf"|\b(?:quit|quits|stopped|stops|ain'?t) (?:blowing|putting out|pushing|making) (?:cold|cool)\b"
+        rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
+        rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
+        rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
+        rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
+        rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
+        rf"|\b(?:fix|repair|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
+        rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
+        rf"looked at)\b"
+        rf"|\bblowing (?:warm|hot) air\b"
+        rf"|\b(?:ac|a c|air conditioner|air conditioning|mini split|unit)\b(?: \S+){{0,6}} blow\w* (?:warm|hot)\b"
+        rf"|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
+        rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
+        rf"|\bfrozen (?:coil|coils|lines?|up)\b"
+        rf"|\bice (?:on|all over|forming on|building up on|covering) (?:the )?(?:outdoor |outside |indoor )?"
+        rf"(?:unit|coils?|lines?|pipes?|ac|condenser)\b"
+        rf"|\b(?:unit|coils?|lines?) (?:is |are )?(?:frozen|iced up|icing up|covered in ice)\b"
+        rf"|\b(?:way |much |really |a lot )?hotter (?:than|upstairs|downstairs|in)\b|\btoo hot\b"
+        rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
+    ),
+    (
+        " blow",
+        "a c ",
+        "a c's ",
+        "a/c",
+        "ac ",
+        "ac's ",
+        "air ",
+        "air's ",
+        "an oven",
+        "boiling",
+        "capacitor",
+        "central",
+        "coil",
+        "compressor",
+        "condenser",
+        "cool",
+        "covered in ice",
+        "fix",
+        "frozen",
+        "heat pump ",
+        "heat pump's ",
+        "hot",
+        "ice all over ",
+        "ice building up on ",
+        "ice covering ",
+        "ice forming on ",
+        "ice on ",
+        "iced up",
+        "icing up",
+        "making",
+        "mini split ",
+        "mini split's ",
+        "need a new a c",
+        "need a new ac",
+        "need new a c",
+        "need new ac",
+        "needs",
+        "no a c",
+        "no ac",
+        "no cold air",
+        "not cold enough",
+        "not getting cold",
+        "only",
+        "outdoor",
+        "outside fan ",
+        "outside fan's ",
+        "outside unit ",
+        "outside unit's ",
+        "pushing",
+        "putting",
+        "service my a c",
+        "service my ac",
+        "service our a c",
+        "service our ac",
+        "service the a c",
+        "service the ac",
+        "stuffy",
+        "warm",
+        "work on my a c",
+        "work on my ac",
+        "work on our a c",
+        "work on our ac",
+        "work on the a c",
+        "work on the ac",
+    ),
 )
 _LEAK = Gated(
     re.compile(
@@ -113,12 +232,34 @@ _LEAK = Gated(
         "wet",
     ),
 )
-_NOISE = re.compile(
-    r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b|\bscreech\w*\b"
-    r"|\bsqueak\w*\b|\bclank\w*\b|\bwhistl\w*\b|\bgrind\w*\b"
-    r"|\bgrind(?:ing|s)?\b|\bbuzz(?:ing|es)?\b|\bhumm?(?:ing)?\b|\bclick(?:ing|s)\b|\bscreech(?:ing)?\b"
-    r"|\bwhistl(?:e|ing)\b|\bknock(?:ing|s)?\b|\bthump(?:ing)?\b|\bscreaming\b|\bsqueak(?:ing|y)?\b"
-    r"|\bvibrat(?:ing|ion|es)\b|\bhiss(?:ing)?\b|\bpopping\b|\bclanking\b"
+_NOISE = Gated(
+    re.compile(
+        r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b|\bscreech\w*\b"
+        r"|\bsqueak\w*\b|\bclank\w*\b|\bwhistl\w*\b|\bgrind\w*\b"
+        r"|\bgrind(?:ing|s)?\b|\bbuzz(?:ing|es)?\b|\bhumm?(?:ing)?\b|\bclick(?:ing|s)\b|\bscreech(?:ing)?\b"
+        r"|\bwhistl(?:e|ing)\b|\bknock(?:ing|s)?\b|\bthump(?:ing)?\b|\bscreaming\b|\bsqueak(?:ing|y)?\b"
+        r"|\bvibrat(?:ing|ion|es)\b|\bhiss(?:ing)?\b|\bpopping\b|\bclanking\b"
+    ),
+    (
+        "bang",
+        "buzz",
+        "clank",
+        "click",
+        "grind",
+        "hiss",
+        "hum",
+        "knock",
+        "loud",
+        "noise",
+        "noisy",
+        "popping",
+        "rattl",
+        "screaming",
+        "screech",
+        "squea",
+        "vibrat",
+        "whistl",
+    ),
 )
 _SMELL = re.compile(
     r"\bsmell(?:s|ing|y)?\b|\bodou?rs?\b|\bstinks?\b|\bstinky\b|\bmusty\b|\bmildew\b|\bmold(?:y)?\b"
@@ -149,12 +290,21 @@ _TROUBLE = re.compile(
 )
 _HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat(?! ?wave| index| outside)|boiler|heat pump)\b")
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
-_ELDER_AGE = re.compile(
-    r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
-    # "my dad who lives with me is ninety": a short clause between the relative and the age
-    r"aunt|uncle)(?: (?:who|that)(?: \S+){1,4}?)?(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|"
-    r"i'?m|i am) (?:almost |over |like )?"
-    r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
+_ELDER_AGE = Gated(
+    re.compile(
+        r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
+        # "my dad who lives with me is ninety": a short clause between the relative and the age
+        r"aunt|uncle)(?: (?:who|that)(?: \S+){1,4}?)?(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|"
+        r"i'?m|i am) (?:almost |over |like )?"
+        r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
+    ),
+    (
+        "10",
+        "11",
+        "7",
+        "8",
+        "9",
+    ),
 )
 _VULNERABLE: list[tuple[re.Pattern[str], str]] = [
     (
@@ -311,72 +461,226 @@ def _any(pattern: Pattern, utt: Utterance) -> bool:
 # What the writer's rules call `other` however the equipment is named: a request for something
 # other than a repair of a symptom (install, replace, quote, second opinion, move, permit), and
 # complaints that are neither heat nor cold (bills, humidity, airflow, cycling, breakers).
-_OTHER = re.compile(
-    r"\b(?:install\w*|replac\w*|swap\w* (?:out )?(?:the |my |our )?(?:old )?(?:thermostat|unit|system|furnace|ac|a c|"
-    r"heater|condenser|heat pump|boiler)|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
-    r"thermostat|ductwork|ducts)|quotes?|estimates?|bids?|second opinion|another opinion|upgrad\w*|"
-    r"electric(?:ity)? bills?|power bills?|energy bills?|utility bills?|bills? (?:is|are|was|has been|went)|"
-    r"humid\w*|sticky|clammy|muggy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
-    r"(?:barely|hardly|never) (?:gets?|puts? out|pushes?|blows?) (?:any |much )?air|(?:hardly any|not much|barely any) "
-    r"air|(?:comes?|turns?|kicks?|fires?|clicks?|starts?) (?:on|up) (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?"
-    r"(?:off|shuts? "
-    r"off|clicks? off|quits)"
-    r"(?: \S+){0,4} (?:back on|again)|"
-    r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
-    r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
-    r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
-    r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right|real (?:quick|fast)|"
-    r"quick|over and over|again and again|constantly|repeatedly)|on off on off|"
-    r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*|popp\w*|flipp\w*|kick\w* off)|"
-    r"tripp?ing the breaker|"
-    # Short cycling said plainly: "runs about five minutes then stops then starts then stops".
-    r"(?:runs?|running|comes? on|starts?|kicks? on)(?: \S+){0,4}? (?:then |and )?(?:stops|shuts? off|quits|cuts? out|"
-    r"turns? off)(?: \S+){0,2}? (?:then |and )(?:starts?|comes? (?:right )?(?:back )?on|kicks? (?:back )?on|"
-    r"starts? (?:right )?back up)|"
-    # Damage to the equipment itself: a dent, a truck, hail.
-    r"dent\w*|hail damage|(?:backed|ran|crashed|drove) (?:\S+ ){0,3}?into (?:it|the unit|my unit)|knocked over|"
-    r"shuts? off(?: \S+){0,5}? (?:starts?|comes?|kicks?|turns?) (?:up |back )?(?:on )?again|"
-    r"duct(?:s|work)?(?: \S+){0,4}? leak\w*|leaky duct(?:s|work)?|"
-    r"leak\w* (?:\S+ ){0,3}(?:in|from|out of) (?:the |my |our )?"
-    r"duct(?:s|work)?|"
-    r"(?:vents?|registers?|ducts?|grilles?) (?:are |is )?sweating|condensation on (?:the |my |our |all |of )*"
-    r"(?:\S+ )?(?:vents?|registers?|ducts?|grilles?)|"
-    r"(?:insulation|covering|foam|wrap\w*)(?: \S+){0,4} (?:refrigerant |copper |suction )?lines?|"
-    r"add(?:ing)? (?:a |an |another )?(?:return|vent|register|duct|zone)|(?:not )?up to code|code violations?|"
-    r"zon(?:e|es|ing)|dampers?|"
-    # Duct cleaning is its own job (the writers' brief lists it under `other`), not a tune-up.
-    r"duct cleaning|clean\w* (?:out )?(?:the |my |our |all |all the |all of the )?(?:air )?(?:ducts?|ductwork)|"
-    r"(?:ducts?|ductwork) (?:\S+ ){0,2}?cleaned|"
-    r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
-    r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
-    r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
-    r"inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
-    r"tilt\w*|sank|sinking|recharg\w*|top(?:ped)? (?:it |them )?off|(?:more|some|add|low on|needs?) "
-    r"(?:freon|refrigerant|coolant)|"
-    r"won'?t (?:stop|shut off)|never (?:stops|shuts off)|runs? (?:non ?stop|constantly|all the time))\b"
+_OTHER = Gated(
+    re.compile(
+        r"\b(?:install\w*|replac\w*|swap\w* (?:out )?(?:the |my |our )?(?:old )?(?:thermostat|unit|system|furnace|ac|a "
+        r"c|"
+        r"heater|condenser|heat pump|boiler)|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
+        r"thermostat|ductwork|ducts)|quotes?|estimates?|bids?|second opinion|another opinion|upgrad\w*|"
+        r"electric(?:ity)? bills?|power bills?|energy bills?|utility bills?|bills? (?:is|are|was|has been|went)|"
+        r"humid\w*|sticky|clammy|muggy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
+        r"(?:barely|hardly|never) (?:gets?|puts? out|pushes?|blows?) (?:any |much )?air|(?:hardly any|not much|barely a"
+        r"ny) "
+        r"air|(?:comes?|turns?|kicks?|fires?|clicks?|starts?) (?:on|up) (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?"
+        r"(?:off|shuts? "
+        r"off|clicks? off|quits)"
+        r"(?: \S+){0,4} (?:back on|again)|"
+        r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
+        r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
+        r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
+        r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right|real (?:quick|fast)|"
+        r"quick|over and over|again and again|constantly|repeatedly)|on off on off|"
+        r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*|popp\w*|flipp\w*|kick\w* off)|"
+        r"tripp?ing the breaker|"
+        # Short cycling said plainly: "runs about five minutes then stops then starts then stops".
+        r"(?:runs?|running|comes? on|starts?|kicks? on)(?: \S+){0,4}? (?:then |and )?(?:stops|shuts? off|quits|cuts? ou"
+        r"t|"
+        r"turns? off)(?: \S+){0,2}? (?:then |and )(?:starts?|comes? (?:right )?(?:back )?on|kicks? (?:back )?on|"
+        r"starts? (?:right )?back up)|"
+        # Damage to the equipment itself: a dent, a truck, hail.
+        r"dent\w*|hail damage|(?:backed|ran|crashed|drove) (?:\S+ ){0,3}?into (?:it|the unit|my unit)|knocked over|"
+        r"shuts? off(?: \S+){0,5}? (?:starts?|comes?|kicks?|turns?) (?:up |back )?(?:on )?again|"
+        r"duct(?:s|work)?(?: \S+){0,4}? leak\w*|leaky duct(?:s|work)?|"
+        r"leak\w* (?:\S+ ){0,3}(?:in|from|out of) (?:the |my |our )?"
+        r"duct(?:s|work)?|"
+        r"(?:vents?|registers?|ducts?|grilles?) (?:are |is )?sweating|condensation on (?:the |my |our |all |of )*"
+        r"(?:\S+ )?(?:vents?|registers?|ducts?|grilles?)|"
+        r"(?:insulation|covering|foam|wrap\w*)(?: \S+){0,4} (?:refrigerant |copper |suction )?lines?|"
+        r"add(?:ing)? (?:a |an |another )?(?:return|vent|register|duct|zone)|(?:not )?up to code|code violations?|"
+        r"zon(?:e|es|ing)|dampers?|"
+        # Duct cleaning is its own job (the writers' brief lists it under `other`), not a tune-up.
+        r"duct cleaning|clean\w* (?:out )?(?:the |my |our |all |all the |all of the )?(?:air )?(?:ducts?|ductwork)|"
+        r"(?:ducts?|ductwork) (?:\S+ ){0,2}?cleaned|"
+        r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
+        r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermos"
+        r"tat|"
+        r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
+        r"inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
+        r"tilt\w*|sank|sinking|recharg\w*|top(?:ped)? (?:it |them )?off|(?:more|some|add|low on|needs?) "
+        r"(?:freon|refrigerant|coolant)|"
+        r"won'?t (?:stop|shut off)|never (?:stops|shuts off)|runs? (?:non ?stop|constantly|all the time))\b"
+    ),
+    (
+        " again",
+        " and come on",
+        " and come right on",
+        " and comes on",
+        " and comes right on",
+        " and start",
+        " back on",
+        "add",
+        "air flow",
+        "airflow",
+        "barely",
+        "bid",
+        "bill",
+        "breaker",
+        "clammy",
+        "click on and ",
+        "clicks on and ",
+        "code violation",
+        "come on and ",
+        "comes on and ",
+        "condensation on ",
+        "constantly",
+        "convert",
+        "coolant",
+        "covering",
+        "cycl",
+        "damper",
+        "dent",
+        "duct",
+        "estimate",
+        "foam",
+        "freon",
+        "fuse",
+        "hail damage",
+        "hardly",
+        "humid",
+        "inspection",
+        "install",
+        "insulation",
+        "into",
+        "kick",
+        "knocked over",
+        "leaning",
+        "move",
+        "muggy",
+        "never",
+        "new",
+        "no air coming from",
+        "no air coming out",
+        "no air from",
+        "no air out",
+        "nonstop",
+        "not much air",
+        "off",
+        "on and on all",
+        "on and on every",
+        "on and on like",
+        "opinion",
+        "permit",
+        "quote",
+        "recharg",
+        "refrigerant",
+        "relocat",
+        "replac",
+        "run all the time",
+        "run non stop",
+        "runs all the time",
+        "runs non stop",
+        "sank",
+        "shut on and ",
+        "shuts on and ",
+        "sinking",
+        "sticky",
+        "swap",
+        "sweating",
+        "then",
+        "tilt",
+        "turn on and ",
+        "turns on and ",
+        "up to code",
+        "upgrad",
+        "weak",
+        "won't stop",
+        "wont stop",
+        "wrap",
+        "zone",
+        "zoning",
+    ),
 )
 # Symptoms that settle heat or cooling even next to an `other`, noise or leak word: the caller says
 # the air, the room or the system does not heat or cool.
-_SYMPTOM = re.compile(
-    r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
-    r"(?:not|ain'?t) (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|"
-    r"cold)|"
-    r"(?:hasn'?t|haven'?t|has not|hadn'?t) (?:worked|been working|heated|cooled|come on|kicked on)|"
-    r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
-    r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|"
-    r"blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
-    r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
-    r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
-    r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
-    r"(?:house|home|place|room|it)(?:'s| is| stays)? (?:getting |staying |still |so |really |pretty |"
-    r"way too )*(?:cold|hot|"
-    r"warm|freezing|chilly|an oven)|"
-    # The heat or cold that does not come, said around a sound: "isn't getting cold", "nothing's warming
-    # up", "clicks but never lights", radiators "stone cold".
-    r"(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool|warm|hot)|nothing(?:'s| is)? (?:warming|heating|cooling|cold|"
-    r"cool|warm|getting "
-    r"(?:warm|cold|hot))|never (?:lights|ignites|fires|catches|gets (?:warm|cold|hot))|"
-    r"(?:radiators?|registers?|vents?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
+_SYMPTOM = Gated(
+    re.compile(
+        r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
+        r"(?:not|ain'?t) (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|"
+        r"cold)|"
+        r"(?:hasn'?t|haven'?t|has not|hadn'?t) (?:worked|been working|heated|cooled|come on|kicked on)|"
+        r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
+        r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|"
+        r"blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
+        r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
+        r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
+        r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
+        r"(?:house|home|place|room|it)(?:'s| is| stays)? (?:getting |staying |still |so |really |pretty |"
+        r"way too )*(?:cold|hot|"
+        r"warm|freezing|chilly|an oven)|"
+        # The heat or cold that does not come, said around a sound: "isn't getting cold", "nothing's warming
+        # up", "clicks but never lights", radiators "stone cold".
+        r"(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool|warm|hot)|nothing(?:'s| is)? (?:warming|heating|cooling|co"
+        r"ld|"
+        r"cool|warm|getting "
+        r"(?:warm|cold|hot))|never (?:lights|ignites|fires|catches|gets (?:warm|cold|hot))|"
+        r"(?:radiators?|registers?|vents?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
+    ),
+    (
+        "ac's out",
+        "acs out",
+        "air's out",
+        "airs out",
+        "an oven",
+        "boiler's out",
+        "boilers out",
+        "chilly",
+        "cold",
+        "cool",
+        "dead",
+        "didn",
+        "died",
+        "doesn",
+        "freezing",
+        "frost",
+        "frozen",
+        "furnace's out",
+        "furnaces out",
+        "hadn",
+        "has not been working",
+        "has not come on",
+        "has not heated",
+        "has not kicked on",
+        "has not worked",
+        "hasn",
+        "haven",
+        "heat's out",
+        "heater's out",
+        "heaters out",
+        "heating",
+        "heats out",
+        "hot",
+        "ice",
+        "ignite",
+        "is out",
+        "isn",
+        "keeping",
+        "never catches",
+        "never fires",
+        "never lights",
+        "no a c",
+        "no ac",
+        "no air conditioning",
+        "no heat",
+        "not working",
+        "quit",
+        "stopped working",
+        "stuffy",
+        "temperature",
+        "warm",
+        "wasn",
+        "went out",
+        "won",
+    ),
 )
 _FAN_STILL = re.compile(
     r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
@@ -438,30 +742,87 @@ _INDOOR_TEMP = re.compile(
     r"|\b(?:won'?t|can'?t|doesn'?t|never) (?:get|go|drop|cool|warm|heat)\w* (?:\S+ ){0,2}?(?:below|under|above|"
     r"over|past) (\d{2,3})\b"
 )
-_SEASONAL = re.compile(
-    r"\b(?:maintenance|tune ?ups?|check ?ups?|(?:fall|spring|winter|summer|yearly|annual|seasonal|"
-    r"twice a year) (?:visit|service|check|inspection|maintenance)|service plan|maintenance plan|"
-    r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
-    r"safety (?:check|inspection)|"
-    r"(?:checked|looked at|serviced|tuned up|inspected|gone over)(?: out| over)? before (?:the )?(?:cold|winter|summer|"
-    r"heat|hot|freeze|season)|"
-    r"last serviced|look (?:it|things|everything) over|checked out before|"
-    # "give his ac a once over", "that time of year again", "the yearly thing", "clean my mini split heads"
-    r"once ?over|that time of (?:the )?year|the (?:yearly|annual) (?:thing|one|visit)|"
-    r"clean(?:ed|ing)? (?:out )?(?:my|the|our) (?:\S+ )?(?:heads|coils?|blower wheel)|"
-    r"(?<!fan )(?<!fan inside )(?<!blower )(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
-    r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
-    r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
-    r"(?:check|inspect)\w*|"
-    # "haven't had anybody look at it in five years", "check out the heater for the winter", "just routine",
-    # "flush the boiler and bleed the radiators", an inspection a city or a rental permit needs, "time for a cleaning"
-    r"(?:look|looked) at (?:\S+ ){0,3}in (?:like |about |over )?(?:\S+ )?(?:years?|ages|forever|a while)|"
-    r"(?:it'?s |its )?been (?:like |about |over )?(?:\S+ )?(?:years|two years|a couple years|a few years)|"
-    r"for (?:the )?(?:winter|summer|season|cold weather)|just (?:a )?routine|routine (?:check|service|visit)|"
-    r"bleed\w* (?:the )?radiators?|flush\w* (?:out )?(?:the )?(?:boiler|system|drain|condensate)|"
-    r"(?:heating|hvac|furnace|ac|mechanical|annual|city|rental) inspection|inspection (?:for|before)|"
-    r"rental (?:permit|inspection)|time for (?:a |the |its )?(?:cleaning|check\w*|service|tune ?up)|"
-    r"once a year|swap (?:the |out the )?filters?|filter (?:light|reminder|change|swap))\b"
+_SEASONAL = Gated(
+    re.compile(
+        r"\b(?:maintenance|tune ?ups?|check ?ups?|(?:fall|spring|winter|summer|yearly|annual|seasonal|"
+        r"twice a year) (?:visit|service|check|inspection|maintenance)|service plan|maintenance plan|"
+        r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
+        r"safety (?:check|inspection)|"
+        r"(?:checked|looked at|serviced|tuned up|inspected|gone over)(?: out| over)? before (?:the )?(?:cold|winter|sum"
+        r"mer|"
+        r"heat|hot|freeze|season)|"
+        r"last serviced|look (?:it|things|everything) over|checked out before|"
+        # "give his ac a once over", "that time of year again", "the yearly thing", "clean my mini split heads"
+        r"once ?over|that time of (?:the )?year|the (?:yearly|annual) (?:thing|one|visit)|"
+        r"clean(?:ed|ing)? (?:out )?(?:my|the|our) (?:\S+ )?(?:heads|coils?|blower wheel)|"
+        r"(?<!fan )(?<!fan inside )(?<!blower )(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wro"
+        r"ng|"
+        r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
+        r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
+        r"(?:check|inspect)\w*|"
+        # "haven't had anybody look at it in five years", "check out the heater for the winter",
+        # "just routine", "flush the boiler and bleed the radiators", an inspection a city or a rental
+        # permit needs, "time for a cleaning"
+        r"(?:look|looked) at (?:\S+ ){0,3}in (?:like |about |over )?(?:\S+ )?(?:years?|ages|forever|a while)|"
+        r"(?:it'?s |its )?been (?:like |about |over )?(?:\S+ )?(?:years|two years|a couple years|a few years)|"
+        r"for (?:the )?(?:winter|summer|season|cold weather)|just (?:a )?routine|routine (?:check|service|visit)|"
+        r"bleed\w* (?:the )?radiators?|flush\w* (?:out )?(?:the )?(?:boiler|system|drain|condensate)|"
+        r"(?:heating|hvac|furnace|ac|mechanical|annual|city|rental) inspection|inspection (?:for|before)|"
+        r"rental (?:permit|inspection)|time for (?:a |the |its )?(?:cleaning|check\w*|service|tune ?up)|"
+        r"once a year|swap (?:the |out the )?filters?|filter (?:light|reminder|change|swap))\b"
+    ),
+    (
+        "annual",
+        "bleed",
+        "check",
+        "clean",
+        "condensate",
+        "drain",
+        "fall",
+        "filter",
+        "flush",
+        "gone",
+        "great",
+        "inspected",
+        "inspection",
+        "look at ",
+        "look everything over",
+        "look it over",
+        "look things over",
+        "looked at ",
+        "maintenance",
+        "nothing is wrong",
+        "nothing's wrong",
+        "okay",
+        "once",
+        "rental permit",
+        "routine",
+        "run fine",
+        "run good",
+        "running fine",
+        "running good",
+        "runs fine",
+        "runs good",
+        "season",
+        "service plan",
+        "serviced",
+        "spring service",
+        "spring visit",
+        "summer",
+        "that time of the year",
+        "that time of year",
+        "time for ",
+        "tune up",
+        "tuned",
+        "tuneup",
+        "twice",
+        "weather",
+        "winter",
+        "working fine",
+        "working good",
+        "yearly",
+        "years",
+    ),
 )
 _NOISE_LIKE = re.compile(
     r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
