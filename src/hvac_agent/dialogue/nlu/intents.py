@@ -380,6 +380,9 @@ _ASKS = re.compile(
     r"|^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|can|will|would)\b"
 )
 _STARTS_ASKING = re.compile(r"^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|will|would)\b")
+# "a quote for a new system" wants a visit to quote; "how much is a quote" asks a price.
+_QUOTE_WORD = re.compile(r"\b(?:quote|estimate)\b")
+_PRICE_WORD = re.compile(r"\b(?:how much|charge|cost|costs|fee|free)\b")
 # A visit asked for after the question: "what would that run, can somebody come look".
 _BOOKED_AFTER = re.compile(
     r"\b(?:can|could|will|would) (?:somebody|someone|you|y'?all|a tech|a technician) (?:come|send|get out|stop by)\b"
@@ -467,9 +470,7 @@ def extract_intent(utt: Utterance, ctx: NluContext) -> tuple[Intent | None, Ques
                 continue  # "what size filter does a Goodman take": advice about, not which brands
             if (found := pattern.search(t)) and not _BOOKED_AFTER.search(t, found.end()):
                 return "question", topic  # type: ignore[return-value]  # the labels are QuestionTopics
-    wants_quote = re.search(r"\b(?:quote|estimate)\b", t) and not re.search(
-        r"\b(?:how much|charge|cost|costs|fee|free)\b", t
-    )
+    wants_quote = _QUOTE_WORD.search(t) and not _PRICE_WORD.search(t)
     price = _PRICE.search(t)
     if price and _BOOKED_AFTER.search(t, price.end()):
         price = None  # "what would that run us, can somebody come look": a visit is asked for

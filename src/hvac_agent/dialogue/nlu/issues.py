@@ -433,6 +433,10 @@ _LEAD_VERBS = frozenset(
 _ACRONYMS = re.compile(r"\b(?:ac|a c|a/c|hvac|co|c o)\b")
 _CLAUSE_SPLIT = re.compile(r"[.,;!?]| and | but | so | also ")
 _ISSUE_LEAD = re.compile(r"^(?:yeah|yes|well|so|okay|ok|and|hi|hello|um|uh|oh|like)\s+")
+_CALLING_ABOUT = re.compile(
+    r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
+    r"the (?:problem|issue) is|it'?s that|i think)\s+"
+)
 
 
 @dataclass
@@ -1302,12 +1306,7 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
             continue
         c = _span(c, m.start())
         c = _ISSUE_LEAD.sub("", c)
-        c = re.sub(
-            r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
-            r"the (?:problem|issue) is|it'?s that|i think)\s+",
-            "",
-            c,
-        )
+        c = _CALLING_ABOUT.sub("", c)
         if c and c not in keep:
             keep.append(c)
     if not keep and category in ("no_heat", "no_cooling"):

@@ -36,6 +36,10 @@ _MONTHS = (
 )
 _NON_WORD = re.compile(r"[^a-z0-9'#+ ]+")
 _SPACES = re.compile(r"\s+")
+_SPACED_UNIT = re.compile(r"#\s*(\d(?:\s+\d)+)\b")
+_HASH_GAP = re.compile(r"#\s+(?=\d)")
+_LONE_SIGN = re.compile(r"[+#](?!\d)")
+_LONE_QUOTE = re.compile(r"(?<![a-z0-9])'|'(?![a-z])")
 # Pure hesitation sounds: never meaningful. "like" and "oh" are not here: they carry meaning
 # ("smells like gas", "twelve oh five").
 _UH_HUH = re.compile(r"\b(?:uh huh|uh hu|uhuh huh|mm hmm|mm hm|mhm|mhmm|mmhmm|um hmm|uh hum|um hum|mm hum)\b")
@@ -58,10 +62,10 @@ def normalise(text: str) -> str:
     s = s.replace("(", " ").replace(")", " ")
     s = _NON_WORD.sub(" ", s)
     # Keep "+" only right before a digit (E.164), "#" only before a digit (unit numbers, "# 105" too).
-    s = re.sub(r"#\s*(\d(?:\s+\d)+)\b", lambda m: "#" + re.sub(r"\s+", "", m.group(1)), s)  # "# 2 0 3"
-    s = re.sub(r"#\s+(?=\d)", "#", s)
-    s = re.sub(r"[+#](?!\d)", " ", s)
-    s = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", s)
+    s = _SPACED_UNIT.sub(lambda m: "#" + _SPACES.sub("", m.group(1)), s)  # "# 2 0 3"
+    s = _HASH_GAP.sub("#", s)
+    s = _LONE_SIGN.sub(" ", s)
+    s = _LONE_QUOTE.sub(" ", s)
     # Keep the grunts that mean yes/no before hesitation sounds are dropped.
     s = _UH_HUH.sub(" uhhuh ", s)
     s = _UH_UH.sub(" uhuh ", s)
