@@ -1395,14 +1395,14 @@ def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency:
     """Urgency and its reasons for `res.category` (called again when the semantic head names the
     category the rules could not)."""
     reasons: list[str] = []
-    for pattern, reason in _VULNERABLE:
-        if _any(pattern, utt):
-            reasons.append(reason)
-    if "elderly occupant" not in reasons and _ELDER_AGE.search(utt.dig):
-        reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
-    if res.category is not None and res.category not in ("no_heat", "no_cooling"):
-        # The writer's rule: occupants make it urgent only when the home has no heat or cooling.
-        reasons = []
+    # The writer's rule: occupants make it urgent only when the home has no heat or cooling (so
+    # for a leak or a noise they are not looked for at all).
+    if res.category in (None, "no_heat", "no_cooling"):
+        for pattern, reason in _VULNERABLE:
+            if _any(pattern, utt):
+                reasons.append(reason)
+        if "elderly occupant" not in reasons and _ELDER_AGE.search(utt.dig):
+            reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
     if res.category == "no_heat" and (_any(_FREEZING, utt) or _COLD_FORECAST.search(utt.dig)):
         reasons.append("no heat in freezing weather")
     elif res.category in ("no_heat", "no_cooling") and (extreme := _extreme_inside(utt)) == res.category:
