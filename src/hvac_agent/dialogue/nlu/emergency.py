@@ -499,15 +499,26 @@ def _skunk_gas(utt: Utterance) -> bool:
 
 
 # A rotten smell is the odorant when the caller has gas equipment: "a rotten smell by the gas furnace".
-_ROTTEN_SMELL = re.compile(
-    r"\brott(?:en|ing)(?: kind of| sort of| like| kinda)? (?:smell|odou?r|stench|stink)\b|\b(?:smell\w*"
-    r"|stinks?) (?:\S+ ){0,2}?rott(?:en|ing)\b"
+_ROTTEN_SMELL = Gated(
+    re.compile(
+        r"\brott(?:en|ing)(?: kind of| sort of| like| kinda)? (?:smell|odou?r|stench|stink)\b|\b(?:smell\w*"
+        r"|stinks?) (?:\S+ ){0,2}?rott(?:en|ing)\b"
+    ),
+    (
+        "rotten",
+        "rotting",
+    ),
 )
 _GAS_NAMED = re.compile(r"\b(?:gas(?! company| bill| station| utility)|propane|(?:gas )?meter)\b")
 # "how do i shut off the gas, it smells really bad": shutting off the gas because of a smell.
 _SHUT_OFF_GAS = re.compile(r"\b(?:shut|turn)(?:ting)? (?:off|down) (?:the |my |our )?(?:gas|propane)\b")
 # A hiss by the gas piping, with a smell: "a hissing behind the furnace where the pipe is, smells like garbage".
-_HISS = re.compile(r"\bhiss\w*")
+_HISS = Gated(
+    re.compile(
+        r"\bhiss\w*",
+    ),
+    ("hiss",),
+)
 _PIPING = re.compile(r"\b(?:pipes?|line|meter|valve|furnace|heater|water heater|stove)\b")
 # Refrigerant hisses too: a hiss at the cooling side is not gas.
 _COOLING_SIDE = re.compile(
@@ -550,7 +561,21 @@ _SULPHUR_WATER = re.compile(
 )
 # A danger over and done with: "we had a gas leak last month that atmos fixed", "the co alarm went off
 # last week, the fire department said levels were zero".
-_WHEN_PAST = re.compile(r"\b(?:last (?:week|month|night|year|winter|time)|yesterday|(?:days?|weeks?|months?) ago)\b")
+_WHEN_PAST = Gated(
+    re.compile(
+        r"\b(?:last (?:week|month|night|year|winter|time)|yesterday|(?:days?|weeks?|months?) ago)\b",
+    ),
+    (
+        "ago",
+        "last month",
+        "last night",
+        "last time",
+        "last week",
+        "last winter",
+        "last year",
+        "yesterday",
+    ),
+)
 _RESOLVED = re.compile(
     r"\b(?:fixed|repaired|took care of|turned out|was (?:nothing|fine|the detector|a false)|false alarm|all clear|"
     r"levels? (?:were|was) (?:zero|fine|normal|ok|okay)|(?:said|says) (?:it was |it'?s |everything (?:was |is )?|"
@@ -646,15 +671,34 @@ def _gas(utt: Utterance) -> bool:
 
 # Sent out of the house, or the equipment shut off, by someone who measured: "the firefighters
 # measured something and shut off the furnace", "a man from the city told us to get out".
-_EVACUATED = re.compile(
-    r"\b(?:told|asked|made|said for) (?:us|me|everyone|everybody|them) (?:to )?(?:get out|leave|evacuate|go outside)\b"
-    r"|\b(?:we'?re|we are|were|i'?m|i am|everyone'?s|everyone is) (?:all )?(?:outside|out of the house) (?:now"
-    r"|already)\b"
-    r"|\b(?:measured|tested|metered|detected|found)\b(?: \S+){0,8}? (?:shut|turned) (?:off|down) (?:the |our |my )?"
-    r"(?:furnace|heater|boiler|gas)\b"
-    r"|\b(?:fire ?fighters?|fire department|fire dept|gas company|utility)\b(?: \S+){0,10}? (?:shut|turned) (?:off"
-    r"|down) "
-    r"(?:the |our |my )?(?:furnace|heater|boiler)\b"
+_EVACUATED = Gated(
+    re.compile(
+        r"\b(?:told|asked|made|said for) (?:us|me|everyone|everybody|them) (?:to )?(?:get out|leave|evacuate|go outside"
+        r")\b"
+        r"|\b(?:we'?re|we are|were|i'?m|i am|everyone'?s|everyone is) (?:all )?(?:outside|out of the house) (?:now"
+        r"|already)\b"
+        r"|\b(?:measured|tested|metered|detected|found)\b(?: \S+){0,8}? (?:shut|turned) (?:off|down) (?:the |our |my )?"
+        r"(?:furnace|heater|boiler|gas)\b"
+        r"|\b(?:fire ?fighters?|fire department|fire dept|gas company|utility)\b(?: \S+){0,10}? (?:shut|turned) (?:off"
+        r"|down) "
+        r"(?:the |our |my )?(?:furnace|heater|boiler)\b"
+    ),
+    (
+        "already",
+        "asked",
+        "detected",
+        "fire",
+        "found",
+        "gas company",
+        "made",
+        "measured",
+        "metered",
+        "now",
+        "said",
+        "tested",
+        "told",
+        "utility",
+    ),
 )
 
 

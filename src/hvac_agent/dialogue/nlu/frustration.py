@@ -10,11 +10,37 @@ from hvac_agent.dialogue.nlu.types import NluContext
 
 TRANSFER_AT = 0.7
 
-_STRONG_SWEAR = re.compile(
-    r"\b(?:fuck\w*|f\*+\w*|motherfuck\w*|shit\w*|bullshit|bitch\w*|asshole|goddamn\w*|god damn|"
-    r"piss(?:ed)?(?: off)?|screw (?:this|you|it))\b"
+_STRONG_SWEAR = Gated(
+    re.compile(
+        r"\b(?:fuck\w*|f\*+\w*|motherfuck\w*|shit\w*|bullshit|bitch\w*|asshole|goddamn\w*|god damn|"
+        r"piss(?:ed)?(?: off)?|screw (?:this|you|it))\b"
+    ),
+    (
+        "*",
+        "asshole",
+        "bitch",
+        "fuck",
+        "god damn",
+        "goddamn",
+        "piss",
+        "screw",
+        "shit",
+    ),
 )
-_MILD_SWEAR = re.compile(r"\b(?:damn\w*|dammit|crap|hell|freaking|friggin\w*|frigging|bloody)\b")
+_MILD_SWEAR = Gated(
+    re.compile(
+        r"\b(?:damn\w*|dammit|crap|hell|freaking|friggin\w*|frigging|bloody)\b",
+    ),
+    (
+        "bloody",
+        "crap",
+        "dammit",
+        "damn",
+        "freaking",
+        "friggin",
+        "hell",
+    ),
+)
 # Words that describe the problem as often as the call ("a terrible smell", "an annoying noise",
 # "the heat won't come on") count only when aimed at the call itself.
 _AIMED = (
@@ -100,7 +126,12 @@ _ALREADY = re.compile(
 )
 
 
-_I_SAID = re.compile(r"\bi said\b")
+_I_SAID = Gated(
+    re.compile(
+        r"\bi said\b",
+    ),
+    ("i said",),
+)
 
 
 def _similar(a: list[str], b: list[str]) -> float:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 
@@ -42,6 +42,9 @@ class Gated:
 
     def findall(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
         return self.pattern.findall(string, pos, endpos) if self._gate.search(string) else []
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:
+        return self.pattern.sub(repl, string, count) if self._gate.search(string) else string
 
 
 def _trie(words: Iterable[str]) -> str:

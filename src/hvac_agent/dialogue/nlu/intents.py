@@ -328,7 +328,12 @@ _PRICE = re.compile(
     r"expensive|dispatch fee|service fee|trip charge|what do you charge|ballpark|what(?:'?s| does| would| will) "
     r"(?:it|that|a \S+(?: \S+)?) (?:run|set me back)|run (?:me|us)|how much for)\b"
 )
-_QUOTE = re.compile(r"\b(?:pricing)\b")
+_QUOTE = Gated(
+    re.compile(
+        r"\b(?:pricing)\b",
+    ),
+    ("pricing",),
+)
 # The profile's FAQ topics (issue 10): asked about, not a request for a visit.
 _TOPIC_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (

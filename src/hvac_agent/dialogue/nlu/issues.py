@@ -282,7 +282,30 @@ _EQUIPMENT_BROKEN = re.compile(
     rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}"
 )
 
-_PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
+_PROBLEM_IS = Gated(
+    re.compile(
+        r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b",
+    ),
+    (
+        "issue is",
+        "it is the a c",
+        "it is the ac",
+        "it is the air",
+        "it is the furnace",
+        "it is the heat",
+        "it's the a c",
+        "it's the ac",
+        "it's the air",
+        "it's the furnace",
+        "it's the heat",
+        "its the a c",
+        "its the ac",
+        "its the air",
+        "its the furnace",
+        "its the heat",
+        "problem is",
+    ),
+)
 _COLD_AIR = re.compile(r"\b(?:air|vents?)(?: \S+){0,6} (?:is|are|feels?|blows?|blowing) (?:cold|cool|freezing)\b")
 _TROUBLE = re.compile(
     r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|shuts? off|"
@@ -692,7 +715,18 @@ _FAN_STILL = re.compile(
     r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
 )
 # "ice cold" is a feel, not ice.
-_ICE = re.compile(r"(?<!like )\b(?:ice(?! cold)|iced|icing|icy|frost\w*|frozen|froze)\b")
+_ICE = Gated(
+    re.compile(
+        r"(?<!like )\b(?:ice(?! cold)|iced|icing|icy|frost\w*|frozen|froze)\b",
+    ),
+    (
+        "frost",
+        "froze",
+        "ice",
+        "icing",
+        "icy",
+    ),
+)
 _BOARD_CODE = re.compile(
     r"\berror codes?\b|\b(?:light|led)s? (?:blinks?|blinking|flashing|flashes)\b"
     r"|\b(?:blinking|flashing) (?:light|code|led)s?\b"
@@ -732,10 +766,17 @@ _OTHER_EQUIPMENT = re.compile(
     r"\b(?:system|unit|furnace|ac|a c|air conditioner|heat pump|mini split|boiler|condenser|ducts?|ductwork|zon\w*|"
     r"humidifier|dehumidifier|heater)\b"
 )
-_WALL_THING = re.compile(
-    r"\b(?:screen|display|buttons?|numbers?|readout)(?: \S+){0,2}? (?:on|of) the (?:wall thing\w*|thing on the wall)\b"
-    r"|\b(?:wall thing\w*|thing on the wall)(?:'s| is)? (?:\S+ ){0,3}(?:blank|dead|dark|flicker\w*|blink\w*|"
-    r"frozen|stuck|wrong)\b"
+_WALL_THING = Gated(
+    re.compile(
+        r"\b(?:screen|display|buttons?|numbers?|readout)(?: \S+){0,2}? (?:on|of) the (?:wall thing\w*|thing on the wall"
+        r")\b"
+        r"|\b(?:wall thing\w*|thing on the wall)(?:'s| is)? (?:\S+ ){0,3}(?:blank|dead|dark|flicker\w*|blink\w*|"
+        r"frozen|stuck|wrong)\b"
+    ),
+    (
+        "thing on the wall",
+        "wall thing",
+    ),
 )
 # Temperatures said for the house: "house is 61 degrees", "it's eighty one in here".
 _INDOOR_TEMP = re.compile(
@@ -887,9 +928,17 @@ def _house_feel(utt: Utterance) -> IssueCategory | None:
 
 # The mode the caller wants, said against what comes out: "blowing warm when i have it on cool",
 # "only blows cold even when i put it on the sun".
-_WANTED_MODE = re.compile(
-    r"\b(?:when|while|even when|even though|but|and) (?:i'?ve |i |we |we'?ve )?(?:have|had|put|set|turn|switch)\w* it "
-    r"(?:on|to|in) (?:the )?(?:little )?(?P<mode>cool\w*|heat\w*|ac|sun|snowflake|warm)\b"
+_WANTED_MODE = Gated(
+    re.compile(
+        r"\b(?:when|while|even when|even though|but|and) (?:i'?ve |i |we |we'?ve )?(?:have|had|put|set|turn|switch)\w* "
+        r"it "
+        r"(?:on|to|in) (?:the )?(?:little )?(?P<mode>cool\w*|heat\w*|ac|sun|snowflake|warm)\b"
+    ),
+    (
+        " it in ",
+        " it on ",
+        " it to ",
+    ),
 )
 # "the thermostat says it's heating but nothing happens": the mode named fails.
 _MODE_FAILS = re.compile(
@@ -1033,7 +1082,12 @@ def _mode_refused(utt: Utterance) -> re.Match[str] | None:
 _HEATS_FINE = re.compile(
     r"\bheat(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bheat(?:ing)? (?:works|is working)\b"
 )
-_COOLS_FINE = re.compile(r"\bcool(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bcooling (?:works|is working)\b")
+_COOLS_FINE = Gated(
+    re.compile(
+        r"\bcool(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bcooling (?:works|is working)\b",
+    ),
+    ("cool",),
+)
 _FAILS = r"\b(?:not|won'?t|doesn'?t|isn'?t|never|nothing on) (?:\S+ )?"
 _COOL_FAILS = re.compile(_FAILS + r"(?:cool\w*|cold|ac)\b")
 _HEAT_FAILS = re.compile(_FAILS + r"(?:heat\w*|warm\w*)\b")

@@ -213,7 +213,15 @@ _STREET_AFTER = frozenset(
     }
 )
 _LAST_NAME = re.compile(r"\b(?:last name|surname|family name)(?: is|'s)?\s+")
-_WITH_A = re.compile(r"\bwith an? ([a-z])\b")
+_WITH_A = Gated(
+    re.compile(
+        r"\bwith an? ([a-z])\b",
+    ),
+    (
+        "with a ",
+        "with an ",
+    ),
+)
 _APOSTROPHE_NAME = re.compile(r"^(?:o|d|l|mc|mac)'[a-z]{2,}$")
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _TITLE_PARTS = re.compile(r"(^|[\-'])([a-z])")
@@ -455,7 +463,20 @@ def _remark_free(utt: Utterance) -> Utterance:
 
 
 # Capitals told letter by letter: "dimarco, capital d little i capital m" → DiMarco.
-_CASE_REMARK = re.compile(r"(?:\b(?:capital|big|upper ?case|little|small|lower ?case) [a-z]\b ?){2,}")
+_CASE_REMARK = Gated(
+    re.compile(
+        r"(?:\b(?:capital|big|upper ?case|little|small|lower ?case) [a-z]\b ?){2,}",
+    ),
+    (
+        "big ",
+        "capital ",
+        "little ",
+        "lower case ",
+        "lowercase ",
+        "small ",
+        "upper",
+    ),
+)
 _CASE_LETTER = re.compile(r"\b(capital|big|upper ?case|little|small|lower ?case) ([a-z])\b")
 
 

@@ -30,6 +30,7 @@ from hvac_agent.dialogue.nlu.corrections import extract_correction
 from hvac_agent.dialogue.nlu.dates import extract_window
 from hvac_agent.dialogue.nlu.emergency import extract_emergency
 from hvac_agent.dialogue.nlu.frustration import frustration_score
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.intents import advice, extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
 from hvac_agent.dialogue.nlu.named_slot import named_correction
@@ -278,8 +279,12 @@ def warm_up() -> None:
 
 
 # A ZIP named with its digits: "the zip is 78756", "zip code's 78756", "78756 for the zip".
-_ZIP_SAID = re.compile(
-    r"\bzip(?: code)?(?:'s| is| was| should be| would be| it'?s)? (\d{5})\b|\b(\d{5}) (?:for|is|as) (?:the|my) zip\b"
+_ZIP_SAID = Gated(
+    re.compile(
+        r"\bzip(?: code)?(?:'s| is| was| should be| would be| it'?s)? (\d{5})\b|\b(\d{5}) (?:for|is|as) (?:the|my) zip"
+        r"\b"
+    ),
+    ("zip",),
 )
 _PHONE_PART = re.compile(
     r"\b(?P<area>area code)\b|\b(?P<middle>middle (?:part|three|digits|bit|numbers))\b"
