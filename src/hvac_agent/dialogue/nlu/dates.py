@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext, WindowChoice
 from hvac_agent.dialogue.state import WindowOffer
@@ -193,13 +194,20 @@ _COUNT = {
     "couple of": 2,
     "few": 3,
 }
-_RELATIVE = re.compile(
-    r"\bin (?:a |the next )?(?P<n>a|one|two|three|four|five|six|seven|couple(?: of)?|few|\d{1,2}) "
-    r"(?P<unit>days?|weeks?)\b"
-    rf"|\b(?:a|one) week from (?P<from>today|now|tomorrow|{_WD})\b"
-    r"|\b(?P<wknd>(?:this |the |next |this coming )?weekend)\b"
-    r"|\b(?P<nextweek>(?:sometime |early |anytime |any time |any day )?next week|the week after next)\b"
-    r"|\b(?P<endweek>(?:the )?end of (?:the|this) week|later this week)\b"
+_RELATIVE = Gated(
+    re.compile(
+        r"\bin (?:a |the next )?(?P<n>a|one|two|three|four|five|six|seven|couple(?: of)?|few|\d{1,2}) "
+        r"(?P<unit>days?|weeks?)\b"
+        rf"|\b(?:a|one) week from (?P<from>today|now|tomorrow|{_WD})\b"
+        r"|\b(?P<wknd>(?:this |the |next |this coming )?weekend)\b"
+        r"|\b(?P<nextweek>(?:sometime |early |anytime |any time |any day )?next week|the week after next)\b"
+        r"|\b(?P<endweek>(?:the )?end of (?:the|this) week|later this week)\b"
+    ),
+    (
+        " day",
+        " week",
+        "weekend",
+    ),
 )
 # What the patterns above do not know ("next month", "a fortnight"): dateparser, at a few ms.
 _FALLBACK_HINT = re.compile(

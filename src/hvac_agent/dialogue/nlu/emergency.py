@@ -606,9 +606,25 @@ _EQUIPMENT = re.compile(
     r"|wires?|wiring|outlets?|breakers?|panel|"
     r"closet|attic|ducts?|blower|air handler|compressor|condenser|boiler|gas logs?|gas fireplace|logs)\b"
 )
-_STILL_NOW = re.compile(
-    r"\b(?:still|again|right now|today|tonight|currently|keeps|back|worse)\b"
-    r"|\bnow (?:it|there|i|we)(?:'?s| is| can| \S+)? (?:\S+ )?(?:smell\w*|hear|see|going|beeping|back|again)\b"
+_STILL_NOW = Gated(
+    re.compile(
+        r"\b(?:still|again|right now|today|tonight|currently|keeps|back|worse)\b"
+        r"|\bnow (?:it|there|i|we)(?:'?s| is| can| \S+)? (?:\S+ )?(?:smell\w*|hear|see|going|beeping|back|again)\b"
+    ),
+    (
+        "again",
+        "back",
+        "currently",
+        "keeps",
+        "now i",
+        "now there",
+        "now we",
+        "right now",
+        "still",
+        "today",
+        "tonight",
+        "worse",
+    ),
 )
 # Said just after the danger, the danger is present again: "about a gas smell and it's still there".
 _AGAIN_AFTER = re.compile(r"(?: \S+){0,4}? (?:still|again|back|now|worse)\b")

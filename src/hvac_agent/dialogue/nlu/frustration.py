@@ -119,10 +119,25 @@ _EXPLICIT = Gated(
         "you people",
     ),
 )
-_ALREADY = re.compile(
-    r"\b(?:i (?:already|just) (?:told|said|gave|answered)|i told you|like i said|i said already|"
-    r"already told|how many times|i'?ve said|asked (?:me )?that already|"
-    r"you asked (?:me )?(?:that|already))\b"
+_ALREADY = Gated(
+    re.compile(
+        r"\b(?:i (?:already|just) (?:told|said|gave|answered)|i told you|like i said|i said already|"
+        r"already told|how many times|i'?ve said|asked (?:me )?that already|"
+        r"you asked (?:me )?(?:that|already))\b"
+    ),
+    (
+        "already",
+        "asked",
+        "how many times",
+        "i just answered",
+        "i just gave",
+        "i just said",
+        "i just told",
+        "i told you",
+        "i've said",
+        "ive said",
+        "like i said",
+    ),
 )
 
 

@@ -266,15 +266,33 @@ _SMELL = re.compile(
     r"|\brotten eggs?\b|\bsulfur\b|\bfumes\b"
 )
 _THERMOSTAT = re.compile(r"\bthermostats?\b|\bnest\b|\becobee\b|\bhoneywell\b|\bscreen is blank\b|\bwall control\b")
-_MAINT = re.compile(
-    r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
-    r"(?:my|the|our) (?:system|unit|furnace|ac|a c|air conditioner|heater|heat pump|boiler|hvac)\b"
-    r"|\b(?:system|unit|furnace|ac|heater|heat pump|boiler) serviced\b|\bannual\b|\bseasonal\b"
-    r"|\bclean(?:ing)? (?:the |my )?(?:unit|system|coils)\b"
-    r"|\b(?:a|the) cleaning (?:on|of|for) (?:the |my |our )?(?:\S+ )?"
-    r"(?:splits?|units?|system|ac|a c|furnace|heat pump)\b"
-    r"|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
-    r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
+_MAINT = Gated(
+    re.compile(
+        r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
+        r"(?:my|the|our) (?:system|unit|furnace|ac|a c|air conditioner|heater|heat pump|boiler|hvac)\b"
+        r"|\b(?:system|unit|furnace|ac|heater|heat pump|boiler) serviced\b|\bannual\b|\bseasonal\b"
+        r"|\bclean(?:ing)? (?:the |my )?(?:unit|system|coils)\b"
+        r"|\b(?:a|the) cleaning (?:on|of|for) (?:the |my |our )?(?:\S+ )?"
+        r"(?:splits?|units?|system|ac|a c|furnace|heat pump)\b"
+        r"|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
+        r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
+    ),
+    (
+        "annual",
+        "before summer",
+        "before winter",
+        "check",
+        "clean",
+        "filter",
+        "inspection",
+        "maintenance",
+        "prevent",
+        "seasonal",
+        "service",
+        "servicing",
+        "tune up",
+        "tuneup",
+    ),
 )
 _HEAT_WORDS = re.compile(rf"\b{_HEAT_EQUIP}\b|\bcold\b|\bfreezing\b")
 _COOL_WORDS = re.compile(rf"\b{_COOL_EQUIP}\b|\bhot\b")
@@ -732,10 +750,18 @@ _BOARD_CODE = re.compile(
     r"|\b(?:blinking|flashing) (?:light|code|led)s?\b"
 )
 # Refrigerant escaping is a leak, whatever else is asked (a quote, a recharge) or heard (a hiss).
-_REFRIGERANT_LEAK = re.compile(
-    r"\b(?:freon|refrigerant|coolant)\b(?: \S+){0,8}? (?:leak\w*|losing|escaping)\b"
-    r"|\b(?:leak\w*|losing|lose|loses)(?: \S+){0,8}? (?:freon|refrigerant|coolant)\b"
-    r"|\bleak (?:in|on|at) the (?:coil|lines?|line set|evaporator|condenser)\b"
+_REFRIGERANT_LEAK = Gated(
+    re.compile(
+        r"\b(?:freon|refrigerant|coolant)\b(?: \S+){0,8}? (?:leak\w*|losing|escaping)\b"
+        r"|\b(?:leak\w*|losing|lose|loses)(?: \S+){0,8}? (?:freon|refrigerant|coolant)\b"
+        r"|\bleak (?:in|on|at) the (?:coil|lines?|line set|evaporator|condenser)\b"
+    ),
+    (
+        "coolant",
+        "freon",
+        "leak",
+        "refrigerant",
+    ),
 )
 _WATER_PIPES = re.compile(
     r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|going to|are going to) freeze|"
@@ -869,10 +895,30 @@ _SEASONAL = Gated(
         "years",
     ),
 )
-_NOISE_LIKE = re.compile(
-    r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
-    r"scrap(?:e|es|ing)|chirp\w*|tick(?:s|ing)|clunk\w*|clang\w*|screams?|howl\w*|racket|"
-    r"(?:making|makes|made) (?:a |this |that |some )?(?!no |not |any )(?:\S+ )?(?:sound|racket|noise)|boom\w*)\b"
+_NOISE_LIKE = Gated(
+    re.compile(
+        r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
+        r"scrap(?:e|es|ing)|chirp\w*|tick(?:s|ing)|clunk\w*|clang\w*|screams?|howl\w*|racket|"
+        r"(?:making|makes|made) (?:a |this |that |some )?(?!no |not |any )(?:\S+ )?(?:sound|racket|noise)|boom\w*)\b"
+    ),
+    (
+        "boom",
+        "chirp",
+        "clang",
+        "clunk",
+        "groan",
+        "howl",
+        "noise",
+        "racket",
+        "roar",
+        "rumbl",
+        "scrap",
+        "scream",
+        "shudder",
+        "sound",
+        "tick",
+        "whin",
+    ),
 )
 
 
@@ -900,11 +946,24 @@ _WORKS_FINE = re.compile(
     r"(?:fine|great|okay|ok)\b"
     r"|(?<!fan )(?<!fan inside )(?<!blower )\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
 )
-_HOUSE_COLD = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
-    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
-    r"(?:cold|freezing|chilly|colder(?: and colder)?|like (?:ice|an icebox|a freezer|an igloo))\b"
-    r"|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+_HOUSE_COLD = Gated(
+    re.compile(
+        r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+        r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+        r"(?:cold|freezing|chilly|colder(?: and colder)?|like (?:ice|an icebox|a freezer|an igloo))\b"
+        r"|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+    ),
+    (
+        "chilly",
+        "cold",
+        "freez",
+        "heat mode",
+        "in heat",
+        "like an icebox",
+        "like an igloo",
+        "like ice",
+        "on heat",
+    ),
 )
 _HOUSE_HOT = re.compile(
     r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "

@@ -212,7 +212,16 @@ _STREET_AFTER = frozenset(
         "terrace",
     }
 )
-_LAST_NAME = re.compile(r"\b(?:last name|surname|family name)(?: is|'s)?\s+")
+_LAST_NAME = Gated(
+    re.compile(
+        r"\b(?:last name|surname|family name)(?: is|'s)?\s+",
+    ),
+    (
+        "family name",
+        "last name",
+        "surname",
+    ),
+)
 _WITH_A = Gated(
     re.compile(
         r"\bwith an? ([a-z])\b",
@@ -436,7 +445,17 @@ _BUT_JUST = re.compile(
 
 
 # A name started and then said again properly: "it's beth well elizabeth carter", "bob i mean robert".
-_NAME_REPAIR = re.compile(r"(?<=[a-z]) (?:well|i mean|or rather|no wait)(?: (?:it'?s|its|um|uh))? (?=[a-z])")
+_NAME_REPAIR = Gated(
+    re.compile(
+        r"(?<=[a-z]) (?:well|i mean|or rather|no wait)(?: (?:it'?s|its|um|uh))? (?=[a-z])",
+    ),
+    (
+        " i mean ",
+        " no wait ",
+        " or rather ",
+        " well ",
+    ),
+)
 _NAME_REPAIR_START = re.compile(
     r"^(?:(?:oh|uh|um|yeah|yes|well|so|ha|haha|hah|okay|ok) )*(?:it'?s |its |this is |i'?m |my name is )?"
 )

@@ -47,7 +47,16 @@ _UH_HUH = Gated(
     re.compile(r"\b(?:uh huh|uh hu|uhuh huh|mm hmm|mm hm|mhm|mhmm|mmhmm|um hmm|uh hum|um hum|mm hum)\b"),
     ("mhm", "mm hm", "mm hum", "uh hu", "um hmm", "um hum"),
 )
-_UH_UH = re.compile(r"\b(?:uh uh|huh uh|uh oh no|nuh uh|mm mm)\b")
+_UH_UH = Gated(
+    re.compile(
+        r"\b(?:uh uh|huh uh|uh oh no|nuh uh|mm mm)\b",
+    ),
+    (
+        "mm mm",
+        "uh oh no",
+        "uh uh",
+    ),
+)
 _FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mmm"})
 
 
