@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.names import LETTERS
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
@@ -144,17 +145,56 @@ _NOT_ZIP_AFTER = frozenset(
 )
 _ZIP_BEFORE = re.compile(r"\b(?:in|at|area|austin|texas|tx|city|town|near)\s*$")
 _ZIP_CUE = re.compile(r"\b(?:zip|zipcode|zip code|postal code|postcode)\b")
-_NO_UNIT = re.compile(
-    r"\b(?:no (?:apartments?|apt|units?|suites?)(?: numbers?)?|not an? (?:apartment|unit|condo)"
-    r"|(?:it'?s|its|it is) (?:just )?a (?:single family )?(?:house|home)"
-    r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)"
-    r"|(?:just|only) (?:a|the|one|our|my)(?: one)? (?:house|home)"
-    r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
-    r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
-    r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number"
-    # "the garage apartment out back, there's no number on it", "not that i know of"
-    r"|(?:there'?s|there is|it has|it'?s got) no number|no number on (?:it|the door|there)|not that i know of)\b"
-    r"|^(?:that'?s |it'?s |that |it )?(?:not applicable|n a|none|does not apply|doesn'?t apply)$"
+_NO_UNIT = Gated(
+    re.compile(
+        r"\b(?:no (?:apartments?|apt|units?|suites?)(?: numbers?)?|not an? (?:apartment|unit|condo)"
+        r"|(?:it'?s|its|it is) (?:just )?a (?:single family )?(?:house|home)"
+        r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)"
+        r"|(?:just|only) (?:a|the|one|our|my)(?: one)? (?:house|home)"
+        r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
+        r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
+        r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number"
+        # "the garage apartment out back, there's no number on it", "not that i know of"
+        r"|(?:there'?s|there is|it has|it'?s got) no number|no number on (?:it|the door|there)|not that i know of)\b"
+        r"|^(?:that'?s |it'?s |that |it )?(?:not applicable|n a|none|does not apply|doesn'?t apply)$"
+    ),
+    (
+        "aint",
+        "apply",
+        "apt",
+        "don't have a apartment",
+        "don't have a unit",
+        "don't have an unit",
+        "don't have any",
+        "don't have one",
+        "dont",
+        "home",
+        "isn",
+        "it is a house",
+        "it's a house",
+        "its a house",
+        "just a house",
+        "just a one house",
+        "just my house",
+        "just my one house",
+        "just one house",
+        "just one one house",
+        "just our house",
+        "just our one house",
+        "just the house",
+        "just the one house",
+        "n a",
+        "nah",
+        "no",
+        "only",
+        "single family",
+        "standalone",
+        "there ain't a apartment",
+        "there ain't a unit",
+        "there ain't an unit",
+        "there ain't any",
+        "there ain't one",
+    ),
 )
 
 

@@ -267,66 +267,220 @@ _RESCHEDULE = Gated(
         "we have ",
     ),
 )
-_BOOK = re.compile(
-    r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
-    r"tech|technician|service|someone|somebody)\b|\bbook(?:ing)?\b|\bschedul(?:e|ing)\b"
-    r"|\b(?:send|get|need|want|have) (?:someone|somebody|a tech|a technician|a guy|a repairman|a repair "
-    r"man) (?:out|over|to come|to look|to take a look|to check|to fix|to repair)\b|\bcome (?:out|over|by|take a look)\b"
-    r"|\bneed (?:a |an )?(?:repair|service|technician|tech|appointment)\b|\bservice call\b"
-    r"|\b(?:can|could|when can|when could|will) (?:you|someone|somebody|a tech|a technician) "
-    r"(?:come|get here|get out|stop by|send)\b"
+_BOOK = Gated(
+    re.compile(
+        r"\b(?:book|schedule|set up|make|get) (?:an? |the )?(?:appointment|service call|visit|repair|"
+        r"tech|technician|service|someone|somebody)\b|\bbook(?:ing)?\b|\bschedul(?:e|ing)\b"
+        r"|\b(?:send|get|need|want|have) (?:someone|somebody|a tech|a technician|a guy|a repairman|a repair "
+        r"man) (?:out|over|to come|to look|to take a look|to check|to fix|to repair)\b|\bcome (?:out|over|by|take a loo"
+        r"k)\b"
+        r"|\bneed (?:a |an )?(?:repair|service|technician|tech|appointment)\b|\bservice call\b"
+        r"|\b(?:can|could|when can|when could|will) (?:you|someone|somebody|a tech|a technician) "
+        r"(?:come|get here|get out|stop by|send)\b"
+    ),
+    (
+        "appointment",
+        "book",
+        "can you come",
+        "can you get here",
+        "can you get out",
+        "can you send",
+        "can you stop by",
+        "come by",
+        "come out",
+        "come over",
+        "come take a look",
+        "could",
+        "get a guy ",
+        "have a guy ",
+        "need a guy ",
+        "repair",
+        "schedule",
+        "scheduling",
+        "send a guy ",
+        "service",
+        "somebody",
+        "someone",
+        "tech",
+        "visit",
+        "want a guy ",
+        "will",
+    ),
 )
-_HOURS = re.compile(
-    r"\b(?:how late|how early|what time (?:does|do|will|is) (?:the office|you|y'?all|your office|somebody|someone) "
-    r"(?:open|close|start|get in)|(?:do|will) (?:you|y'?all) (?:guys )?(?:do|work|come(?: out)?) (?:on )?"
-    r"(?:evenings?|nights?|after (?:five|six|hours)|weekends?|saturdays?|sundays?|holidays?)|"
-    r"open (?:late|early|in the morning)|"
-    # "hours" of the business, not "the furnace runs for hours".
-    r"(?<!for )(?<!few )(?<!many )(?<!couple )(?<!several )hours(?! (?:and|on end|straight|at a time|now|later|ago))|"
-    r"what time do you (?:open|close)|when do you (?:open|close)|are you open|"
-    r"when are you open|open on (?:saturdays?|sundays?|weekends?)|"
-    r"open (?:on |for |over )?(?:thanksgiving|christmas(?: eve)?|new year'?s(?: day| eve)?|the holidays?|"
-    r"memorial day|labor day|easter|the fourth|july (?:4th|fourth)|black friday)|open (?:today|tomorrow|now)|"
-    r"business hours|work (?:on |the )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays)|"
-    # When a visit can be, asked on its own: "can somebody come on a sunday", "do y'all ever come out
-    # in the evening or is it only daytime".
-    r"(?:can|could|will|would|do|does) (?:you|y'?all|somebody|someone|anybody|anyone|a tech\w*)(?: guys)? "
-    r"(?:ever )?(?:come|work|come out)(?: out)? (?:on )?(?:a |the )?(?:sundays?|saturdays?|weekends?|holidays?|"
-    r"evenings?|at night|after hours)(?: (?:also|too|as well))?$|"
-    r"ever (?:come|come out|work|do (?:visits|calls))(?: \S+){0,8}? (?:in the evening|evenings|at night|"
-    r"later in the day|"
-    r"after (?:four|five|six|4|5|6))|only (?:daytime|during the day|business hours))\b"
+_HOURS = Gated(
+    re.compile(
+        r"\b(?:how late|how early|what time (?:does|do|will|is) (?:the office|you|y'?all|your office|somebody|someone) "
+        r"(?:open|close|start|get in)|(?:do|will) (?:you|y'?all) (?:guys )?(?:do|work|come(?: out)?) (?:on )?"
+        r"(?:evenings?|nights?|after (?:five|six|hours)|weekends?|saturdays?|sundays?|holidays?)|"
+        r"open (?:late|early|in the morning)|"
+        # "hours" of the business, not "the furnace runs for hours".
+        r"(?<!for )(?<!few )(?<!many )(?<!couple )(?<!several )hours(?! (?:and|on end|straight|at a time|now|later|ago)"
+        r")|"
+        r"what time do you (?:open|close)|when do you (?:open|close)|are you open|"
+        r"when are you open|open on (?:saturdays?|sundays?|weekends?)|"
+        r"open (?:on |for |over )?(?:thanksgiving|christmas(?: eve)?|new year'?s(?: day| eve)?|the holidays?|"
+        r"memorial day|labor day|easter|the fourth|july (?:4th|fourth)|black friday)|open (?:today|tomorrow|now)|"
+        r"business hours|work (?:on |the )?(?:weekends|saturdays?|sundays?)|open (?:on )?(?:weekends|holidays)|"
+        # When a visit can be, asked on its own: "can somebody come on a sunday", "do y'all ever come out
+        # in the evening or is it only daytime".
+        r"(?:can|could|will|would|do|does) (?:you|y'?all|somebody|someone|anybody|anyone|a tech\w*)(?: guys)? "
+        r"(?:ever )?(?:come|work|come out)(?: out)? (?:on )?(?:a |the )?(?:sundays?|saturdays?|weekends?|holidays?|"
+        r"evenings?|at night|after hours)(?: (?:also|too|as well))?$|"
+        r"ever (?:come|come out|work|do (?:visits|calls))(?: \S+){0,8}? (?:in the evening|evenings|at night|"
+        r"later in the day|"
+        r"after (?:four|five|six|4|5|6))|only (?:daytime|during the day|business hours))\b"
+    ),
+    (
+        "at night",
+        "do y'all come ",
+        "do y'all do ",
+        "do y'all work ",
+        "do you come ",
+        "do you do ",
+        "do you work ",
+        "evening",
+        "ever come",
+        "ever do calls",
+        "ever do visits",
+        "ever work",
+        "guys",
+        "holiday",
+        "hours",
+        "how early",
+        "how late",
+        "only during the day",
+        "open",
+        "saturday",
+        "sunday",
+        "time",
+        "weekend",
+        "when do you close",
+        "will",
+        "yall",
+    ),
 )
-_AREA = re.compile(
-    r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
-    r"come out to|go out to)|"
-    r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
-    # "are you guys in my area", "are y'all in south austin too"
-    r"(?:are|is) (?:you|y'?all|your company)(?: guys| all| folks)? (?:\S+ )?(?:in|out in|over in|near|around) "
-    r"(?:my|our) (?:area|neck of the woods|neighbou?rhood|part of town)|"
-    r"(?:are|is) (?:you|y'?all)(?: guys| all| folks)? (?:in|out in|over in) (?:south|north|east|west|central) |"
-    # "are you guys in pflugerville": a place named after "in" (not "in business", "in the area code")
-    r"^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:are|is) (?:you|y'?all)(?: guys| all| folks)? "
-    r"(?:in|out in|over in|near|around|by) (?!a |an |the |my |our |your |business|stock|charge|network|"
-    r"there|here|town today|today|now|open)\w+(?: \w+)?(?: too| as well| area)?$|"
-    # "come out to round rock" asks about the area; "come out to my place", "to look at it" asks for a visit.
-    r"come out (?:to(?! (?:my|our|the|this|look|fix|check|take|see|do|clean|service|help)\b)|that far)|"
-    r"how far do you|too far|as far as|that far|out (?:that|this) way|"
-    r"(?:do|will|would|can) (?:you|y'?all) (?:guys |folks )?(?:go|come|drive|travel|get) (?:out )?(?:to|into)|"
-    r"(?:do|will) (?:you|y'?all) (?:guys )?(?:service|serve|cover) (?!(?:my|the|our) (?:ac|a c|furnace|unit|system|"
-    r"heater|heat pump|boiler))\w+|"
-    r"(?:would|do|will) (?:you|y'?all) (?:guys )?send (?:someone|somebody|anyone|anybody|people|techs?|a tech|"
-    r"technicians?|a technician|a guy) (?:out )?(?:to|as far as|all the way to) "
-    r"(?!(?:my|our|the|a|an|fix|look|check|repair|come|take|"
-    r"see|help|do|clean|service|us|me)\b)[a-z]+)\b"
+_AREA = Gated(
+    re.compile(
+        r"\b(?:service area|do you (?:guys |all |folks )?(?:service|serve|cover|go to|come to|work in|"
+        r"come out to|go out to)|"
+        r"what areas?|areas? (?:do )?you (?:serve|cover|service)|are you in my area|in your area|"
+        # "are you guys in my area", "are y'all in south austin too"
+        r"(?:are|is) (?:you|y'?all|your company)(?: guys| all| folks)? (?:\S+ )?(?:in|out in|over in|near|around) "
+        r"(?:my|our) (?:area|neck of the woods|neighbou?rhood|part of town)|"
+        r"(?:are|is) (?:you|y'?all)(?: guys| all| folks)? (?:in|out in|over in) (?:south|north|east|west|central) |"
+        # "are you guys in pflugerville": a place named after "in" (not "in business", "in the area code")
+        r"^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:are|is) (?:you|y'?all)(?: guys| all| folks)? "
+        r"(?:in|out in|over in|near|around|by) (?!a |an |the |my |our |your |business|stock|charge|network|"
+        r"there|here|town today|today|now|open)\w+(?: \w+)?(?: too| as well| area)?$|"
+        # "come out to round rock" asks about the area; "come out to my place", "to look at it" asks for a visit.
+        r"come out (?:to(?! (?:my|our|the|this|look|fix|check|take|see|do|clean|service|help)\b)|that far)|"
+        r"how far do you|too far|as far as|that far|out (?:that|this) way|"
+        r"(?:do|will|would|can) (?:you|y'?all) (?:guys |folks )?(?:go|come|drive|travel|get) (?:out )?(?:to|into)|"
+        r"(?:do|will) (?:you|y'?all) (?:guys )?(?:service|serve|cover) (?!(?:my|the|our) (?:ac|a c|furnace|unit|system|"
+        r"heater|heat pump|boiler))\w+|"
+        r"(?:would|do|will) (?:you|y'?all) (?:guys )?send (?:someone|somebody|anyone|anybody|people|techs?|a tech|"
+        r"technicians?|a technician|a guy) (?:out )?(?:to|as far as|all the way to) "
+        r"(?!(?:my|our|the|a|an|fix|look|check|repair|come|take|"
+        r"see|help|do|clean|service|us|me)\b)[a-z]+)\b"
+    ),
+    (
+        "are",
+        "around",
+        "can y'all come ",
+        "can y'all get ",
+        "can y'all go ",
+        "can you come ",
+        "can you get ",
+        "can you go ",
+        "come out to",
+        "cover",
+        "do y'all come ",
+        "do y'all get ",
+        "do y'all go ",
+        "do y'all service ",
+        "do you all come to",
+        "do you all go out to",
+        "do you all go to",
+        "do you all service",
+        "do you all work in",
+        "do you come ",
+        "do you get ",
+        "do you go ",
+        "do you service",
+        "do you work in",
+        "drive",
+        "far",
+        "folks",
+        "guys",
+        "in my part of town",
+        "in our part of town",
+        "is y'all all by ",
+        "is y'all all in ",
+        "is y'all all out in ",
+        "is y'all all over in ",
+        "is y'all by ",
+        "is y'all in ",
+        "is y'all out in ",
+        "is y'all over in ",
+        "is you all by ",
+        "is you all in ",
+        "is you all out in ",
+        "is you all over in ",
+        "is you by ",
+        "is you in ",
+        "is you out in ",
+        "is you over in ",
+        "near",
+        "neighborhood",
+        "neighbourhood",
+        "out that way",
+        "out this way",
+        "send",
+        "serve",
+        "travel",
+        "will",
+        "woods",
+        "would",
+        "yall",
+    ),
 )
-_PRICE = re.compile(
-    r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimates?|quotes?|"
-    # "is the eighty nine dollars applied to the repair": the fee, by its amount or where it goes.
-    r"dollars|bucks|(?:applied|go|goes|count|counts|credited) (?:to|toward|towards) (?:the |my )?(?:repair|bill|"
-    r"work|job|cost)|"
-    r"expensive|dispatch fee|service fee|trip charge|what do you charge|ballpark|what(?:'?s| does| would| will) "
-    r"(?:it|that|a \S+(?: \S+)?) (?:run|set me back)|run (?:me|us)|how much for)\b"
+_PRICE = Gated(
+    re.compile(
+        r"\b(?:how much|cost|costs|price|prices|pricing|fee|fees|charge|charges|rates?|estimates?|quotes?|"
+        # "is the eighty nine dollars applied to the repair": the fee, by its amount or where it goes.
+        r"dollars|bucks|(?:applied|go|goes|count|counts|credited) (?:to|toward|towards) (?:the |my )?(?:repair|bill|"
+        r"work|job|cost)|"
+        r"expensive|dispatch fee|service fee|trip charge|what do you charge|ballpark|what(?:'?s| does| would| will) "
+        r"(?:it|that|a \S+(?: \S+)?) (?:run|set me back)|run (?:me|us)|how much for)\b"
+    ),
+    (
+        "applied to ",
+        "ballpark",
+        "bucks",
+        "charge",
+        "cost",
+        "count to ",
+        "counts to ",
+        "credited to ",
+        "dollars",
+        "estimate",
+        "expensive",
+        "fee",
+        "go to ",
+        "goes to ",
+        "how much",
+        "pric",
+        "quote",
+        "rate",
+        "run me",
+        "run us",
+        "toward",
+        "what does ",
+        "what will ",
+        "what would ",
+        "what's ",
+        "whats ",
+    ),
 )
 _QUOTE = Gated(
     re.compile(

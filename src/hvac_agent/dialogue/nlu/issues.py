@@ -805,13 +805,49 @@ _WALL_THING = Gated(
     ),
 )
 # Temperatures said for the house: "house is 61 degrees", "it's eighty one in here".
-_INDOOR_TEMP = re.compile(
-    r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment|thermometer"
-    r"(?: \S+){0,3}?) "
-    r"(?:is |was |at |reads |says |stays |sits |only )*(?:like |about |almost |around |over |nearly )?(\d{2,3})"
-    r"(?: degrees)?(?: (?:in here|inside|in the house))?\b|\b(\d{2,3}) degrees (?:in|inside)\b"
-    r"|\b(?:won'?t|can'?t|doesn'?t|never) (?:get|go|drop|cool|warm|heat)\w* (?:\S+ ){0,2}?(?:below|under|above|"
-    r"over|past) (\d{2,3})\b"
+_INDOOR_TEMP = Gated(
+    re.compile(
+        r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment|thermometer"
+        r"(?: \S+){0,3}?) "
+        r"(?:is |was |at |reads |says |stays |sits |only )*(?:like |about |almost |around |over |nearly )?(\d{2,3})"
+        r"(?: degrees)?(?: (?:in here|inside|in the house))?\b|\b(\d{2,3}) degrees (?:in|inside)\b"
+        r"|\b(?:won'?t|can'?t|doesn'?t|never) (?:get|go|drop|cool|warm|heat)\w* (?:\S+ ){0,2}?(?:below|under|above|"
+        r"over|past) (\d{2,3})\b"
+    ),
+    (
+        " degrees in",
+        "apartment",
+        "can't cool",
+        "can't get",
+        "can't go",
+        "can't heat",
+        "can't warm",
+        "cant",
+        "doesn",
+        "downstairs",
+        "drop",
+        "home",
+        "house",
+        "in here",
+        "inside",
+        "it is",
+        "it's",
+        "its",
+        "never cool",
+        "never get",
+        "never go",
+        "never heat",
+        "never warm",
+        "room",
+        "thermometer",
+        "upstairs",
+        "won't cool",
+        "won't get",
+        "won't go",
+        "won't heat",
+        "won't warm",
+        "wont",
+    ),
 )
 _SEASONAL = Gated(
     re.compile(
