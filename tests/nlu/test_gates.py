@@ -16,11 +16,26 @@ from hvac_agent.dialogue.nlu.text import Utterance
 
 
 def _gated() -> list[tuple[str, Gated]]:
-    found = []
+    """Every Gated in the package's modules, in tables too (issues._VULNERABLE is a list of pairs)."""
+    found: list[tuple[str, Gated]] = []
+
+    def walk(name: str, value: object) -> None:
+        if isinstance(value, Gated):
+            found.append((name, value))
+        elif isinstance(value, (list, tuple)):
+            for k, item in enumerate(value):
+                walk(f"{name}[{k}]", item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{name}[{key}]", item)
+
     for info in pkgutil.iter_modules(nlu.__path__):
         module = importlib.import_module(f"{nlu.__name__}.{info.name}")
-        found += [(f"{info.name}.{name}", v) for name, v in vars(module).items() if isinstance(v, Gated)]
-    return found
+        for name, value in vars(module).items():
+            walk(f"{info.name}.{name}", value)
+    # One object under two names (a pattern listed in a table too) is checked once.
+    unique = {id(g): (name, g) for name, g in reversed(found)}
+    return sorted(unique.values(), key=lambda pair: pair[0])
 
 
 GATED = _gated()

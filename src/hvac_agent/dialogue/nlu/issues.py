@@ -347,38 +347,129 @@ _ELDER_AGE = Gated(
         "9",
     ),
 )
-_VULNERABLE: list[tuple[re.Pattern[str], str]] = [
+_VULNERABLE: list[tuple[Pattern, str]] = [
     (
-        re.compile(
-            r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
-            r"seven|eight|nine|ten|eleven) (?:month|week)s? old|"
-            # "i've got a one year old", "our two year old son": a toddler, said by age.
-            r"(?:got|have|has|with|our|my) (?:a |an )?(?:one|two|1|2|one and a half|year and a half)(?: ?years?)? old|"
-            r"(?:one|two|1|2) years? old (?:son|daughter|baby|kid|child|boy|girl|twins|grandbaby|grandson|"
-            r"granddaughter))\b"
+        Gated(
+            re.compile(
+                r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
+                r"seven|eight|nine|ten|eleven) (?:month|week)s? old|"
+                # "i've got a one year old", "our two year old son": a toddler, said by age.
+                r"(?:got|have|has|with|our|my) (?:a |an )?(?:one|two|1|2|one and a half|year and a half)(?: ?years?)? o"
+                r"ld|"
+                r"(?:one|two|1|2) years? old (?:son|daughter|baby|kid|child|boy|girl|twins|grandbaby|grandson|"
+                r"granddaughter))\b"
+            ),
+            (
+                " old",
+                "babies",
+                "baby",
+                "infant",
+                "new born",
+                "newborn",
+                "toddler",
+            ),
         ),
         "infant in the home",
     ),
     (
-        re.compile(
-            r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
-            r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
-            r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"
+        Gated(
+            re.compile(
+                r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
+                r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
+                r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"
+            ),
+            (
+                " year old",
+                " years old",
+                "60s",
+                "70s",
+                "80s",
+                "90s",
+                "aging",
+                "eighties",
+                "elderly",
+                "grand",
+                "nineties",
+                "old dad",
+                "old father",
+                "old lady",
+                "old man",
+                "old mom",
+                "old mother",
+                "old parent",
+                "retired",
+                "senior",
+                "seventies",
+            ),
         ),
         "elderly occupant",
     ),
     (
-        re.compile(
-            r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
-            r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
-            r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
-            r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
-            r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
-            r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs|"
-            # Conditions named by their short names: "dad has ms", "she's got parkinson's".
-            r"(?:has|have|with|got) (?:ms|m s|als|copd|lupus|epilepsy|seizures|parkinson'?s)|multiple sclerosis|"
-            r"parkinson'?s|alzheimer'?s|heat (?:sensitiv\w*|intoleran\w*|stroke|exhaustion)|"
-            r"(?:heat|cold) (?:makes|make|affects|hits) (?:it |her |him |them |me )?(?:\S+ )?(?:worse|hard|bad))\b"
+        Gated(
+            re.compile(
+                r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
+                r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
+                r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
+                r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
+                r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
+                r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs|"
+                # Conditions named by their short names: "dad has ms", "she's got parkinson's".
+                r"(?:has|have|with|got) (?:ms|m s|als|copd|lupus|epilepsy|seizures|parkinson'?s)|multiple sclerosis|"
+                r"parkinson'?s|alzheimer'?s|heat (?:sensitiv\w*|intoleran\w*|stroke|exhaustion)|"
+                r"(?:heat|cold) (?:makes|make|affects|hits) (?:it |her |him |them |me )?(?:\S+ )?(?:worse|hard|bad))\b"
+            ),
+            (
+                "als",
+                "alzheimer",
+                "asthma",
+                "bad",
+                "bed ridden",
+                "bedridden",
+                "breathing",
+                "cancer",
+                "chemo",
+                "copd",
+                "dementia",
+                "diabet",
+                "dialysis",
+                "disab",
+                "epilepsy",
+                "exhaustion",
+                "got m s",
+                "got ms",
+                "hard",
+                "has m s",
+                "has ms",
+                "have m s",
+                "have ms",
+                "health",
+                "heart",
+                "hospi",
+                "ill",
+                "immunocompromised",
+                "intoleran",
+                "kidney",
+                "lung",
+                "lupus",
+                "medical",
+                "multiple sclerosis",
+                "oxygen",
+                "parkinson",
+                "pregnant",
+                "recovering",
+                "respiratory",
+                "seizures",
+                "sensitiv",
+                "sick",
+                "special needs",
+                "stroke",
+                "surgery",
+                "ventilator",
+                "wheelchair",
+                "with m s",
+                "with ms",
+                "worse",
+            ),
         ),
         "medical need",
     ),
