@@ -90,7 +90,21 @@ DIRECTIONS: dict[str, str] = {
     "sw": "SW",
 }
 # The halves of a duplex are said as sides: "side a", "we're the b side".
-_DUPLEX_SIDE = re.compile(r"\bside ([a-d])\b(?! (?:of|door|yard|bit|little|lot))|\bthe ([a-d]) side\b")
+_DUPLEX_SIDE = Gated(
+    re.compile(
+        r"\bside ([a-d])\b(?! (?:of|door|yard|bit|little|lot))|\bthe ([a-d]) side\b",
+    ),
+    (
+        "side a",
+        "side b",
+        "side c",
+        "side d",
+        "the a side",
+        "the b side",
+        "the c side",
+        "the d side",
+    ),
+)
 _PLEX = re.compile(r"\b(?:duplex|triplex|fourplex|quadplex|four ?plex|side by side)\b")
 UNIT_WORDS: dict[str, str] = {
     "apartment": "Apt",
@@ -620,4 +634,19 @@ def street_name_only(utt: Utterance) -> str | None:
     return None
 
 
-_UNTYPED_STREET = re.compile(r"\b(?:it'?s on|is on|live on|we'?re on|street is|street'?s) ([a-z]+(?: [a-z]+)?) not\b")
+_UNTYPED_STREET = Gated(
+    re.compile(
+        r"\b(?:it'?s on|is on|live on|we'?re on|street is|street'?s) ([a-z]+(?: [a-z]+)?) not\b",
+    ),
+    (
+        "is on ",
+        "it's on ",
+        "its on ",
+        "live on ",
+        "street is ",
+        "street's ",
+        "streets ",
+        "we're on ",
+        "were on ",
+    ),
+)

@@ -10,12 +10,28 @@ from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 from hvac_agent.dialogue.state import Intent, QuestionTopic
 
-_IDENTITY = re.compile(
-    r"\b(?:are you|am i (?:talking|speaking) (?:to|with)|is this|is that|you'?re|you are|is it) "
-    r"(?:a |an |the )?(?:real|live|actual)? ?(?:person|human|robot|bot|computer|machine|ai|a i|"
-    r"recording|automated|artificial intelligence|people)\b"
-    r"|\bwho (?:is this|am i (?:talking|speaking) (?:to|with)|are you|is speaking)\b"
-    r"|\bwhat are you\b|\bare you real\b"
+_IDENTITY = Gated(
+    re.compile(
+        r"\b(?:are you|am i (?:talking|speaking) (?:to|with)|is this|is that|you'?re|you are|is it) "
+        r"(?:a |an |the )?(?:real|live|actual)? ?(?:person|human|robot|bot|computer|machine|ai|a i|"
+        r"recording|automated|artificial intelligence|people)\b"
+        r"|\bwho (?:is this|am i (?:talking|speaking) (?:to|with)|are you|is speaking)\b"
+        r"|\bwhat are you\b|\bare you real\b"
+    ),
+    (
+        "are you ",
+        "is it ",
+        "is that ",
+        "is this ",
+        "speaking",
+        "talking",
+        "what are you",
+        "who are you",
+        "who is this",
+        "you are ",
+        "you're ",
+        "youre ",
+    ),
 )
 # Asking for a person. Words that are unambiguous count anywhere; roles ("agent", "manager",
 # "the office", "a person") only when asked for, since callers also mention their insurance agent,
@@ -540,7 +556,15 @@ _ASKS = re.compile(
 )
 _STARTS_ASKING = re.compile(r"^(?:(?:hi|hey|hello|yeah|um|uh|so|and|quick question) )*(?:do|does|are|is|will|would)\b")
 # "a quote for a new system" wants a visit to quote; "how much is a quote" asks a price.
-_QUOTE_WORD = re.compile(r"\b(?:quote|estimate)\b")
+_QUOTE_WORD = Gated(
+    re.compile(
+        r"\b(?:quote|estimate)\b",
+    ),
+    (
+        "estimate",
+        "quote",
+    ),
+)
 _PRICE_WORD = re.compile(r"\b(?:how much|charge|cost|costs|fee|free)\b")
 # A visit asked for after the question: "what would that run, can somebody come look".
 _BOOKED_AFTER = re.compile(
@@ -572,9 +596,22 @@ _QUESTION_CUE = re.compile(
 )
 # Farewells end a call anywhere; "that's it", "never mind" only answer "anything else?" (or open a
 # call): "yeah that's it" to a read-back question must not hang up.
-_FAREWELL = re.compile(
-    r"\b(?:bye|goodbye|good bye|bye bye|see ya|have a good (?:day|night|one|evening|weekend)|"
-    r"have a nice (?:day|one|evening)|talk to you later)\b"
+_FAREWELL = Gated(
+    re.compile(
+        r"\b(?:bye|goodbye|good bye|bye bye|see ya|have a good (?:day|night|one|evening|weekend)|"
+        r"have a nice (?:day|one|evening)|talk to you later)\b"
+    ),
+    (
+        "bye",
+        "have a good day",
+        "have a good evening",
+        "have a good night",
+        "have a good one",
+        "have a good weekend",
+        "nice",
+        "see ya",
+        "talk to you later",
+    ),
 )
 # Leaving at the opening: "wrong number" at a read-back corrects the phone instead.
 _LEAVING = re.compile(

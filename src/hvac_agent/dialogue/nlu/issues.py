@@ -818,10 +818,17 @@ _SYMPTOM = Gated(
         "won",
     ),
 )
-_FAN_STILL = re.compile(
-    r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
-    r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin\w*|turn(?:s|ing|ed)?\b(?! on\b))"
-    r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
+_FAN_STILL = Gated(
+    re.compile(
+        r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
+        r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin\w*|turn(?:s|ing|ed)?\b(?! on\b))"
+        r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
+    ),
+    (
+        "fan",
+        "spin",
+        "turn",
+    ),
 )
 # "ice cold" is a feel, not ice.
 _ICE = Gated(
@@ -874,10 +881,26 @@ _THERMOSTAT_FAULT = re.compile(
 )
 # A new or replaced thermostat is the thermostat's job (the writers' brief: "smart-thermostat install"),
 # unless other equipment is part of it.
-_THERMOSTAT_JOB = re.compile(
-    r"\b(?:install\w*|replac\w*|put in|putting in|hook\w* up|set up|upgrad\w*|swap\w*|new|digital|smart|wi ?fi)"
-    r"(?: \S+){0,5}? (?:thermostats?|nest|ecobee|honeywell)\b"
-    r"|\b(?:thermostats?|nest|ecobee)(?: \S+){0,6}? (?:install\w*|replac\w*|put in|hooked up|set up|upgraded|swapped)\b"
+_THERMOSTAT_JOB = Gated(
+    re.compile(
+        r"\b(?:install\w*|replac\w*|put in|putting in|hook\w* up|set up|upgrad\w*|swap\w*|new|digital|smart|wi ?fi)"
+        r"(?: \S+){0,5}? (?:thermostats?|nest|ecobee|honeywell)\b"
+        r"|\b(?:thermostats?|nest|ecobee)(?: \S+){0,6}? (?:install\w*|replac\w*|put in|hooked up|set up|upgraded|swappe"
+        r"d)\b"
+    ),
+    (
+        " ecobee",
+        " honeywell",
+        " nest",
+        " thermostat",
+        "hooked up",
+        "install",
+        "put in",
+        "replac",
+        "set up",
+        "swapped",
+        "upgraded",
+    ),
 )
 _OTHER_EQUIPMENT = re.compile(
     r"\b(?:system|unit|furnace|ac|a c|air conditioner|heat pump|mini split|boiler|condenser|ducts?|ductwork|zon\w*|"
@@ -1092,11 +1115,23 @@ _HOUSE_COLD = Gated(
         "on heat",
     ),
 )
-_HOUSE_HOT = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
-    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
-    r"(?:hot|warm|an oven|stuffy|sweltering|(?:hotter|warmer)(?: and (?:hotter|warmer))?)\b"
-    r"|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+_HOUSE_HOT = Gated(
+    re.compile(
+        r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+        r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+        r"(?:hot|warm|an oven|stuffy|sweltering|(?:hotter|warmer)(?: and (?:hotter|warmer))?)\b"
+        r"|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+    ),
+    (
+        "an oven",
+        "hot",
+        "in cool",
+        "mode",
+        "on cool",
+        "stuffy",
+        "sweltering",
+        "warm",
+    ),
 )
 
 
@@ -1146,9 +1181,16 @@ _NO_WARMTH = re.compile(
     r"(?:the |any |no )?(?:(?:hot|warm) air|heat)|"
     r"(?:radiators?|registers?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
 )
-_NO_CHILL = re.compile(
-    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool)|nothing(?:'s| is)? (?:cooling|cold|cool|getting (?:cold|"
-    r"cool)))\b"
+_NO_CHILL = Gated(
+    re.compile(
+        r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool)|nothing(?:'s| is)? (?:cooling|cold|cool|getting (?:c"
+        r"old|"
+        r"cool)))\b"
+    ),
+    (
+        "getting",
+        "nothing",
+    ),
 )
 
 
@@ -1198,16 +1240,40 @@ _BARE_FEEL = re.compile(
 
 # A request with the equipment named and no symptom: "my ac is acting up", "i need somebody to look at
 # my heater", "something's wrong with the ac" (the writers' `other`: not clearly one of the others).
-_VAGUE = re.compile(
-    r"\bacting (?:up|weird|funny|strange|wonky)\b|\bsomething(?:'s| is)? (?:wrong|off|up|going on) with\b"
-    r"|\b(?:look at|check on|check out|take a look at|come look at|see about) (?:my|the|our) (?:\S+ )?(?:heater|"
-    r"furnace|ac|a c|"
-    r"unit|system|heat pump|air conditioner|boiler|equipment|hvac)\b"
+_VAGUE = Gated(
+    re.compile(
+        r"\bacting (?:up|weird|funny|strange|wonky)\b|\bsomething(?:'s| is)? (?:wrong|off|up|going on) with\b"
+        r"|\b(?:look at|check on|check out|take a look at|come look at|see about) (?:my|the|our) (?:\S+ )?(?:heater|"
+        r"furnace|ac|a c|"
+        r"unit|system|heat pump|air conditioner|boiler|equipment|hvac)\b"
+    ),
+    (
+        "acting",
+        "check on my ",
+        "check on our ",
+        "check on the ",
+        "check out my ",
+        "check out our ",
+        "check out the ",
+        "look at my ",
+        "look at our ",
+        "look at the ",
+        "see",
+        "something",
+    ),
 )
 # Water heaters are not the company's trade: `other`, unless space heating is named too.
-_WATER_HEATER = re.compile(
-    r"\b(?:water heater|hot water heater|tankless|hot water (?:for|in) (?:the |my )?(?:shower|kitchen|sink|tap|"
-    r"bath\w*))\b"
+_WATER_HEATER = Gated(
+    re.compile(
+        r"\b(?:water heater|hot water heater|tankless|hot water (?:for|in) (?:the |my )?(?:shower|kitchen|sink|tap|"
+        r"bath\w*))\b"
+    ),
+    (
+        "hot water for ",
+        "hot water in ",
+        "tankless",
+        "water heater",
+    ),
 )
 _SPACE_HEATING = re.compile(r"\b(?:furnace|boiler|radiators?|baseboards?|heat pump|ac|a c|air conditioner|vents?)\b")
 
@@ -1265,8 +1331,16 @@ def _mode_refused(utt: Utterance) -> re.Match[str] | None:
     return None if _THERMOSTAT.search(utt.norm) else _MODE_REFUSED.search(utt.norm)
 
 
-_HEATS_FINE = re.compile(
-    r"\bheat(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bheat(?:ing)? (?:works|is working)\b"
+_HEATS_FINE = Gated(
+    re.compile(r"\bheat(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bheat(?:ing)? (?:works|is working)\b"),
+    (
+        " fine",
+        " good",
+        " great",
+        " is working",
+        " ok",
+        " works",
+    ),
 )
 _COOLS_FINE = Gated(
     re.compile(
@@ -1290,7 +1364,16 @@ def _other_side_fails(utt: Utterance) -> IssueCategory | None:
 
 
 # Air neither warm nor cold: which side is missing depends on what the caller wants from it.
-_TEPID_AIR = re.compile(r"\b(?:room temp(?:erature)?|lukewarm|tepid)\b")
+_TEPID_AIR = Gated(
+    re.compile(
+        r"\b(?:room temp(?:erature)?|lukewarm|tepid)\b",
+    ),
+    (
+        "lukewarm",
+        "room temp",
+        "tepid",
+    ),
+)
 _SENSOR = re.compile(r"\b(?:sensor|display|screen|reading|shows|showing|blank|wrong)\b")
 _TEPID_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (

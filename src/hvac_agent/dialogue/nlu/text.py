@@ -40,7 +40,12 @@ _SPACES = re.compile(r"\s+")
 _SPACED_UNIT = re.compile(r"#\s*(\d(?:\s+\d)+)\b")
 _HASH_GAP = re.compile(r"#\s+(?=\d)")
 _LONE_SIGN = re.compile(r"[+#](?!\d)")
-_LONE_QUOTE = re.compile(r"(?<![a-z0-9])'|'(?![a-z])")
+_LONE_QUOTE = Gated(
+    re.compile(
+        r"(?<![a-z0-9])'|'(?![a-z])",
+    ),
+    ("'",),
+)
 # Pure hesitation sounds: never meaningful. "like" and "oh" are not here: they carry meaning
 # ("smells like gas", "twelve oh five").
 _UH_HUH = Gated(
