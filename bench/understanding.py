@@ -45,6 +45,7 @@ from nlu_corpus import CASES, context, mismatches  # noqa: E402
 import hvac_agent  # noqa: E402
 from heldout import Tally, read_jsonl, score_answers, score_openings  # noqa: E402
 from hvac_agent.dialogue.nlu import understand  # noqa: E402
+from hvac_agent.dialogue.nlu.types import NluContext  # noqa: E402
 
 # Lines of batch A whose label looks wrong to us; listed in the output, still counted as written.
 DISPUTED: dict[str, str] = {}
@@ -244,6 +245,16 @@ def main() -> int:
         f"understand() per-utterance medians over {len(medians)} utterances: p50 {mq[49]:.0f} µs, "
         f"p99 {mq[98]:.0f} µs, max {max(medians):.0f} µs"
     )
+    # A runaway transcript (a caller who never stops, a stuck recogniser): 16,800 characters, far
+    # past the 1,000 a webhook passes on. Backtracking that grows faster than the text would show here.
+    runaway = "my name is dana kim and the furnace is blowing cold air " * 300
+    runaway_ctx = NluContext(now=contexts[0].now, expect="confirm")
+    runs_ms = []
+    for _ in range(5):
+        t0 = time.perf_counter_ns()
+        understand(runaway, runaway_ctx)
+        runs_ms.append((time.perf_counter_ns() - t0) / 1e6)
+    print(f"understand() on a {len(runaway):,}-character runaway transcript: best {min(runs_ms):.1f} ms of 5")
     if failures and args.show_failures:
         print("failures:")
         print("\n".join(failures))

@@ -18,6 +18,7 @@ from hvac_agent.booking.db import close_raw_writer, create_engine, run_migration
 from hvac_agent.booking.records import CallRecords
 from hvac_agent.booking.service import BookingService
 from hvac_agent.business.source import ProfileSource
+from hvac_agent.caller_caches import PeriodicForget
 from hvac_agent.calls import CallService
 from hvac_agent.clock import SYSTEM_CLOCK, Clock, SystemClock
 from hvac_agent.config import BusinessProfile, Settings, load_profile
@@ -196,6 +197,10 @@ def create_app(
                 tokens=tokens,
             ),
         )
+        # A forget request reaches one worker: every worker empties its caches of caller words on
+        # this period, on the business clock (virtual time in tests).
+        forgetting = PeriodicForget(clock)
+        forgetting.start()
         log.info(
             "started",
             voice_mode=settings.voice_mode,
@@ -206,6 +211,7 @@ def create_app(
         try:
             yield
         finally:
+            forgetting.cancel()
             await voice.aclose()
             await followups.aclose()
             await core.aclose()

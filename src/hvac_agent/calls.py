@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from hvac_agent.analytics.facts import CallFacts, channel_of, observe_start, observe_turn
 from hvac_agent.analytics.variants import running
 from hvac_agent.booking.errors import BookingUnavailable
+from hvac_agent.caller_caches import register as register_caller_cache
 from hvac_agent.clock import Clock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.agent import Agent
@@ -146,6 +147,9 @@ class CallService:
         self.registry = CallRegistry(store, clock, ttl_s=session_ttl_s)
         # The last session object this process saved per call, with its payload (see `_load`).
         self._decoded: LRUCache[str, tuple[str, Session]] = LRUCache(maxsize=DECODED_SESSIONS)
+        # Dropped when a call ends here; a call ended by another worker leaves its entry behind,
+        # so they are emptied with the other caches of caller text (only a re-parse is lost).
+        register_caller_cache(self._decoded.clear)
         self.facts = facts
         self.speech_engines: list[str] = []  # "stt:…", "tts:…" as configured, for stream calls' facts
         # Looks at the business file at each call start: an edited profile applies without a restart.

@@ -172,6 +172,12 @@ def test_a_caller_can_ask_to_be_forgotten_by_voice(server: Server) -> None:
     kept = server.api(f"/api/appointments/{appointment['id']}").json()
     assert (kept["customer_name"], kept["address"], kept["phone"]) == ("(forgotten)", "(forgotten)", "")
     assert server.api(f"/api/calls/{appointment['call_sid']}").status_code == 404
+    # This call's own record went with the others; what is written after the erasure (the "yes" and
+    # the goodbye) carries no number and none of the caller's earlier words.
+    left = server.api(f"/api/calls/{call.call_sid}").json()
+    assert left["from"] is None and left["summary"] is None
+    assert [turn["text"] for turn in left["turns"]][0] == "yes"
+    assert not _leaks([turn["text"] for turn in left["turns"]]) and "delete" not in left["turns"][0]["text"]
     with server.call(caller=BOOKED_NUMBER) as later:
         assert "Welcome back" not in later.start().text
         later.hang_up()

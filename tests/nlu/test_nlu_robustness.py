@@ -95,12 +95,15 @@ def test_warm_up_loads_the_slow_fallbacks() -> None:
     assert "dateparser" in sys.modules and "usaddress" in sys.modules
 
 
-def test_a_runaway_transcript_is_understood_quickly() -> None:
+def test_a_runaway_transcript_is_understood_without_hanging() -> None:
+    """A guard against backtracking that grows faster than the text (seconds, minutes), not a
+    speed figure: `bench/understanding.py` prints the time (15-40 ms), which a loaded machine
+    doubles. The bound is about 50 times that, so only a hang fails here."""
     import time
 
     text = "my name is dana kim and the furnace is blowing cold air " * 300
     ctx = NluContext(now=NOW, expect="confirm")
     start = time.perf_counter()
     got = understand(text, ctx)
-    assert time.perf_counter() - start < 0.05
+    assert time.perf_counter() - start < 2.0
     assert got.name == "Dana Kim" and got.text == text

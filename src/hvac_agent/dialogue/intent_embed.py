@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from hvac_agent.caller_caches import register as register_caller_cache
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue import scripts
 from hvac_agent.dialogue.nlu.types import Understanding
@@ -242,14 +243,22 @@ class CachingEmbedder:
         self._model: Embedder | None = None
         self._cache: dict[str, Vectors] = {}
         self._size = size
+        register_caller_cache(self.clear_cache)  # caller sentences: emptied on "forget me"
 
     def embed(self, texts: list[str]) -> Vectors:
         if self._model is None:
             self._model = self._load()
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        # Read through a local copy: the cache may be emptied meanwhile (classification runs in a
+        # thread, "forget me" on the event loop).
+        found = {t: v for t in dict.fromkeys(texts) if (v := self._cache.get(t)) is not None}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
             for text, vector in zip(todo, self._model.embed(todo), strict=True):
-                self._cache[text] = vector
+                found[text] = self._cache[text] = vector
             while len(self._cache) > self._size:
-                self._cache.pop(next(iter(self._cache)))
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+                self._cache.pop(next(iter(self._cache), ""), None)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    def clear_cache(self) -> None:
+        """Forget the sentences embedded so far (a caller asked to be forgotten, or the period passed)."""
+        self._cache.clear()

@@ -4,6 +4,9 @@ Bookings keep their date, window, status, urgency and category (the office's cap
 stay true) but lose name, number, address, unit and problem; call records from or about the number
 go with their transcripts; outbox payloads about the number are emptied and their pending
 deliveries dropped (no text goes out after the caller asked to be forgotten); consent is removed.
+The process's in-memory caches of caller words are emptied too (`caller_caches.py`; every other
+worker empties its own within `FORGET_PERIOD_S`). Both the API and a caller's own request in a call
+come through here.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hvac_agent.booking.db import write_transaction
 from hvac_agent.booking.errors import database_errors
 from hvac_agent.booking.models import appointments, calls
+from hvac_agent.caller_caches import forget_cached_texts
 from hvac_agent.followups.models import outbox_deliveries, outbox_events, sms_consent
 
 FORGOTTEN = "(forgotten)"
@@ -24,6 +28,13 @@ FORGOTTEN = "(forgotten)"
 
 async def forget_caller(engine: AsyncEngine, phone: str, now: dt.datetime) -> dict[str, Any]:
     """Erase `phone`'s personal data; returns how many rows of each kind were touched."""
+    try:
+        return await _erase_rows(engine, phone, now)
+    finally:  # the memory too, even when the database fails (then the request is retried)
+        forget_cached_texts()
+
+
+async def _erase_rows(engine: AsyncEngine, phone: str, now: dt.datetime) -> dict[str, Any]:
     A, C, E, D = appointments, calls, outbox_events, outbox_deliveries
     async with database_errors("forget_caller"), write_transaction(engine) as conn:
         booked = (await conn.execute(select(A.c.id, A.c.call_sid).where(A.c.phone == phone))).all()

@@ -24,6 +24,8 @@ from typing import Any
 
 import structlog
 
+from hvac_agent.caller_caches import caller_text_cache
+
 PII_KEYS = frozenset(
     {
         "from",
@@ -83,6 +85,7 @@ def note_personal(*values: str | None) -> None:
             known.update(_personal_words(value))
 
 
+@caller_text_cache  # callers' names, numbers, streets: emptied on "forget me"
 @functools.lru_cache(maxsize=4096)  # a call's values are noted on each of its requests: worked out once
 def _personal_words(value: str) -> frozenset[str]:
     """What a value masks: the whole value and its longer words, lower-cased, and a number's last 7 digits."""

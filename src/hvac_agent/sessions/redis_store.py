@@ -25,6 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from hvac_agent.caller_caches import register as register_caller_cache
 from hvac_agent.clock import Clock, SystemClock
 from hvac_agent.sessions.store import SessionStoreUnavailable, Versioned
 
@@ -76,6 +77,8 @@ class RedisSessionStore:
         self._cache: TTLCache[str, tuple[str, int, str]] = TTLCache(
             maxsize=cache_size, ttl=cache_ttl_s, timer=clock.monotonic
         )
+        # Expired copies linger until the next write: on an idle worker, cleared with the others.
+        register_caller_cache(self._cache.clear)
         # One quick retry lets a pooled connection broken by a Redis restart be replaced
         # transparently; the default (many retries with backoff) would stall a live call.
         self._client: Redis = Redis.from_url(

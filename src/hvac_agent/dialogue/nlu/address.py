@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from hvac_agent.caller_caches import caller_text_cache
 from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.names import LETTERS
 from hvac_agent.dialogue.nlu.text import Utterance
@@ -385,6 +386,7 @@ _AFTER_UNIT_A = frozenset(
 )
 
 
+@caller_text_cache  # callers' addresses: emptied on "forget me" (caller_caches.py)
 @lru_cache(maxsize=512)
 def usaddress_street(text: str) -> str | None:
     import usaddress  # imported lazily: only the fallback needs it

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from hvac_agent.caller_caches import caller_text_cache
 from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext, WindowChoice
@@ -304,6 +305,7 @@ def _day_of_month(today: dt.date, day: int) -> dt.date | None:
     return None
 
 
+@caller_text_cache  # caller words: emptied on "forget me" (caller_caches.py)
 @lru_cache(maxsize=256)
 def parse_with_dateparser(text: str, base: dt.datetime, tz: str) -> dt.date | None:
     import dateparser  # slow to import and to run: only for phrases the patterns miss

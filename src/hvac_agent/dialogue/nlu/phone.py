@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import phonenumbers
 
+from hvac_agent.caller_caches import caller_text_cache
 from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
@@ -82,6 +83,7 @@ class PhoneResult:
     rest: str = ""  # digits said right after the number in the same run (a ZIP, usually)
 
 
+@caller_text_cache  # callers' numbers: emptied on "forget me" (caller_caches.py)
 @lru_cache(maxsize=4096)
 def to_e164(digits: str) -> str | None:
     """E.164 of a valid NANP number given as 10 digits, or 11 with the leading 1; else None."""

@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from hvac_agent.caller_caches import register as register_caller_cache
 from hvac_agent.dialogue.nlu import exemplars, heads
 
 Vectors = npt.NDArray[np.float32]
@@ -100,6 +101,7 @@ class SemanticModel:
         self._intent, self._category, self._topic = heads
         self._cache: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.Lock()
+        register_caller_cache(self.clear_cache)  # caller sentences: emptied on "forget me"
         self.examples = len(texts)
 
     def describe(self) -> str:
@@ -125,7 +127,7 @@ class SemanticModel:
         return vector
 
     def clear_cache(self) -> None:
-        """Forget cached sentences (the bench times every line as a new caller's)."""
+        """Forget cached sentences (the bench times every line as a new caller's; "forget me")."""
         with self._lock:
             self._cache.clear()
 

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
+from hvac_agent.caller_caches import caller_text_cache
 from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.numbers import DigitRun, digitize
 
@@ -65,6 +66,7 @@ _UH_UH = Gated(
 _FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mmm"})
 
 
+@caller_text_cache  # caller words: emptied on "forget me" (caller_caches.py)
 @functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Lower-case, unify apostrophes, drop punctuation and hesitation fillers.
