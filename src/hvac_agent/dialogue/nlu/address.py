@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from hvac_agent.caller_caches import caller_text_cache
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.names import LETTERS
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
@@ -90,7 +91,21 @@ DIRECTIONS: dict[str, str] = {
     "sw": "SW",
 }
 # The halves of a duplex are said as sides: "side a", "we're the b side".
-_DUPLEX_SIDE = re.compile(r"\bside ([a-d])\b(?! (?:of|door|yard|bit|little|lot))|\bthe ([a-d]) side\b")
+_DUPLEX_SIDE = Gated(
+    re.compile(
+        r"\bside ([a-d])\b(?! (?:of|door|yard|bit|little|lot))|\bthe ([a-d]) side\b",
+    ),
+    (
+        "side a",
+        "side b",
+        "side c",
+        "side d",
+        "the a side",
+        "the b side",
+        "the c side",
+        "the d side",
+    ),
+)
 _PLEX = re.compile(r"\b(?:duplex|triplex|fourplex|quadplex|four ?plex|side by side)\b")
 UNIT_WORDS: dict[str, str] = {
     "apartment": "Apt",
@@ -145,17 +160,56 @@ _NOT_ZIP_AFTER = frozenset(
 )
 _ZIP_BEFORE = re.compile(r"\b(?:in|at|area|austin|texas|tx|city|town|near)\s*$")
 _ZIP_CUE = re.compile(r"\b(?:zip|zipcode|zip code|postal code|postcode)\b")
-_NO_UNIT = re.compile(
-    r"\b(?:no (?:apartments?|apt|units?|suites?)(?: numbers?)?|not an? (?:apartment|unit|condo)"
-    r"|(?:it'?s|its|it is) (?:just )?a (?:single family )?(?:house|home)"
-    r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)"
-    r"|(?:just|only) (?:a|the|one|our|my)(?: one)? (?:house|home)"
-    r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
-    r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
-    r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number"
-    # "the garage apartment out back, there's no number on it", "not that i know of"
-    r"|(?:there'?s|there is|it has|it'?s got) no number|no number on (?:it|the door|there)|not that i know of)\b"
-    r"|^(?:that'?s |it'?s |that |it )?(?:not applicable|n a|none|does not apply|doesn'?t apply)$"
+_NO_UNIT = Gated(
+    re.compile(
+        r"\b(?:no (?:apartments?|apt|units?|suites?)(?: numbers?)?|not an? (?:apartment|unit|condo)"
+        r"|(?:it'?s|its|it is) (?:just )?a (?:single family )?(?:house|home)"
+        r"|single family(?: home| house)?|there'?s no (?:unit|apartment|apt)"
+        r"|(?:just|only) (?:a|the|one|our|my)(?: one)? (?:house|home)"
+        r"|there (?:isn'?t|is not|ain'?t) (?:one|any|an? (?:unit|apartment|apt))|(?:don'?t|do not) have (?:one|any|an? "
+        r"(?:unit|apartment|apt)(?: number)?)|^(?:no|nope|nah)(?: there(?:'s| is) not?)?(?: one| none)?$"
+        r"|(?:no|nope) (?:it'?s|its) a house|it'?s a standalone|no unit number"
+        # "the garage apartment out back, there's no number on it", "not that i know of"
+        r"|(?:there'?s|there is|it has|it'?s got) no number|no number on (?:it|the door|there)|not that i know of)\b"
+        r"|^(?:that'?s |it'?s |that |it )?(?:not applicable|n a|none|does not apply|doesn'?t apply)$"
+    ),
+    (
+        "aint",
+        "apply",
+        "apt",
+        "don't have a apartment",
+        "don't have a unit",
+        "don't have an unit",
+        "don't have any",
+        "don't have one",
+        "dont",
+        "home",
+        "isn",
+        "it is a house",
+        "it's a house",
+        "its a house",
+        "just a house",
+        "just a one house",
+        "just my house",
+        "just my one house",
+        "just one house",
+        "just one one house",
+        "just our house",
+        "just our one house",
+        "just the house",
+        "just the one house",
+        "n a",
+        "nah",
+        "no",
+        "only",
+        "single family",
+        "standalone",
+        "there ain't a apartment",
+        "there ain't a unit",
+        "there ain't an unit",
+        "there ain't any",
+        "there ain't one",
+    ),
 )
 
 
@@ -582,4 +636,19 @@ def street_name_only(utt: Utterance) -> str | None:
     return None
 
 
-_UNTYPED_STREET = re.compile(r"\b(?:it'?s on|is on|live on|we'?re on|street is|street'?s) ([a-z]+(?: [a-z]+)?) not\b")
+_UNTYPED_STREET = Gated(
+    re.compile(
+        r"\b(?:it'?s on|is on|live on|we'?re on|street is|street'?s) ([a-z]+(?: [a-z]+)?) not\b",
+    ),
+    (
+        "is on ",
+        "it's on ",
+        "its on ",
+        "live on ",
+        "street is ",
+        "street's ",
+        "streets ",
+        "we're on ",
+        "were on ",
+    ),
+)

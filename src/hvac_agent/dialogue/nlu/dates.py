@@ -15,6 +15,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from hvac_agent.caller_caches import caller_text_cache
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext, WindowChoice
 from hvac_agent.dialogue.state import WindowOffer
@@ -157,9 +158,23 @@ _NONE_OF = re.compile(
 )
 # "the first of december", "second of december": the month's day said with the ordinal first.
 _ON_THE_ORDINAL = re.compile(r"\bon the (first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b(?! one\b)")
-_ORDINAL_OF_MONTH = re.compile(
-    rf"\b(?:the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{{1,2}}(?:st|nd|rd|th)) "
-    rf"of ({_MO}|dec|nov|jan)\b"
+_ORDINAL_OF_MONTH = Gated(
+    re.compile(
+        rf"\b(?:the )?(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{{1,2}}(?:st|nd|rd|th)) "
+        rf"of ({_MO}|dec|nov|jan)\b"
+    ),
+    (
+        " of april",
+        " of august",
+        " of dec",
+        " of february",
+        " of jan",
+        " of july",
+        " of june",
+        " of nov",
+        " of october",
+        " of sept",
+    ),
 )
 _ORDINAL_DAY = {
     w: str(i) for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)
@@ -168,7 +183,12 @@ _ORDINAL_DAY = {
 _BUSY_BEFORE = re.compile(
     r"\b(?:i|we) (?:have|'?ve got|got) (?:a |an |my )?(?:\S+ ){0,2}(?:appointment|meeting|class|shift)s? $"
 )
-_MONTH_SECOND = re.compile(rf"\b({_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?second\b")
+_MONTH_SECOND = Gated(
+    re.compile(
+        rf"\b({_MO}|may|march|jan|jun|jul|sep|oct|dec|aug|apr|feb|nov) (?:the )?second\b",
+    ),
+    ("second",),
+)
 _NOT_A_DAY = re.compile(
     r" (?:available|one|1|option|choice|opening|slot|thing|window|time|appointment|floor|story|level|name|"
     r"grade|place|half|week|couple|few)\b"
@@ -194,13 +214,20 @@ _COUNT = {
     "couple of": 2,
     "few": 3,
 }
-_RELATIVE = re.compile(
-    r"\bin (?:a |the next )?(?P<n>a|one|two|three|four|five|six|seven|couple(?: of)?|few|\d{1,2}) "
-    r"(?P<unit>days?|weeks?)\b"
-    rf"|\b(?:a|one) week from (?P<from>today|now|tomorrow|{_WD})\b"
-    r"|\b(?P<wknd>(?:this |the |next |this coming )?weekend)\b"
-    r"|\b(?P<nextweek>(?:sometime |early |anytime |any time |any day )?next week|the week after next)\b"
-    r"|\b(?P<endweek>(?:the )?end of (?:the|this) week|later this week)\b"
+_RELATIVE = Gated(
+    re.compile(
+        r"\bin (?:a |the next )?(?P<n>a|one|two|three|four|five|six|seven|couple(?: of)?|few|\d{1,2}) "
+        r"(?P<unit>days?|weeks?)\b"
+        rf"|\b(?:a|one) week from (?P<from>today|now|tomorrow|{_WD})\b"
+        r"|\b(?P<wknd>(?:this |the |next |this coming )?weekend)\b"
+        r"|\b(?P<nextweek>(?:sometime |early |anytime |any time |any day )?next week|the week after next)\b"
+        r"|\b(?P<endweek>(?:the )?end of (?:the|this) week|later this week)\b"
+    ),
+    (
+        " day",
+        " week",
+        "weekend",
+    ),
 )
 # What the patterns above do not know ("next month", "a fortnight"): dateparser, at a few ms.
 _FALLBACK_HINT = re.compile(

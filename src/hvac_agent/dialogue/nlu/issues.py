@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from hvac_agent.dialogue.nlu.gate import Gated, Pattern
 from hvac_agent.dialogue.nlu.negation import negated, token_index
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
@@ -41,77 +42,257 @@ _FAILS_LATER = (
 )
 _ROOMS = r"(?:upstairs|downstairs|bedrooms?|rooms?|one room|back room|second floor|basement)"
 
-_NO_HEAT = re.compile(
-    rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
-    rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
-    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
-    rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
-    rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
-    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly|like (?:ice|an icebox|"
-    rf"a freezer|an igloo))\b"
-    rf"|\b(?:it'?s|its|it is|getting|house is|home is|so) (?:really |very |so )?(?:cold|freezing) "
-    rf"(?:in here|inside|in the house|in my house|in the home)"
-    rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
-    rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
-    rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
-    rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|work on) (?:my|the|our) (?:furnace|heater|"
-    rf"boiler|heating)\b|\b(?:furnace|heater|boiler|heating) (?:fixed|repaired|looked at)\b"
-    rf"|\b(?:heat|heater|furnace|heat pump|boiler)s?\b(?: \S+){{0,6}} blow\w* (?:cold|cool|chilly)\b"
+_NO_HEAT = Gated(
+    re.compile(
+        rf"\bno (?:heat|heating|hot air|warm air)\b|\bnot (?:heating|getting warm|warming)\b"
+        rf"|\b(?:isn'?t|is not|wasn'?t|won'?t|doesn'?t|not) (?:heat|heating|warming|warm)(?:ing)?\b"
+        rf"|\b{_HEAT_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
+        rf"|\b{_HEAT_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
+        rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:warm|heated|heat)\b"
+        rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:cold|freezing|chilly|like (?:ice|an icebox|"
+        rf"a freezer|an igloo))\b"
+        rf"|\b(?:it'?s|its|it is|getting|house is|home is|so) (?:really |very |so )?(?:cold|freezing) "
+        rf"(?:in here|inside|in the house|in my house|in the home)"
+        rf"|\bblowing cold air\b.*\b{_HEAT_EQUIP}\b|\b{_HEAT_EQUIP}\b.*\bblowing cold air\b"
+        rf"|\bpilot (?:light )?(?:is |keeps )?(?:out|going out|won'?t (?:light|stay lit))\b|\bno hot water\b"
+        rf"|\bwon'?t ignite\b|\bneeds? (?:a )?new (?:furnace|heat exchanger|igniter|ignitor|"
+        rf"flame sensor|boiler|heater)\b|\b(?:fix|repair|work on) (?:my|the|our) (?:furnace|heater|"
+        rf"boiler|heating)\b|\b(?:furnace|heater|boiler|heating) (?:fixed|repaired|looked at)\b"
+        rf"|\b(?:heat|heater|furnace|heat pump|boiler)s?\b(?: \S+){{0,6}} blow\w* (?:cold|cool|chilly)\b"
+    ),
+    (
+        " blow",
+        "baseboard",
+        "boiler",
+        "chilly",
+        "cold",
+        "doesn",
+        "fix",
+        "freez",
+        "furnace ",
+        "furnace's ",
+        "heat ",
+        "heat's ",
+        "heater ",
+        "heater's ",
+        "heating",
+        "ignit",
+        "isn't heat",
+        "isn't warm",
+        "isnt",
+        "like an icebox",
+        "like an igloo",
+        "like ice",
+        "need a new furnace",
+        "need a new heater",
+        "need new furnace",
+        "need new heater",
+        "needs",
+        "no heat",
+        "no hot air",
+        "no hot water",
+        "no warm air",
+        "not getting warm",
+        "not heat",
+        "not warm",
+        "only",
+        "pilot",
+        "radiator",
+        "repair",
+        "sensor",
+        "wasn",
+        "won",
+        "work on my furnace",
+        "work on my heater",
+        "work on our furnace",
+        "work on our heater",
+        "work on the furnace",
+        "work on the heater",
+    ),
 )
-_NO_COOL = re.compile(
-    rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
-    rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
-    rf"|\b(?:quit|quits|stopped|stops|ain'?t) (?:blowing|putting out|pushing|making) (?:cold|cool)\b"
-    rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
-    rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
-    rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
-    rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
-    rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
-    rf"|\b(?:fix|repair|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
-    rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
-    rf"looked at)\b"
-    rf"|\bblowing (?:warm|hot) air\b"
-    rf"|\b(?:ac|a c|air conditioner|air conditioning|mini split|unit)\b(?: \S+){{0,6}} blow\w* (?:warm|hot)\b"
-    rf"|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
-    rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
-    rf"|\bfrozen (?:coil|coils|lines?|up)\b"
-    rf"|\bice (?:on|all over|forming on|building up on|covering) (?:the )?(?:outdoor |outside |indoor )?"
-    rf"(?:unit|coils?|lines?|pipes?|ac|condenser)\b"
-    rf"|\b(?:unit|coils?|lines?) (?:is |are )?(?:frozen|iced up|icing up|covered in ice)\b"
-    rf"|\b(?:way |much |really |a lot )?hotter (?:than|upstairs|downstairs|in)\b|\btoo hot\b"
-    rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
+_NO_COOL = Gated(
+    re.compile(
+        rf"\bno (?:ac|a c|air conditioning|cold air|cool air|cooling)\b"
+        rf"|\bnot (?:cooling|blowing cold|getting cold|cold enough)\b"
+        rf"|\b(?:quit|quits|stopped|stops|ain'?t) (?:blowing|putting out|pushing|making) (?:cold|cool)\b"
+        rf"|\b(?:isn'?t|is not|won'?t|doesn'?t|not|wasn'?t) (?:cool|cooling|blowing cold)(?:ing)?\b"
+        rf"|\b{_COOL_EQUIP}(?:'s)? (?:is |has |just |went |completely |totally |finally |now |officially )*{_BROKEN}"
+        rf"|\b{_COOL_EQUIP}(?:'s)? (?:\S+ ){{0,6}}?{_FAILS_LATER}"
+        rf"|\bonly (?:the )?{_ROOMS} (?:gets?|is|are) (?:cool|cold)\b"
+        rf"|\b{_ROOMS} (?:is|are|stays?) (?:still |always |really |so )?(?:hot|warm|stuffy|an oven)\b"
+        rf"|\b(?:fix|repair|work on|service) (?:my|the|our) (?:ac|a c|air conditioner|"
+        rf"air conditioning|central air)\b|\b(?:ac|a c|air conditioner|air conditioning|central air) (?:fixed|repaired|"
+        rf"looked at)\b"
+        rf"|\bblowing (?:warm|hot) air\b"
+        rf"|\b(?:ac|a c|air conditioner|air conditioning|mini split|unit)\b(?: \S+){{0,6}} blow\w* (?:warm|hot)\b"
+        rf"|\b(?:it'?s|its|it is|getting|house is) (?:really |very |so )?"
+        rf"(?:hot|warm|boiling|an oven) (?:in here|inside|in the house|in my house)"
+        rf"|\bfrozen (?:coil|coils|lines?|up)\b"
+        rf"|\bice (?:on|all over|forming on|building up on|covering) (?:the )?(?:outdoor |outside |indoor )?"
+        rf"(?:unit|coils?|lines?|pipes?|ac|condenser)\b"
+        rf"|\b(?:unit|coils?|lines?) (?:is |are )?(?:frozen|iced up|icing up|covered in ice)\b"
+        rf"|\b(?:way |much |really |a lot )?hotter (?:than|upstairs|downstairs|in)\b|\btoo hot\b"
+        rf"|\bneeds? (?:a )?new (?:compressor|condenser|capacitor|coil|evaporator coil|ac|a c)\b"
+    ),
+    (
+        " blow",
+        "a c ",
+        "a c's ",
+        "a/c",
+        "ac ",
+        "ac's ",
+        "air ",
+        "air's ",
+        "an oven",
+        "boiling",
+        "capacitor",
+        "central",
+        "coil",
+        "compressor",
+        "condenser",
+        "cool",
+        "covered in ice",
+        "fix",
+        "frozen",
+        "heat pump ",
+        "heat pump's ",
+        "hot",
+        "ice all over ",
+        "ice building up on ",
+        "ice covering ",
+        "ice forming on ",
+        "ice on ",
+        "iced up",
+        "icing up",
+        "making",
+        "mini split ",
+        "mini split's ",
+        "need a new a c",
+        "need a new ac",
+        "need new a c",
+        "need new ac",
+        "needs",
+        "no a c",
+        "no ac",
+        "no cold air",
+        "not cold enough",
+        "not getting cold",
+        "only",
+        "outdoor",
+        "outside fan ",
+        "outside fan's ",
+        "outside unit ",
+        "outside unit's ",
+        "pushing",
+        "putting",
+        "service my a c",
+        "service my ac",
+        "service our a c",
+        "service our ac",
+        "service the a c",
+        "service the ac",
+        "stuffy",
+        "warm",
+        "work on my a c",
+        "work on my ac",
+        "work on our a c",
+        "work on our ac",
+        "work on the a c",
+        "work on the ac",
+    ),
 )
-_LEAK = re.compile(
-    r"(?<!gas )(?<!propane )\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
-    r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
-    r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
-    r"|\b(?:soaked|soaking|soggy|sweating|wet (?:spot|floor|carpet|ceiling|wall|drywall)|is wet|are wet|"
-    r"getting wet|bucket|water stains?|stains? on (?:the |my )?ceiling|ceiling stains?|backed up|backing up|"
-    r"(?:drain |condensate |drip )?pan (?:is |was )?(?:full|overflowing)|drain (?:line|pipe) (?:is )?(?:clogged|"
-    r"plugged|stopped up))\b|\bwater (?:inside|under|by|near|around|behind|from)\b"
-    r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
+_LEAK = Gated(
+    re.compile(
+        r"(?<!gas )(?<!propane )\bleak(?:s|ing|ed|y)?\b|\bdripping\b|\bdrip(?:s)?\b|\bpuddles?\b|\bflood(?:ing|ed)?\b"
+        r"|\bwater (?:is |keeps |was )?(?:on|under|around|all over|everywhere|coming|pouring|in|leaking|"
+        r"dripping|gushing|spraying)\b|\b(?:pouring|gushing) water\b"
+        r"|\b(?:soaked|soaking|soggy|sweating|wet (?:spot|floor|carpet|ceiling|wall|drywall)|is wet|are wet|"
+        r"getting wet|bucket|water stains?|stains? on (?:the |my )?ceiling|ceiling stains?|backed up|backing up|"
+        r"(?:drain |condensate |drip )?pan (?:is |was )?(?:full|overflowing)|drain (?:line|pipe) (?:is )?(?:clogged|"
+        r"plugged|stopped up))\b|\bwater (?:inside|under|by|near|around|behind|from)\b"
+        r"|\bcondensate\b|\bdrain (?:line|pan) (?:is )?(?:clogged|overflowing|full)\b|\boverflow(?:ing)?\b"
+    ),
+    (
+        "backed up",
+        "backing up",
+        "bucket",
+        "condensate",
+        "drain",
+        "drip",
+        "flood",
+        "full",
+        "leak",
+        "overflow",
+        "puddle",
+        "soak",
+        "soggy",
+        "stain",
+        "sweating",
+        "water",
+        "wet",
+    ),
 )
-_NOISE = re.compile(
-    r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b|\bscreech\w*\b"
-    r"|\bsqueak\w*\b|\bclank\w*\b|\bwhistl\w*\b|\bgrind\w*\b"
-    r"|\bgrind(?:ing|s)?\b|\bbuzz(?:ing|es)?\b|\bhumm?(?:ing)?\b|\bclick(?:ing|s)\b|\bscreech(?:ing)?\b"
-    r"|\bwhistl(?:e|ing)\b|\bknock(?:ing|s)?\b|\bthump(?:ing)?\b|\bscreaming\b|\bsqueak(?:ing|y)?\b"
-    r"|\bvibrat(?:ing|ion|es)\b|\bhiss(?:ing)?\b|\bpopping\b|\bclanking\b"
+_NOISE = Gated(
+    re.compile(
+        r"\bnois(?:e|es|y)\b|\bloud\b|\bbang(?:ing|s)?\b|\brattl(?:e|ing|es)\b|\bsqueal(?:ing|s)?\b|\bscreech\w*\b"
+        r"|\bsqueak\w*\b|\bclank\w*\b|\bwhistl\w*\b|\bgrind\w*\b"
+        r"|\bgrind(?:ing|s)?\b|\bbuzz(?:ing|es)?\b|\bhumm?(?:ing)?\b|\bclick(?:ing|s)\b|\bscreech(?:ing)?\b"
+        r"|\bwhistl(?:e|ing)\b|\bknock(?:ing|s)?\b|\bthump(?:ing)?\b|\bscreaming\b|\bsqueak(?:ing|y)?\b"
+        r"|\bvibrat(?:ing|ion|es)\b|\bhiss(?:ing)?\b|\bpopping\b|\bclanking\b"
+    ),
+    (
+        "bang",
+        "buzz",
+        "clank",
+        "click",
+        "grind",
+        "hiss",
+        "hum",
+        "knock",
+        "loud",
+        "noise",
+        "noisy",
+        "popping",
+        "rattl",
+        "screaming",
+        "screech",
+        "squea",
+        "vibrat",
+        "whistl",
+    ),
 )
 _SMELL = re.compile(
     r"\bsmell(?:s|ing|y)?\b|\bodou?rs?\b|\bstinks?\b|\bstinky\b|\bmusty\b|\bmildew\b|\bmold(?:y)?\b"
     r"|\brotten eggs?\b|\bsulfur\b|\bfumes\b"
 )
 _THERMOSTAT = re.compile(r"\bthermostats?\b|\bnest\b|\becobee\b|\bhoneywell\b|\bscreen is blank\b|\bwall control\b")
-_MAINT = re.compile(
-    r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
-    r"(?:my|the|our) (?:system|unit|furnace|ac|a c|air conditioner|heater|heat pump|boiler|hvac)\b"
-    r"|\b(?:system|unit|furnace|ac|heater|heat pump|boiler) serviced\b|\bannual\b|\bseasonal\b"
-    r"|\bclean(?:ing)? (?:the |my )?(?:unit|system|coils)\b"
-    r"|\b(?:a|the) cleaning (?:on|of|for) (?:the |my |our )?(?:\S+ )?"
-    r"(?:splits?|units?|system|ac|a c|furnace|heat pump)\b"
-    r"|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
-    r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
+_MAINT = Gated(
+    re.compile(
+        r"\bmaintenance\b|\btune ?ups?\b|\bcheck ?ups?\b|\binspections?\b|\bfilters?\b|\bservic(?:e|ed|ing) "
+        r"(?:my|the|our) (?:system|unit|furnace|ac|a c|air conditioner|heater|heat pump|boiler|hvac)\b"
+        r"|\b(?:system|unit|furnace|ac|heater|heat pump|boiler) serviced\b|\bannual\b|\bseasonal\b"
+        r"|\bclean(?:ing)? (?:the |my )?(?:unit|system|coils)\b"
+        r"|\b(?:a|the) cleaning (?:on|of|for) (?:the |my |our )?(?:\S+ )?"
+        r"(?:splits?|units?|system|ac|a c|furnace|heat pump)\b"
+        r"|\bget (?:it|my system|the system) checked\b|\bcheck(?:ed)? (?:it|my system|"
+        r"the system) (?:out|over)\b|\bbefore (?:winter|summer)\b|\bpreventive\b|\bpreventative\b"
+    ),
+    (
+        "annual",
+        "before summer",
+        "before winter",
+        "check",
+        "clean",
+        "filter",
+        "inspection",
+        "maintenance",
+        "prevent",
+        "seasonal",
+        "service",
+        "servicing",
+        "tune up",
+        "tuneup",
+    ),
 )
 _HEAT_WORDS = re.compile(rf"\b{_HEAT_EQUIP}\b|\bcold\b|\bfreezing\b")
 _COOL_WORDS = re.compile(rf"\b{_COOL_EQUIP}\b|\bhot\b")
@@ -119,7 +300,30 @@ _EQUIPMENT_BROKEN = re.compile(
     rf"\b(?:unit|system|hvac|it|thing|equipment) (?:is |has |just |went |completely )*{_BROKEN}"
 )
 
-_PROBLEM_IS = re.compile(r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b")
+_PROBLEM_IS = Gated(
+    re.compile(
+        r"\b(?:problem|issue) is\b|\b(?:it'?s|it is|its) the (?:heat|ac|a c|furnace|air)\b",
+    ),
+    (
+        "issue is",
+        "it is the a c",
+        "it is the ac",
+        "it is the air",
+        "it is the furnace",
+        "it is the heat",
+        "it's the a c",
+        "it's the ac",
+        "it's the air",
+        "it's the furnace",
+        "it's the heat",
+        "its the a c",
+        "its the ac",
+        "its the air",
+        "its the furnace",
+        "its the heat",
+        "problem is",
+    ),
+)
 _COLD_AIR = re.compile(r"\b(?:air|vents?)(?: \S+){0,6} (?:is|are|feels?|blows?|blowing) (?:cold|cool|freezing)\b")
 _TROUBLE = re.compile(
     r"\b(?:won'?t|isn'?t|doesn'?t|can'?t|never|problems?|issues?|trouble|shuts? off|"
@@ -127,45 +331,145 @@ _TROUBLE = re.compile(
 )
 _HEAT_NAMED = re.compile(r"\b(?:furnace|heater|heating|heat(?! ?wave| index| outside)|boiler|heat pump)\b")
 _COOL_NAMED = re.compile(r"\b(?:ac|a c|air conditioner|air conditioning|cooling|central air)\b")
-_ELDER_AGE = re.compile(
-    r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
-    # "my dad who lives with me is ninety": a short clause between the relative and the age
-    r"aunt|uncle)(?: (?:who|that)(?: \S+){1,4}?)?(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|"
-    r"i'?m|i am) (?:almost |over |like )?"
-    r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
-)
-_VULNERABLE: list[tuple[re.Pattern[str], str]] = [
+_ELDER_AGE = Gated(
+    re.compile(
+        r"\b(?:(?:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|parents?|she|he|husband|wife|"
+        # "my dad who lives with me is ninety": a short clause between the relative and the age
+        r"aunt|uncle)(?: (?:who|that)(?: \S+){1,4}?)?(?:'s| is| are)|(?:she|he|they)'?re|(?:she|he|they) (?:is|are)|"
+        r"i'?m|i am) (?:almost |over |like )?"
+        r"(?:[7-9]\d|1[01]\d)\b|\b(?:[7-9]\d|1[01]\d) years? old\b"
+    ),
     (
-        re.compile(
-            r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
-            r"seven|eight|nine|ten|eleven) (?:month|week)s? old|"
-            # "i've got a one year old", "our two year old son": a toddler, said by age.
-            r"(?:got|have|has|with|our|my) (?:a |an )?(?:one|two|1|2|one and a half|year and a half)(?: ?years?)? old|"
-            r"(?:one|two|1|2) years? old (?:son|daughter|baby|kid|child|boy|girl|twins|grandbaby|grandson|"
-            r"granddaughter))\b"
+        "10",
+        "11",
+        "7",
+        "8",
+        "9",
+    ),
+)
+_VULNERABLE: list[tuple[Pattern, str]] = [
+    (
+        Gated(
+            re.compile(
+                r"\b(?:infant|baby|babies|newborn|toddler|new born|(?:\d+|one|two|three|four|five|six|"
+                r"seven|eight|nine|ten|eleven) (?:month|week)s? old|"
+                # "i've got a one year old", "our two year old son": a toddler, said by age.
+                r"(?:got|have|has|with|our|my) (?:a |an )?(?:one|two|1|2|one and a half|year and a half)(?: ?years?)? o"
+                r"ld|"
+                r"(?:one|two|1|2) years? old (?:son|daughter|baby|kid|child|boy|girl|twins|grandbaby|grandson|"
+                r"granddaughter))\b"
+            ),
+            (
+                " old",
+                "babies",
+                "baby",
+                "infant",
+                "new born",
+                "newborn",
+                "toddler",
+            ),
         ),
         "infant in the home",
     ),
     (
-        re.compile(
-            r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
-            r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
-            r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"
+        Gated(
+            re.compile(
+                r"\b(?:elderly|seniors?|grandma|grandpa|grandmother|grandfather|aging|"
+                r"(?:[6-9]\d|1[01]\d) years? old|old (?:mother|father|mom|dad|parents?|man|lady)|"
+                r"in (?:her|his|their) (?:[6-9]0s|eighties|nineties|seventies)|retired)\b"
+            ),
+            (
+                " year old",
+                " years old",
+                "60s",
+                "70s",
+                "80s",
+                "90s",
+                "aging",
+                "eighties",
+                "elderly",
+                "grand",
+                "nineties",
+                "old dad",
+                "old father",
+                "old lady",
+                "old man",
+                "old mom",
+                "old mother",
+                "old parent",
+                "retired",
+                "senior",
+                "seventies",
+            ),
         ),
         "elderly occupant",
     ),
     (
-        re.compile(
-            r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
-            r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
-            r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
-            r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
-            r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
-            r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs|"
-            # Conditions named by their short names: "dad has ms", "she's got parkinson's".
-            r"(?:has|have|with|got) (?:ms|m s|als|copd|lupus|epilepsy|seizures|parkinson'?s)|multiple sclerosis|"
-            r"parkinson'?s|alzheimer'?s|heat (?:sensitiv\w*|intoleran\w*|stroke|exhaustion)|"
-            r"(?:heat|cold) (?:makes|make|affects|hits) (?:it |her |him |them |me )?(?:\S+ )?(?:worse|hard|bad))\b"
+        Gated(
+            re.compile(
+                r"\b(?:medical|oxygen|dialysis|disabled|disability|wheelchair|chemo|chemotherapy|"
+                r"hospice|heart condition|respiratory|copd|asthma|bedridden|bed ridden|surgery|"
+                r"pregnant|immunocompromised|on a ventilator|ventilator|heart (?:problems?|trouble|issues?|"
+                r"condition|disease|patient)|health (?:problems?|issues?|condition)|sick|ill|cancer|"
+                r"diabetic|diabetes|kidney|lung|breathing (?:problems?|issues?|trouble)|recovering|"
+                r"just (?:got )?(?:home )?from the hospital|stroke|dementia|special needs|"
+                # Conditions named by their short names: "dad has ms", "she's got parkinson's".
+                r"(?:has|have|with|got) (?:ms|m s|als|copd|lupus|epilepsy|seizures|parkinson'?s)|multiple sclerosis|"
+                r"parkinson'?s|alzheimer'?s|heat (?:sensitiv\w*|intoleran\w*|stroke|exhaustion)|"
+                r"(?:heat|cold) (?:makes|make|affects|hits) (?:it |her |him |them |me )?(?:\S+ )?(?:worse|hard|bad))\b"
+            ),
+            (
+                "als",
+                "alzheimer",
+                "asthma",
+                "bad",
+                "bed ridden",
+                "bedridden",
+                "breathing",
+                "cancer",
+                "chemo",
+                "copd",
+                "dementia",
+                "diabet",
+                "dialysis",
+                "disab",
+                "epilepsy",
+                "exhaustion",
+                "got m s",
+                "got ms",
+                "hard",
+                "has m s",
+                "has ms",
+                "have m s",
+                "have ms",
+                "health",
+                "heart",
+                "hospi",
+                "ill",
+                "immunocompromised",
+                "intoleran",
+                "kidney",
+                "lung",
+                "lupus",
+                "medical",
+                "multiple sclerosis",
+                "oxygen",
+                "parkinson",
+                "pregnant",
+                "recovering",
+                "respiratory",
+                "seizures",
+                "sensitiv",
+                "sick",
+                "special needs",
+                "stroke",
+                "surgery",
+                "ventilator",
+                "wheelchair",
+                "with m s",
+                "with ms",
+                "worse",
+            ),
         ),
         "medical need",
     ),
@@ -261,6 +565,10 @@ _LEAD_VERBS = frozenset(
 _ACRONYMS = re.compile(r"\b(?:ac|a c|a/c|hvac|co|c o)\b")
 _CLAUSE_SPLIT = re.compile(r"[.,;!?]| and | but | so | also ")
 _ISSUE_LEAD = re.compile(r"^(?:yeah|yes|well|so|okay|ok|and|hi|hello|um|uh|oh|like)\s+")
+_CALLING_ABOUT = re.compile(
+    r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
+    r"the (?:problem|issue) is|it'?s that|i think)\s+"
+)
 
 
 @dataclass
@@ -277,7 +585,7 @@ class IssueResult:
 _NEGATIVE_START = ("no ", "not ", "isn't", "isnt", "won't", "wont", "doesn't", "doesnt", "wasn't")
 
 
-def _any(pattern: re.Pattern[str], utt: Utterance) -> bool:
+def _any(pattern: Pattern, utt: Utterance) -> bool:
     for m in pattern.finditer(utt.norm):
         if m.group(0).startswith(_NEGATIVE_START):
             return True  # "no heat" is itself the complaint; "no gas, no heat" must not cancel it
@@ -289,89 +597,269 @@ def _any(pattern: re.Pattern[str], utt: Utterance) -> bool:
 # What the writer's rules call `other` however the equipment is named: a request for something
 # other than a repair of a symptom (install, replace, quote, second opinion, move, permit), and
 # complaints that are neither heat nor cold (bills, humidity, airflow, cycling, breakers).
-_OTHER = re.compile(
-    r"\b(?:install\w*|replac\w*|swap\w* (?:out )?(?:the |my |our )?(?:old )?(?:thermostat|unit|system|furnace|ac|a c|"
-    r"heater|condenser|heat pump|boiler)|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
-    r"thermostat|ductwork|ducts)|quotes?|estimates?|bids?|second opinion|another opinion|upgrad\w*|"
-    r"electric(?:ity)? bills?|power bills?|energy bills?|utility bills?|bills? (?:is|are|was|has been|went)|"
-    r"humid\w*|sticky|clammy|muggy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
-    r"(?:barely|hardly|never) (?:gets?|puts? out|pushes?|blows?) (?:any |much )?air|(?:hardly any|not much|barely any) "
-    r"air|(?:comes?|turns?|kicks?|fires?|clicks?|starts?) (?:on|up) (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?"
-    r"(?:off|shuts? "
-    r"off|clicks? off|quits)"
-    r"(?: \S+){0,4} (?:back on|again)|"
-    r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
-    r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
-    r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
-    r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right|real (?:quick|fast)|"
-    r"quick|over and over|again and again|constantly|repeatedly)|on off on off|"
-    r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*|popp\w*|flipp\w*|kick\w* off)|"
-    r"tripp?ing the breaker|"
-    # Short cycling said plainly: "runs about five minutes then stops then starts then stops".
-    r"(?:runs?|running|comes? on|starts?|kicks? on)(?: \S+){0,4}? (?:then |and )?(?:stops|shuts? off|quits|cuts? out|"
-    r"turns? off)(?: \S+){0,2}? (?:then |and )(?:starts?|comes? (?:right )?(?:back )?on|kicks? (?:back )?on|"
-    r"starts? (?:right )?back up)|"
-    # Damage to the equipment itself: a dent, a truck, hail.
-    r"dent\w*|hail damage|(?:backed|ran|crashed|drove) (?:\S+ ){0,3}?into (?:it|the unit|my unit)|knocked over|"
-    r"shuts? off(?: \S+){0,5}? (?:starts?|comes?|kicks?|turns?) (?:up |back )?(?:on )?again|"
-    r"duct(?:s|work)?(?: \S+){0,4}? leak\w*|leaky duct(?:s|work)?|"
-    r"leak\w* (?:\S+ ){0,3}(?:in|from|out of) (?:the |my |our )?"
-    r"duct(?:s|work)?|"
-    r"(?:vents?|registers?|ducts?|grilles?) (?:are |is )?sweating|condensation on (?:the |my |our |all |of )*"
-    r"(?:\S+ )?(?:vents?|registers?|ducts?|grilles?)|"
-    r"(?:insulation|covering|foam|wrap\w*)(?: \S+){0,4} (?:refrigerant |copper |suction )?lines?|"
-    r"add(?:ing)? (?:a |an |another )?(?:return|vent|register|duct|zone)|(?:not )?up to code|code violations?|"
-    r"zon(?:e|es|ing)|dampers?|"
-    # Duct cleaning is its own job (the writers' brief lists it under `other`), not a tune-up.
-    r"duct cleaning|clean\w* (?:out )?(?:the |my |our |all |all the |all of the )?(?:air )?(?:ducts?|ductwork)|"
-    r"(?:ducts?|ductwork) (?:\S+ ){0,2}?cleaned|"
-    r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
-    r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermostat|"
-    r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
-    r"inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
-    r"tilt\w*|sank|sinking|recharg\w*|top(?:ped)? (?:it |them )?off|(?:more|some|add|low on|needs?) "
-    r"(?:freon|refrigerant|coolant)|"
-    r"won'?t (?:stop|shut off)|never (?:stops|shuts off)|runs? (?:non ?stop|constantly|all the time))\b"
+_OTHER = Gated(
+    re.compile(
+        r"\b(?:install\w*|replac\w*|swap\w* (?:out )?(?:the |my |our )?(?:old )?(?:thermostat|unit|system|furnace|ac|a "
+        r"c|"
+        r"heater|condenser|heat pump|boiler)|new (?:system|unit|furnace|ac|a c|air conditioner|heat pump|"
+        r"thermostat|ductwork|ducts)|quotes?|estimates?|bids?|second opinion|another opinion|upgrad\w*|"
+        r"electric(?:ity)? bills?|power bills?|energy bills?|utility bills?|bills? (?:is|are|was|has been|went)|"
+        r"humid\w*|sticky|clammy|muggy|dehumidif\w*|airflow|air flow|barely (?:blows?|any air|comes? out)|"
+        r"(?:barely|hardly|never) (?:gets?|puts? out|pushes?|blows?) (?:any |much )?air|(?:hardly any|not much|barely a"
+        r"ny) "
+        r"air|(?:comes?|turns?|kicks?|fires?|clicks?|starts?) (?:on|up) (?:\S+ ){0,5}?(?:then|and) (?:\S+ ){0,2}?"
+        r"(?:off|shuts? "
+        r"off|clicks? off|quits)"
+        r"(?: \S+){0,4} (?:back on|again)|"
+        r"weak (?:air|flow)|no air (?:coming )?(?:out|from)|short cycl\w*|cycl(?:es|ing) (?:on and off|"
+        r"real fast|fast|constantly|a lot)|keeps cycling|(?:on|off) (?:and|then) (?:off|on) (?:every|like|all)|"
+        r"(?:turns?|kicks?|clicks?|shuts?|comes?) (?:on|off) (?:and|then) (?:(?:turns?|kicks?|clicks?|shuts?|"
+        r"comes?) )?(?:off|on|back on)(?: again)? (?:every|like|after|all|a minute|right|real (?:quick|fast)|"
+        r"quick|over and over|again and again|constantly|repeatedly)|on off on off|"
+        r"(?:breaker|fuse)s?(?: \S+){0,4}? (?:keeps? )?(?:trip\w*|blow\w*|popp\w*|flipp\w*|kick\w* off)|"
+        r"tripp?ing the breaker|"
+        # Short cycling said plainly: "runs about five minutes then stops then starts then stops".
+        r"(?:runs?|running|comes? on|starts?|kicks? on)(?: \S+){0,4}? (?:then |and )?(?:stops|shuts? off|quits|cuts? ou"
+        r"t|"
+        r"turns? off)(?: \S+){0,2}? (?:then |and )(?:starts?|comes? (?:right )?(?:back )?on|kicks? (?:back )?on|"
+        r"starts? (?:right )?back up)|"
+        # Damage to the equipment itself: a dent, a truck, hail.
+        r"dent\w*|hail damage|(?:backed|ran|crashed|drove) (?:\S+ ){0,3}?into (?:it|the unit|my unit)|knocked over|"
+        r"shuts? off(?: \S+){0,5}? (?:starts?|comes?|kicks?|turns?) (?:up |back )?(?:on )?again|"
+        r"duct(?:s|work)?(?: \S+){0,4}? leak\w*|leaky duct(?:s|work)?|"
+        r"leak\w* (?:\S+ ){0,3}(?:in|from|out of) (?:the |my |our )?"
+        r"duct(?:s|work)?|"
+        r"(?:vents?|registers?|ducts?|grilles?) (?:are |is )?sweating|condensation on (?:the |my |our |all |of )*"
+        r"(?:\S+ )?(?:vents?|registers?|ducts?|grilles?)|"
+        r"(?:insulation|covering|foam|wrap\w*)(?: \S+){0,4} (?:refrigerant |copper |suction )?lines?|"
+        r"add(?:ing)? (?:a |an |another )?(?:return|vent|register|duct|zone)|(?:not )?up to code|code violations?|"
+        r"zon(?:e|es|ing)|dampers?|"
+        # Duct cleaning is its own job (the writers' brief lists it under `other`), not a tune-up.
+        r"duct cleaning|clean\w* (?:out )?(?:the |my |our |all |all the |all of the )?(?:air )?(?:ducts?|ductwork)|"
+        r"(?:ducts?|ductwork) (?:\S+ ){0,2}?cleaned|"
+        r"convert\w*|relocat\w*|seal\w* (?:the |my |our )?(?:ducts?|ductwork)|(?:ducts?|ductwork) (?:sealed|repaired|"
+        r"replaced)|duct (?:sealing|repair)|(?:move|relocate)\w* (?:the|my|our) (?:ac|a c|unit|condenser|system|thermos"
+        r"tat|"
+        r"equipment|outside unit|furnace)|(?:ac|a c|unit|condenser|system|thermostat|furnace) moved|permit|"
+        r"inspection for (?:the )?(?:sale|buyer|closing)|leaning|"
+        r"tilt\w*|sank|sinking|recharg\w*|top(?:ped)? (?:it |them )?off|(?:more|some|add|low on|needs?) "
+        r"(?:freon|refrigerant|coolant)|"
+        r"won'?t (?:stop|shut off)|never (?:stops|shuts off)|runs? (?:non ?stop|constantly|all the time))\b"
+    ),
+    (
+        " again",
+        " and come on",
+        " and come right on",
+        " and comes on",
+        " and comes right on",
+        " and start",
+        " back on",
+        "add",
+        "air flow",
+        "airflow",
+        "barely",
+        "bid",
+        "bill",
+        "breaker",
+        "clammy",
+        "click on and ",
+        "clicks on and ",
+        "code violation",
+        "come on and ",
+        "comes on and ",
+        "condensation on ",
+        "constantly",
+        "convert",
+        "coolant",
+        "covering",
+        "cycl",
+        "damper",
+        "dent",
+        "duct",
+        "estimate",
+        "foam",
+        "freon",
+        "fuse",
+        "hail damage",
+        "hardly",
+        "humid",
+        "inspection",
+        "install",
+        "insulation",
+        "into",
+        "kick",
+        "knocked over",
+        "leaning",
+        "move",
+        "muggy",
+        "never",
+        "new",
+        "no air coming from",
+        "no air coming out",
+        "no air from",
+        "no air out",
+        "nonstop",
+        "not much air",
+        "off",
+        "on and on all",
+        "on and on every",
+        "on and on like",
+        "opinion",
+        "permit",
+        "quote",
+        "recharg",
+        "refrigerant",
+        "relocat",
+        "replac",
+        "run all the time",
+        "run non stop",
+        "runs all the time",
+        "runs non stop",
+        "sank",
+        "shut on and ",
+        "shuts on and ",
+        "sinking",
+        "sticky",
+        "swap",
+        "sweating",
+        "then",
+        "tilt",
+        "turn on and ",
+        "turns on and ",
+        "up to code",
+        "upgrad",
+        "weak",
+        "won't stop",
+        "wont stop",
+        "wrap",
+        "zone",
+        "zoning",
+    ),
 )
 # Symptoms that settle heat or cooling even next to an `other`, noise or leak word: the caller says
 # the air, the room or the system does not heat or cool.
-_SYMPTOM = re.compile(
-    r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
-    r"(?:not|ain'?t) (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|"
-    r"cold)|"
-    r"(?:hasn'?t|haven'?t|has not|hadn'?t) (?:worked|been working|heated|cooled|come on|kicked on)|"
-    r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
-    r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|"
-    r"blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
-    r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
-    r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
-    r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
-    r"(?:house|home|place|room|it)(?:'s| is| stays)? (?:getting |staying |still |so |really |pretty |"
-    r"way too )*(?:cold|hot|"
-    r"warm|freezing|chilly|an oven)|"
-    # The heat or cold that does not come, said around a sound: "isn't getting cold", "nothing's warming
-    # up", "clicks but never lights", radiators "stone cold".
-    r"(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool|warm|hot)|nothing(?:'s| is)? (?:warming|heating|cooling|cold|"
-    r"cool|warm|getting "
-    r"(?:warm|cold|hot))|never (?:lights|ignites|fires|catches|gets (?:warm|cold|hot))|"
-    r"(?:radiators?|registers?|vents?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
+_SYMPTOM = Gated(
+    re.compile(
+        r"\b(?:no (?:heat|heating|ac|a c|cooling|cold air|hot air|warm air|air conditioning)|"
+        r"(?:not|ain'?t) (?:heating|cooling|blowing (?:cold|cool|warm|hot)|getting (?:warm|cold|cool)|keeping up|warm|"
+        r"cold)|"
+        r"(?:hasn'?t|haven'?t|has not|hadn'?t) (?:worked|been working|heated|cooled|come on|kicked on)|"
+        r"(?:isn'?t|doesn'?t|won'?t|wasn'?t|didn'?t) (?:heat|cool|get (?:warm|cold|cool)|blow (?:cold|warm|hot)|"
+        r"keep up|turn on|come on|kick on|start|ignite|light|fire)\w*|(?:heat|heater|furnace|ac|air|boiler)'?s out|"
+        r"blow(?:s|ing)? (?:warm|hot|cold|cool|room temperature|"
+        r"lukewarm) air|(?:warm|hot|cold) air|won'?t get (?:below|above|under|over|past)|stopped working|"
+        r"not working|isn'?t working|quit|died|dead|went out(?! of)|is out|(?:are|is|got|keeps?) (?:freezing|frozen|"
+        r"iced)|ice|frost\w*|(?:hot|warm|cold|freezing|an oven|stuffy) (?:in here|inside|in the house|upstairs)|"
+        r"(?:house|home|place|room|it)(?:'s| is| stays)? (?:getting |staying |still |so |really |pretty |"
+        r"way too )*(?:cold|hot|"
+        r"warm|freezing|chilly|an oven)|"
+        # The heat or cold that does not come, said around a sound: "isn't getting cold", "nothing's warming
+        # up", "clicks but never lights", radiators "stone cold".
+        r"(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool|warm|hot)|nothing(?:'s| is)? (?:warming|heating|cooling|co"
+        r"ld|"
+        r"cool|warm|getting "
+        r"(?:warm|cold|hot))|never (?:lights|ignites|fires|catches|gets (?:warm|cold|hot))|"
+        r"(?:radiators?|registers?|vents?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
+    ),
+    (
+        "ac's out",
+        "acs out",
+        "air's out",
+        "airs out",
+        "an oven",
+        "boiler's out",
+        "boilers out",
+        "chilly",
+        "cold",
+        "cool",
+        "dead",
+        "didn",
+        "died",
+        "doesn",
+        "freezing",
+        "frost",
+        "frozen",
+        "furnace's out",
+        "furnaces out",
+        "hadn",
+        "has not been working",
+        "has not come on",
+        "has not heated",
+        "has not kicked on",
+        "has not worked",
+        "hasn",
+        "haven",
+        "heat's out",
+        "heater's out",
+        "heaters out",
+        "heating",
+        "heats out",
+        "hot",
+        "ice",
+        "ignite",
+        "is out",
+        "isn",
+        "keeping",
+        "never catches",
+        "never fires",
+        "never lights",
+        "no a c",
+        "no ac",
+        "no air conditioning",
+        "no heat",
+        "not working",
+        "quit",
+        "stopped working",
+        "stuffy",
+        "temperature",
+        "warm",
+        "wasn",
+        "went out",
+        "won",
+    ),
 )
-_FAN_STILL = re.compile(
-    r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
-    r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin\w*|turn(?:s|ing|ed)?\b(?! on\b))"
-    r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
+_FAN_STILL = Gated(
+    re.compile(
+        r"\bfan\b(?: \S+){0,6} (?:isn'?t|is not|not|won'?t|doesn'?t|stopped|quit) (?:\S+ )?(?:spin|turn|run|"
+        r"mov|go|work)\w*\b|\b(?:isn'?t|not|won'?t|doesn'?t) (?:spin\w*|turn(?:s|ing|ed)?\b(?! on\b))"
+        r"|\bfan\b(?: \S+){0,6} (?:just )?(?:sits there|sitting there|stuck|won'?t budge|not moving|doesn'?t move)\b"
+    ),
+    (
+        "fan",
+        "spin",
+        "turn",
+    ),
 )
 # "ice cold" is a feel, not ice.
-_ICE = re.compile(r"(?<!like )\b(?:ice(?! cold)|iced|icing|icy|frost\w*|frozen|froze)\b")
+_ICE = Gated(
+    re.compile(
+        r"(?<!like )\b(?:ice(?! cold)|iced|icing|icy|frost\w*|frozen|froze)\b",
+    ),
+    (
+        "frost",
+        "froze",
+        "ice",
+        "icing",
+        "icy",
+    ),
+)
 _BOARD_CODE = re.compile(
     r"\berror codes?\b|\b(?:light|led)s? (?:blinks?|blinking|flashing|flashes)\b"
     r"|\b(?:blinking|flashing) (?:light|code|led)s?\b"
 )
 # Refrigerant escaping is a leak, whatever else is asked (a quote, a recharge) or heard (a hiss).
-_REFRIGERANT_LEAK = re.compile(
-    r"\b(?:freon|refrigerant|coolant)\b(?: \S+){0,8}? (?:leak\w*|losing|escaping)\b"
-    r"|\b(?:leak\w*|losing|lose|loses)(?: \S+){0,8}? (?:freon|refrigerant|coolant)\b"
-    r"|\bleak (?:in|on|at) the (?:coil|lines?|line set|evaporator|condenser)\b"
+_REFRIGERANT_LEAK = Gated(
+    re.compile(
+        r"\b(?:freon|refrigerant|coolant)\b(?: \S+){0,8}? (?:leak\w*|losing|escaping)\b"
+        r"|\b(?:leak\w*|losing|lose|loses)(?: \S+){0,8}? (?:freon|refrigerant|coolant)\b"
+        r"|\bleak (?:in|on|at) the (?:coil|lines?|line set|evaporator|condenser)\b"
+    ),
+    (
+        "coolant",
+        "freon",
+        "leak",
+        "refrigerant",
+    ),
 )
 _WATER_PIPES = re.compile(
     r"\b(?:water pipes?|pipes? (?:might|could|will|gonna|going to|are going to) freeze|"
@@ -393,58 +881,194 @@ _THERMOSTAT_FAULT = re.compile(
 )
 # A new or replaced thermostat is the thermostat's job (the writers' brief: "smart-thermostat install"),
 # unless other equipment is part of it.
-_THERMOSTAT_JOB = re.compile(
-    r"\b(?:install\w*|replac\w*|put in|putting in|hook\w* up|set up|upgrad\w*|swap\w*|new|digital|smart|wi ?fi)"
-    r"(?: \S+){0,5}? (?:thermostats?|nest|ecobee|honeywell)\b"
-    r"|\b(?:thermostats?|nest|ecobee)(?: \S+){0,6}? (?:install\w*|replac\w*|put in|hooked up|set up|upgraded|swapped)\b"
+_THERMOSTAT_JOB = Gated(
+    re.compile(
+        r"\b(?:install\w*|replac\w*|put in|putting in|hook\w* up|set up|upgrad\w*|swap\w*|new|digital|smart|wi ?fi)"
+        r"(?: \S+){0,5}? (?:thermostats?|nest|ecobee|honeywell)\b"
+        r"|\b(?:thermostats?|nest|ecobee)(?: \S+){0,6}? (?:install\w*|replac\w*|put in|hooked up|set up|upgraded|swappe"
+        r"d)\b"
+    ),
+    (
+        " ecobee",
+        " honeywell",
+        " nest",
+        " thermostat",
+        "hooked up",
+        "install",
+        "put in",
+        "replac",
+        "set up",
+        "swapped",
+        "upgraded",
+    ),
 )
 _OTHER_EQUIPMENT = re.compile(
     r"\b(?:system|unit|furnace|ac|a c|air conditioner|heat pump|mini split|boiler|condenser|ducts?|ductwork|zon\w*|"
     r"humidifier|dehumidifier|heater)\b"
 )
-_WALL_THING = re.compile(
-    r"\b(?:screen|display|buttons?|numbers?|readout)(?: \S+){0,2}? (?:on|of) the (?:wall thing\w*|thing on the wall)\b"
-    r"|\b(?:wall thing\w*|thing on the wall)(?:'s| is)? (?:\S+ ){0,3}(?:blank|dead|dark|flicker\w*|blink\w*|"
-    r"frozen|stuck|wrong)\b"
+_WALL_THING = Gated(
+    re.compile(
+        r"\b(?:screen|display|buttons?|numbers?|readout)(?: \S+){0,2}? (?:on|of) the (?:wall thing\w*|thing on the wall"
+        r")\b"
+        r"|\b(?:wall thing\w*|thing on the wall)(?:'s| is)? (?:\S+ ){0,3}(?:blank|dead|dark|flicker\w*|blink\w*|"
+        r"frozen|stuck|wrong)\b"
+    ),
+    (
+        "thing on the wall",
+        "wall thing",
+    ),
 )
 # Temperatures said for the house: "house is 61 degrees", "it's eighty one in here".
-_INDOOR_TEMP = re.compile(
-    r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment|thermometer"
-    r"(?: \S+){0,3}?) "
-    r"(?:is |was |at |reads |says |stays |sits |only )*(?:like |about |almost |around |over |nearly )?(\d{2,3})"
-    r"(?: degrees)?(?: (?:in here|inside|in the house))?\b|\b(\d{2,3}) degrees (?:in|inside)\b"
-    r"|\b(?:won'?t|can'?t|doesn'?t|never) (?:get|go|drop|cool|warm|heat)\w* (?:\S+ ){0,2}?(?:below|under|above|"
-    r"over|past) (\d{2,3})\b"
+_INDOOR_TEMP = Gated(
+    re.compile(
+        r"\b(?:house|home|inside|in here|it'?s|its|it is|upstairs|downstairs|room|bedroom|apartment|thermometer"
+        r"(?: \S+){0,3}?) "
+        r"(?:is |was |at |reads |says |stays |sits |only )*(?:like |about |almost |around |over |nearly )?(\d{2,3})"
+        r"(?: degrees)?(?: (?:in here|inside|in the house))?\b|\b(\d{2,3}) degrees (?:in|inside)\b"
+        r"|\b(?:won'?t|can'?t|doesn'?t|never) (?:get|go|drop|cool|warm|heat)\w* (?:\S+ ){0,2}?(?:below|under|above|"
+        r"over|past) (\d{2,3})\b"
+    ),
+    (
+        " degrees in",
+        "apartment",
+        "can't cool",
+        "can't get",
+        "can't go",
+        "can't heat",
+        "can't warm",
+        "cant",
+        "doesn",
+        "downstairs",
+        "drop",
+        "home",
+        "house",
+        "in here",
+        "inside",
+        "it is",
+        "it's",
+        "its",
+        "never cool",
+        "never get",
+        "never go",
+        "never heat",
+        "never warm",
+        "room",
+        "thermometer",
+        "upstairs",
+        "won't cool",
+        "won't get",
+        "won't go",
+        "won't heat",
+        "won't warm",
+        "wont",
+    ),
 )
-_SEASONAL = re.compile(
-    r"\b(?:maintenance|tune ?ups?|check ?ups?|(?:fall|spring|winter|summer|yearly|annual|seasonal|"
-    r"twice a year) (?:visit|service|check|inspection|maintenance)|service plan|maintenance plan|"
-    r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
-    r"safety (?:check|inspection)|"
-    r"(?:checked|looked at|serviced|tuned up|inspected|gone over)(?: out| over)? before (?:the )?(?:cold|winter|summer|"
-    r"heat|hot|freeze|season)|"
-    r"last serviced|look (?:it|things|everything) over|checked out before|"
-    # "give his ac a once over", "that time of year again", "the yearly thing", "clean my mini split heads"
-    r"once ?over|that time of (?:the )?year|the (?:yearly|annual) (?:thing|one|visit)|"
-    r"clean(?:ed|ing)? (?:out )?(?:my|the|our) (?:\S+ )?(?:heads|coils?|blower wheel)|"
-    r"(?<!fan )(?<!fan inside )(?<!blower )(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wrong|"
-    r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
-    r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
-    r"(?:check|inspect)\w*|"
-    # "haven't had anybody look at it in five years", "check out the heater for the winter", "just routine",
-    # "flush the boiler and bleed the radiators", an inspection a city or a rental permit needs, "time for a cleaning"
-    r"(?:look|looked) at (?:\S+ ){0,3}in (?:like |about |over )?(?:\S+ )?(?:years?|ages|forever|a while)|"
-    r"(?:it'?s |its )?been (?:like |about |over )?(?:\S+ )?(?:years|two years|a couple years|a few years)|"
-    r"for (?:the )?(?:winter|summer|season|cold weather)|just (?:a )?routine|routine (?:check|service|visit)|"
-    r"bleed\w* (?:the )?radiators?|flush\w* (?:out )?(?:the )?(?:boiler|system|drain|condensate)|"
-    r"(?:heating|hvac|furnace|ac|mechanical|annual|city|rental) inspection|inspection (?:for|before)|"
-    r"rental (?:permit|inspection)|time for (?:a |the |its )?(?:cleaning|check\w*|service|tune ?up)|"
-    r"once a year|swap (?:the |out the )?filters?|filter (?:light|reminder|change|swap))\b"
+_SEASONAL = Gated(
+    re.compile(
+        r"\b(?:maintenance|tune ?ups?|check ?ups?|(?:fall|spring|winter|summer|yearly|annual|seasonal|"
+        r"twice a year) (?:visit|service|check|inspection|maintenance)|service plan|maintenance plan|"
+        r"(?:serviced|looked at|cleaned|checked) in (?:a while|years|ages|forever|like \S+ years|\S+ years)|"
+        r"safety (?:check|inspection)|"
+        r"(?:checked|looked at|serviced|tuned up|inspected|gone over)(?: out| over)? before (?:the )?(?:cold|winter|sum"
+        r"mer|"
+        r"heat|hot|freeze|season)|"
+        r"last serviced|look (?:it|things|everything) over|checked out before|"
+        # "give his ac a once over", "that time of year again", "the yearly thing", "clean my mini split heads"
+        r"once ?over|that time of (?:the )?year|the (?:yearly|annual) (?:thing|one|visit)|"
+        r"clean(?:ed|ing)? (?:out )?(?:my|the|our) (?:\S+ )?(?:heads|coils?|blower wheel)|"
+        r"(?<!fan )(?<!fan inside )(?<!blower )(?:working|runs?|running) (?:fine|great|good|okay)|nothing(?:'s| is) wro"
+        r"ng|"
+        r"(?:blow|flush|clean) (?:out )?(?:the )?(?:condensate|drain)(?: line)?|(?:furnace|ac|a c|system|heater|hvac|"
+        r"heat pump|boiler) (?:check|checkup|check up|inspection)|clean\w* (?:and|&) "
+        r"(?:check|inspect)\w*|"
+        # "haven't had anybody look at it in five years", "check out the heater for the winter",
+        # "just routine", "flush the boiler and bleed the radiators", an inspection a city or a rental
+        # permit needs, "time for a cleaning"
+        r"(?:look|looked) at (?:\S+ ){0,3}in (?:like |about |over )?(?:\S+ )?(?:years?|ages|forever|a while)|"
+        r"(?:it'?s |its )?been (?:like |about |over )?(?:\S+ )?(?:years|two years|a couple years|a few years)|"
+        r"for (?:the )?(?:winter|summer|season|cold weather)|just (?:a )?routine|routine (?:check|service|visit)|"
+        r"bleed\w* (?:the )?radiators?|flush\w* (?:out )?(?:the )?(?:boiler|system|drain|condensate)|"
+        r"(?:heating|hvac|furnace|ac|mechanical|annual|city|rental) inspection|inspection (?:for|before)|"
+        r"rental (?:permit|inspection)|time for (?:a |the |its )?(?:cleaning|check\w*|service|tune ?up)|"
+        r"once a year|swap (?:the |out the )?filters?|filter (?:light|reminder|change|swap))\b"
+    ),
+    (
+        "annual",
+        "bleed",
+        "check",
+        "clean",
+        "condensate",
+        "drain",
+        "fall",
+        "filter",
+        "flush",
+        "gone",
+        "great",
+        "inspected",
+        "inspection",
+        "look at ",
+        "look everything over",
+        "look it over",
+        "look things over",
+        "looked at ",
+        "maintenance",
+        "nothing is wrong",
+        "nothing's wrong",
+        "okay",
+        "once",
+        "rental permit",
+        "routine",
+        "run fine",
+        "run good",
+        "running fine",
+        "running good",
+        "runs fine",
+        "runs good",
+        "season",
+        "service plan",
+        "serviced",
+        "spring service",
+        "spring visit",
+        "summer",
+        "that time of the year",
+        "that time of year",
+        "time for ",
+        "tune up",
+        "tuned",
+        "tuneup",
+        "twice",
+        "weather",
+        "winter",
+        "working fine",
+        "working good",
+        "yearly",
+        "years",
+    ),
 )
-_NOISE_LIKE = re.compile(
-    r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
-    r"scrap(?:e|es|ing)|chirp\w*|tick(?:s|ing)|clunk\w*|clang\w*|screams?|howl\w*|racket|"
-    r"(?:making|makes|made) (?:a |this |that |some )?(?!no |not |any )(?:\S+ )?(?:sound|racket|noise)|boom\w*)\b"
+_NOISE_LIKE = Gated(
+    re.compile(
+        r"\b(?:sounds? like|sounding like|rumbl\w*|shudder\w*|roar\w*|whin(?:e|es|ing)|groan\w*|"
+        r"scrap(?:e|es|ing)|chirp\w*|tick(?:s|ing)|clunk\w*|clang\w*|screams?|howl\w*|racket|"
+        r"(?:making|makes|made) (?:a |this |that |some )?(?!no |not |any )(?:\S+ )?(?:sound|racket|noise)|boom\w*)\b"
+    ),
+    (
+        "boom",
+        "chirp",
+        "clang",
+        "clunk",
+        "groan",
+        "howl",
+        "noise",
+        "racket",
+        "roar",
+        "rumbl",
+        "scrap",
+        "scream",
+        "shudder",
+        "sound",
+        "tick",
+        "whin",
+    ),
 )
 
 
@@ -472,21 +1096,46 @@ _WORKS_FINE = re.compile(
     r"(?:fine|great|okay|ok)\b"
     r"|(?<!fan )(?<!fan inside )(?<!blower )\b(?:works|cools|heats|runs) (?:fine|great|okay|ok)\b"
 )
-_HOUSE_COLD = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
-    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
-    r"(?:cold|freezing|chilly|colder(?: and colder)?|like (?:ice|an icebox|a freezer|an igloo))\b"
-    r"|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+_HOUSE_COLD = Gated(
+    re.compile(
+        r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+        r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+        r"(?:cold|freezing|chilly|colder(?: and colder)?|like (?:ice|an icebox|a freezer|an igloo))\b"
+        r"|\b(?:on|in) heat(?: mode)?\b|\bheat mode\b"
+    ),
+    (
+        "chilly",
+        "cold",
+        "freez",
+        "heat mode",
+        "in heat",
+        "like an icebox",
+        "like an igloo",
+        "like ice",
+        "on heat",
+    ),
 )
-_HOUSE_HOT = re.compile(
-    r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
-    r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
-    r"(?:hot|warm|an oven|stuffy|sweltering|(?:hotter|warmer)(?: and (?:hotter|warmer))?)\b"
-    r"|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+_HOUSE_HOT = Gated(
+    re.compile(
+        r"\b(?:house|home|place|rooms?|it)(?:'s| is)? "
+        r"(?:just |keeps |getting |staying |still |so |really |pretty |way too )*"
+        r"(?:hot|warm|an oven|stuffy|sweltering|(?:hotter|warmer)(?: and (?:hotter|warmer))?)\b"
+        r"|\b(?:on|in) cool(?:ing)?(?: mode)?\b|\bcool(?:ing)? mode\b"
+    ),
+    (
+        "an oven",
+        "hot",
+        "in cool",
+        "mode",
+        "on cool",
+        "stuffy",
+        "sweltering",
+        "warm",
+    ),
 )
 
 
-def _one_side(utt: Utterance, no_heat: re.Pattern[str], no_cooling: re.Pattern[str]) -> IssueCategory | None:
+def _one_side(utt: Utterance, no_heat: Pattern, no_cooling: Pattern) -> IssueCategory | None:
     """`no_heat` or `no_cooling` when exactly one of the two patterns is said."""
     heat, cool = bool(no_heat.search(utt.norm)), bool(no_cooling.search(utt.norm))
     if heat != cool:
@@ -500,9 +1149,17 @@ def _house_feel(utt: Utterance) -> IssueCategory | None:
 
 # The mode the caller wants, said against what comes out: "blowing warm when i have it on cool",
 # "only blows cold even when i put it on the sun".
-_WANTED_MODE = re.compile(
-    r"\b(?:when|while|even when|even though|but|and) (?:i'?ve |i |we |we'?ve )?(?:have|had|put|set|turn|switch)\w* it "
-    r"(?:on|to|in) (?:the )?(?:little )?(?P<mode>cool\w*|heat\w*|ac|sun|snowflake|warm)\b"
+_WANTED_MODE = Gated(
+    re.compile(
+        r"\b(?:when|while|even when|even though|but|and) (?:i'?ve |i |we |we'?ve )?(?:have|had|put|set|turn|switch)\w* "
+        r"it "
+        r"(?:on|to|in) (?:the )?(?:little )?(?P<mode>cool\w*|heat\w*|ac|sun|snowflake|warm)\b"
+    ),
+    (
+        " it in ",
+        " it on ",
+        " it to ",
+    ),
 )
 # "the thermostat says it's heating but nothing happens": the mode named fails.
 _MODE_FAILS = re.compile(
@@ -524,9 +1181,16 @@ _NO_WARMTH = re.compile(
     r"(?:the |any |no )?(?:(?:hot|warm) air|heat)|"
     r"(?:radiators?|registers?)(?: \S+){0,2}? (?:are |is )?(?:all )?(?:stone |ice |dead )?cold)\b"
 )
-_NO_CHILL = re.compile(
-    r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool)|nothing(?:'s| is)? (?:cooling|cold|cool|getting (?:cold|"
-    r"cool)))\b"
+_NO_CHILL = Gated(
+    re.compile(
+        r"\b(?:(?:isn'?t|is not|not|aren'?t) getting (?:cold|cool)|nothing(?:'s| is)? (?:cooling|cold|cool|getting (?:c"
+        r"old|"
+        r"cool)))\b"
+    ),
+    (
+        "getting",
+        "nothing",
+    ),
 )
 
 
@@ -576,16 +1240,40 @@ _BARE_FEEL = re.compile(
 
 # A request with the equipment named and no symptom: "my ac is acting up", "i need somebody to look at
 # my heater", "something's wrong with the ac" (the writers' `other`: not clearly one of the others).
-_VAGUE = re.compile(
-    r"\bacting (?:up|weird|funny|strange|wonky)\b|\bsomething(?:'s| is)? (?:wrong|off|up|going on) with\b"
-    r"|\b(?:look at|check on|check out|take a look at|come look at|see about) (?:my|the|our) (?:\S+ )?(?:heater|"
-    r"furnace|ac|a c|"
-    r"unit|system|heat pump|air conditioner|boiler|equipment|hvac)\b"
+_VAGUE = Gated(
+    re.compile(
+        r"\bacting (?:up|weird|funny|strange|wonky)\b|\bsomething(?:'s| is)? (?:wrong|off|up|going on) with\b"
+        r"|\b(?:look at|check on|check out|take a look at|come look at|see about) (?:my|the|our) (?:\S+ )?(?:heater|"
+        r"furnace|ac|a c|"
+        r"unit|system|heat pump|air conditioner|boiler|equipment|hvac)\b"
+    ),
+    (
+        "acting",
+        "check on my ",
+        "check on our ",
+        "check on the ",
+        "check out my ",
+        "check out our ",
+        "check out the ",
+        "look at my ",
+        "look at our ",
+        "look at the ",
+        "see",
+        "something",
+    ),
 )
 # Water heaters are not the company's trade: `other`, unless space heating is named too.
-_WATER_HEATER = re.compile(
-    r"\b(?:water heater|hot water heater|tankless|hot water (?:for|in) (?:the |my )?(?:shower|kitchen|sink|tap|"
-    r"bath\w*))\b"
+_WATER_HEATER = Gated(
+    re.compile(
+        r"\b(?:water heater|hot water heater|tankless|hot water (?:for|in) (?:the |my )?(?:shower|kitchen|sink|tap|"
+        r"bath\w*))\b"
+    ),
+    (
+        "hot water for ",
+        "hot water in ",
+        "tankless",
+        "water heater",
+    ),
 )
 _SPACE_HEATING = re.compile(r"\b(?:furnace|boiler|radiators?|baseboards?|heat pump|ac|a c|air conditioner|vents?)\b")
 
@@ -643,10 +1331,23 @@ def _mode_refused(utt: Utterance) -> re.Match[str] | None:
     return None if _THERMOSTAT.search(utt.norm) else _MODE_REFUSED.search(utt.norm)
 
 
-_HEATS_FINE = re.compile(
-    r"\bheat(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bheat(?:ing)? (?:works|is working)\b"
+_HEATS_FINE = Gated(
+    re.compile(r"\bheat(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bheat(?:ing)? (?:works|is working)\b"),
+    (
+        " fine",
+        " good",
+        " great",
+        " is working",
+        " ok",
+        " works",
+    ),
 )
-_COOLS_FINE = re.compile(r"\bcool(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bcooling (?:works|is working)\b")
+_COOLS_FINE = Gated(
+    re.compile(
+        r"\bcool(?:s|ing)?(?: \S+)? (?:fine|great|okay|ok|good)\b|\bcooling (?:works|is working)\b",
+    ),
+    ("cool",),
+)
 _FAILS = r"\b(?:not|won'?t|doesn'?t|isn'?t|never|nothing on) (?:\S+ )?"
 _COOL_FAILS = re.compile(_FAILS + r"(?:cool\w*|cold|ac)\b")
 _HEAT_FAILS = re.compile(_FAILS + r"(?:heat\w*|warm\w*)\b")
@@ -663,7 +1364,16 @@ def _other_side_fails(utt: Utterance) -> IssueCategory | None:
 
 
 # Air neither warm nor cold: which side is missing depends on what the caller wants from it.
-_TEPID_AIR = re.compile(r"\b(?:room temp(?:erature)?|lukewarm|tepid)\b")
+_TEPID_AIR = Gated(
+    re.compile(
+        r"\b(?:room temp(?:erature)?|lukewarm|tepid)\b",
+    ),
+    (
+        "lukewarm",
+        "room temp",
+        "tepid",
+    ),
+)
 _SENSOR = re.compile(r"\b(?:sensor|display|screen|reading|shows|showing|blank|wrong)\b")
 _TEPID_CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (
@@ -831,7 +1541,7 @@ def _category(utt: Utterance, ctx: NluContext) -> IssueCategory | None:
     return None
 
 
-_PATTERNS_BY_CATEGORY: dict[str, tuple[re.Pattern[str], ...]] = {
+_PATTERNS_BY_CATEGORY: dict[str, tuple[Pattern, ...]] = {
     "no_heat": (_NO_HEAT, _EQUIPMENT_BROKEN),
     "no_cooling": (_NO_COOL, _EQUIPMENT_BROKEN),
     "leak": (_LEAK,),
@@ -919,12 +1629,7 @@ def _issue_text(utt: Utterance, category: IssueCategory | None, ctx: NluContext)
             continue
         c = _span(c, m.start())
         c = _ISSUE_LEAD.sub("", c)
-        c = re.sub(
-            r"^(?:i'?m calling (?:because|about|since)|calling (?:because|about)|"
-            r"the (?:problem|issue) is|it'?s that|i think)\s+",
-            "",
-            c,
-        )
+        c = _CALLING_ABOUT.sub("", c)
         if c and c not in keep:
             keep.append(c)
     if not keep and category in ("no_heat", "no_cooling"):
@@ -1013,14 +1718,14 @@ def settle_urgency(utt: Utterance, ctx: NluContext, res: IssueResult, emergency:
     """Urgency and its reasons for `res.category` (called again when the semantic head names the
     category the rules could not)."""
     reasons: list[str] = []
-    for pattern, reason in _VULNERABLE:
-        if _any(pattern, utt):
-            reasons.append(reason)
-    if "elderly occupant" not in reasons and _ELDER_AGE.search(utt.dig):
-        reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
-    if res.category is not None and res.category not in ("no_heat", "no_cooling"):
-        # The writer's rule: occupants make it urgent only when the home has no heat or cooling.
-        reasons = []
+    # The writer's rule: occupants make it urgent only when the home has no heat or cooling (so
+    # for a leak or a noise they are not looked for at all).
+    if res.category in (None, "no_heat", "no_cooling"):
+        for pattern, reason in _VULNERABLE:
+            if _any(pattern, utt):
+                reasons.append(reason)
+        if "elderly occupant" not in reasons and _ELDER_AGE.search(utt.dig):
+            reasons.append("elderly occupant")  # "my mom is eighty two", "she's 85"
     if res.category == "no_heat" and (_any(_FREEZING, utt) or _COLD_FORECAST.search(utt.dig)):
         reasons.append("no heat in freezing weather")
     elif res.category in ("no_heat", "no_cooling") and (extreme := _extreme_inside(utt)) == res.category:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.numbers import TEENS, TENS, UNITS
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
@@ -111,26 +112,60 @@ _NOT_NAME_SUFFIX = re.compile(
     r"ched|lled|ated|ally|ully|ily|ely)$"
 )
 # After a strong introduction the next word is a name even if it is also a word ("my name is Will").
-_INTRO = re.compile(
-    r"\b(?:(?P<strong>(?:the |my |our )?name (?:on|for) the account(?: is|'s)?|(?:name )?is on the account|"
-    r"my name is|my name's|my names|name is|name's|the name is|call me|you can call me|"
-    r"first name is|first name|spelled|spelt|it's spelled|its spelled|under the name(?: of)?|"
-    r"(?:(?:it'?s|put it|book it|it should be) )?under my (?:name|husband'?s?|"
-    r"wife'?s?|partner'?s?|son'?s?|daughter'?s?|mom'?s?|mother'?s?|dad'?s?|father'?s?|boyfriend'?s?|"
-    r"girlfriend'?s?|landlord'?s?|tenant'?s?)(?: name)?(?: is| it'?s)?|"
-    # "put it under the tenant, kayla moore", "put the name under my husband, daniel ortiz"
-    r"(?:put|book|have)(?: it| the name| the appointment| that| the account)? under (?:my|the|our) "
-    r"(?:husband|wife|partner|son|"
-    r"daughter|mom|mother|dad|father|boyfriend|girlfriend|landlord|tenant|renter|owner|homeowner|roommate)(?:'?s)?"
-    r"(?: name)?(?: is| it'?s)?|go with|(?:it'?s|it is|that'?s|it'?ll be) (?:gonna|going to) be|"
-    r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?|"
-    r"put(?: it| me| that| that one| my name| the name)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
-    r"account(?:'s| is)? (?:probably |prolly |still |likely |actually |all )?(?:under|in)(?: the name(?: of)?)?"
-    r"(?: my (?:husband|"
-    r"wife|partner|son|daughter|mom|mother|dad|father|boyfriend|girlfriend)(?:'s name)?(?: is)?)?)"
-    r"|(?:the )?name (?:would be|will be|is gonna be|is going to be|should be)|put (?:my|the|her|his) name(?: down)?"
-    r"(?: as| under)?"
-    r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be|(?:and )?the first is)\s+"
+_INTRO = Gated(
+    re.compile(
+        r"\b(?:(?P<strong>(?:the |my |our )?name (?:on|for) the account(?: is|'s)?|(?:name )?is on the account|"
+        r"my name is|my name's|my names|name is|name's|the name is|call me|you can call me|"
+        r"first name is|first name|spelled|spelt|it's spelled|its spelled|under the name(?: of)?|"
+        r"(?:(?:it'?s|put it|book it|it should be) )?under my (?:name|husband'?s?|"
+        r"wife'?s?|partner'?s?|son'?s?|daughter'?s?|mom'?s?|mother'?s?|dad'?s?|father'?s?|boyfriend'?s?|"
+        r"girlfriend'?s?|landlord'?s?|tenant'?s?)(?: name)?(?: is| it'?s)?|"
+        # "put it under the tenant, kayla moore", "put the name under my husband, daniel ortiz"
+        r"(?:put|book|have)(?: it| the name| the appointment| that| the account)? under (?:my|the|our) "
+        r"(?:husband|wife|partner|son|"
+        r"daughter|mom|mother|dad|father|boyfriend|girlfriend|landlord|tenant|renter|owner|homeowner|roommate)(?:'?s)?"
+        r"(?: name)?(?: is| it'?s)?|go with|(?:it'?s|it is|that'?s|it'?ll be) (?:gonna|going to) be|"
+        r"(?:it'?s|put it|book it|it should be) under(?: the name(?: of)?)?|"
+        r"put(?: it| me| that| that one| my name| the name)?(?: down)?(?: under| as| for)?(?: the name(?: as| of)?)?|"
+        r"account(?:'s| is)? (?:probably |prolly |still |likely |actually |all )?(?:under|in)(?: the name(?: of)?)?"
+        r"(?: my (?:husband|"
+        r"wife|partner|son|daughter|mom|mother|dad|father|boyfriend|girlfriend)(?:'s name)?(?: is)?)?)"
+        r"|(?:the )?name (?:would be|will be|is gonna be|is going to be|should be)|put (?:my|the|her|his) name(?: down)"
+        r"?"
+        r"(?: as| under)?"
+        r"|this is|it's|its|it is|i'm|i am|im|speaking with|talking to|should be|it should be|(?:and )?the first is)\s+"
+    ),
+    (
+        "account",
+        "call me",
+        "first name",
+        "go with",
+        "i am",
+        "i'm",
+        "im",
+        "it is",
+        "it'll be going to be",
+        "it'll be gonna be",
+        "it's",
+        "itll",
+        "its",
+        "my names",
+        "name is",
+        "name will be",
+        "name would be",
+        "name's",
+        "put",
+        "should be",
+        "speaking with",
+        "spel",
+        "talking to",
+        "that's going to be",
+        "that's gonna be",
+        "thats",
+        "the first is",
+        "this is",
+        "under",
+    ),
 )
 _FUNCTION_WORDS = frozenset(
     """
@@ -177,8 +212,25 @@ _STREET_AFTER = frozenset(
         "terrace",
     }
 )
-_LAST_NAME = re.compile(r"\b(?:last name|surname|family name)(?: is|'s)?\s+")
-_WITH_A = re.compile(r"\bwith an? ([a-z])\b")
+_LAST_NAME = Gated(
+    re.compile(
+        r"\b(?:last name|surname|family name)(?: is|'s)?\s+",
+    ),
+    (
+        "family name",
+        "last name",
+        "surname",
+    ),
+)
+_WITH_A = Gated(
+    re.compile(
+        r"\bwith an? ([a-z])\b",
+    ),
+    (
+        "with a ",
+        "with an ",
+    ),
+)
 _APOSTROPHE_NAME = re.compile(r"^(?:o|d|l|mc|mac)'[a-z]{2,}$")
 _NAME_WORD = re.compile(r"^[a-z][a-z'\-]*$")
 _TITLE_PARTS = re.compile(r"(^|[\-'])([a-z])")
@@ -369,9 +421,15 @@ def _said_again_fuller(tokens: list[str], word: str) -> list[str]:
 
 
 # "jean luc has a hyphen", "al sayed with a dash", "mary kate is hyphenated": the two words are one.
-_HYPHEN_REMARK = re.compile(
-    r"\b(?P<a>[a-z']+) (?P<b>[a-z']+),? (?:has a|with a|is with a|it'?s got a|is) (?:hyphen|dash)\b"
-    r"|\b(?P<a2>[a-z']+) (?P<b2>[a-z']+),? (?:is )?hyphenated\b"
+_HYPHEN_REMARK = Gated(
+    re.compile(
+        r"\b(?P<a>[a-z']+) (?P<b>[a-z']+),? (?:has a|with a|is with a|it'?s got a|is) (?:hyphen|dash)\b"
+        r"|\b(?P<a2>[a-z']+) (?P<b2>[a-z']+),? (?:is )?hyphenated\b"
+    ),
+    (
+        "dash",
+        "hyphen",
+    ),
 )
 # Who the caller is before the name: "i'm the property manager, karen fletcher".
 _ROLE = re.compile(
@@ -387,7 +445,17 @@ _BUT_JUST = re.compile(
 
 
 # A name started and then said again properly: "it's beth well elizabeth carter", "bob i mean robert".
-_NAME_REPAIR = re.compile(r"(?<=[a-z]) (?:well|i mean|or rather|no wait)(?: (?:it'?s|its|um|uh))? (?=[a-z])")
+_NAME_REPAIR = Gated(
+    re.compile(
+        r"(?<=[a-z]) (?:well|i mean|or rather|no wait)(?: (?:it'?s|its|um|uh))? (?=[a-z])",
+    ),
+    (
+        " i mean ",
+        " no wait ",
+        " or rather ",
+        " well ",
+    ),
+)
 _NAME_REPAIR_START = re.compile(
     r"^(?:(?:oh|uh|um|yeah|yes|well|so|ha|haha|hah|okay|ok) )*(?:it'?s |its |this is |i'?m |my name is )?"
 )
@@ -414,7 +482,20 @@ def _remark_free(utt: Utterance) -> Utterance:
 
 
 # Capitals told letter by letter: "dimarco, capital d little i capital m" → DiMarco.
-_CASE_REMARK = re.compile(r"(?:\b(?:capital|big|upper ?case|little|small|lower ?case) [a-z]\b ?){2,}")
+_CASE_REMARK = Gated(
+    re.compile(
+        r"(?:\b(?:capital|big|upper ?case|little|small|lower ?case) [a-z]\b ?){2,}",
+    ),
+    (
+        "big ",
+        "capital ",
+        "little ",
+        "lower case ",
+        "lowercase ",
+        "small ",
+        "upper",
+    ),
+)
 _CASE_LETTER = re.compile(r"\b(capital|big|upper ?case|little|small|lower ?case) ([a-z])\b")
 
 
@@ -554,7 +635,16 @@ _FILLERS = frozenset(
 # bob" is a nickname told, not the name to write down.
 _PREFERRED = re.compile(r"(?:just )?(?:put|call me|go with)\b|(?:but )?my name(?: is|'s)\b")
 _PREFERRED_LATER = re.compile(r"\b(?:but|just) (?:just )?(?:put|call me|go with)\b|\bmy name(?: is|'s)\b")
-_FIRST_NAME_INTRO = re.compile(r"(?:and )?(?:the )?first(?: name| is| one is)")
+_FIRST_NAME_INTRO = Gated(
+    re.compile(
+        r"(?:and )?(?:the )?first(?: name| is| one is)",
+    ),
+    (
+        "first is",
+        "first name",
+        "first one is",
+    ),
+)
 _FIRST_NAME_LATER = re.compile(r"\bfirst name(?: is|'s)?\s+")
 _LAST_CUE = re.compile(r"\b(?:last|sur|family) ?name\b|\bsurname\b")
 _FIRST_CUE = re.compile(r"\bfirst name\b")

@@ -318,8 +318,19 @@ def _pronoun_one(toks: list[str], i: int) -> bool:
     return prev in _ONE_BEFORE or nxt in _ONE_AFTER
 
 
+# Words without which a turn has no number run (nor a changed token): a run needs a digit, a
+# unit, teen or tens word (a homophone like "for" counts only next to one), "double"/"triple", or
+# a scale word ("a hundred"); an ordinal is rewritten ("fifth" → "5th") even alone.
+_NUMBER_CUES = frozenset({*UNITS, *TEENS, *TENS, *ORDINALS, *_REPEAT, *_SCALE})
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
 def digitize(tokens: list[str]) -> tuple[list[str], list[DigitRun]]:
     """Replace each run of number words with one digit token; return tokens and the runs."""
+    if _NUMBER_CUES.isdisjoint(tokens):
+        text = " ".join(tokens)
+        if text.isascii() and not _ASCII_DIGIT.search(text):  # no token that str.isdigit() takes
+            return list(tokens), []
     # "a hundred", "a thousand": the "a" is a one.
     joined = _join_ordinals(tokens)
     toks = ["one" if t == "a" and i + 1 < len(joined) and joined[i + 1] in _SCALE else t for i, t in enumerate(joined)]

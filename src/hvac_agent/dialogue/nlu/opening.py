@@ -205,6 +205,7 @@ def opening(
 
     if intent is None and iss.category is None and _NOT_A_REQUEST.search(utt.norm):
         return emergency, None, None  # asked again, nothing taken as the problem
+    cleared = False  # the head's intent cleared the rules' problem; else `iss` is as extract_issue gave it
     if guess is not None and guess.intent in ("cancel", "reschedule", "person", "question", "goodbye"):
         bars = _bars(guess)
         new_visit = (
@@ -230,13 +231,16 @@ def opening(
             if intent == "question":
                 question = None
             iss.issue, iss.category, iss.urgency, iss.reasons = None, None, None, []
+            cleared = True
     if intent == "question" and question is None:
         topic = guess.topic if guess is not None and guess.topic_score >= _bars(guess).topic_min else "other"
         question = topic  # type: ignore[assignment]  # every topic label is a QuestionTopic
-    told = iss if intent != "question" or iss.category is not None else extract_issue(utt, ctx, emergency)
+    # The problem is extracted again only when the head cleared it (extract_issue is pure: an
+    # uncleared `iss` is what it would give again).
+    told = extract_issue(utt, ctx, emergency) if intent == "question" and cleared else iss
     if intent == "question" and _books_too(utt, told):  # (the head's question may have cleared the rules' problem)
         intent, question = "book", None
-        if iss.category is None:  # the head's question cleared what the rules had found
+        if iss.category is None and cleared:  # the head's question cleared what the rules had found
             fresh = extract_issue(utt, ctx, emergency)
             iss.category, iss.issue, iss.urgency, iss.reasons, iss.firm = (
                 fresh.category,

@@ -9,15 +9,39 @@ from functools import lru_cache
 import phonenumbers
 
 from hvac_agent.caller_caches import caller_text_cache
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.text import Utterance
 from hvac_agent.dialogue.nlu.types import NluContext
 
-_CALLER_ID = re.compile(
-    r"\b(?:(?:this|that|same|current|the same) (?:phone |cell |cell phone )?(?:number|phone)"
-    r"|(?:the )?(?:one|number|phone) (?:i'?m|i am|im) (?:calling|calling you) (?:from|on)"
-    r"|(?:i'?m|i am|im) calling (?:you )?(?:from|on)"
-    r"|(?:number|one) (?:you (?:have|got|see)|on (?:your|the) (?:screen|caller id))"
-    r"|caller id|the number (?:i'?m|i am) on|(?:number|one) (?:i|you) called (?:from|on)|i called from)\b"
+_CALLER_ID = Gated(
+    re.compile(
+        r"\b(?:(?:this|that|same|current|the same) (?:phone |cell |cell phone )?(?:number|phone)"
+        r"|(?:the )?(?:one|number|phone) (?:i'?m|i am|im) (?:calling|calling you) (?:from|on)"
+        r"|(?:i'?m|i am|im) calling (?:you )?(?:from|on)"
+        r"|(?:number|one) (?:you (?:have|got|see)|on (?:your|the) (?:screen|caller id))"
+        r"|caller id|the number (?:i'?m|i am) on|(?:number|one) (?:i|you) called (?:from|on)|i called from)\b"
+    ),
+    (
+        "calle",
+        "calling",
+        "cell",
+        "current",
+        "number you got",
+        "number you have",
+        "number you see",
+        "one you got",
+        "one you have",
+        "one you see",
+        "same",
+        "screen",
+        "that number",
+        "that phone",
+        "the number i am on",
+        "the number i'm on",
+        "the number im on",
+        "this number",
+        "this phone",
+    ),
 )
 # "this one"/"that one" means the caller ID only when we just asked about the number.
 _THIS_ONE = re.compile(
@@ -31,9 +55,22 @@ _THIS_ONE = re.compile(
     r"perfect|great)(?: (?:honey|dear|hon|sweetie|sugar|sir|ma'?am|thanks|thank you))?$"
 )
 _NOT_CALLER_ID = re.compile(r"\b(?:not|wrong|different|another|isn'?t|don'?t|other|instead|rather)\b")
-_KEYWORD = re.compile(
-    r"\b(?<!house )(?<!apartment )(?<!unit )(?<!street )(?<!suite )(?<!room )"
-    r"(?:number|phone|cell|area code|reach me|call me|callback|call back|digits)\b"
+_KEYWORD = Gated(
+    re.compile(
+        r"\b(?<!house )(?<!apartment )(?<!unit )(?<!street )(?<!suite )(?<!room )"
+        r"(?:number|phone|cell|area code|reach me|call me|callback|call back|digits)\b"
+    ),
+    (
+        "area code",
+        "call back",
+        "call me",
+        "callback",
+        "cell",
+        "digits",
+        "number",
+        "phone",
+        "reach me",
+    ),
 )
 
 

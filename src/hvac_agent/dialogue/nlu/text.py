@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from hvac_agent.caller_caches import caller_text_cache
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.numbers import DigitRun, digitize
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 # Digit groups written with separators ("512-555-0123", "(512) 555.0123") become space-separated
 # digit groups so they read like spoken digits.
 _DIGIT_SEP = re.compile(r"(?<=\d)[\-\.\u2013/](?=\d)")
-_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")  # "8:00 a.m." → "8 a m"
-_SLASH_DATE = re.compile(r"\b(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])\b(?!/)")  # "12/1" → "december 1th"
+_CLOCK = Gated(re.compile(r"\b(\d{1,2}):(\d{2})\b"), (":",))  # "8:00 a.m." → "8 a m"
+_SLASH_DATE = Gated(re.compile(r"\b(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])\b(?!/)"), ("/",))  # "12/1" → "december 1th"
 _MONTHS = (
     "january",
     "february",
@@ -37,10 +38,31 @@ _MONTHS = (
 )
 _NON_WORD = re.compile(r"[^a-z0-9'#+ ]+")
 _SPACES = re.compile(r"\s+")
+_SPACED_UNIT = re.compile(r"#\s*(\d(?:\s+\d)+)\b")
+_HASH_GAP = re.compile(r"#\s+(?=\d)")
+_LONE_SIGN = re.compile(r"[+#](?!\d)")
+_LONE_QUOTE = Gated(
+    re.compile(
+        r"(?<![a-z0-9])'|'(?![a-z])",
+    ),
+    ("'",),
+)
 # Pure hesitation sounds: never meaningful. "like" and "oh" are not here: they carry meaning
 # ("smells like gas", "twelve oh five").
-_UH_HUH = re.compile(r"\b(?:uh huh|uh hu|uhuh huh|mm hmm|mm hm|mhm|mhmm|mmhmm|um hmm|uh hum|um hum|mm hum)\b")
-_UH_UH = re.compile(r"\b(?:uh uh|huh uh|uh oh no|nuh uh|mm mm)\b")
+_UH_HUH = Gated(
+    re.compile(r"\b(?:uh huh|uh hu|uhuh huh|mm hmm|mm hm|mhm|mhmm|mmhmm|um hmm|uh hum|um hum|mm hum)\b"),
+    ("mhm", "mm hm", "mm hum", "uh hu", "um hmm", "um hum"),
+)
+_UH_UH = Gated(
+    re.compile(
+        r"\b(?:uh uh|huh uh|uh oh no|nuh uh|mm mm)\b",
+    ),
+    (
+        "mm mm",
+        "uh oh no",
+        "uh uh",
+    ),
+)
 _FILLERS = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mmm"})
 
 
@@ -60,10 +82,10 @@ def normalise(text: str) -> str:
     s = s.replace("(", " ").replace(")", " ")
     s = _NON_WORD.sub(" ", s)
     # Keep "+" only right before a digit (E.164), "#" only before a digit (unit numbers, "# 105" too).
-    s = re.sub(r"#\s*(\d(?:\s+\d)+)\b", lambda m: "#" + re.sub(r"\s+", "", m.group(1)), s)  # "# 2 0 3"
-    s = re.sub(r"#\s+(?=\d)", "#", s)
-    s = re.sub(r"[+#](?!\d)", " ", s)
-    s = re.sub(r"(?<![a-z0-9])'|'(?![a-z])", " ", s)
+    s = _SPACED_UNIT.sub(lambda m: "#" + _SPACES.sub("", m.group(1)), s)  # "# 2 0 3"
+    s = _HASH_GAP.sub("#", s)
+    s = _LONE_SIGN.sub(" ", s)
+    s = _LONE_QUOTE.sub(" ", s)
     # Keep the grunts that mean yes/no before hesitation sounds are dropped.
     s = _UH_HUH.sub(" uhhuh ", s)
     s = _UH_UH.sub(" uhuh ", s)

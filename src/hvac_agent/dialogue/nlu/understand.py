@@ -30,6 +30,7 @@ from hvac_agent.dialogue.nlu.corrections import extract_correction
 from hvac_agent.dialogue.nlu.dates import extract_window
 from hvac_agent.dialogue.nlu.emergency import extract_emergency
 from hvac_agent.dialogue.nlu.frustration import frustration_score
+from hvac_agent.dialogue.nlu.gate import Gated
 from hvac_agent.dialogue.nlu.intents import advice, extract_intent
 from hvac_agent.dialogue.nlu.issues import extract_issue
 from hvac_agent.dialogue.nlu.named_slot import named_correction
@@ -44,11 +45,47 @@ from hvac_agent.dialogue.nlu.yesno import extract_yes_no
 # Where a date is about the visit; elsewhere it needs a scheduling word ("it's been out since
 # monday" describes the problem, "can you come monday" asks for a visit).
 _WINDOW_EXPECTS = frozenset({"window", "confirm", "anything_else"})
-_SCHEDULING_CUE = re.compile(
-    r"\b(?:come|coming|available|availability|appointment|schedule|book|send|visit|out here|"
-    r"stop by|make it|works for me|work for me|free|open|can you|could you|how about|what about|"
-    r"prefer|would be (?:best|better|good|great|ideal)|is (?:good|best|better)|earliest|soonest|asap|"
-    r"as soon as|first available|get here|get out here|be here|be home|i'?m home|i'?ll be home)\b"
+_SCHEDULING_CUE = Gated(
+    re.compile(
+        r"\b(?:come|coming|available|availability|appointment|schedule|book|send|visit|out here|"
+        r"stop by|make it|works for me|work for me|free|open|can you|could you|how about|what about|"
+        r"prefer|would be (?:best|better|good|great|ideal)|is (?:good|best|better)|earliest|soonest|asap|"
+        r"as soon as|first available|get here|get out here|be here|be home|i'?m home|i'?ll be home)\b"
+    ),
+    (
+        "appointment",
+        "asap",
+        "availab",
+        "be here",
+        "be home",
+        "book",
+        "can you",
+        "come",
+        "coming",
+        "could you",
+        "earliest",
+        "free",
+        "get here",
+        "how about",
+        "i'm home",
+        "im home",
+        "is best",
+        "is better",
+        "is good",
+        "make it",
+        "open",
+        "out here",
+        "prefer",
+        "schedule",
+        "send",
+        "soon",
+        "stop by",
+        "visit",
+        "what about",
+        "work for me",
+        "works for me",
+        "would",
+    ),
 )
 # A recogniser stuck in a loop can return pages; a caller's turn is a few hundred characters, and
 # understanding costs a few µs per character, so the tail is not worth holding up the event loop.
@@ -278,8 +315,12 @@ def warm_up() -> None:
 
 
 # A ZIP named with its digits: "the zip is 78756", "zip code's 78756", "78756 for the zip".
-_ZIP_SAID = re.compile(
-    r"\bzip(?: code)?(?:'s| is| was| should be| would be| it'?s)? (\d{5})\b|\b(\d{5}) (?:for|is|as) (?:the|my) zip\b"
+_ZIP_SAID = Gated(
+    re.compile(
+        r"\bzip(?: code)?(?:'s| is| was| should be| would be| it'?s)? (\d{5})\b|\b(\d{5}) (?:for|is|as) (?:the|my) zip"
+        r"\b"
+    ),
+    ("zip",),
 )
 _PHONE_PART = re.compile(
     r"\b(?P<area>area code)\b|\b(?P<middle>middle (?:part|three|digits|bit|numbers))\b"
