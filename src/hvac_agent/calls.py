@@ -27,6 +27,7 @@ from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.agent import Agent
 from hvac_agent.dialogue.context import DialogueContext
 from hvac_agent.dialogue.degrade import stream_reply
+from hvac_agent.dialogue.fixed_lines import allow_phrases
 from hvac_agent.dialogue.ports import BookingPort, CallRecordPort
 from hvac_agent.dialogue.scripts import CALL_ALREADY_ENDED, fixed_sentences
 from hvac_agent.dialogue.state import (
@@ -49,7 +50,6 @@ from hvac_agent.observability.logging import get_logger, note_personal
 from hvac_agent.observability.metrics import Metrics
 from hvac_agent.sessions.call_registry import CallRegistry
 from hvac_agent.sessions.store import SessionStore, SessionStoreUnavailable
-from hvac_agent.voice.phrase_cache import allow_phrases
 
 log = get_logger("hvac_agent.calls")
 

@@ -11,8 +11,9 @@ import re
 from hvac_agent.business.calendar import Holiday
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue import scripts
+from hvac_agent.dialogue.fixed_lines import allow_phrases
 from hvac_agent.llm.splitter import split_sentences
-from hvac_agent.voice.phrase_cache import allow_phrases, is_fixed
+from hvac_agent.voice.phrase_cache import is_fixed
 from tests.dialogue.conftest import Conversation
 
 # The caller's data as the agent speaks it: name, number read back digit by digit ("5 1 2, 5 5 5,

@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from hvac_agent.clock import FixedClock, ScaledClock
 from hvac_agent.config import load_profile
+from hvac_agent.dialogue.fixed_lines import allow_phrases
 from hvac_agent.dialogue.scripts import fixed_sentences
 from hvac_agent.tools.simulator import CallerSimulator
 from hvac_agent.voice.phrase_cache import (
@@ -26,7 +27,6 @@ from hvac_agent.voice.phrase_cache import (
     DiskPhraseStore,
     PhraseCache,
     RedisPhraseStore,
-    allow_phrases,
 )
 from hvac_agent.voice.tts.fake import FakeTTS
 from tests.fakes.fake_speech import KEY, FakeProviders, Faults, fake_providers

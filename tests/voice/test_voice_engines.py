@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from hvac_agent.config import Settings
+from hvac_agent.dialogue.fixed_lines import allow_phrases
 from hvac_agent.voice import twilio_frames as tf
 from hvac_agent.voice.codec import FRAME_SAMPLES, b64encode, resample, silence, ulaw_decode
 from hvac_agent.voice.errors import EngineError
 from hvac_agent.voice.factory import build_voice, stt_names, tts_names
 from hvac_agent.voice.failover import FailoverTTS
-from hvac_agent.voice.phrase_cache import CachedTTS, PhraseCache, allow_phrases
+from hvac_agent.voice.phrase_cache import CachedTTS, PhraseCache
 from hvac_agent.voice.sink import PacedSink
 from hvac_agent.voice.stats import VoiceStats
 from hvac_agent.voice.stt.base import STTEngine

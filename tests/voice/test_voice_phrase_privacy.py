@@ -16,8 +16,9 @@ import pytest
 from hvac_agent.clock import FixedClock, ScaledClock
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue import scripts
+from hvac_agent.dialogue.fixed_lines import allow_phrases
 from hvac_agent.llm.splitter import split_sentences
-from hvac_agent.voice.phrase_cache import ACK_PHRASES, CachedTTS, DiskPhraseStore, PhraseCache, allow_phrases, cache_key
+from hvac_agent.voice.phrase_cache import ACK_PHRASES, CachedTTS, DiskPhraseStore, PhraseCache, cache_key
 from hvac_agent.voice.tts.base import TtsChunk
 from hvac_agent.voice.tts.fake import FakeTTS
 from tests.support.server import AppServer, app_server, stream_settings

@@ -14,6 +14,7 @@ from typing import get_args
 
 from hvac_agent.config import BusinessProfile
 from hvac_agent.dialogue.context import DialogueContext
+from hvac_agent.dialogue.fixed_lines import sentences_of
 from hvac_agent.dialogue.nlu import speak_phone, speak_street, speak_window
 from hvac_agent.dialogue.nlu.speak import speak_time
 from hvac_agent.dialogue.state import (
@@ -26,7 +27,6 @@ from hvac_agent.dialogue.state import (
     TransferReason,
     WindowOffer,
 )
-from hvac_agent.llm.splitter import split_sentences
 
 SAFETY_SCRIPTS: dict[EmergencyKind, str] = {
     "gas": (
@@ -403,4 +403,4 @@ def fixed_sentences(profile: BusinessProfile) -> frozenset[str]:
     """The sentences of `fixed_lines`, whitespace-normalised: replies reach text-to-speech
     sentence by sentence (split by the same splitter), and a sentence is kept only if it is one
     of these."""
-    return frozenset(" ".join(sentence.split()) for line in fixed_lines(profile) for sentence in split_sentences(line))
+    return frozenset(sentence for line in fixed_lines(profile) for sentence in sentences_of(line))

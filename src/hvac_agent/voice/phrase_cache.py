@@ -9,7 +9,7 @@ skipped: the cache is an optimisation, never a reason a call goes quiet.
 
 Only fixed phrases are kept, never a caller's data: a text is cached (in memory or in the shared
 store, read or written) only if every sentence of it is one of the fixed sentences the dialogue
-declared for the current call (`allow_phrases`, from `dialogue.scripts.fixed_sentences`: lines
+declared for the current call (`dialogue.fixed_lines`, from `dialogue.scripts.fixed_sentences`: lines
 built from constants and the business profile alone) or an acknowledgement. Anything else — a
 read-back of a number, a returning caller's street, an LLM's own words — is spoken live and
 forgotten. With nothing declared, nothing but the acknowledgements is cached.
@@ -24,33 +24,23 @@ import os
 import tempfile
 from collections import OrderedDict
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Protocol
 
+from hvac_agent.dialogue.fixed_lines import allowed_phrases, sentences_of
 from hvac_agent.observability.logging import get_logger
-from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance, split_sentences
+from hvac_agent.voice.tts.base import TtsChunk, TTSEngine, Utterance
 
 log = get_logger("hvac_agent.voice.phrase_cache")
 
 ACK_PHRASES = ("Okay.", "One moment.")
 
-# The sentences the current call may have cached. A context variable, because the speech tasks
-# that reach the cache are started by the call's turn (which sets it) and copy its context; its
-# default, empty, keeps everything but the acknowledgements out.
-_fixed: ContextVar[frozenset[str]] = ContextVar("hvac_fixed_phrases", default=frozenset())
-
-
-def allow_phrases(sentences: frozenset[str]) -> None:
-    """Declare, for this call from here on (and the tasks it starts), the sentences that hold no
-    caller data (`dialogue.scripts.fixed_sentences`): the only ones whose audio may be cached."""
-    _fixed.set(sentences)
-
 
 def is_fixed(text: str) -> bool:
-    """Whether every sentence of `text` is a declared fixed sentence or an acknowledgement."""
-    sentences = [" ".join(s.split()) for s in split_sentences(text)]
-    allowed = _fixed.get()
+    """Whether every sentence of `text` is one the call declared fixed (`dialogue.fixed_lines`) or
+    an acknowledgement: nothing else is cached, so with nothing declared only the acknowledgements are."""
+    sentences = sentences_of(text)
+    allowed = allowed_phrases()
     return bool(sentences) and all(s in allowed or s in ACK_PHRASES for s in sentences)
 
 
