@@ -19,7 +19,6 @@ import asyncio
 import collections
 import os
 import random
-import re
 import sys
 import tempfile
 import time
@@ -75,16 +74,7 @@ class Tally:
 async def run(calls: int) -> None:
     configure_logging(json_lines=True, level="WARNING", log_pii=False)
     workdir = Path(tempfile.mkdtemp(prefix="hvac-ops-"))
-    business = workdir / "business.toml"
-    text = (gather_turns.ROOT / "examples" / "business.toml").read_text()
-    business.write_text(re.sub(r"technicians_per_window\s*=\s*\d+", "technicians_per_window = 1000000", text))
-    os.environ.update(
-        {
-            "HVAC_DATABASE_URL": f"sqlite:///{workdir / 'hvac.db'}",
-            "HVAC_SESSION_DB": str(workdir / "sessions.db"),
-            "HVAC_BUSINESS_FILE": str(business),
-        }
-    )
+    os.environ.update(gather_turns.embedded_env(workdir, "http://127.0.0.1:8000"))
     os.environ.pop("HVAC_REDIS_URL", None)
     settings = Settings()
     services = await start_services(settings, SystemClock(), load_profile(settings.business_file), Metrics())

@@ -460,6 +460,24 @@ def wait_up(port: int, process: subprocess.Popen[bytes], timeout_s: float = 120)
     raise TimeoutError("server did not start")
 
 
+def embedded_env(workdir: Path, public_url: str) -> dict[str, str]:
+    """The hvac server's settings for the bench: the embedded default (SQLite files in `workdir`),
+    signatures checked, and the example business with capacity that never runs out (every call
+    books). The business file is written into `workdir`."""
+    business = workdir / "business.toml"
+    text = (ROOT / "examples" / "business.toml").read_text()
+    business.write_text(re.sub(r"technicians_per_window\s*=\s*\d+", "technicians_per_window = 1000000", text))
+    return {
+        "HVAC_DATABASE_URL": f"sqlite:///{workdir / 'hvac.db'}",
+        "HVAC_SESSION_DB": str(workdir / "sessions.db"),
+        "HVAC_BUSINESS_FILE": str(business),
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HVAC_PUBLIC_URL": public_url,
+        "HVAC_LOG_LEVEL": "WARNING",
+        "HVAC_CALLS_PER_NUMBER": "100000000",
+    }
+
+
 def start_server(
     kind: str,
     port: int,
@@ -478,20 +496,7 @@ def start_server(
         if timing:
             cmd += ["--server-timing"]
     else:
-        business = workdir / "business.toml"
-        text = (ROOT / "examples" / "business.toml").read_text()
-        business.write_text(re.sub(r"technicians_per_window\s*=\s*\d+", "technicians_per_window = 1000000", text))
-        env.update(
-            {
-                "HVAC_DATABASE_URL": f"sqlite:///{workdir / 'hvac.db'}",
-                "HVAC_SESSION_DB": str(workdir / "sessions.db"),
-                "HVAC_BUSINESS_FILE": str(business),
-                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                "HVAC_PUBLIC_URL": f"http://127.0.0.1:{port}",
-                "HVAC_LOG_LEVEL": "WARNING",
-                "HVAC_CALLS_PER_NUMBER": "100000000",
-            }
-        )
+        env.update(embedded_env(workdir, f"http://127.0.0.1:{port}"))
         env.pop("HVAC_REDIS_URL", None)
         runner = ["-m", "cProfile", "-o", profile] if profile else []
         if steady or timing:
