@@ -132,22 +132,18 @@ class Driver:
 
 
 class Parts:
-    """Process CPU spent inside wrapped functions (outermost call only)."""
+    """Process CPU spent inside wrapped functions (neither wrapped function calls itself)."""
 
     def __init__(self) -> None:
         self.spent: dict[str, float] = collections.defaultdict(float)
-        self._depth: collections.Counter[str] = collections.Counter()
 
     def wrap_sync(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
-            self._depth[name] += 1
             started = time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                self._depth[name] -= 1
-                if not self._depth[name]:
-                    self.spent[name] += time.process_time() - started
+                self.spent[name] += time.process_time() - started
 
         return timed
 
